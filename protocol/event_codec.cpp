@@ -1,0 +1,314 @@
+#include "protocol/event_codec.h"
+
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+namespace liandong {
+
+namespace {
+
+kj::Array<capnp::word> aligned_copy(std::string_view bytes) {
+  auto words = kj::heapArray<capnp::word>((bytes.size() + 7) / 8);
+  if (!bytes.empty()) {
+    std::memset(words.begin(), 0, words.size() * sizeof(capnp::word));
+    std::memcpy(words.begin(), bytes.data(), bytes.size());
+  }
+  return words;
+}
+
+std::string_view as_view(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+bool valid_utf8(capnp::Text::Reader t) {
+  const auto* s = reinterpret_cast<const unsigned char*>(t.begin());
+  const std::size_t n = t.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    for (std::size_t j = 1; j < len; ++j) {
+      if ((s[i + j] & 0xc0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+Status text_ok(capnp::Text::Reader t, const char* what, bool required = false) {
+  if (t.size() > kMaxText) return Status::invalid(std::string(what) + " is too long");
+  if (required && t.size() == 0) return Status::invalid(std::string(what) + " is required");
+  if (!valid_utf8(t)) return Status::invalid(std::string(what) + " is not valid UTF-8");
+  return Status::ok();
+}
+
+template <typename List>
+Status list_ok(List l, const char* what) {
+  if (l.size() > kMaxListItems) return Status::invalid(std::string(what) + " has too many items");
+  return Status::ok();
+}
+
+Status materials_ok(capnp::List<proto::Material>::Reader ms, const char* what) {
+  if (auto s = list_ok(ms, what); !s) return s;
+  for (auto m : ms) {
+    if (auto s = text_ok(m.getName(), "material name", true); !s) return s;
+  }
+  return Status::ok();
+}
+
+Status attachments_ok(capnp::List<proto::AttachmentRef>::Reader as) {
+  if (auto s = list_ok(as, "attachments"); !s) return s;
+  for (auto a : as) {
+    if (a.getSha256().size() != 32) return Status::invalid("attachment sha256 must be 32 bytes");
+    if (auto s = text_ok(a.getName(), "attachment name"); !s) return s;
+  }
+  return Status::ok();
+}
+
+Status body_ok(proto::Event::Reader ev) {
+  auto body = ev.getBody();
+  switch (body.which()) {
+    case proto::Event::Body::SUBMITTED: {
+      auto b = body.getSubmitted();
+      auto a = b.getApplicant();
+      if (auto s = text_ok(a.getName(), "applicant name", true); !s) return s;
+      if (auto s = text_ok(a.getIdNumber(), "applicant ID number"); !s) return s;
+      if (auto s = text_ok(a.getPhone(), "applicant phone"); !s) return s;
+      if (auto s = text_ok(a.getAddress(), "applicant address"); !s) return s;
+      if (auto s = text_ok(b.getItemCode(), "item code", true); !s) return s;
+      if (auto s = text_ok(b.getItemName(), "item name"); !s) return s;
+      if (auto s = text_ok(b.getSummary(), "summary"); !s) return s;
+      if (auto s = list_ok(b.getFields(), "form fields"); !s) return s;
+      for (auto f : b.getFields()) {
+        if (auto s = text_ok(f.getKey(), "form field name", true); !s) return s;
+        if (auto s = text_ok(f.getValue(), "form field value"); !s) return s;
+      }
+      if (auto s = materials_ok(b.getMaterials(), "materials"); !s) return s;
+      if (auto s = attachments_ok(b.getAttachments()); !s) return s;
+      if (b.getFeeDue() < 0) return Status::invalid("fee due is negative");
+      return Status::ok();
+    }
+    case proto::Event::Body::ACCEPTED:
+      return text_ok(body.getAccepted().getNote(), "note");
+    case proto::Event::Body::SUPPLEMENT_REQUESTED: {
+      auto b = body.getSupplementRequested();
+      if (b.getMissing().size() == 0) return Status::invalid("a supplement request lists no material");
+      return materials_ok(b.getMissing(), "missing materials");
+    }
+    case proto::Event::Body::SUPPLEMENTED: {
+      auto b = body.getSupplemented();
+      if (auto s = materials_ok(b.getProvided(), "provided materials"); !s) return s;
+      return attachments_ok(b.getAttachments());
+    }
+    case proto::Event::Body::ESCALATED: {
+      auto to = body.getEscalated().getTo();
+      if (!valid_code(std::string_view(to.begin(), to.size())))
+        return Status::invalid("escalated: 'to' is not a division code");
+      return text_ok(body.getEscalated().getNote(), "note");
+    }
+    case proto::Event::Body::ASSIGNED: {
+      auto d = body.getAssigned().getDepartments();
+      if (d.size() == 0) return Status::invalid("assigned: no department");
+      if (auto s = list_ok(d, "departments"); !s) return s;
+      for (auto t : d) {
+        if (auto s = text_ok(t, "department", true); !s) return s;
+      }
+      return Status::ok();
+    }
+    case proto::Event::Body::OPINION:
+      return text_ok(body.getOpinion().getDepartment(), "department", true);
+    case proto::Event::Body::DECIDED: {
+      auto d = body.getDecided();
+      if (auto s = text_ok(d.getReason(), "reason", !d.getApproved()); !s) return s;
+      return text_ok(d.getLegalBasis(), "legal basis");
+    }
+    case proto::Event::Body::DELIVERED:
+      return text_ok(body.getDelivered().getNote(), "note");
+    case proto::Event::Body::RATED: {
+      auto r = body.getRated();
+      if (r.getScore() < 1 || r.getScore() > 5) return Status::invalid("rating must be 1 to 5");
+      return text_ok(r.getComment(), "rating comment");
+    }
+    case proto::Event::Body::FEE_COLLECTED: {
+      auto f = body.getFeeCollected();
+      if (f.getAmount() <= 0) return Status::invalid("fee collected must be positive");
+      return text_ok(f.getReceiptNo(), "receipt number", true);
+    }
+    case proto::Event::Body::CLOSED:
+      return text_ok(body.getClosed().getNote(), "note");
+    case proto::Event::Body::WITHDRAWN:
+      return text_ok(body.getWithdrawn().getReason(), "reason");
+    case proto::Event::Body::COMMENT:
+      return text_ok(body.getComment().getText(), "comment", true);
+    case proto::Event::Body::COMPLAINT:
+      return text_ok(body.getComplaint().getText(), "complaint", true);
+    case proto::Event::Body::REPLIED:
+      return text_ok(body.getReplied().getText(), "reply", true);
+    case proto::Event::Body::CATALOG_PUBLISHED:
+      return Status::ok();
+    case proto::Event::Body::CALENDAR_PUBLISHED:
+      return Status::ok();
+  }
+  return Status::invalid("unknown event kind (written by a newer schema?)");
+}
+
+}  // namespace
+
+const char* kind_name(EventKind k) {
+  static const char* names[] = {"submitted",  "accepted",          "supplement_requested",
+                                "supplemented", "escalated",       "assigned",
+                                "opinion",    "decided",           "delivered",
+                                "rated",      "fee_collected",     "closed",
+                                "withdrawn",  "comment",           "complaint",
+                                "replied",    "catalog_published", "calendar_published"};
+  return names[static_cast<int>(k)];
+}
+
+const char* kind_name_zh(EventKind k) {
+  static const char* names[] = {"申请登记", "受理",     "补正告知", "补正材料", "上报",
+                                "分派",     "部门意见", "办结",     "回复",     "评价",
+                                "代收费",   "销号",     "撤回",     "备注",     "投诉",
+                                "答复",     "事项目录发布", "工作日历发布"};
+  return names[static_cast<int>(k)];
+}
+
+std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
+  const auto n = static_cast<int>(w);
+  // Body members are numbered in EventKind order from `submitted`.
+  if (n < 0 || n >= kEventKindCount) return std::nullopt;
+  return static_cast<EventKind>(n);
+}
+
+bool is_broadcast(EventKind k) {
+  return k == EventKind::catalog_published || k == EventKind::calendar_published;
+}
+
+capnp::ReaderOptions reader_options(std::size_t max_bytes) {
+  capnp::ReaderOptions o;
+  // A legitimate message is read once: traversing more words than it holds
+  // means pointer aliasing (amplification), which we refuse.
+  o.traversalLimitInWords = max_bytes / sizeof(capnp::word) + 16;
+  o.nestingLimit = kMaxNesting;
+  return o;
+}
+
+Id read_id(proto::EventId::Reader r) {
+  return Id{std::string(r.getOrigin().begin(), r.getOrigin().size()), r.getSeq()};
+}
+
+void write_id(proto::EventId::Builder b, const Id& id) {
+  b.setOrigin(id.origin);
+  b.setSeq(id.seq);
+}
+
+Status validate_event(proto::Event::Reader ev) {
+  if (!ev.hasId()) return Status::invalid("event has no id");
+  const Id id = read_id(ev.getId());
+  if (!valid_code(id.origin)) return Status::invalid("origin '" + id.origin + "' is not a division code");
+  if (id.seq == 0) return Status::invalid("sequence numbers start at 1");
+  if (ev.getHlc() == 0) return Status::invalid("event has no hlc");
+  const auto home = std::string(ev.getHome().begin(), ev.getHome().size());
+  if (!valid_code(home)) return Status::invalid("home '" + home + "' is not a division code");
+  if (!within(home, id.origin))
+    return Status::invalid("home " + home + " is outside the jurisdiction of origin " + id.origin);
+  auto kind = kind_from_body(ev.getBody().which());
+  if (!kind) return Status::invalid("unknown event kind (written by a newer schema?)");
+  auto actor = ev.getActor();
+  if (auto s = text_ok(actor.getName(), "actor name", true); !s) return s;
+  if (auto s = text_ok(actor.getStaffId(), "actor staff id"); !s) return s;
+  if (auto s = text_ok(actor.getOnBehalfOf(), "on behalf of"); !s) return s;
+  if (auto s = list_ok(ev.getSettles(), "settles"); !s) return s;
+  if (is_broadcast(*kind)) {
+    if (ev.hasCase()) return Status::invalid("a broadcast event names a case");
+    if (home != id.origin) return Status::invalid("a broadcast's home must be its origin");
+  } else {
+    if (!ev.hasCase()) return Status::invalid("a case event names no case");
+    const Id c = read_id(ev.getCase());
+    if (!valid_code(c.origin) || c.seq == 0) return Status::invalid("case id is malformed");
+    if (*kind == EventKind::submitted && c != id)
+      return Status::invalid("a submitted event must be its own case");
+    if (!within(home, c.origin))
+      return Status::invalid("case " + format_id(c) + " cannot be homed at " + home);
+  }
+  return body_ok(ev);
+}
+
+struct EventView::Impl {
+  std::string sealed;
+  kj::Array<capnp::word> event_words;
+  std::size_t event_size = 0;
+  std::string signature;
+  std::unique_ptr<capnp::FlatArrayMessageReader> reader;
+};
+
+EventView::EventView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventView::EventView(EventView&&) noexcept = default;
+EventView& EventView::operator=(EventView&&) noexcept = default;
+EventView::~EventView() = default;
+
+Result<EventView> EventView::parse(std::string_view signed_bytes) {
+  if (signed_bytes.size() > kMaxSignedEventBytes) return Status::invalid("signed event is too large");
+  if (signed_bytes.size() < 8 || signed_bytes.size() % 8 != 0)
+    return Status::invalid("signed event is truncated");
+  auto impl = std::make_unique<Impl>();
+  impl->sealed.assign(signed_bytes);
+  try {
+    auto outer_words = aligned_copy(signed_bytes);
+    capnp::FlatArrayMessageReader outer(outer_words, reader_options(kMaxSignedEventBytes));
+    auto env = outer.getRoot<proto::SignedEvent>();
+    auto ev = env.getEvent();
+    auto sig = env.getSignature();
+    if (sig.size() != 64) return Status::invalid("signature must be 64 bytes");
+    if (ev.size() > kMaxEventBytes) return Status::invalid("event is too large");
+    if (ev.size() < 8 || ev.size() % 8 != 0) return Status::invalid("event bytes are truncated");
+    impl->signature.assign(as_view(sig));
+    impl->event_words = aligned_copy(as_view(ev));
+    impl->event_size = ev.size();
+    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(
+        impl->event_words, reader_options(kMaxEventBytes));
+    // The message must be exactly its bytes: no trailing garbage.
+    if (impl->reader->getEnd() != impl->event_words.end())
+      return Status::invalid("event bytes have trailing data");
+    auto root = impl->reader->getRoot<proto::Event>();
+    root.totalSize();  // walks every pointer under the limits
+    if (auto s = validate_event(root); !s) return s;
+    EventView view(std::move(impl));
+    view.kind_ = *kind_from_body(root.getBody().which());
+    view.id_ = read_id(root.getId());
+    if (!is_broadcast(view.kind_)) view.case_ = read_id(root.getCase());
+    return view;
+  } catch (const kj::Exception& e) {
+    return Status::invalid(std::string("malformed event: ") + e.getDescription().cStr());
+  }
+}
+
+proto::Event::Reader EventView::event() const { return impl_->reader->getRoot<proto::Event>(); }
+uint64_t EventView::hlc() const { return event().getHlc(); }
+std::string_view EventView::event_bytes() const {
+  return {reinterpret_cast<const char*>(impl_->event_words.begin()), impl_->event_size};
+}
+std::string_view EventView::signature() const { return impl_->signature; }
+const std::string& EventView::sealed() const { return impl_->sealed; }
+
+Status check_signature(const EventView& view, const PublicKey& key) {
+  if (!verify(key, view.event_bytes(), view.signature()))
+    return Status::invalid("bad signature on event " + format_id(view.id()));
+  return Status::ok();
+}
+
+std::string seal(capnp::MessageBuilder& event, const SigningKey& key) {
+  auto words = capnp::messageToFlatArray(event);
+  auto bytes = words.asBytes();
+  std::string_view ev(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  const Signature sig = sign(key, ev);
+  capnp::MallocMessageBuilder outer(static_cast<unsigned>(words.size() + 32));
+  auto env = outer.initRoot<proto::SignedEvent>();
+  env.setEvent(capnp::Data::Reader(bytes.begin(), bytes.size()));
+  env.setSignature(capnp::Data::Reader(sig.data(), sig.size()));
+  auto out = capnp::messageToFlatArray(outer).asBytes();
+  return std::string(reinterpret_cast<const char*>(out.begin()), out.size());
+}
+
+}  // namespace liandong

@@ -1,0 +1,105 @@
+// Building, sealing, parsing and checking signed events.
+//
+// A sealed event is a serialized `SignedEvent` message (records.capnp): the
+// exact bytes of an `Event` message plus the origin's Ed25519 signature over
+// them. Parsing copies outside bytes into word-aligned buffers before Cap'n
+// Proto reads them, and reads with limits sized to the largest legitimate
+// event, so hostile bytes produce a Status, never a crash.
+//
+// Thread contract: EventView is immutable after parse() and may be read from
+// any thread; it is movable, not copyable.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "protocol/crypto.h"
+#include "protocol/ids.h"
+#include "protocol/records.capnp.h"
+#include "protocol/status.h"
+
+namespace liandong {
+
+// Wire and storage limits for one event.
+constexpr std::size_t kMaxEventBytes = 1 << 20;  // a catalog document fits
+constexpr std::size_t kMaxSignedEventBytes = kMaxEventBytes + 256;
+constexpr unsigned kMaxNesting = 16;
+constexpr std::size_t kMaxText = 64 * 1024;  // any one text field
+constexpr std::size_t kMaxListItems = 1024;  // any one list
+
+enum class EventKind : uint8_t {
+  submitted,
+  accepted,
+  supplement_requested,
+  supplemented,
+  escalated,
+  assigned,
+  opinion,
+  decided,
+  delivered,
+  rated,
+  fee_collected,
+  closed,
+  withdrawn,
+  comment,
+  complaint,
+  replied,
+  catalog_published,
+  calendar_published,
+};
+constexpr int kEventKindCount = 18;
+
+const char* kind_name(EventKind k);     // "supplement_requested"
+const char* kind_name_zh(EventKind k);  // "补正"
+std::optional<EventKind> kind_from_body(proto::Event::Body::Which w);
+bool is_broadcast(EventKind k);
+
+capnp::ReaderOptions reader_options(std::size_t max_bytes);
+
+class EventView {
+ public:
+  // Checks structure, limits and field rules (validate_event); does not
+  // check the signature. On success the view owns aligned copies.
+  static Result<EventView> parse(std::string_view signed_bytes);
+
+  EventView(EventView&&) noexcept;
+  EventView& operator=(EventView&&) noexcept;
+  ~EventView();
+
+  proto::Event::Reader event() const;
+  EventKind kind() const { return kind_; }
+  const Id& id() const { return id_; }
+  // The case id; empty for broadcasts.
+  const Id& case_id() const { return case_; }
+  uint64_t hlc() const;
+  // The exact signed `Event` bytes and the signature.
+  std::string_view event_bytes() const;
+  std::string_view signature() const;
+  // The whole sealed envelope, as stored and forwarded.
+  const std::string& sealed() const;
+
+ private:
+  struct Impl;
+  explicit EventView(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  EventKind kind_ = EventKind::comment;
+  Id id_, case_;
+};
+
+// Field rules every stored event obeys: valid codes, sequence from 1, a
+// known body kind, a case id for case events (= own id for `submitted`),
+// home inside the origin's jurisdiction, text and list limits, rating 1-5.
+Status validate_event(proto::Event::Reader ev);
+
+Status check_signature(const EventView& view, const PublicKey& key);
+
+// Serializes `event` and signs it: returns the sealed SignedEvent bytes.
+std::string seal(capnp::MessageBuilder& event, const SigningKey& key);
+
+Id read_id(proto::EventId::Reader r);
+void write_id(proto::EventId::Builder b, const Id& id);
+
+}  // namespace liandong

@@ -1,0 +1,203 @@
+# Liandong records: the case events every node stores and forwards.
+#
+# Evolution rules: never renumber, retype or remove a field; add new fields
+# only at the end, with the next ordinal. A reader that meets a union
+# member it does not know (a newer schema) must refuse the event, not guess.
+#
+# Codes are administrative division codes (GB/T 2260 style) as decimal digit
+# strings of length 2, 4, 6, 9 or 12. Money is in fen (分, 0.01 yuan).
+# Times are milliseconds since the Unix epoch, UTC. Dates are "YYYY-MM-DD".
+
+@0xc4b1e2a9d3f05a17;
+
+$import "/capnp/c++.capnp".namespace("liandong::proto");
+
+struct EventId {
+  origin @0 :Text;   # code of the node that made the event
+  seq @1 :UInt64;    # per-origin sequence number, from 1, dense
+}
+
+# Who took an action. For AB角 handover the backup (B) acts with the
+# primary's (A) authority: `name` is B, `onBehalfOf` is A.
+struct Actor {
+  name @0 :Text;
+  role @1 :Role;
+  staffId @2 :Text;
+  onBehalfOf @3 :Text;
+}
+
+enum Role {
+  agent @0;        # 代理员 / 代办员, village point
+  clerk @1;        # 窗口工作人员 / 受理员
+  reviewer @2;     # 审查员 / 勘察员
+  officer @3;      # 首席代表, signs department decisions
+  director @4;     # 分管领导
+  system @5;       # the node itself (broadcasts, housekeeping)
+}
+
+struct Field {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+enum MaterialState {
+  provided @0;     # 已提交
+  missing @1;      # 缺
+  later @2;        # 容缺: may follow before the certificate is issued
+}
+
+struct Material {
+  name @0 :Text;
+  original @1 :Bool;   # original (原件) or copy (复印件)
+  count @2 :UInt32;
+  state @3 :MaterialState;
+}
+
+struct AttachmentRef {
+  sha256 @0 :Data;     # 32 bytes
+  size @1 :UInt64;
+  name @2 :Text;
+}
+
+struct Applicant {
+  name @0 :Text;
+  idNumber @1 :Text;   # 居民身份证号码, 18 characters
+  phone @2 :Text;
+  address @3 :Text;
+}
+
+struct Submitted {
+  applicant @0 :Applicant;
+  itemCode @1 :Text;          # catalog item
+  itemName @2 :Text;
+  catalogVersion @3 :UInt32;  # catalog version the form was checked against
+  fields @4 :List(Field);
+  materials @5 :List(Material);
+  attachments @6 :List(AttachmentRef);
+  feeDue @7 :Int64;           # fen
+  summary @8 :Text;
+}
+
+struct Accepted {              # 受理
+  dueDate @0 :Text;            # committed date (承诺时限), may be empty
+  note @1 :Text;
+}
+
+struct SupplementRequested {   # 补正: every missing material at once (一次性告知)
+  missing @0 :List(Material);
+  note @1 :Text;
+}
+
+struct Supplemented {
+  provided @0 :List(Material);
+  attachments @1 :List(AttachmentRef);
+  note @2 :Text;
+}
+
+struct Escalated {             # 上报
+  to @0 :Text;                 # code of the level now responsible
+  note @1 :Text;
+}
+
+struct Assigned {              # to departments; several = joint (联办/并联审批)
+  departments @0 :List(Text);  # department codes, e.g. "林业", "国土"
+  note @1 :Text;
+}
+
+struct Opinion {               # one department's part of a joint case
+  department @0 :Text;
+  approve @1 :Bool;
+  text @2 :Text;
+}
+
+struct Decided {               # 办结
+  approved @0 :Bool;
+  reason @1 :Text;
+  legalBasis @2 :Text;         # 办事依据
+  certificateNo @3 :Text;
+}
+
+struct Delivered {             # 回复: result handed to the applicant
+  method @0 :Text;
+  note @1 :Text;
+}
+
+struct Rated {                 # 一事一评
+  score @0 :UInt8;             # 1..5
+  comment @1 :Text;
+}
+
+struct FeeCollected {          # 代收
+  amount @0 :Int64;            # fen
+  receiptNo @1 :Text;
+}
+
+struct Closed {                # 销号 / 归档
+  note @0 :Text;
+}
+
+struct Withdrawn {
+  reason @0 :Text;
+}
+
+struct Comment {
+  text @0 :Text;
+}
+
+struct Complaint {             # 投诉
+  text @0 :Text;
+  against @1 :Text;            # code of the level complained about
+}
+
+struct Replied {               # answer to a consult case (咨询)
+  text @0 :Text;
+}
+
+# Broadcast payloads are opaque documents here; their content is defined by
+# the catalog and calendar formats (docs/FORMAT.md).
+struct CatalogPublished {
+  version @0 :UInt32;
+  document @1 :Data;
+}
+
+struct CalendarPublished {
+  year @0 :UInt16;
+  document @1 :Data;
+}
+
+struct Event {
+  id @0 :EventId;
+  case @1 :EventId;            # id of the case's `submitted`; unset for broadcasts
+  home @2 :Text;               # the case's home code (routing key); issuer for broadcasts
+  hlc @3 :UInt64;              # hybrid logical clock: (ms << 16) | counter
+  actor @4 :Actor;
+  settles @5 :List(EventId);   # conflicting events this one settles (see fold)
+  body :union {
+    submitted @6 :Submitted;
+    accepted @7 :Accepted;
+    supplementRequested @8 :SupplementRequested;
+    supplemented @9 :Supplemented;
+    escalated @10 :Escalated;
+    assigned @11 :Assigned;
+    opinion @12 :Opinion;
+    decided @13 :Decided;
+    delivered @14 :Delivered;
+    rated @15 :Rated;
+    feeCollected @16 :FeeCollected;
+    closed @17 :Closed;
+    withdrawn @18 :Withdrawn;
+    comment @19 :Comment;
+    complaint @20 :Complaint;
+    replied @21 :Replied;
+    catalogPublished @22 :CatalogPublished;
+    calendarPublished @23 :CalendarPublished;
+  }
+}
+
+# What travels and is stored: the exact bytes of a serialized `Event`
+# message (unpacked, with its segment table) and the origin's Ed25519
+# signature over exactly those bytes. Relays never re-encode `event`.
+struct SignedEvent {
+  event @0 :Data;
+  signature @1 :Data;          # 64 bytes
+}

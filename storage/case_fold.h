@@ -1,0 +1,108 @@
+// The case state machine: a case's state is a pure function of its set of
+// events, folded in (hlc, origin, seq) order.
+//
+// check() says whether an event may be applied to a state; a node refuses a
+// local action that fails it. apply() folds an event in: an event that
+// cannot apply (two levels acted concurrently, e.g. a withdrawal racing an
+// approval) is kept, the case is flagged `conflict`, and a later event that
+// names the conflicting events in `settles` clears the flag.
+//
+// Pure logic: no I/O, no clocks; safe from any thread on distinct states.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/event_codec.h"
+#include "protocol/ids.h"
+#include "protocol/status.h"
+
+namespace liandong::storage {
+
+enum class CaseStatus : uint8_t {
+  incomplete,            // 未到齐: events held, `submitted` not yet here
+  submitted,             // 已登记
+  supplement_requested,  // 待补正
+  accepted,              // 已受理
+  escalated,             // 已上报
+  assigned,              // 办理中
+  decided,               // 已办结
+  delivered,             // 已回复
+  closed,                // 已销号
+  withdrawn,             // 已撤回
+};
+constexpr int kCaseStatusCount = 10;
+
+const char* status_name(CaseStatus s);     // "supplement_requested"
+const char* status_name_zh(CaseStatus s);  // "待补正"
+std::optional<CaseStatus> status_from_name(std::string_view name);
+
+// Fold order: (hlc, origin, seq).
+struct OrderKey {
+  uint64_t hlc = 0;
+  Id id;
+  auto operator<=>(const OrderKey&) const = default;
+  bool operator==(const OrderKey&) const = default;
+};
+
+struct MaterialLine {
+  std::string name;
+  proto::MaterialState state = proto::MaterialState::PROVIDED;
+  bool operator==(const MaterialLine&) const = default;
+};
+
+struct DeptOpinion {
+  std::string department;
+  bool approve = false;
+  Id event;
+  bool operator==(const DeptOpinion&) const = default;
+};
+
+struct CaseState {
+  Id case_id;
+  std::string home;
+  std::string item_code, item_name;
+  std::string applicant_name, applicant_id;
+  CaseStatus status = CaseStatus::incomplete;
+  CaseStatus prior = CaseStatus::incomplete;  // status to resume after 补正
+  std::string handler;                        // code of the level responsible now
+  bool conflict = false;
+  std::vector<Id> conflicts;  // events that could not apply, unsettled
+  std::vector<std::string> departments;
+  std::vector<DeptOpinion> opinions;
+  std::vector<MaterialLine> materials;
+  bool has_decision = false, approved = false;
+  int64_t fee_due = 0, fee_collected = 0;
+  uint8_t rating = 0;
+  uint32_t complaints = 0;
+  uint32_t event_count = 0;
+  std::string due_date;  // committed date from 受理, "YYYY-MM-DD" or empty
+  uint64_t submitted_hlc = 0, accepted_hlc = 0, decided_hlc = 0, delivered_hlc = 0,
+           closed_hlc = 0;
+  OrderKey last;  // the largest event folded in
+
+  // The status a user sees: conflict overrides.
+  bool operator==(const CaseState&) const = default;
+};
+
+// Whether `ev` may apply to `state` (nullptr: no event of the case yet).
+// The reason is a one-line Chinese-and-English explanation for the agent.
+Status check(const CaseState* state, const EventView& ev);
+
+// Folds `ev` into `state`. `state` must be fresh (for the first event) or
+// hold events that all order before `ev`.
+void apply(CaseState& state, const EventView& ev);
+
+// Folds a whole set, in any given order: sorts by OrderKey first.
+CaseState fold(std::vector<const EventView*> events);
+
+OrderKey order_key(const EventView& ev);
+
+// Persistent form of a CaseState (the `cases` cache).
+std::string encode_state(const CaseState& s);
+Result<CaseState> decode_state(std::string_view bytes);
+
+}  // namespace liandong::storage

@@ -1,0 +1,696 @@
+#include "storage/store.h"
+
+#include <capnp/message.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <shared_mutex>
+
+#include "protocol/hlc.h"
+#include "storage/lmdb_env.h"
+
+namespace liandong::storage {
+
+namespace {
+
+constexpr const char* kMetaCode = "code";
+constexpr const char* kMetaStoreId = "store_id";
+constexpr const char* kMetaSchema = "schema";
+constexpr const char* kMetaNextSeq = "next_seq";
+constexpr const char* kMetaHlc = "hlc";
+constexpr uint8_t kConflictStatusKey = 0xff;
+
+std::string be64(uint64_t v) {
+  std::string s;
+  put_be64(s, v);
+  return s;
+}
+
+std::string padded_code(std::string_view code) {
+  std::string k(kMaxCodeLen, '\0');
+  code.copy(k.data(), kMaxCodeLen);
+  return k;
+}
+
+std::string status_key(const CaseState& st) {
+  std::string k(1, static_cast<char>(st.conflict ? kConflictStatusKey
+                                                 : static_cast<uint8_t>(st.status)));
+  return k + id_key(st.case_id);
+}
+
+bool open_case(CaseStatus s) {
+  return s != CaseStatus::decided && s != CaseStatus::delivered && s != CaseStatus::closed &&
+         s != CaseStatus::withdrawn && s != CaseStatus::incomplete;
+}
+
+// The index entries a case state implies.
+std::vector<std::pair<int, std::string>> index_entries(const CaseState& st);
+
+}  // namespace
+
+struct Store::Impl {
+  MDB_env* env = nullptr;
+  MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have,
+      keys, meta;
+  StoreOptions opts;
+  std::string code;
+  // Taken shared by every transaction, exclusively to grow the map (LMDB
+  // requires no open transaction in this process while it resizes).
+  mutable std::shared_mutex resize_mu;
+  std::size_t map_bytes = 0;
+  mutable std::mutex keys_mu;
+  mutable std::map<std::string, PublicKey> key_cache;
+
+  ~Impl() {
+    if (env != nullptr) mdb_env_close(env);
+  }
+
+  MDB_dbi index_dbi(int which) const {
+    return which == 0 ? by_status : which == 1 ? by_home : by_due;
+  }
+
+  // Runs `fn` in a transaction, retrying after growing the map when LMDB
+  // reports it full, and after adopting a size another process set.
+  template <typename Fn>
+  auto with_txn(bool write, Fn&& fn) const -> decltype(fn(std::declval<Txn&>())) {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        std::shared_lock lock(resize_mu);
+        Txn txn(env, write);
+        return fn(txn);
+      } catch (const MdbError& e) {
+        if (attempt >= 40) throw;
+        if (e.rc == MDB_MAP_RESIZED) {
+          std::unique_lock lock(resize_mu);
+          mdb_check(mdb_env_set_mapsize(env, 0), "mdb_env_set_mapsize");
+          continue;
+        }
+        if (e.rc == MDB_MAP_FULL) {
+          std::unique_lock lock(resize_mu);
+          auto* self = const_cast<Impl*>(this);
+          MDB_envinfo info;
+          mdb_env_info(env, &info);
+          const std::size_t next = std::max(info.me_mapsize, map_bytes) * 2;
+          if (next > opts.max_map_bytes) throw;
+          mdb_check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize");
+          self->map_bytes = next;
+          continue;
+        }
+        throw;
+      }
+    }
+  }
+
+  uint64_t last_lsn(const Txn& txn) const {
+    Cursor c(txn, log);
+    std::string_view k;
+    if (!c.move(MDB_LAST, &k)) return 0;
+    return get_be64(k);
+  }
+
+  uint64_t meta_u64(const Txn& txn, const char* key, uint64_t dflt) const {
+    std::string_view v;
+    if (!txn.get(meta, key, &v)) return dflt;
+    return get_be64(v);
+  }
+
+  std::optional<CaseState> load_case(const Txn& txn, const Id& id) const {
+    std::string_view v;
+    if (!txn.get(cases, id_key(id), &v)) return std::nullopt;
+    auto st = decode_state(v);
+    if (!st.ok()) throw MdbError(MDB_CORRUPTED, st.status().message());
+    return std::move(st).value();
+  }
+
+  std::vector<StoredEvent> load_case_events(const Txn& txn, const Id& id) const {
+    std::vector<StoredEvent> out;
+    const std::string prefix = id_key(id);
+    Cursor c(txn, case_events);
+    std::string_view k, v;
+    for (bool ok = c.seek(prefix, &k, &v); ok && k.starts_with(prefix);
+         ok = c.move(MDB_NEXT, &k, &v)) {
+      const uint64_t lsn = get_be64(k.substr(kIdKeyLen));
+      std::string_view bytes;
+      if (!txn.get(log, be64(lsn), &bytes))
+        throw MdbError(MDB_CORRUPTED, "case_events names a missing log entry");
+      auto view = EventView::parse(bytes);
+      if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
+      out.push_back(StoredEvent{lsn, std::move(view).value()});
+    }
+    std::sort(out.begin(), out.end(), [](const StoredEvent& a, const StoredEvent& b) {
+      return order_key(a.view) < order_key(b.view);
+    });
+    return out;
+  }
+
+  struct Touched {
+    std::optional<CaseState> before;
+    CaseState now;
+  };
+
+  // Stores one checked event in `txn`; returns its LSN. `touched` collects
+  // the case states changed in this transaction, written at the end.
+  uint64_t store_one(Txn& txn, const EventView& ev, uint64_t lsn,
+                     std::map<std::string, Touched>& touched) {
+    txn.put(log, be64(lsn), ev.sealed(), MDB_APPEND);
+    txn.put(ids, id_key(ev.id()), be64(lsn));
+    if (is_broadcast(ev.kind())) return lsn;
+    const std::string ck = id_key(ev.case_id());
+    txn.put(case_events, ck + be64(lsn), "");
+    auto it = touched.find(ck);
+    if (it == touched.end()) {
+      Touched t;
+      t.before = load_case(txn, ev.case_id());
+      if (t.before) {
+        t.now = *t.before;
+      } else {
+        t.now.case_id = ev.case_id();
+      }
+      it = touched.emplace(ck, std::move(t)).first;
+    }
+    CaseState& st = it->second.now;
+    if (st.event_count == 0 || st.last < order_key(ev)) {
+      storage::apply(st, ev);
+    } else {
+      // Arrived out of order: refold the whole set (it includes `ev` now).
+      auto events = load_case_events(txn, ev.case_id());
+      std::vector<const EventView*> views;
+      for (const auto& e : events) views.push_back(&e.view);
+      st = fold(views);
+    }
+    return lsn;
+  }
+
+  void write_touched(Txn& txn, const std::map<std::string, Touched>& touched) {
+    for (const auto& [ck, t] : touched) {
+      if (t.before) {
+        for (const auto& [which, key] : index_entries(*t.before)) txn.del(index_dbi(which), key);
+      }
+      for (const auto& [which, key] : index_entries(t.now)) txn.put(index_dbi(which), key, "");
+      txn.put(cases, ck, encode_state(t.now));
+    }
+  }
+};
+
+namespace {
+
+std::vector<std::pair<int, std::string>> index_entries(const CaseState& st) {
+  std::vector<std::pair<int, std::string>> out;
+  const std::string ck = id_key(st.case_id);
+  out.emplace_back(0, status_key(st));
+  if (!st.home.empty()) out.emplace_back(1, padded_code(st.home) + ck);
+  if (!st.due_date.empty() && open_case(st.status)) out.emplace_back(2, st.due_date + ck);
+  return out;
+}
+
+Status to_status(const MdbError& e) {
+  if (e.rc == MDB_MAP_FULL || e.rc == ENOSPC || e.rc == EDQUOT)
+    return Status::no_space(std::string("store is full: ") + e.what());
+  if (e.rc == MDB_CORRUPTED || e.rc == MDB_PAGE_NOTFOUND || e.rc == MDB_INVALID)
+    return Status::corruption(e.what());
+  return Status::internal(e.what());
+}
+
+Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool create) {
+  std::error_code ec;
+  if (create) {
+    std::filesystem::create_directories(opts.dir, ec);
+    if (ec) return Status::invalid("cannot create " + opts.dir.string() + ": " + ec.message());
+    ::chmod(opts.dir.c_str(), 0700);
+  } else if (!std::filesystem::exists(opts.dir / "data.mdb", ec)) {
+    return Status::not_found("no store in " + opts.dir.string() + " (run `liandong init` first)");
+  }
+  auto impl = std::make_unique<Store::Impl>();
+  impl->opts = opts;
+  try {
+    mdb_check(mdb_env_create(&impl->env), "mdb_env_create");
+    mdb_check(mdb_env_set_maxdbs(impl->env, 16), "mdb_env_set_maxdbs");
+    mdb_check(mdb_env_set_maxreaders(impl->env, 126), "mdb_env_set_maxreaders");
+    mdb_check(mdb_env_set_mapsize(impl->env, opts.initial_map_bytes), "mdb_env_set_mapsize");
+    const int rc = mdb_env_open(impl->env, opts.dir.c_str(), MDB_NOTLS, 0600);
+    if (rc == EACCES || rc == EROFS)
+      return Status::invalid("cannot open store in " + opts.dir.string() + ": " + mdb_strerror(rc));
+    mdb_check(rc, "mdb_env_open");
+    // Another process may have grown the map: adopt the file's size.
+    mdb_check(mdb_env_set_mapsize(impl->env, 0), "mdb_env_set_mapsize");
+    MDB_envinfo info;
+    mdb_env_info(impl->env, &info);
+    impl->map_bytes = info.me_mapsize;
+    int dead = 0;
+    mdb_reader_check(impl->env, &dead);  // clear slots of crashed readers
+    impl->with_txn(true, [&](Txn& txn) {
+      auto dbi = [&](const char* name) {
+        MDB_dbi d;
+        mdb_check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &d), name);
+        return d;
+      };
+      impl->log = dbi("log");
+      impl->ids = dbi("ids");
+      impl->case_events = dbi("case_events");
+      impl->cases = dbi("cases");
+      impl->by_status = dbi("by_status");
+      impl->by_home = dbi("by_home");
+      impl->by_due = dbi("by_due");
+      impl->cursors = dbi("cursors");
+      impl->blobs = dbi("blobs");
+      impl->blob_have = dbi("blob_have");
+      impl->keys = dbi("keys");
+      impl->meta = dbi("meta");
+      txn.commit();
+      return 0;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+  return impl;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::create(const StoreOptions& opts, std::string_view code) {
+  if (!valid_code(code))
+    return Status::invalid("'" + std::string(code) + "' is not a division code (2, 4, 6, 9 or 12 digits)");
+  std::error_code ec;
+  if (std::filesystem::exists(opts.dir / "data.mdb", ec))
+    return Status::invalid("a store already exists in " + opts.dir.string());
+  auto impl = open_env(opts, true);
+  if (!impl.ok()) return impl.status();
+  std::unique_ptr<Store> store(new Store(std::move(impl).value()));
+  crypto_ready();
+  std::array<uint8_t, 16> raw{};
+  randombytes_buf(raw.data(), raw.size());
+  store->store_id_ = to_hex(raw);
+  store->code_ = std::string(code);
+  try {
+    store->impl_->with_txn(true, [&](Txn& txn) {
+      txn.put(store->impl_->meta, kMetaCode, store->code_);
+      txn.put(store->impl_->meta, kMetaStoreId, store->store_id_);
+      txn.put(store->impl_->meta, kMetaSchema, be64(kSchemaVersion));
+      txn.put(store->impl_->meta, kMetaNextSeq, be64(1));
+      txn.commit();
+      return 0;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+  store->impl_->code = store->code_;
+  return store;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& opts) {
+  auto impl = open_env(opts, false);
+  if (!impl.ok()) return impl.status();
+  std::unique_ptr<Store> store(new Store(std::move(impl).value()));
+  try {
+    Status s = store->impl_->with_txn(false, [&](Txn& txn) {
+      std::string_view v;
+      if (!txn.get(store->impl_->meta, kMetaCode, &v))
+        return Status::corruption("store has no code: was `liandong init` interrupted?");
+      store->code_ = std::string(v);
+      if (txn.get(store->impl_->meta, kMetaStoreId, &v)) store->store_id_ = std::string(v);
+      const uint64_t schema = store->impl_->meta_u64(txn, kMetaSchema, 0);
+      if (schema != kSchemaVersion)
+        return Status::invalid("store schema version " + std::to_string(schema) +
+                               " is not the supported " + std::to_string(kSchemaVersion));
+      return Status::ok();
+    });
+    if (!s) return s;
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+  store->impl_->code = store->code_;
+  return store;
+}
+
+Status Store::put_key(std::string_view code, const PublicKey& key) {
+  if (!valid_code(code)) return Status::invalid("'" + std::string(code) + "' is not a division code");
+  try {
+    impl_->with_txn(true, [&](Txn& txn) {
+      txn.put(impl_->keys, code,
+              std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+      txn.commit();
+      return 0;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+  std::lock_guard lock(impl_->keys_mu);
+  impl_->key_cache[std::string(code)] = key;
+  return Status::ok();
+}
+
+std::optional<PublicKey> Store::key(std::string_view code) const {
+  {
+    std::lock_guard lock(impl_->keys_mu);
+    auto it = impl_->key_cache.find(std::string(code));
+    if (it != impl_->key_cache.end()) return it->second;
+  }
+  try {
+    auto k = impl_->with_txn(false, [&](Txn& txn) -> std::optional<PublicKey> {
+      std::string_view v;
+      if (!txn.get(impl_->keys, code, &v) || v.size() != 32) return std::nullopt;
+      PublicKey pk;
+      std::copy(v.begin(), v.end(), reinterpret_cast<char*>(pk.data()));
+      return pk;
+    });
+    if (k) {
+      std::lock_guard lock(impl_->keys_mu);
+      impl_->key_cache[std::string(code)] = *k;
+    }
+    return k;
+  } catch (const MdbError&) {
+    return std::nullopt;
+  }
+}
+
+Result<StoredEvent> Store::append_local(const LocalDraft& draft, const SigningKey& key) {
+  auto out = append_local(std::span<const LocalDraft>(&draft, 1), key);
+  return std::move(out.front());
+}
+
+std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft> drafts,
+                                                     const SigningKey& key) {
+  std::vector<Result<StoredEvent>> results;
+  try {
+    results = impl_->with_txn(true, [&](Txn& txn) {
+      std::vector<Result<StoredEvent>> out;
+      std::map<std::string, Impl::Touched> touched;
+      uint64_t seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
+      uint64_t lsn = impl_->last_lsn(txn);
+      Hlc hlc;
+      hlc.observe(impl_->meta_u64(txn, kMetaHlc, 0));
+      for (const auto& d : drafts) {
+        const Id id{code_, seq};
+        // The case as this transaction sees it (earlier drafts included).
+        std::optional<CaseState> state;
+        std::string home = d.home.empty() ? code_ : d.home;
+        if (!d.case_id.empty()) {
+          auto it = touched.find(id_key(d.case_id));
+          state = it != touched.end() ? std::optional(it->second.now)
+                                      : impl_->load_case(txn, d.case_id);
+          if (!state) {
+            out.emplace_back(Status::not_found("no case " + format_id(d.case_id) + " here"));
+            continue;
+          }
+          home = state->home;
+        }
+        capnp::MallocMessageBuilder msg(512);
+        auto ev = msg.initRoot<proto::Event>();
+        write_id(ev.initId(), id);
+        ev.setHlc(hlc.now());
+        ev.setHome(home);
+        d.fill(ev);
+        // Identity fields are the store's to set, whatever `fill` did.
+        write_id(ev.initId(), id);
+        ev.setHome(home);
+        if (ev.getBody().which() == proto::Event::Body::SUBMITTED) {
+          write_id(ev.initCase(), id);
+        } else if (!d.case_id.empty()) {
+          write_id(ev.initCase(), d.case_id);
+        }
+        auto view = EventView::parse(seal(msg, key));
+        if (!view.ok()) {
+          out.emplace_back(view.status());
+          continue;
+        }
+        if (!is_broadcast(view->kind())) {
+          if (auto s = check(state ? &*state : nullptr, *view); !s) {
+            out.emplace_back(s);
+            continue;
+          }
+        }
+        impl_->store_one(txn, *view, ++lsn, touched);
+        ++seq;
+        out.emplace_back(StoredEvent{lsn, std::move(view).value()});
+      }
+      impl_->write_touched(txn, touched);
+      txn.put(impl_->meta, kMetaNextSeq, be64(seq));
+      txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
+      txn.commit();
+      return out;
+    });
+  } catch (const MdbError& e) {
+    results.clear();
+    for (std::size_t i = 0; i < drafts.size(); ++i) results.emplace_back(to_status(e));
+  }
+  return results;
+}
+
+Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const> batch) {
+  try {
+    return impl_->with_txn(true, [&](Txn& txn) {
+      std::vector<IngestResult> out(batch.size());
+      std::map<std::string, Impl::Touched> touched;
+      uint64_t lsn = impl_->last_lsn(txn);
+      Hlc hlc;
+      const uint64_t stored_hlc = impl_->meta_u64(txn, kMetaHlc, 0);
+      hlc.observe(stored_hlc);
+      const uint64_t horizon = make_hlc(wall_clock_ms() + kMaxClockSkewMs, 0);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const EventView& ev = *batch[i];
+        std::string_view existing;
+        if (txn.get(impl_->ids, id_key(ev.id()), &existing)) {
+          out[i] = IngestResult{Outcome::duplicate, get_be64(existing), Status::ok()};
+          continue;
+        }
+        if (ev.hlc() > horizon) {
+          out[i] = IngestResult{Outcome::rejected, 0,
+                                Status::invalid("event " + format_id(ev.id()) +
+                                                " is stamped more than a day in the future")};
+          continue;
+        }
+        hlc.observe(ev.hlc());
+        impl_->store_one(txn, ev, ++lsn, touched);
+        out[i] = IngestResult{Outcome::stored, lsn, Status::ok()};
+      }
+      impl_->write_touched(txn, touched);
+      if (hlc.last() != stored_hlc) txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
+      txn.commit();
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sealed,
+                                                VerifyPool* pool) {
+  std::vector<std::optional<EventView>> views(sealed.size());
+  std::vector<Status> errors(sealed.size());
+  std::vector<std::optional<PublicKey>> keys(sealed.size());
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    auto v = EventView::parse(sealed[i]);
+    if (!v.ok()) {
+      errors[i] = v.status();
+      continue;
+    }
+    keys[i] = key(v->id().origin);
+    if (!keys[i]) {
+      errors[i] = Status::invalid("no public key known for origin " + v->id().origin);
+      continue;
+    }
+    views[i] = std::move(v).value();
+  }
+  auto verify_one = [&](std::size_t i) {
+    if (views[i]) {
+      if (auto s = check_signature(*views[i], *keys[i]); !s) errors[i] = s;
+    }
+  };
+  if (pool != nullptr) {
+    pool->run(sealed.size(), verify_one);
+  } else {
+    for (std::size_t i = 0; i < sealed.size(); ++i) verify_one(i);
+  }
+  std::vector<const EventView*> good;
+  std::vector<std::size_t> where;
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    if (views[i] && errors[i]) {
+      good.push_back(&*views[i]);
+      where.push_back(i);
+    }
+  }
+  std::vector<IngestResult> out(sealed.size());
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    if (!errors[i]) out[i] = IngestResult{Outcome::rejected, 0, errors[i]};
+  }
+  if (!good.empty()) {
+    auto applied = apply(good);
+    if (!applied.ok()) return applied.status();
+    for (std::size_t j = 0; j < good.size(); ++j) out[where[j]] = (*applied)[j];
+  }
+  return out;
+}
+
+Result<std::optional<CaseState>> Store::get_case(const Id& id) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) { return impl_->load_case(txn, id); });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::vector<CaseState>> Store::list_cases(const CaseFilter& f) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<CaseState> out;
+      auto keep = [&](const CaseState& st) {
+        if (f.conflict_only && !st.conflict) return false;
+        if (f.status && (st.status != *f.status || st.conflict)) return false;
+        return f.home_prefix.empty() || within(st.home, f.home_prefix);
+      };
+      auto full = [&] { return f.limit != 0 && out.size() >= f.limit; };
+      std::string_view k, v;
+      if (f.status || f.conflict_only) {
+        const std::string prefix(
+            1, static_cast<char>(f.conflict_only ? kConflictStatusKey
+                                                 : static_cast<uint8_t>(*f.status)));
+        Cursor c(txn, impl_->by_status);
+        for (bool ok = c.seek(prefix, &k, &v); ok && k.starts_with(prefix) && !full();
+             ok = c.move(MDB_NEXT, &k, &v)) {
+          auto st = impl_->load_case(txn, id_from_key(k.substr(1)));
+          if (st && keep(*st)) out.push_back(std::move(*st));
+        }
+        return out;
+      }
+      Cursor c(txn, impl_->cases);
+      for (bool ok = c.move(MDB_FIRST, &k, &v); ok && !full(); ok = c.move(MDB_NEXT, &k, &v)) {
+        auto st = decode_state(v);
+        if (!st.ok()) throw MdbError(MDB_CORRUPTED, st.status().message());
+        if (keep(*st)) out.push_back(std::move(st).value());
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::vector<StoredEvent>> Store::case_events(const Id& id) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) { return impl_->load_case_events(txn, id); });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::optional<std::string>> Store::read_log(uint64_t lsn) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> std::optional<std::string> {
+      std::string_view v;
+      if (!txn.get(impl_->log, be64(lsn), &v)) return std::nullopt;
+      return std::string(v);
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::optional<uint64_t>> Store::find(const Id& id) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> std::optional<uint64_t> {
+      std::string_view v;
+      if (!txn.get(impl_->ids, id_key(id), &v)) return std::nullopt;
+      return get_be64(v);
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<StoreStats> Store::stats() const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      StoreStats s;
+      s.events = txn.count(impl_->log);
+      s.cases = txn.count(impl_->cases);
+      s.last_lsn = impl_->last_lsn(txn);
+      s.next_seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
+      MDB_envinfo info;
+      mdb_env_info(impl_->env, &info);
+      s.map_bytes = info.me_mapsize;
+      return s;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Status Store::check_integrity() const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> Status {
+      const uint64_t last = impl_->last_lsn(txn);
+      if (txn.count(impl_->log) != last)
+        return Status::corruption("log LSNs are not dense: " + std::to_string(txn.count(impl_->log)) +
+                                  " entries, last " + std::to_string(last));
+      if (txn.count(impl_->ids) != last)
+        return Status::corruption("ids has " + std::to_string(txn.count(impl_->ids)) +
+                                  " entries for " + std::to_string(last) + " log entries");
+      std::map<std::string, std::vector<uint64_t>> by_case;
+      uint64_t own_max = 0;
+      std::string_view k, v;
+      {
+        Cursor c(txn, impl_->log);
+        uint64_t expect = 1;
+        for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v), ++expect) {
+          const uint64_t lsn = get_be64(k);
+          if (lsn != expect) return Status::corruption("log gap at LSN " + std::to_string(expect));
+          auto view = EventView::parse(v);
+          if (!view.ok()) return Status::corruption("log " + std::to_string(lsn) + ": " + view.status().message());
+          std::string_view at;
+          if (!txn.get(impl_->ids, id_key(view->id()), &at) || get_be64(at) != lsn)
+            return Status::corruption("ids does not map " + format_id(view->id()) + " to LSN " +
+                                      std::to_string(lsn));
+          if (view->id().origin == code_) own_max = std::max(own_max, view->id().seq);
+          if (!is_broadcast(view->kind())) by_case[id_key(view->case_id())].push_back(lsn);
+        }
+      }
+      if (impl_->meta_u64(txn, kMetaNextSeq, 1) <= own_max)
+        return Status::corruption("next_seq is not above the highest own sequence number");
+      uint64_t ce = 0;
+      for (const auto& [ck, lsns] : by_case) {
+        for (uint64_t lsn : lsns) {
+          std::string_view unused;
+          if (!txn.get(impl_->case_events, ck + be64(lsn), &unused))
+            return Status::corruption("case_events lacks LSN " + std::to_string(lsn));
+          ++ce;
+        }
+      }
+      if (txn.count(impl_->case_events) != ce)
+        return Status::corruption("case_events has entries the log does not explain");
+      if (txn.count(impl_->cases) != by_case.size())
+        return Status::corruption("cases has " + std::to_string(txn.count(impl_->cases)) +
+                                  " entries for " + std::to_string(by_case.size()) + " cases in the log");
+      std::size_t index_count[3] = {0, 0, 0};
+      for (const auto& [ck, lsns] : by_case) {
+        const Id id = id_from_key(ck);
+        auto events = impl_->load_case_events(txn, id);
+        std::vector<const EventView*> views;
+        for (const auto& e : events) views.push_back(&e.view);
+        const CaseState expect = fold(views);
+        auto cached = impl_->load_case(txn, id);
+        if (!cached || !(*cached == expect))
+          return Status::corruption("cached state of case " + format_id(id) + " differs from its events");
+        for (const auto& [which, key] : index_entries(expect)) {
+          std::string_view unused;
+          if (!txn.get(impl_->index_dbi(which), key, &unused))
+            return Status::corruption("index entry missing for case " + format_id(id));
+          ++index_count[which];
+        }
+      }
+      for (int which = 0; which < 3; ++which) {
+        if (txn.count(impl_->index_dbi(which)) != index_count[which])
+          return Status::corruption("an index holds entries no case explains");
+      }
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+}  // namespace liandong::storage

@@ -1,0 +1,139 @@
+// The node's durable store: one LMDB environment holding the event log,
+// the dedup index, the folded case states and their indexes, peer cursors,
+// attachment blobs, the key directory and the node's own metadata.
+//
+// Databases (docs/FORMAT.md has the byte layout):
+//   log          LSN (dense, this node's arrival order) -> sealed SignedEvent
+//   ids          (origin, seq) -> LSN                    dedup
+//   case_events  (case, LSN) -> ""                      a case's events
+//   cases        case -> folded CaseState                cache, rebuildable
+//   by_status, by_home, by_due                           secondary indexes
+//   cursors      peer code -> cursor (empty until sync)
+//   blobs, blob_have                                     attachments (later)
+//   keys         origin code -> Ed25519 public key
+//   meta         store id, code, schema version, next seq, hlc
+//
+// Every batch is one write transaction committed with sync before anything
+// is reported stored. The map grows by itself when full.
+//
+// Thread contract: any thread may call any method. Writes are serialized by
+// LMDB's writer lock (also across processes: the CLI may write while a
+// daemon runs). No read transaction outlives a call.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "protocol/crypto.h"
+#include "protocol/event_codec.h"
+#include "protocol/ids.h"
+#include "protocol/status.h"
+#include "protocol/verify_pool.h"
+#include "storage/case_fold.h"
+
+namespace liandong::storage {
+
+constexpr uint32_t kSchemaVersion = 1;
+// Events stamped further ahead of this node's clock are refused.
+constexpr uint64_t kMaxClockSkewMs = 24ULL * 3600 * 1000;
+
+struct StoreOptions {
+  std::filesystem::path dir;                  // holds data.mdb and lock.mdb
+  std::size_t initial_map_bytes = 64u << 20;  // grows by doubling when full
+  std::size_t max_map_bytes = std::size_t{1} << 40;
+};
+
+// A local action before it has an id: the store allocates seq and hlc,
+// sets id, case and home, then calls `fill` for the actor, settles and body.
+struct LocalDraft {
+  Id case_id;        // empty for `submitted` and broadcasts
+  std::string home;  // for `submitted`: the case's home (default: own code)
+  std::function<void(proto::Event::Builder)> fill;
+};
+
+struct StoredEvent {
+  uint64_t lsn = 0;
+  EventView view;
+};
+
+enum class Outcome : uint8_t { stored, duplicate, rejected };
+
+struct IngestResult {
+  Outcome outcome = Outcome::rejected;
+  uint64_t lsn = 0;  // where it is stored (also for duplicates)
+  Status status;     // the reason, for rejected
+};
+
+struct CaseFilter {
+  std::optional<CaseStatus> status;
+  bool conflict_only = false;
+  std::string home_prefix;  // only cases homed under this code
+  std::size_t limit = 0;    // 0: all
+};
+
+struct StoreStats {
+  uint64_t events = 0, cases = 0, last_lsn = 0, next_seq = 1;
+  std::size_t map_bytes = 0;
+};
+
+class Store {
+ public:
+  // Makes a new store for node `code` in an empty directory.
+  static Result<std::unique_ptr<Store>> create(const StoreOptions& opts, std::string_view code);
+  // Opens an existing store; not_found if there is none.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& opts);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& code() const { return code_; }
+  const std::string& store_id() const { return store_id_; }
+
+  // The key directory used to check signatures.
+  Status put_key(std::string_view code, const PublicKey& key);
+  std::optional<PublicKey> key(std::string_view code) const;
+
+  // Local actions: each draft gets the next own sequence number, is sealed
+  // with `key`, checked against the case state machine and stored; all in
+  // one transaction. A refused draft stores nothing and uses no sequence
+  // number; the others are unaffected.
+  std::vector<Result<StoredEvent>> append_local(std::span<const LocalDraft> drafts,
+                                                const SigningKey& key);
+  Result<StoredEvent> append_local(const LocalDraft& draft, const SigningKey& key);
+
+  // Stores events whose signatures were already checked: dedup, append,
+  // fold, index, in one transaction committed with sync. A failed Status
+  // means nothing was stored (e.g. no_space).
+  Result<std::vector<IngestResult>> apply(std::span<const EventView* const> batch);
+
+  // The full ingest path for outside bytes: parse with limits, check each
+  // signature against the key directory (on `pool` if given), then apply.
+  Result<std::vector<IngestResult>> ingest(std::span<const std::string> sealed,
+                                           VerifyPool* pool = nullptr);
+
+  Result<std::optional<CaseState>> get_case(const Id& id) const;
+  Result<std::vector<CaseState>> list_cases(const CaseFilter& filter) const;
+  // The case's events in fold order.
+  Result<std::vector<StoredEvent>> case_events(const Id& id) const;
+  Result<std::optional<std::string>> read_log(uint64_t lsn) const;
+  Result<std::optional<uint64_t>> find(const Id& id) const;
+  Result<StoreStats> stats() const;
+
+  // Re-derives every index and cached state from the log and compares:
+  // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases).
+  Status check_integrity() const;
+
+  struct Impl;  // LMDB handles; defined in store.cpp
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::string code_, store_id_;
+};
+
+}  // namespace liandong::storage
