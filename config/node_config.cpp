@@ -41,7 +41,8 @@ std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::s
   static const std::set<std::string> kNode = {"code", "data", "log_level"};
   for (auto& [k, v] : root) {
     if (!kTop.count(std::string(k.str())))
-      return ConfigError{where(source, k.source()) + ": unknown key '" + std::string(k.str()) + "'"};
+      return ConfigError{where(source, k.source()) + ": unknown key '" + std::string(k.str()) +
+                         "'"};
   }
   auto* node = root["node"].as_table();
   if (node == nullptr) return ConfigError{std::string(source) + ": missing table [node]"};
@@ -60,7 +61,8 @@ std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::s
     } else if (key == "data") {
       cfg.data = s;
     } else if (key == "log_level") {
-      static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+      static const std::set<std::string> kLevels = {"trace", "debug", "info",
+                                                    "warn",  "error", "off"};
       if (!kLevels.count(s))
         return ConfigError{where(source, v.source()) + ": node.log_level: '" + s +
                            "' is not one of trace, debug, info, warn, error, off"};

@@ -99,7 +99,8 @@ std::string to_z85(std::string_view bytes) {
   if (bytes.size() % 4 != 0) return out;
   for (std::size_t i = 0; i < bytes.size(); i += 4) {
     uint32_t v = 0;
-    for (int j = 0; j < 4; ++j) v = v * 256 + static_cast<uint8_t>(bytes[i + j]);
+    for (int j = 0; j < 4; ++j)
+      v = v * 256 + static_cast<uint8_t>(bytes[i + j]);
     char chunk[5];
     for (int j = 4; j >= 0; --j) {
       chunk[j] = kZ85[v % 85];
@@ -121,7 +122,8 @@ std::optional<std::string> from_z85(std::string_view text) {
       v = v * 85 + static_cast<uint64_t>(p - kZ85);
     }
     if (v > 0xffffffffULL) return std::nullopt;
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>((v >> shift) & 0xff));
   }
   return out;
 }

@@ -27,7 +27,11 @@ bool valid_utf8(capnp::Text::Reader t) {
   const std::size_t n = t.size();
   for (std::size_t i = 0; i < n;) {
     const unsigned char c = s[i];
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    std::size_t len = c < 0x80         ? 1
+                      : (c >> 5) == 6  ? 2
+                      : (c >> 4) == 14 ? 3
+                      : (c >> 3) == 30 ? 4
+                                       : 0;
     if (len == 0 || i + len > n) return false;
     for (std::size_t j = 1; j < len; ++j) {
       if ((s[i + j] & 0xc0) != 0x80) return false;
@@ -94,7 +98,8 @@ Status body_ok(proto::Event::Reader ev) {
       return text_ok(body.getAccepted().getNote(), "note");
     case proto::Event::Body::SUPPLEMENT_REQUESTED: {
       auto b = body.getSupplementRequested();
-      if (b.getMissing().size() == 0) return Status::invalid("a supplement request lists no material");
+      if (b.getMissing().size() == 0)
+        return Status::invalid("a supplement request lists no material");
       return materials_ok(b.getMissing(), "missing materials");
     }
     case proto::Event::Body::SUPPLEMENTED: {
@@ -157,19 +162,19 @@ Status body_ok(proto::Event::Reader ev) {
 }  // namespace
 
 const char* kind_name(EventKind k) {
-  static const char* names[] = {"submitted",  "accepted",          "supplement_requested",
-                                "supplemented", "escalated",       "assigned",
-                                "opinion",    "decided",           "delivered",
-                                "rated",      "fee_collected",     "closed",
-                                "withdrawn",  "comment",           "complaint",
-                                "replied",    "catalog_published", "calendar_published"};
+  static const char* names[] = {"submitted",    "accepted",          "supplement_requested",
+                                "supplemented", "escalated",         "assigned",
+                                "opinion",      "decided",           "delivered",
+                                "rated",        "fee_collected",     "closed",
+                                "withdrawn",    "comment",           "complaint",
+                                "replied",      "catalog_published", "calendar_published"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
-  static const char* names[] = {"申请登记", "受理",     "补正告知", "补正材料", "上报",
-                                "分派",     "部门意见", "办结",     "回复",     "评价",
-                                "代收费",   "销号",     "撤回",     "备注",     "投诉",
+  static const char* names[] = {"申请登记", "受理",         "补正告知",    "补正材料", "上报",
+                                "分派",     "部门意见",     "办结",        "回复",     "评价",
+                                "代收费",   "销号",         "撤回",        "备注",     "投诉",
                                 "答复",     "事项目录发布", "工作日历发布"};
   return names[static_cast<int>(k)];
 }
@@ -206,7 +211,8 @@ void write_id(proto::EventId::Builder b, const Id& id) {
 Status validate_event(proto::Event::Reader ev) {
   if (!ev.hasId()) return Status::invalid("event has no id");
   const Id id = read_id(ev.getId());
-  if (!valid_code(id.origin)) return Status::invalid("origin '" + id.origin + "' is not a division code");
+  if (!valid_code(id.origin))
+    return Status::invalid("origin '" + id.origin + "' is not a division code");
   if (id.seq == 0) return Status::invalid("sequence numbers start at 1");
   if (ev.getHlc() == 0) return Status::invalid("event has no hlc");
   const auto home = std::string(ev.getHome().begin(), ev.getHome().size());
@@ -249,7 +255,8 @@ EventView& EventView::operator=(EventView&&) noexcept = default;
 EventView::~EventView() = default;
 
 Result<EventView> EventView::parse(std::string_view signed_bytes) {
-  if (signed_bytes.size() > kMaxSignedEventBytes) return Status::invalid("signed event is too large");
+  if (signed_bytes.size() > kMaxSignedEventBytes)
+    return Status::invalid("signed event is too large");
   if (signed_bytes.size() < 8 || signed_bytes.size() % 8 != 0)
     return Status::invalid("signed event is truncated");
   auto impl = std::make_unique<Impl>();
@@ -266,8 +273,8 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
     impl->signature.assign(as_view(sig));
     impl->event_words = aligned_copy(as_view(ev));
     impl->event_size = ev.size();
-    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(
-        impl->event_words, reader_options(kMaxEventBytes));
+    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(impl->event_words,
+                                                                   reader_options(kMaxEventBytes));
     // The message must be exactly its bytes: no trailing garbage.
     if (impl->reader->getEnd() != impl->event_words.end())
       return Status::invalid("event bytes have trailing data");
@@ -284,13 +291,21 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
   }
 }
 
-proto::Event::Reader EventView::event() const { return impl_->reader->getRoot<proto::Event>(); }
-uint64_t EventView::hlc() const { return event().getHlc(); }
+proto::Event::Reader EventView::event() const {
+  return impl_->reader->getRoot<proto::Event>();
+}
+uint64_t EventView::hlc() const {
+  return event().getHlc();
+}
 std::string_view EventView::event_bytes() const {
   return {reinterpret_cast<const char*>(impl_->event_words.begin()), impl_->event_size};
 }
-std::string_view EventView::signature() const { return impl_->signature; }
-const std::string& EventView::sealed() const { return impl_->sealed; }
+std::string_view EventView::signature() const {
+  return impl_->signature;
+}
+const std::string& EventView::sealed() const {
+  return impl_->sealed;
+}
 
 Status check_signature(const EventView& view, const PublicKey& key) {
   if (!verify(key, view.event_bytes(), view.signature()))
@@ -307,7 +322,8 @@ std::string seal(capnp::MessageBuilder& event, const SigningKey& key) {
   auto env = outer.initRoot<proto::SignedEvent>();
   env.setEvent(capnp::Data::Reader(bytes.begin(), bytes.size()));
   env.setSignature(capnp::Data::Reader(sig.data(), sig.size()));
-  auto out = capnp::messageToFlatArray(outer).asBytes();
+  auto out_words = capnp::messageToFlatArray(outer);
+  auto out = out_words.asBytes();
   return std::string(reinterpret_cast<const char*>(out.begin()), out.size());
 }
 

@@ -11,8 +11,12 @@
 
 namespace liandong {
 
-constexpr uint64_t hlc_ms(uint64_t hlc) { return hlc >> 16; }
-constexpr uint64_t make_hlc(uint64_t ms, uint64_t counter) { return (ms << 16) | (counter & 0xffff); }
+constexpr uint64_t hlc_ms(uint64_t hlc) {
+  return hlc >> 16;
+}
+constexpr uint64_t make_hlc(uint64_t ms, uint64_t counter) {
+  return (ms << 16) | (counter & 0xffff);
+}
 
 uint64_t wall_clock_ms();
 

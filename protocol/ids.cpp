@@ -13,37 +13,56 @@ bool valid_code(std::string_view code) {
   return true;
 }
 
-bool within(std::string_view code, std::string_view node) { return code.starts_with(node); }
+bool within(std::string_view code, std::string_view node) {
+  return code.starts_with(node);
+}
 
 std::string parent_code(std::string_view code) {
   switch (code.size()) {
-    case 12: return std::string(code.substr(0, 9));
-    case 9: return std::string(code.substr(0, 6));
-    case 6: return std::string(code.substr(0, 4));
-    case 4: return std::string(code.substr(0, 2));
-    default: return {};
+    case 12:
+      return std::string(code.substr(0, 9));
+    case 9:
+      return std::string(code.substr(0, 6));
+    case 6:
+      return std::string(code.substr(0, 4));
+    case 4:
+      return std::string(code.substr(0, 2));
+    default:
+      return {};
   }
 }
 
 const char* level_name(std::string_view code) {
   switch (code.size()) {
-    case 12: return "village";
-    case 9: return "township";
-    case 6: return "county";
-    case 4: return "city";
-    case 2: return "province";
-    default: return "unknown";
+    case 12:
+      return "village";
+    case 9:
+      return "township";
+    case 6:
+      return "county";
+    case 4:
+      return "city";
+    case 2:
+      return "province";
+    default:
+      return "unknown";
   }
 }
 
 const char* level_name_zh(std::string_view code) {
   switch (code.size()) {
-    case 12: return "村";
-    case 9: return "乡镇";
-    case 6: return "县";
-    case 4: return "市";
-    case 2: return "省";
-    default: return "?";
+    case 12:
+      return "村";
+    case 9:
+      return "乡镇";
+    case 6:
+      return "县";
+    case 4:
+      return "市";
+    case 2:
+      return "省";
+    default:
+      return "?";
   }
 }
 
@@ -69,12 +88,14 @@ std::optional<Id> parse_id(std::string_view text) {
 }
 
 void put_be64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 uint64_t get_be64(std::string_view in) {
   uint64_t v = 0;
-  for (std::size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  for (std::size_t i = 0; i < 8 && i < in.size(); ++i)
+    v = (v << 8) | static_cast<uint8_t>(in[i]);
   return v;
 }
 

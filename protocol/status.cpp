@@ -4,14 +4,22 @@ namespace liandong {
 
 const char* code_name(Code c) {
   switch (c) {
-    case Code::ok: return "ok";
-    case Code::invalid: return "invalid";
-    case Code::corruption: return "corruption";
-    case Code::overloaded: return "overloaded";
-    case Code::disconnected: return "disconnected";
-    case Code::not_found: return "not_found";
-    case Code::no_space: return "no_space";
-    case Code::internal: return "internal";
+    case Code::ok:
+      return "ok";
+    case Code::invalid:
+      return "invalid";
+    case Code::corruption:
+      return "corruption";
+    case Code::overloaded:
+      return "overloaded";
+    case Code::disconnected:
+      return "disconnected";
+    case Code::not_found:
+      return "not_found";
+    case Code::no_space:
+      return "no_space";
+    case Code::internal:
+      return "internal";
   }
   return "unknown";
 }

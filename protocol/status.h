@@ -14,7 +14,16 @@
 
 namespace liandong {
 
-enum class Code { ok, invalid, corruption, overloaded, disconnected, not_found, no_space, internal };
+enum class Code {
+  ok,
+  invalid,
+  corruption,
+  overloaded,
+  disconnected,
+  not_found,
+  no_space,
+  internal
+};
 
 const char* code_name(Code c);
 

@@ -5,7 +5,8 @@ namespace liandong {
 VerifyPool::VerifyPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   // The caller's thread works too.
-  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  for (unsigned i = 1; i < threads; ++i)
+    workers_.emplace_back([this] { work(); });
 }
 
 VerifyPool::~VerifyPool() {
@@ -14,7 +15,8 @@ VerifyPool::~VerifyPool() {
     stop_ = true;
   }
   wake_.notify_all();
-  for (auto& t : workers_) t.join();
+  for (auto& t : workers_)
+    t.join();
 }
 
 bool VerifyPool::take(std::size_t* i) {

@@ -16,7 +16,9 @@ namespace {
 using S = CaseStatus;
 using K = EventKind;
 
-std::string str(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
+std::string str(capnp::Text::Reader t) {
+  return std::string(t.begin(), t.size());
+}
 
 bool one_of(S s, std::initializer_list<S> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
@@ -33,9 +35,9 @@ bool all_opinions_in(const CaseState& st) {
 }
 
 Status refuse(const CaseState& st, K k) {
-  return Status::invalid(std::string("cannot ") + kind_name(k) + " (" + kind_name_zh(k) +
-                         ") a case in status " + status_name(st.status) + " (" +
-                         status_name_zh(st.status) + ")");
+  return Status::invalid(std::string(kind_name_zh(k)) + " (" + kind_name(k) +
+                         ") is not allowed on a case in status " + status_name_zh(st.status) +
+                         " (" + status_name(st.status) + ")");
 }
 
 // Whether the event names every unsettled conflict of the case.
@@ -267,7 +269,9 @@ std::optional<CaseStatus> status_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-OrderKey order_key(const EventView& ev) { return OrderKey{ev.hlc(), ev.id()}; }
+OrderKey order_key(const EventView& ev) {
+  return OrderKey{ev.hlc(), ev.id()};
+}
 
 Status check(const CaseState* st, const EventView& ev) {
   if (is_broadcast(ev.kind())) return Status::invalid("a broadcast is not a case event");
@@ -306,12 +310,12 @@ void apply(CaseState& st, const EventView& ev) {
 }
 
 CaseState fold(std::vector<const EventView*> events) {
-  std::sort(events.begin(), events.end(), [](const EventView* a, const EventView* b) {
-    return order_key(*a) < order_key(*b);
-  });
+  std::sort(events.begin(), events.end(),
+            [](const EventView* a, const EventView* b) { return order_key(*a) < order_key(*b); });
   CaseState st;
   if (!events.empty()) st.case_id = events.front()->case_id();
-  for (const auto* ev : events) apply(st, *ev);
+  for (const auto* ev : events)
+    apply(st, *ev);
   return st;
 }
 
@@ -329,9 +333,11 @@ std::string encode_state(const CaseState& s) {
   b.setHandler(s.handler);
   b.setConflict(s.conflict);
   auto cs = b.initConflicts(static_cast<unsigned>(s.conflicts.size()));
-  for (unsigned i = 0; i < cs.size(); ++i) write_id(cs[i], s.conflicts[i]);
+  for (unsigned i = 0; i < cs.size(); ++i)
+    write_id(cs[i], s.conflicts[i]);
   auto ds = b.initDepartments(static_cast<unsigned>(s.departments.size()));
-  for (unsigned i = 0; i < ds.size(); ++i) ds.set(i, s.departments[i]);
+  for (unsigned i = 0; i < ds.size(); ++i)
+    ds.set(i, s.departments[i]);
   auto os = b.initOpinions(static_cast<unsigned>(s.opinions.size()));
   for (unsigned i = 0; i < os.size(); ++i) {
     os[i].setDepartment(s.opinions[i].department);
@@ -358,7 +364,8 @@ std::string encode_state(const CaseState& s) {
   b.setClosedHlc(s.closed_hlc);
   b.setLastHlc(s.last.hlc);
   write_id(b.initLast(), s.last.id);
-  auto bytes = capnp::messageToFlatArray(msg).asBytes();
+  auto words = capnp::messageToFlatArray(msg);
+  auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
@@ -383,11 +390,14 @@ Result<CaseState> decode_state(std::string_view bytes) {
     s.prior = static_cast<CaseStatus>(r.getPrior());
     s.handler = str(r.getHandler());
     s.conflict = r.getConflict();
-    for (auto c : r.getConflicts()) s.conflicts.push_back(read_id(c));
-    for (auto d : r.getDepartments()) s.departments.push_back(str(d));
+    for (auto c : r.getConflicts())
+      s.conflicts.push_back(read_id(c));
+    for (auto d : r.getDepartments())
+      s.departments.push_back(str(d));
     for (auto o : r.getOpinions())
       s.opinions.push_back({str(o.getDepartment()), o.getApprove(), read_id(o.getEvent())});
-    for (auto m : r.getMaterials()) s.materials.push_back({str(m.getName()), m.getState()});
+    for (auto m : r.getMaterials())
+      s.materials.push_back({str(m.getName()), m.getState()});
     s.has_decision = r.getHasDecision();
     s.approved = r.getApproved();
     s.fee_due = r.getFeeDue();

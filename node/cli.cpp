@@ -1,0 +1,613 @@
+#include "node/cli.h"
+
+#include <capnp/compat/json.h>
+#include <capnp/message.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "node/commands.h"
+#include "node/render.h"
+
+namespace liandong::node {
+
+namespace fs = std::filesystem;
+
+int exit_code(const Status& s) {
+  return s.code() == Code::invalid ? 2 : 1;
+}
+
+Opened open_node(const fs::path& data) {
+  if (data.empty()) throw CommandError{Status::invalid("no data directory: give --data DIR")};
+  auto store = storage::Store::open(storage::StoreOptions{store_dir(data)});
+  if (!store.ok()) throw CommandError{store.status()};
+  auto id = load_identity(data);
+  if (!id.ok()) throw CommandError{id.status()};
+  return Opened{std::move(store).value(), std::move(id).value()};
+}
+
+void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code) {
+  b.setName(a.name);
+  proto::Role role = node_code.size() == 12 ? proto::Role::AGENT : proto::Role::CLERK;
+  if (!a.role.empty()) role = *role_from_name(a.role);
+  b.setRole(role);
+  b.setStaffId(a.staff_id);
+  b.setOnBehalfOf(a.on_behalf_of);
+}
+
+namespace {
+
+[[noreturn]] void fail(Status s) {
+  throw CommandError{std::move(s)};
+}
+
+void print(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+}
+
+// ---- init -----------------------------------------------------------------
+
+struct InitArgs {
+  std::string data, code;
+  bool force = false;
+};
+
+int cmd_init(const InitArgs& a) {
+  if (!valid_code(a.code))
+    fail(Status::invalid("'" + a.code + "' is not a division code (2, 4, 6, 9 or 12 digits)"));
+  const fs::path data(a.data);
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  if (ec || ::access(data.c_str(), W_OK) != 0)
+    fail(Status::invalid("cannot write to data directory " + data.string()));
+  const bool exists =
+      fs::exists(store_dir(data) / "data.mdb", ec) || fs::exists(keys_dir(data) / "sign.key", ec);
+  if (exists && !a.force)
+    fail(Status::invalid("a store already exists in " + data.string() +
+                         " (use --force to replace it, losing its data)"));
+  if (exists) {
+    fs::remove_all(store_dir(data), ec);
+    fs::remove_all(keys_dir(data), ec);
+  }
+  ::chmod(data.c_str(), 0700);
+  auto store = storage::Store::create(storage::StoreOptions{store_dir(data)}, a.code);
+  if (!store.ok()) fail(store.status());
+  auto id = create_identity(data);
+  if (!id.ok()) {
+    store = Status::internal("closed");
+    fs::remove_all(store_dir(data), ec);
+    fail(id.status());
+  }
+  if (auto s = (*store)->put_key(a.code, id->sign.pub); !s) fail(s);
+  std::printf("已初始化节点 %s (%s) 于 %s\n", a.code.c_str(), level_name_zh(a.code),
+              fs::absolute(data).c_str());
+  std::printf("store id:                 %s\n", (*store)->store_id().c_str());
+  std::printf("signing key (Ed25519):    %s\n", to_hex(id->sign.pub).c_str());
+  std::printf(
+      "link key (CurveZMQ, Z85): %s\n",
+      to_z85(std::string_view(reinterpret_cast<const char*>(id->curve.pub.data()), 32)).c_str());
+  return 0;
+}
+
+// ---- submit ---------------------------------------------------------------
+
+struct SubmitArgs {
+  std::string json_file, item, item_name, applicant, id_number, phone, address, home, summary,
+      fee_due;
+  std::vector<std::string> fields, materials;
+  uint32_t catalog_version = 0;
+};
+
+std::optional<proto::MaterialState> material_state(std::string_view s) {
+  if (s == "provided" || s == "已提交" || s == "已交") return proto::MaterialState::PROVIDED;
+  if (s == "missing" || s == "缺") return proto::MaterialState::MISSING;
+  if (s == "later" || s == "容缺") return proto::MaterialState::LATER;
+  return std::nullopt;
+}
+
+// "身份证" or "身份证:later" or "身份证:provided:copy".
+void fill_materials(capnp::List<proto::Material>::Builder out, const std::vector<std::string>& in,
+                    proto::MaterialState dflt) {
+  for (unsigned i = 0; i < in.size(); ++i) {
+    std::vector<std::string> parts;
+    std::stringstream ss(in[i]);
+    for (std::string p; std::getline(ss, p, ':');)
+      parts.push_back(p);
+    if (parts.empty() || parts[0].empty()) fail(Status::invalid("empty material name"));
+    out[i].setName(parts[0]);
+    out[i].setCount(1);
+    out[i].setOriginal(true);
+    out[i].setState(dflt);
+    if (parts.size() > 1) {
+      auto st = material_state(parts[1]);
+      if (!st)
+        fail(
+            Status::invalid("material state '" + parts[1] + "' is not provided, missing or later"));
+      out[i].setState(*st);
+    }
+    if (parts.size() > 2) {
+      if (parts[2] != "copy" && parts[2] != "复印件" && parts[2] != "original" &&
+          parts[2] != "原件")
+        fail(Status::invalid("material form '" + parts[2] + "' is not original or copy"));
+      out[i].setOriginal(parts[2] == "original" || parts[2] == "原件");
+    }
+    if (parts.size() > 3) fail(Status::invalid("material '" + in[i] + "' has too many parts"));
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(Status::invalid("cannot read " + path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& actor, bool json) {
+  auto node = open_node(data);
+  capnp::MallocMessageBuilder scratch;
+  auto sub = scratch.initRoot<proto::Submitted>();
+  if (!a.json_file.empty()) {
+    const std::string text = read_file(a.json_file);
+    try {
+      capnp::JsonCodec codec;
+      codec.decode(kj::ArrayPtr<const char>(text.data(), text.size()), sub);
+    } catch (const kj::Exception& e) {
+      fail(
+          Status::invalid(a.json_file + ": not a valid application: " + e.getDescription().cStr()));
+    }
+  } else {
+    if (a.item.empty() || a.applicant.empty())
+      fail(Status::invalid("submit needs --item and --applicant (or --json FILE)"));
+    sub.setItemCode(a.item);
+    sub.setItemName(a.item_name);
+    auto ap = sub.initApplicant();
+    ap.setName(a.applicant);
+    ap.setIdNumber(a.id_number);
+    ap.setPhone(a.phone);
+    ap.setAddress(a.address);
+    sub.setSummary(a.summary);
+    sub.setCatalogVersion(a.catalog_version);
+    auto fields = sub.initFields(static_cast<unsigned>(a.fields.size()));
+    for (unsigned i = 0; i < a.fields.size(); ++i) {
+      const auto eq = a.fields[i].find('=');
+      if (eq == std::string::npos || eq == 0)
+        fail(Status::invalid("form field '" + a.fields[i] + "' is not NAME=VALUE"));
+      fields[i].setKey(a.fields[i].substr(0, eq));
+      fields[i].setValue(a.fields[i].substr(eq + 1));
+    }
+    fill_materials(sub.initMaterials(static_cast<unsigned>(a.materials.size())), a.materials,
+                   proto::MaterialState::PROVIDED);
+    if (!a.fee_due.empty()) {
+      auto fen = parse_yuan(a.fee_due);
+      if (!fen) fail(Status::invalid("fee '" + a.fee_due + "' is not an amount in yuan"));
+      sub.setFeeDue(*fen);
+    }
+  }
+  if (!a.home.empty() && !valid_code(a.home))
+    fail(Status::invalid("home '" + a.home + "' is not a division code"));
+  storage::LocalDraft draft;
+  draft.home = a.home;
+  const std::string code = node.store->code();
+  auto reader = sub.asReader();
+  draft.fill = [&](proto::Event::Builder ev) {
+    fill_actor(ev.initActor(), actor, code);
+    ev.getBody().setSubmitted(reader);
+  };
+  auto stored = node.store->append_local(draft, node.identity.sign);
+  if (!stored.ok()) fail(stored.status());
+  if (json) {
+    print("{\"case\":\"" + format_id(stored->view.id()) +
+          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+  } else {
+    print("已登记 案件 " + format_id(stored->view.id()) + "\n");
+  }
+  return 0;
+}
+
+// ---- case list / show -----------------------------------------------------
+
+int cmd_list(const fs::path& data, const std::string& status, bool conflict, bool json) {
+  auto node = open_node(data);
+  storage::CaseFilter f;
+  if (status == "conflict" || status == "冲突待处理") {
+    f.conflict_only = true;
+  } else if (!status.empty()) {
+    f.status = storage::status_from_name(status);
+    if (!f.status) fail(Status::invalid("unknown status '" + status + "'"));
+  }
+  if (conflict) f.conflict_only = true;
+  auto cases = node.store->list_cases(f);
+  if (!cases.ok()) fail(cases.status());
+  print(json ? render_case_list_json(*cases) : render_case_list(*cases));
+  return 0;
+}
+
+Id parse_case_id(const std::string& text) {
+  auto id = parse_id(text);
+  if (!id) fail(Status::invalid("'" + text + "' is not a case number like 360723101007-000042"));
+  return *id;
+}
+
+int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
+  auto node = open_node(data);
+  const Id id = parse_case_id(id_text);
+  auto st = node.store->get_case(id);
+  if (!st.ok()) fail(st.status());
+  if (!*st) fail(Status::not_found("no case " + id_text + " here"));
+  auto events = node.store->case_events(id);
+  if (!events.ok()) fail(events.status());
+  print(json ? render_case_json(**st, *events) : render_case(**st, *events));
+  return 0;
+}
+
+// ---- act ------------------------------------------------------------------
+
+struct ActArgs {
+  std::string case_id;
+  std::string due, note, to, reason, basis, certificate, text, method, comment, amount, receipt,
+      against, department;
+  std::vector<std::string> missing, provided, departments;
+  bool approve = false, reject = false, settle = false;
+  int score = 0;
+};
+
+bool valid_date(const std::string& d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[static_cast<std::size_t>(i)] < '0' || d[static_cast<std::size_t>(i)] > '9') return false;
+  }
+  const int m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
+  return m >= 1 && m <= 12 && day >= 1 && day <= 31;
+}
+
+bool yes_no(const ActArgs& a, const char* what) {
+  if (a.approve == a.reject)
+    fail(Status::invalid(std::string(what) + " needs exactly one of --approve or --reject"));
+  return a.approve;
+}
+
+// Builds the body for `action`; throws CommandError on bad arguments.
+void fill_body(const std::string& action, const ActArgs& a, const std::string& node_code,
+               const storage::CaseState& st, proto::Event::Body::Builder b) {
+  if (action == "accept") {
+    if (!a.due.empty() && !valid_date(a.due))
+      fail(Status::invalid("due date '" + a.due + "' is not YYYY-MM-DD"));
+    auto x = b.initAccepted();
+    x.setDueDate(a.due);
+    x.setNote(a.note);
+  } else if (action == "request-supplement") {
+    if (a.missing.empty())
+      fail(Status::invalid("request-supplement needs --missing (all of them at once)"));
+    auto x = b.initSupplementRequested();
+    fill_materials(x.initMissing(static_cast<unsigned>(a.missing.size())), a.missing,
+                   proto::MaterialState::MISSING);
+    x.setNote(a.note);
+  } else if (action == "supplement") {
+    if (a.provided.empty()) fail(Status::invalid("supplement needs --provided"));
+    auto x = b.initSupplemented();
+    fill_materials(x.initProvided(static_cast<unsigned>(a.provided.size())), a.provided,
+                   proto::MaterialState::PROVIDED);
+    x.setNote(a.note);
+  } else if (action == "escalate") {
+    std::string to = a.to.empty() ? parent_code(st.handler.empty() ? node_code : st.handler) : a.to;
+    if (!valid_code(to)) fail(Status::invalid("escalate: '" + to + "' is not a division code"));
+    auto x = b.initEscalated();
+    x.setTo(to);
+    x.setNote(a.note);
+  } else if (action == "assign") {
+    if (a.departments.empty()) fail(Status::invalid("assign needs --dept (one or more)"));
+    auto x = b.initAssigned();
+    auto d = x.initDepartments(static_cast<unsigned>(a.departments.size()));
+    for (unsigned i = 0; i < a.departments.size(); ++i)
+      d.set(i, a.departments[i]);
+    x.setNote(a.note);
+  } else if (action == "opinion") {
+    if (a.department.empty()) fail(Status::invalid("opinion needs --dept"));
+    auto x = b.initOpinion();
+    x.setDepartment(a.department);
+    x.setApprove(yes_no(a, "opinion"));
+    x.setText(a.text);
+  } else if (action == "decide") {
+    auto x = b.initDecided();
+    x.setApproved(yes_no(a, "decide"));
+    if (!a.approve && a.reason.empty())
+      fail(Status::invalid("a refusal needs --reason (and --basis, the legal basis)"));
+    x.setReason(a.reason);
+    x.setLegalBasis(a.basis);
+    x.setCertificateNo(a.certificate);
+  } else if (action == "reply") {
+    if (a.text.empty()) fail(Status::invalid("reply needs --text"));
+    b.initReplied().setText(a.text);
+  } else if (action == "deliver") {
+    auto x = b.initDelivered();
+    x.setMethod(a.method);
+    x.setNote(a.note);
+  } else if (action == "rate") {
+    if (a.score < 1 || a.score > 5) fail(Status::invalid("rate needs --score from 1 to 5"));
+    auto x = b.initRated();
+    x.setScore(static_cast<uint8_t>(a.score));
+    x.setComment(a.comment);
+  } else if (action == "collect-fee") {
+    auto fen = parse_yuan(a.amount);
+    if (!fen || *fen <= 0) fail(Status::invalid("collect-fee needs --amount in yuan, e.g. 200.00"));
+    if (a.receipt.empty())
+      fail(Status::invalid("collect-fee needs --receipt (the receipt number)"));
+    auto x = b.initFeeCollected();
+    x.setAmount(*fen);
+    x.setReceiptNo(a.receipt);
+  } else if (action == "close") {
+    b.initClosed().setNote(a.note);
+  } else if (action == "withdraw") {
+    b.initWithdrawn().setReason(a.reason);
+  } else if (action == "comment") {
+    if (a.text.empty()) fail(Status::invalid("comment needs --text"));
+    b.initComment().setText(a.text);
+  } else if (action == "complain") {
+    if (a.text.empty()) fail(Status::invalid("complain needs --text"));
+    auto x = b.initComplaint();
+    x.setText(a.text);
+    x.setAgainst(a.against);
+  } else {
+    fail(Status::invalid("unknown action '" + action + "'"));
+  }
+}
+
+int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
+            const ActorOptions& actor, bool json) {
+  auto node = open_node(data);
+  const Id id = parse_case_id(a.case_id);
+  auto st = node.store->get_case(id);
+  if (!st.ok()) fail(st.status());
+  if (!*st) fail(Status::not_found("no case " + a.case_id + " here"));
+  const std::string code = node.store->code();
+  // Build the body once up front so argument errors surface before writing.
+  capnp::MallocMessageBuilder scratch;
+  auto probe = scratch.initRoot<proto::Event>();
+  fill_body(action, a, code, **st, probe.getBody());
+  storage::LocalDraft draft;
+  draft.case_id = id;
+  const auto conflicts = (*st)->conflicts;
+  draft.fill = [&](proto::Event::Builder ev) {
+    fill_actor(ev.initActor(), actor, code);
+    if (a.settle) {
+      auto s = ev.initSettles(static_cast<unsigned>(conflicts.size()));
+      for (unsigned i = 0; i < s.size(); ++i)
+        write_id(s[i], conflicts[i]);
+    }
+    fill_body(action, a, code, **st, ev.getBody());
+  };
+  auto stored = node.store->append_local(draft, node.identity.sign);
+  if (!stored.ok()) fail(stored.status());
+  auto after = node.store->get_case(id);
+  if (!after.ok() || !*after) fail(Status::internal("case vanished after an action"));
+  if (json) {
+    print("{\"event\":\"" + format_id(stored->view.id()) + "\",\"case\":\"" + a.case_id +
+          "\",\"status\":\"" + status_label(**after) + "\",\"lsn\":" + std::to_string(stored->lsn) +
+          "}\n");
+  } else {
+    print(std::string("已记录 ") + kind_name_zh(stored->view.kind()) + " " +
+          format_id(stored->view.id()) + "  案件 " + a.case_id + " 现为 " +
+          status_label_zh(**after) + "\n");
+  }
+  return 0;
+}
+
+// ---- store / keys -----------------------------------------------------------
+
+int cmd_store_check(const fs::path& data) {
+  auto node = open_node(data);
+  if (auto s = node.store->check_integrity(); !s) fail(s);
+  auto stats = node.store->stats();
+  if (!stats.ok()) fail(stats.status());
+  std::printf("store ok: %llu events, %llu cases, next own seq %llu\n",
+              static_cast<unsigned long long>(stats->events),
+              static_cast<unsigned long long>(stats->cases),
+              static_cast<unsigned long long>(stats->next_seq));
+  return 0;
+}
+
+int cmd_keys_trust(const fs::path& data, const std::string& code, const std::string& hex) {
+  auto node = open_node(data);
+  auto key = public_key_from_hex(hex);
+  if (!key) fail(Status::invalid("'" + hex + "' is not a 64-digit hex Ed25519 public key"));
+  if (auto s = node.store->put_key(code, *key); !s) fail(s);
+  std::printf("trusted %s for origin %s\n", hex.c_str(), code.c_str());
+  return 0;
+}
+
+int cmd_keys_show(const fs::path& data) {
+  auto node = open_node(data);
+  std::printf("code:                     %s\n", node.store->code().c_str());
+  std::printf("signing key (Ed25519):    %s\n", to_hex(node.identity.sign.pub).c_str());
+  std::printf(
+      "link key (CurveZMQ, Z85): %s\n",
+      to_z85(std::string_view(reinterpret_cast<const char*>(node.identity.curve.pub.data()), 32))
+          .c_str());
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"liandong (联动): store-and-forward case sync for county, township and village"};
+  app.require_subcommand(1);
+  std::string data;
+  if (const char* env = std::getenv("LIANDONG_DATA")) data = env;
+  bool json = false;
+  ActorOptions actor;
+  auto add_data = [&](CLI::App* c) {
+    c->add_option("--data", data, "data directory (default: $LIANDONG_DATA)");
+  };
+  auto add_actor = [&](CLI::App* c) {
+    c->add_option("--actor", actor.name, "who acts (name)")->required();
+    c->add_option("--role", actor.role, "agent, clerk, reviewer, officer or director")
+        ->check([](const std::string& r) {
+          return role_from_name(r) ? std::string() : "unknown role '" + r + "'";
+        });
+    c->add_option("--staff-id", actor.staff_id, "staff number");
+    c->add_option("--on-behalf-of", actor.on_behalf_of, "AB角: the primary this backup acts for");
+  };
+
+  InitArgs init;
+  auto* c_init = app.add_subcommand("init", "make a store and key pairs for a node");
+  c_init->add_option("--data", init.data, "data directory")->required();
+  c_init->add_option("--code", init.code, "division code: 6 county, 9 township, 12 village")
+      ->required();
+  c_init->add_flag("--force", init.force, "replace an existing store (its data is lost)");
+
+  SubmitArgs sub;
+  auto* c_submit = app.add_subcommand("submit", "register an application (申请登记)");
+  add_data(c_submit);
+  add_actor(c_submit);
+  c_submit->add_option("--json", sub.json_file, "read the application from a JSON file");
+  c_submit->add_option("--item", sub.item, "catalog item code");
+  c_submit->add_option("--item-name", sub.item_name, "item name, e.g. 农村宅基地建房");
+  c_submit->add_option("--applicant", sub.applicant, "applicant's name");
+  c_submit->add_option("--id-number", sub.id_number, "applicant's ID card number");
+  c_submit->add_option("--phone", sub.phone, "applicant's phone");
+  c_submit->add_option("--address", sub.address, "applicant's address");
+  c_submit->add_option("--home", sub.home, "home code of the case (default: this node)");
+  c_submit->add_option("--field", sub.fields, "form field NAME=VALUE (repeatable)");
+  c_submit->add_option("--material", sub.materials,
+                       "material NAME[:provided|missing|later[:original|copy]] (repeatable)");
+  c_submit->add_option("--fee-due", sub.fee_due, "fee due in yuan");
+  c_submit->add_option("--summary", sub.summary, "one-line summary");
+  c_submit->add_option("--catalog-version", sub.catalog_version, "catalog version checked against");
+  c_submit->add_flag("--json-out", json, "print the result as JSON");
+
+  auto* c_case = app.add_subcommand("case", "list and show cases");
+  c_case->require_subcommand(1);
+  std::string list_status;
+  bool list_conflict = false;
+  auto* c_list = c_case->add_subcommand("list", "list cases held here");
+  add_data(c_list);
+  c_list->add_option("--status", list_status, "only this status (e.g. accepted, 已受理, conflict)");
+  c_list->add_flag("--conflict", list_conflict, "only cases in conflict");
+  c_list->add_flag("--json", json, "print JSON");
+  std::string show_id;
+  auto* c_show = c_case->add_subcommand("show", "show one case with its full history");
+  add_data(c_show);
+  c_show->add_option("id", show_id, "case number, e.g. 360723101007-000001")->required();
+  c_show->add_flag("--json", json, "print JSON");
+
+  ActArgs act;
+  auto* c_act = app.add_subcommand("act", "take a workflow action on a case");
+  c_act->add_option("id", act.case_id, "case number")->required();
+  c_act->require_subcommand(1);
+  struct ActionSpec {
+    const char* name;
+    const char* help;
+  };
+  const ActionSpec actions[] = {
+      {"accept", "受理: accept the application"},
+      {"request-supplement", "补正: list every missing material at once"},
+      {"supplement", "补正材料: the applicant supplied materials"},
+      {"escalate", "上报: pass to the level above"},
+      {"assign", "分派: assign departments (several = joint handling)"},
+      {"opinion", "部门意见: one department's opinion on a joint case"},
+      {"decide", "办结: approve or refuse with reason and legal basis"},
+      {"reply", "答复: answer a consultation"},
+      {"deliver", "回复: the result was handed to the applicant"},
+      {"rate", "一事一评: the applicant's rating, 1-5"},
+      {"collect-fee", "代收费: fee collected with receipt number"},
+      {"close", "销号: close and archive"},
+      {"withdraw", "撤回: the applicant withdraws"},
+      {"comment", "备注: a note on the case"},
+      {"complain", "投诉: a complaint"},
+  };
+  std::string action;
+  for (const auto& spec : actions) {
+    auto* c = c_act->add_subcommand(spec.name, spec.help);
+    add_data(c);
+    add_actor(c);
+    c->add_flag("--settle", act.settle, "settle the case's conflict with this action");
+    c->add_flag("--json", json, "print JSON");
+    c->callback([&action, name = spec.name] { action = name; });
+    const std::string n = spec.name;
+    if (n == "accept") c->add_option("--due", act.due, "committed date YYYY-MM-DD");
+    if (n == "request-supplement")
+      c->add_option("--missing", act.missing, "missing material (repeatable)")->required();
+    if (n == "supplement")
+      c->add_option("--provided", act.provided, "material supplied (repeatable)")->required();
+    if (n == "escalate") c->add_option("--to", act.to, "code of the level above (default: parent)");
+    if (n == "assign")
+      c->add_option("--dept", act.departments, "department (repeatable)")->required();
+    if (n == "opinion") c->add_option("--dept", act.department, "the department")->required();
+    if (n == "opinion" || n == "decide") {
+      c->add_flag("--approve", act.approve, "approve");
+      c->add_flag("--reject", act.reject, "refuse");
+    }
+    if (n == "decide") {
+      c->add_option("--reason", act.reason, "reason (required for a refusal)");
+      c->add_option("--basis", act.basis, "legal basis (办事依据)");
+      c->add_option("--certificate", act.certificate, "certificate number");
+    }
+    if (n == "withdraw") c->add_option("--reason", act.reason, "why");
+    if (n == "reply" || n == "comment" || n == "complain" || n == "opinion")
+      c->add_option("--text", act.text, "text");
+    if (n == "complain")
+      c->add_option("--against", act.against, "code of the level complained about");
+    if (n == "deliver") c->add_option("--method", act.method, "how: in person, phone, ...");
+    if (n == "rate") {
+      c->add_option("--score", act.score, "1 to 5")->required();
+      c->add_option("--comment", act.comment, "the applicant's words");
+    }
+    if (n == "collect-fee") {
+      c->add_option("--amount", act.amount, "amount in yuan")->required();
+      c->add_option("--receipt", act.receipt, "receipt number")->required();
+    }
+    if (n == "accept" || n == "request-supplement" || n == "supplement" || n == "escalate" ||
+        n == "assign" || n == "deliver" || n == "close")
+      c->add_option("--note", act.note, "note");
+  }
+
+  auto* c_store = app.add_subcommand("store", "store maintenance");
+  c_store->require_subcommand(1);
+  auto* c_check = c_store->add_subcommand("check", "check that log, ids, cases and indexes agree");
+  add_data(c_check);
+
+  auto* c_keys = app.add_subcommand("keys", "the node's keys and the key directory");
+  c_keys->require_subcommand(1);
+  auto* c_keys_show = c_keys->add_subcommand("show", "print this node's public keys");
+  add_data(c_keys_show);
+  std::string trust_code, trust_key;
+  auto* c_trust = c_keys->add_subcommand("trust", "add an origin's signing key to the directory");
+  add_data(c_trust);
+  c_trust->add_option("code", trust_code, "origin code")->required();
+  c_trust->add_option("key", trust_key, "Ed25519 public key, hex")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "liandong: error: %s\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (c_init->parsed()) return cmd_init(init);
+    if (c_submit->parsed()) return cmd_submit(data, sub, actor, json);
+    if (c_list->parsed()) return cmd_list(data, list_status, list_conflict, json);
+    if (c_show->parsed()) return cmd_show(data, show_id, json);
+    if (c_act->parsed()) return cmd_act(data, action, act, actor, json);
+    if (c_check->parsed()) return cmd_store_check(data);
+    if (c_keys_show->parsed()) return cmd_keys_show(data);
+    if (c_trust->parsed()) return cmd_keys_trust(data, trust_code, trust_key);
+  } catch (const CommandError& e) {
+    std::fprintf(stderr, "liandong: error: %s\n", e.status.message().c_str());
+    return exit_code(e.status);
+  }
+  return 2;
+}
+
+}  // namespace liandong::node

@@ -1,0 +1,362 @@
+#include "node/render.h"
+
+#include <capnp/compat/json.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "node/json_writer.h"
+#include "protocol/hlc.h"
+
+namespace liandong::node {
+
+using storage::CaseState;
+using storage::StoredEvent;
+
+std::string format_time(uint64_t ms) {
+  const time_t secs = static_cast<time_t>(ms / 1000) + 8 * 3600;
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string format_yuan(int64_t fen) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%lld.%02lld", fen < 0 ? "-" : "",
+                static_cast<long long>((fen < 0 ? -fen : fen) / 100),
+                static_cast<long long>((fen < 0 ? -fen : fen) % 100));
+  return buf;
+}
+
+std::optional<int64_t> parse_yuan(std::string_view text) {
+  if (text.empty() || text.size() > 15) return std::nullopt;
+  int64_t yuan = 0, fen = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] != '.'; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    yuan = yuan * 10 + (text[i] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  if (i < text.size()) {
+    const auto frac = text.substr(i + 1);
+    if (frac.empty() || frac.size() > 2) return std::nullopt;
+    for (char c : frac) {
+      if (c < '0' || c > '9') return std::nullopt;
+    }
+    fen = (frac[0] - '0') * 10 + (frac.size() == 2 ? frac[1] - '0' : 0);
+  }
+  return yuan * 100 + fen;
+}
+
+const char* role_name(proto::Role r) {
+  switch (r) {
+    case proto::Role::AGENT:
+      return "agent";
+    case proto::Role::CLERK:
+      return "clerk";
+    case proto::Role::REVIEWER:
+      return "reviewer";
+    case proto::Role::OFFICER:
+      return "officer";
+    case proto::Role::DIRECTOR:
+      return "director";
+    case proto::Role::SYSTEM:
+      return "system";
+  }
+  return "unknown";
+}
+
+const char* role_name_zh(proto::Role r) {
+  switch (r) {
+    case proto::Role::AGENT:
+      return "代理员";
+    case proto::Role::CLERK:
+      return "窗口人员";
+    case proto::Role::REVIEWER:
+      return "审查员";
+    case proto::Role::OFFICER:
+      return "首席代表";
+    case proto::Role::DIRECTOR:
+      return "分管领导";
+    case proto::Role::SYSTEM:
+      return "系统";
+  }
+  return "?";
+}
+
+std::optional<proto::Role> role_from_name(std::string_view name) {
+  for (auto r : {proto::Role::AGENT, proto::Role::CLERK, proto::Role::REVIEWER,
+                 proto::Role::OFFICER, proto::Role::DIRECTOR}) {
+    if (name == role_name(r) || name == role_name_zh(r)) return r;
+  }
+  return std::nullopt;
+}
+
+const char* material_state_zh(proto::MaterialState s) {
+  switch (s) {
+    case proto::MaterialState::PROVIDED:
+      return "已提交";
+    case proto::MaterialState::MISSING:
+      return "缺";
+    case proto::MaterialState::LATER:
+      return "容缺后补";
+  }
+  return "?";
+}
+
+static const char* material_state_name(proto::MaterialState s) {
+  switch (s) {
+    case proto::MaterialState::PROVIDED:
+      return "provided";
+    case proto::MaterialState::MISSING:
+      return "missing";
+    case proto::MaterialState::LATER:
+      return "later";
+  }
+  return "unknown";
+}
+
+std::string status_label_zh(const CaseState& st) {
+  return st.conflict ? std::string("冲突待处理") : std::string(storage::status_name_zh(st.status));
+}
+std::string status_label(const CaseState& st) {
+  return st.conflict ? std::string("conflict") : std::string(storage::status_name(st.status));
+}
+
+namespace {
+
+// Pads `s` to `width` display columns (CJK characters count two).
+std::string pad(const std::string& s, int width) {
+  int cols = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    cols += len >= 3 ? 2 : 1;
+    i += static_cast<std::size_t>(len);
+  }
+  return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
+}
+
+std::string str(capnp::Text::Reader t) {
+  return std::string(t.begin(), t.size());
+}
+
+std::string actor_label(proto::Actor::Reader a) {
+  std::string s = str(a.getName()) + "(" + role_name_zh(a.getRole()) + ")";
+  if (a.getOnBehalfOf().size() > 0) s += " 代 " + str(a.getOnBehalfOf());
+  return s;
+}
+
+// One line of what the event says beyond its kind.
+std::string event_detail(const EventView& v) {
+  auto b = v.event().getBody();
+  switch (v.kind()) {
+    case EventKind::submitted:
+      return str(b.getSubmitted().getItemName());
+    case EventKind::accepted: {
+      auto d = str(b.getAccepted().getDueDate());
+      return d.empty() ? "" : "承诺 " + d;
+    }
+    case EventKind::supplement_requested: {
+      std::string s = "缺:";
+      for (auto m : b.getSupplementRequested().getMissing())
+        s += " " + str(m.getName());
+      return s;
+    }
+    case EventKind::supplemented: {
+      std::string s = "补:";
+      for (auto m : b.getSupplemented().getProvided())
+        s += " " + str(m.getName());
+      return s;
+    }
+    case EventKind::escalated:
+      return "上报至 " + str(b.getEscalated().getTo());
+    case EventKind::assigned: {
+      std::string s = "部门:";
+      for (auto d : b.getAssigned().getDepartments())
+        s += " " + str(d);
+      return s;
+    }
+    case EventKind::opinion:
+      return str(b.getOpinion().getDepartment()) +
+             (b.getOpinion().getApprove() ? " 同意" : " 不同意");
+    case EventKind::decided: {
+      auto d = b.getDecided();
+      std::string s = d.getApproved() ? "准予" : "不予";
+      if (d.getReason().size() > 0) s += " 理由: " + str(d.getReason());
+      if (d.getLegalBasis().size() > 0) s += " 依据: " + str(d.getLegalBasis());
+      return s;
+    }
+    case EventKind::rated:
+      return std::to_string(b.getRated().getScore()) + " 分 " + str(b.getRated().getComment());
+    case EventKind::fee_collected:
+      return format_yuan(b.getFeeCollected().getAmount()) + " 元 收据 " +
+             str(b.getFeeCollected().getReceiptNo());
+    case EventKind::withdrawn:
+      return str(b.getWithdrawn().getReason());
+    case EventKind::comment:
+      return str(b.getComment().getText());
+    case EventKind::complaint:
+      return str(b.getComplaint().getText());
+    case EventKind::replied:
+      return str(b.getReplied().getText());
+    default:
+      return "";
+  }
+}
+
+void state_json(JsonWriter& j, const CaseState& st) {
+  j.field("case", format_id(st.case_id));
+  j.field("status", status_label(st));
+  j.field("status_zh", status_label_zh(st));
+  j.field("conflict", st.conflict);
+  j.field("home", st.home);
+  j.field("handler", st.handler);
+  j.field("item_code", st.item_code);
+  j.field("item_name", st.item_name);
+  j.field("applicant_name", st.applicant_name);
+  j.field("applicant_id", st.applicant_id);
+  j.field("due_date", st.due_date);
+  j.field("fee_due_fen", st.fee_due);
+  j.field("fee_collected_fen", st.fee_collected);
+  j.field("rating", static_cast<unsigned>(st.rating));
+  j.field("complaints", st.complaints);
+  j.field("event_count", st.event_count);
+  j.key("submitted_at");
+  st.submitted_hlc ? j.value(format_time(hlc_ms(st.submitted_hlc))) : j.null();
+}
+
+}  // namespace
+
+std::string render_case_list(const std::vector<CaseState>& cases) {
+  std::string out = pad("案件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
+                    pad("归属", 14) + "登记时间\n";
+  for (const auto& st : cases) {
+    out += pad(format_id(st.case_id), 22) + pad(status_label_zh(st), 12) + pad(st.item_name, 24) +
+           pad(st.applicant_name, 10) + pad(st.home, 14) +
+           (st.submitted_hlc ? format_time(hlc_ms(st.submitted_hlc)) : "-") + "\n";
+  }
+  out += "共 " + std::to_string(cases.size()) + " 件\n";
+  return out;
+}
+
+std::string render_case_list_json(const std::vector<CaseState>& cases) {
+  JsonWriter j;
+  j.begin_array();
+  for (const auto& st : cases) {
+    j.begin_object();
+    state_json(j, st);
+    j.end_object();
+  }
+  j.end_array();
+  return j.str() + "\n";
+}
+
+std::string render_case(const CaseState& st, const std::vector<StoredEvent>& events) {
+  std::string out;
+  out += "案件编号  " + format_id(st.case_id) + "\n";
+  out += "事项      " + st.item_name + " (" + st.item_code + ")\n";
+  out += "申请人    " + st.applicant_name + "  身份证号 " + st.applicant_id + "\n";
+  out += "归属      " + st.home + " (" + level_name_zh(st.home) + ")   当前办理 " + st.handler +
+         " (" + level_name_zh(st.handler) + ")\n";
+  out += "状态      " + status_label_zh(st) + "\n";
+  if (!st.due_date.empty()) out += "承诺日期  " + st.due_date + "\n";
+  if (!st.departments.empty()) {
+    out += "办理部门 ";
+    for (const auto& d : st.departments) {
+      out += " " + d;
+      for (const auto& o : st.opinions) {
+        if (o.department == d) out += o.approve ? "(同意)" : "(不同意)";
+      }
+    }
+    out += "\n";
+  }
+  if (!st.materials.empty()) {
+    out += "材料     ";
+    for (const auto& m : st.materials)
+      out += " " + m.name + "[" + material_state_zh(m.state) + "]";
+    out += "\n";
+  }
+  out += "收费      应收 " + format_yuan(st.fee_due) + " 元，已收 " +
+         format_yuan(st.fee_collected) + " 元\n";
+  if (st.rating) out += "评价      " + std::to_string(st.rating) + " 分\n";
+  if (st.complaints) out += "投诉      " + std::to_string(st.complaints) + " 件\n";
+  if (st.conflict) {
+    out += "冲突      以下事件无法同时成立，请以新的办理动作处理 (--settle):";
+    for (const auto& c : st.conflicts)
+      out += " " + format_id(c);
+    out += "\n";
+  }
+  out += "办理记录:\n";
+  out += "  " + pad("时间", 21) + pad("环节", 10) + pad("经办人", 22) + pad("节点", 14) +
+         pad("事件编号", 22) + "说明\n";
+  for (const auto& e : events) {
+    auto ev = e.view.event();
+    std::string kind = kind_name_zh(e.view.kind());
+    for (const auto& c : st.conflicts) {
+      if (c == e.view.id()) kind += "(冲突)";
+    }
+    out += "  " + pad(format_time(hlc_ms(e.view.hlc())), 21) + pad(kind, 10) +
+           pad(actor_label(ev.getActor()), 22) + pad(e.view.id().origin, 14) +
+           pad(format_id(e.view.id()), 22) + event_detail(e.view) + "\n";
+  }
+  return out;
+}
+
+std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>& events) {
+  JsonWriter j;
+  j.begin_object();
+  state_json(j, st);
+  j.key("conflicts").begin_array();
+  for (const auto& c : st.conflicts)
+    j.value(format_id(c));
+  j.end_array();
+  j.key("departments").begin_array();
+  for (const auto& d : st.departments) {
+    j.begin_object().field("department", d);
+    j.key("opinion");
+    bool found = false;
+    for (const auto& o : st.opinions) {
+      if (o.department == d) {
+        j.value(o.approve ? "approve" : "reject");
+        found = true;
+      }
+    }
+    if (!found) j.null();
+    j.end_object();
+  }
+  j.end_array();
+  j.key("materials").begin_array();
+  for (const auto& m : st.materials)
+    j.begin_object()
+        .field("name", m.name)
+        .field("state", material_state_name(m.state))
+        .end_object();
+  j.end_array();
+  j.key("events").begin_array();
+  capnp::JsonCodec codec;
+  for (const auto& e : events) {
+    auto ev = e.view.event();
+    j.begin_object();
+    j.field("id", format_id(e.view.id()));
+    j.field("kind", kind_name(e.view.kind()));
+    j.field("kind_zh", kind_name_zh(e.view.kind()));
+    j.field("time", format_time(hlc_ms(e.view.hlc())));
+    j.field("hlc", ev.getHlc());
+    j.field("origin", e.view.id().origin);
+    j.field("lsn", e.lsn);
+    j.field("actor", str(ev.getActor().getName()));
+    j.field("role", role_name(ev.getActor().getRole()));
+    j.field("on_behalf_of", str(ev.getActor().getOnBehalfOf()));
+    auto body = codec.encode(ev.getBody());
+    j.key("body").raw(std::string_view(body.cStr(), body.size()));
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace liandong::node
