@@ -46,6 +46,9 @@ namespace {
 [[noreturn]] void fail(Status s) {
   throw CommandError{std::move(s)};
 }
+[[noreturn]] void refuse(Status s) {
+  throw CommandError{std::move(s), true};
+}
 
 void print(const std::string& s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
@@ -384,7 +387,7 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
     fill_body(action, a, code, **st, ev.getBody());
   };
   auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  if (!stored.ok()) refuse(stored.status());
   auto after = node.store->get_case(id);
   if (!after.ok() || !*after) fail(Status::internal("case vanished after an action"));
   if (json) {
@@ -605,7 +608,7 @@ int run_cli(int argc, char** argv) {
     if (c_trust->parsed()) return cmd_keys_trust(data, trust_code, trust_key);
   } catch (const CommandError& e) {
     std::fprintf(stderr, "liandong: error: %s\n", e.status.message().c_str());
-    return exit_code(e.status);
+    return e.refused ? 1 : exit_code(e.status);
   }
   return 2;
 }

@@ -16,8 +16,11 @@
 namespace liandong::node {
 
 // Carried out a command failed: printed as "liandong: error: <message>".
+// `refused`: the input was well formed but the node will not take the
+// action (the workflow does not allow it here and now): exit code 1.
 struct CommandError {
   Status status;
+  bool refused = false;
 };
 
 int exit_code(const Status& s);

@@ -1,0 +1,231 @@
+// The liandong CLI as a user meets it: the real binary, real stores.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/run_process.h"
+
+using liandong::test::run_process;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("liandong-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+liandong::test::ProcessResult cli(std::vector<std::string> args) {
+  args.insert(args.begin(), LIANDONG_BIN);
+  return run_process(args);
+}
+
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+// "store ok: N events, ..." -> N
+std::string store_summary(const fs::path& data) {
+  auto r = cli({"store", "check", "--data", data.string()});
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+}  // namespace
+
+TEST_CASE("cli: init refuses bad input with one line and exit code 2", "[cli]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  SECTION("a malformed code") {
+    for (const char* code : {"3607231", "36072310100x", "", "3607231010071"}) {
+      auto r = cli({"init", "--data", data.string(), "--code", code});
+      CHECK(r.exit_code == 2);
+      CHECK(lines(r.err) == 1);
+      CHECK_FALSE(fs::exists(data / "store" / "data.mdb"));
+    }
+  }
+  SECTION("an existing store, unless --force") {
+    auto first = cli({"init", "--data", data.string(), "--code", "360723101007"});
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.out.find("signing key") != std::string::npos);
+    auto again = cli({"init", "--data", data.string(), "--code", "360723101007"});
+    CHECK(again.exit_code == 2);
+    CHECK(lines(again.err) == 1);
+    CHECK(again.err.find("already exists") != std::string::npos);
+    auto forced = cli({"init", "--data", data.string(), "--code", "360723101", "--force"});
+    CHECK(forced.exit_code == 0);
+    CHECK(store_summary(data).find("0 events") != std::string::npos);
+  }
+  SECTION("an unwritable directory") {
+    auto r = cli({"init", "--data", "/proc/liandong-cannot-be-here", "--code", "360723"});
+    CHECK(r.exit_code == 2);
+    CHECK(lines(r.err) == 1);
+  }
+}
+
+TEST_CASE("cli: keys and store are private to the node's user", "[cli]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  REQUIRE(cli({"init", "--data", data.string(), "--code", "360723101007"}).exit_code == 0);
+  for (const char* f : {"sign.key", "sign.pub", "curve.key", "curve.pub"}) {
+    struct stat st;
+    REQUIRE(::stat((data / "keys" / f).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+  struct stat st;
+  REQUIRE(::stat(data.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  // A key file others can read is refused.
+  ::chmod((data / "keys" / "sign.key").c_str(), 0644);
+  auto r = cli({"case", "list", "--data", data.string()});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("chmod 600") != std::string::npos);
+}
+
+TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  const std::string d = data.string();
+  REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
+
+  auto sub = cli({"submit",
+                  "--data",
+                  d,
+                  "--json-out",
+                  "--actor",
+                  "王小红",
+                  "--item",
+                  "NC-ZJD-001",
+                  "--item-name",
+                  "农村宅基地建房",
+                  "--applicant",
+                  "张三",
+                  "--id-number",
+                  "360723198805123417",
+                  "--field",
+                  "建房面积=120平方米",
+                  "--material",
+                  "居民身份证:provided:copy",
+                  "--material",
+                  "村民会议意见:later",
+                  "--fee-due",
+                  "12.50"});
+  REQUIRE(sub.exit_code == 0);
+  REQUIRE(sub.out.find("\"case\":\"360723101007-000001\"") != std::string::npos);
+
+  auto show = cli({"case", "show", "360723101007-000001", "--data", d, "--json"});
+  REQUIRE(show.exit_code == 0);
+  CHECK(show.out.find("\"applicant_name\":\"张三\"") != std::string::npos);
+  CHECK(show.out.find("\"item_name\":\"农村宅基地建房\"") != std::string::npos);
+  CHECK(show.out.find("\"fee_due_fen\":1250") != std::string::npos);
+  CHECK(show.out.find("建房面积") != std::string::npos);
+  auto text = cli({"case", "show", "360723101007-000001", "--data", d});
+  CHECK(text.out.find("容缺后补") != std::string::npos);
+
+  const std::string before = store_summary(data);
+  const std::vector<std::vector<std::string>> bad = {
+      {"act", "360723101007-000001", "rate", "--data", d, "--actor", "王小红", "--score", "5"},
+      {"act", "360723101007-000001", "decide", "--data", d, "--actor", "吴局长", "--reject"},
+      {"act", "360723101007-000001", "accept", "--data", d, "--actor", "王小红", "--due",
+       "2026-13-40"},
+      {"act", "360723101007-000009", "accept", "--data", d, "--actor", "王小红"},
+      {"act", "not-a-case", "accept", "--data", d, "--actor", "王小红"},
+      {"act", "360723101007-000001", "accept", "--data", d},
+      {"act", "360723101007-000001", "accept", "--data", d, "--actor", "王", "--role", "boss"},
+      {"act", "360723101007-000001", "collect-fee", "--data", d, "--actor", "王", "--amount", "-3",
+       "--receipt", "1"},
+      {"submit", "--data", d, "--actor", "王小红", "--item", "X", "--applicant", "某", "--field",
+       "no-equals-sign"},
+      {"submit", "--data", d, "--actor", "王小红", "--item", "X", "--applicant", "某", "--home",
+       "360723101008"},
+      {"submit", "--data", d, "--actor", "王小红", "--json", (tmp.path / "missing.json").string()},
+      {"case", "show", "360723101007-000002", "--data", d},
+      {"case", "list", "--data", (tmp.path / "nowhere").string()},
+  };
+  for (const auto& args : bad) {
+    auto r = cli(args);
+    INFO(args[0] + " " + args[1] + " " + args[2] + " -> " + r.err);
+    CHECK(r.exit_code != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.rfind("liandong: error: ", 0) == 0);
+  }
+  CHECK(store_summary(data) == before);
+}
+
+TEST_CASE("cli: submit reads an application from a JSON file", "[cli]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  const std::string d = data.string();
+  REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
+  const auto file = tmp.path / "app.json";
+  std::ofstream(file) << R"({"applicant": {"name": "李四", "idNumber": "360723197603021158"},
+    "itemCode": "LY-CF-002", "itemName": "林木采伐许可",
+    "fields": [{"key": "树种", "value": "杉木"}],
+    "materials": [{"name": "林权证", "original": false, "count": 1, "state": "provided"}],
+    "feeDue": 1550})";
+  auto r = cli({"submit", "--data", d, "--actor", "王小红", "--json", file.string()});
+  REQUIRE(r.exit_code == 0);
+  auto show = cli({"case", "show", "360723101007-000001", "--data", d, "--json"});
+  CHECK(show.out.find("\"applicant_name\":\"李四\"") != std::string::npos);
+  CHECK(show.out.find("\"fee_due_fen\":1550") != std::string::npos);
+
+  std::ofstream(tmp.path / "broken.json") << R"({"applicant": {"name": )";
+  auto broken = cli(
+      {"submit", "--data", d, "--actor", "王小红", "--json", (tmp.path / "broken.json").string()});
+  CHECK(broken.exit_code == 2);
+  CHECK(lines(broken.err) == 1);
+}
+
+TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow", "[cli]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  const std::string d = data.string();
+  REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
+  REQUIRE(cli({"submit", "--data", d, "--actor", "王小红", "--item", "MZ-DB-003", "--item-name",
+               "农村最低生活保障", "--applicant", "王五"})
+              .exit_code == 0);
+  const std::string c = "360723101007-000001";
+  auto act = [&](std::vector<std::string> args) {
+    std::vector<std::string> full = {"act", c};
+    full.insert(full.end(), args.begin(), args.end());
+    full.insert(full.end(), {"--data", d});
+    return cli(full);
+  };
+  CHECK(act({"request-supplement", "--actor", "王小红", "--missing", "收入证明"}).exit_code == 0);
+  CHECK(act({"accept", "--actor", "王小红"}).exit_code == 1);  // waiting for the supplement
+  CHECK(act({"supplement", "--actor", "王小红", "--provided", "收入证明"}).exit_code == 0);
+  CHECK(act({"accept", "--actor", "王小红", "--due", "2026-12-04"}).exit_code == 0);
+  CHECK(act({"escalate", "--actor", "王小红"}).exit_code == 0);
+  CHECK(act({"assign", "--actor", "周", "--dept", "民政局", "--dept", "财政局"}).exit_code == 0);
+  CHECK(act({"decide", "--actor", "吴", "--approve"}).exit_code == 1);  // opinions missing
+  CHECK(act({"opinion", "--actor", "赵", "--dept", "民政局", "--approve"}).exit_code == 0);
+  CHECK(act({"opinion", "--actor", "赵", "--dept", "民政局", "--approve"}).exit_code == 1);
+  CHECK(act({"opinion", "--actor", "钱", "--dept", "财政局", "--approve", "--on-behalf-of", "孙"})
+            .exit_code == 0);
+  CHECK(act({"decide", "--actor", "吴", "--approve"}).exit_code == 0);
+  CHECK(act({"withdraw", "--actor", "王小红"}).exit_code == 1);
+  CHECK(act({"deliver", "--actor", "王小红"}).exit_code == 0);
+  CHECK(act({"rate", "--actor", "王小红", "--score", "4"}).exit_code == 0);
+  CHECK(act({"rate", "--actor", "王小红", "--score", "5"}).exit_code == 1);
+  CHECK(act({"close", "--actor", "王小红"}).exit_code == 0);
+  auto list = cli({"case", "list", "--data", d, "--status", "已销号", "--json"});
+  CHECK(list.out.find(c) != std::string::npos);
+  auto show = cli({"case", "show", c, "--data", d, "--json"});
+  CHECK(show.out.find("\"on_behalf_of\":\"孙\"") != std::string::npos);
+  CHECK(cli({"store", "check", "--data", d}).exit_code == 0);
+}
