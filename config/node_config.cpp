@@ -2,84 +2,295 @@
 
 #include <toml++/toml.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
-#include <set>
-#include <sstream>
+#include <iterator>
+
+#include "config/sync_section.h"
+#include "config/toml_reader.h"
+#include "config/value_checks.h"
 
 namespace liandong::config {
 
 namespace {
 
-bool digits_code(const std::string& c) {
-  const auto n = c.size();
-  if (n != 2 && n != 4 && n != 6 && n != 9 && n != 12) return false;
-  for (char ch : c) {
-    if (ch < '0' || ch > '9') return false;
-  }
-  return true;
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+
+// `p` made absolute against `base_dir` when relative (and base_dir is set),
+// in normal form, without a trailing separator.
+fs::path resolve(const fs::path& p, const fs::path& base_dir) {
+  fs::path out = p;
+  if (out.is_relative() && !base_dir.empty()) out = base_dir / out;
+  out = out.lexically_normal();
+  if (!out.has_filename() && out.has_relative_path()) out = out.parent_path();
+  return out;
 }
 
-std::string where(std::string_view source, const toml::source_region& r) {
-  std::ostringstream o;
-  o << source << ":" << r.begin.line;
-  return o.str();
+std::string in_quotes(std::string_view s) {
+  return "'" + std::string(s) + "'";
 }
+
+// Reads one document into a NodeConfig, section by section, in the order a
+// config file is usually written; stops at the first problem.
+class Parser {
+ public:
+  Parser(const toml::table& root, std::string_view source, const fs::path& base_dir)
+      : root_(root), reader_(source), base_dir_(base_dir) {}
+
+  std::variant<NodeConfig, ConfigError> run() {
+    reader_.allow_only(root_, "", {"node", "listen", "control", "upstream", "child", "sync"});
+    if (!reader_.failed()) read_node();
+    if (!reader_.failed()) read_listen();
+    if (!reader_.failed()) read_control();
+    if (!reader_.failed()) read_upstreams();
+    if (!reader_.failed()) read_children();
+    if (!reader_.failed()) config_.sync = read_sync(reader_, reader_.table(root_, "", "sync"));
+    if (reader_.failed()) return reader_.error();
+    return std::move(config_);
+  }
+
+ private:
+  void read_node() {
+    const toml::table* node = reader_.table(root_, "", "node");
+    if (reader_.failed()) return;
+    if (node == nullptr) {
+      reader_.fail(1, "node",
+                   root_.empty() ? "missing: the file is empty; it needs a [node] table"
+                                 : "missing table [node] (with code and data)");
+      return;
+    }
+    reader_.allow_only(*node, "node", {"code", "data", "log_level"});
+    if (auto code = reader_.string(*node, "node", "code", Need::kRequired)) {
+      if (!is_division_code(code->value)) {
+        reader_.fail(code->line, "node.code",
+                     in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
+      }
+      config_.code = code->value;
+    }
+    if (auto data = reader_.string(*node, "node", "data", Need::kRequired)) {
+      config_.data = resolve(data->value, base_dir_);
+      data_line_ = data->line;
+    }
+    if (auto level = reader_.string(*node, "node", "log_level", Need::kOptional)) {
+      static constexpr std::string_view kLevels[] = {"trace", "debug", "info",
+                                                     "warn",  "error", "off"};
+      bool known = false;
+      for (auto name : kLevels)
+        known = known || level->value == name;
+      if (!known) {
+        reader_.fail(
+            level->line, "node.log_level",
+            in_quotes(level->value) + " is not one of trace, debug, info, warn, error, off");
+      }
+      config_.log_level = level->value;
+    }
+  }
+
+  void read_listen() {
+    const toml::table* listen = reader_.table(root_, "", "listen");
+    if (listen == nullptr) return;
+    reader_.allow_only(*listen, "listen", {"endpoint"});
+    if (auto ep = reader_.string(*listen, "listen", "endpoint", Need::kRequired)) {
+      if (auto problem = tcp_endpoint_problem(ep->value, TcpUse::kBind)) {
+        reader_.fail(ep->line, "listen.endpoint", *problem);
+      }
+      config_.listen_endpoint = ep->value;
+    }
+  }
+
+  void read_control() {
+    const toml::table* control = reader_.table(root_, "", "control");
+    std::optional<Located<std::string>> ep;
+    if (control != nullptr) {
+      reader_.allow_only(*control, "control", {"endpoint"});
+      ep = reader_.string(*control, "control", "endpoint", Need::kOptional);
+    }
+    if (reader_.failed()) return;
+    if (!ep) {
+      const fs::path path = config_.data / "control.sock";
+      if (path.native().size() > kMaxIpcPathBytes) {
+        reader_.fail(data_line_, "node.data",
+                     "too long for the default control socket " + path.string() + " (" +
+                         std::to_string(path.native().size()) + " bytes, at most " +
+                         std::to_string(kMaxIpcPathBytes) +
+                         "); set [control] endpoint to a shorter ipc:// path");
+      }
+      config_.control_endpoint = "ipc://" + path.string();
+      return;
+    }
+    std::string problem;
+    const auto path = ipc_path(ep->value, base_dir_, problem);
+    if (!path) {
+      reader_.fail(ep->line, "control.endpoint", problem);
+    } else if (path->native().size() > kMaxIpcPathBytes) {
+      reader_.fail(ep->line, "control.endpoint",
+                   "the socket path " + path->string() + " is " +
+                       std::to_string(path->native().size()) + " bytes; at most " +
+                       std::to_string(kMaxIpcPathBytes) + " fit in a Unix socket address");
+    } else {
+      config_.control_endpoint = "ipc://" + path->string();
+    }
+  }
+
+  // Reads the curve_key and sign_key every [[upstream]] and [[child]] entry has
+  // (sign_key is stored in lower case).
+  void read_keys(const toml::table& t, const std::string& path, std::string& curve_key,
+                 std::string& sign_key) {
+    if (auto key = reader_.string(t, path, "curve_key", Need::kRequired)) {
+      if (auto problem = curve_key_problem(key->value)) {
+        reader_.fail(key->line, path + ".curve_key", *problem);
+      }
+      curve_key = key->value;
+    }
+    if (auto key = reader_.string(t, path, "sign_key", Need::kRequired)) {
+      if (auto problem = sign_key_problem(key->value)) {
+        reader_.fail(key->line, path + ".sign_key", *problem);
+      }
+      sign_key = key->value;
+      for (char& c : sign_key) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+      }
+    }
+  }
+
+  // Fails if `value` (at key `path`) already appears in `seen`, the values of
+  // the earlier entries of `list`; the message reads "WHAT list[j] (line N)".
+  void check_unique(const Located<std::string>& value, const std::string& path,
+                    std::string_view what, const std::vector<Located<std::string>>& seen,
+                    std::string_view list) {
+    for (std::size_t j = 0; j < seen.size(); ++j) {
+      if (seen[j].value == value.value) {
+        reader_.fail(value.line, path,
+                     std::string(what) + " " + std::string(list) + "[" + std::to_string(j) +
+                         "] (line " + std::to_string(seen[j].line) + ")");
+        return;
+      }
+    }
+  }
+
+  void read_upstreams() {
+    const toml::array* list = reader_.table_array(root_, "", "upstream");
+    if (list == nullptr) return;
+    std::vector<Located<std::string>> codes;
+    for (std::size_t i = 0; i < list->size() && !reader_.failed(); ++i) {
+      const toml::table& t = *list->get(i)->as_table();
+      const std::string path = "upstream[" + std::to_string(i) + "]";
+      reader_.allow_only(t, path, {"code", "endpoint", "curve_key", "sign_key"});
+      Upstream up;
+      if (auto code = reader_.string(t, path, "code", Need::kRequired)) {
+        if (!is_division_code(code->value)) {
+          reader_.fail(
+              code->line, path + ".code",
+              in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
+        } else if (!is_strict_ancestor(code->value, config_.code)) {
+          reader_.fail(code->line, path + ".code",
+                       in_quotes(code->value) + " is not above this node " + config_.code +
+                           " (an upstream's code must be a proper prefix of node.code)");
+        }
+        check_unique(*code, path + ".code", in_quotes(code->value) + " is already listed as", codes,
+                     "upstream");
+        codes.push_back(*code);
+        up.code = code->value;
+      }
+      if (auto ep = reader_.string(t, path, "endpoint", Need::kRequired)) {
+        if (auto problem = tcp_endpoint_problem(ep->value, TcpUse::kConnect)) {
+          reader_.fail(ep->line, path + ".endpoint", *problem);
+        }
+        up.endpoint = ep->value;
+      }
+      read_keys(t, path, up.curve_key, up.sign_key);
+      config_.upstreams.push_back(std::move(up));
+    }
+  }
+
+  void read_children() {
+    const toml::array* list = reader_.table_array(root_, "", "child");
+    if (list == nullptr) return;
+    std::vector<Located<std::string>> codes;
+    std::vector<Located<std::string>> curve_keys;
+    for (std::size_t i = 0; i < list->size() && !reader_.failed(); ++i) {
+      const toml::table& t = *list->get(i)->as_table();
+      const std::string path = "child[" + std::to_string(i) + "]";
+      reader_.allow_only(t, path, {"code", "curve_key", "sign_key"});
+      Child child;
+      if (auto code = reader_.string(t, path, "code", Need::kRequired)) {
+        if (!is_division_code(code->value)) {
+          reader_.fail(
+              code->line, path + ".code",
+              in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
+        } else if (!is_strict_ancestor(config_.code, code->value)) {
+          reader_.fail(code->line, path + ".code",
+                       in_quotes(code->value) + " is not inside this node's jurisdiction " +
+                           config_.code + " (a child's code must start with node.code)");
+        }
+        check_unique(*code, path + ".code", in_quotes(code->value) + " is already listed as", codes,
+                     "child");
+        codes.push_back(*code);
+        child.code = code->value;
+      }
+      read_keys(t, path, child.curve_key, child.sign_key);
+      if (!reader_.failed()) {
+        // ZAP admits a child by its curve key: two children may not share one.
+        const Located<std::string> key{child.curve_key, line_of(*t.get("curve_key"))};
+        check_unique(key, path + ".curve_key", "the same key is already given to", curve_keys,
+                     "child");
+        curve_keys.push_back(key);
+      }
+      config_.children.push_back(std::move(child));
+    }
+    if (!reader_.failed() && !config_.children.empty() && !config_.listen_endpoint) {
+      reader_.fail(line_of(*list->get(0)), "listen",
+                   "missing: a node with [[child]] entries needs [listen] endpoint = "
+                   "\"tcp://HOST:PORT\" for them to dial");
+    }
+  }
+
+  const toml::table& root_;
+  Reader reader_;
+  fs::path base_dir_;
+  NodeConfig config_;
+  std::size_t data_line_ = 1;
+};
 
 }  // namespace
 
-std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::string_view source) {
+std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::string_view source,
+                                                   const std::filesystem::path& base_dir) {
   toml::table root;
   try {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    std::ostringstream o;
-    o << source << ":" << e.source().begin.line << ": " << e.description();
-    return ConfigError{o.str()};
-  }
-  NodeConfig cfg;
-  static const std::set<std::string> kTop = {"node"};
-  static const std::set<std::string> kNode = {"code", "data", "log_level"};
-  for (auto& [k, v] : root) {
-    if (!kTop.count(std::string(k.str())))
-      return ConfigError{where(source, k.source()) + ": unknown key '" + std::string(k.str()) +
-                         "'"};
-  }
-  auto* node = root["node"].as_table();
-  if (node == nullptr) return ConfigError{std::string(source) + ": missing table [node]"};
-  for (auto& [k, v] : *node) {
-    const std::string key(k.str());
-    if (!kNode.count(key))
-      return ConfigError{where(source, k.source()) + ": unknown key 'node." + key + "'"};
-    if (!v.is_string())
-      return ConfigError{where(source, v.source()) + ": node." + key + " must be a string"};
-    const std::string s = *v.value<std::string>();
-    if (key == "code") {
-      if (!digits_code(s))
-        return ConfigError{where(source, v.source()) + ": node.code: '" + s +
-                           "' is not a division code (2, 4, 6, 9 or 12 digits)"};
-      cfg.code = s;
-    } else if (key == "data") {
-      cfg.data = s;
-    } else if (key == "log_level") {
-      static const std::set<std::string> kLevels = {"trace", "debug", "info",
-                                                    "warn",  "error", "off"};
-      if (!kLevels.count(s))
-        return ConfigError{where(source, v.source()) + ": node.log_level: '" + s +
-                           "' is not one of trace, debug, info, warn, error, off"};
-      cfg.log_level = s;
+    std::string description(e.description());
+    for (char& c : description) {
+      if (c == '\n' || c == '\r') c = ' ';
     }
+    return ConfigError{std::string(source) + ":" + std::to_string(e.source().begin.line) +
+                       ": syntax: " + description};
   }
-  if (cfg.code.empty()) return ConfigError{std::string(source) + ": node.code is required"};
-  if (cfg.data.empty()) return ConfigError{std::string(source) + ": node.data is required"};
-  return cfg;
+  return Parser(root, source, base_dir).run();
 }
 
 std::variant<NodeConfig, ConfigError> load_config(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return ConfigError{"cannot read config file " + file.string()};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), file.string());
+  const std::string name = file.string();
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) return ConfigError{name + ": cannot read: is a directory"};
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return ConfigError{name + ": cannot read: " + std::strerror(errno)};
+  std::string text;
+  text.resize(kMaxConfigBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return ConfigError{name + ": cannot read: " + std::strerror(errno)};
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    return ConfigError{name + ": cannot read: larger than " + std::to_string(kMaxConfigBytes) +
+                       " bytes; this is not a node config"};
+  }
+  fs::path dir = fs::absolute(file, ec).parent_path();
+  if (ec) dir = file.parent_path();
+  return parse_config(text, name, dir);
 }
 
 }  // namespace liandong::config

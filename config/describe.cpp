@@ -1,0 +1,66 @@
+// describe(): the human-readable summary of a NodeConfig printed by
+// `liandong config check`.
+#include <sstream>
+
+#include "config/node_config.h"
+#include "config/value_checks.h"
+
+namespace liandong::config {
+
+namespace {
+
+std::string with_level(const std::string& code) {
+  const std::string_view level = division_level(code);
+  if (level.empty()) return code;
+  return code + " (" + std::string(level) + ")";
+}
+
+}  // namespace
+
+std::string describe(const NodeConfig& config) {
+  std::ostringstream o;
+  o << "node       " << with_level(config.code) << "\n";
+  o << "data       " << config.data.string() << "\n";
+  o << "log level  " << config.log_level << "\n";
+  if (config.listen_endpoint) {
+    o << "listen     " << *config.listen_endpoint << " (children dial in here)\n";
+  } else {
+    o << "listen     none (no children dial in)\n";
+  }
+  o << "control    " << config.control_endpoint << "\n";
+
+  if (config.upstreams.empty()) {
+    o << "upstreams  none (this node dials no parent)\n";
+  } else {
+    o << "upstreams  " << config.upstreams.size() << ", in order of preference\n";
+    for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
+      const Upstream& up = config.upstreams[i];
+      o << "  " << (i + 1) << ". " << with_level(up.code) << " at " << up.endpoint << "\n";
+      o << "     curve key " << up.curve_key << "\n";
+      o << "     sign key  " << up.sign_key << "\n";
+    }
+  }
+
+  if (config.children.empty()) {
+    o << "children   none\n";
+  } else {
+    o << "children   " << config.children.size() << " admitted\n";
+    for (const Child& child : config.children) {
+      o << "  - " << with_level(child.code) << "\n";
+      o << "     curve key " << child.curve_key << "\n";
+      o << "     sign key  " << child.sign_key << "\n";
+    }
+  }
+
+  const SyncSettings& s = config.sync;
+  o << "sync       batches of at most " << s.batch_max_events << " events and " << s.batch_max_bytes
+    << " bytes; " << s.window_bytes << " bytes unacked per peer\n";
+  o << "           heartbeat every " << s.heartbeat.count() << " ms; peer down after "
+    << s.peer_timeout.count() << " ms of silence; resend after " << s.ack_timeout.count()
+    << " ms without ack\n";
+  o << "           redial backoff " << s.redial_min.count() << ".." << s.redial_max.count()
+    << " ms plus jitter; messages up to " << s.max_message_bytes << " bytes\n";
+  return o.str();
+}
+
+}  // namespace liandong::config
