@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "config/node_config.h"
 #include "node/commands.h"
 #include "node/render.h"
 
@@ -436,6 +437,14 @@ int cmd_keys_show(const fs::path& data) {
   return 0;
 }
 
+int cmd_config_check(const std::string& file) {
+  auto cfg = config::load_config(file);
+  if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
+  print(config::describe(std::get<config::NodeConfig>(cfg)));
+  std::printf("config ok: %s\n", file.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -586,6 +595,13 @@ int run_cli(int argc, char** argv) {
   c_trust->add_option("code", trust_code, "origin code")->required();
   c_trust->add_option("key", trust_key, "Ed25519 public key, hex")->required();
 
+  auto* c_config = app.add_subcommand("config", "the node's configuration file");
+  c_config->require_subcommand(1);
+  std::string config_file;
+  auto* c_config_check =
+      c_config->add_subcommand("check", "validate a config file and summarize it");
+  c_config_check->add_option("file", config_file, "config file (TOML)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -604,6 +620,7 @@ int run_cli(int argc, char** argv) {
     if (c_show->parsed()) return cmd_show(data, show_id, json);
     if (c_act->parsed()) return cmd_act(data, action, act, actor, json);
     if (c_check->parsed()) return cmd_store_check(data);
+    if (c_config_check->parsed()) return cmd_config_check(config_file);
     if (c_keys_show->parsed()) return cmd_keys_show(data);
     if (c_trust->parsed()) return cmd_keys_trust(data, trust_code, trust_key);
   } catch (const CommandError& e) {
