@@ -1,0 +1,108 @@
+# Liandong sync protocol: the messages between a child (ZeroMQ DEALER) and
+# its parent (ROUTER) over one CurveZMQ link. One SyncMessage per ZeroMQ
+# message (one frame after ROUTER's routing id).
+#
+# Delivery is never trusted to ZeroMQ: every session begins with Hello /
+# Welcome carrying durable cursors, batches are contiguous LSN ranges of
+# the sender's log, and the receiver acknowledges only what it committed.
+#
+# Evolution rules: as records.capnp (never renumber or retype; add at the
+# end). A receiver refuses a message kind it does not know.
+
+@0xaf67af32956d472d;
+
+$import "/capnp/c++.capnp".namespace("liandong::proto");
+
+using Records = import "/protocol/records.capnp";
+
+const protocolVersion :UInt32 = 1;
+
+# How far a holder has durably stored a peer's log: the peer's LSN, the id
+# of the event at that LSN in the peer's log (set even when that event was
+# not routed to the holder), and the peer's store id. A peer whose log at
+# `lsn` holds another event, or is shorter, or whose store id differs, was
+# restored or replaced: it is re-sent from zero (dedup makes that safe).
+struct Cursor {
+  lsn @0 :UInt64;
+  at @1 :Records.EventId;
+  storeId @2 :Text;
+}
+
+struct Hello {                 # child -> parent, opens a session
+  version @0 :UInt32;
+  code @1 :Text;               # the child's division code
+  storeId @2 :Text;
+  have @3 :Cursor;             # how far the child holds the parent's log
+  capabilities @4 :List(Text); # e.g. "zstd"
+}
+
+struct Welcome {               # parent -> child
+  version @0 :UInt32;
+  code @1 :Text;
+  storeId @2 :Text;
+  have @3 :Cursor;             # how far the parent holds the child's log
+  capabilities @4 :List(Text);
+}
+
+enum RefusalReason {
+  unknownKey @0;
+  codeMismatch @1;             # the key belongs to another code
+  outsideJurisdiction @2;
+  version @3;
+  malformed @4;
+  shuttingDown @5;
+}
+
+struct Refused {
+  reason @0 :RefusalReason;
+  text @1 :Text;
+}
+
+# A contiguous range (fromLsn, toLsn] of the sender's log holding only the
+# events the routing rule sends to this peer. The receiver applies it only
+# if fromLsn equals its cursor; otherwise it re-acks its cursor.
+struct Batch {
+  fromLsn @0 :UInt64;
+  toLsn @1 :UInt64;
+  lastId @2 :Records.EventId;  # id of the event at toLsn in the sender's log
+  count @3 :UInt32;            # events in `events`
+  compression @4 :Compression;
+  events @5 :Data;             # u32 little-endian length + SignedEvent bytes, repeated
+  rawBytes @6 :UInt32;         # size of `events` before compression
+}
+
+enum Compression {
+  none @0;
+  zstd @1;
+}
+
+# The receiver committed everything up to `have`. `topLsn` (parent ->
+# child only) is the child's LSN up to which the top of the tree holds the
+# child's events: the custody tick "stored at county".
+struct Ack {
+  have @0 :Cursor;
+  topLsn @1 :UInt64;
+  rejected @2 :List(RejectedEvent);  # refused events in the acked range
+}
+
+struct RejectedEvent {
+  id @0 :Records.EventId;
+  reason @1 :Text;
+}
+
+struct Heartbeat {
+  sentMs @0 :UInt64;           # sender's clock
+  echoMs @1 :UInt64;           # the peer's last sentMs, for RTT
+}
+
+struct SyncMessage {
+  union {
+    hello @0 :Hello;
+    welcome @1 :Welcome;
+    refused @2 :Refused;
+    batch @3 :Batch;
+    ack @4 :Ack;
+    heartbeat @5 :Heartbeat;
+    bye @6 :Void;              # clean shutdown: the peer need not wait for a timeout
+  }
+}
