@@ -28,11 +28,12 @@ CurveKeyPair generate_curve_keypair() {
 std::optional<SigningKey> signing_key_from_secret(std::string_view secret64) {
   if (secret64.size() != crypto_sign_SECRETKEYBYTES) return std::nullopt;
   crypto_ready();
+  // Re-derive the pair from the seed half and require the stored secret to
+  // match it whole: a file with a corrupted half is refused, not used.
   SigningKey k;
-  std::memcpy(k.secret.data(), secret64.data(), k.secret.size());
-  if (crypto_sign_ed25519_sk_to_pk(k.pub.data(), k.secret.data()) != 0) return std::nullopt;
-  // The secret holds its own public half: refuse a key whose halves disagree.
-  if (std::memcmp(k.pub.data(), k.secret.data() + 32, 32) != 0) return std::nullopt;
+  crypto_sign_seed_keypair(k.pub.data(), k.secret.data(),
+                           reinterpret_cast<const unsigned char*>(secret64.data()));
+  if (sodium_memcmp(k.secret.data(), secret64.data(), k.secret.size()) != 0) return std::nullopt;
   return k;
 }
 

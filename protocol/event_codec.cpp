@@ -36,6 +36,13 @@ bool valid_utf8(capnp::Text::Reader t) {
     for (std::size_t j = 1; j < len; ++j) {
       if ((s[i + j] & 0xc0) != 0x80) return false;
     }
+    // RFC 3629: no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF.
+    if (len > 1) {
+      const unsigned char c1 = s[i + 1];
+      if (c < 0xc2 || c > 0xf4) return false;
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f)) return false;
+      if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f)) return false;
+    }
     i += len;
   }
   return true;
@@ -46,6 +53,14 @@ Status text_ok(capnp::Text::Reader t, const char* what, bool required = false) {
   if (required && t.size() == 0) return Status::invalid(std::string(what) + " is required");
   if (!valid_utf8(t)) return Status::invalid(std::string(what) + " is not valid UTF-8");
   return Status::ok();
+}
+
+bool date_ok(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[i] < '0' || d[i] > '9') return false;
+  }
+  return true;
 }
 
 template <typename List>
@@ -94,16 +109,23 @@ Status body_ok(proto::Event::Reader ev) {
       if (b.getFeeDue() < 0) return Status::invalid("fee due is negative");
       return Status::ok();
     }
-    case proto::Event::Body::ACCEPTED:
+    case proto::Event::Body::ACCEPTED: {
+      // The due date keys the by_due index: "YYYY-MM-DD" or empty, nothing else.
+      auto due = body.getAccepted().getDueDate();
+      if (due.size() != 0 && !date_ok(std::string_view(due.begin(), due.size())))
+        return Status::invalid("accepted: due date must be YYYY-MM-DD");
       return text_ok(body.getAccepted().getNote(), "note");
+    }
     case proto::Event::Body::SUPPLEMENT_REQUESTED: {
       auto b = body.getSupplementRequested();
       if (b.getMissing().size() == 0)
         return Status::invalid("a supplement request lists no material");
+      if (auto s = text_ok(b.getNote(), "note"); !s) return s;
       return materials_ok(b.getMissing(), "missing materials");
     }
     case proto::Event::Body::SUPPLEMENTED: {
       auto b = body.getSupplemented();
+      if (auto s = text_ok(b.getNote(), "note"); !s) return s;
       if (auto s = materials_ok(b.getProvided(), "provided materials"); !s) return s;
       return attachments_ok(b.getAttachments());
     }
@@ -120,16 +142,19 @@ Status body_ok(proto::Event::Reader ev) {
       for (auto t : d) {
         if (auto s = text_ok(t, "department", true); !s) return s;
       }
-      return Status::ok();
+      return text_ok(body.getAssigned().getNote(), "note");
     }
     case proto::Event::Body::OPINION:
+      if (auto s = text_ok(body.getOpinion().getText(), "opinion"); !s) return s;
       return text_ok(body.getOpinion().getDepartment(), "department", true);
     case proto::Event::Body::DECIDED: {
       auto d = body.getDecided();
       if (auto s = text_ok(d.getReason(), "reason", !d.getApproved()); !s) return s;
+      if (auto s = text_ok(d.getCertificateNo(), "certificate number"); !s) return s;
       return text_ok(d.getLegalBasis(), "legal basis");
     }
     case proto::Event::Body::DELIVERED:
+      if (auto s = text_ok(body.getDelivered().getMethod(), "delivery method"); !s) return s;
       return text_ok(body.getDelivered().getNote(), "note");
     case proto::Event::Body::RATED: {
       auto r = body.getRated();
@@ -148,6 +173,7 @@ Status body_ok(proto::Event::Reader ev) {
     case proto::Event::Body::COMMENT:
       return text_ok(body.getComment().getText(), "comment", true);
     case proto::Event::Body::COMPLAINT:
+      if (auto s = text_ok(body.getComplaint().getAgainst(), "complained-about code"); !s) return s;
       return text_ok(body.getComplaint().getText(), "complaint", true);
     case proto::Event::Body::REPLIED:
       return text_ok(body.getReplied().getText(), "reply", true);
@@ -264,6 +290,8 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
   try {
     auto outer_words = aligned_copy(signed_bytes);
     capnp::FlatArrayMessageReader outer(outer_words, reader_options(kMaxSignedEventBytes));
+    if (outer.getEnd() != outer_words.end())
+      return Status::invalid("signed event has trailing data");
     auto env = outer.getRoot<proto::SignedEvent>();
     auto ev = env.getEvent();
     auto sig = env.getSignature();
@@ -281,10 +309,20 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
     auto root = impl->reader->getRoot<proto::Event>();
     root.totalSize();  // walks every pointer under the limits
     if (auto s = validate_event(root); !s) return s;
+    const EventKind kind = *kind_from_body(root.getBody().which());
+    Id id = read_id(root.getId());
+    Id case_id = is_broadcast(kind) ? Id{} : read_id(root.getCase());
+    // A reader's traversal limit is a budget for its whole life, but a view
+    // is read again and again (sorted, folded, served): it gets a reader of
+    // its own without that budget. Safe: the walk above proved that one full
+    // traversal of this message stays within the strict limit.
+    auto lifetime = reader_options(kMaxEventBytes);
+    lifetime.traversalLimitInWords = kj::maxValue;
+    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(impl->event_words, lifetime);
     EventView view(std::move(impl));
-    view.kind_ = *kind_from_body(root.getBody().which());
-    view.id_ = read_id(root.getId());
-    if (!is_broadcast(view.kind_)) view.case_ = read_id(root.getCase());
+    view.kind_ = kind;
+    view.id_ = std::move(id);
+    view.case_ = std::move(case_id);
     return view;
   } catch (const kj::Exception& e) {
     return Status::invalid(std::string("malformed event: ") + e.getDescription().cStr());

@@ -78,10 +78,12 @@ std::optional<Id> parse_id(std::string_view text) {
   Id id{std::string(text.substr(0, dash)), 0};
   if (!valid_code(id.origin)) return std::nullopt;
   auto digits = text.substr(dash + 1);
-  if (digits.empty() || digits.size() > 19) return std::nullopt;
+  if (digits.empty() || digits.size() > 20) return std::nullopt;
   for (char c : digits) {
     if (c < '0' || c > '9') return std::nullopt;
-    id.seq = id.seq * 10 + static_cast<uint64_t>(c - '0');
+    const auto d = static_cast<uint64_t>(c - '0');
+    if (id.seq > (UINT64_MAX - d) / 10) return std::nullopt;  // would overflow
+    id.seq = id.seq * 10 + d;
   }
   if (id.seq == 0) return std::nullopt;
   return id;

@@ -232,7 +232,10 @@ void transition(CaseState& st, const EventView& view) {
       st.closed_hlc = view.hlc();
       break;
     case K::withdrawn:
+      // A withdrawal that settles a raced decision voids that decision.
       st.status = S::withdrawn;
+      st.has_decision = false;
+      st.approved = false;
       st.closed_hlc = view.hlc();
       break;
     case K::complaint:
