@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <map>
 #include <shared_mutex>
+#include <unordered_map>
 
 #include "protocol/hlc.h"
 #include "storage/lmdb_env.h"
@@ -28,32 +31,115 @@ std::string be64(uint64_t v) {
   return s;
 }
 
-std::string padded_code(std::string_view code) {
-  std::string k(kMaxCodeLen, '\0');
-  code.copy(k.data(), kMaxCodeLen);
-  return k;
+void write_be64(char* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    out[i] = static_cast<char>(v & 0xff);
 }
 
-std::string status_key(const CaseState& st) {
-  std::string k(1, static_cast<char>(st.conflict ? kConflictStatusKey
-                                                 : static_cast<uint8_t>(st.status)));
-  return k + id_key(st.case_id);
-}
+// Key bytes built on the stack, so the write path allocates nothing per key.
+// LsnKey is be64(lsn); IdKey is id_key(id) (origin NUL-padded to 12 bytes,
+// then the sequence number big-endian).
+struct LsnKey {
+  explicit LsnKey(uint64_t lsn) { write_be64(bytes.data(), lsn); }
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  std::array<char, 8> bytes;
+};
+
+struct IdKey {
+  explicit IdKey(const Id& id) {
+    bytes.fill('\0');
+    id.origin.copy(bytes.data(), kMaxCodeLen);
+    write_be64(bytes.data() + kMaxCodeLen, id.seq);
+  }
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  bool operator==(const IdKey&) const = default;
+  std::array<char, kIdKeyLen> bytes;
+};
+
+struct IdKeyHash {
+  std::size_t operator()(const IdKey& k) const { return std::hash<std::string_view>()(k.view()); }
+};
+
+// case_events key: (case, LSN).
+struct CaseEventKey {
+  CaseEventKey(const IdKey& c, const LsnKey& lsn) {
+    std::memcpy(bytes.data(), c.bytes.data(), kIdKeyLen);
+    std::memcpy(bytes.data() + kIdKeyLen, lsn.bytes.data(), 8);
+  }
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  std::array<char, kIdKeyLen + 8> bytes;
+};
 
 bool open_case(CaseStatus s) {
   return s != CaseStatus::decided && s != CaseStatus::delivered && s != CaseStatus::closed &&
          s != CaseStatus::withdrawn && s != CaseStatus::incomplete;
 }
 
-// The index entries a case state implies.
-std::vector<std::pair<int, std::string>> index_entries(const CaseState& st);
+// The index entries a case state implies, one per index in index_dbi()
+// order (by_status, by_home, by_due); an empty key means no entry there.
+using IndexKeys = std::array<std::string, 3>;
+
+// Fills `out` (reusing its buffers) with the index entries of `st`.
+void index_keys(const CaseState& st, IndexKeys& out) {
+  const IdKey ck(st.case_id);
+  std::string& status = out[0];
+  status.assign(
+      1, static_cast<char>(st.conflict ? kConflictStatusKey : static_cast<uint8_t>(st.status)));
+  status.append(ck.view());
+  std::string& home = out[1];
+  home.clear();
+  if (!st.home.empty()) {
+    const std::string_view code = std::string_view(st.home).substr(0, kMaxCodeLen);
+    home.append(code);
+    home.append(kMaxCodeLen - code.size(), '\0');
+    home.append(ck.view());
+  }
+  std::string& due = out[2];
+  due.clear();
+  if (!st.due_date.empty() && open_case(st.status)) {
+    due.append(st.due_date);
+    due.append(ck.view());
+  }
+}
+
+// The case states a write transaction changed, in the order first touched;
+// written back once, at the end of the transaction.
+struct Touched {
+  IdKey key;
+  bool existed = false;  // the case was stored before this transaction
+  IndexKeys old_index;   // its index entries then
+  CaseState now;
+};
+
+class TouchedCases {
+ public:
+  // nullptr when the case was not touched yet. Valid until the next add().
+  Touched* find(const IdKey& key) {
+    auto it = where_.find(key);
+    return it == where_.end() ? nullptr : &items_[it->second];
+  }
+  Touched& add(const IdKey& key) {
+    where_.emplace(key, items_.size());
+    items_.push_back(Touched{key, false, {}, {}});
+    return items_.back();
+  }
+  void reserve(std::size_t n) {
+    items_.reserve(n);
+    where_.reserve(n);
+  }
+  std::vector<Touched>& items() { return items_; }
+
+ private:
+  std::vector<Touched> items_;
+  std::unordered_map<IdKey, std::size_t, IdKeyHash> where_;
+};
 
 }  // namespace
 
 struct Store::Impl {
   MDB_env* env = nullptr;
-  MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have,
-      keys, meta;
+  MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
+      meta;
   StoreOptions opts;
   std::string code;
   // Taken shared by every transaction, exclusively to grow the map (LMDB
@@ -117,8 +203,12 @@ struct Store::Impl {
   }
 
   std::optional<CaseState> load_case(const Txn& txn, const Id& id) const {
+    return load_case(txn, IdKey(id));
+  }
+
+  std::optional<CaseState> load_case(const Txn& txn, const IdKey& key) const {
     std::string_view v;
-    if (!txn.get(cases, id_key(id), &v)) return std::nullopt;
+    if (!txn.get(cases, key.view(), &v)) return std::nullopt;
     auto st = decode_state(v);
     if (!st.ok()) throw MdbError(MDB_CORRUPTED, st.status().message());
     return std::move(st).value();
@@ -145,65 +235,71 @@ struct Store::Impl {
     return out;
   }
 
-  struct Touched {
-    std::optional<CaseState> before;
-    CaseState now;
-  };
+  // Puts id -> `lsn` into `ids` unless the id is there already; then
+  // returns the LSN it has. One B-tree descent for the dedup check and the
+  // insert.
+  std::optional<uint64_t> claim_id(Txn& txn, const IdKey& key, uint64_t lsn) {
+    const LsnKey value(lsn);
+    MDB_val k = as_val(key.view()), v = as_val(value.view());
+    const int rc = mdb_put(txn.get(), ids, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) return get_be64(as_sv(v));
+    mdb_check(rc, "mdb_put");
+    return std::nullopt;
+  }
 
-  // Stores one checked event in `txn`; returns its LSN. `touched` collects
-  // the case states changed in this transaction, written at the end.
-  uint64_t store_one(Txn& txn, const EventView& ev, uint64_t lsn,
-                     std::map<std::string, Touched>& touched) {
-    txn.put(log, be64(lsn), ev.sealed(), MDB_APPEND);
-    txn.put(ids, id_key(ev.id()), be64(lsn));
-    if (is_broadcast(ev.kind())) return lsn;
-    const std::string ck = id_key(ev.case_id());
-    txn.put(case_events, ck + be64(lsn), "");
-    auto it = touched.find(ck);
-    if (it == touched.end()) {
-      Touched t;
-      t.before = load_case(txn, ev.case_id());
-      if (t.before) {
-        t.now = *t.before;
+  // Stores one checked event in `txn` at `lsn`; `id_claimed`: the caller
+  // has put it into `ids` already (claim_id). `touched` collects the case
+  // states changed in this transaction, written by write_touched().
+  void store_one(Txn& txn, const EventView& ev, uint64_t lsn, TouchedCases& touched,
+                 bool id_claimed = false) {
+    const LsnKey lsn_key(lsn);
+    txn.put(log, lsn_key.view(), ev.sealed(), MDB_APPEND);
+    if (!id_claimed) txn.put(ids, IdKey(ev.id()).view(), lsn_key.view());
+    if (is_broadcast(ev.kind())) return;
+    const IdKey ck(ev.case_id());
+    txn.put(case_events, CaseEventKey(ck, lsn_key).view(), "");
+    Touched* t = touched.find(ck);
+    if (t == nullptr) {
+      auto before = load_case(txn, ck);
+      t = &touched.add(ck);
+      if (before) {
+        t->existed = true;
+        index_keys(*before, t->old_index);
+        t->now = std::move(*before);
       } else {
-        t.now.case_id = ev.case_id();
+        t->now.case_id = ev.case_id();
       }
-      it = touched.emplace(ck, std::move(t)).first;
     }
-    CaseState& st = it->second.now;
+    CaseState& st = t->now;
     if (st.event_count == 0 || st.last < order_key(ev)) {
       storage::apply(st, ev);
     } else {
       // Arrived out of order: refold the whole set (it includes `ev` now).
       auto events = load_case_events(txn, ev.case_id());
       std::vector<const EventView*> views;
-      for (const auto& e : events) views.push_back(&e.view);
+      for (const auto& e : events)
+        views.push_back(&e.view);
       st = fold(views);
     }
-    return lsn;
   }
 
-  void write_touched(Txn& txn, const std::map<std::string, Touched>& touched) {
-    for (const auto& [ck, t] : touched) {
-      if (t.before) {
-        for (const auto& [which, key] : index_entries(*t.before)) txn.del(index_dbi(which), key);
+  // Writes each touched case's state, and moves its index entries where
+  // they changed.
+  void write_touched(Txn& txn, TouchedCases& touched) {
+    IndexKeys now;
+    for (Touched& t : touched.items()) {
+      index_keys(t.now, now);
+      for (int which = 0; which < 3; ++which) {
+        if (t.existed && t.old_index[which] == now[which]) continue;
+        if (t.existed && !t.old_index[which].empty()) txn.del(index_dbi(which), t.old_index[which]);
+        if (!now[which].empty()) txn.put(index_dbi(which), now[which], "");
       }
-      for (const auto& [which, key] : index_entries(t.now)) txn.put(index_dbi(which), key, "");
-      txn.put(cases, ck, encode_state(t.now));
+      txn.put(cases, t.key.view(), encode_state(t.now));
     }
   }
 };
 
 namespace {
-
-std::vector<std::pair<int, std::string>> index_entries(const CaseState& st) {
-  std::vector<std::pair<int, std::string>> out;
-  const std::string ck = id_key(st.case_id);
-  out.emplace_back(0, status_key(st));
-  if (!st.home.empty()) out.emplace_back(1, padded_code(st.home) + ck);
-  if (!st.due_date.empty() && open_case(st.status)) out.emplace_back(2, st.due_date + ck);
-  return out;
-}
 
 Status to_status(const MdbError& e) {
   if (e.rc == MDB_MAP_FULL || e.rc == ENOSPC || e.rc == EDQUOT)
@@ -274,10 +370,11 @@ Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::create(const StoreOptions& opts, std::string_view code) {
   if (!valid_code(code))
-    return Status::invalid("'" + std::string(code) + "' is not a division code (2, 4, 6, 9 or 12 digits)");
-  std::error_code ec;
-  if (std::filesystem::exists(opts.dir / "data.mdb", ec))
-    return Status::invalid("a store already exists in " + opts.dir.string());
+    return Status::invalid("'" + std::string(code) +
+                           "' is not a division code (2, 4, 6, 9 or 12 digits)");
+  // An environment left by a create that was killed before its metadata
+  // committed holds nothing: it is reused. The check and the metadata are
+  // one write transaction, so a store is either complete or absent.
   auto impl = open_env(opts, true);
   if (!impl.ok()) return impl.status();
   std::unique_ptr<Store> store(new Store(std::move(impl).value()));
@@ -287,14 +384,18 @@ Result<std::unique_ptr<Store>> Store::create(const StoreOptions& opts, std::stri
   store->store_id_ = to_hex(raw);
   store->code_ = std::string(code);
   try {
-    store->impl_->with_txn(true, [&](Txn& txn) {
+    Status s = store->impl_->with_txn(true, [&](Txn& txn) {
+      std::string_view existing;
+      if (txn.get(store->impl_->meta, kMetaCode, &existing))
+        return Status::invalid("a store already exists in " + opts.dir.string());
       txn.put(store->impl_->meta, kMetaCode, store->code_);
       txn.put(store->impl_->meta, kMetaStoreId, store->store_id_);
       txn.put(store->impl_->meta, kMetaSchema, be64(kSchemaVersion));
       txn.put(store->impl_->meta, kMetaNextSeq, be64(1));
       txn.commit();
-      return 0;
+      return Status::ok();
     });
+    if (!s) return s;
   } catch (const MdbError& e) {
     return to_status(e);
   }
@@ -310,7 +411,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& opts) {
     Status s = store->impl_->with_txn(false, [&](Txn& txn) {
       std::string_view v;
       if (!txn.get(store->impl_->meta, kMetaCode, &v))
-        return Status::corruption("store has no code: was `liandong init` interrupted?");
+        return Status::not_found("no store in " + opts.dir.string() +
+                                 " (an earlier init was interrupted: run `liandong init` again)");
       store->code_ = std::string(v);
       if (txn.get(store->impl_->meta, kMetaStoreId, &v)) store->store_id_ = std::string(v);
       const uint64_t schema = store->impl_->meta_u64(txn, kMetaSchema, 0);
@@ -328,7 +430,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& opts) {
 }
 
 Status Store::put_key(std::string_view code, const PublicKey& key) {
-  if (!valid_code(code)) return Status::invalid("'" + std::string(code) + "' is not a division code");
+  if (!valid_code(code))
+    return Status::invalid("'" + std::string(code) + "' is not a division code");
   try {
     impl_->with_txn(true, [&](Txn& txn) {
       txn.put(impl_->keys, code,
@@ -379,7 +482,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
   try {
     results = impl_->with_txn(true, [&](Txn& txn) {
       std::vector<Result<StoredEvent>> out;
-      std::map<std::string, Impl::Touched> touched;
+      TouchedCases touched;
       uint64_t seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
       uint64_t lsn = impl_->last_lsn(txn);
       Hlc hlc;
@@ -390,9 +493,8 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
         std::optional<CaseState> state;
         std::string home = d.home.empty() ? code_ : d.home;
         if (!d.case_id.empty()) {
-          auto it = touched.find(id_key(d.case_id));
-          state = it != touched.end() ? std::optional(it->second.now)
-                                      : impl_->load_case(txn, d.case_id);
+          const Touched* t = touched.find(IdKey(d.case_id));
+          state = t != nullptr ? std::optional(t->now) : impl_->load_case(txn, d.case_id);
           if (!state) {
             out.emplace_back(Status::not_found("no case " + format_id(d.case_id) + " here"));
             continue;
@@ -436,7 +538,8 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
     });
   } catch (const MdbError& e) {
     results.clear();
-    for (std::size_t i = 0; i < drafts.size(); ++i) results.emplace_back(to_status(e));
+    for (std::size_t i = 0; i < drafts.size(); ++i)
+      results.emplace_back(to_status(e));
   }
   return results;
 }
@@ -445,31 +548,45 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
   try {
     return impl_->with_txn(true, [&](Txn& txn) {
       std::vector<IngestResult> out(batch.size());
-      std::map<std::string, Impl::Touched> touched;
+      TouchedCases touched;
+      touched.reserve(batch.size());
       uint64_t lsn = impl_->last_lsn(txn);
       Hlc hlc;
       const uint64_t stored_hlc = impl_->meta_u64(txn, kMetaHlc, 0);
       hlc.observe(stored_hlc);
       const uint64_t horizon = make_hlc(wall_clock_ms() + kMaxClockSkewMs, 0);
+      // Our own events can come back from a peer (this store was restored
+      // from an old copy): never hand out their sequence numbers again.
+      const uint64_t stored_next_seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
+      uint64_t next_seq = stored_next_seq;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const EventView& ev = *batch[i];
-        std::string_view existing;
-        if (txn.get(impl_->ids, id_key(ev.id()), &existing)) {
-          out[i] = IngestResult{Outcome::duplicate, get_be64(existing), Status::ok()};
+        const IdKey key(ev.id());
+        const uint64_t ev_hlc = ev.hlc();
+        if (ev_hlc > horizon) {
+          // Refused unless already stored (then a duplicate, as ever).
+          std::string_view existing;
+          if (txn.get(impl_->ids, key.view(), &existing)) {
+            out[i] = IngestResult{Outcome::duplicate, get_be64(existing), Status::ok()};
+          } else {
+            out[i] = IngestResult{Outcome::rejected, 0,
+                                  Status::invalid("event " + format_id(ev.id()) +
+                                                  " is stamped more than a day in the future")};
+          }
           continue;
         }
-        if (ev.hlc() > horizon) {
-          out[i] = IngestResult{Outcome::rejected, 0,
-                                Status::invalid("event " + format_id(ev.id()) +
-                                                " is stamped more than a day in the future")};
+        if (auto had = impl_->claim_id(txn, key, lsn + 1)) {
+          out[i] = IngestResult{Outcome::duplicate, *had, Status::ok()};
           continue;
         }
-        hlc.observe(ev.hlc());
-        impl_->store_one(txn, ev, ++lsn, touched);
+        hlc.observe(ev_hlc);
+        if (ev.id().origin == code_ && ev.id().seq >= next_seq) next_seq = ev.id().seq + 1;
+        impl_->store_one(txn, ev, ++lsn, touched, /*id_claimed=*/true);
         out[i] = IngestResult{Outcome::stored, lsn, Status::ok()};
       }
       impl_->write_touched(txn, touched);
       if (hlc.last() != stored_hlc) txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
+      if (next_seq != stored_next_seq) txn.put(impl_->meta, kMetaNextSeq, be64(next_seq));
       txn.commit();
       return out;
     });
@@ -504,7 +621,8 @@ Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sea
   if (pool != nullptr) {
     pool->run(sealed.size(), verify_one);
   } else {
-    for (std::size_t i = 0; i < sealed.size(); ++i) verify_one(i);
+    for (std::size_t i = 0; i < sealed.size(); ++i)
+      verify_one(i);
   }
   std::vector<const EventView*> good;
   std::vector<std::size_t> where;
@@ -521,7 +639,8 @@ Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sea
   if (!good.empty()) {
     auto applied = apply(good);
     if (!applied.ok()) return applied.status();
-    for (std::size_t j = 0; j < good.size(); ++j) out[where[j]] = (*applied)[j];
+    for (std::size_t j = 0; j < good.size(); ++j)
+      out[where[j]] = (*applied)[j];
   }
   return out;
 }
@@ -540,7 +659,7 @@ Result<std::vector<CaseState>> Store::list_cases(const CaseFilter& f) const {
       std::vector<CaseState> out;
       auto keep = [&](const CaseState& st) {
         if (f.conflict_only && !st.conflict) return false;
-        if (f.status && (st.status != *f.status || st.conflict)) return false;
+        if (f.status && (st.status != *f.status || (st.conflict && !f.conflict_only))) return false;
         return f.home_prefix.empty() || within(st.home, f.home_prefix);
       };
       auto full = [&] { return f.limit != 0 && out.size() >= f.limit; };
@@ -625,8 +744,9 @@ Status Store::check_integrity() const {
     return impl_->with_txn(false, [&](Txn& txn) -> Status {
       const uint64_t last = impl_->last_lsn(txn);
       if (txn.count(impl_->log) != last)
-        return Status::corruption("log LSNs are not dense: " + std::to_string(txn.count(impl_->log)) +
-                                  " entries, last " + std::to_string(last));
+        return Status::corruption(
+            "log LSNs are not dense: " + std::to_string(txn.count(impl_->log)) + " entries, last " +
+            std::to_string(last));
       if (txn.count(impl_->ids) != last)
         return Status::corruption("ids has " + std::to_string(txn.count(impl_->ids)) +
                                   " entries for " + std::to_string(last) + " log entries");
@@ -640,7 +760,9 @@ Status Store::check_integrity() const {
           const uint64_t lsn = get_be64(k);
           if (lsn != expect) return Status::corruption("log gap at LSN " + std::to_string(expect));
           auto view = EventView::parse(v);
-          if (!view.ok()) return Status::corruption("log " + std::to_string(lsn) + ": " + view.status().message());
+          if (!view.ok())
+            return Status::corruption("log " + std::to_string(lsn) + ": " +
+                                      view.status().message());
           std::string_view at;
           if (!txn.get(impl_->ids, id_key(view->id()), &at) || get_be64(at) != lsn)
             return Status::corruption("ids does not map " + format_id(view->id()) + " to LSN " +
@@ -664,20 +786,26 @@ Status Store::check_integrity() const {
         return Status::corruption("case_events has entries the log does not explain");
       if (txn.count(impl_->cases) != by_case.size())
         return Status::corruption("cases has " + std::to_string(txn.count(impl_->cases)) +
-                                  " entries for " + std::to_string(by_case.size()) + " cases in the log");
+                                  " entries for " + std::to_string(by_case.size()) +
+                                  " cases in the log");
       std::size_t index_count[3] = {0, 0, 0};
       for (const auto& [ck, lsns] : by_case) {
         const Id id = id_from_key(ck);
         auto events = impl_->load_case_events(txn, id);
         std::vector<const EventView*> views;
-        for (const auto& e : events) views.push_back(&e.view);
+        for (const auto& e : events)
+          views.push_back(&e.view);
         const CaseState expect = fold(views);
         auto cached = impl_->load_case(txn, id);
         if (!cached || !(*cached == expect))
-          return Status::corruption("cached state of case " + format_id(id) + " differs from its events");
-        for (const auto& [which, key] : index_entries(expect)) {
+          return Status::corruption("cached state of case " + format_id(id) +
+                                    " differs from its events");
+        IndexKeys keys;
+        index_keys(expect, keys);
+        for (int which = 0; which < 3; ++which) {
+          if (keys[which].empty()) continue;
           std::string_view unused;
-          if (!txn.get(impl_->index_dbi(which), key, &unused))
+          if (!txn.get(impl_->index_dbi(which), keys[which], &unused))
             return Status::corruption("index entry missing for case " + format_id(id));
           ++index_count[which];
         }

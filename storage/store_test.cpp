@@ -421,8 +421,7 @@ TEST_CASE("store: a local draft gets the store's identity whatever fill sets", "
   const SigningKey key = generate_signing_key();
   auto store = create_store(tmp.options(), kVillage);
   const StoredEvent sub = stored(store->append_local(
-      LocalDraft{Id{},
-                 "",
+      LocalDraft{Id{}, "",
                  [](proto::Event::Builder ev) {
                    write_id(ev.initId(), Id{kCounty, 77});  // not the store's to choose
                    ev.setHome(kCounty);
@@ -571,14 +570,11 @@ TEST_CASE("store: an event stamped more than a day ahead of the clock is refused
   require_integrity(*store);
 }
 
-// Known bug (reported, storage/store.cpp is not this suite's to change):
-// Store::apply stores events whose origin is the store's own code without
-// moving next_seq past them, so after a restore from backup and a re-sync
-// (DESIGN.md section 4) append_local reuses their sequence numbers and two
-// different events share one id. Tagged [!mayfail] until it is fixed; then
-// drop the tag.
+// Regression: Store::apply once stored events of the store's own origin
+// without moving next_seq past them, so after a restore from backup and a
+// re-sync append_local reused their sequence numbers.
 TEST_CASE("store: own-origin events received from a peer are never reused as own numbers",
-          "[storage][!mayfail]") {
+          "[storage]") {
   TempDir tmp;
   auto store = create_store(tmp.options(), kVillage);
   Forge before;  // the village before its disk was replaced: same key, older log
@@ -714,8 +710,7 @@ TEST_CASE("store: out-of-order arrival and conflicts leave every index consisten
 
   // Case C: the township's own work, mixed with ingest.
   const StoredEvent c =
-      stored(store->append_local(LocalDraft{Id{},
-                                            kVillage,
+      stored(store->append_local(LocalDraft{Id{}, kVillage,
                                             [](proto::Event::Builder ev) {
                                               ev.initActor().setName("市级窗口");
                                               submitted_body("钱七", "林木采伐")(ev);

@@ -1,0 +1,343 @@
+// Ingest throughput of a Liandong store, with 1 KiB events and sync commits:
+//   (a) Store::apply of events already parsed and verified;
+//   (b) the full ingest path for outside bytes (IngestPipeline: parse,
+//       Ed25519 check on a VerifyPool, apply), against libsodium's raw
+//       crypto_sign_verify_detached rate on every core in the same run.
+// Each figure is the median of several runs, each on a fresh store in a
+// temporary directory that is removed afterwards. Run by bench/run.sh.
+//
+// Usage: ingest_bench [--markdown FILE] [--dir DIR] [--quick]
+#include <sodium.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_corpus.h"
+#include "bench/bench_machine.h"
+#include "storage/ingest_pipeline.h"
+#include "storage/store.h"
+
+using namespace liandong;
+using namespace liandong::storage;
+using liandong::bench::Corpus;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr double kApplyTarget = 150000;  // events/s, batches of 1,000
+constexpr double kRatioTarget = 0.80;    // full ingest / raw verify on every core
+
+struct Settings {
+  std::filesystem::path tmp_parent = std::filesystem::temp_directory_path();
+  std::string markdown;
+  bool quick = false;
+  int reps = 3;
+};
+
+// One measured run: events handled and the wall time they took.
+struct Run {
+  std::size_t events = 0;
+  double seconds = 0;
+  double rate() const { return seconds > 0 ? events / seconds : 0; }
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::cerr << "ingest_bench: " << what << "\n";
+  std::exit(1);
+}
+
+std::unique_ptr<Store> fresh_store(const bench::TempDir& dir, const Corpus& c, bool keys) {
+  StoreOptions opts;
+  opts.dir = dir.path() / "store";
+  opts.initial_map_bytes = std::size_t{1} << 30;  // no resize inside a timed run
+  auto s = Store::create(opts, bench::kHubCode);
+  if (!s.ok()) fail("cannot create store: " + s.status().to_string());
+  if (keys) {
+    for (std::size_t k = 0; k < c.origins.size(); ++k) {
+      if (auto st = (*s)->put_key(c.origins[k], c.keys[k].pub); !st) fail(st.to_string());
+    }
+  }
+  return std::move(s).value();
+}
+
+void expect_all_stored(const Result<std::vector<IngestResult>>& r, std::size_t n) {
+  if (!r.ok()) fail("ingest failed: " + r.status().to_string());
+  if (r->size() != n) fail("wrong number of results");
+  for (const auto& x : *r) {
+    if (x.outcome != Outcome::stored) fail("an event was not stored: " + x.status.to_string());
+  }
+}
+
+// (a) Store::apply on parsed, verified events.
+Run run_apply(const Settings& s, const Corpus& c, std::size_t batch, std::size_t max_events,
+              double max_seconds) {
+  bench::TempDir dir(s.tmp_parent);
+  auto store = fresh_store(dir, c, false);
+  std::vector<const EventView*> ptrs;
+  for (std::size_t i = 0; i < std::min(max_events, c.views.size()); ++i)
+    ptrs.push_back(&c.views[i]);
+  Run run;
+  const auto t0 = Clock::now();
+  for (std::size_t at = 0; at < ptrs.size(); at += batch) {
+    const std::size_t n = std::min(batch, ptrs.size() - at);
+    expect_all_stored(store->apply(std::span(ptrs).subspan(at, n)), n);
+    run.events += n;
+    if (seconds_since(t0) > max_seconds) break;
+  }
+  run.seconds = seconds_since(t0);
+  return run;
+}
+
+// (b) The full pipeline: sealed bytes in, committed results out.
+Run run_pipeline(const Settings& s, const Corpus& c, std::size_t batch, std::size_t max_events,
+                 double max_seconds) {
+  bench::TempDir dir(s.tmp_parent);
+  auto store = fresh_store(dir, c, true);
+  const std::size_t total = std::min(max_events, c.sealed.size());
+  std::vector<std::vector<std::string>> batches;
+  for (std::size_t at = 0; at < total; at += batch) {
+    batches.emplace_back(c.sealed.begin() + at, c.sealed.begin() + std::min(total, at + batch));
+  }
+  std::atomic<std::size_t> stored{0}, bad{0};
+  Run run;
+  {
+    IngestPipeline pipeline(*store);
+    const auto t0 = Clock::now();
+    for (auto& b : batches) {
+      run.events += b.size();
+      pipeline.submit(std::move(b), [&](Result<std::vector<IngestResult>> r) {
+        if (!r.ok()) {
+          ++bad;
+          return;
+        }
+        for (const auto& x : *r)
+          ++(x.outcome == Outcome::stored ? stored : bad);
+      });
+      if (seconds_since(t0) > max_seconds) break;
+    }
+    pipeline.drain();
+    run.seconds = seconds_since(t0);
+  }
+  if (bad != 0 || stored != run.events) fail("pipeline did not store every event");
+  return run;
+}
+
+// For comparison: Store::ingest, which verifies then applies with no overlap.
+Run run_store_ingest(const Settings& s, const Corpus& c, std::size_t batch, std::size_t max_events,
+                     double max_seconds) {
+  bench::TempDir dir(s.tmp_parent);
+  auto store = fresh_store(dir, c, true);
+  VerifyPool pool;
+  const std::size_t total = std::min(max_events, c.sealed.size());
+  Run run;
+  const auto t0 = Clock::now();
+  for (std::size_t at = 0; at < total; at += batch) {
+    const std::size_t n = std::min(batch, total - at);
+    expect_all_stored(store->ingest(std::span(c.sealed).subspan(at, n), &pool), n);
+    run.events += n;
+    if (seconds_since(t0) > max_seconds) break;
+  }
+  run.seconds = seconds_since(t0);
+  return run;
+}
+
+// libsodium alone: crypto_sign_verify_detached over the same event bytes,
+// split evenly over `threads` threads.
+Run run_raw_verify(const Corpus& c, unsigned threads, std::size_t max_events) {
+  const std::size_t total = std::min(max_events, c.views.size());
+  std::atomic<std::size_t> bad{0};
+  std::vector<std::thread> workers;
+  const auto t0 = Clock::now();
+  for (unsigned t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::size_t i = t; i < total; i += threads) {
+        const EventView& v = c.views[i];
+        const PublicKey& key = c.keys[i % c.origins.size()].pub;
+        const auto msg = v.event_bytes();
+        const auto sig = v.signature();
+        if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig.data()),
+                                        reinterpret_cast<const unsigned char*>(msg.data()),
+                                        msg.size(), key.data()) != 0)
+          ++bad;
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  Run run{total, seconds_since(t0)};
+  if (bad != 0) fail("raw verify rejected a good signature");
+  return run;
+}
+
+Run median(std::vector<Run> runs) {
+  std::sort(runs.begin(), runs.end(),
+            [](const Run& a, const Run& b) { return a.rate() < b.rate(); });
+  return runs[runs.size() / 2];
+}
+
+std::string grouped(double v) {
+  std::string digits = std::to_string(static_cast<long long>(v + 0.5));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// One line of the table.
+struct Row {
+  std::string figure, batch;
+  Run run;
+  std::string vs_raw, target, met;  // empty where they do not apply
+};
+
+std::string percent(double part, double whole) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f %%", 100.0 * part / whole);
+  return buf;
+}
+
+std::string markdown(const std::vector<Row>& rows, const bench::Machine& machine, const Settings& s,
+                     const Corpus& corpus, const std::string& load_after,
+                     const std::string& disturbance) {
+  std::ostringstream md;
+  md << "Run " << machine.date << ", Release build, median of " << s.reps << " run"
+     << (s.reps > 1 ? "s" : "") << " per figure, each on a fresh store"
+     << (s.quick ? " (--quick: 1/10 of the events; not for quoting)" : "") << ".\n\n";
+  md << "| figure | batch | events | events/s | vs raw verify | target | met |\n";
+  md << "|---|---:|---:|---:|---:|---|---|\n";
+  for (const auto& r : rows) {
+    md << "| " << r.figure << " | " << (r.batch.empty() ? "-" : r.batch) << " | "
+       << grouped(static_cast<double>(r.run.events)) << " | " << grouped(r.run.rate()) << " | "
+       << r.vs_raw << " | " << r.target << " | " << r.met << " |\n";
+  }
+  md << "\n```\n"
+     << machine.text() << "load after:    " << load_after << "\n"
+     << "during run:    " << disturbance << "\n"
+     << "events:        " << corpus.sealed.size() << " signed `submitted` events, "
+     << corpus.sealed_bytes / corpus.sealed.size() << " bytes sealed on average, "
+     << corpus.origins.size() << " origins\n```\n";
+  return md.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--markdown" && i + 1 < argc) {
+      s.markdown = argv[++i];
+    } else if (arg == "--dir" && i + 1 < argc) {
+      s.tmp_parent = argv[++i];
+    } else if (arg == "--quick") {
+      s.quick = true;
+      s.reps = 1;
+    } else {
+      std::cerr << "usage: ingest_bench [--markdown FILE] [--dir DIR] [--quick]\n";
+      return 2;
+    }
+  }
+  if (!crypto_ready()) fail("libsodium did not initialize");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t scale = s.quick ? 10 : 1;
+  const std::size_t n_big = 60000 / scale;
+
+  const bench::CpuSample cpu_start = bench::sample_cpu();
+  const bench::Machine machine = bench::describe_machine(s.tmp_parent);
+  std::cout << machine.text() << std::flush;
+
+  const auto t_gen = Clock::now();
+  const Corpus corpus = bench::make_corpus(n_big, 8, cores);
+  const double avg_bytes = static_cast<double>(corpus.sealed_bytes) / corpus.sealed.size();
+  std::printf(
+      "corpus: %zu signed `submitted` events, %.0f bytes sealed on average, made in %.1f s\n",
+      corpus.sealed.size(), avg_bytes, seconds_since(t_gen));
+  std::fflush(stdout);
+
+  auto reps = [&](const std::function<Run()>& fn) {
+    std::vector<Run> runs;
+    for (int r = 0; r < s.reps; ++r)
+      runs.push_back(fn());
+    return median(runs);
+  };
+  std::vector<Row> rows;
+  auto report = [&](std::string figure, std::string batch, Run run, std::string vs_raw = "",
+                    std::string target = "", std::string met = "") {
+    Row row{std::move(figure), std::move(batch),  run,
+            std::move(vs_raw), std::move(target), std::move(met)};
+    std::printf("  %-44s %6s %7zu events %9s events/s %6s %s %s\n", row.figure.c_str(),
+                row.batch.c_str(), row.run.events, grouped(row.run.rate()).c_str(),
+                row.vs_raw.c_str(), row.target.c_str(), row.met.c_str());
+    std::fflush(stdout);
+    rows.push_back(std::move(row));
+  };
+  auto met = [](bool ok) { return std::string(ok ? "met" : "NOT met"); };
+
+  // (a) Store::apply, verified events.
+  const std::string fig_a = "(a) Store::apply, verified events";
+  report(fig_a, "1", reps([&] { return run_apply(s, corpus, 1, 2000 / scale, 3.0); }));
+  report(fig_a, "100", reps([&] { return run_apply(s, corpus, 100, 30000 / scale, 10.0); }));
+  const Run a1000 = reps([&] { return run_apply(s, corpus, 1000, n_big, 20.0); });
+  report(fig_a, "1,000", a1000, "", ">= " + grouped(kApplyTarget) + "/s",
+         met(a1000.rate() >= kApplyTarget));
+
+  // Raw verification on every core and full ingest, interleaved run by run
+  // so that both see the same machine.
+  std::vector<Run> raw_runs, full_runs;
+  for (int r = 0; r < s.reps; ++r) {
+    raw_runs.push_back(run_raw_verify(corpus, cores, n_big));
+    full_runs.push_back(run_pipeline(s, corpus, 1000, n_big, 30.0));
+  }
+  const Run raw = median(raw_runs);
+  const Run b1000 = median(full_runs);
+  const double ratio = b1000.rate() / raw.rate();
+  const std::string fig_b = "(b) full ingest, IngestPipeline";
+  const Run b1 = reps([&] { return run_pipeline(s, corpus, 1, 20000 / scale, 5.0); });
+  report(fig_b, "1", b1, percent(b1.rate(), raw.rate()));
+  const Run b100 = reps([&] { return run_pipeline(s, corpus, 100, n_big, 20.0); });
+  report(fig_b, "100", b100, percent(b100.rate(), raw.rate()));
+  report(fig_b, "1,000", b1000, percent(b1000.rate(), raw.rate()), ">= 80 % of raw",
+         met(ratio >= kRatioTarget));
+  const Run plain = reps([&] { return run_store_ingest(s, corpus, 1000, n_big, 30.0); });
+  report("(b) full ingest, Store::ingest (no overlap)", "1,000", plain,
+         percent(plain.rate(), raw.rate()));
+  report("raw Ed25519 verify, 1 thread", "",
+         reps([&] { return run_raw_verify(corpus, 1, n_big / 3); }), "");
+  report("raw Ed25519 verify, " + std::to_string(cores) + " threads", "", raw, "100 %");
+
+  std::printf("full ingest / raw %u-core verify = %.1f %% (target %.0f %%: %s)\n", cores,
+              100.0 * ratio, 100.0 * kRatioTarget, met(ratio >= kRatioTarget).c_str());
+  std::printf("store apply, batches of 1,000 = %s events/s (target %s: %s)\n",
+              grouped(a1000.rate()).c_str(), grouped(kApplyTarget).c_str(),
+              met(a1000.rate() >= kApplyTarget).c_str());
+  const std::string load_after = bench::load_average();
+  const std::string disturbance =
+      bench::describe_disturbance(cpu_start, bench::sample_cpu(), machine.cores);
+  std::printf("load after:    %s\nduring run:    %s\n", load_after.c_str(), disturbance.c_str());
+
+  if (!s.markdown.empty()) {
+    std::ofstream out(s.markdown);
+    out << markdown(rows, machine, s, corpus, load_after, disturbance);
+    if (!out) fail("cannot write " + s.markdown);
+  }
+  return 0;
+}
