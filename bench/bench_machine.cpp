@@ -39,7 +39,7 @@ std::string cpu_model() {
 }
 
 // The mount holding `dir`: the longest mount point that contains it.
-std::string storage_of(const std::filesystem::path& dir) {
+std::string storage_of(const std::filesystem::path& dir, std::string* disk) {
   std::error_code ec;
   const std::string path = std::filesystem::canonical(dir, ec).string();
   std::ifstream in("/proc/self/mounts");
@@ -58,6 +58,7 @@ std::string storage_of(const std::filesystem::path& dir) {
   std::string out = best_type + " on " + best_dev + " (mounted at " + best_mount + ")";
   // Whether the block device claims to be a spinning disk.
   const auto name = std::filesystem::path(best_dev).filename().string();
+  if (best_dev.starts_with("/dev/")) *disk = name;
   const std::string rot = first_line("/sys/block/" + name + "/queue/rotational");
   if (!rot.empty()) out += rot == "0" ? ", non-rotational" : ", rotational";
   return out;
@@ -109,31 +110,56 @@ std::string load_average() {
   return one + " " + five + " " + fifteen;
 }
 
-CpuSample sample_cpu() {
-  CpuSample s;
+Activity sample_activity(const std::string& disk) {
+  Activity a;
   std::istringstream stat(first_line("/proc/stat"));
   std::string cpu;
   double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
   stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
   const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  s.machine_busy_s = (user + nice + system + irq + softirq + steal) / tick;
+  a.machine_busy_s = (user + nice + system + irq + softirq + steal) / tick;
   struct rusage ru;
   ::getrusage(RUSAGE_SELF, &ru);
   auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  s.self_s = secs(ru.ru_utime) + secs(ru.ru_stime);
-  s.wall_s =
+  a.self_s = secs(ru.ru_utime) + secs(ru.ru_stime);
+  a.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  return s;
+  if (!disk.empty()) {
+    std::ifstream stats("/proc/diskstats");
+    for (std::string line; std::getline(stats, line);) {
+      std::istringstream f(line);
+      std::string major, minor, name;
+      double v[7] = {};
+      f >> major >> minor >> name;
+      for (double& x : v)
+        f >> x;
+      if (name == disk) a.disk_written_bytes = v[6] * 512;  // sectors written
+    }
+  }
+  std::ifstream io("/proc/self/io");
+  for (std::string line; std::getline(io, line);) {
+    if (line.starts_with("write_bytes:")) a.self_written_bytes = std::stod(line.substr(12));
+  }
+  return a;
 }
 
-std::string describe_disturbance(const CpuSample& from, const CpuSample& to, unsigned cores) {
-  const double others =
+std::string describe_disturbance(const Activity& from, const Activity& to, unsigned cores) {
+  const double others_cpu =
       std::max(0.0, (to.machine_busy_s - from.machine_busy_s) - (to.self_s - from.self_s));
   const double capacity = (to.wall_s - from.wall_s) * cores;
-  const double share = capacity > 0 ? 100.0 * others / capacity : 0;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "other processes used %.1f of %.0f core-seconds (%.0f %%): %s",
-                others, capacity, share, share < 5 ? "quiet" : "NOT quiet, figures may be low");
+  const double share = capacity > 0 ? 100.0 * others_cpu / capacity : 0;
+  const double mib = 1 << 20;
+  const double self_mib = (to.self_written_bytes - from.self_written_bytes) / mib;
+  const double others_mib =
+      std::max(0.0, (to.disk_written_bytes - from.disk_written_bytes) / mib - self_mib);
+  // Quiet: others took under 5 % of the CPU and wrote under a tenth of what this run did.
+  const bool quiet = share < 5 && others_mib < 0.1 * self_mib + 1;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "other processes used %.1f of %.0f core-seconds (%.0f %%) and wrote %.0f MiB "
+                "to the disk (this run: %.0f MiB): %s",
+                others_cpu, capacity, share, others_mib, self_mib,
+                quiet ? "quiet" : "NOT quiet, figures may be low");
   return buf;
 }
 
@@ -147,7 +173,7 @@ Machine describe_machine(const std::filesystem::path& dir) {
   m.cpu = cpu_model();
   struct utsname u;
   if (::uname(&u) == 0) m.kernel = std::string(u.sysname) + " " + u.release + " " + u.machine;
-  m.storage = storage_of(dir);
+  m.storage = storage_of(dir, &m.disk);
   m.load_before = load_average();
   m.fdatasync_us = fdatasync_latency_us(dir);
   m.libraries = std::string("libsodium ") + sodium_version_string() + ", " + lmdb_version() +

@@ -26,6 +26,7 @@ struct Machine {
   std::string cpu;          // model name from /proc/cpuinfo
   std::string kernel;       // uname -r
   std::string storage;      // filesystem, device and mount point of the bench dir
+  std::string disk;         // its block device name, e.g. "vda" (empty if unknown)
   double fdatasync_us = 0;  // median latency of a 4 KiB write + fdatasync there
   std::string load_before;
   std::string libraries;  // libsodium, LMDB, compiler versions
@@ -41,16 +42,17 @@ Machine describe_machine(const std::filesystem::path& dir);
 std::string load_average();
 
 // CPU time used on the whole machine (from /proc/stat, steal included) and
+// by this process, and bytes written to the bench dir's disk by everyone and
 // by this process, so a run can say how much other work disturbed it.
-struct CpuSample {
-  double machine_busy_s = 0;
-  double self_s = 0;
-  double wall_s = 0;
+struct Activity {
+  double machine_busy_s = 0, self_s = 0, wall_s = 0;
+  double disk_written_bytes = 0, self_written_bytes = 0;
 };
-CpuSample sample_cpu();
+// `disk` is the block device name of the bench dir ("vda"); may be empty.
+Activity sample_activity(const std::string& disk);
 
-// "other processes used 2.1 of 140 core-seconds (1 %): quiet" for the time
-// between two samples; `cores` is nproc.
-std::string describe_disturbance(const CpuSample& from, const CpuSample& to, unsigned cores);
+// "other processes used 2.1 of 140 core-seconds (1 %) and wrote 3 MiB ...:
+// quiet" for the time between two samples; `cores` is nproc.
+std::string describe_disturbance(const Activity& from, const Activity& to, unsigned cores);
 
 }  // namespace liandong::bench

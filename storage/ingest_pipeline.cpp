@@ -172,27 +172,29 @@ void IngestPipeline::write(std::vector<Batch>& group) {
   Result<std::vector<IngestResult>> applied = std::vector<IngestResult>();
   if (!good.empty()) applied = store_.apply(good);
   // Committed (or failed as a whole): report each batch in order.
-  std::size_t next = 0;
+  std::size_t next = 0, events = 0;
   for (auto& b : group) {
-    const std::size_t events = b.events;
+    events += b.events;
     if (!applied.ok()) {
       b.done(applied.status());
     } else {
-      std::vector<IngestResult> out(events);
-      for (std::size_t i = 0; i < events; ++i) {
+      std::vector<IngestResult> out(b.events);
+      for (std::size_t i = 0; i < b.events; ++i) {
         out[i] = b.views[i] ? std::move((*applied)[next++])
                             : IngestResult{Outcome::rejected, 0, std::move(b.errors[i])};
       }
       b.done(std::move(out));
     }
     b.views.clear();  // free the events before the next batch reports
-    {
-      std::lock_guard lock(mu_);
-      pending_events_ -= events;
-      ++completed_;
-    }
-    progress_cv_.notify_all();
   }
+  // Once per group, not per batch: with many small batches, waking the
+  // submitter for each would cost more than the batches themselves.
+  {
+    std::lock_guard lock(mu_);
+    pending_events_ -= events;
+    completed_ += group.size();
+  }
+  progress_cv_.notify_all();
 }
 
 }  // namespace liandong::storage

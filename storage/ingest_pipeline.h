@@ -22,9 +22,10 @@
 // the order their submit()/try_submit() calls returned. A callback runs only
 // after the transaction holding its batch committed with sync, so every
 // event it reports `stored` or `duplicate` is durable and readable by any
-// reader. Callbacks must be quick and must not throw. The pipeline is the
-// only writer of `store` it knows of; other writers (append_local, the CLI
-// in another process) are serialized by LMDB and stay correct.
+// reader. Callbacks must be quick and must not throw. Only the writer thread
+// writes to `store` (Store::apply); the pool threads only read it
+// (Store::key). Writes made elsewhere (append_local, the CLI in another
+// process) are serialized with it by LMDB's writer lock.
 #pragma once
 
 #include <condition_variable>
@@ -53,7 +54,8 @@ struct IngestPipelineOptions {
   // when nothing else is pending.
   std::size_t max_pending_events = 16384;
   // Most events a stage takes together (one pool run, one transaction). A
-  // single larger batch is taken whole.
+  // single larger batch is taken whole. Larger groups commit less often;
+  // smaller ones report sooner (a batch's results wait for its group).
   std::size_t max_group_events = 4096;
 };
 

@@ -104,11 +104,20 @@ void index_keys(const CaseState& st, IndexKeys& out) {
 
 // The case states a write transaction changed, in the order first touched;
 // written back once, at the end of the transaction.
+//
+// A case first touched by its `submitted` event is almost always new, so
+// its stored state is not looked up (`loaded` false): it is folded from
+// nothing, and the write at the end (MDB_NOOVERWRITE) finds out. In the rare
+// case that it was stored after all (events that arrived before their
+// `submitted`), the write replays `pending` on the stored state, exactly as
+// if the state had been loaded first.
 struct Touched {
   IdKey key;
+  bool loaded = true;    // `now` started from the stored state (or its proven absence)
   bool existed = false;  // the case was stored before this transaction
   IndexKeys old_index;   // its index entries then
   CaseState now;
+  std::vector<const EventView*> pending;  // folded while !loaded, in order
 };
 
 class TouchedCases {
@@ -120,7 +129,7 @@ class TouchedCases {
   }
   Touched& add(const IdKey& key) {
     where_.emplace(key, items_.size());
-    items_.push_back(Touched{key, false, {}, {}});
+    items_.push_back(Touched{key, true, false, {}, {}, {}});
     return items_.back();
   }
   void reserve(std::size_t n) {
@@ -247,30 +256,9 @@ struct Store::Impl {
     return std::nullopt;
   }
 
-  // Stores one checked event in `txn` at `lsn`; `id_claimed`: the caller
-  // has put it into `ids` already (claim_id). `touched` collects the case
-  // states changed in this transaction, written by write_touched().
-  void store_one(Txn& txn, const EventView& ev, uint64_t lsn, TouchedCases& touched,
-                 bool id_claimed = false) {
-    const LsnKey lsn_key(lsn);
-    txn.put(log, lsn_key.view(), ev.sealed(), MDB_APPEND);
-    if (!id_claimed) txn.put(ids, IdKey(ev.id()).view(), lsn_key.view());
-    if (is_broadcast(ev.kind())) return;
-    const IdKey ck(ev.case_id());
-    txn.put(case_events, CaseEventKey(ck, lsn_key).view(), "");
-    Touched* t = touched.find(ck);
-    if (t == nullptr) {
-      auto before = load_case(txn, ck);
-      t = &touched.add(ck);
-      if (before) {
-        t->existed = true;
-        index_keys(*before, t->old_index);
-        t->now = std::move(*before);
-      } else {
-        t->now.case_id = ev.case_id();
-      }
-    }
-    CaseState& st = t->now;
+  // Folds `ev` (already in case_events) into `st`, the state of its case
+  // with every earlier-arrived event.
+  void fold_in(const Txn& txn, CaseState& st, const EventView& ev) const {
     if (st.event_count == 0 || st.last < order_key(ev)) {
       storage::apply(st, ev);
     } else {
@@ -283,11 +271,70 @@ struct Store::Impl {
     }
   }
 
+  // Starts `t` from the stored state `before` (or from nothing).
+  static void start_from(Touched& t, std::optional<CaseState> before) {
+    t.loaded = true;
+    if (before) {
+      t.existed = true;
+      index_keys(*before, t.old_index);
+      t.now = std::move(*before);
+    }
+  }
+
+  // Stores one checked event in `txn` at `lsn`; `id_claimed`: the caller
+  // has put it into `ids` already (claim_id). `touched` collects the case
+  // states changed in this transaction, written by write_touched().
+  // `may_defer`: a new case's lookup may wait for write_touched (see
+  // Touched); callers that must see the stored state now pass false.
+  void store_one(Txn& txn, const EventView& ev, uint64_t lsn, TouchedCases& touched,
+                 bool id_claimed, bool may_defer) {
+    const LsnKey lsn_key(lsn);
+    txn.put(log, lsn_key.view(), ev.sealed(), MDB_APPEND);
+    if (!id_claimed) txn.put(ids, IdKey(ev.id()).view(), lsn_key.view());
+    if (is_broadcast(ev.kind())) return;
+    const IdKey ck(ev.case_id());
+    txn.put(case_events, CaseEventKey(ck, lsn_key).view(), "");
+    Touched* t = touched.find(ck);
+    if (t == nullptr) {
+      const bool defer = may_defer && ev.kind() == EventKind::submitted;
+      std::optional<CaseState> before;
+      if (!defer) before = load_case(txn, ck);
+      t = &touched.add(ck);
+      t->now.case_id = ev.case_id();
+      if (defer) {
+        t->loaded = false;
+      } else {
+        start_from(*t, std::move(before));
+      }
+    }
+    if (!t->loaded) t->pending.push_back(&ev);
+    fold_in(txn, t->now, ev);
+  }
+
   // Writes each touched case's state, and moves its index entries where
   // they changed.
   void write_touched(Txn& txn, TouchedCases& touched) {
     IndexKeys now;
     for (Touched& t : touched.items()) {
+      if (!t.loaded) {
+        // Presumed new: insert unless the case is there after all.
+        const std::string state = encode_state(t.now);
+        MDB_val k = as_val(t.key.view()), v = as_val(state);
+        const int rc = mdb_put(txn.get(), cases, &k, &v, MDB_NOOVERWRITE);
+        if (rc == MDB_SUCCESS) {
+          index_keys(t.now, now);
+          for (int which = 0; which < 3; ++which) {
+            if (!now[which].empty()) txn.put(index_dbi(which), now[which], "");
+          }
+          continue;
+        }
+        if (rc != MDB_KEYEXIST) mdb_check(rc, "mdb_put");
+        auto stored = decode_state(as_sv(v));
+        if (!stored.ok()) throw MdbError(MDB_CORRUPTED, stored.status().message());
+        start_from(t, std::move(stored).value());
+        for (const EventView* ev : t.pending)
+          fold_in(txn, t.now, *ev);
+      }
       index_keys(t.now, now);
       for (int which = 0; which < 3; ++which) {
         if (t.existed && t.old_index[which] == now[which]) continue;
@@ -526,7 +573,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
             continue;
           }
         }
-        impl_->store_one(txn, *view, ++lsn, touched);
+        impl_->store_one(txn, *view, ++lsn, touched, /*id_claimed=*/false, /*may_defer=*/false);
         ++seq;
         out.emplace_back(StoredEvent{lsn, std::move(view).value()});
       }
@@ -581,7 +628,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
         }
         hlc.observe(ev_hlc);
         if (ev.id().origin == code_ && ev.id().seq >= next_seq) next_seq = ev.id().seq + 1;
-        impl_->store_one(txn, ev, ++lsn, touched, /*id_claimed=*/true);
+        impl_->store_one(txn, ev, ++lsn, touched, /*id_claimed=*/true, /*may_defer=*/true);
         out[i] = IngestResult{Outcome::stored, lsn, Status::ok()};
       }
       impl_->write_touched(txn, touched);
