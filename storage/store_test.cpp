@@ -17,6 +17,7 @@
 
 #include "storage/store.h"
 #include "storage/test_events.h"
+#include "tests/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;
@@ -32,28 +33,14 @@ namespace {
 
 // A fresh directory under the system's temporary directory, removed with
 // everything in it at scope exit.
-class TempDir {
+class StoreDir : public liandong::test::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "liandong-store-test.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
+  StoreDir() : liandong::test::TempDir("liandong-store-test") {}
   StoreOptions options(const std::string& sub = "store") const {
     StoreOptions o;
-    o.dir = path_ / sub;
+    o.dir = path() / sub;
     return o;
   }
-
- private:
-  fs::path path_;
 };
 
 std::unique_ptr<Store> create_store(const StoreOptions& opts, const std::string& code) {
@@ -179,7 +166,7 @@ ConflictedCase conflicted_case(Forge& forge, uint64_t t0) {
 
 TEST_CASE("store: create refuses an invalid code or an existing store; open needs a store",
           "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   SECTION("invalid codes") {
     for (const char* code : {"", "3607231", "36072310100x", "3607231010071", "360 723"}) {
       CAPTURE(code);
@@ -236,7 +223,7 @@ TEST_CASE("store: create refuses an invalid code or an existing store; open need
 // ---- dedup ---------------------------------------------------------------------
 
 TEST_CASE("store: an event seen twice is stored once", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = create_store(tmp.options(), kCounty);
   Forge forge;
   trust(*store, forge, {kVillage, kTownship});
@@ -336,7 +323,7 @@ TEST_CASE("store: an event seen twice is stored once", "[storage]") {
 
 TEST_CASE("store: own sequence numbers continue across restarts with no gap and no reuse",
           "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = generate_signing_key();
   auto store = create_store(tmp.options(), kVillage);
   REQUIRE(store->put_key(kVillage, key.pub));
@@ -417,7 +404,7 @@ TEST_CASE("store: own sequence numbers continue across restarts with no gap and 
 }
 
 TEST_CASE("store: a local draft gets the store's identity whatever fill sets", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey key = generate_signing_key();
   auto store = create_store(tmp.options(), kVillage);
   const StoredEvent sub = stored(store->append_local(
@@ -442,7 +429,7 @@ TEST_CASE("store: a local draft gets the store's identity whatever fill sets", "
 // ---- bad input ---------------------------------------------------------------------
 
 TEST_CASE("store: tampered bytes, wrong keys and unknown origins are rejected", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = create_store(tmp.options(), kCounty);
   Forge forge;
   trust(*store, forge, {kVillage});
@@ -556,7 +543,7 @@ TEST_CASE("store: tampered bytes, wrong keys and unknown origins are rejected", 
 }
 
 TEST_CASE("store: an event stamped more than a day ahead of the clock is refused", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = create_store(tmp.options(), kCounty);
   Forge forge;
   trust(*store, forge, {kVillage});
@@ -575,7 +562,7 @@ TEST_CASE("store: an event stamped more than a day ahead of the clock is refused
 // re-sync append_local reused their sequence numbers.
 TEST_CASE("store: own-origin events received from a peer are never reused as own numbers",
           "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = create_store(tmp.options(), kVillage);
   Forge before;  // the village before its disk was replaced: same key, older log
   REQUIRE(store->put_key(kVillage, before.key(kVillage).pub));
@@ -593,7 +580,7 @@ TEST_CASE("store: own-origin events received from a peer are never reused as own
 // ---- growth -----------------------------------------------------------------------
 
 TEST_CASE("store: the map grows by itself from 1 MiB past 20 MiB of events", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   StoreOptions opts = tmp.options();
   opts.initial_map_bytes = 1u << 20;
   auto store = create_store(opts, kCounty);
@@ -660,7 +647,7 @@ TEST_CASE("store: the map grows by itself from 1 MiB past 20 MiB of events", "[s
 // ---- mixed workload and indexes -----------------------------------------------------------
 
 TEST_CASE("store: out-of-order arrival and conflicts leave every index consistent", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey own = generate_signing_key();
   auto store = create_store(tmp.options(), kCity);
   Forge forge;
@@ -778,7 +765,7 @@ TEST_CASE("store: out-of-order arrival and conflicts leave every index consisten
 }
 
 TEST_CASE("store: list_cases finds cases by status, by conflict and by home", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   auto store = create_store(tmp.options(), kCounty);
   Forge forge;
   trust(*store, forge, {kVillage, kVillage2, kTownship, kCounty});
@@ -869,7 +856,7 @@ TEST_CASE("store: list_cases finds cases by status, by conflict and by home", "[
 // ---- text ---------------------------------------------------------------------------
 
 TEST_CASE("store: Chinese text round-trips byte-exact", "[storage]") {
-  TempDir tmp;
+  StoreDir tmp;
   const SigningKey own = generate_signing_key();
   auto store = create_store(tmp.options(), kVillage);
   const std::string applicant = "张三", item = "农村宅基地建房";
@@ -931,7 +918,7 @@ TEST_CASE("store: any arrival order and batching of a case's events gives the fo
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 12; ++round) {
     CAPTURE(round);
-    TempDir tmp;
+    StoreDir tmp;
     auto store = create_store(tmp.options(), kCity);
     trust(*store, forge, {kVillage, kTownship, kCounty});
     std::vector<std::string> order = c.sealed;

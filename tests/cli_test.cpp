@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tests/run_process.h"
+#include "tests/temp_dir.h"
 
 using liandong::test::run_process;
 namespace fs = std::filesystem;
@@ -13,21 +14,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("liandong-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
+  liandong::test::TempDir dir{"liandong-cli"};
+  const fs::path& path = dir.path();
 };
 
 liandong::test::ProcessResult cli(std::vector<std::string> args) {

@@ -16,6 +16,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/temp_dir.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -52,24 +54,8 @@ constexpr int kMaxKillDelayMs = 300;
 constexpr const char* kWriterRate = "10000";
 constexpr auto kDrainLimit = std::chrono::seconds(10);  // output left after the kill
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "liandong-crash-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) FAIL("mkdtemp failed: " << std::strerror(errno));
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+struct TempDir : liandong::test::TempDir {
+  TempDir() : liandong::test::TempDir("liandong-crash") {}
 };
 
 // A crash_writer child with its stdout on a pipe. Owns the child: the
