@@ -12,9 +12,16 @@
 #include <iostream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "config/node_config.h"
 #include "node/commands.h"
+#include "node/control.h"
+#include "node/daemon.h"
+#include "node/json_writer.h"
 #include "node/render.h"
+#include "node/sync_state.h"
+#include "protocol/sync_codec.h"
 
 namespace liandong::node {
 
@@ -24,13 +31,25 @@ int exit_code(const Status& s) {
   return s.code() == Code::invalid ? 2 : 1;
 }
 
+namespace {
+// Set while a command runs inside the daemon (run_cli_in_daemon).
+thread_local DaemonContext* t_ctx = nullptr;
+thread_local std::string* t_out = nullptr;
+thread_local std::string* t_err = nullptr;
+}  // namespace
+
 Opened open_node(const fs::path& data) {
+  if (t_ctx != nullptr) return Opened{nullptr, t_ctx->store, *t_ctx->identity};
   if (data.empty()) throw CommandError{Status::invalid("no data directory: give --data DIR")};
   auto store = storage::Store::open(storage::StoreOptions{store_dir(data)});
   if (!store.ok()) throw CommandError{store.status()};
   auto id = load_identity(data);
   if (!id.ok()) throw CommandError{id.status()};
-  return Opened{std::move(store).value(), std::move(id).value()};
+  Opened o;
+  o.owned = std::move(store).value();
+  o.store = o.owned.get();
+  o.identity = std::move(id).value();
+  return o;
 }
 
 void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code) {
@@ -52,7 +71,20 @@ namespace {
 }
 
 void print(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
+  if (t_out != nullptr) {
+    t_out->append(s);
+  } else {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+  }
+}
+
+void print_error(const std::string& message) {
+  const std::string line = "liandong: error: " + message + "\n";
+  if (t_err != nullptr) {
+    t_err->append(line);
+  } else {
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
 }
 
 // ---- init -----------------------------------------------------------------
@@ -60,6 +92,7 @@ void print(const std::string& s) {
 struct InitArgs {
   std::string data, code;
   bool force = false;
+  bool keep_keys = false;
 };
 
 int cmd_init(const InitArgs& a) {
@@ -75,14 +108,24 @@ int cmd_init(const InitArgs& a) {
   if (exists && !a.force)
     fail(Status::invalid("a store already exists in " + data.string() +
                          " (use --force to replace it, losing its data)"));
+  if (find_daemon(data))
+    fail(Status::invalid("a daemon runs on " + data.string() + "; stop it first"));
+  std::optional<Identity> kept;
+  if (a.keep_keys) {
+    auto old = load_identity(data);
+    if (!old.ok()) fail(Status::invalid("--keep-keys: " + old.status().message()));
+    kept = std::move(old).value();
+  }
   if (exists) {
     fs::remove_all(store_dir(data), ec);
-    fs::remove_all(keys_dir(data), ec);
+    if (!kept) fs::remove_all(keys_dir(data), ec);
+    // Sync state of the old store means nothing to the new one.
+    fs::remove(data / "daemon.lock", ec);
   }
   ::chmod(data.c_str(), 0700);
   auto store = storage::Store::create(storage::StoreOptions{store_dir(data)}, a.code);
   if (!store.ok()) fail(store.status());
-  auto id = create_identity(data);
+  auto id = kept ? Result<Identity>(std::move(*kept)) : create_identity(data);
   if (!id.ok()) {
     store = Status::internal("closed");
     fs::remove_all(store_dir(data), ec);
@@ -247,7 +290,11 @@ int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   if (!*st) fail(Status::not_found("no case " + id_text + " here"));
   auto events = node.store->case_events(id);
   if (!events.ok()) fail(events.status());
-  print(json ? render_case_json(**st, *events) : render_case(**st, *events));
+  auto custody = read_custody(*node.store);
+  if (!custody.ok()) fail(custody.status());
+  const std::string& code = node.store->code();
+  print(json ? render_case_json(**st, *events, &*custody, code)
+             : render_case(**st, *events, &*custody, code));
   return 0;
 }
 
@@ -410,10 +457,8 @@ int cmd_store_check(const fs::path& data) {
   if (auto s = node.store->check_integrity(); !s) fail(s);
   auto stats = node.store->stats();
   if (!stats.ok()) fail(stats.status());
-  std::printf("store ok: %llu events, %llu cases, next own seq %llu\n",
-              static_cast<unsigned long long>(stats->events),
-              static_cast<unsigned long long>(stats->cases),
-              static_cast<unsigned long long>(stats->next_seq));
+  print(fmt::format("store ok: {} events, {} cases, next own seq {}\n", stats->events, stats->cases,
+                    stats->next_seq));
   return 0;
 }
 
@@ -422,18 +467,125 @@ int cmd_keys_trust(const fs::path& data, const std::string& code, const std::str
   auto key = public_key_from_hex(hex);
   if (!key) fail(Status::invalid("'" + hex + "' is not a 64-digit hex Ed25519 public key"));
   if (auto s = node.store->put_key(code, *key); !s) fail(s);
-  std::printf("trusted %s for origin %s\n", hex.c_str(), code.c_str());
+  print(fmt::format("trusted {} for origin {}\n", hex, code));
   return 0;
 }
 
-int cmd_keys_show(const fs::path& data) {
+int cmd_keys_show(const fs::path& data, bool json) {
   auto node = open_node(data);
-  std::printf("code:                     %s\n", node.store->code().c_str());
-  std::printf("signing key (Ed25519):    %s\n", to_hex(node.identity.sign.pub).c_str());
-  std::printf(
-      "link key (CurveZMQ, Z85): %s\n",
-      to_z85(std::string_view(reinterpret_cast<const char*>(node.identity.curve.pub.data()), 32))
-          .c_str());
+  const std::string sign = to_hex(node.identity.sign.pub);
+  const std::string curve =
+      to_z85(std::string_view(reinterpret_cast<const char*>(node.identity.curve.pub.data()), 32));
+  if (json) {
+    JsonWriter j;
+    j.begin_object();
+    j.field("code", node.store->code());
+    j.field("sign_key", sign);
+    j.field("curve_key", curve);
+    j.field("store_id", node.store->store_id());
+    j.end_object();
+    print(j.str() + "\n");
+    return 0;
+  }
+  print(fmt::format("code:                     {}\n", node.store->code()));
+  print(fmt::format("signing key (Ed25519):    {}\n", sign));
+  print(fmt::format("link key (CurveZMQ, Z85): {}\n", curve));
+  return 0;
+}
+
+// Every event held here, in log order (for audits and the sync tests).
+int cmd_store_events(const fs::path& data, bool json) {
+  auto node = open_node(data);
+  JsonWriter j;
+  std::string text;
+  j.begin_array();
+  Status bad = Status::ok();
+  auto s = node.store->scan_log(0, ~std::size_t{0}, [&](uint64_t lsn, std::string_view v) {
+    auto ev = EventView::parse(v);
+    if (!ev.ok()) {
+      bad = Status::corruption("log entry " + std::to_string(lsn) + ": " + ev.status().message());
+      return false;
+    }
+    const std::string home(ev->event().getHome().begin(), ev->event().getHome().size());
+    const bool broadcast = is_broadcast(ev->kind());
+    const std::string case_id = broadcast ? "" : format_id(ev->case_id());
+    if (json) {
+      j.begin_object();
+      j.field("lsn", lsn);
+      j.field("id", format_id(ev->id()));
+      j.field("case", case_id);
+      j.field("kind", kind_name(ev->kind()));
+      j.field("origin", ev->id().origin);
+      j.field("home", home);
+      j.field("broadcast", broadcast);
+      j.end_object();
+    } else {
+      text += fmt::format("{:>8}  {:<22} {:<22} {:<12} {}\n", lsn, format_id(ev->id()),
+                          broadcast ? "(通知)" : case_id, home, kind_name_zh(ev->kind()));
+    }
+    return true;
+  });
+  if (!s) fail(s);
+  if (!bad) fail(bad);
+  j.end_array();
+  print(json ? j.str() + "\n" : text);
+  return 0;
+}
+
+// ---- publish (broadcast to the subtree) ---------------------------------------
+
+int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
+                const std::string& file, const ActorOptions& actor, bool json) {
+  auto node = open_node(data);
+  const std::string doc = read_file(file);
+  if (doc.size() > kMaxEventBytes - 4096)
+    fail(Status::invalid(file + " is too large for one notice"));
+  storage::LocalDraft draft;
+  const std::string code = node.store->code();
+  draft.fill = [&](proto::Event::Builder ev) {
+    fill_actor(ev.initActor(), actor, code);
+    const capnp::Data::Reader bytes(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size());
+    if (what == "calendar") {
+      auto c = ev.getBody().initCalendarPublished();
+      c.setYear(static_cast<uint16_t>(number));
+      c.setDocument(bytes);
+    } else {
+      auto c = ev.getBody().initCatalogPublished();
+      c.setVersion(number);
+      c.setDocument(bytes);
+    }
+  };
+  auto stored = node.store->append_local(draft, node.identity.sign);
+  if (!stored.ok()) fail(stored.status());
+  if (json) {
+    print("{\"event\":\"" + format_id(stored->view.id()) +
+          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+  } else {
+    print(std::string("已发布 ") + kind_name_zh(stored->view.kind()) + " " +
+          format_id(stored->view.id()) + "，下发至 " + code + " 辖区全部节点\n");
+  }
+  return 0;
+}
+
+// ---- status -------------------------------------------------------------------
+
+int cmd_status(const fs::path& data, bool json) {
+  StatusReport r;
+  if (t_ctx != nullptr) {
+    r = t_ctx->status();
+  } else {
+    // No daemon: what the store alone can tell.
+    auto node = open_node(data);
+    auto st = node.store->stats();
+    if (!st.ok()) fail(st.status());
+    r.code = node.store->code();
+    r.store_id = node.store->store_id();
+    r.events = st->events;
+    r.cases = st->cases;
+    r.last_lsn = st->last_lsn;
+    r.next_seq = st->next_seq;
+  }
+  print(json ? render_status_json(r) : render_status(r));
   return 0;
 }
 
@@ -441,13 +593,34 @@ int cmd_config_check(const std::string& file) {
   auto cfg = config::load_config(file);
   if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
   print(config::describe(std::get<config::NodeConfig>(cfg)));
-  std::printf("config ok: %s\n", file.c_str());
+  print("config ok: " + file + "\n");
   return 0;
 }
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+namespace {
+
+// Arguments as the daemon must see them: files named relative to the
+// caller's working directory made absolute.
+std::vector<std::string> forwarded_args(int argc, char** argv,
+                                        const std::vector<std::string>& files) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    for (const auto& f : files) {
+      if (f.empty()) continue;
+      if (a == f && i > 1) a = fs::absolute(f).string();
+      for (const char* opt : {"--json=", "--file="}) {
+        if (a == std::string(opt) + f) a = opt + fs::absolute(f).string();
+      }
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+int dispatch(int argc, char** argv) {
   CLI::App app{"liandong (联动): store-and-forward case sync for county, township and village"};
   app.require_subcommand(1);
   std::string data;
@@ -473,6 +646,18 @@ int run_cli(int argc, char** argv) {
   c_init->add_option("--code", init.code, "division code: 6 county, 9 township, 12 village")
       ->required();
   c_init->add_flag("--force", init.force, "replace an existing store (its data is lost)");
+  c_init->add_flag("--keep-keys", init.keep_keys,
+                   "with --force: keep this node's key pairs (a replaced disk, keys restored)");
+
+  std::string run_config, run_level;
+  auto* c_run = app.add_subcommand("run", "run the node: sync with its parent and children");
+  c_run->add_option("--config", run_config, "config file (TOML)")->required();
+  c_run->add_option("--log-level", run_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  auto* c_status = app.add_subcommand("status", "links, unacknowledged events and totals");
+  add_data(c_status);
+  c_status->add_flag("--json", json, "print JSON");
 
   SubmitArgs sub;
   auto* c_submit = app.add_subcommand("submit", "register an application (申请登记)");
@@ -585,10 +770,30 @@ int run_cli(int argc, char** argv) {
   auto* c_check = c_store->add_subcommand("check", "check that log, ids, cases and indexes agree");
   add_data(c_check);
 
+  auto* c_events = c_store->add_subcommand("events", "list every event held here, in log order");
+  add_data(c_events);
+  c_events->add_flag("--json", json, "print JSON");
+
+  std::string publish_file;
+  uint32_t publish_number = 0;
+  auto* c_publish = app.add_subcommand("publish", "publish a notice to this node's whole subtree");
+  c_publish->require_subcommand(1);
+  auto* c_pub_cal = c_publish->add_subcommand("calendar", "the working-day calendar (工作日历)");
+  c_pub_cal->add_option("--year", publish_number, "year")->required();
+  auto* c_pub_cat = c_publish->add_subcommand("catalog", "the service item catalog (事项目录)");
+  c_pub_cat->add_option("--version", publish_number, "catalog version")->required();
+  for (auto* c : {c_pub_cal, c_pub_cat}) {
+    add_data(c);
+    add_actor(c);
+    c->add_option("--file", publish_file, "the document")->required();
+    c->add_flag("--json", json, "print JSON");
+  }
+
   auto* c_keys = app.add_subcommand("keys", "the node's keys and the key directory");
   c_keys->require_subcommand(1);
   auto* c_keys_show = c_keys->add_subcommand("show", "print this node's public keys");
   add_data(c_keys_show);
+  c_keys_show->add_flag("--json", json, "print JSON");
   std::string trust_code, trust_key;
   auto* c_trust = c_keys->add_subcommand("trust", "add an origin's signing key to the directory");
   add_data(c_trust);
@@ -605,29 +810,93 @@ int run_cli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return t_ctx ? 2 : app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return t_ctx ? 2 : app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "liandong: error: %s\n", e.what());
+    print_error(e.what());
     return 2;
   }
 
   try {
+    if (c_run->parsed()) {
+      if (t_ctx != nullptr) fail(Status::invalid("the daemon is already running"));
+      auto cfg = config::load_config(run_config);
+      if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
+      return run_daemon(std::get<config::NodeConfig>(cfg), run_level);
+    }
+    // Writes (and status) go through a daemon running on the same data
+    // directory, so its single writer takes them and sends them on at once.
+    const bool through_daemon = c_submit->parsed() || c_act->parsed() || c_publish->parsed() ||
+                                c_trust->parsed() || c_status->parsed();
+    if (through_daemon && t_ctx == nullptr && !data.empty()) {
+      if (auto d = find_daemon(data)) {
+        auto reply = call_daemon(d->control_endpoint,
+                                 forwarded_args(argc, argv, {sub.json_file, publish_file}),
+                                 std::chrono::seconds(60));
+        if (!reply.ok())
+          fail(Status::disconnected("the daemon on " + data + " (pid " + std::to_string(d->pid) +
+                                    ") does not answer: " + reply.status().message()));
+        print(reply->out);
+        if (!reply->err.empty()) std::fwrite(reply->err.data(), 1, reply->err.size(), stderr);
+        return reply->exit_code;
+      }
+    }
+    if (t_ctx != nullptr && !through_daemon && !c_list->parsed() && !c_show->parsed() &&
+        !c_events->parsed() && !c_keys_show->parsed() && !c_check->parsed())
+      fail(Status::invalid("not a command the daemon takes"));
     if (c_init->parsed()) return cmd_init(init);
+    if (c_status->parsed()) return cmd_status(data, json);
     if (c_submit->parsed()) return cmd_submit(data, sub, actor, json);
     if (c_list->parsed()) return cmd_list(data, list_status, list_conflict, json);
     if (c_show->parsed()) return cmd_show(data, show_id, json);
     if (c_act->parsed()) return cmd_act(data, action, act, actor, json);
     if (c_check->parsed()) return cmd_store_check(data);
+    if (c_events->parsed()) return cmd_store_events(data, json);
+    if (c_pub_cal->parsed())
+      return cmd_publish(data, "calendar", publish_number, publish_file, actor, json);
+    if (c_pub_cat->parsed())
+      return cmd_publish(data, "catalog", publish_number, publish_file, actor, json);
     if (c_config_check->parsed()) return cmd_config_check(config_file);
-    if (c_keys_show->parsed()) return cmd_keys_show(data);
+    if (c_keys_show->parsed()) return cmd_keys_show(data, json);
     if (c_trust->parsed()) return cmd_keys_trust(data, trust_code, trust_key);
   } catch (const CommandError& e) {
-    std::fprintf(stderr, "liandong: error: %s\n", e.status.message().c_str());
+    print_error(e.status.message());
     return e.refused ? 1 : exit_code(e.status);
   }
   return 2;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  return dispatch(argc, argv);
+}
+
+int run_cli_in_daemon(const std::vector<std::string>& args, DaemonContext& ctx, std::string& out,
+                      std::string& err) {
+  std::vector<std::string> owned;
+  owned.reserve(args.size() + 1);
+  owned.push_back("liandong");
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : owned)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  t_ctx = &ctx;
+  t_out = &out;
+  t_err = &err;
+  int rc = 1;
+  try {
+    rc = dispatch(static_cast<int>(owned.size()), argv.data());
+  } catch (const std::exception& e) {
+    err += std::string("liandong: error: ") + e.what() + "\n";
+    rc = 1;
+  }
+  t_ctx = nullptr;
+  t_out = nullptr;
+  t_err = nullptr;
+  return rc;
 }
 
 }  // namespace liandong::node

@@ -5,8 +5,29 @@
 // 0 done, 1 refused or failed, 2 bad arguments or bad input.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "node/identity.h"
+#include "node/render.h"
+#include "storage/store.h"
+
 namespace liandong::node {
 
 int run_cli(int argc, char** argv);
+
+// What a command run inside the daemon (sent over the control socket) uses
+// instead of opening the store itself.
+struct DaemonContext {
+  storage::Store* store = nullptr;
+  const Identity* identity = nullptr;
+  std::function<StatusReport()> status;  // the daemon's links and totals
+};
+
+// Runs one command line (without the program name) on the daemon's store,
+// capturing what it prints. Returns the exit code.
+int run_cli_in_daemon(const std::vector<std::string>& args, DaemonContext& ctx, std::string& out,
+                      std::string& err);
 
 }  // namespace liandong::node

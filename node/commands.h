@@ -34,10 +34,12 @@ struct ActorOptions {
 };
 
 struct Opened {
-  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<storage::Store> owned;  // empty inside the daemon (its store)
+  storage::Store* store = nullptr;
   Identity identity;
 };
-// Opens the store and keys in `data`, or throws CommandError.
+// Opens the store and keys in `data`, or throws CommandError. Inside the
+// daemon (a command from the control socket) it hands out the daemon's.
 Opened open_node(const std::filesystem::path& data);
 
 // Fills the actor of an event from the options (default role from level).

@@ -254,7 +254,38 @@ std::string render_case_list_json(const std::vector<CaseState>& cases) {
   return j.str() + "\n";
 }
 
-std::string render_case(const CaseState& st, const std::vector<StoredEvent>& events) {
+namespace {
+
+// Where one of our own events is stored; empty for others' events.
+struct Whereabouts {
+  bool own = false;
+  bool has_parent = false, at_parent = false;  // township mark (villages only)
+  bool has_top = false, at_top = false;        // county mark
+};
+
+Whereabouts whereabouts(const StoredEvent& e, const Custody* c, const std::string& node_code) {
+  Whereabouts w;
+  if (c == nullptr || e.view.id().origin != node_code) return w;
+  w.own = true;
+  w.has_parent = !c->parent_code.empty() && c->parent_code.size() > 6;
+  w.at_parent = e.lsn <= c->parent;
+  w.has_top = !c->is_top;
+  w.at_top = e.lsn <= c->top;
+  return w;
+}
+
+std::string whereabouts_zh(const Whereabouts& w) {
+  if (!w.own) return "本机已存";
+  std::string out = "本机已存";
+  if (w.has_parent) out += w.at_parent ? " · 已达乡镇" : " · 未达乡镇";
+  if (w.has_top) out += w.at_top ? " · 已达县" : " · 未达县";
+  return out;
+}
+
+}  // namespace
+
+std::string render_case(const CaseState& st, const std::vector<StoredEvent>& events,
+                        const Custody* custody, const std::string& node_code) {
   std::string out;
   out += "案件编号  " + format_id(st.case_id) + "\n";
   out += "事项      " + st.item_name + " (" + st.item_code + ")\n";
@@ -291,7 +322,7 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
   }
   out += "办理记录:\n";
   out += "  " + pad("时间", 21) + pad("环节", 10) + pad("经办人", 22) + pad("节点", 14) +
-         pad("事件编号", 22) + "说明\n";
+         pad("事件编号", 22) + (custody ? pad("存储位置", 30) : "") + "说明\n";
   for (const auto& e : events) {
     auto ev = e.view.event();
     std::string kind = kind_name_zh(e.view.kind());
@@ -300,12 +331,15 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
     }
     out += "  " + pad(format_time(hlc_ms(e.view.hlc())), 21) + pad(kind, 10) +
            pad(actor_label(ev.getActor()), 22) + pad(e.view.id().origin, 14) +
-           pad(format_id(e.view.id()), 22) + event_detail(e.view) + "\n";
+           pad(format_id(e.view.id()), 22) +
+           (custody ? pad(whereabouts_zh(whereabouts(e, custody, node_code)), 30) : "") +
+           event_detail(e.view) + "\n";
   }
   return out;
 }
 
-std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>& events) {
+std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>& events,
+                             const Custody* custody, const std::string& node_code) {
   JsonWriter j;
   j.begin_object();
   state_json(j, st);
@@ -350,11 +384,127 @@ std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>
     j.field("actor", str(ev.getActor().getName()));
     j.field("role", role_name(ev.getActor().getRole()));
     j.field("on_behalf_of", str(ev.getActor().getOnBehalfOf()));
+    if (custody != nullptr) {
+      const auto w = whereabouts(e, custody, node_code);
+      j.key("custody").begin_object();
+      j.field("here", true);
+      j.key("township");
+      w.own&& w.has_parent ? j.value(w.at_parent) : j.null();
+      j.key("county");
+      w.own&& w.has_top ? j.value(w.at_top) : j.null();
+      j.end_object();
+    }
     auto body = codec.encode(ev.getBody());
     j.key("body").raw(std::string_view(body.cStr(), body.size()));
     j.end_object();
   }
   j.end_array();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+// ---- status ------------------------------------------------------------------
+
+namespace {
+
+const char* link_state_zh(const std::string& s) {
+  if (s == "up") return "已连接";
+  if (s == "connecting") return "连接中";
+  return "断开";
+}
+
+std::string duration_zh(uint64_t ms) {
+  if (ms < 1000) return std::to_string(ms) + " 毫秒";
+  const uint64_t s = ms / 1000;
+  if (s < 120) return std::to_string(s) + " 秒";
+  if (s < 7200) return std::to_string(s / 60) + " 分钟";
+  if (s < 172800) return std::to_string(s / 3600) + " 小时";
+  return std::to_string(s / 86400) + " 天";
+}
+
+std::string bytes_text(uint64_t b) {
+  char buf[32];
+  if (b < 1024) return std::to_string(b) + " B";
+  if (b < (1u << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(b) / (1 << 20));
+  }
+  return buf;
+}
+
+}  // namespace
+
+std::string render_status(const StatusReport& r) {
+  std::string out = "节点 " + r.code + " (" + level_name_zh(r.code) + ")  ";
+  out += r.running ? "运行中 (pid " + std::to_string(r.pid) + ")\n" : "未运行 (无守护进程)\n";
+  out += "本机共 " + std::to_string(r.events) + " 条事件，" + std::to_string(r.cases) +
+         " 件案件，日志位置 " + std::to_string(r.last_lsn) + "\n";
+  if (r.links.empty()) return out;
+  out += "链路:\n";
+  out += "  " + pad("对端", 16) + pad("方向", 8) + pad("状态", 10) + pad("持续", 12) +
+         pad("往返", 10) + pad("发送", 12) + pad("接收", 12) + pad("未确认", 10) + "最早未确认\n";
+  for (const auto& l : r.links) {
+    std::string state = link_state_zh(l.state);
+    if (l.up_link && l.active) state += "*";
+    char rtt[32] = "-";
+    if (l.rtt_ms >= 0) std::snprintf(rtt, sizeof rtt, "%.1f ms", l.rtt_ms);
+    out += "  " + pad(l.peer, 16) + pad(l.up_link ? "上级" : "下级", 8) + pad(state, 10) +
+           pad(duration_zh(l.for_ms), 12) + pad(rtt, 10) + pad(bytes_text(l.bytes_sent), 12) +
+           pad(bytes_text(l.bytes_received), 12) + pad(std::to_string(l.unacked_events), 10) +
+           (l.oldest_unacked_age_ms >= 0
+                ? duration_zh(static_cast<uint64_t>(l.oldest_unacked_age_ms)) + "前"
+                : "-") +
+           "\n";
+  }
+  out += "  (* 当前使用的上级)\n";
+  return out;
+}
+
+std::string render_status_json(const StatusReport& r) {
+  JsonWriter j;
+  j.begin_object();
+  j.field("code", r.code);
+  j.field("level", level_name(r.code));
+  j.field("running", r.running);
+  if (r.running) {
+    j.field("pid", r.pid);
+    j.field("started_ms", r.started_ms);
+  }
+  j.field("store_id", r.store_id);
+  j.key("links").begin_array();
+  for (const auto& l : r.links) {
+    j.begin_object();
+    j.field("peer", l.peer);
+    j.field("direction", l.up_link ? "up" : "down");
+    j.field("state", l.state);
+    j.field("active", l.active);
+    j.field("since_ms", l.since_ms);
+    j.field("for_ms", l.for_ms);
+    j.key("rtt_ms");
+    l.rtt_ms >= 0 ? j.value(l.rtt_ms) : j.null();
+    j.field("bytes_sent", l.bytes_sent);
+    j.field("bytes_received", l.bytes_received);
+    j.field("batches_sent", l.batches_sent);
+    j.field("batches_received", l.batches_received);
+    j.field("events_received", l.events_received);
+    j.field("events_rejected", l.events_rejected);
+    j.field("acked_lsn", l.acked_lsn);
+    j.field("sent_lsn", l.sent_lsn);
+    j.field("held_lsn", l.held_lsn);
+    if (l.up_link) j.field("top_lsn", l.top_lsn);
+    j.field("unacked_events", l.unacked_events);
+    j.key("oldest_unacked_age_ms");
+    l.oldest_unacked_age_ms >= 0 ? j.value(l.oldest_unacked_age_ms) : j.null();
+    j.end_object();
+  }
+  j.end_array();
+  j.key("totals").begin_object();
+  j.field("events", r.events);
+  j.field("cases", r.cases);
+  j.field("last_lsn", r.last_lsn);
+  j.field("next_seq", r.next_seq);
+  j.end_object();
   j.end_object();
   return j.str() + "\n";
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "node/sync_state.h"
 #include "storage/case_fold.h"
 #include "storage/store.h"
 
@@ -30,9 +31,38 @@ std::string status_label(const storage::CaseState& st);
 
 std::string render_case_list(const std::vector<storage::CaseState>& cases);
 std::string render_case_list_json(const std::vector<storage::CaseState>& cases);
+// With `custody`, each event this node originated shows where it is
+// stored: here, at the township, at the county.
 std::string render_case(const storage::CaseState& st,
-                        const std::vector<storage::StoredEvent>& events);
+                        const std::vector<storage::StoredEvent>& events,
+                        const Custody* custody = nullptr, const std::string& node_code = {});
 std::string render_case_json(const storage::CaseState& st,
-                             const std::vector<storage::StoredEvent>& events);
+                             const std::vector<storage::StoredEvent>& events,
+                             const Custody* custody = nullptr, const std::string& node_code = {});
+
+// `liandong status`: one node's links and totals.
+struct LinkReport {
+  std::string peer;
+  bool up_link = false;  // the peer is our upstream (else our child)
+  std::string state;     // up, connecting, down
+  bool active = false;   // carrying sync traffic now
+  uint64_t since_ms = 0, for_ms = 0;
+  double rtt_ms = -1;  // -1: not measured yet
+  uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,
+           events_received = 0, events_rejected = 0;
+  uint64_t acked_lsn = 0, sent_lsn = 0, held_lsn = 0, top_lsn = 0;
+  uint64_t unacked_events = 0;
+  int64_t oldest_unacked_age_ms = -1;  // -1: nothing unacked
+};
+struct StatusReport {
+  std::string code, store_id;
+  bool running = false;
+  int64_t pid = 0;
+  uint64_t started_ms = 0;
+  std::vector<LinkReport> links;
+  uint64_t events = 0, cases = 0, last_lsn = 0, next_seq = 0;
+};
+std::string render_status(const StatusReport& r);
+std::string render_status_json(const StatusReport& r);
 
 }  // namespace liandong::node

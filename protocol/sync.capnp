@@ -34,6 +34,16 @@ struct Hello {                 # child -> parent, opens a session
   storeId @2 :Text;
   have @3 :Cursor;             # how far the child holds the parent's log
   capabilities @4 :List(Text); # e.g. "zstd"
+  keys @5 :List(KeyEntry);     # signing keys the child vouches for (its subtree)
+  yourNextSeq @6 :UInt64;      # 1 + the highest parent-originated seq the child holds
+}
+
+# A signing key a peer vouches for. A child may vouch only for codes in its
+# own subtree, a parent only for its own ancestors and itself; a key that
+# contradicts one already held is refused (rotation is a separate act).
+struct KeyEntry {
+  code @0 :Text;
+  key @1 :Data;                # 32-byte Ed25519 public key
 }
 
 struct Welcome {               # parent -> child
@@ -42,6 +52,8 @@ struct Welcome {               # parent -> child
   storeId @2 :Text;
   have @3 :Cursor;             # how far the parent holds the child's log
   capabilities @4 :List(Text);
+  keys @5 :List(KeyEntry);     # the parent's ancestors' keys and its own
+  yourNextSeq @6 :UInt64;      # 1 + the highest child-originated seq the parent holds
 }
 
 enum RefusalReason {
@@ -83,6 +95,8 @@ struct Ack {
   have @0 :Cursor;
   topLsn @1 :UInt64;
   rejected @2 :List(RejectedEvent);  # refused events in the acked range
+  resend @3 :Bool;             # a batch was refused: its fromLsn was not `have`;
+                               # send again from `have`
 }
 
 struct RejectedEvent {
@@ -104,5 +118,8 @@ struct SyncMessage {
     ack @4 :Ack;
     heartbeat @5 :Heartbeat;
     bye @6 :Void;              # clean shutdown: the peer need not wait for a timeout
+    recover @7 :Void;          # "my store was restored or replaced: send me, from your
+                               # LSN 0, everything that belongs at me, including the
+                               # events that originated on my side"
   }
 }

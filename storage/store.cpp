@@ -591,7 +591,19 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
   return results;
 }
 
-Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const> batch) {
+void SyncWriter::put(std::string_view key, std::string_view value) {
+  MDB_val k = as_val(key), v = as_val(value);
+  mdb_check(mdb_put(static_cast<MDB_txn*>(txn_), dbi_, &k, &v, 0), "mdb_put");
+}
+
+void SyncWriter::del(std::string_view key) {
+  MDB_val k = as_val(key);
+  const int rc = mdb_del(static_cast<MDB_txn*>(txn_), dbi_, &k, nullptr);
+  if (rc != MDB_NOTFOUND) mdb_check(rc, "mdb_del");
+}
+
+Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const> batch,
+                                               const std::function<void(SyncWriter&)>& also) {
   try {
     return impl_->with_txn(true, [&](Txn& txn) {
       std::vector<IngestResult> out(batch.size());
@@ -634,6 +646,10 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
       impl_->write_touched(txn, touched);
       if (hlc.last() != stored_hlc) txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
       if (next_seq != stored_next_seq) txn.put(impl_->meta, kMetaNextSeq, be64(next_seq));
+      if (also) {
+        SyncWriter w(txn.get(), impl_->cursors, lsn);
+        also(w);
+      }
       txn.commit();
       return out;
     });
@@ -644,6 +660,13 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
 
 Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sealed,
                                                 VerifyPool* pool) {
+  IngestOptions opts;
+  opts.pool = pool;
+  return ingest(sealed, opts);
+}
+
+Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sealed,
+                                                const IngestOptions& opts) {
   std::vector<std::optional<EventView>> views(sealed.size());
   std::vector<Status> errors(sealed.size());
   std::vector<std::optional<PublicKey>> keys(sealed.size());
@@ -652,6 +675,12 @@ Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sea
     if (!v.ok()) {
       errors[i] = v.status();
       continue;
+    }
+    if (opts.authorize) {
+      if (auto s = opts.authorize(*v); !s) {
+        errors[i] = s;
+        continue;
+      }
     }
     keys[i] = key(v->id().origin);
     if (!keys[i]) {
@@ -665,8 +694,8 @@ Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sea
       if (auto s = check_signature(*views[i], *keys[i]); !s) errors[i] = s;
     }
   };
-  if (pool != nullptr) {
-    pool->run(sealed.size(), verify_one);
+  if (opts.pool != nullptr) {
+    opts.pool->run(sealed.size(), verify_one);
   } else {
     for (std::size_t i = 0; i < sealed.size(); ++i)
       verify_one(i);
@@ -683,13 +712,124 @@ Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sea
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     if (!errors[i]) out[i] = IngestResult{Outcome::rejected, 0, errors[i]};
   }
-  if (!good.empty()) {
-    auto applied = apply(good);
+  if (!good.empty() || opts.also) {
+    auto applied = apply(good, opts.also);
     if (!applied.ok()) return applied.status();
     for (std::size_t j = 0; j < good.size(); ++j)
       out[where[j]] = (*applied)[j];
   }
   return out;
+}
+
+Status Store::scan_log(uint64_t after, std::size_t max_entries,
+                       const std::function<bool(uint64_t, std::string_view)>& fn) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      Cursor c(txn, impl_->log);
+      std::string_view k, v;
+      std::size_t seen = 0;
+      for (bool ok = c.seek(be64(after + 1), &k, &v); ok && seen < max_entries;
+           ok = c.move(MDB_NEXT, &k, &v)) {
+        ++seen;
+        if (!fn(get_be64(k), v)) break;
+      }
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::optional<std::string>> Store::sync_get(std::string_view key) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> std::optional<std::string> {
+      std::string_view v;
+      if (!txn.get(impl_->cursors, key, &v)) return std::nullopt;
+      return std::string(v);
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Status Store::sync_put(std::string_view key, std::string_view value) {
+  try {
+    return impl_->with_txn(true, [&](Txn& txn) {
+      txn.put(impl_->cursors, key, value);
+      txn.commit();
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> Store::sync_floor(
+    std::string_view prefix, std::string_view key) const {
+  using Entry = std::optional<std::pair<std::string, std::string>>;
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> Entry {
+      Cursor c(txn, impl_->cursors);
+      std::string_view k, v;
+      bool ok = c.seek(key, &k, &v);
+      if (ok && k == key) return std::pair(std::string(k), std::string(v));
+      ok = ok ? c.move(MDB_PREV, &k, &v) : c.move(MDB_LAST, &k, &v);
+      if (!ok || !k.starts_with(prefix)) return std::nullopt;
+      return std::pair(std::string(k), std::string(v));
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::sync_scan(
+    std::string_view prefix) const {
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      Entries out;
+      Cursor c(txn, impl_->cursors);
+      std::string_view k, v;
+      for (bool ok = c.seek(prefix, &k, &v); ok && k.starts_with(prefix);
+           ok = c.move(MDB_NEXT, &k, &v))
+        out.emplace_back(k, v);
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<uint64_t> Store::max_seq(std::string_view origin) const {
+  if (origin.empty() || origin.size() > kMaxCodeLen) return uint64_t{0};
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> uint64_t {
+      const std::string last = id_key(Id{std::string(origin), ~uint64_t{0}});
+      const std::string_view prefix(last.data(), kMaxCodeLen);
+      Cursor c(txn, impl_->ids);
+      std::string_view k, v;
+      bool ok = c.seek(last, &k, &v);
+      if (ok && k == last) return get_be64(k.substr(kMaxCodeLen));
+      ok = ok ? c.move(MDB_PREV, &k, &v) : c.move(MDB_LAST, &k, &v);
+      if (!ok || !k.starts_with(prefix)) return 0;
+      return get_be64(k.substr(kMaxCodeLen));
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Status Store::reserve_seq(uint64_t next) {
+  try {
+    return impl_->with_txn(true, [&](Txn& txn) {
+      if (impl_->meta_u64(txn, kMetaNextSeq, 1) >= next) return Status::ok();
+      txn.put(impl_->meta, kMetaNextSeq, be64(next));
+      txn.commit();
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
 }
 
 Result<std::optional<CaseState>> Store::get_case(const Id& id) const {

@@ -76,6 +76,37 @@ struct CaseFilter {
   std::size_t limit = 0;    // 0: all
 };
 
+// Writes to the `cursors` database (sync bookkeeping: peer cursors, custody
+// marks) inside the transaction that stores a batch, so data and cursor
+// always agree after a crash. Valid only during the `also` callback.
+class SyncWriter {
+ public:
+  void put(std::string_view key, std::string_view value);
+  void del(std::string_view key);
+  // The last LSN of the log, this transaction's events included.
+  uint64_t last_lsn() const { return last_lsn_; }
+
+ private:
+  friend class Store;
+  SyncWriter(void* txn, unsigned dbi, uint64_t last_lsn)
+      : txn_(txn), dbi_(dbi), last_lsn_(last_lsn) {}
+  void* txn_;
+  unsigned dbi_;
+  uint64_t last_lsn_;
+};
+
+struct IngestOptions {
+  VerifyPool* pool = nullptr;  // signature checks run here if given
+  // Asked for each well-formed event before its signature is checked; a
+  // failed Status rejects the event with that reason (e.g. a child sending
+  // an event about a case outside its subtree).
+  std::function<Status(const EventView&)> authorize;
+  // Runs inside the write transaction that stores the batch, after its
+  // events; always runs (also when nothing new is stored). Throwing aborts
+  // the transaction.
+  std::function<void(SyncWriter&)> also;
+};
+
 struct StoreStats {
   uint64_t events = 0, cases = 0, last_lsn = 0, next_seq = 1;
   std::size_t map_bytes = 0;
@@ -109,12 +140,38 @@ class Store {
   // Stores events whose signatures were already checked: dedup, append,
   // fold, index, in one transaction committed with sync. A failed Status
   // means nothing was stored (e.g. no_space).
-  Result<std::vector<IngestResult>> apply(std::span<const EventView* const> batch);
+  Result<std::vector<IngestResult>> apply(std::span<const EventView* const> batch,
+                                          const std::function<void(SyncWriter&)>& also = {});
 
   // The full ingest path for outside bytes: parse with limits, check each
   // signature against the key directory (on `pool` if given), then apply.
   Result<std::vector<IngestResult>> ingest(std::span<const std::string> sealed,
                                            VerifyPool* pool = nullptr);
+  Result<std::vector<IngestResult>> ingest(std::span<const std::string> sealed,
+                                           const IngestOptions& opts);
+
+  // Calls fn(lsn, sealed bytes) for the log entries after `after`, in LSN
+  // order, until fn returns false or `max_entries` were visited. The bytes
+  // are valid only during the call.
+  Status scan_log(uint64_t after, std::size_t max_entries,
+                  const std::function<bool(uint64_t, std::string_view)>& fn) const;
+
+  // Sync bookkeeping in the `cursors` database (keys are the daemon's).
+  Result<std::optional<std::string>> sync_get(std::string_view key) const;
+  // Written in its own transaction, committed with sync.
+  Status sync_put(std::string_view key, std::string_view value);
+  // The entry with the greatest key <= `key` among those starting with `prefix`.
+  Result<std::optional<std::pair<std::string, std::string>>> sync_floor(std::string_view prefix,
+                                                                        std::string_view key) const;
+  // Every entry starting with `prefix`, in key order.
+  Result<std::vector<std::pair<std::string, std::string>>> sync_scan(std::string_view prefix) const;
+
+  // The highest sequence number of `origin` held here (0: none).
+  Result<uint64_t> max_seq(std::string_view origin) const;
+  // Raises this node's next own sequence number to at least `next` (a peer
+  // holds our events up to next - 1: this store was restored from an old
+  // copy, and those numbers must never be handed out again).
+  Status reserve_seq(uint64_t next);
 
   Result<std::optional<CaseState>> get_case(const Id& id) const;
   Result<std::vector<CaseState>> list_cases(const CaseFilter& filter) const;

@@ -1,0 +1,100 @@
+#include "node/control.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <zmq.hpp>
+
+namespace liandong::node {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path lock_path(const fs::path& data) {
+  return data / "daemon.lock";
+}
+
+}  // namespace
+
+Result<DaemonLock> DaemonLock::acquire(const fs::path& data, const std::string& control_endpoint) {
+  const fs::path path = lock_path(data);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::invalid("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    auto running = find_daemon(data);
+    return Status::invalid("another liandong daemon runs on " + data.string() +
+                           (running ? " (pid " + std::to_string(running->pid) + ")" : ""));
+  }
+  const std::string text = std::to_string(::getpid()) + "\n" + control_endpoint + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
+    ::close(fd);
+    return Status::invalid("cannot write " + path.string() + ": " + std::strerror(errno));
+  }
+  return DaemonLock(fd);
+}
+
+DaemonLock::~DaemonLock() {
+  if (fd_ >= 0) {
+    (void)::ftruncate(fd_, 0);
+    ::close(fd_);  // releases the flock
+  }
+}
+
+std::optional<RunningDaemon> find_daemon(const fs::path& data) {
+  const fs::path path = lock_path(data);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+  if (free) {
+    ::flock(fd, LOCK_UN);
+    ::close(fd);
+    return std::nullopt;
+  }
+  ::close(fd);
+  std::ifstream in(path);
+  RunningDaemon d;
+  in >> d.pid >> d.control_endpoint;
+  if (d.control_endpoint.empty()) return std::nullopt;
+  return d;
+}
+
+Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<std::string>& args,
+                                 std::chrono::milliseconds timeout) {
+  try {
+    zmq::context_t ctx(1);
+    zmq::socket_t sock(ctx, zmq::socket_type::req);
+    sock.set(zmq::sockopt::linger, 0);
+    sock.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
+    sock.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+    sock.connect(endpoint);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const auto flags = i + 1 < args.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+      if (!sock.send(zmq::buffer(args[i]), flags))
+        return Status::disconnected("the daemon at " + endpoint + " does not take commands");
+    }
+    if (args.empty()) sock.send(zmq::str_buffer(""), zmq::send_flags::none);
+    std::vector<std::string> parts;
+    for (int i = 0; i < 8; ++i) {
+      zmq::message_t m;
+      if (!sock.recv(m)) return Status::disconnected("no answer from the daemon at " + endpoint);
+      parts.push_back(m.to_string());
+      if (!m.more()) break;
+    }
+    if (parts.size() != 3) return Status::corruption("malformed answer from the daemon");
+    ControlReply r;
+    r.exit_code = std::atoi(parts[0].c_str());
+    r.out = std::move(parts[1]);
+    r.err = std::move(parts[2]);
+    return r;
+  } catch (const zmq::error_t& e) {
+    return Status::disconnected("cannot reach the daemon at " + endpoint + ": " + e.what());
+  }
+}
+
+}  // namespace liandong::node

@@ -1,0 +1,54 @@
+// The local control path between the CLI and a running daemon.
+//
+// A daemon holds an exclusive flock on DATA/daemon.lock for as long as it
+// runs (so two daemons never share a data directory) and writes its pid and
+// control endpoint into it. The CLI finds a running daemon through that
+// lock and sends it the command's arguments over the control socket (ZeroMQ
+// REQ -> ROUTER, ipc:// by default); the daemon runs the command on its own
+// store through its single writer and returns exit code, stdout and stderr.
+//
+// Thread contract: DaemonLock is owned by the daemon's main thread;
+// find_daemon and call_daemon are plain functions.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/status.h"
+
+namespace liandong::node {
+
+class DaemonLock {
+ public:
+  // Takes the lock or fails with the pid of the daemon that holds it.
+  static Result<DaemonLock> acquire(const std::filesystem::path& data,
+                                    const std::string& control_endpoint);
+  DaemonLock(DaemonLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  DaemonLock& operator=(DaemonLock&&) = delete;
+  ~DaemonLock();
+
+ private:
+  explicit DaemonLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+struct RunningDaemon {
+  long pid = 0;
+  std::string control_endpoint;
+};
+// The daemon running on `data`, if one holds its lock.
+std::optional<RunningDaemon> find_daemon(const std::filesystem::path& data);
+
+struct ControlReply {
+  int exit_code = 1;
+  std::string out, err;
+};
+// Sends `args` (a liandong command line without the program name) and
+// waits for the reply; unavailable when no answer came within `timeout`.
+Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<std::string>& args,
+                                 std::chrono::milliseconds timeout);
+
+}  // namespace liandong::node

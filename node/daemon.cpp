@@ -1,0 +1,1314 @@
+#include "node/daemon.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <zmq.hpp>
+
+#include "node/cli.h"
+#include "node/control.h"
+#include "node/identity.h"
+#include "node/render.h"
+#include "node/sync_state.h"
+#include "protocol/event_codec.h"
+#include "protocol/routing.h"
+#include "protocol/sync_codec.h"
+#include "storage/store.h"
+
+namespace liandong::node {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using std::chrono::milliseconds;
+
+uint64_t wall_ms() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+int64_t ms_between(TimePoint a, TimePoint b) {
+  return std::chrono::duration_cast<milliseconds>(b - a).count();
+}
+
+// Refusal to start: one line on stderr, exit code 2.
+struct StartupError {
+  std::string message;
+};
+
+struct Flight {
+  uint64_t to_lsn = 0;
+  std::size_t bytes = 0;
+};
+
+enum class LinkState { down, connecting, up };
+
+const char* state_name(LinkState s) {
+  switch (s) {
+    case LinkState::down:
+      return "down";
+    case LinkState::connecting:
+      return "connecting";
+    case LinkState::up:
+      return "up";
+  }
+  return "down";
+}
+
+// One neighbour, seen from this node: the session state, what we hold of
+// its log (rx), and what it holds of ours (acked / sent / in flight).
+struct Peer {
+  std::string code;
+  bool parent = false;  // the peer is one of our upstreams
+  LinkState state = LinkState::down;
+  TimePoint since{}, last_heard{}, last_sent{}, last_progress{};
+  uint64_t since_wall_ms = 0;
+  std::string store_id;  // the peer's, from the handshake
+  sync::CursorValue rx;  // how far we hold its log (durable copy: rx/<code>)
+  uint64_t acked = 0;    // how far it holds ours
+  uint64_t sent = 0;     // sent through here (>= acked)
+  std::deque<Flight> inflight;
+  std::size_t inflight_bytes = 0;
+  // The peer was restored or replaced: events up to here that originated
+  // on its side go to it as well (it may have lost them).
+  uint64_t recover_until = 0;
+  // We asked it to recover us (our store was restored or replaced): it may
+  // send what came from anywhere, as long as it belongs here.
+  bool asked_recover = false;
+  uint64_t top = 0;       // parent only: our LSN up to which the top holds ours
+  uint64_t top_sent = 0;  // child only: the last topLsn we told it
+  uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,
+           events_received = 0, events_rejected = 0;
+  double rtt_ms = -1;
+  std::string routing_id;  // child only
+};
+
+struct UpLink {
+  std::size_t index = 0;
+  config::Upstream cfg;
+  std::unique_ptr<zmq::socket_t> sock;
+  Peer peer;
+  bool hello_pending = false;
+  int failures = 0;
+  TimePoint next_dial{};
+};
+
+class Daemon {
+ public:
+  Daemon(const config::NodeConfig& cfg, std::unique_ptr<storage::Store> store, Identity id)
+      : cfg_(cfg), store_(std::move(store)), id_(std::move(id)), rng_(std::random_device{}()) {}
+
+  void start(int signal_fd);
+  int loop();
+
+ private:
+  // ---- sockets ----
+  void open_listen();
+  void open_control();
+  void dial(UpLink& link);
+  void close_link(UpLink& link, bool send_bye);
+  bool send_to(Peer& p, const std::string& bytes);
+  bool send_msg(Peer& p, capnp::MessageBuilder& msg);
+
+  // ---- messages ----
+  void drain_listen();
+  void drain_upstream(UpLink& link);
+  void drain_control();
+  void on_child_message(const std::string& rid, const std::string& bytes);
+  void on_upstream_message(UpLink& link, const std::string& bytes);
+  void on_session_message(Peer& p, proto::SyncMessage::Reader msg);
+  void on_hello(const std::string& rid, proto::Hello::Reader hello);
+  void on_welcome(UpLink& link, proto::Welcome::Reader w);
+  void on_batch(Peer& p, proto::Batch::Reader b);
+  void on_ack(Peer& p, proto::Ack::Reader a);
+  void on_heartbeat(Peer& p, proto::Heartbeat::Reader h);
+  void on_recover(Peer& p);
+  void refuse(const std::string& rid, proto::RefusalReason reason, const std::string& text);
+
+  // ---- session helpers ----
+  sync::CursorValue load_rx(const std::string& code);
+  bool cursor_matches_our_log(const sync::CursorValue& c);
+  void fill_keys(capnp::List<proto::KeyEntry>::Builder out, const std::vector<std::string>& codes);
+  std::vector<std::string> key_codes_for(const Peer& p);
+  void accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader keys);
+  uint64_t next_seq_of(const std::string& code);
+  void begin_sending(Peer& p, uint64_t from, bool we_were_restored);
+  bool routed(const Peer& p, uint64_t lsn, const sync::RouteInfo& r) const;
+  Status authorize(const Peer& p, const EventView& ev) const;
+  void send_ack(Peer& p, bool resend, const std::vector<std::pair<Id, std::string>>& rejected);
+  uint64_t top_for_child(const Peer& child);
+  uint64_t our_top() const;
+  void refresh_children_custody();
+  void peer_down(Peer& p, const char* why);
+
+  // ---- sending ----
+  void pump(Peer& p);
+  void pump_all();
+  bool streaming(const Peer& p) const;
+
+  // ---- time ----
+  void tick();
+  void tick_peer(Peer& p, TimePoint now);
+  void tick_upstreams(TimePoint now);
+  milliseconds backoff(int failures);
+  void persist_custody(bool force);
+
+  // ---- status ----
+  StatusReport status_report();
+  void unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms);
+
+  const config::NodeConfig& cfg_;
+  std::unique_ptr<storage::Store> store_;
+  Identity id_;
+  std::mt19937_64 rng_;
+  zmq::context_t ctx_{1};
+  std::unique_ptr<zmq::socket_t> listen_, control_;
+  std::vector<std::unique_ptr<UpLink>> ups_;
+  std::map<std::string, config::Child> admitted_;
+  std::map<std::string, Peer> children_;  // by code (= routing id)
+  int active_ = -1;                       // index into ups_ of the upstream in use
+  int signal_fd_ = -1;
+  bool stop_ = false;
+  uint64_t last_lsn_ = 0;
+  TimePoint last_lsn_check_{}, custody_written_{};
+  bool custody_dirty_ = false;
+  uint64_t started_wall_ms_ = wall_ms();
+};
+
+// ---------------------------------------------------------------------------
+// Sockets
+
+void Daemon::open_listen() {
+  if (!cfg_.listen_endpoint) return;
+  listen_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
+  auto& s = *listen_;
+  // A child that reconnects (same routing id = its code) takes over its old
+  // pipe at once instead of being refused while the old one times out.
+  s.set(zmq::sockopt::router_handover, 1);
+  // Sending to a child that is gone fails loudly instead of vanishing.
+  s.set(zmq::sockopt::router_mandatory, 1);
+  s.set(zmq::sockopt::linger, 500);
+  s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.sync.max_message_bytes + 4096));
+  // The credit window bounds bytes in flight per peer; the high-water marks
+  // only need room for a window of batches plus control messages.
+  s.set(zmq::sockopt::sndhwm, 1000);
+  s.set(zmq::sockopt::rcvhwm, 1000);
+  s.set(zmq::sockopt::tcp_keepalive, 1);
+  try {
+    s.bind(*cfg_.listen_endpoint);
+  } catch (const zmq::error_t& e) {
+    throw StartupError{"cannot listen on " + *cfg_.listen_endpoint + ": " + e.what()};
+  }
+  spdlog::info("listening for children on {}", s.get(zmq::sockopt::last_endpoint));
+}
+
+void Daemon::open_control() {
+  control_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
+  control_->set(zmq::sockopt::linger, 0);
+  control_->set(zmq::sockopt::maxmsgsize, int64_t{16} << 20);
+  const std::string& ep = cfg_.control_endpoint;
+  if (ep.rfind("ipc://", 0) == 0) {
+    // A stale socket file from a killed daemon would make bind fail; the
+    // daemon lock (held) proves no other daemon uses it.
+    ::unlink(ep.substr(6).c_str());
+  }
+  try {
+    control_->bind(ep);
+  } catch (const zmq::error_t& e) {
+    throw StartupError{"cannot open control socket " + ep + ": " + e.what()};
+  }
+}
+
+void Daemon::dial(UpLink& link) {
+  link.sock = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+  auto& s = *link.sock;
+  s.set(zmq::sockopt::routing_id, cfg_.code);
+  // We redial ourselves, with backoff and jitter: ZeroMQ's own reconnect
+  // has none once capped, and thirty villages would redial in step.
+  s.set(zmq::sockopt::reconnect_ivl, -1);
+  // Sends fail (EAGAIN) while not connected instead of queueing for a pipe
+  // that may never come up.
+  s.set(zmq::sockopt::immediate, 1);
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.sync.max_message_bytes + 4096));
+  s.set(zmq::sockopt::sndhwm, 1000);
+  s.set(zmq::sockopt::rcvhwm, 1000);
+  s.set(zmq::sockopt::tcp_keepalive, 1);
+  s.connect(link.cfg.endpoint);
+  Peer& p = link.peer;
+  p = Peer{};
+  p.code = link.cfg.code;
+  p.parent = true;
+  p.state = LinkState::connecting;
+  p.since = p.last_heard = Clock::now();
+  p.since_wall_ms = wall_ms();
+  link.hello_pending = true;
+  spdlog::debug("dialing upstream {} at {}", link.cfg.code, link.cfg.endpoint);
+}
+
+void Daemon::close_link(UpLink& link, bool send_bye) {
+  if (link.sock && send_bye && link.peer.state == LinkState::up) {
+    capnp::MallocMessageBuilder msg(64);
+    msg.initRoot<proto::SyncMessage>().setBye();
+    send_msg(link.peer, msg);
+  }
+  link.sock.reset();
+  const bool was_up = link.peer.state == LinkState::up;
+  const uint64_t top = link.peer.top, acked = link.peer.acked;
+  link.peer.state = LinkState::down;
+  link.peer.inflight.clear();
+  link.peer.inflight_bytes = 0;
+  link.peer.since = Clock::now();
+  link.peer.since_wall_ms = wall_ms();
+  link.peer.top = top;
+  link.peer.acked = acked;
+  link.hello_pending = false;
+  if (active_ == static_cast<int>(link.index)) active_ = -1;
+  if (was_up) persist_custody(true);
+}
+
+bool Daemon::send_to(Peer& p, const std::string& bytes) {
+  try {
+    if (p.parent) {
+      UpLink* link = nullptr;
+      for (auto& u : ups_)
+        if (u->cfg.code == p.code) link = u.get();
+      if (link == nullptr || !link->sock) return false;
+      if (!link->sock->send(zmq::buffer(bytes), zmq::send_flags::dontwait)) return false;
+    } else {
+      if (!listen_) return false;
+      if (!listen_->send(zmq::buffer(p.routing_id),
+                         zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+        return false;
+      listen_->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) {
+      peer_down(p, "unreachable");
+      return false;
+    }
+    spdlog::warn("send to {} failed: {}", p.code, e.what());
+    return false;
+  }
+  p.bytes_sent += bytes.size();
+  p.last_sent = Clock::now();
+  return true;
+}
+
+bool Daemon::send_msg(Peer& p, capnp::MessageBuilder& msg) {
+  return send_to(p, sync::encode(msg));
+}
+
+void Daemon::refuse(const std::string& rid, proto::RefusalReason reason, const std::string& text) {
+  spdlog::warn("refused {}: {}", rid, text);
+  capnp::MallocMessageBuilder msg(256);
+  auto r = msg.initRoot<proto::SyncMessage>().initRefused();
+  r.setReason(reason);
+  r.setText(text);
+  const std::string bytes = sync::encode(msg);
+  try {
+    if (listen_->send(zmq::buffer(rid), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      listen_->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t&) {
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Receiving
+
+void Daemon::drain_listen() {
+  for (int i = 0; i < 256 && !stop_; ++i) {
+    zmq::message_t rid, body;
+    auto got = listen_->recv(rid, zmq::recv_flags::dontwait);
+    if (!got) return;
+    if (!rid.more()) continue;
+    (void)listen_->recv(body);
+    while (body.more()) {  // extra frames: not ours; drop them
+      zmq::message_t extra;
+      (void)listen_->recv(extra);
+      if (!extra.more()) break;
+    }
+    on_child_message(rid.to_string(), body.to_string());
+  }
+}
+
+void Daemon::drain_upstream(UpLink& link) {
+  for (int i = 0; i < 256 && link.sock && !stop_; ++i) {
+    zmq::message_t body;
+    if (!link.sock->recv(body, zmq::recv_flags::dontwait)) return;
+    if (body.more()) {
+      zmq::message_t extra;
+      while (link.sock->recv(extra, zmq::recv_flags::dontwait) && extra.more()) {
+      }
+      continue;
+    }
+    on_upstream_message(link, body.to_string());
+  }
+}
+
+void Daemon::drain_control() {
+  for (int i = 0; i < 16; ++i) {
+    std::vector<std::string> frames;
+    zmq::message_t m;
+    if (!control_->recv(m, zmq::recv_flags::dontwait)) return;
+    frames.push_back(m.to_string());
+    while (m.more() && frames.size() < 512) {
+      if (!control_->recv(m)) break;
+      frames.push_back(m.to_string());
+    }
+    // [client id, "", arg...] from a REQ socket.
+    if (frames.size() < 2 || !frames[1].empty()) continue;
+    std::vector<std::string> args(frames.begin() + 2, frames.end());
+    DaemonContext ctx;
+    ctx.store = store_.get();
+    ctx.identity = &id_;
+    ctx.status = [this] { return status_report(); };
+    std::string out, err;
+    const int code = run_cli_in_daemon(args, ctx, out, err);
+    const std::string code_text = std::to_string(code);
+    try {
+      control_->send(zmq::buffer(frames[0]), zmq::send_flags::sndmore);
+      control_->send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+      control_->send(zmq::buffer(code_text), zmq::send_flags::sndmore);
+      control_->send(zmq::buffer(out), zmq::send_flags::sndmore);
+      control_->send(zmq::buffer(err), zmq::send_flags::none);
+    } catch (const zmq::error_t& e) {
+      spdlog::warn("control reply failed: {}", e.what());
+    }
+    // New local events go out at once.
+    pump_all();
+  }
+}
+
+void Daemon::on_child_message(const std::string& rid, const std::string& bytes) {
+  auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
+  if (!parsed.ok()) {
+    spdlog::warn("malformed message from child {}: {}", rid, parsed.status().message());
+    refuse(rid, proto::RefusalReason::MALFORMED, parsed.status().message());
+    return;
+  }
+  auto msg = parsed->root();
+  try {
+    if (msg.which() == proto::SyncMessage::HELLO) {
+      on_hello(rid, msg.getHello());
+      return;
+    }
+    auto it = children_.find(rid);
+    if (it == children_.end() || it->second.state != LinkState::up) {
+      if (msg.which() != proto::SyncMessage::BYE)
+        refuse(rid, proto::RefusalReason::MALFORMED, "no session: send Hello first");
+      return;
+    }
+    it->second.bytes_received += bytes.size();
+    on_session_message(it->second, msg);
+  } catch (const kj::Exception& e) {
+    spdlog::warn("malformed message from child {}: {}", rid, e.getDescription().cStr());
+    refuse(rid, proto::RefusalReason::MALFORMED, e.getDescription().cStr());
+  }
+}
+
+void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
+  Peer& p = link.peer;
+  auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
+  if (!parsed.ok()) {
+    spdlog::warn("malformed message from upstream {}: {}", p.code, parsed.status().message());
+    return;
+  }
+  auto msg = parsed->root();
+  try {
+    p.bytes_received += bytes.size();
+    p.last_heard = Clock::now();
+    switch (msg.which()) {
+      case proto::SyncMessage::WELCOME:
+        on_welcome(link, msg.getWelcome());
+        return;
+      case proto::SyncMessage::REFUSED: {
+        auto r = msg.getRefused();
+        spdlog::error("upstream {} refused us: {}", p.code, r.getText().cStr());
+        const bool fatal = r.getReason() != proto::RefusalReason::MALFORMED &&
+                           r.getReason() != proto::RefusalReason::SHUTTING_DOWN;
+        close_link(link, false);
+        link.failures = fatal ? 30 : link.failures + 1;
+        link.next_dial = Clock::now() + backoff(link.failures);
+        return;
+      }
+      default:
+        if (p.state != LinkState::up) return;
+        on_session_message(p, msg);
+    }
+  } catch (const kj::Exception& e) {
+    spdlog::warn("malformed message from upstream {}: {}", p.code, e.getDescription().cStr());
+  }
+}
+
+void Daemon::on_session_message(Peer& p, proto::SyncMessage::Reader msg) {
+  p.last_heard = Clock::now();
+  switch (msg.which()) {
+    case proto::SyncMessage::BATCH:
+      on_batch(p, msg.getBatch());
+      break;
+    case proto::SyncMessage::ACK:
+      on_ack(p, msg.getAck());
+      break;
+    case proto::SyncMessage::HEARTBEAT:
+      on_heartbeat(p, msg.getHeartbeat());
+      break;
+    case proto::SyncMessage::BYE:
+      peer_down(p, "said goodbye");
+      break;
+    case proto::SyncMessage::RECOVER:
+      on_recover(p);
+      break;
+    case proto::SyncMessage::HELLO:
+    case proto::SyncMessage::WELCOME:
+    case proto::SyncMessage::REFUSED:
+      spdlog::warn("unexpected handshake message from {} in session", p.code);
+      break;
+    default:
+      spdlog::warn("unknown message kind from {} (a newer protocol?)", p.code);
+  }
+}
+
+sync::CursorValue Daemon::load_rx(const std::string& code) {
+  auto v = store_->sync_get(rx_key(code));
+  if (!v.ok() || !*v) return {};
+  auto c = sync::decode_cursor(**v);
+  if (!c.ok()) {
+    spdlog::error("cursor of {} is unreadable ({}); starting from zero", code,
+                  c.status().message());
+    return {};
+  }
+  return *c;
+}
+
+// Whether a peer's cursor of our log names our store and, at its LSN, the
+// event it says. A shorter or different log means we were restored from
+// an old copy (or replaced).
+bool Daemon::cursor_matches_our_log(const sync::CursorValue& c) {
+  if (c.lsn == 0) return true;
+  if (c.store_id != store_->store_id()) return false;
+  auto bytes = store_->read_log(c.lsn);
+  if (!bytes.ok() || !*bytes) return false;
+  auto r = sync::route_info(**bytes);
+  return r.ok() && r->id == c.at;
+}
+
+std::vector<std::string> Daemon::key_codes_for(const Peer& p) {
+  std::vector<std::string> codes;
+  if (p.parent) {
+    // Up: the keys of our own subtree that we know (our children's, and
+    // theirs). Only codes inside our jurisdiction.
+    codes.push_back(cfg_.code);
+    for (const auto& [code, c] : admitted_)
+      codes.push_back(code);
+  } else {
+    // Down: ourselves and our ancestors.
+    for (std::string c = cfg_.code; !c.empty(); c = c.size() > 2 ? parent_code(c) : "")
+      codes.push_back(c);
+  }
+  return codes;
+}
+
+void Daemon::fill_keys(capnp::List<proto::KeyEntry>::Builder out,
+                       const std::vector<std::string>& codes) {
+  unsigned i = 0;
+  for (const auto& code : codes) {
+    if (i >= out.size()) break;
+    auto k = store_->key(code);
+    out[i].setCode(code);
+    if (k) out[i].setKey(capnp::Data::Reader(k->data(), k->size()));
+    ++i;
+  }
+}
+
+void Daemon::accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader keys) {
+  for (auto e : keys) {
+    const std::string code(e.getCode().begin(), e.getCode().size());
+    auto bytes = e.getKey();
+    if (!valid_code(code) || bytes.size() != 32) continue;
+    // A child vouches only inside its subtree; a parent only for itself
+    // and its ancestors (whose events reach us through it).
+    const bool allowed = p.parent ? within(cfg_.code, code) : within(code, p.code);
+    if (!allowed) {
+      spdlog::warn("{} vouched for the key of {}, outside what it may vouch for; ignored", p.code,
+                   code);
+      continue;
+    }
+    PublicKey key;
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    auto have = store_->key(code);
+    if (have && *have == key) continue;
+    if (have) {
+      spdlog::warn("{} vouched for a different key of {} than the one held; kept ours", p.code,
+                   code);
+      continue;
+    }
+    if (auto s = store_->put_key(code, key); !s) {
+      spdlog::error("cannot store key of {}: {}", code, s.message());
+    } else {
+      spdlog::info("learned the signing key of {} from {}", code, p.code);
+    }
+  }
+}
+
+uint64_t Daemon::next_seq_of(const std::string& code) {
+  auto m = store_->max_seq(code);
+  return m.ok() ? *m + 1 : 1;
+}
+
+void Daemon::begin_sending(Peer& p, uint64_t from, bool we_were_restored) {
+  p.acked = p.sent = from;
+  p.inflight.clear();
+  p.inflight_bytes = 0;
+  p.last_progress = Clock::now();
+  if (we_were_restored) {
+    p.asked_recover = true;
+    spdlog::warn(
+        "{} holds a cursor of our log that our log does not match: this store was restored "
+        "from an old copy or replaced; asking it for everything that belongs here",
+        p.code);
+    capnp::MallocMessageBuilder msg(64);
+    msg.initRoot<proto::SyncMessage>().setRecover();
+    send_msg(p, msg);
+  }
+}
+
+void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
+  if (hello.getVersion() != sync::kProtocolVersion) {
+    refuse(rid, proto::RefusalReason::VERSION,
+           "protocol version " + std::to_string(hello.getVersion()) + " is not " +
+               std::to_string(sync::kProtocolVersion));
+    return;
+  }
+  const std::string code(hello.getCode().begin(), hello.getCode().size());
+  if (admitted_.find(code) == admitted_.end()) {
+    refuse(rid, proto::RefusalReason::OUTSIDE_JURISDICTION,
+           "code " + code + " is not a child this node admits");
+    return;
+  }
+  if (rid != code) {
+    refuse(rid, proto::RefusalReason::CODE_MISMATCH,
+           "routing id '" + rid + "' is not the node's code " + code);
+    return;
+  }
+  Peer& p = children_[code];
+  const bool was_up = p.state == LinkState::up;
+  const uint64_t top_sent = p.top_sent;
+  const auto stats = std::make_tuple(p.bytes_sent, p.bytes_received, p.batches_sent,
+                                     p.batches_received, p.events_received, p.events_rejected);
+  p = Peer{};
+  std::tie(p.bytes_sent, p.bytes_received, p.batches_sent, p.batches_received, p.events_received,
+           p.events_rejected) = stats;
+  p.top_sent = top_sent;
+  p.code = code;
+  p.routing_id = rid;
+  p.state = LinkState::up;
+  p.since = p.last_heard = p.last_progress = Clock::now();
+  p.since_wall_ms = wall_ms();
+  p.store_id.assign(hello.getStoreId().begin(), hello.getStoreId().size());
+  p.rx = load_rx(code);
+  if (p.rx.store_id != p.store_id) {
+    if (p.rx.lsn > 0) {
+      spdlog::warn("child {} has a new store ({} -> {}): re-syncing it from zero", code,
+                   p.rx.store_id, p.store_id);
+      p.recover_until = last_lsn_;
+    }
+    p.rx = sync::CursorValue{p.store_id, 0, {}};
+  }
+  accept_keys(p, hello.getKeys());
+  if (hello.getYourNextSeq() > 0) {
+    if (auto s = store_->reserve_seq(hello.getYourNextSeq()); !s)
+      spdlog::error("cannot reserve sequence numbers: {}", s.message());
+  }
+  const auto have = sync::read_cursor(hello.getHave());
+  const bool match = cursor_matches_our_log(have);
+
+  capnp::MallocMessageBuilder msg(1024);
+  auto w = msg.initRoot<proto::SyncMessage>().initWelcome();
+  w.setVersion(sync::kProtocolVersion);
+  w.setCode(cfg_.code);
+  w.setStoreId(store_->store_id());
+  sync::write_cursor(w.initHave(), p.rx);
+  w.initCapabilities(1).set(0, "zstd");
+  const auto codes = key_codes_for(p);
+  fill_keys(w.initKeys(static_cast<unsigned>(codes.size())), codes);
+  w.setYourNextSeq(next_seq_of(code));
+  send_msg(p, msg);
+  spdlog::info("child {} {} (it holds our log to {}, we hold its to {})", code,
+               was_up ? "reconnected" : "connected", have.lsn, p.rx.lsn);
+  begin_sending(p, match ? have.lsn : 0, !match);
+  send_ack(p, false, {});
+  pump(p);
+}
+
+void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
+  Peer& p = link.peer;
+  if (p.state != LinkState::connecting) return;
+  const std::string code(w.getCode().begin(), w.getCode().size());
+  if (w.getVersion() != sync::kProtocolVersion || code != link.cfg.code) {
+    spdlog::error("upstream at {} answered as {} (version {}), expected {} (version {})",
+                  link.cfg.endpoint, code, w.getVersion(), link.cfg.code, sync::kProtocolVersion);
+    close_link(link, false);
+    link.failures = 30;
+    link.next_dial = Clock::now() + backoff(link.failures);
+    return;
+  }
+  p.state = LinkState::up;
+  p.since = p.last_heard = p.last_progress = Clock::now();
+  p.since_wall_ms = wall_ms();
+  p.store_id.assign(w.getStoreId().begin(), w.getStoreId().size());
+  p.rx = load_rx(code);
+  if (p.rx.store_id != p.store_id) {
+    if (p.rx.lsn > 0) {
+      spdlog::warn("upstream {} has a new store ({} -> {}): re-syncing it from zero", code,
+                   p.rx.store_id, p.store_id);
+      p.recover_until = last_lsn_;
+    }
+    p.rx = sync::CursorValue{p.store_id, 0, {}};
+  }
+  accept_keys(p, w.getKeys());
+  if (w.getYourNextSeq() > 0) {
+    if (auto s = store_->reserve_seq(w.getYourNextSeq()); !s)
+      spdlog::error("cannot reserve sequence numbers: {}", s.message());
+  }
+  link.failures = 0;
+  const auto have = sync::read_cursor(w.getHave());
+  const bool match = cursor_matches_our_log(have);
+  // The custody marks we had stay valid only for the same store of ours.
+  if (!match) p.top = 0;
+  spdlog::info("upstream {} up (it holds our log to {}, we hold its to {})", code, have.lsn,
+               p.rx.lsn);
+  const int prev = active_;
+  if (prev < 0 || static_cast<int>(link.index) < prev) {
+    active_ = static_cast<int>(link.index);
+    if (prev >= 0) {
+      spdlog::info("back on preferred upstream {}; leaving {}", code, ups_[prev]->cfg.code);
+      close_link(*ups_[prev], true);
+      ups_[prev]->next_dial = Clock::now();
+    }
+  }
+  begin_sending(p, match ? have.lsn : 0, !match);
+  pump(p);
+}
+
+bool Daemon::routed(const Peer& p, uint64_t lsn, const sync::RouteInfo& r) const {
+  const RouteKey key{r.id.origin, r.home, r.broadcast};
+  if (p.parent) {
+    if (send_up(cfg_.code, p.code, key)) return true;
+  } else {
+    if (send_down(p.code, key)) return true;
+  }
+  // Recovery: the peer may have lost what came from its own side.
+  return lsn <= p.recover_until && belongs_at(p.code, key);
+}
+
+Status Daemon::authorize(const Peer& p, const EventView& ev) const {
+  const std::string home(ev.event().getHome().begin(), ev.event().getHome().size());
+  const RouteKey key{ev.id().origin, home, is_broadcast(ev.kind())};
+  if (!belongs_at(cfg_.code, key))
+    return Status::invalid("event " + format_id(ev.id()) + " does not belong at " + cfg_.code);
+  if (p.parent || p.asked_recover) return Status::ok();
+  // From a child: only what its own subtree made, about its own cases.
+  if (key.broadcast) return Status::invalid("a child may not send broadcasts up");
+  if (!within(ev.id().origin, p.code))
+    return Status::invalid("origin " + ev.id().origin + " is outside child " + p.code);
+  if (!within(home, p.code)) return Status::invalid("case home " + home + " is outside " + p.code);
+  return Status::ok();
+}
+
+void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
+  const uint64_t from = b.getFromLsn(), to = b.getToLsn();
+  if (to <= from) {
+    spdlog::warn("batch from {} with an empty or reversed range ({}, {}]", p.code, from, to);
+    return;
+  }
+  if (from != p.rx.lsn && from != 0) {
+    // Lost or stale: tell the sender where we are.
+    send_ack(p, true, {});
+    return;
+  }
+  auto events =
+      sync::unpack_events(b, cfg_.sync.max_message_bytes + kMaxSignedEventBytes + 64 * 1024);
+  if (!events.ok()) {
+    spdlog::error("unreadable batch ({}, {}] from {}: {}", from, to, p.code,
+                  events.status().message());
+    send_ack(p, true, {});
+    return;
+  }
+  sync::CursorValue next{p.store_id, to, read_id(b.getLastId())};
+  const bool map_for_top = !p.parent && !cfg_.upstreams.empty();
+  storage::IngestOptions opts;
+  opts.authorize = [&](const EventView& ev) { return authorize(p, ev); };
+  opts.also = [&](storage::SyncWriter& w) {
+    w.put(rx_key(p.code), sync::encode_cursor(next));
+    if (map_for_top) {
+      std::string v;
+      put_be64(v, to);
+      w.put(map_key(p.code, w.last_lsn()), v);
+    }
+  };
+  auto results = store_->ingest(*events, opts);
+  if (!results.ok()) {
+    // Nothing stored, nothing acked: the sender resends after ack_timeout.
+    spdlog::error("cannot store batch from {}: {}", p.code, results.status().message());
+    return;
+  }
+  std::vector<std::pair<Id, std::string>> rejected;
+  std::size_t stored = 0;
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    const auto& r = (*results)[i];
+    if (r.outcome == storage::Outcome::stored) ++stored;
+    if (r.outcome == storage::Outcome::rejected) {
+      auto info = sync::route_info((*events)[i]);
+      const Id id = info.ok() ? info->id : Id{};
+      spdlog::warn("rejected event {} from {}: {}", id.origin.empty() ? "?" : format_id(id), p.code,
+                   r.status.message());
+      rejected.emplace_back(id, r.status.message());
+      ++p.events_rejected;
+    }
+  }
+  p.rx = next;
+  ++p.batches_received;
+  p.events_received += events->size();
+  spdlog::debug("batch ({}, {}] from {}: {} events, {} new", from, to, p.code, events->size(),
+                stored);
+  send_ack(p, false, rejected);
+  if (stored > 0) pump_all();
+}
+
+void Daemon::send_ack(Peer& p, bool resend, const std::vector<std::pair<Id, std::string>>& rej) {
+  capnp::MallocMessageBuilder msg(512);
+  auto a = msg.initRoot<proto::SyncMessage>().initAck();
+  sync::write_cursor(a.initHave(), p.rx);
+  a.setResend(resend);
+  if (!p.parent) {
+    p.top_sent = top_for_child(p);
+    a.setTopLsn(p.top_sent);
+  }
+  if (!rej.empty()) {
+    auto list = a.initRejected(static_cast<unsigned>(std::min<std::size_t>(rej.size(), 1024)));
+    for (unsigned i = 0; i < list.size(); ++i) {
+      if (!rej[i].first.origin.empty()) write_id(list[i].initId(), rej[i].first);
+      list[i].setReason(rej[i].second);
+    }
+  }
+  send_msg(p, msg);
+}
+
+uint64_t Daemon::our_top() const {
+  uint64_t top = 0;
+  for (const auto& u : ups_)
+    top = std::max(top, u->peer.top);
+  return top;
+}
+
+uint64_t Daemon::top_for_child(const Peer& child) {
+  if (cfg_.upstreams.empty()) return child.rx.lsn;  // we are the top
+  const uint64_t top = our_top();
+  if (top == 0) return 0;
+  auto floor = store_->sync_floor(map_prefix(child.code), map_key(child.code, top));
+  if (!floor.ok() || !*floor) return 0;
+  const uint64_t v = get_be64((*floor)->second);
+  // A map entry of an older store of the child would name its LSNs.
+  return std::min(v, child.rx.lsn);
+}
+
+void Daemon::refresh_children_custody() {
+  for (auto& [code, c] : children_) {
+    if (c.state != LinkState::up) continue;
+    if (top_for_child(c) != c.top_sent) send_ack(c, false, {});
+  }
+}
+
+void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
+  const auto have = sync::read_cursor(a.getHave());
+  if (have.store_id != store_->store_id() && have.lsn > 0) return;  // about another store of ours
+  const uint64_t lsn = std::min(have.lsn, last_lsn_);
+  if (a.getResend()) {
+    // The receiver is at `lsn`: everything we sent after it is void.
+    spdlog::debug("{} asks us to resend from {}", p.code, lsn);
+    p.acked = p.sent = lsn;
+    p.inflight.clear();
+    p.inflight_bytes = 0;
+    p.last_progress = Clock::now();
+  } else if (lsn >= p.acked) {
+    if (lsn > p.acked) p.last_progress = Clock::now();
+    p.acked = lsn;
+    while (!p.inflight.empty() && p.inflight.front().to_lsn <= lsn) {
+      p.inflight_bytes -= p.inflight.front().bytes;
+      p.inflight.pop_front();
+    }
+    if (p.sent < lsn) p.sent = lsn;
+  }
+  if (p.parent) {
+    const uint64_t old_top = our_top();
+    p.top = std::min(a.getTopLsn(), last_lsn_);
+    custody_dirty_ = true;
+    if (our_top() != old_top) refresh_children_custody();
+  }
+  for (auto r : a.getRejected()) {
+    spdlog::error("{} refused our event {}: {}", p.code,
+                  r.hasId() ? format_id(read_id(r.getId())) : "?", r.getReason().cStr());
+  }
+  pump(p);
+}
+
+void Daemon::on_heartbeat(Peer& p, proto::Heartbeat::Reader h) {
+  if (h.getEchoMs() == 0) {
+    capnp::MallocMessageBuilder msg(64);
+    auto r = msg.initRoot<proto::SyncMessage>().initHeartbeat();
+    r.setSentMs(wall_ms());
+    r.setEchoMs(h.getSentMs());
+    send_msg(p, msg);
+  } else {
+    const uint64_t now = wall_ms();
+    if (now >= h.getEchoMs()) p.rtt_ms = static_cast<double>(now - h.getEchoMs());
+  }
+}
+
+void Daemon::on_recover(Peer& p) {
+  spdlog::warn("{} was restored or replaced: re-sending everything that belongs there", p.code);
+  p.recover_until = last_lsn_;
+  p.acked = p.sent = 0;
+  p.inflight.clear();
+  p.inflight_bytes = 0;
+  p.last_progress = Clock::now();
+  pump(p);
+}
+
+void Daemon::peer_down(Peer& p, const char* why) {
+  if (p.state == LinkState::down) return;
+  spdlog::info("{} {} is down: {}", p.parent ? "upstream" : "child", p.code, why);
+  if (p.parent) {
+    for (auto& u : ups_) {
+      if (&u->peer == &p) {
+        close_link(*u, false);
+        ++u->failures;
+        u->next_dial = Clock::now() + backoff(u->failures);
+      }
+    }
+  } else {
+    p.state = LinkState::down;
+    p.since = Clock::now();
+    p.since_wall_ms = wall_ms();
+    p.inflight.clear();
+    p.inflight_bytes = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+
+bool Daemon::streaming(const Peer& p) const {
+  if (p.state != LinkState::up) return false;
+  if (!p.parent) return true;
+  return active_ >= 0 && ups_[active_]->cfg.code == p.code;
+}
+
+void Daemon::pump(Peer& p) {
+  if (!streaming(p)) return;
+  const std::size_t max_events = cfg_.sync.batch_max_events;
+  const std::size_t max_bytes = cfg_.sync.batch_max_bytes;
+  for (int round = 0; round < 64; ++round) {
+    if (p.inflight_bytes >= cfg_.sync.window_bytes || p.sent >= last_lsn_) return;
+    std::vector<std::string> events;
+    std::size_t bytes = 0;
+    uint64_t to = p.sent;
+    Id last_id;
+    bool bad = false;
+    // Scan a bounded stretch of the log; a stretch with nothing routed to
+    // this peer still moves its cursor (an empty batch).
+    auto s = store_->scan_log(p.sent, max_events * 8, [&](uint64_t lsn, std::string_view v) {
+      auto r = sync::route_info(v);
+      if (!r.ok()) {
+        spdlog::error("log entry {} is unreadable: {}", lsn, r.status().message());
+        bad = true;
+        return false;
+      }
+      if (routed(p, lsn, *r)) {
+        if (!events.empty() && bytes + v.size() > max_bytes) return false;
+        events.emplace_back(v);
+        bytes += v.size();
+      }
+      to = lsn;
+      last_id = r->id;
+      return events.size() < max_events;
+    });
+    if (!s || bad || to == p.sent) return;
+    const auto packed = sync::pack_events(events, true);
+    capnp::MallocMessageBuilder msg(packed.data.size() / 8 + 64);
+    auto b = msg.initRoot<proto::SyncMessage>().initBatch();
+    b.setFromLsn(p.sent);
+    b.setToLsn(to);
+    write_id(b.initLastId(), last_id);
+    b.setCount(static_cast<uint32_t>(events.size()));
+    b.setCompression(packed.compressed ? proto::Compression::ZSTD : proto::Compression::NONE);
+    b.setEvents(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(packed.data.data()),
+                                    packed.data.size()));
+    b.setRawBytes(packed.raw_bytes);
+    const std::string wire = sync::encode(msg);
+    if (!send_to(p, wire)) return;  // HWM or gone: the next tick tries again
+    if (p.inflight.empty()) p.last_progress = Clock::now();
+    p.inflight.push_back(Flight{to, wire.size()});
+    p.inflight_bytes += wire.size();
+    p.sent = to;
+    ++p.batches_sent;
+    if (p.recover_until > 0 && p.sent >= p.recover_until) p.recover_until = 0;
+  }
+}
+
+void Daemon::pump_all() {
+  auto st = store_->stats();
+  if (st.ok()) last_lsn_ = st->last_lsn;
+  last_lsn_check_ = Clock::now();
+  for (auto& u : ups_)
+    pump(u->peer);
+  for (auto& [code, c] : children_)
+    pump(c);
+}
+
+// ---------------------------------------------------------------------------
+// Time
+
+milliseconds Daemon::backoff(int failures) {
+  const int64_t lo = cfg_.sync.redial_min.count(), hi = cfg_.sync.redial_max.count();
+  int64_t d = lo;
+  for (int i = 1; i < failures && d < hi; ++i)
+    d *= 2;
+  d = std::min(d, hi);
+  // Jitter: anywhere in [d/2, d*3/2), so peers that failed together spread.
+  std::uniform_int_distribution<int64_t> jitter(0, std::max<int64_t>(d, 1) - 1);
+  return milliseconds(d / 2 + jitter(rng_));
+}
+
+void Daemon::tick_peer(Peer& p, TimePoint now) {
+  if (p.state == LinkState::up) {
+    if (ms_between(p.last_heard, now) > cfg_.sync.peer_timeout.count()) {
+      peer_down(p, "silent too long");
+      return;
+    }
+    if (ms_between(p.last_sent, now) >= cfg_.sync.heartbeat.count()) {
+      capnp::MallocMessageBuilder msg(64);
+      msg.initRoot<proto::SyncMessage>().initHeartbeat().setSentMs(wall_ms());
+      send_msg(p, msg);
+    }
+    if (!p.inflight.empty() && ms_between(p.last_progress, now) > cfg_.sync.ack_timeout.count()) {
+      spdlog::info("no ack from {} for {} ms: resending from {}", p.code,
+                   cfg_.sync.ack_timeout.count(), p.acked);
+      p.sent = p.acked;
+      p.inflight.clear();
+      p.inflight_bytes = 0;
+      p.last_progress = now;
+    }
+    pump(p);
+  }
+}
+
+void Daemon::tick_upstreams(TimePoint now) {
+  for (auto& u : ups_) {
+    UpLink& link = *u;
+    if (link.peer.state != LinkState::connecting) continue;
+    if (link.hello_pending) {
+      capnp::MallocMessageBuilder msg(1024);
+      auto h = msg.initRoot<proto::SyncMessage>().initHello();
+      h.setVersion(sync::kProtocolVersion);
+      h.setCode(cfg_.code);
+      h.setStoreId(store_->store_id());
+      sync::write_cursor(h.initHave(), load_rx(link.cfg.code));
+      h.initCapabilities(1).set(0, "zstd");
+      const auto codes = key_codes_for(link.peer);
+      fill_keys(h.initKeys(static_cast<unsigned>(codes.size())), codes);
+      h.setYourNextSeq(next_seq_of(link.cfg.code));
+      if (send_msg(link.peer, msg)) link.hello_pending = false;
+    }
+    if (ms_between(link.peer.since, now) > cfg_.sync.peer_timeout.count()) {
+      spdlog::info("upstream {} did not answer", link.cfg.code);
+      close_link(link, false);
+      ++link.failures;
+      link.next_dial = now + backoff(link.failures);
+    }
+  }
+  // Dial: with no upstream in use, the due one most preferred; with a
+  // fallback in use, probe a more preferred one when it is due.
+  const int limit = active_ < 0 ? static_cast<int>(ups_.size()) : active_;
+  bool dialing = false;
+  for (int i = 0; i < static_cast<int>(ups_.size()); ++i) {
+    if (i != active_ && ups_[i]->peer.state == LinkState::connecting) dialing = true;
+  }
+  if (dialing) return;
+  UpLink* best = nullptr;
+  for (int i = 0; i < limit; ++i) {
+    UpLink& link = *ups_[i];
+    if (link.peer.state != LinkState::down || link.next_dial > now) continue;
+    best = &link;
+    break;
+  }
+  if (best == nullptr && active_ < 0) {
+    // Nothing due: nothing to do until the earliest is due.
+    return;
+  }
+  if (best != nullptr) dial(*best);
+}
+
+void Daemon::persist_custody(bool force) {
+  if (!custody_dirty_) return;
+  const auto now = Clock::now();
+  if (!force && ms_between(custody_written_, now) < 250) return;
+  for (auto& u : ups_) {
+    const std::string v = encode_custody(CustodyMark{u->peer.acked, u->peer.top});
+    auto old = store_->sync_get(custody_key(u->cfg.code));
+    if (old.ok() && *old && **old == v) continue;
+    if (u->peer.acked == 0 && u->peer.top == 0) continue;
+    if (auto s = store_->sync_put(custody_key(u->cfg.code), v); !s)
+      spdlog::error("cannot record custody marks: {}", s.message());
+  }
+  custody_dirty_ = false;
+  custody_written_ = now;
+}
+
+void Daemon::tick() {
+  const auto now = Clock::now();
+  if (ms_between(last_lsn_check_, now) >= 20) {
+    // Local writes by another process (the CLI without the daemon's help).
+    auto st = store_->stats();
+    last_lsn_check_ = now;
+    if (st.ok() && st->last_lsn != last_lsn_) pump_all();
+  }
+  for (auto& u : ups_)
+    tick_peer(u->peer, now);
+  for (auto& [code, c] : children_)
+    tick_peer(c, now);
+  tick_upstreams(now);
+  persist_custody(false);
+}
+
+// ---------------------------------------------------------------------------
+// Status
+
+void Daemon::unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms) {
+  events = 0;
+  oldest_age_ms = -1;
+  if (p.acked >= last_lsn_) return;
+  const uint64_t now = wall_ms();
+  (void)store_->scan_log(p.acked, 1'000'000, [&](uint64_t lsn, std::string_view v) {
+    auto r = sync::route_info(v);
+    if (!r.ok() || !routed(p, lsn, *r)) return true;
+    if (events == 0) {
+      auto ev = EventView::parse(v);
+      if (ev.ok()) {
+        const uint64_t at = ev->hlc() >> 16;
+        oldest_age_ms = now > at ? static_cast<int64_t>(now - at) : 0;
+      }
+    }
+    ++events;
+    return true;
+  });
+}
+
+StatusReport Daemon::status_report() {
+  StatusReport r;
+  r.code = cfg_.code;
+  r.store_id = store_->store_id();
+  r.running = true;
+  r.pid = static_cast<int64_t>(::getpid());
+  r.started_ms = started_wall_ms_;
+  if (auto st = store_->stats(); st.ok()) {
+    r.events = st->events;
+    r.cases = st->cases;
+    r.last_lsn = st->last_lsn;
+    r.next_seq = st->next_seq;
+  }
+  const uint64_t now = wall_ms();
+  auto add = [&](const Peer& p, bool active) {
+    LinkReport l;
+    l.peer = p.code;
+    l.up_link = p.parent;
+    l.state = state_name(p.state);
+    l.active = active;
+    l.since_ms = p.since_wall_ms;
+    l.for_ms = p.since_wall_ms == 0 ? 0 : now - std::min(now, p.since_wall_ms);
+    l.rtt_ms = p.rtt_ms;
+    l.bytes_sent = p.bytes_sent;
+    l.bytes_received = p.bytes_received;
+    l.batches_sent = p.batches_sent;
+    l.batches_received = p.batches_received;
+    l.events_received = p.events_received;
+    l.events_rejected = p.events_rejected;
+    l.acked_lsn = p.acked;
+    l.sent_lsn = p.sent;
+    l.held_lsn = p.rx.lsn;
+    l.top_lsn = p.top;
+    unacked(p, l.unacked_events, l.oldest_unacked_age_ms);
+    r.links.push_back(std::move(l));
+  };
+  for (const auto& u : ups_)
+    add(u->peer, active_ == static_cast<int>(u->index));
+  for (const auto& [code, c] : admitted_) {
+    auto it = children_.find(code);
+    if (it != children_.end()) {
+      add(it->second, it->second.state == LinkState::up);
+    } else {
+      Peer idle;
+      idle.code = code;
+      idle.rx = load_rx(code);
+      add(idle, false);
+    }
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+
+void Daemon::start(int signal_fd) {
+  signal_fd_ = signal_fd;
+  for (const auto& c : cfg_.children)
+    admitted_[c.code] = c;
+  for (std::size_t i = 0; i < cfg_.upstreams.size(); ++i) {
+    auto u = std::make_unique<UpLink>();
+    u->index = i;
+    u->cfg = cfg_.upstreams[i];
+    u->peer.code = u->cfg.code;
+    u->peer.parent = true;
+    auto mark = store_->sync_get(custody_key(u->cfg.code));
+    if (mark.ok() && *mark) {
+      const auto m = decode_custody(**mark);
+      u->peer.acked = m.acked;
+      u->peer.top = m.top;
+    }
+    ups_.push_back(std::move(u));
+  }
+  // Keys named in the config are the administrator's word.
+  auto trust = [&](const std::string& code, const std::string& hex) {
+    auto key = public_key_from_hex(hex);
+    if (!key) throw StartupError{"config: the sign_key of " + code + " is not a hex key"};
+    auto have = store_->key(code);
+    if (have && *have == *key) return;
+    if (auto s = store_->put_key(code, *key); !s)
+      throw StartupError{"cannot store the key of " + code + ": " + s.message()};
+  };
+  for (const auto& u : cfg_.upstreams)
+    trust(u.code, u.sign_key);
+  for (const auto& c : cfg_.children)
+    trust(c.code, c.sign_key);
+  auto st = store_->stats();
+  if (!st.ok()) throw StartupError{"cannot read the store: " + st.status().message()};
+  last_lsn_ = st->last_lsn;
+  open_control();
+  open_listen();
+}
+
+int Daemon::loop() {
+  spdlog::info("node {} ({}) running: log at {}, {} upstream(s), {} child(ren)", cfg_.code,
+               level_name(cfg_.code), last_lsn_, ups_.size(), admitted_.size());
+  while (!stop_) {
+    std::vector<zmq::pollitem_t> items;
+    items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
+    items.push_back({control_->handle(), 0, ZMQ_POLLIN, 0});
+    if (listen_) items.push_back({listen_->handle(), 0, ZMQ_POLLIN, 0});
+    std::vector<UpLink*> polled;
+    for (auto& u : ups_) {
+      if (u->sock) {
+        items.push_back({u->sock->handle(), 0, ZMQ_POLLIN, 0});
+        polled.push_back(u.get());
+      }
+    }
+    zmq::poll(items.data(), items.size(), milliseconds(20));
+    if (items[0].revents & ZMQ_POLLIN) {
+      signalfd_siginfo info;
+      if (::read(signal_fd_, &info, sizeof info) == sizeof info) {
+        spdlog::info("signal {}: stopping", info.ssi_signo);
+        stop_ = true;
+        break;
+      }
+    }
+    if (items[1].revents & ZMQ_POLLIN) drain_control();
+    std::size_t next = 2;
+    if (listen_) {
+      if (items[next].revents & ZMQ_POLLIN) drain_listen();
+      ++next;
+    }
+    for (UpLink* u : polled) {
+      if (items[next].revents & ZMQ_POLLIN) drain_upstream(*u);
+      ++next;
+    }
+    tick();
+  }
+  // Clean stop: every transaction is committed by now (writes are
+  // synchronous); say goodbye so peers need not wait for a timeout.
+  for (auto& [code, c] : children_) {
+    if (c.state == LinkState::up) {
+      capnp::MallocMessageBuilder msg(64);
+      msg.initRoot<proto::SyncMessage>().setBye();
+      send_msg(c, msg);
+    }
+  }
+  for (auto& u : ups_)
+    close_link(*u, true);
+  custody_dirty_ = true;
+  persist_custody(true);
+  if (listen_) listen_->close();
+  control_->close();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override) {
+  // Signals arrive on a descriptor polled by the loop; every thread started
+  // from here on (ZeroMQ's I/O threads) inherits the mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  const int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  auto logger = spdlog::stderr_color_mt("liandong");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + cfg.code + "] %v");
+  spdlog::set_default_logger(logger);
+  const std::string level = log_level_override.empty() ? cfg.log_level : log_level_override;
+  spdlog::set_level(spdlog::level::from_str(level));
+
+  try {
+    if (sfd < 0) throw StartupError{"cannot watch signals"};
+    auto store = storage::Store::open(storage::StoreOptions{store_dir(cfg.data)});
+    if (!store.ok()) {
+      if (store.status().code() == Code::not_found)
+        throw StartupError{"no store in " + cfg.data.string() + " (run `liandong init --data " +
+                           cfg.data.string() + " --code " + cfg.code + "` first)"};
+      throw StartupError{"cannot open the store in " + cfg.data.string() + ": " +
+                         store.status().message()};
+    }
+    if ((*store)->code() != cfg.code)
+      throw StartupError{"the store in " + cfg.data.string() + " belongs to " + (*store)->code() +
+                         ", the config says " + cfg.code};
+    auto id = load_identity(cfg.data);
+    if (!id.ok()) throw StartupError{id.status().message()};
+    auto lock = DaemonLock::acquire(cfg.data, cfg.control_endpoint);
+    if (!lock.ok()) throw StartupError{lock.status().message()};
+    Daemon d(cfg, std::move(store).value(), std::move(id).value());
+    d.start(sfd);
+    const int rc = d.loop();
+    ::close(sfd);
+    return rc;
+  } catch (const StartupError& e) {
+    std::fprintf(stderr, "liandong: error: %s\n", e.message.c_str());
+    return 2;
+  }
+}
+
+}  // namespace liandong::node

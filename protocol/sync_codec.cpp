@@ -1,0 +1,210 @@
+#include "protocol/sync_codec.h"
+
+#include <capnp/serialize.h>
+#include <zstd.h>
+
+#include <cstring>
+
+#include "protocol/event_codec.h"
+
+namespace liandong::sync {
+
+namespace {
+
+kj::Array<capnp::word> aligned(std::string_view bytes) {
+  auto words = kj::heapArray<capnp::word>((bytes.size() + 7) / 8);
+  if (!bytes.empty()) {
+    std::memset(words.begin(), 0, words.size() * sizeof(capnp::word));
+    std::memcpy(words.begin(), bytes.data(), bytes.size());
+  }
+  return words;
+}
+
+void put_le32(std::string& out, uint32_t v) {
+  const char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 24)};
+  out.append(b, 4);
+}
+
+uint32_t get_le32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 | uint32_t{u[3]} << 24;
+}
+
+constexpr int kZstdLevel = 3;
+
+}  // namespace
+
+Result<RouteInfo> route_info(std::string_view sealed) {
+  if (sealed.size() < 8 || sealed.size() % 8 != 0 || sealed.size() > kMaxSignedEventBytes)
+    return Status::corruption("stored event has an impossible size");
+  try {
+    auto outer_words = aligned(sealed);
+    capnp::FlatArrayMessageReader outer(outer_words, reader_options(kMaxSignedEventBytes));
+    auto bytes = outer.getRoot<proto::SignedEvent>().getEvent();
+    auto inner_words = aligned({reinterpret_cast<const char*>(bytes.begin()), bytes.size()});
+    capnp::FlatArrayMessageReader inner(inner_words, reader_options(kMaxEventBytes));
+    auto ev = inner.getRoot<proto::Event>();
+    RouteInfo r;
+    r.id = read_id(ev.getId());
+    r.home.assign(ev.getHome().begin(), ev.getHome().size());
+    auto kind = kind_from_body(ev.getBody().which());
+    r.broadcast = kind && is_broadcast(*kind);
+    return r;
+  } catch (const kj::Exception& e) {
+    return Status::corruption(std::string("stored event: ") + e.getDescription().cStr());
+  }
+}
+
+std::string encode(capnp::MessageBuilder& msg) {
+  auto flat = capnp::messageToFlatArray(msg);
+  auto bytes = flat.asChars();
+  return std::string(bytes.begin(), bytes.size());
+}
+
+struct SyncReader::Impl {
+  kj::Array<capnp::word> words;
+  std::unique_ptr<capnp::FlatArrayMessageReader> reader;
+};
+
+SyncReader::SyncReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SyncReader::SyncReader(SyncReader&&) noexcept = default;
+SyncReader& SyncReader::operator=(SyncReader&&) noexcept = default;
+SyncReader::~SyncReader() = default;
+
+Result<SyncReader> SyncReader::parse(std::string_view bytes, std::size_t max_bytes) {
+  if (bytes.size() > max_bytes) return Status::invalid("message is larger than max_message_bytes");
+  if (bytes.size() < 8 || bytes.size() % 8 != 0) return Status::invalid("message is truncated");
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->words = aligned(bytes);
+    // The daemon reads fields more than once; a bound proportional to the
+    // bytes still stops pointer-aliasing amplification.
+    auto opts = reader_options(bytes.size() * 4 + 8192);
+    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(impl->words, opts);
+    if (impl->reader->getEnd() != impl->words.end())
+      return Status::invalid("message has trailing data");
+    auto root = impl->reader->getRoot<proto::SyncMessage>();
+    (void)root.which();
+  } catch (const kj::Exception& e) {
+    return Status::invalid(std::string("malformed message: ") + e.getDescription().cStr());
+  }
+  return SyncReader(std::move(impl));
+}
+
+proto::SyncMessage::Reader SyncReader::root() const {
+  return impl_->reader->getRoot<proto::SyncMessage>();
+}
+
+PackedEvents pack_events(std::span<const std::string> events, bool compress) {
+  std::string raw;
+  std::size_t total = 0;
+  for (const auto& e : events)
+    total += 4 + e.size();
+  raw.reserve(total);
+  for (const auto& e : events) {
+    put_le32(raw, static_cast<uint32_t>(e.size()));
+    raw.append(e);
+  }
+  PackedEvents out;
+  out.raw_bytes = static_cast<uint32_t>(raw.size());
+  if (!compress || raw.empty()) {
+    out.data = std::move(raw);
+    return out;
+  }
+  out.data.resize(ZSTD_compressBound(raw.size()));
+  const std::size_t n =
+      ZSTD_compress(out.data.data(), out.data.size(), raw.data(), raw.size(), kZstdLevel);
+  if (ZSTD_isError(n)) {  // cannot happen with a bound-sized buffer; send it plain
+    out.data = std::move(raw);
+    return out;
+  }
+  out.data.resize(n);
+  out.compressed = true;
+  return out;
+}
+
+Result<std::vector<std::string>> unpack_events(proto::Batch::Reader batch,
+                                               std::size_t max_raw_bytes) {
+  auto data = batch.getEvents();
+  const std::string_view packed(reinterpret_cast<const char*>(data.begin()), data.size());
+  const std::size_t raw_bytes = batch.getRawBytes();
+  if (raw_bytes > max_raw_bytes) return Status::invalid("batch is larger than allowed");
+  std::string raw;
+  std::string_view view;
+  switch (batch.getCompression()) {
+    case proto::Compression::NONE:
+      if (packed.size() != raw_bytes) return Status::invalid("batch size does not match rawBytes");
+      view = packed;
+      break;
+    case proto::Compression::ZSTD: {
+      const unsigned long long declared = ZSTD_getFrameContentSize(packed.data(), packed.size());
+      if (declared == ZSTD_CONTENTSIZE_ERROR || declared != raw_bytes)
+        return Status::invalid("compressed batch does not declare rawBytes");
+      raw.resize(raw_bytes);
+      const std::size_t n = ZSTD_decompress(raw.data(), raw.size(), packed.data(), packed.size());
+      if (ZSTD_isError(n) || n != raw_bytes)
+        return Status::invalid("compressed batch does not decompress");
+      view = raw;
+      break;
+    }
+    default:
+      return Status::invalid("unknown batch compression");
+  }
+  std::vector<std::string> out;
+  out.reserve(batch.getCount());
+  std::size_t at = 0;
+  while (at < view.size()) {
+    if (view.size() - at < 4) return Status::invalid("batch has a torn length");
+    const uint32_t len = get_le32(view.data() + at);
+    at += 4;
+    if (len > view.size() - at) return Status::invalid("batch has a torn event");
+    if (out.size() >= batch.getCount())
+      return Status::invalid("batch holds more events than count");
+    out.emplace_back(view.substr(at, len));
+    at += len;
+  }
+  if (out.size() != batch.getCount()) return Status::invalid("batch holds fewer events than count");
+  return out;
+}
+
+std::string encode_cursor(const CursorValue& c) {
+  // u8 store id length, store id, be64 lsn, id key (20 bytes) when lsn > 0.
+  std::string out;
+  out.push_back(static_cast<char>(c.store_id.size()));
+  out.append(c.store_id);
+  put_be64(out, c.lsn);
+  if (c.lsn > 0) out.append(id_key(c.at));
+  return out;
+}
+
+Result<CursorValue> decode_cursor(std::string_view b) {
+  if (b.empty()) return Status::corruption("empty cursor");
+  const std::size_t n = static_cast<unsigned char>(b[0]);
+  if (b.size() < 1 + n + 8) return Status::corruption("short cursor");
+  CursorValue c;
+  c.store_id.assign(b.substr(1, n));
+  c.lsn = get_be64(b.substr(1 + n, 8));
+  const auto rest = b.substr(1 + n + 8);
+  if (c.lsn > 0) {
+    if (rest.size() != kIdKeyLen) return Status::corruption("cursor without its event id");
+    c.at = id_from_key(rest);
+  }
+  return c;
+}
+
+void write_cursor(proto::Cursor::Builder b, const CursorValue& c) {
+  b.setLsn(c.lsn);
+  b.setStoreId(c.store_id);
+  if (c.lsn > 0) write_id(b.initAt(), c.at);
+}
+
+CursorValue read_cursor(proto::Cursor::Reader r) {
+  CursorValue c;
+  c.lsn = r.getLsn();
+  c.store_id.assign(r.getStoreId().begin(), r.getStoreId().size());
+  if (r.hasAt()) c.at = read_id(r.getAt());
+  return c;
+}
+
+}  // namespace liandong::sync
