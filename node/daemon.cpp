@@ -145,6 +145,7 @@ class Daemon {
   void accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader keys);
   uint64_t next_seq_of(const std::string& code);
   void begin_sending(Peer& p, uint64_t from, bool we_were_restored);
+  void forget_future_marks();
   bool routed(const Peer& p, uint64_t lsn, const sync::RouteInfo& r) const;
   Status authorize(const Peer& p, const EventView& ev) const;
   void send_ack(Peer& p, bool resend, const std::vector<std::pair<Id, std::string>>& rejected);
@@ -575,6 +576,7 @@ void Daemon::begin_sending(Peer& p, uint64_t from, bool we_were_restored) {
   p.last_progress = Clock::now();
   if (we_were_restored) {
     p.asked_recover = true;
+    forget_future_marks();
     spdlog::warn(
         "{} holds a cursor of our log that our log does not match: this store was restored "
         "from an old copy or replaced; asking it for everything that belongs here",
@@ -582,6 +584,25 @@ void Daemon::begin_sending(Peer& p, uint64_t from, bool we_were_restored) {
     capnp::MallocMessageBuilder msg(64);
     msg.initRoot<proto::SyncMessage>().setRecover();
     send_msg(p, msg);
+  }
+}
+
+// Custody map entries past our log's end name a timeline this store no
+// longer has (it was restored from an old copy): they must not vouch for
+// anything now.
+void Daemon::forget_future_marks() {
+  auto entries = store_->sync_scan("map/");
+  if (!entries.ok()) return;
+  std::vector<std::string> stale;
+  for (const auto& [key, value] : *entries) {
+    if (key.size() >= 8 && get_be64(std::string_view(key).substr(key.size() - 8)) > last_lsn_)
+      stale.push_back(key);
+  }
+  if (stale.empty()) return;
+  if (auto s = store_->sync_erase(stale); !s) {
+    spdlog::error("cannot drop stale custody marks: {}", s.message());
+  } else {
+    spdlog::info("dropped {} custody marks of a timeline this store no longer has", stale.size());
   }
 }
 
@@ -1260,6 +1281,8 @@ int Daemon::loop() {
   persist_custody(true);
   if (listen_) listen_->close();
   control_->close();
+  if (cfg_.control_endpoint.rfind("ipc://", 0) == 0)
+    ::unlink(cfg_.control_endpoint.substr(6).c_str());
   spdlog::info("stopped");
   return 0;
 }

@@ -800,6 +800,19 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::sync_scan(
   }
 }
 
+Status Store::sync_erase(std::span<const std::string> keys) {
+  try {
+    return impl_->with_txn(true, [&](Txn& txn) {
+      for (const auto& k : keys)
+        txn.del(impl_->cursors, k);
+      txn.commit();
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
 Result<uint64_t> Store::max_seq(std::string_view origin) const {
   if (origin.empty() || origin.size() > kMaxCodeLen) return uint64_t{0};
   try {

@@ -166,6 +166,9 @@ class Store {
   // Every entry starting with `prefix`, in key order.
   Result<std::vector<std::pair<std::string, std::string>>> sync_scan(std::string_view prefix) const;
 
+  // Removes the given keys, in one transaction committed with sync.
+  Status sync_erase(std::span<const std::string> keys);
+
   // The highest sequence number of `origin` held here (0: none).
   Result<uint64_t> max_seq(std::string_view origin) const;
   // Raises this node's next own sequence number to at least `next` (a peer

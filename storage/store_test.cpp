@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/lmdb_env.h"
 #include "storage/store.h"
 #include "storage/test_events.h"
 #include "tests/temp_dir.h"
@@ -939,4 +940,115 @@ TEST_CASE("store: any arrival order and batching of a case's events gives the fo
     CHECK(stats_of(*store).events == c.sealed.size());
     require_integrity(*store);
   }
+}
+
+TEST_CASE("store: a batch's sync bookkeeping commits with its events, or not at all",
+          "[storage][sync]") {
+  StoreDir tmp;
+  auto store = create_store(tmp.options(), kTownship);
+  Forge forge;
+  trust(*store, forge, {kVillage});
+  const std::vector<std::string> batch = {forge.submit(kVillage, kVillage, hlc_at(1)),
+                                          forge.submit(kVillage, kVillage, hlc_at(2))};
+  IngestOptions opts;
+  opts.also = [](SyncWriter& w) {
+    w.put("rx/" + kVillage, "cursor at " + std::to_string(w.last_lsn()));
+  };
+  auto r = store->ingest(batch, opts);
+  REQUIRE(r.ok());
+  CHECK((*r)[1].outcome == Outcome::stored);
+  auto v = store->sync_get("rx/" + kVillage);
+  REQUIRE(v.ok());
+  CHECK(*v == std::optional<std::string>("cursor at 2"));
+
+  SECTION("a throwing callback stores neither events nor cursor") {
+    IngestOptions bad;
+    bad.also = [](SyncWriter& w) {
+      w.put("rx/" + kVillage, "never");
+      throw MdbError(MDB_PANIC, "abort on purpose");
+    };
+    const std::vector<std::string> one = {forge.submit(kVillage, kVillage, hlc_at(3))};
+    auto r2 = store->ingest(one, bad);
+    CHECK_FALSE(r2.ok());
+    CHECK(stats_of(*store).last_lsn == 2);
+    CHECK(*store->sync_get("rx/" + kVillage) == std::optional<std::string>("cursor at 2"));
+  }
+  SECTION("it runs even when every event is a duplicate") {
+    IngestOptions again;
+    again.also = [](SyncWriter& w) { w.put("rx/" + kVillage, "seen again"); };
+    auto r2 = store->ingest(batch, again);
+    REQUIRE(r2.ok());
+    CHECK((*r2)[0].outcome == Outcome::duplicate);
+    CHECK(*store->sync_get("rx/" + kVillage) == std::optional<std::string>("seen again"));
+  }
+  SECTION("authorize refuses events with its reason and stores the rest") {
+    IngestOptions only_first;
+    const std::string other = forge.submit(kVillage2, kVillage2, hlc_at(4));
+    trust(*store, forge, {kVillage2});
+    only_first.authorize = [](const EventView& ev) {
+      return ev.id().origin == kVillage ? Status::ok() : Status::invalid("not from this child");
+    };
+    const std::vector<std::string> two = {forge.submit(kVillage, kVillage, hlc_at(5)), other};
+    auto r2 = store->ingest(two, only_first);
+    REQUIRE(r2.ok());
+    CHECK((*r2)[0].outcome == Outcome::stored);
+    CHECK((*r2)[1].outcome == Outcome::rejected);
+    CHECK((*r2)[1].status.message() == "not from this child");
+    CHECK(stats_of(*store).last_lsn == 3);
+  }
+  require_integrity(*store);
+}
+
+TEST_CASE("store: scan_log, sync_floor, max_seq and reserve_seq", "[storage][sync]") {
+  StoreDir tmp;
+  auto store = create_store(tmp.options(), kTownship);
+  Forge forge;
+  trust(*store, forge, {kVillage, kVillage2});
+  std::vector<std::string> batch;
+  for (int i = 1; i <= 5; ++i)
+    batch.push_back(forge.submit(kVillage, kVillage, hlc_at(i)));
+  batch.push_back(forge.submit(kVillage2, kVillage2, hlc_at(9)));
+  REQUIRE(store->ingest(batch).ok());
+
+  std::vector<uint64_t> seen;
+  REQUIRE(store->scan_log(2, 3, [&](uint64_t lsn, std::string_view bytes) {
+    CHECK(bytes == batch[lsn - 1]);
+    seen.push_back(lsn);
+    return true;
+  }));
+  CHECK(seen == std::vector<uint64_t>{3, 4, 5});
+  seen.clear();
+  REQUIRE(store->scan_log(0, 100, [&](uint64_t lsn, std::string_view) {
+    seen.push_back(lsn);
+    return lsn < 2;
+  }));
+  CHECK(seen == std::vector<uint64_t>{1, 2});
+
+  REQUIRE(store->sync_put("map/a/" + std::string("\x00\x05", 2), "five"));
+  REQUIRE(store->sync_put("map/a/" + std::string("\x00\x09", 2), "nine"));
+  REQUIRE(store->sync_put("map/b/" + std::string("\x00\x01", 2), "b one"));
+  auto floor = [&](const std::string& prefix, const std::string& key) -> std::string {
+    auto f = store->sync_floor(prefix, key);
+    REQUIRE(f.ok());
+    return *f ? (*f)->second : "none";
+  };
+  CHECK(floor("map/a/", "map/a/" + std::string("\x00\x07", 2)) == "five");
+  CHECK(floor("map/a/", "map/a/" + std::string("\x00\x09", 2)) == "nine");
+  CHECK(floor("map/a/", "map/a/" + std::string("\x00\x04", 2)) == "none");
+  CHECK(floor("map/b/", "map/b/" + std::string("\x00\x08", 2)) == "b one");
+  CHECK(floor("map/c/", "map/c/" + std::string("\x00\x08", 2)) == "none");
+  CHECK(store->sync_scan("map/a/")->size() == 2);
+
+  CHECK(*store->max_seq(kVillage) == 5);
+  CHECK(*store->max_seq(kVillage2) == 1);
+  CHECK(*store->max_seq(kCounty) == 0);
+  CHECK(*store->max_seq(kTownship) == 0);
+
+  // A peer holds our events up to seq 41: the next own event is 42.
+  REQUIRE(store->reserve_seq(42));
+  REQUIRE(store->reserve_seq(7));  // never lowers it
+  const StoredEvent own =
+      stored(store->append_local(draft(submitted_body()), forge.key(kTownship)));
+  CHECK(own.view.id().seq == 42);
+  CHECK(stats_of(*store).next_seq == 43);
 }
