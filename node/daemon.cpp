@@ -95,10 +95,24 @@ struct Peer {
   std::string routing_id;  // child only
 };
 
+// Connection events of an upstream socket: a refused connect or a dropped
+// connection is known at once, not after peer_timeout (with our own redial
+// ZeroMQ does not reconnect, and with IMMEDIATE it drops a dead pipe's
+// unread messages, a peer's Bye among them).
+class LinkMonitor : public zmq::monitor_t {
+ public:
+  bool connected = false, lost = false;
+  void on_event_connected(const zmq_event_t&, const char*) override { connected = true; }
+  void on_event_disconnected(const zmq_event_t&, const char*) override { lost = true; }
+  void on_event_closed(const zmq_event_t&, const char*) override { lost = true; }
+};
+
 struct UpLink {
   std::size_t index = 0;
   config::Upstream cfg;
   std::unique_ptr<zmq::socket_t> sock;
+  std::unique_ptr<LinkMonitor> monitor;  // destroyed before `sock`
+  uint64_t dials = 0;
   Peer peer;
   bool hello_pending = false;
   int failures = 0;
@@ -247,6 +261,10 @@ void Daemon::dial(UpLink& link) {
   s.set(zmq::sockopt::sndhwm, 1000);
   s.set(zmq::sockopt::rcvhwm, 1000);
   s.set(zmq::sockopt::tcp_keepalive, 1);
+  link.monitor = std::make_unique<LinkMonitor>();
+  link.monitor->init(
+      s, "inproc://monitor-" + std::to_string(link.index) + "-" + std::to_string(++link.dials),
+      ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED);
   s.connect(link.cfg.endpoint);
   Peer& p = link.peer;
   p = Peer{};
@@ -265,6 +283,7 @@ void Daemon::close_link(UpLink& link, bool send_bye) {
     msg.initRoot<proto::SyncMessage>().setBye();
     send_msg(link.peer, msg);
   }
+  link.monitor.reset();
   link.sock.reset();
   const bool was_up = link.peer.state == LinkState::up;
   const uint64_t top = link.peer.top, acked = link.peer.acked;
@@ -1040,6 +1059,22 @@ void Daemon::tick_peer(Peer& p, TimePoint now) {
 void Daemon::tick_upstreams(TimePoint now) {
   for (auto& u : ups_) {
     UpLink& link = *u;
+    if (link.monitor) {
+      for (int i = 0; i < 16 && link.monitor->check_event(0); ++i) {
+      }
+      if (link.monitor->lost) {
+        link.monitor->lost = false;
+        if (link.peer.state == LinkState::up) {
+          peer_down(link.peer, "connection lost");
+        } else if (link.peer.state == LinkState::connecting) {
+          spdlog::debug("upstream {} at {}: no connection", link.cfg.code, link.cfg.endpoint);
+          close_link(link, false);
+          ++link.failures;
+          link.next_dial = now + backoff(link.failures);
+        }
+        continue;
+      }
+    }
     if (link.peer.state != LinkState::connecting) continue;
     if (link.hello_pending) {
       capnp::MallocMessageBuilder msg(1024);
@@ -1171,7 +1206,9 @@ StatusReport Daemon::status_report() {
     l.sent_lsn = p.sent;
     l.held_lsn = p.rx.lsn;
     l.top_lsn = p.top;
-    unacked(p, l.unacked_events, l.oldest_unacked_age_ms);
+    // A fallback upstream not in use owes us nothing: what it would carry
+    // goes through the one in use.
+    if (!p.parent || active) unacked(p, l.unacked_events, l.oldest_unacked_age_ms);
     r.links.push_back(std::move(l));
   };
   for (const auto& u : ups_)

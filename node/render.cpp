@@ -457,7 +457,12 @@ std::string render_status(const StatusReport& r) {
                 : "-") +
            "\n";
   }
-  out += "  (* 当前使用的上级)\n";
+  for (const auto& l : r.links) {
+    if (l.up_link && l.active) {
+      out += "  (* 当前使用的上级)\n";
+      break;
+    }
+  }
   return out;
 }
 
