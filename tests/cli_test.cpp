@@ -1,5 +1,9 @@
 // The liandong CLI as a user meets it: the real binary, real stores.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -216,4 +220,86 @@ TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow"
   auto show = cli({"case", "show", c, "--data", d, "--json"});
   CHECK(show.out.find("\"on_behalf_of\":\"孙\"") != std::string::npos);
   CHECK(cli({"store", "check", "--data", d}).exit_code == 0);
+}
+
+namespace {
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+// A TCP port on 127.0.0.1 held open by this test until `close()`.
+struct HeldPort {
+  int fd = -1;
+  int port = 0;
+  HeldPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+  }
+  ~HeldPort() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli: run refuses to start, with one line and exit code 2, when it cannot serve",
+          "[cli][daemon]") {
+  TempDir tmp;
+  const fs::path data = tmp.path / "county";
+  REQUIRE(cli({"init", "--data", data.string(), "--code", "360723"}).exit_code == 0);
+  const fs::path conf = tmp.path / "county.toml";
+  auto expect_refusal = [&](const std::string& text, const std::string& says) {
+    write_file(conf, text);
+    auto r = cli({"run", "--config", conf.string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find(says) != std::string::npos);
+    CHECK(r.out.empty());
+  };
+  const std::string node = "[node]\ncode = \"360723\"\ndata = \"county\"\n";
+  SECTION("a config with an unknown key, naming it and its line") {
+    expect_refusal(node + "colour = \"red\"\n", "county.toml:4");
+  }
+  SECTION("a missing store") {
+    expect_refusal("[node]\ncode = \"360723\"\ndata = \"nowhere\"\n", "liandong init");
+  }
+  SECTION("a store of another code") {
+    expect_refusal("[node]\ncode = \"360724\"\ndata = \"county\"\n", "belongs to 360723");
+  }
+  SECTION("a port in use") {
+    HeldPort held;
+    expect_refusal(node + "[listen]\nendpoint = \"tcp://127.0.0.1:" + std::to_string(held.port) +
+                       "\"\n[[child]]\ncode = \"360723101\"\n"
+                       "curve_key = \"Placeholder.Curve.Key.Of.360723101......\"\n"
+                       "sign_key = \"" +
+                       std::string(55, '0') + "360723101\"\n",
+                   "cannot listen on tcp://127.0.0.1:" + std::to_string(held.port));
+  }
+  // Nothing was written: the store is as init left it.
+  CHECK(store_summary(data).find("store ok: 0 events") == 0);
+}
+
+TEST_CASE("cli: status without a daemon reports the store and no links", "[cli][daemon]") {
+  TempDir tmp;
+  const fs::path data = tmp.path / "v";
+  REQUIRE(cli({"init", "--data", data.string(), "--code", "360723101007"}).exit_code == 0);
+  auto r = cli({"status", "--data", data.string(), "--json"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"running\":false") != std::string::npos);
+  CHECK(r.out.find("\"links\":[]") != std::string::npos);
+  auto text = cli({"status", "--data", data.string()});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("未运行") != std::string::npos);
 }
