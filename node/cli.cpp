@@ -833,7 +833,10 @@ int dispatch(int argc, char** argv) {
       if (auto d = find_daemon(data)) {
         auto reply = call_daemon(d->control_endpoint,
                                  forwarded_args(argc, argv, {sub.json_file, publish_file}),
-                                 std::chrono::seconds(60));
+                                 std::chrono::seconds(60), [&] {
+                                   auto now = find_daemon(data);
+                                   return now && now->pid == d->pid;
+                                 });
         if (!reply.ok())
           fail(Status::disconnected("the daemon on " + data + " (pid " + std::to_string(d->pid) +
                                     ") does not answer: " + reply.status().message()));

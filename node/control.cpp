@@ -65,13 +65,13 @@ std::optional<RunningDaemon> find_daemon(const fs::path& data) {
 }
 
 Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<std::string>& args,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout,
+                                 const std::function<bool()>& alive) {
   try {
     zmq::context_t ctx(1);
     zmq::socket_t sock(ctx, zmq::socket_type::req);
     sock.set(zmq::sockopt::linger, 0);
     sock.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
-    sock.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
     sock.connect(endpoint);
     for (std::size_t i = 0; i < args.size(); ++i) {
       const auto flags = i + 1 < args.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
@@ -79,10 +79,25 @@ Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<
         return Status::disconnected("the daemon at " + endpoint + " does not take commands");
     }
     if (args.empty()) sock.send(zmq::str_buffer(""), zmq::send_flags::none);
+    // Wait in slices, so a daemon that stops or dies meanwhile is noticed
+    // at once instead of after the whole timeout.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      zmq::pollitem_t item{sock.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(200));
+      if (item.revents & ZMQ_POLLIN) break;
+      if (std::chrono::steady_clock::now() >= deadline)
+        return Status::disconnected("no answer from the daemon at " + endpoint);
+      if (alive && !alive())
+        return Status::disconnected(
+            "the daemon stopped before answering; check with `liandong case list` whether the "
+            "command was carried out");
+    }
     std::vector<std::string> parts;
     for (int i = 0; i < 8; ++i) {
       zmq::message_t m;
-      if (!sock.recv(m)) return Status::disconnected("no answer from the daemon at " + endpoint);
+      if (!sock.recv(m, zmq::recv_flags::dontwait))
+        return Status::disconnected("torn answer from the daemon at " + endpoint);
       parts.push_back(m.to_string());
       if (!m.more()) break;
     }

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,8 +48,10 @@ struct ControlReply {
   std::string out, err;
 };
 // Sends `args` (a liandong command line without the program name) and
-// waits for the reply; unavailable when no answer came within `timeout`.
+// waits for the reply: disconnected when no answer came within `timeout`,
+// or as soon as `alive` (asked a few times a second) says the daemon is gone.
 Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<std::string>& args,
-                                 std::chrono::milliseconds timeout);
+                                 std::chrono::milliseconds timeout,
+                                 const std::function<bool()>& alive = {});
 
 }  // namespace liandong::node

@@ -1287,6 +1287,8 @@ int Daemon::loop() {
       signalfd_siginfo info;
       if (::read(signal_fd_, &info, sizeof info) == sizeof info) {
         spdlog::info("signal {}: stopping", info.ssi_signo);
+        // Commands already asked for are answered, not dropped.
+        drain_control();
         stop_ = true;
         break;
       }
