@@ -23,6 +23,7 @@
 #include "protocol/event_codec.h"
 #include "protocol/routing.h"
 #include "protocol/sync_codec.h"
+#include "protocol/verify_pool.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -188,6 +189,9 @@ class Daemon {
   std::unique_ptr<storage::Store> store_;
   Identity id_;
   std::mt19937_64 rng_;
+  // Signature checks of received batches use every core: they, not LMDB,
+  // bound how fast a node catches up.
+  VerifyPool verify_pool_{0};
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> listen_, control_;
   std::vector<std::unique_ptr<UpLink>> ups_;
@@ -199,6 +203,9 @@ class Daemon {
   uint64_t last_lsn_ = 0;
   TimePoint last_lsn_check_{}, custody_written_{};
   bool custody_dirty_ = false;
+  // Our top mark moved; children hear of it at most a few times a second.
+  bool custody_refresh_due_ = false;
+  TimePoint custody_refreshed_{};
   uint64_t started_wall_ms_ = wall_ms();
 };
 
@@ -348,8 +355,13 @@ void Daemon::refuse(const std::string& rid, proto::RefusalReason reason, const s
 // ---------------------------------------------------------------------------
 // Receiving
 
+// Each loop turn takes a few messages from each socket in turn, so a busy
+// side (thirty villages catching up) cannot starve another (the county's
+// acks that reopen our window to it) or the control socket.
+constexpr int kMessagesPerTurn = 8;
+
 void Daemon::drain_listen() {
-  for (int i = 0; i < 256 && !stop_; ++i) {
+  for (int i = 0; i < kMessagesPerTurn && !stop_; ++i) {
     zmq::message_t rid, body;
     auto got = listen_->recv(rid, zmq::recv_flags::dontwait);
     if (!got) return;
@@ -365,7 +377,7 @@ void Daemon::drain_listen() {
 }
 
 void Daemon::drain_upstream(UpLink& link) {
-  for (int i = 0; i < 256 && link.sock && !stop_; ++i) {
+  for (int i = 0; i < kMessagesPerTurn && link.sock && !stop_; ++i) {
     zmq::message_t body;
     if (!link.sock->recv(body, zmq::recv_flags::dontwait)) return;
     if (body.more()) {
@@ -790,6 +802,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   sync::CursorValue next{p.store_id, to, read_id(b.getLastId())};
   const bool map_for_top = !p.parent && !cfg_.upstreams.empty();
   storage::IngestOptions opts;
+  if (events->size() >= 16) opts.pool = &verify_pool_;
   opts.authorize = [&](const EventView& ev) { return authorize(p, ev); };
   opts.also = [&](storage::SyncWriter& w) {
     w.put(rx_key(p.code), sync::encode_cursor(next));
@@ -831,7 +844,8 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
 void Daemon::send_ack(Peer& p, bool resend, const std::vector<std::pair<Id, std::string>>& rej) {
   capnp::MallocMessageBuilder msg(512);
   auto a = msg.initRoot<proto::SyncMessage>().initAck();
-  sync::write_cursor(a.initHave(), p.rx);
+  // Within a session the store is the peer's own: its id stays out.
+  sync::write_cursor(a.initHave(), sync::CursorValue{"", p.rx.lsn, p.rx.at});
   a.setResend(resend);
   if (!p.parent) {
     p.top_sent = top_for_child(p);
@@ -874,7 +888,8 @@ void Daemon::refresh_children_custody() {
 
 void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
   const auto have = sync::read_cursor(a.getHave());
-  if (have.store_id != store_->store_id() && have.lsn > 0) return;  // about another store of ours
+  if (!have.store_id.empty() && have.store_id != store_->store_id() && have.lsn > 0)
+    return;  // about another store of ours
   const uint64_t lsn = std::min(have.lsn, last_lsn_);
   if (a.getResend()) {
     // The receiver is at `lsn`: everything we sent after it is void.
@@ -896,7 +911,7 @@ void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
     const uint64_t old_top = our_top();
     p.top = std::min(a.getTopLsn(), last_lsn_);
     custody_dirty_ = true;
-    if (our_top() != old_top) refresh_children_custody();
+    if (our_top() != old_top) custody_refresh_due_ = true;
   }
   for (auto r : a.getRejected()) {
     spdlog::error("{} refused our event {}: {}", p.code,
@@ -987,6 +1002,19 @@ void Daemon::pump(Peer& p) {
       return events.size() < max_events;
     });
     if (!s || bad || to == p.sent) return;
+    const bool reached_end = to == last_lsn_;
+    const bool full = events.size() >= max_events || bytes >= max_bytes;
+    if (reached_end && events.empty() &&
+        ms_between(p.last_sent, Clock::now()) < cfg_.sync.heartbeat.count()) {
+      // Nothing for this peer, only a cursor to move: it rides on the next
+      // batch, or goes alone when the link would otherwise send a heartbeat.
+      return;
+    }
+    if (reached_end && !full && !events.empty() && !p.inflight.empty()) {
+      // A small batch while another is unacked waits for that ack (Nagle):
+      // at a trickle every event goes at once, under load they share batches.
+      return;
+    }
     const auto packed = sync::pack_events(events, true);
     capnp::MallocMessageBuilder msg(packed.data.size() / 8 + 64);
     auto b = msg.initRoot<proto::SyncMessage>().initBatch();
@@ -1147,6 +1175,11 @@ void Daemon::tick() {
   for (auto& [code, c] : children_)
     tick_peer(c, now);
   tick_upstreams(now);
+  if (custody_refresh_due_ && ms_between(custody_refreshed_, now) >= 250) {
+    custody_refresh_due_ = false;
+    custody_refreshed_ = now;
+    refresh_children_custody();
+  }
   persist_custody(false);
 }
 
@@ -1158,7 +1191,9 @@ void Daemon::unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms) {
   oldest_age_ms = -1;
   if (p.acked >= last_lsn_) return;
   const uint64_t now = wall_ms();
-  (void)store_->scan_log(p.acked, 1'000'000, [&](uint64_t lsn, std::string_view v) {
+  // Bounded: a status call must not stall the loop behind a huge backlog
+  // (the count then reads as "at least").
+  (void)store_->scan_log(p.acked, 200'000, [&](uint64_t lsn, std::string_view v) {
     auto r = sync::route_info(v);
     if (!r.ok() || !routed(p, lsn, *r)) return true;
     if (events == 0) {

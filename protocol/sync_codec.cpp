@@ -1,8 +1,11 @@
 #include "protocol/sync_codec.h"
 
+#include <capnp/serialize-packed.h>
 #include <capnp/serialize.h>
+#include <kj/io.h>
 #include <zstd.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "protocol/event_codec.h"
@@ -35,15 +38,35 @@ constexpr int kZstdLevel = 3;
 
 }  // namespace
 
+namespace {
+
+bool word_aligned(const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p) % sizeof(capnp::word) == 0;
+}
+
+// Words over `bytes`: the bytes themselves when aligned (LMDB values often
+// are), else an aligned copy kept in `copy`.
+kj::ArrayPtr<const capnp::word> words_of(std::string_view bytes, kj::Array<capnp::word>& copy) {
+  if (word_aligned(bytes.data()))
+    return {reinterpret_cast<const capnp::word*>(bytes.data()), bytes.size() / 8};
+  copy = aligned(bytes);
+  return copy;
+}
+
+}  // namespace
+
 Result<RouteInfo> route_info(std::string_view sealed) {
   if (sealed.size() < 8 || sealed.size() % 8 != 0 || sealed.size() > kMaxSignedEventBytes)
     return Status::corruption("stored event has an impossible size");
   try {
-    auto outer_words = aligned(sealed);
-    capnp::FlatArrayMessageReader outer(outer_words, reader_options(kMaxSignedEventBytes));
+    kj::Array<capnp::word> outer_copy, inner_copy;
+    capnp::FlatArrayMessageReader outer(words_of(sealed, outer_copy),
+                                        reader_options(kMaxSignedEventBytes));
     auto bytes = outer.getRoot<proto::SignedEvent>().getEvent();
-    auto inner_words = aligned({reinterpret_cast<const char*>(bytes.begin()), bytes.size()});
-    capnp::FlatArrayMessageReader inner(inner_words, reader_options(kMaxEventBytes));
+    const std::string_view event(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+    if (event.size() % 8 != 0) return Status::corruption("stored event is torn");
+    capnp::FlatArrayMessageReader inner(words_of(event, inner_copy),
+                                        reader_options(kMaxEventBytes));
     auto ev = inner.getRoot<proto::Event>();
     RouteInfo r;
     r.id = read_id(ev.getId());
@@ -57,14 +80,14 @@ Result<RouteInfo> route_info(std::string_view sealed) {
 }
 
 std::string encode(capnp::MessageBuilder& msg) {
-  auto flat = capnp::messageToFlatArray(msg);
-  auto bytes = flat.asChars();
-  return std::string(bytes.begin(), bytes.size());
+  kj::VectorOutputStream out;
+  capnp::writePackedMessage(out, msg);
+  auto bytes = out.getArray();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
 struct SyncReader::Impl {
-  kj::Array<capnp::word> words;
-  std::unique_ptr<capnp::FlatArrayMessageReader> reader;
+  std::unique_ptr<capnp::PackedMessageReader> reader;
 };
 
 SyncReader::SyncReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -74,16 +97,19 @@ SyncReader::~SyncReader() = default;
 
 Result<SyncReader> SyncReader::parse(std::string_view bytes, std::size_t max_bytes) {
   if (bytes.size() > max_bytes) return Status::invalid("message is larger than max_message_bytes");
-  if (bytes.size() < 8 || bytes.size() % 8 != 0) return Status::invalid("message is truncated");
+  if (bytes.size() < 2) return Status::invalid("message is truncated");
   auto impl = std::make_unique<Impl>();
   try {
-    impl->words = aligned(bytes);
-    // The daemon reads fields more than once; a bound proportional to the
-    // bytes still stops pointer-aliasing amplification.
-    auto opts = reader_options(bytes.size() * 4 + 8192);
-    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(impl->words, opts);
-    if (impl->reader->getEnd() != impl->words.end())
-      return Status::invalid("message has trailing data");
+    kj::ArrayInputStream in(kj::ArrayPtr<const kj::byte>(
+        reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+    // Unpacked, a message is at most 8x its packed bytes: that bounds the
+    // segments the reader allocates. The daemon reads fields more than
+    // once; the traversal bound still stops pointer-aliasing amplification.
+    capnp::ReaderOptions opts;
+    opts.traversalLimitInWords = bytes.size() * 4 + 8192;
+    opts.nestingLimit = kMaxNesting;
+    impl->reader = std::make_unique<capnp::PackedMessageReader>(in, opts);
+    if (in.tryGetReadBuffer().size() != 0) return Status::invalid("message has trailing data");
     auto root = impl->reader->getRoot<proto::SyncMessage>();
     (void)root.which();
   } catch (const kj::Exception& e) {
@@ -108,13 +134,16 @@ PackedEvents pack_events(std::span<const std::string> events, bool compress) {
   }
   PackedEvents out;
   out.raw_bytes = static_cast<uint32_t>(raw.size());
+  // Big batches (a backlog catching up) are CPU-bound: the fastest level.
+  // Small ones (a trickle) are bytes-bound: the default level.
+  const int level = raw.size() > 64 * 1024 ? 1 : kZstdLevel;
   if (!compress || raw.empty()) {
     out.data = std::move(raw);
     return out;
   }
   out.data.resize(ZSTD_compressBound(raw.size()));
   const std::size_t n =
-      ZSTD_compress(out.data.data(), out.data.size(), raw.data(), raw.size(), kZstdLevel);
+      ZSTD_compress(out.data.data(), out.data.size(), raw.data(), raw.size(), level);
   if (ZSTD_isError(n)) {  // cannot happen with a bound-sized buffer; send it plain
     out.data = std::move(raw);
     return out;
