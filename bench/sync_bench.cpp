@@ -410,7 +410,10 @@ std::string markdown(const Report& r) {
         "every ~1 ms: R running or runnable, S sleeping (zmq_poll, or an fdatasync in "
         "progress shows as D)):\n\n| node | ran | waited for a CPU | blocked | samples R / S / "
         "D |\n|---|---:|---:|---:|---|\n";
-  for (const auto& [code, p] : c.loops) {
+  for (const auto& loop : c.loops) {
+    // Named copies: clang 14 cannot capture structured bindings in lambdas.
+    const auto& code = loop.first;
+    const auto& p = loop.second;
     auto pct = [&](char st) {
       auto it = p.states.find(st);
       const int n = it == p.states.end() ? 0 : it->second;

@@ -44,6 +44,7 @@
 
 #include "protocol/ids.h"
 #include "storage/store.h"
+#include "tests/json_reader.h"
 
 namespace zmq {
 class context_t;
@@ -52,22 +53,10 @@ class socket_t;
 
 namespace liandong::bench {
 
-// ---- JSON (the CLI's --json output) -----------------------------------------------------
+// ---- JSON (the CLI's --json output): tests/json_reader.h ----------------------------------
 
-struct Json {
-  enum class Type { null, boolean, number, string, array, object };
-  Type type = Type::null;
-  bool boolean = false;
-  std::string text;  // string value, or the number as written
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
-
-  const Json* get(std::string_view key) const;  // nullptr when absent
-  std::string str(std::string_view key) const;  // "" when absent or not a string
-  uint64_t u64(std::string_view key) const;     // 0 when absent or not a number
-};
-// One JSON document; nullopt if malformed (or nested deeper than 32).
-std::optional<Json> parse_json(std::string_view text);
+using test::Json;
+using test::parse_json;
 
 // ---- processes ----------------------------------------------------------------------------
 

@@ -689,7 +689,10 @@ TEST_CASE("codec: text that is not valid UTF-8 is refused", "[protocol]") {
          d.setCertificateNo(text(s));
        }},
   };
-  for (const auto& [name, set] : fields) {
+  for (const auto& field : fields) {
+    // Named copies: clang 14 cannot capture structured bindings in lambdas.
+    const auto& name = field.first;
+    const auto& set = field.second;
     CAPTURE(name);
     for (const auto& bad : invalid) {
       CAPTURE(to_hex(bad));

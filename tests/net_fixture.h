@@ -37,34 +37,11 @@
 #include <utility>
 #include <vector>
 
+#include "tests/json_reader.h"
 #include "tests/run_process.h"
 #include "tests/temp_dir.h"
 
 namespace liandong::test {
-
-// ---- a small JSON reader for the CLI's --json output ------------------------------------
-
-// A parsed JSON value. Numbers keep their text so 64-bit integers (hlc) survive.
-struct Json {
-  enum class Type { null, boolean, number, string, array, object };
-  Type type = Type::null;
-  bool boolean = false;
-  std::string text;  // string value, or the number as written
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
-
-  // The member `key` of an object, or nullptr.
-  const Json* get(std::string_view key) const;
-  // The string member `key`, or "" when absent or not a string.
-  std::string str(std::string_view key) const;
-  // The integer member `key`, or `fallback` when absent or not a number.
-  std::uint64_t u64(std::string_view key, std::uint64_t fallback = 0) const;
-  // The boolean member `key`, or false.
-  bool flag(std::string_view key) const;
-};
-
-// Parses one JSON document (surrounding whitespace allowed); nullopt if malformed.
-std::optional<Json> parse_json(std::string_view text);
 
 // ---- the tree ----------------------------------------------------------------------------
 
