@@ -61,13 +61,15 @@ void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::strin
   b.setOnBehalfOf(a.on_behalf_of);
 }
 
-namespace {
-
 [[noreturn]] void fail(Status s) {
   throw CommandError{std::move(s)};
 }
 [[noreturn]] void refuse(Status s) {
   throw CommandError{std::move(s), true};
+}
+
+bool in_daemon() {
+  return t_ctx != nullptr;
 }
 
 void print(const std::string& s) {
@@ -86,6 +88,8 @@ void print_error(const std::string& message) {
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
 }
+
+namespace {
 
 // ---- init -----------------------------------------------------------------
 
@@ -188,6 +192,8 @@ void fill_materials(capnp::List<proto::Material>::Builder out, const std::vector
   }
 }
 
+}  // namespace
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(Status::invalid("cannot read " + path));
@@ -195,6 +201,8 @@ std::string read_file(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+namespace {
 
 int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& actor, bool json) {
   auto node = open_node(data);
@@ -807,6 +815,13 @@ int dispatch(int argc, char** argv) {
       c_config->add_subcommand("check", "validate a config file and summarize it");
   c_config_check->add_option("file", config_file, "config file (TOML)")->required();
 
+  // Commands of the workflow modules (catalog, deadlines, reports).
+  CliShared shared{data, json, actor, add_data, add_actor};
+  CommandSet modules;
+  add_catalog_commands(app, shared, modules);
+  add_deadline_commands(app, shared, modules);
+  add_report_commands(app, shared, modules);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -827,8 +842,13 @@ int dispatch(int argc, char** argv) {
     }
     // Writes (and status) go through a daemon running on the same data
     // directory, so its single writer takes them and sends them on at once.
+    const CommandSpec* module = nullptr;
+    for (const auto& m : modules) {
+      if (m.app->parsed()) module = &m;
+    }
     const bool through_daemon = c_submit->parsed() || c_act->parsed() || c_publish->parsed() ||
-                                c_trust->parsed() || c_status->parsed();
+                                c_trust->parsed() || c_status->parsed() ||
+                                (module != nullptr && module->through_daemon);
     if (through_daemon && t_ctx == nullptr && !data.empty()) {
       if (auto d = find_daemon(data)) {
         auto reply = call_daemon(d->control_endpoint,
@@ -846,8 +866,10 @@ int dispatch(int argc, char** argv) {
       }
     }
     if (t_ctx != nullptr && !through_daemon && !c_list->parsed() && !c_show->parsed() &&
-        !c_events->parsed() && !c_keys_show->parsed() && !c_check->parsed())
+        !c_events->parsed() && !c_keys_show->parsed() && !c_check->parsed() &&
+        !(module != nullptr && module->in_daemon))
       fail(Status::invalid("not a command the daemon takes"));
+    if (module != nullptr) return module->run();
     if (c_init->parsed()) return cmd_init(init);
     if (c_status->parsed()) return cmd_status(data, json);
     if (c_submit->parsed()) return cmd_submit(data, sub, actor, json);

@@ -3,7 +3,9 @@
 // Thread contract: called once per process from main's thread.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,5 +46,41 @@ Opened open_node(const std::filesystem::path& data);
 
 // Fills the actor of an event from the options (default role from level).
 void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code);
+
+// Failing a command: bad input (exit 2) or a refusal (exit 1).
+[[noreturn]] void fail(Status s);
+[[noreturn]] void refuse(Status s);
+// Output of a command: stdout, or the control socket's reply in the daemon.
+void print(const std::string& s);
+void print_error(const std::string& message);
+// Whether the command runs inside the daemon (sent over the control socket).
+bool in_daemon();
+// The whole file, or fail() naming it.
+std::string read_file(const std::string& path);
+
+// ---- commands added by the workflow modules (node/*_commands.cpp) ----------
+
+// What every command shares: filled by CLI11 while parsing.
+struct CliShared {
+  std::string& data;  // --data, or $LIANDONG_DATA
+  bool& json;         // --json
+  ActorOptions& actor;
+  std::function<void(CLI::App*)> add_data;   // adds --data to a subcommand
+  std::function<void(CLI::App*)> add_actor;  // adds --actor, --role, ...
+};
+
+// A command a module adds: its CLI11 subcommand and what runs it once
+// parsed (returns the exit code; fails with fail()/refuse()).
+struct CommandSpec {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+  bool through_daemon = false;  // a write: sent to the daemon when one runs
+  bool in_daemon = false;       // a read the daemon may also run
+};
+using CommandSet = std::vector<CommandSpec>;
+
+void add_catalog_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 
 }  // namespace liandong::node
