@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "node/identity.h"
 #include "node/render.h"
 #include "node/sync_state.h"
+#include "protocol/crypto.h"
 #include "protocol/event_codec.h"
 #include "protocol/routing.h"
 #include "protocol/sync_codec.h"
@@ -48,6 +50,11 @@ int64_t ms_between(TimePoint a, TimePoint b) {
 struct StartupError {
   std::string message;
 };
+
+// Each loop turn takes a few messages from each socket in turn, so a busy
+// side (thirty villages catching up) cannot starve another (the county's
+// acks that reopen our window to it) or the control socket.
+constexpr int kMessagesPerTurn = 8;
 
 struct Flight {
   uint64_t to_lsn = 0;
@@ -103,6 +110,18 @@ struct Peer {
 class LinkMonitor : public zmq::monitor_t {
  public:
   bool connected = false, lost = false;
+  std::string handshake_failure;  // why the CurveZMQ handshake failed, if it did
+  void on_event_handshake_failed_no_detail(const zmq_event_t&, const char*) override {
+    handshake_failure = "handshake failed";
+  }
+  void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
+    handshake_failure =
+        "handshake failed: the parent's key is not the one configured (curve_key), or it "
+        "does not speak CurveZMQ";
+  }
+  void on_event_handshake_failed_auth(const zmq_event_t&, const char*) override {
+    handshake_failure = "the parent refused our key (is this node in its [[child]] list?)";
+  }
   void on_event_connected(const zmq_event_t&, const char*) override { connected = true; }
   void on_event_disconnected(const zmq_event_t&, const char*) override { lost = true; }
   void on_event_closed(const zmq_event_t&, const char*) override { lost = true; }
@@ -114,6 +133,7 @@ struct UpLink {
   std::unique_ptr<zmq::socket_t> sock;
   std::unique_ptr<LinkMonitor> monitor;  // destroyed before `sock`
   uint64_t dials = 0;
+  std::string server_key;  // the parent's CurveZMQ public key, 32 raw bytes
   Peer peer;
   bool hello_pending = false;
   int failures = 0;
@@ -132,6 +152,8 @@ class Daemon {
   // ---- sockets ----
   void open_listen();
   void open_control();
+  void open_zap();
+  void drain_zap();
   void dial(UpLink& link);
   void close_link(UpLink& link, bool send_bye);
   bool send_to(Peer& p, const std::string& bytes);
@@ -141,7 +163,7 @@ class Daemon {
   void drain_listen();
   void drain_upstream(UpLink& link);
   void drain_control();
-  void on_child_message(const std::string& rid, const std::string& bytes);
+  void on_child_message(const std::string& rid, const std::string& user, const std::string& bytes);
   void on_upstream_message(UpLink& link, const std::string& bytes);
   void on_session_message(Peer& p, proto::SyncMessage::Reader msg);
   void on_hello(const std::string& rid, proto::Hello::Reader hello);
@@ -194,6 +216,11 @@ class Daemon {
   VerifyPool verify_pool_{0};
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> listen_, control_;
+  // ZAP (ZeroMQ's authentication protocol) handler for the children's
+  // CurveZMQ handshakes: admits only the public keys the config names and
+  // binds each to its child's code. Polled by the loop like the others.
+  std::unique_ptr<zmq::socket_t> zap_;
+  std::map<std::string, std::string> child_by_curve_key_;  // raw 32-byte key -> code
   std::vector<std::unique_ptr<UpLink>> ups_;
   std::map<std::string, config::Child> admitted_;
   std::map<std::string, Peer> children_;  // by code (= routing id)
@@ -228,12 +255,92 @@ void Daemon::open_listen() {
   s.set(zmq::sockopt::sndhwm, 1000);
   s.set(zmq::sockopt::rcvhwm, 1000);
   s.set(zmq::sockopt::tcp_keepalive, 1);
+  // Every link is encrypted and authenticated (CurveZMQ). Domain
+  // enforcement makes the link fail closed: with no ZAP handler answering,
+  // libzmq would otherwise let a CURVE client in.
+  s.set(zmq::sockopt::curve_server, 1);
+  s.set(zmq::sockopt::curve_secretkey,
+        zmq::const_buffer(id_.curve.secret.data(), id_.curve.secret.size()));
+  s.set(zmq::sockopt::zap_domain, "liandong");
+  // ZMQ_ZAP_ENFORCE_DOMAIN is a draft option of libzmq 4.3 (93): set it
+  // where the library has it. Where it does not, a connection no handler
+  // admitted carries no User-Id, and on_child_message refuses every message
+  // on it: the link still fails closed, one layer up.
+  constexpr int kZapEnforceDomain = 93;
+  const int on = 1;
+  if (zmq_setsockopt(s.handle(), kZapEnforceDomain, &on, sizeof on) != 0)
+    spdlog::debug("libzmq has no ZAP domain enforcement; User-Id checks enforce it");
   try {
     s.bind(*cfg_.listen_endpoint);
   } catch (const zmq::error_t& e) {
     throw StartupError{"cannot listen on " + *cfg_.listen_endpoint + ": " + e.what()};
   }
   spdlog::info("listening for children on {}", s.get(zmq::sockopt::last_endpoint));
+}
+
+void Daemon::open_zap() {
+  if (!cfg_.listen_endpoint) return;
+  for (const auto& c : cfg_.children) {
+    auto raw = from_z85(c.curve_key);
+    if (!raw || raw->size() != 32)
+      throw StartupError{"config: the curve_key of child " + c.code + " is not a Z85 key"};
+    child_by_curve_key_[*raw] = c.code;
+  }
+  // A fault-injection switch for the tests: no handler at all, so that the
+  // fail-closed behaviour of the links can be shown.
+  if (const char* f = std::getenv("LIANDONG_FAULT_NO_ZAP"); f != nullptr && *f == '1') {
+    spdlog::warn("fault injection: no ZAP handler; every child will be refused");
+    return;
+  }
+  zap_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::rep);
+  zap_->set(zmq::sockopt::linger, 0);
+  zap_->bind("inproc://zeromq.zap.01");
+}
+
+// One ZAP request: [version "1.0", request id, domain, address, routing id,
+// mechanism, credentials...]. Answers 200 with the child's code as user id,
+// or 400; anything malformed is refused too.
+void Daemon::drain_zap() {
+  for (int i = 0; i < kMessagesPerTurn; ++i) {
+    std::vector<std::string> f;
+    zmq::message_t m;
+    if (!zap_->recv(m, zmq::recv_flags::dontwait)) return;
+    f.push_back(m.to_string());
+    while (m.more() && f.size() < 16) {
+      if (!zap_->recv(m)) break;
+      f.push_back(m.to_string());
+    }
+    const std::string version = f.size() > 0 ? f[0] : "";
+    const std::string request = f.size() > 1 ? f[1] : "";
+    std::string status = "400", text = "refused", user;
+    if (f.size() >= 7 && f[0] == "1.0" && f[2] == "liandong" && f[5] == "CURVE") {
+      const std::string& address = f[3];
+      auto it = child_by_curve_key_.find(f[6]);
+      if (it != child_by_curve_key_.end()) {
+        status = "200";
+        text = "OK";
+        user = it->second;
+        spdlog::debug("admitted child {} from {}", user, address);
+      } else {
+        text = "unknown key";
+        spdlog::warn("refused a connection from {}: its CurveZMQ key {} is not a configured child",
+                     address, to_z85(f[6]));
+      }
+    } else {
+      spdlog::warn("refused a malformed ZAP request ({} frames)", f.size());
+    }
+    try {
+      zap_->send(zmq::buffer(version.empty() ? std::string("1.0") : version),
+                 zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(request), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(status), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(text), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(user), zmq::send_flags::sndmore);
+      zap_->send(zmq::str_buffer(""), zmq::send_flags::none);
+    } catch (const zmq::error_t& e) {
+      spdlog::error("ZAP reply failed: {}", e.what());
+    }
+  }
 }
 
 void Daemon::open_control() {
@@ -268,10 +375,20 @@ void Daemon::dial(UpLink& link) {
   s.set(zmq::sockopt::sndhwm, 1000);
   s.set(zmq::sockopt::rcvhwm, 1000);
   s.set(zmq::sockopt::tcp_keepalive, 1);
+  // CurveZMQ client: our key pair, and the parent's public key pinned from
+  // the config (a server with another key fails the handshake).
+  s.set(zmq::sockopt::curve_serverkey,
+        zmq::const_buffer(link.server_key.data(), link.server_key.size()));
+  s.set(zmq::sockopt::curve_publickey,
+        zmq::const_buffer(id_.curve.pub.data(), id_.curve.pub.size()));
+  s.set(zmq::sockopt::curve_secretkey,
+        zmq::const_buffer(id_.curve.secret.data(), id_.curve.secret.size()));
   link.monitor = std::make_unique<LinkMonitor>();
   link.monitor->init(
       s, "inproc://monitor-" + std::to_string(link.index) + "-" + std::to_string(++link.dials),
-      ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED);
+      ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED |
+          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+          ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
   s.connect(link.cfg.endpoint);
   Peer& p = link.peer;
   p = Peer{};
@@ -355,11 +472,6 @@ void Daemon::refuse(const std::string& rid, proto::RefusalReason reason, const s
 // ---------------------------------------------------------------------------
 // Receiving
 
-// Each loop turn takes a few messages from each socket in turn, so a busy
-// side (thirty villages catching up) cannot starve another (the county's
-// acks that reopen our window to it) or the control socket.
-constexpr int kMessagesPerTurn = 8;
-
 void Daemon::drain_listen() {
   for (int i = 0; i < kMessagesPerTurn && !stop_; ++i) {
     zmq::message_t rid, body;
@@ -372,7 +484,9 @@ void Daemon::drain_listen() {
       (void)listen_->recv(extra);
       if (!extra.more()) break;
     }
-    on_child_message(rid.to_string(), body.to_string());
+    // The code the ZAP handler bound to this connection's key.
+    const char* user = body.gets("User-Id");
+    on_child_message(rid.to_string(), user != nullptr ? user : "", body.to_string());
   }
 }
 
@@ -424,7 +538,8 @@ void Daemon::drain_control() {
   }
 }
 
-void Daemon::on_child_message(const std::string& rid, const std::string& bytes) {
+void Daemon::on_child_message(const std::string& rid, const std::string& user,
+                              const std::string& bytes) {
   auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
   if (!parsed.ok()) {
     spdlog::warn("malformed message from child {}: {}", rid, parsed.status().message());
@@ -433,6 +548,13 @@ void Daemon::on_child_message(const std::string& rid, const std::string& bytes) 
   }
   auto msg = parsed->root();
   try {
+    if (user != rid) {
+      // The key belongs to another code than the one this connection uses.
+      refuse(rid, proto::RefusalReason::CODE_MISMATCH,
+             "this link's key belongs to " + (user.empty() ? std::string("no child") : user) +
+                 ", not to " + rid);
+      return;
+    }
     if (msg.which() == proto::SyncMessage::HELLO) {
       on_hello(rid, msg.getHello());
       return;
@@ -1090,11 +1212,28 @@ void Daemon::tick_upstreams(TimePoint now) {
     if (link.monitor) {
       for (int i = 0; i < 16 && link.monitor->check_event(0); ++i) {
       }
+      if (!link.monitor->handshake_failure.empty()) {
+        // Once per streak of failures: a misconfigured link must be visible
+        // without flooding the log at every redial.
+        if (link.failures == 0 || link.failures % 20 == 0)
+          spdlog::warn("upstream {} at {}: {}", link.cfg.code, link.cfg.endpoint,
+                       link.monitor->handshake_failure);
+        link.monitor->handshake_failure.clear();
+        link.monitor->lost = true;
+      }
       if (link.monitor->lost) {
         link.monitor->lost = false;
         if (link.peer.state == LinkState::up) {
           peer_down(link.peer, "connection lost");
         } else if (link.peer.state == LinkState::connecting) {
+          if (link.monitor->connected && (link.failures == 0 || link.failures % 20 == 0)) {
+            // TCP came up and the encrypted handshake did not: a key problem.
+            spdlog::warn(
+                "upstream {} at {} dropped the connection during the handshake: check that its "
+                "curve_key in our config is the parent's key, and that the parent lists this "
+                "node's key among its children",
+                link.cfg.code, link.cfg.endpoint);
+          }
           spdlog::debug("upstream {} at {}: no connection", link.cfg.code, link.cfg.endpoint);
           close_link(link, false);
           ++link.failures;
@@ -1298,7 +1437,14 @@ void Daemon::start(int signal_fd) {
   auto st = store_->stats();
   if (!st.ok()) throw StartupError{"cannot read the store: " + st.status().message()};
   last_lsn_ = st->last_lsn;
+  for (auto& u : ups_) {
+    auto raw = from_z85(u->cfg.curve_key);
+    if (!raw || raw->size() != 32)
+      throw StartupError{"config: the curve_key of upstream " + u->cfg.code + " is not a Z85 key"};
+    u->server_key = *raw;
+  }
   open_control();
+  open_zap();
   open_listen();
 }
 
@@ -1310,6 +1456,7 @@ int Daemon::loop() {
     items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
     items.push_back({control_->handle(), 0, ZMQ_POLLIN, 0});
     if (listen_) items.push_back({listen_->handle(), 0, ZMQ_POLLIN, 0});
+    if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
     std::vector<UpLink*> polled;
     for (auto& u : ups_) {
       if (u->sock) {
@@ -1334,6 +1481,10 @@ int Daemon::loop() {
       if (items[next].revents & ZMQ_POLLIN) drain_listen();
       ++next;
     }
+    if (zap_) {
+      if (items[next].revents & ZMQ_POLLIN) drain_zap();
+      ++next;
+    }
     for (UpLink* u : polled) {
       if (items[next].revents & ZMQ_POLLIN) drain_upstream(*u);
       ++next;
@@ -1354,6 +1505,7 @@ int Daemon::loop() {
   custody_dirty_ = true;
   persist_custody(true);
   if (listen_) listen_->close();
+  if (zap_) zap_->close();
   control_->close();
   if (cfg_.control_endpoint.rfind("ipc://", 0) == 0)
     ::unlink(cfg_.control_endpoint.substr(6).c_str());

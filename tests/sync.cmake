@@ -11,3 +11,9 @@ add_executable(sync_test sync_test.cpp)
 target_link_libraries(sync_test PRIVATE liandong_catch_main liandong_net_fixture)
 add_dependencies(sync_test liandong)
 catch_discover_tests(sync_test PROPERTIES TIMEOUT 300 LABELS integration)
+
+# The links fail closed (CurveZMQ, the ZAP handler, pinned parent keys).
+add_executable(link_security_test link_security_test.cpp)
+target_link_libraries(link_security_test PRIVATE liandong_catch_main liandong_net_fixture)
+add_dependencies(link_security_test liandong)
+catch_discover_tests(link_security_test PROPERTIES TIMEOUT 300 LABELS integration)
