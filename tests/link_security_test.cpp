@@ -3,13 +3,21 @@
 // children its config names, each bound to its code. Each test shows the
 // refusal (nothing arrives, the parent logs why) and then that honest
 // traffic flows once the cause is gone.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/json_reader.h"
@@ -78,7 +86,132 @@ bool log_has(const Net& net, const std::string& code, const std::string& text) {
   return read_text(net.log_path(code)).find(text) != std::string::npos;
 }
 
+// A TCP relay on 127.0.0.1 that records every byte it forwards, both ways:
+// the test's own capture of a link. One connection at a time, bounded in time.
+class CapturingRelay {
+ public:
+  CapturingRelay(int target_port) : target_port_(target_port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listen_fd_ >= 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(listen_fd_, 8) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~CapturingRelay() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+  std::string captured() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
+
+ private:
+  void run() {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    int a = -1, b = -1;
+    char buf[65536];
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      if (a < 0) {
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        a = ::accept(listen_fd_, nullptr, nullptr);
+        b = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in t{};
+        t.sin_family = AF_INET;
+        t.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        t.sin_port = htons(static_cast<uint16_t>(target_port_));
+        if (a < 0 || ::connect(b, reinterpret_cast<sockaddr*>(&t), sizeof t) != 0) {
+          if (a >= 0) ::close(a);
+          ::close(b);
+          a = b = -1;
+        }
+        continue;
+      }
+      pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+      if (::poll(p, 2, 50) <= 0) continue;
+      bool closed = false;
+      for (int i = 0; i < 2; ++i) {
+        if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        const ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          closed = true;
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          bytes_.append(buf, static_cast<std::size_t>(n));
+        }
+        const int to = i == 0 ? b : a;
+        for (ssize_t off = 0; off < n;) {
+          const ssize_t w = ::write(to, buf + off, static_cast<std::size_t>(n - off));
+          if (w <= 0) {
+            closed = true;
+            break;
+          }
+          off += w;
+        }
+      }
+      if (closed) {
+        ::close(a);
+        ::close(b);
+        a = b = -1;
+      }
+    }
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+  }
+
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::string bytes_;
+};
+
+int port_of(const std::string& endpoint) {
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
+
 }  // namespace
+
+TEST_CASE("security: a captured link shows no plaintext of an application", "[security]") {
+  Net net(small_tree());
+  const std::string town = net.listen_endpoint(kTown);
+  CapturingRelay relay(port_of(town));
+  // Village 001 reaches its township through the relay.
+  replace_in(net.config_path(kV1), town, "tcp://127.0.0.1:" + std::to_string(relay.port()));
+  net.start_all();
+  const std::string name = "欧阳秀英", id_number = "360723195803221528";
+  auto r = net.cli(kV1, {"submit", "--actor", "王小红", "--item", "NC-DB-001", "--item-name",
+                         "农村最低生活保障", "--applicant", name, "--id-number", id_number,
+                         "--address", "上竹乡龙潭村三组", "--json-out"});
+  REQUIRE(r.exit_code == 0);
+  const std::string c = liandong::test::parse_json(r.out)->str("case");
+  REQUIRE(wait_until([&] { return holds(net, kCounty, c); }, 20s));
+  const std::string seen = relay.captured();
+  INFO("captured " << seen.size() << " bytes");
+  CHECK(seen.size() > 500);  // the application crossed this link
+  CHECK(seen.find(name) == std::string::npos);
+  CHECK(seen.find(id_number) == std::string::npos);
+  CHECK(seen.find("上竹乡龙潭村三组") == std::string::npos);
+  // Batches are zstd-compressed, so the name's absence alone would prove
+  // little; but without encryption the village's code would be there in
+  // clear (the routing id in the ZMTP handshake, the code in Hello).
+  CHECK(seen.find(kV1) == std::string::npos);
+}
 
 TEST_CASE("security: a child whose key the parent does not know is refused", "[security]") {
   Net net(small_tree());
