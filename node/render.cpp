@@ -443,7 +443,8 @@ std::string render_status(const StatusReport& r) {
   if (r.links.empty()) return out;
   out += "链路:\n";
   out += "  " + pad("对端", 16) + pad("方向", 8) + pad("状态", 10) + pad("持续", 12) +
-         pad("往返", 10) + pad("发送", 12) + pad("接收", 12) + pad("未确认", 10) + "最早未确认\n";
+         pad("往返", 10) + pad("发送", 12) + pad("接收", 12) + pad("未确认", 10) +
+         pad("最早未确认", 14) + "拒收事件\n";
   for (const auto& l : r.links) {
     std::string state = link_state_zh(l.state);
     if (l.up_link && l.active) state += "*";
@@ -452,10 +453,11 @@ std::string render_status(const StatusReport& r) {
     out += "  " + pad(l.peer, 16) + pad(l.up_link ? "上级" : "下级", 8) + pad(state, 10) +
            pad(duration_zh(l.for_ms), 12) + pad(rtt, 10) + pad(bytes_text(l.bytes_sent), 12) +
            pad(bytes_text(l.bytes_received), 12) + pad(std::to_string(l.unacked_events), 10) +
-           (l.oldest_unacked_age_ms >= 0
-                ? duration_zh(static_cast<uint64_t>(l.oldest_unacked_age_ms)) + "前"
-                : "-") +
-           "\n";
+           pad(l.oldest_unacked_age_ms >= 0
+                   ? duration_zh(static_cast<uint64_t>(l.oldest_unacked_age_ms)) + "前"
+                   : "-",
+               14) +
+           std::to_string(l.events_rejected) + "\n";
   }
   for (const auto& l : r.links) {
     if (l.up_link && l.active) {
