@@ -22,6 +22,7 @@
 #include "node/render.h"
 #include "node/sync_state.h"
 #include "protocol/sync_codec.h"
+#include "storage/catalog.h"
 
 namespace liandong::node {
 
@@ -247,6 +248,67 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& ac
   }
   if (!a.home.empty() && !valid_code(a.home))
     fail(Status::invalid("home '" + a.home + "' is not a division code"));
+  // Checked against the catalog held here (or the version the form names):
+  // the item must be in it; a missing material that may follow later is
+  // recorded as LATER (容缺); any other missing material refuses the
+  // application, naming all of them at once (一次性告知).
+  {
+    auto held = storage::held_catalog(*node.store, sub.getCatalogVersion());
+    if (!held.ok() && held.status().code() == Code::not_found) {
+      // No catalog held at all: the form's version is taken as given.
+      auto newest = storage::held_catalog(*node.store);
+      if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
+    }
+    if (!held.ok()) refuse(held.status());
+    if (*held) {
+      const storage::Catalog& cat = **held;
+      const std::string item_code(sub.getItemCode().cStr());
+      const storage::CatalogItem* item = cat.find(item_code);
+      if (item == nullptr)
+        refuse(Status::invalid("item '" + item_code + "' is not in the service catalog (version " +
+                               std::to_string(cat.version) + ")"));
+      sub.setCatalogVersion(cat.version);
+      if (sub.getItemName().size() == 0) sub.setItemName(item->name);
+      if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
+      struct Given {
+        std::string name;
+        bool original;
+        uint32_t count;
+        proto::MaterialState state;
+      };
+      std::vector<Given> given;
+      for (auto m : sub.getMaterials().asReader())
+        given.push_back(
+            Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
+      std::vector<std::string> missing;
+      for (const auto& need : item->materials) {
+        auto it = std::find_if(given.begin(), given.end(),
+                               [&need](const Given& g) { return g.name == need.name; });
+        if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
+        if (!need.later_ok) {
+          missing.push_back(need.name);
+        } else if (it == given.end()) {
+          given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
+        } else {
+          it->state = proto::MaterialState::LATER;
+        }
+      }
+      if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing)
+          list += (list.empty() ? "" : "、") + m;
+        refuse(Status::invalid("材料不全，请一次性补齐 (missing materials, all at once) for " +
+                               item_code + " " + item->name + ": " + list));
+      }
+      auto out = sub.initMaterials(static_cast<unsigned>(given.size()));
+      for (unsigned i = 0; i < given.size(); ++i) {
+        out[i].setName(given[i].name);
+        out[i].setOriginal(given[i].original);
+        out[i].setCount(given[i].count);
+        out[i].setState(given[i].state);
+      }
+    }
+  }
   storage::LocalDraft draft;
   draft.home = a.home;
   const std::string code = node.store->code();
@@ -268,8 +330,25 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& ac
 
 // ---- case list / show -----------------------------------------------------
 
-int cmd_list(const fs::path& data, const std::string& status, bool conflict, bool json) {
-  auto node = open_node(data);
+}  // namespace
+
+// Lists the cases matching `filter` whose open steps are overdue (超期) or at
+// warning (预警); in node/deadline_commands.cpp.
+int list_by_deadline(const std::string& data, const storage::CaseFilter& filter, bool overdue,
+                     bool warning, const std::string& as_of, bool json);
+
+namespace {
+
+// The options of `case list`.
+struct ListArgs {
+  std::string status;
+  bool conflict = false;
+  bool overdue = false, warning = false;  // 超期 / 预警 (node/deadline_commands.cpp)
+  std::string as_of;                      // judge deadlines as of this date
+};
+
+int cmd_list(const fs::path& data, const ListArgs& a, bool json) {
+  const std::string& status = a.status;
   storage::CaseFilter f;
   if (status == "conflict" || status == "冲突待处理") {
     f.conflict_only = true;
@@ -277,7 +356,11 @@ int cmd_list(const fs::path& data, const std::string& status, bool conflict, boo
     f.status = storage::status_from_name(status);
     if (!f.status) fail(Status::invalid("unknown status '" + status + "'"));
   }
-  if (conflict) f.conflict_only = true;
+  if (a.conflict) f.conflict_only = true;
+  if (a.overdue || a.warning)
+    return list_by_deadline(data.string(), f, a.overdue, a.warning, a.as_of, json);
+  if (!a.as_of.empty()) fail(Status::invalid("--as-of goes with --overdue or --warning"));
+  auto node = open_node(data);
   auto cases = node.store->list_cases(f);
   if (!cases.ok()) fail(cases.status());
   print(json ? render_case_list_json(*cases) : render_case_list(*cases));
@@ -689,12 +772,16 @@ int dispatch(int argc, char** argv) {
 
   auto* c_case = app.add_subcommand("case", "list and show cases");
   c_case->require_subcommand(1);
-  std::string list_status;
-  bool list_conflict = false;
+  ListArgs list;
   auto* c_list = c_case->add_subcommand("list", "list cases held here");
   add_data(c_list);
-  c_list->add_option("--status", list_status, "only this status (e.g. accepted, 已受理, conflict)");
-  c_list->add_flag("--conflict", list_conflict, "only cases in conflict");
+  c_list->add_option("--status", list.status, "only this status (e.g. accepted, 已受理, conflict)");
+  c_list->add_flag("--conflict", list.conflict, "only cases in conflict");
+  c_list->add_flag("--overdue", list.overdue, "only cases with a step past its due day (超期)");
+  c_list->add_flag("--warning", list.warning,
+                   "only cases with a step at one working day or less left (预警)");
+  c_list->add_option("--as-of", list.as_of,
+                     "with --overdue/--warning: judge as of the end of this day (YYYY-MM-DD)");
   c_list->add_flag("--json", json, "print JSON");
   std::string show_id;
   auto* c_show = c_case->add_subcommand("show", "show one case with its full history");
@@ -851,8 +938,10 @@ int dispatch(int argc, char** argv) {
                                 (module != nullptr && module->through_daemon);
     if (through_daemon && t_ctx == nullptr && !data.empty()) {
       if (auto d = find_daemon(data)) {
-        auto reply = call_daemon(d->control_endpoint,
-                                 forwarded_args(argc, argv, {sub.json_file, publish_file}),
+        std::vector<std::string> forwarded_files = {sub.json_file, publish_file};
+        for (const std::string* f : shared.files)
+          forwarded_files.push_back(*f);
+        auto reply = call_daemon(d->control_endpoint, forwarded_args(argc, argv, forwarded_files),
                                  std::chrono::seconds(60), [&] {
                                    auto now = find_daemon(data);
                                    return now && now->pid == d->pid;
@@ -873,7 +962,7 @@ int dispatch(int argc, char** argv) {
     if (c_init->parsed()) return cmd_init(init);
     if (c_status->parsed()) return cmd_status(data, json);
     if (c_submit->parsed()) return cmd_submit(data, sub, actor, json);
-    if (c_list->parsed()) return cmd_list(data, list_status, list_conflict, json);
+    if (c_list->parsed()) return cmd_list(data, list, json);
     if (c_show->parsed()) return cmd_show(data, show_id, json);
     if (c_act->parsed()) return cmd_act(data, action, act, actor, json);
     if (c_check->parsed()) return cmd_store_check(data);

@@ -67,6 +67,9 @@ struct CliShared {
   ActorOptions& actor;
   std::function<void(CLI::App*)> add_data;   // adds --data to a subcommand
   std::function<void(CLI::App*)> add_actor;  // adds --actor, --role, ...
+  // File arguments of a module's commands: made absolute before a command
+  // goes to a daemon (whose working directory is not the caller's).
+  std::vector<const std::string*> files{};
 };
 
 // A command a module adds: its CLI11 subcommand and what runs it once

@@ -1,8 +1,398 @@
-// The `liandong` commands of the deadline module (see node/commands.h).
+// The `liandong` commands of the deadline module (限时办结, 电子监察; see
+// node/commands.h): publishing and showing the working-day calendar, the
+// deadlines of one case, and the deadline filter behind `case list
+// --overdue / --warning` (called from cmd_list in node/cli.cpp).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
 #include "node/commands.h"
+#include "node/json_writer.h"
+#include "node/render.h"
+#include "protocol/hlc.h"
+#include "storage/calendar.h"
+#include "storage/catalog.h"
+#include "storage/deadlines.h"
 
 namespace liandong::node {
 
-void add_deadline_commands(CLI::App& /*app*/, CliShared& /*shared*/, CommandSet& /*out*/) {}
+namespace fs = std::filesystem;
+using storage::Calendar;
+using storage::CalendarYear;
+using storage::CaseDeadlines;
+using storage::DeadlineFlag;
+
+namespace {
+
+// One year's calendar held here and who published it.
+struct HeldYear {
+  CalendarYear year;
+  std::string origin;
+  uint64_t lsn = 0;
+};
+
+// The calendar this node counts in: every calendar notice held that comes
+// from this node or a level above it; for each year the nearest issuer's
+// (the county over the city), the later notice on a tie. A document that
+// does not parse is skipped (`calendar publish` checks before it sends).
+// Years without a notice count weekends only.
+std::vector<HeldYear> held_calendar_years(const storage::Store& store) {
+  auto notices = store.notices(EventKind::calendar_published);
+  if (!notices.ok()) fail(notices.status());
+  std::map<int, HeldYear> best;
+  for (const auto& n : *notices) {
+    if (!within(store.code(), n.origin)) continue;
+    auto y = storage::parse_calendar(n.document, "calendar " + std::to_string(n.number));
+    if (!y.ok() || static_cast<uint64_t>(y->year) != n.number) continue;
+    auto it = best.find(y->year);
+    if (it != best.end()) {
+      const auto& b = it->second;
+      const bool nearer = n.origin.size() > b.origin.size() ||
+                          (n.origin.size() == b.origin.size() && n.lsn > b.lsn);
+      if (!nearer) continue;
+    }
+    best[y->year] = HeldYear{std::move(y).value(), n.origin, n.lsn};
+  }
+  std::vector<HeldYear> out;
+  for (auto& kv : best)
+    out.push_back(std::move(kv.second));
+  return out;
+}
+
+Calendar held_calendar(const storage::Store& store) {
+  Calendar cal;
+  for (const auto& y : held_calendar_years(store))
+    cal.add(y.year);
+  return cal;
+}
+
+// The service catalog held here (storage/catalog.h), if any.
+std::optional<storage::Catalog> catalog_for_limits(const storage::Store& store) {
+  auto cat = storage::held_catalog(store);
+  if (!cat.ok()) fail(cat.status());
+  return std::move(cat).value();
+}
+
+// The time limits of the case's catalog item; for an item the catalog does
+// not list (or with no catalog held), the figures of DOMAIN.md per level:
+// village forward 2, reply 3, village tells the applicant 2, and no limit
+// for township handling and the county's decision.
+storage::StepLimits limits_for(const std::optional<storage::Catalog>& catalog,
+                               const storage::CaseState& st) {
+  if (catalog) {
+    if (const auto* item = catalog->find(st.item_code)) return item->limits;
+  }
+  return storage::StepLimits{};
+}
+
+// Pads `s` to `width` display columns (CJK characters count two).
+std::string pad(const std::string& s, int width) {
+  int cols = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    cols += len >= 3 ? 2 : 1;
+    i += static_cast<std::size_t>(len);
+  }
+  return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
+}
+
+std::string date_or_dash(const std::optional<storage::Date>& d) {
+  return d ? storage::format_date(*d) : "-";
+}
+
+// The step a list line names: the worst open one, else the first.
+const storage::StepDeadline* headline_step(const CaseDeadlines& d) {
+  const storage::StepDeadline* out = nullptr;
+  for (const auto& s : d.steps) {
+    if (s.done) continue;
+    if (out == nullptr || s.flag > out->flag) out = &s;
+  }
+  return out;
+}
+
+void step_json(JsonWriter& j, const storage::StepDeadline& s) {
+  j.begin_object();
+  j.field("step", storage::step_name(s.step));
+  j.field("holder", s.holder);
+  j.field("started", format_time(s.started_ms));
+  j.field("limit_days", s.limit);
+  j.key("due");
+  if (s.due) {
+    j.value(storage::format_date(*s.due));
+  } else {
+    j.null();
+  }
+  j.field("done", s.done);
+  j.key("done_at");
+  if (s.done) {
+    j.value(format_time(s.done_ms));
+  } else {
+    j.null();
+  }
+  j.field("paused", s.paused);
+  j.field("flag", storage::flag_name(s.flag));
+  if (!s.done && s.due) j.field("days_left", s.days_left);
+  j.end_object();
+}
+
+std::string render_steps(const CaseDeadlines& d) {
+  std::string out = pad("环节", 10) + pad("责任方", 14) + pad("开始", 21) + pad("时限", 12) +
+                    pad("应办结", 12) + pad("完成", 21) + "标记\n";
+  for (const auto& s : d.steps) {
+    const std::string limit = s.limit ? std::to_string(s.limit) + "个工作日" : "不限";
+    std::string flag = storage::flag_name_zh(s.flag);
+    if (s.paused) flag = "补正中(停表)";
+    if (!s.done && s.due && s.days_left >= 0) flag += fmt::format(" (剩{}个工作日)", s.days_left);
+    out += pad(storage::step_name_zh(s.step), 10) + pad(s.holder, 14) +
+           pad(format_time(s.started_ms), 21) + pad(limit, 12) + pad(date_or_dash(s.due), 12) +
+           pad(s.done ? format_time(s.done_ms) : "未完成", 21) + flag + "\n";
+  }
+  return out;
+}
+
+// ---- calendar publish -------------------------------------------------------
+
+int cmd_calendar_publish(const std::string& data, const std::string& file,
+                         const ActorOptions& actor, bool json) {
+  if (in_daemon() && !fs::path(file).is_absolute())
+    fail(
+        Status::invalid("calendar publish: give the file as an absolute path while a daemon runs"));
+  const std::string doc = read_file(file);
+  auto parsed = storage::parse_calendar(doc, file);
+  if (!parsed.ok()) fail(parsed.status());
+  if (doc.size() > kMaxEventBytes - 4096)
+    fail(Status::invalid(file + " is too large for one notice"));
+  auto node = open_node(data);
+  const std::string code = node.store->code();
+  if (code.size() != 6)
+    refuse(Status::invalid(std::string("only the county publishes the working-day calendar "
+                                       "(工作日历); this node is ") +
+                           level_name_zh(code) + " " + code));
+  const int year = parsed->year;
+  storage::LocalDraft draft;
+  draft.fill = [&](proto::Event::Builder ev) {
+    fill_actor(ev.initActor(), actor, code);
+    auto c = ev.getBody().initCalendarPublished();
+    c.setYear(static_cast<uint16_t>(year));
+    c.setDocument(
+        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
+  };
+  auto stored = node.store->append_local(draft, node.identity.sign);
+  if (!stored.ok()) fail(stored.status());
+  if (json) {
+    JsonWriter j;
+    j.begin_object();
+    j.field("event", format_id(stored->view.id()));
+    j.field("lsn", stored->lsn);
+    j.field("year", year);
+    j.field("holidays", static_cast<uint64_t>(parsed->holidays.size()));
+    j.field("workdays", static_cast<uint64_t>(parsed->workdays.size()));
+    j.end_object();
+    print(j.str() + "\n");
+  } else {
+    print(fmt::format(
+        "已发布 {}年工作日历 {} (节假日 {} 天, 调休上班 {} 天)，下发至 {} 辖区全部节点\n", year,
+        format_id(stored->view.id()), parsed->holidays.size(), parsed->workdays.size(), code));
+  }
+  return 0;
+}
+
+// ---- calendar show ------------------------------------------------------------
+
+int cmd_calendar_show(const std::string& data, int year, bool json) {
+  auto node = open_node(data);
+  auto years = held_calendar_years(*node.store);
+  if (year != 0) {
+    std::erase_if(years, [year](const HeldYear& y) { return y.year.year != year; });
+  }
+  if (json) {
+    JsonWriter j;
+    j.begin_array();
+    for (const auto& y : years) {
+      j.begin_object();
+      j.field("year", y.year.year);
+      j.field("origin", y.origin);
+      j.field("lsn", y.lsn);
+      j.key("holidays").begin_array();
+      for (const auto& d : y.year.holidays)
+        j.value(storage::format_date(d));
+      j.end_array();
+      j.key("workdays").begin_array();
+      for (const auto& d : y.year.workdays)
+        j.value(storage::format_date(d));
+      j.end_array();
+      j.end_object();
+    }
+    j.end_array();
+    print(j.str() + "\n");
+    return 0;
+  }
+  if (years.empty()) {
+    print(year != 0 ? fmt::format("未收到 {} 年工作日历：按周末休息计算\n", year)
+                    : std::string("未收到工作日历：按周末休息计算\n"));
+    return 0;
+  }
+  for (const auto& y : years) {
+    print(fmt::format("{}年工作日历  发布方 {}  (日志 {})\n", y.year.year, y.origin, y.lsn));
+    std::string line = "  节假日 (" + std::to_string(y.year.holidays.size()) + "):";
+    for (const auto& d : y.year.holidays)
+      line += " " + storage::format_date(d);
+    print(line + "\n");
+    line = "  调休上班 (" + std::to_string(y.year.workdays.size()) + "):";
+    for (const auto& d : y.year.workdays)
+      line += " " + storage::format_date(d);
+    print(line + "\n");
+  }
+  return 0;
+}
+
+// ---- deadline show --------------------------------------------------------------
+
+int cmd_deadline_show(const std::string& data, const std::string& id_text, bool json) {
+  auto node = open_node(data);
+  auto id = parse_id(id_text);
+  if (!id) fail(Status::invalid("'" + id_text + "' is not a case number like 360723101007-000042"));
+  auto st = node.store->get_case(*id);
+  if (!st.ok()) fail(st.status());
+  if (!*st) fail(Status::not_found("no case " + id_text + " here"));
+  auto events = node.store->case_events(*id);
+  if (!events.ok()) fail(events.status());
+  const auto d =
+      storage::compute_deadlines(**st, *events, limits_for(catalog_for_limits(*node.store), **st),
+                                 held_calendar(*node.store), wall_clock_ms());
+  if (json) {
+    JsonWriter j;
+    j.begin_object();
+    j.field("case", id_text);
+    j.field("deadline", storage::flag_name(d.open_flag));
+    j.field("late", d.late);
+    j.key("steps").begin_array();
+    for (const auto& s : d.steps)
+      step_json(j, s);
+    j.end_array();
+    j.end_object();
+    print(j.str() + "\n");
+    return 0;
+  }
+  print("案件编号  " + id_text + "  时限 " + storage::flag_name_zh(d.open_flag) +
+        (d.late ? " (有环节超期办结)" : "") + "\n");
+  print(render_steps(d));
+  return 0;
+}
+
+}  // namespace
+
+// ---- case list --overdue / --warning (from cmd_list in node/cli.cpp) -----------
+
+int list_by_deadline(const std::string& data, const storage::CaseFilter& filter, bool overdue,
+                     bool warning, const std::string& as_of, bool json) {
+  uint64_t now = wall_clock_ms();
+  if (!as_of.empty()) {
+    auto d = storage::parse_date(as_of);
+    if (!d) fail(Status::invalid("--as-of '" + as_of + "' is not a date YYYY-MM-DD"));
+    // The end of that day in China time.
+    now = static_cast<uint64_t>(storage::days_from_date(*d) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
+  }
+  auto node = open_node(data);
+  auto cases = node.store->list_cases(filter);
+  if (!cases.ok()) fail(cases.status());
+  const Calendar cal = held_calendar(*node.store);
+  const auto catalog = catalog_for_limits(*node.store);
+  struct Line {
+    storage::CaseState st;
+    CaseDeadlines d;
+  };
+  std::vector<Line> lines;
+  for (auto& st : *cases) {
+    auto events = node.store->case_events(st.case_id);
+    if (!events.ok()) fail(events.status());
+    auto d = storage::compute_deadlines(st, *events, limits_for(catalog, st), cal, now);
+    if ((overdue && d.open_flag == DeadlineFlag::overdue) ||
+        (warning && d.open_flag == DeadlineFlag::warning))
+      lines.push_back(Line{std::move(st), std::move(d)});
+  }
+  if (json) {
+    JsonWriter j;
+    j.begin_array();
+    for (const auto& l : lines) {
+      j.begin_object();
+      j.field("case", format_id(l.st.case_id));
+      j.field("status", status_label(l.st));
+      j.field("item_code", l.st.item_code);
+      j.field("item_name", l.st.item_name);
+      j.field("applicant", l.st.applicant_name);
+      j.field("home", l.st.home);
+      j.field("handler", l.st.handler);
+      j.field("deadline", storage::flag_name(l.d.open_flag));
+      j.key("steps").begin_array();
+      for (const auto& s : l.d.steps) {
+        if (!s.done) step_json(j, s);
+      }
+      j.end_array();
+      j.end_object();
+    }
+    j.end_array();
+    print(j.str() + "\n");
+    return 0;
+  }
+  std::string out = pad("案件编号", 22) + pad("时限", 6) + pad("环节", 10) + pad("责任方", 14) +
+                    pad("应办结", 12) + pad("状态", 12) + "事项\n";
+  for (const auto& l : lines) {
+    const auto* s = headline_step(l.d);
+    out += pad(format_id(l.st.case_id), 22) + pad(storage::flag_name_zh(l.d.open_flag), 6) +
+           pad(s ? storage::step_name_zh(s->step) : "-", 10) + pad(s ? s->holder : "-", 14) +
+           pad(s ? date_or_dash(s->due) : "-", 12) + pad(status_label_zh(l.st), 12) +
+           l.st.item_name + "\n";
+  }
+  out += "共 " + std::to_string(lines.size()) + " 件\n";
+  print(out);
+  return 0;
+}
+
+void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
+  auto* cal = app.add_subcommand("calendar", "the working-day calendar (工作日历)");
+  cal->require_subcommand(1);
+
+  struct PublishArgs {
+    std::string file;
+  };
+  auto pub = std::make_shared<PublishArgs>();
+  auto* c_pub = cal->add_subcommand(
+      "publish", "publish a year's working-day calendar to the whole county (county only)");
+  shared.add_data(c_pub);
+  shared.add_actor(c_pub);
+  shared.files.push_back(&pub->file);
+  c_pub->add_option("file", pub->file, "calendar document (TOML: year, holidays, workdays)")
+      ->required();
+  c_pub->add_flag("--json", shared.json, "print JSON");
+  out.push_back(CommandSpec{c_pub,
+                            [&shared, pub] {
+                              return cmd_calendar_publish(shared.data, pub->file, shared.actor,
+                                                          shared.json);
+                            },
+                            true, false});
+
+  auto year = std::make_shared<int>(0);
+  auto* c_show = cal->add_subcommand("show", "the calendar held here, by year");
+  shared.add_data(c_show);
+  c_show->add_option("--year", *year, "only this year");
+  c_show->add_flag("--json", shared.json, "print JSON");
+  out.push_back(CommandSpec{
+      c_show, [&shared, year] { return cmd_calendar_show(shared.data, *year, shared.json); }, false,
+      true});
+
+  auto* dl = app.add_subcommand("deadline", "time limits of cases (限时办结)");
+  dl->require_subcommand(1);
+  auto case_id = std::make_shared<std::string>();
+  auto* c_dshow = dl->add_subcommand("show", "each step of one case: started, due, done, flag");
+  shared.add_data(c_dshow);
+  c_dshow->add_option("id", *case_id, "case number, e.g. 360723101007-000001")->required();
+  c_dshow->add_flag("--json", shared.json, "print JSON");
+  out.push_back(CommandSpec{
+      c_dshow, [&shared, case_id] { return cmd_deadline_show(shared.data, *case_id, shared.json); },
+      false, true});
+}
 
 }  // namespace liandong::node

@@ -1,8 +1,92 @@
-// The `liandong` commands of the report module (see node/commands.h).
+// The `liandong` commands of the report module (see node/commands.h):
+//   report [--from D --to D] [--by village|township|item|department]
+//          [--home PREFIX] [--as-of D] [--json|--csv]    台帐, 统计分析
+//   case trace ID [--json]                               倒查
+#include <chrono>
+#include <memory>
+
 #include "node/commands.h"
+#include "node/report.h"
+#include "node/trace.h"
 
 namespace liandong::node {
 
-void add_report_commands(CLI::App& /*app*/, CliShared& /*shared*/, CommandSet& /*out*/) {}
+namespace {
+
+struct ReportArgs {
+  std::string from, to, by, home, as_of;
+  bool csv = false;
+};
+
+int64_t parse_day_or_fail(const std::string& text, const char* what) {
+  auto d = parse_date(text);
+  if (!d)
+    fail(Status::invalid(std::string(what) + " '" + text + "' is not a date like 2026-11-01"));
+  return *d;
+}
+
+int cmd_report(const std::string& data, const ReportArgs& a, bool json) {
+  ReportOptions o;
+  if (!a.from.empty()) o.from = parse_day_or_fail(a.from, "--from");
+  if (!a.to.empty()) o.to = parse_day_or_fail(a.to, "--to");
+  if (o.from && o.to && *o.from > *o.to) fail(Status::invalid("--from is after --to"));
+  auto by = group_by_from_name(a.by);
+  if (!by) fail(Status::invalid("--by must be village, township, item or department"));
+  o.by = *by;
+  if (json && a.csv) fail(Status::invalid("--json and --csv: choose one"));
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  o.as_of = a.as_of.empty() ? china_day(static_cast<uint64_t>(now_ms))
+                            : parse_day_or_fail(a.as_of, "--as-of");
+  auto node = open_node(data);
+  auto r = build_report_from_store(*node.store, o, a.home);
+  if (!r.ok()) fail(r.status());
+  print(json ? render_report_json(*r) : a.csv ? render_report_csv(*r) : render_report(*r));
+  return 0;
+}
+
+int cmd_trace(const std::string& data, const std::string& id_text, bool json) {
+  auto id = parse_id(id_text);
+  if (!id) fail(Status::invalid("'" + id_text + "' is not a case number like 360723101007-000042"));
+  auto node = open_node(data);
+  auto t = trace_case(*node.store, *id);
+  if (!t.ok()) fail(t.status());
+  print(json ? render_trace_json(*t) : render_trace(*t));
+  return 0;
+}
+
+}  // namespace
+
+void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
+  auto args = std::make_shared<ReportArgs>();
+  auto* c_report = app.add_subcommand("report", "ledgers and statistics (台帐, 统计分析)");
+  shared.add_data(c_report);
+  c_report->add_option("--from", args->from, "first day of the period (YYYY-MM-DD, 北京时间)");
+  c_report->add_option("--to", args->to, "last day of the period (YYYY-MM-DD)");
+  c_report->add_option("--by", args->by, "group by village, township, item or department");
+  c_report->add_option("--home", args->home, "only cases homed under this code");
+  c_report->add_option("--as-of", args->as_of,
+                       "count overdue cases as of this day (default today)");
+  c_report->add_flag("--json", shared.json, "print JSON");
+  c_report->add_flag("--csv", args->csv, "print CSV (UTF-8 with BOM) for a spreadsheet");
+  std::string& data = shared.data;
+  bool& json = shared.json;
+  out.push_back({.app = c_report,
+                 .run = [args, &data, &json] { return cmd_report(data, *args, json); },
+                 .through_daemon = false,
+                 .in_daemon = true});
+
+  auto* c_case = app.get_subcommand("case");
+  auto trace_id = std::make_shared<std::string>();
+  auto* c_trace = c_case->add_subcommand("trace", "trace every step of one case (倒查)");
+  shared.add_data(c_trace);
+  c_trace->add_option("id", *trace_id, "case number, e.g. 360723101007-000001")->required();
+  c_trace->add_flag("--json", shared.json, "print JSON");
+  out.push_back({.app = c_trace,
+                 .run = [trace_id, &data, &json] { return cmd_trace(data, *trace_id, json); },
+                 .through_daemon = false,
+                 .in_daemon = true});
+}
 
 }  // namespace liandong::node

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <shared_mutex>
@@ -69,6 +70,40 @@ struct CaseEventKey {
   std::string_view view() const { return {bytes.data(), bytes.size()}; }
   std::array<char, kIdKeyLen + 8> bytes;
 };
+
+// notices key: kind (1) ‖ be64(version or year) ‖ be64(seq) ‖ origin code.
+// The seq keeps every publication: a county that republishes a corrected
+// calendar for the same year adds an entry after the first (readers take the
+// latest).
+std::string notice_prefix(EventKind kind) {
+  return std::string(1, static_cast<char>(static_cast<uint8_t>(kind)));
+}
+
+std::string notice_key(EventKind kind, uint64_t number, uint64_t seq, std::string_view origin) {
+  std::string k = notice_prefix(kind);
+  put_be64(k, number);
+  put_be64(k, seq);
+  k.append(origin);
+  return k;
+}
+
+// The catalog version or calendar year a broadcast carries.
+uint64_t notice_number(const EventView& ev) {
+  auto body = ev.event().getBody();
+  if (body.isCatalogPublished()) return body.getCatalogPublished().getVersion();
+  if (body.isCalendarPublished()) return body.getCalendarPublished().getYear();
+  return 0;
+}
+
+std::string notice_key(const EventView& ev) {
+  return notice_key(ev.kind(), notice_number(ev), ev.id().seq, ev.id().origin);
+}
+
+uint64_t wall_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
 
 bool open_case(CaseStatus s) {
   return s != CaseStatus::decided && s != CaseStatus::delivered && s != CaseStatus::closed &&
@@ -148,7 +183,7 @@ class TouchedCases {
 struct Store::Impl {
   MDB_env* env = nullptr;
   MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
-      meta;
+      meta, notices, arrivals;
   StoreOptions opts;
   std::string code;
   // Taken shared by every transaction, exclusively to grow the map (LMDB
@@ -291,7 +326,11 @@ struct Store::Impl {
     const LsnKey lsn_key(lsn);
     txn.put(log, lsn_key.view(), ev.sealed(), MDB_APPEND);
     if (!id_claimed) txn.put(ids, IdKey(ev.id()).view(), lsn_key.view());
-    if (is_broadcast(ev.kind())) return;
+    txn.put(arrivals, lsn_key.view(), be64(wall_ms()), MDB_APPEND);
+    if (is_broadcast(ev.kind())) {
+      put_notice(txn, ev, lsn_key);
+      return;
+    }
     const IdKey ck(ev.case_id());
     txn.put(case_events, CaseEventKey(ck, lsn_key).view(), "");
     Touched* t = touched.find(ck);
@@ -309,6 +348,22 @@ struct Store::Impl {
     }
     if (!t->loaded) t->pending.push_back(&ev);
     fold_in(txn, t->now, ev);
+  }
+
+  // Indexes a broadcast (each event once: ids dedups before this).
+  void put_notice(Txn& txn, const EventView& ev, const LsnKey& lsn_key) {
+    txn.put(notices, notice_key(ev), lsn_key.view());
+  }
+
+  // Fills `notices` from the log (a store made before it existed).
+  void fill_notices(Txn& txn) {
+    Cursor c(txn, log);
+    std::string_view k, v;
+    for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+      auto view = EventView::parse(v);
+      if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
+      if (is_broadcast(view->kind())) put_notice(txn, *view, LsnKey(get_be64(k)));
+    }
   }
 
   // Writes each touched case's state, and moves its index entries where
@@ -401,6 +456,15 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
       impl->blob_have = dbi("blob_have");
       impl->keys = dbi("keys");
       impl->meta = dbi("meta");
+      impl->arrivals = dbi("arrivals");
+      // A store made before `notices` existed: create it, index the log once.
+      const int nrc = mdb_dbi_open(txn.get(), "notices", 0, &impl->notices);
+      if (nrc == MDB_NOTFOUND) {
+        impl->notices = dbi("notices");
+        impl->fill_notices(txn);
+      } else {
+        mdb_check(nrc, "notices");
+      }
       txn.commit();
       return 0;
     });
@@ -939,6 +1003,53 @@ Result<StoreStats> Store::stats() const {
   }
 }
 
+Result<std::vector<Notice>> Store::notices(EventKind kind) const {
+  if (!is_broadcast(kind))
+    return Status::invalid(std::string(kind_name(kind)) + " is not a broadcast");
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<Notice> out;
+      const std::string prefix = notice_prefix(kind);
+      Cursor c(txn, impl_->notices);
+      std::string_view k, v;
+      for (bool ok = c.seek(prefix, &k, &v); ok && k.starts_with(prefix);
+           ok = c.move(MDB_NEXT, &k, &v)) {
+        if (k.size() < 17 || v.size() != 8) throw MdbError(MDB_CORRUPTED, "bad notices entry");
+        Notice n;
+        n.lsn = get_be64(v);
+        n.number = get_be64(k.substr(1, 8));
+        n.origin = std::string(k.substr(17));
+        std::string_view bytes;
+        if (!txn.get(impl_->log, be64(n.lsn), &bytes))
+          throw MdbError(MDB_CORRUPTED, "notices names a missing log entry");
+        auto view = EventView::parse(bytes);
+        if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
+        auto body = view->event().getBody();
+        capnp::Data::Reader doc = body.isCatalogPublished()
+                                      ? body.getCatalogPublished().getDocument()
+                                      : body.getCalendarPublished().getDocument();
+        n.document.assign(reinterpret_cast<const char*>(doc.begin()), doc.size());
+        out.push_back(std::move(n));
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
+Result<std::optional<uint64_t>> Store::arrival_ms(uint64_t lsn) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> std::optional<uint64_t> {
+      std::string_view v;
+      if (!txn.get(impl_->arrivals, be64(lsn), &v) || v.size() != 8) return std::nullopt;
+      return get_be64(v);
+    });
+  } catch (const MdbError& e) {
+    return to_status(e);
+  }
+}
+
 Status Store::check_integrity() const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) -> Status {
@@ -951,6 +1062,7 @@ Status Store::check_integrity() const {
         return Status::corruption("ids has " + std::to_string(txn.count(impl_->ids)) +
                                   " entries for " + std::to_string(last) + " log entries");
       std::map<std::string, std::vector<uint64_t>> by_case;
+      std::map<std::string, uint64_t> notice_lsn;  // notices key -> LSN
       uint64_t own_max = 0;
       std::string_view k, v;
       {
@@ -969,6 +1081,25 @@ Status Store::check_integrity() const {
                                       std::to_string(lsn));
           if (view->id().origin == code_) own_max = std::max(own_max, view->id().seq);
           if (!is_broadcast(view->kind())) by_case[id_key(view->case_id())].push_back(lsn);
+          if (is_broadcast(view->kind())) notice_lsn.emplace(notice_key(*view), lsn);
+        }
+      }
+      if (txn.count(impl_->notices) != notice_lsn.size())
+        return Status::corruption("notices has " + std::to_string(txn.count(impl_->notices)) +
+                                  " entries for " + std::to_string(notice_lsn.size()) +
+                                  " notices in the log");
+      for (const auto& entry : notice_lsn) {
+        std::string_view at;
+        if (!txn.get(impl_->notices, entry.first, &at) || at.size() != 8 ||
+            get_be64(at) != entry.second)
+          return Status::corruption("notices does not map the notice at LSN " +
+                                    std::to_string(entry.second));
+      }
+      {
+        Cursor c(txn, impl_->arrivals);
+        for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+          if (k.size() != 8 || v.size() != 8 || get_be64(k) == 0 || get_be64(k) > last)
+            return Status::corruption("arrivals has an entry for no log entry");
         }
       }
       if (impl_->meta_u64(txn, kMetaNextSeq, 1) <= own_max)

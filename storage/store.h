@@ -12,6 +12,8 @@
 //   blobs, blob_have                                     attachments (later)
 //   keys         origin code -> Ed25519 public key
 //   meta         store id, code, schema version, next seq, hlc
+//   notices      kind (1) ‖ be64(version or year) ‖ be64(seq) ‖ origin -> LSN
+//   arrivals     LSN -> be64(wall-clock ms this store committed it)
 //
 // Every batch is one write transaction committed with sync before anything
 // is reported stored. The map grows by itself when full.
@@ -107,6 +109,14 @@ struct IngestOptions {
   std::function<void(SyncWriter&)> also;
 };
 
+// A broadcast notice (catalog_published, calendar_published) held here.
+struct Notice {
+  uint64_t lsn = 0;
+  std::string origin;    // the issuer (e.g. the county)
+  uint64_t number = 0;   // catalog version or calendar year
+  std::string document;  // the published document's bytes
+};
+
 struct StoreStats {
   uint64_t events = 0, cases = 0, last_lsn = 0, next_seq = 1;
   std::size_t map_bytes = 0;
@@ -184,8 +194,20 @@ class Store {
   Result<std::optional<uint64_t>> find(const Id& id) const;
   Result<StoreStats> stats() const;
 
+  // The broadcast notices of `kind` held here, from the `notices` index (no
+  // log scan), ordered by number, then the issuer's sequence: every
+  // publication is listed, so of one origin's same number (a corrected
+  // calendar) the last listed is the latest. invalid for a kind that is not
+  // a broadcast.
+  Result<std::vector<Notice>> notices(EventKind kind) const;
+
+  // When this store committed the event at `lsn` (wall-clock ms); nullopt
+  // for an LSN not held, or stored before arrival times were recorded.
+  Result<std::optional<uint64_t>> arrival_ms(uint64_t lsn) const;
+
   // Re-derives every index and cached state from the log and compares:
-  // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases).
+  // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases),
+  // notices == f(broadcasts in log), arrivals only for LSNs in the log.
   Status check_integrity() const;
 
   struct Impl;  // LMDB handles; defined in store.cpp

@@ -6,3 +6,21 @@ target_link_libraries(cli_test PRIVATE liandong_catch_main liandong_test_process
 target_compile_definitions(cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(cli_test liandong)
 catch_discover_tests(cli_test PROPERTIES TIMEOUT 300)
+add_executable(report_cli_test report_cli_test.cpp)
+target_link_libraries(report_cli_test PRIVATE liandong_catch_main liandong_test_process
+  liandong_json_reader)
+target_compile_definitions(report_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
+add_dependencies(report_cli_test liandong)
+catch_discover_tests(report_cli_test PROPERTIES TIMEOUT 300)
+# The service catalog (事项目录): publish, list, show, submissions checked against it.
+add_executable(catalog_cli_test catalog_cli_test.cpp)
+target_link_libraries(catalog_cli_test PRIVATE liandong_catch_main liandong_test_process)
+target_compile_definitions(catalog_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>"
+  LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(catalog_cli_test liandong)
+catch_discover_tests(catalog_cli_test PROPERTIES TIMEOUT 300)
+add_executable(deadline_cli_test deadline_cli_test.cpp)
+target_link_libraries(deadline_cli_test PRIVATE liandong_catch_main liandong_test_process)
+target_compile_definitions(deadline_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>" LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(deadline_cli_test liandong)
+catch_discover_tests(deadline_cli_test PROPERTIES TIMEOUT 300)

@@ -1,0 +1,480 @@
+#include "node/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "node/json_writer.h"
+#include "node/render.h"
+#include "protocol/hlc.h"
+
+namespace liandong::node {
+
+using storage::CaseState;
+using storage::CaseStatus;
+using storage::StoredEvent;
+
+// ---- dates -------------------------------------------------------------------
+
+namespace {
+
+constexpr int64_t kChinaOffsetMs = 8LL * 3600 * 1000;
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+
+// Howard Hinnant's civil-date algorithms (proleptic Gregorian).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+}  // namespace
+
+int64_t china_day(uint64_t ms) {
+  const int64_t t = static_cast<int64_t>(ms) + kChinaOffsetMs;
+  return t >= 0 ? t / kDayMs : (t - kDayMs + 1) / kDayMs;
+}
+
+std::optional<int64_t> parse_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  auto num = [&](std::size_t at, std::size_t len, int64_t& out) {
+    out = 0;
+    for (std::size_t i = at; i < at + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int64_t y = 0, m = 0, d = 0;
+  if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d)) return std::nullopt;
+  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  const int64_t day = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  if (format_date(day) != text) return std::nullopt;  // e.g. 02-30
+  return day;
+}
+
+std::string format_date(int64_t day) {
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(day, y, m, d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+int64_t step_days(int64_t from_day, int64_t to_day) {
+  return to_day - from_day;
+}
+
+// ---- per case ----------------------------------------------------------------
+
+std::optional<CaseFacts> case_facts(const CaseState& st, const std::vector<StoredEvent>& events) {
+  if (st.status == CaseStatus::incomplete || st.submitted_hlc == 0) return std::nullopt;
+  CaseFacts c;
+  c.home = st.home;
+  c.item_code = st.item_code;
+  c.departments = st.departments;
+  c.submitted_day = china_day(hlc_ms(st.submitted_hlc));
+  if (st.accepted_hlc != 0) {
+    c.accepted_day = china_day(hlc_ms(st.accepted_hlc));
+    if (!st.due_date.empty()) c.due_day = parse_date(st.due_date);
+  }
+  c.completed = st.has_decision;
+  c.approved = st.has_decision && st.approved;
+  if (c.completed) c.decided_day = china_day(hlc_ms(st.decided_hlc));
+  if (c.completed && st.delivered_hlc != 0) c.delivered_day = china_day(hlc_ms(st.delivered_hlc));
+  c.withdrawn = st.status == CaseStatus::withdrawn;
+  for (const auto& e : events) {
+    if (e.view.kind() != EventKind::escalated || e.view.hlc() < st.submitted_hlc) continue;
+    if (std::find(st.conflicts.begin(), st.conflicts.end(), e.view.id()) != st.conflicts.end())
+      continue;
+    c.escalated = true;
+  }
+  c.fee_collected = st.fee_collected;
+  c.rating = st.rating;
+  c.complaints = st.complaints;
+  return c;
+}
+
+// ---- figures -----------------------------------------------------------------
+
+Figures& Figures::operator+=(const Figures& o) {
+  received += o.received;
+  accepted += o.accepted;
+  completed += o.completed;
+  on_time += o.on_time;
+  immediate += o.immediate;
+  escalated += o.escalated;
+  joint += o.joint;
+  refused += o.refused;
+  withdrawn += o.withdrawn;
+  open += o.open;
+  overdue += o.overdue;
+  for (int i = 0; i < kStepCount; ++i) {
+    step_days[static_cast<std::size_t>(i)] += o.step_days[static_cast<std::size_t>(i)];
+    step_cases[static_cast<std::size_t>(i)] += o.step_cases[static_cast<std::size_t>(i)];
+  }
+  fees_fen += o.fees_fen;
+  rating_sum += o.rating_sum;
+  rated += o.rated;
+  complaints += o.complaints;
+  return *this;
+}
+
+Figures case_figures(const CaseFacts& c, int64_t as_of) {
+  Figures f;
+  f.received = 1;
+  f.accepted = c.accepted_day ? 1 : 0;
+  f.completed = c.completed ? 1 : 0;
+  f.escalated = c.escalated ? 1 : 0;
+  f.joint = c.departments.size() >= 2 ? 1 : 0;
+  f.withdrawn = c.withdrawn ? 1 : 0;
+  if (c.completed) {
+    f.refused = c.approved ? 0 : 1;
+    f.on_time = !c.due_day || *c.decided_day <= *c.due_day ? 1 : 0;
+    const int64_t start = c.accepted_day ? *c.accepted_day : c.submitted_day;
+    f.immediate = !c.escalated && *c.decided_day == start ? 1 : 0;
+  }
+  if (!c.completed && !c.withdrawn) {
+    f.open = 1;
+    f.overdue = c.due_day && as_of > *c.due_day ? 1 : 0;
+  }
+  auto step = [&](Step s, int64_t from, int64_t to) {
+    f.step_days[s] += step_days(from, to);
+    f.step_cases[s] += 1;
+  };
+  if (c.accepted_day) step(kStepAccept, c.submitted_day, *c.accepted_day);
+  if (c.decided_day)
+    step(kStepDecide, c.accepted_day ? *c.accepted_day : c.submitted_day, *c.decided_day);
+  if (c.decided_day && c.delivered_day) step(kStepDeliver, *c.decided_day, *c.delivered_day);
+  f.fees_fen = c.fee_collected;
+  if (c.rating != 0) {
+    f.rating_sum = c.rating;
+    f.rated = 1;
+  }
+  f.complaints = c.complaints;
+  return f;
+}
+
+std::optional<GroupBy> group_by_from_name(std::string_view name) {
+  if (name.empty() || name == "none") return GroupBy::none;
+  if (name == "village" || name == "村") return GroupBy::village;
+  if (name == "township" || name == "乡镇") return GroupBy::township;
+  if (name == "item" || name == "事项") return GroupBy::item;
+  if (name == "department" || name == "部门") return GroupBy::department;
+  return std::nullopt;
+}
+
+const char* group_by_name(GroupBy g) {
+  switch (g) {
+    case GroupBy::none:
+      return "none";
+    case GroupBy::village:
+      return "village";
+    case GroupBy::township:
+      return "township";
+    case GroupBy::item:
+      return "item";
+    case GroupBy::department:
+      return "department";
+  }
+  return "none";
+}
+
+namespace {
+
+const char* group_by_zh(GroupBy g) {
+  switch (g) {
+    case GroupBy::none:
+      return "不分组";
+    case GroupBy::village:
+      return "村";
+    case GroupBy::township:
+      return "乡镇";
+    case GroupBy::item:
+      return "事项";
+    case GroupBy::department:
+      return "部门";
+  }
+  return "不分组";
+}
+
+constexpr const char* kNoDepartment = "未分派";
+
+}  // namespace
+
+std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by) {
+  switch (by) {
+    case GroupBy::none:
+      return {};
+    case GroupBy::village:
+      return {c.home};
+    case GroupBy::township:
+      return {c.home.size() > 9 ? c.home.substr(0, 9) : c.home};
+    case GroupBy::item:
+      return {c.item_code};
+    case GroupBy::department: {
+      if (c.departments.empty()) return {kNoDepartment};
+      std::vector<std::string> keys = c.departments;
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      return keys;
+    }
+  }
+  return {};
+}
+
+bool in_period(const CaseFacts& c, const ReportOptions& o) {
+  if (o.from && c.submitted_day < *o.from) return false;
+  if (o.to && c.submitted_day > *o.to) return false;
+  return true;
+}
+
+Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o) {
+  Report r;
+  r.options = o;
+  std::map<std::string, Figures> groups;
+  for (const auto& c : cases) {
+    if (!in_period(c, o)) continue;
+    const Figures f = case_figures(c, o.as_of);
+    r.total += f;
+    for (const auto& k : group_keys(c, o.by))
+      groups[k] += f;
+  }
+  for (auto& g : groups)
+    r.rows.push_back({g.first, g.second});
+  return r;
+}
+
+Result<Report> build_report_from_store(const storage::Store& store, const ReportOptions& o,
+                                       const std::string& home_prefix) {
+  storage::CaseFilter filter;
+  filter.home_prefix = home_prefix;
+  auto cases = store.list_cases(filter);
+  if (!cases.ok()) return cases.status();
+  std::vector<CaseFacts> facts;
+  for (const auto& st : *cases) {
+    if (st.submitted_hlc == 0) continue;
+    const int64_t day = china_day(hlc_ms(st.submitted_hlc));
+    if ((o.from && day < *o.from) || (o.to && day > *o.to)) continue;
+    auto events = store.case_events(st.case_id);
+    if (!events.ok()) return events.status();
+    if (auto f = case_facts(st, *events)) facts.push_back(std::move(*f));
+  }
+  Report r = build_report(facts, o);
+  r.node_code = store.code();
+  return r;
+}
+
+// ---- rendering ---------------------------------------------------------------
+
+namespace {
+
+std::string pad(const std::string& s, int width) {
+  int cols = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    cols += len >= 3 ? 2 : 1;
+    i += static_cast<std::size_t>(len);
+  }
+  return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
+}
+
+std::optional<double> ratio(uint64_t part, uint64_t whole) {
+  if (whole == 0) return std::nullopt;
+  return static_cast<double>(part) / static_cast<double>(whole);
+}
+std::optional<double> average(int64_t sum, uint64_t n) {
+  if (n == 0) return std::nullopt;
+  return static_cast<double>(sum) / static_cast<double>(n);
+}
+std::string fixed1(std::optional<double> v, double scale = 1.0) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", *v * scale);
+  return buf;
+}
+std::string percent(uint64_t part, uint64_t whole) {
+  auto r = ratio(part, whole);
+  return r ? fixed1(r, 100.0) + "%" : "-";
+}
+
+std::string period_zh(const ReportOptions& o) {
+  return (o.from ? format_date(*o.from) : std::string("最早")) + " 至 " +
+         (o.to ? format_date(*o.to) : std::string("今")) + " (按登记日期, 北京时间)";
+}
+
+// The columns of text and CSV output, in order.
+struct Column {
+  const char* header;
+  int width;
+  std::string (*cell)(const Figures&);
+};
+
+std::string n(uint64_t v) {
+  return std::to_string(v);
+}
+
+const Column kColumns[] = {
+    {"收件", 6, [](const Figures& f) { return n(f.received); }},
+    {"受理", 6, [](const Figures& f) { return n(f.accepted); }},
+    {"办结", 6, [](const Figures& f) { return n(f.completed); }},
+    {"按时办结", 9, [](const Figures& f) { return n(f.on_time); }},
+    {"按时办结率", 11, [](const Figures& f) { return percent(f.on_time, f.completed); }},
+    {"即办", 6, [](const Figures& f) { return n(f.immediate); }},
+    {"即办率", 8, [](const Figures& f) { return percent(f.immediate, f.completed); }},
+    {"上报", 6, [](const Figures& f) { return n(f.escalated); }},
+    {"联办", 6, [](const Figures& f) { return n(f.joint); }},
+    {"不予批准", 9, [](const Figures& f) { return n(f.refused); }},
+    {"撤回", 6, [](const Figures& f) { return n(f.withdrawn); }},
+    {"在办", 6, [](const Figures& f) { return n(f.open); }},
+    {"超期", 6, [](const Figures& f) { return n(f.overdue); }},
+    {"受理用时(天)", 13,
+     [](const Figures& f) { return fixed1(average(f.step_days[kStepAccept], f.step_cases[0])); }},
+    {"承办用时(天)", 13,
+     [](const Figures& f) { return fixed1(average(f.step_days[kStepDecide], f.step_cases[1])); }},
+    {"回复用时(天)", 13,
+     [](const Figures& f) { return fixed1(average(f.step_days[kStepDeliver], f.step_cases[2])); }},
+    {"代收费(元)", 12, [](const Figures& f) { return format_yuan(f.fees_fen); }},
+    {"评价数", 7, [](const Figures& f) { return n(f.rated); }},
+    {"平均评价", 9,
+     [](const Figures& f) { return fixed1(average(static_cast<int64_t>(f.rating_sum), f.rated)); }},
+    {"投诉", 6, [](const Figures& f) { return n(f.complaints); }},
+};
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void figures_json(JsonWriter& j, const Figures& f) {
+  auto opt = [&](std::string_view k, std::optional<double> v) {
+    j.key(k);
+    v ? j.value(*v) : j.null();
+  };
+  j.field("received", f.received);
+  j.field("accepted", f.accepted);
+  j.field("completed", f.completed);
+  j.field("completed_on_time", f.on_time);
+  opt("on_time_rate", ratio(f.on_time, f.completed));
+  j.field("immediate", f.immediate);
+  opt("immediate_rate", ratio(f.immediate, f.completed));
+  j.field("escalated", f.escalated);
+  j.field("joint", f.joint);
+  j.field("refused", f.refused);
+  j.field("withdrawn", f.withdrawn);
+  j.field("open", f.open);
+  j.field("overdue", f.overdue);
+  j.key("steps").begin_object();
+  const char* names[kStepCount] = {"accept", "decide", "deliver"};
+  for (std::size_t i = 0; i < kStepCount; ++i) {
+    j.key(names[i]).begin_object();
+    j.field("cases", f.step_cases[i]);
+    j.field("days_total", f.step_days[i]);
+    opt("average_days", average(f.step_days[i], f.step_cases[i]));
+    j.end_object();
+  }
+  j.end_object();
+  j.field("fees_collected_fen", f.fees_fen);
+  j.field("fees_collected_yuan", format_yuan(f.fees_fen));
+  j.field("rated", f.rated);
+  j.field("rating_sum", f.rating_sum);
+  opt("average_rating", average(static_cast<int64_t>(f.rating_sum), f.rated));
+  j.field("complaints", f.complaints);
+}
+
+}  // namespace
+
+std::string render_report(const Report& r) {
+  const auto& o = r.options;
+  std::string out = "统计报表 (台帐)  节点 " + r.node_code + "\n";
+  out += "统计期间  " + period_zh(o) + "\n";
+  out += "统计截至  " + format_date(o.as_of) + " (超期按此日计)\n";
+  out += std::string("分组      ") + group_by_zh(o.by) + "\n\n";
+  const int key_width = o.by == GroupBy::item || o.by == GroupBy::department ? 22 : 14;
+  out += pad(o.by == GroupBy::none ? "" : group_by_zh(o.by), key_width);
+  for (const auto& c : kColumns)
+    out += pad(c.header, c.width);
+  out += "\n";
+  auto line = [&](const std::string& key, const Figures& f) {
+    out += pad(key, key_width);
+    for (const auto& c : kColumns)
+      out += pad(c.cell(f), c.width);
+    out += "\n";
+  };
+  for (const auto& row : r.rows)
+    line(row.key, row.figures);
+  line("合计", r.total);
+  if (o.by == GroupBy::department)
+    out += "注: 联办件在每个办理部门各计一次, 合计中每件只计一次。\n";
+  out += "说明: 按时办结 = 办结日期不晚于受理时承诺日期; 即办 = 受理当日办结且未上报。\n";
+  return out;
+}
+
+std::string render_report_json(const Report& r) {
+  const auto& o = r.options;
+  JsonWriter j;
+  j.begin_object();
+  j.field("node", r.node_code);
+  j.key("from");
+  o.from ? j.value(format_date(*o.from)) : j.null();
+  j.key("to");
+  o.to ? j.value(format_date(*o.to)) : j.null();
+  j.field("as_of", format_date(o.as_of));
+  j.field("by", group_by_name(o.by));
+  j.key("rows").begin_array();
+  for (const auto& row : r.rows) {
+    j.begin_object();
+    j.field("key", row.key);
+    figures_json(j, row.figures);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("total").begin_object();
+  figures_json(j, r.total);
+  j.end_object();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+std::string render_report_csv(const Report& r) {
+  std::string out = "\xEF\xBB\xBF";
+  out += csv_cell(r.options.by == GroupBy::none ? "分组" : group_by_zh(r.options.by));
+  for (const auto& c : kColumns)
+    out += std::string(",") + csv_cell(c.header);
+  out += "\r\n";
+  auto line = [&](const std::string& key, const Figures& f) {
+    out += csv_cell(key);
+    for (const auto& c : kColumns)
+      out += "," + csv_cell(c.cell(f));
+    out += "\r\n";
+  };
+  for (const auto& row : r.rows)
+    line(row.key, row.figures);
+  line("合计", r.total);
+  return out;
+}
+
+}  // namespace liandong::node

@@ -1,0 +1,139 @@
+// Ledgers and reports (台帐, 统计分析): figures computed from the events a
+// node holds, never typed in. A case belongs to a period by the China date
+// (UTC+8) of its `submitted` event.
+//
+// Definitions (one case counts at most once in each figure of a row):
+//   received   收件      every case submitted in the period
+//   accepted   受理      has an `accepted` event
+//   completed  办结      decided (approved or refused) or replied; a
+//                        withdrawal that voided a decision does not count
+//   on_time    按时办结  completed, and the decision's China date is on or
+//                        before the due date its `accepted` event committed
+//                        to (a case decided without acceptance, or accepted
+//                        without a due date, counts as on time)
+//   immediate  即办      completed on the same working day it was accepted
+//                        (same China date; for a case answered without
+//                        acceptance, the day it was submitted) and never
+//                        escalated (上报)
+//   escalated  上报      at least one `escalated` event applied
+//   joint      联办      two or more departments assigned
+//   refused    不予批准  decided, not approved
+//   withdrawn  撤回      status withdrawn
+//   open       在办      not completed, not withdrawn
+//   overdue    超期      open, and `as_of` (a China date) is past the due date
+//   steps      环节用时  days from submission to acceptance (受理), from
+//                        acceptance (or submission) to decision (承办), from
+//                        decision to delivery (回复); summed over the cases
+//                        that took the step, averaged when shown
+//   fees       代收费    sum of `fee_collected` amounts (fen)
+//   rating     评价      sum and count of ratings (averaged when shown)
+//   complaints 投诉      number of `complaint` events
+//
+// Figures are sums of integers, so a county's report over its whole tree
+// equals the sum of its townships' reports.
+//
+// Thread contract: pure functions, except build_report_from_store (reads
+// the store; the store is thread-safe).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/status.h"
+#include "storage/case_fold.h"
+#include "storage/store.h"
+
+namespace liandong::node {
+
+// ---- dates (China Standard Time) -------------------------------------------
+
+// Days since 1970-01-01 of the China date (UTC+8) of a UTC time in ms.
+int64_t china_day(uint64_t ms);
+// "2026-11-22" <-> days since 1970-01-01; nullopt on anything malformed.
+std::optional<int64_t> parse_date(std::string_view text);
+std::string format_date(int64_t day);
+// Days a step took between two China dates. Calendar days for now.
+// TODO(calendar): count working days once storage/calendar.h is in.
+int64_t step_days(int64_t from_day, int64_t to_day);
+
+// ---- per case --------------------------------------------------------------
+
+// What the report needs of one case, taken from its state and events.
+struct CaseFacts {
+  std::string home, item_code;
+  std::vector<std::string> departments;
+  int64_t submitted_day = 0;
+  std::optional<int64_t> accepted_day, decided_day, delivered_day, due_day;
+  bool completed = false, approved = false, withdrawn = false, escalated = false;
+  int64_t fee_collected = 0;
+  uint8_t rating = 0;
+  uint32_t complaints = 0;
+};
+
+// nullopt for a case whose application (`submitted`) is not here yet.
+// `events` are the case's events in fold order (Store::case_events).
+std::optional<CaseFacts> case_facts(const storage::CaseState& st,
+                                    const std::vector<storage::StoredEvent>& events);
+
+// ---- figures ---------------------------------------------------------------
+
+enum Step : int { kStepAccept = 0, kStepDecide = 1, kStepDeliver = 2, kStepCount = 3 };
+
+struct Figures {
+  uint64_t received = 0, accepted = 0, completed = 0, on_time = 0, immediate = 0, escalated = 0,
+           joint = 0, refused = 0, withdrawn = 0, open = 0, overdue = 0;
+  std::array<int64_t, kStepCount> step_days{};
+  std::array<uint64_t, kStepCount> step_cases{};
+  int64_t fees_fen = 0;
+  uint64_t rating_sum = 0, rated = 0, complaints = 0;
+
+  Figures& operator+=(const Figures& o);
+  bool operator==(const Figures&) const = default;
+};
+
+// One case's contribution (as_of: China day for `overdue`).
+Figures case_figures(const CaseFacts& c, int64_t as_of);
+
+enum class GroupBy : uint8_t { none, village, township, item, department };
+std::optional<GroupBy> group_by_from_name(std::string_view name);
+const char* group_by_name(GroupBy g);
+
+struct ReportOptions {
+  std::optional<int64_t> from, to;  // China days, inclusive; empty: open
+  GroupBy by = GroupBy::none;
+  int64_t as_of = 0;  // China day for `overdue`
+};
+
+struct ReportRow {
+  std::string key;  // village/township code, item code or department
+  Figures figures;
+};
+
+struct Report {
+  ReportOptions options;
+  std::string node_code;
+  std::vector<ReportRow> rows;  // sorted by key; empty when by == none
+  Figures total;                // 合计: each case once
+};
+
+// The group keys of a case ("未分派" for a case with no department).
+std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by);
+// Whether the case falls in the period.
+bool in_period(const CaseFacts& c, const ReportOptions& o);
+
+Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o);
+// Every case held in `store` (optionally only under `home_prefix`).
+Result<Report> build_report_from_store(const storage::Store& store, const ReportOptions& o,
+                                       const std::string& home_prefix = {});
+
+// Text for county staff (Chinese headers), JSON (English keys), CSV (UTF-8
+// with a BOM, Chinese headers, one row per group plus 合计).
+std::string render_report(const Report& r);
+std::string render_report_json(const Report& r);
+std::string render_report_csv(const Report& r);
+
+}  // namespace liandong::node

@@ -1,0 +1,407 @@
+// Reports and traces over a generated county workload: the figures the
+// report computes from the store equal the ones the generator counted while
+// it wrote the events, and the county's report is the sum of its townships'.
+#include "node/report.h"
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <random>
+#include <set>
+
+#include "node/trace.h"
+#include "protocol/hlc.h"
+#include "storage/store.h"
+#include "storage/test_events.h"
+#include "tests/temp_dir.h"
+
+using namespace liandong;
+using namespace liandong::node;
+using liandong::storage::Store;
+using liandong::test::Forge;
+using liandong::test::kCounty;
+
+namespace {
+
+constexpr int64_t kDay0 = 19783;  // 2024-03-01, days since 1970-01-01
+constexpr int64_t kHourMs = 3600LL * 1000;
+constexpr int64_t kDayMs = 24 * kHourMs;
+
+// ms of `hour` o'clock, China time, on day `day` (days since 1970-01-01).
+uint64_t china_ms(int64_t day, int64_t hour) {
+  return static_cast<uint64_t>(day * kDayMs + (hour - 8) * kHourMs);
+}
+// The generator's own date arithmetic, independent of the report's.
+int64_t day_of(uint64_t ms) {
+  return (static_cast<int64_t>(ms) + 8 * kHourMs) / kDayMs;
+}
+
+struct Item {
+  const char* code;
+  const char* name;
+};
+const Item kItems[] = {
+    {"360723-GT-0001", "农村宅基地建房"}, {"360723-LY-0002", "林木采伐"},
+    {"360723-MZ-0003", "低保"},           {"360723-GA-0004", "户口迁移"},
+    {"360723-WS-0005", "生育登记"},       {"360723-ZX-0006", "政策咨询"},
+};
+const char* const kDepartments[] = {"民政", "国土", "林业", "公安", "卫生", "人社", "计生"};
+
+test::BodyFill submitted(const Item& item, int64_t fee_due) {
+  return [=](proto::Event::Builder ev) {
+    auto b = ev.getBody().initSubmitted();
+    b.initApplicant().setName("王五");
+    b.setItemCode(item.code);
+    b.setItemName(item.name);
+    b.setFeeDue(fee_due);
+  };
+}
+
+// What the generator expects, keyed like the report.
+struct Expected {
+  Figures total;
+  std::map<std::string, Figures> by_village, by_township, by_item, by_department;
+};
+
+// Writes the events of `n` cases into `store`, counting as it goes the
+// figures of the cases submitted in [from, to] as of `as_of`.
+class Workload {
+ public:
+  Workload(Store& store, uint32_t seed, int64_t from, int64_t to, int64_t as_of)
+      : store_(store), rng_(seed), from_(from), to_(to), as_of_(as_of) {}
+
+  void generate(int n) {
+    for (int i = 0; i < n; ++i) {
+      one_case();
+      if (pending_.size() > 4000) flush();
+    }
+    flush();
+  }
+
+  Expected expected;  // period [from, to]
+  Figures all_time;   // every case, no period
+  std::vector<Id> case_ids;
+
+ private:
+  int rnd(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  bool chance(int percent) { return rnd(1, 100) <= percent; }
+
+  void emit(std::string sealed) { pending_.push_back(std::move(sealed)); }
+  void flush() {
+    std::vector<EventView> views;
+    views.reserve(pending_.size());
+    for (const auto& s : pending_)
+      views.push_back(test::must_parse(s));
+    std::vector<const EventView*> ptrs;
+    for (const auto& v : views)
+      ptrs.push_back(&v);
+    auto r = store_.apply(ptrs);
+    REQUIRE(r.ok());
+    for (const auto& x : *r)
+      REQUIRE(x.outcome == storage::Outcome::stored);
+    pending_.clear();
+  }
+
+  void one_case() {
+    const std::string township = "360723" + std::to_string(101 + rnd(0, 2));
+    const std::string village = township + "00" + std::to_string(rnd(1, 4));
+    const Item& item = kItems[rnd(0, 5)];
+    const bool consult = std::string(item.code) == "360723-ZX-0006";
+    const int64_t s_day = kDay0 + rnd(0, 59);
+    uint64_t t = china_ms(s_day, 9) + static_cast<uint64_t>(rnd(0, 120)) * 60000;
+    auto at = [&](int64_t day, int64_t hour) {
+      t = std::max(t + 60000, china_ms(day, hour));
+      return make_hlc(t, 0);
+    };
+
+    Figures f;
+    f.received = 1;
+    std::vector<std::string> departments;
+
+    const Id id = forge_.next_id(village);
+    case_ids.push_back(id);
+    emit(forge_.make({.id = id, .case_id = id, .home = village, .hlc = make_hlc(t, 0)},
+                     submitted(item, consult ? 0 : rnd(0, 3) * 1000)));
+    auto act = [&](const std::string& origin, uint64_t hlc, const test::BodyFill& body) {
+      emit(forge_.act(origin, id, village, hlc, body));
+    };
+    auto complaints = [&] {
+      if (!chance(4)) return;
+      const int k = rnd(1, 2);
+      for (int i = 0; i < k; ++i)
+        act(village, at(day_of(t), 16), test::complaint_body());
+      f.complaints += static_cast<uint64_t>(k);
+    };
+
+    const int path = rnd(1, 100);
+    if (consult && path <= 70) {
+      // A policy question answered by the county (咨询, replied).
+      const int64_t d = day_of(t) + rnd(0, 3);
+      act(kCounty, at(d, 10), test::replied_body());
+      f.completed = 1;
+      f.on_time = 1;
+      f.immediate = d == s_day ? 1 : 0;
+      f.step_days[kStepDecide] = d - s_day;
+      f.step_cases[kStepDecide] = 1;
+      deliver_and_rate(act, at, f, d);
+      complaints();
+    } else if (path <= 5) {
+      act(village, at(s_day + rnd(0, 2), 15), test::withdrawn_body());
+      f.withdrawn = 1;
+    } else if (path <= 10) {
+      f.open = 1;  // registered, never accepted: no due date, never overdue
+      complaints();
+    } else {
+      const int64_t a_day = s_day + (chance(50) ? 0 : rnd(1, 2));
+      const int64_t due = a_day + rnd(5, 15);
+      act(village, at(a_day, 14), test::accepted_body(format_ymd(due)));
+      f.accepted = 1;
+      f.step_days[kStepAccept] = day_of(t) - s_day;
+      f.step_cases[kStepAccept] = 1;
+      const int64_t a_real = day_of(t);
+      if (chance(30)) {
+        const int k = rnd(1, 2);
+        for (int i = 0; i < k; ++i) {
+          const int64_t amount = rnd(1, 200) * 100;
+          act(village, at(day_of(t), 15), test::fee_collected_body(amount));
+          f.fees_fen += amount;
+        }
+      }
+      if (chance(10)) {
+        act(village, at(day_of(t), 15), test::supplement_requested_body());
+        act(village, at(day_of(t) + rnd(0, 2), 9), test::supplemented_body());
+      }
+      std::string decider = village;
+      if (chance(30)) {
+        act(village, at(day_of(t) + rnd(0, 1), 16), test::escalated_body(township));
+        decider = township;
+        f.escalated = 1;
+        if (chance(40)) {
+          act(township, at(day_of(t) + rnd(0, 2), 10), test::escalated_body(kCounty));
+          decider = kCounty;
+        }
+      }
+      const int dept_kind = rnd(1, 100);
+      if (dept_kind <= 15) {
+        std::set<std::string> pick;
+        const int k = rnd(2, 3);
+        while (static_cast<int>(pick.size()) < k)
+          pick.insert(kDepartments[rnd(0, 6)]);
+        departments.assign(pick.begin(), pick.end());
+        f.joint = 1;
+      } else if (dept_kind <= 60) {
+        departments.push_back(kDepartments[rnd(0, 6)]);
+      }
+      if (!departments.empty())
+        act(decider.size() > 6 ? township : kCounty, at(day_of(t), 17),
+            test::assigned_body(departments));
+
+      const int fate = rnd(1, 100);
+      if (fate <= 4) {
+        act(village, at(day_of(t) + rnd(0, 3), 11), test::withdrawn_body());
+        f.withdrawn = 1;
+      } else if (fate <= 14) {
+        f.open = 1;
+        f.overdue = as_of_ > due ? 1 : 0;
+        if (chance(50) && departments.size() >= 2)
+          act(township, at(day_of(t), 11), test::opinion_body(departments[0]));
+      } else {
+        if (departments.size() >= 2) {
+          for (const auto& d : departments)
+            act(decider.size() > 6 ? township : kCounty, at(day_of(t) + rnd(0, 2), 10),
+                test::opinion_body(d, chance(90)));
+        }
+        int64_t d_day = day_of(t);
+        if (!chance(35)) d_day += rnd(1, 18);
+        const bool approve = chance(85);
+        act(decider, at(d_day, 11), test::decided_body(approve));
+        const int64_t decided = day_of(t);
+        f.completed = 1;
+        f.refused = approve ? 0 : 1;
+        f.on_time = decided <= due ? 1 : 0;
+        f.immediate = !f.escalated && decided == a_real ? 1 : 0;
+        f.step_days[kStepDecide] = decided - a_real;
+        f.step_cases[kStepDecide] = 1;
+        deliver_and_rate(act, at, f, decided);
+      }
+      complaints();
+    }
+    add(f, s_day, village, township, item.code, departments);
+  }
+
+  template <typename Act, typename At>
+  void deliver_and_rate(Act& act, At& at, Figures& f, int64_t decided) {
+    if (!chance(80)) return;
+    act(village_of_current(), at(decided + rnd(0, 3), 15), test::delivered_body());
+    f.step_days[kStepDeliver] = day_of_last() - decided;
+    f.step_cases[kStepDeliver] = 1;
+    if (chance(70)) {
+      const int score = chance(80) ? rnd(4, 5) : rnd(1, 3);
+      act(village_of_current(), at(day_of_last(), 16),
+          test::rated_body(static_cast<uint8_t>(score)));
+      f.rating_sum = static_cast<uint64_t>(score);
+      f.rated = 1;
+    }
+    if (chance(60)) act(village_of_current(), at(day_of_last(), 17), test::closed_body());
+  }
+  // The village of the case being generated (its submitted event's origin).
+  std::string village_of_current() const { return case_ids.back().origin; }
+  int64_t day_of_last() const {
+    auto v = test::must_parse(pending_.back());
+    return day_of(hlc_ms(v.hlc()));
+  }
+
+  static std::string format_ymd(int64_t day) {
+    // Civil date from days (independent of node/report.cpp).
+    int64_t z = day + 719468;
+    const int64_t era = z / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(y),
+                  static_cast<long long>(m), static_cast<long long>(d));
+    return buf;
+  }
+
+  void add(const Figures& f, int64_t s_day, const std::string& village, const std::string& township,
+           const std::string& item, const std::vector<std::string>& departments) {
+    all_time += f;
+    if (s_day < from_ || s_day > to_) return;
+    expected.total += f;
+    expected.by_village[village] += f;
+    expected.by_township[township] += f;
+    expected.by_item[item] += f;
+    if (departments.empty()) {
+      expected.by_department["未分派"] += f;
+    } else {
+      for (const auto& d : departments)
+        expected.by_department[d] += f;
+    }
+  }
+
+  Store& store_;
+  Forge forge_{false};
+  std::mt19937 rng_;
+  int64_t from_, to_, as_of_;
+  std::vector<std::string> pending_;
+};
+
+std::unique_ptr<Store> make_store(const test::TempDir& dir, const std::string& code) {
+  storage::StoreOptions o;
+  o.dir = dir.path() / code;
+  auto s = Store::create(o, code);
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+std::map<std::string, Figures> rows_of(const Report& r) {
+  std::map<std::string, Figures> m;
+  for (const auto& row : r.rows)
+    m[row.key] = row.figures;
+  return m;
+}
+
+Report report(const Store& store, ReportOptions o, GroupBy by, const std::string& prefix = {}) {
+  o.by = by;
+  auto r = build_report_from_store(store, o, prefix);
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+}  // namespace
+
+TEST_CASE("report: dates are China dates", "[report]") {
+  CHECK(format_date(kDay0) == "2024-03-01");
+  CHECK(parse_date("2024-03-01") == kDay0);
+  CHECK(parse_date("2024-02-30") == std::nullopt);
+  CHECK(parse_date("2024-3-01") == std::nullopt);
+  // 2024-02-29 16:30 UTC is 2024-03-01 00:30 in China.
+  CHECK(china_day(china_ms(kDay0, 0) + 30 * 60000) == kDay0);
+  CHECK(china_day(china_ms(kDay0, 0) - 1) == kDay0 - 1);
+}
+
+TEST_CASE("report: figures over 10,000 generated cases equal the generator's count", "[report]") {
+  test::TempDir dir("liandong-report-test");
+  auto store = make_store(dir, test::kCounty);
+  const int64_t from = kDay0 + 10, to = kDay0 + 40, as_of = kDay0 + 45;
+  Workload w(*store, 20261122, from, to, as_of);
+  w.generate(10000);
+  REQUIRE(w.all_time.received == 10000);
+  // The mix is realistic: every kind of case is there.
+  CHECK(w.expected.total.refused > 100);
+  CHECK(w.expected.total.withdrawn > 100);
+  CHECK(w.expected.total.escalated > 500);
+  CHECK(w.expected.total.joint > 200);
+  CHECK(w.expected.total.overdue > 10);
+  CHECK(w.expected.total.complaints > 50);
+  CHECK(w.expected.total.fees_fen > 0);
+  CHECK(w.expected.total.immediate > 100);
+
+  ReportOptions o;
+  o.as_of = as_of;
+  SECTION("the whole history") {
+    auto r = report(*store, o, GroupBy::none);
+    CHECK(r.rows.empty());
+    CHECK(r.total == w.all_time);
+  }
+  o.from = from;
+  o.to = to;
+  SECTION("a period, grouped every way") {
+    auto r = report(*store, o, GroupBy::none);
+    CHECK(r.total == w.expected.total);
+    CHECK(rows_of(report(*store, o, GroupBy::village)) == w.expected.by_village);
+    CHECK(rows_of(report(*store, o, GroupBy::township)) == w.expected.by_township);
+    CHECK(rows_of(report(*store, o, GroupBy::item)) == w.expected.by_item);
+    auto by_dept = report(*store, o, GroupBy::department);
+    CHECK(rows_of(by_dept) == w.expected.by_department);
+    CHECK(by_dept.total == w.expected.total);  // each case once in 合计
+  }
+  SECTION("the county's report is the sum of its townships'") {
+    auto county = report(*store, o, GroupBy::village);
+    Figures sum;
+    std::map<std::string, Figures> villages;
+    for (const char* t : {"360723101", "360723102", "360723103"}) {
+      auto part = report(*store, o, GroupBy::village, t);
+      sum += part.total;
+      for (const auto& row : part.rows)
+        villages[row.key] = row.figures;
+      CHECK(part.total == w.expected.by_township[t]);
+    }
+    CHECK(sum == county.total);
+    CHECK(villages == rows_of(county));
+  }
+  SECTION("text, JSON and CSV carry the totals") {
+    auto r = report(*store, o, GroupBy::township);
+    auto text = render_report(r);
+    CHECK(text.find("合计") != std::string::npos);
+    CHECK(text.find("按时办结率") != std::string::npos);
+    auto csv = render_report_csv(r);
+    CHECK(csv.rfind("\xEF\xBB\xBF乡镇,收件,受理,办结", 0) == 0);
+    CHECK(csv.find("\r\n合计," + std::to_string(w.expected.total.received) + ",") !=
+          std::string::npos);
+    auto json = render_report_json(r);
+    CHECK(json.find("\"received\":" + std::to_string(w.expected.total.received)) !=
+          std::string::npos);
+  }
+  SECTION("a trace lists every event of the case with its waiting time") {
+    const Id id = w.case_ids[1234];
+    auto events = store->case_events(id);
+    REQUIRE(events.ok());
+    auto t = trace_case(*store, id);
+    REQUIRE(t.ok());
+    REQUIRE(t->steps.size() == events->size());
+    uint64_t waited = 0;
+    for (std::size_t i = 0; i < t->steps.size(); ++i) {
+      CHECK(t->steps[i].event == (*events)[i].view.id());
+      if (i > 0) CHECK(t->steps[i].wait_ms == t->steps[i].at_ms - t->steps[i - 1].at_ms);
+      waited += t->steps[i].wait_ms;
+    }
+    CHECK(waited == t->total_ms);
+    CHECK(render_trace(*t).find("案件倒查") != std::string::npos);
+    CHECK(render_trace_json(*t).find("\"wait_ms\"") != std::string::npos);
+  }
+}

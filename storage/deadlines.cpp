@@ -1,0 +1,228 @@
+#include "storage/deadlines.h"
+
+#include "storage/store.h"
+
+namespace liandong::storage {
+
+namespace {
+
+enum class Level : uint8_t { village, township, county };
+
+// County and above (city, province) decide as "the county" here.
+Level level_of(std::string_view code) {
+  if (code.size() >= 12) return Level::village;
+  if (code.size() >= 9) return Level::township;
+  return Level::county;
+}
+
+std::string text(capnp::Text::Reader t) {
+  return std::string(t.begin(), t.size());
+}
+
+uint32_t limit_of(const StepLimits& l, Step s) {
+  switch (s) {
+    case Step::village_forward:
+      return l.village_forward;
+    case Step::township_handle:
+      return l.township_handle;
+    case Step::county_decide:
+      return l.county_decide;
+    case Step::township_reply:
+      return l.township_reply;
+    case Step::village_notify:
+      return l.village_notify;
+  }
+  return 0;
+}
+
+// Walks a case's events and keeps the steps it has met.
+class Walk {
+ public:
+  Walk(const StepLimits& limits, const Calendar& cal) : limits_(limits), cal_(cal) {}
+
+  void event(const EventView& ev) {
+    const uint64_t t = event_ms(ev);
+    const std::string& origin = ev.id().origin;
+    const Level by = level_of(origin);
+    switch (ev.kind()) {
+      case EventKind::submitted:
+        home_ = text(ev.event().getHome());
+        open(by == Level::village    ? Step::village_forward
+             : by == Level::township ? Step::township_handle
+                                     : Step::county_decide,
+             origin, t);
+        break;
+      case EventKind::supplement_requested:
+        if (auto* s = handling()) s->paused = true;
+        break;
+      case EventKind::supplemented:
+        if (auto* s = handling(); s != nullptr && s->paused) {
+          s->paused = false;
+          s->started_ms = t;
+        }
+        break;
+      case EventKind::escalated: {
+        close_handling(t);
+        const std::string to = text(ev.event().getBody().getEscalated().getTo());
+        open(level_of(to) == Level::township ? Step::township_handle : Step::county_decide, to, t);
+        break;
+      }
+      case EventKind::decided:
+      case EventKind::replied:
+        close_handling(t);
+        decider_ = by;
+        if (by == Level::village) {
+          open(Step::village_notify, origin, t);
+        } else {
+          open(Step::township_reply, by == Level::county ? parent_of_home(Level::township) : origin,
+               t);
+        }
+        break;
+      case EventKind::withdrawn:
+      case EventKind::closed:
+        for (auto& s : steps_) {
+          if (!s.done) finish(s, t);
+        }
+        return;
+      default:
+        break;
+    }
+    // The result reached the level below the decider (any event made there
+    // after the decision shows it holds the case): the reply step stops and
+    // the village point's clock starts.
+    if (auto* r = find_open(Step::township_reply); r != nullptr && r->started_ms <= t &&
+                                                   ev.kind() != EventKind::decided &&
+                                                   ev.kind() != EventKind::replied) {
+      const bool below =
+          by == Level::village || (by == Level::township && decider_ == Level::county);
+      if (below) {
+        finish(*r, t);
+        if (level_of(home_) == Level::village) open(Step::village_notify, home_, t);
+      }
+    }
+    if (ev.kind() == EventKind::delivered) {
+      if (auto* r = find_open(Step::township_reply)) finish(*r, t);
+      if (auto* v = find_open(Step::village_notify)) finish(*v, t);
+    }
+  }
+
+  CaseDeadlines finish_walk(uint64_t now_ms) {
+    CaseDeadlines out;
+    const Date today = china_date(now_ms);
+    for (auto& s : steps_) {
+      if (s.limit != 0) s.due = cal_.add_working_days(china_date(s.started_ms), s.limit);
+      if (!s.due) continue;
+      if (s.done) {
+        if (china_date(s.done_ms) > *s.due) {
+          s.flag = DeadlineFlag::overdue;
+          out.late = true;
+        }
+        continue;
+      }
+      s.days_left = cal_.working_days_between(today, *s.due);
+      if (s.paused) continue;
+      if (today > *s.due) {
+        s.flag = DeadlineFlag::overdue;
+      } else if (s.days_left <= 1) {
+        s.flag = DeadlineFlag::warning;
+      }
+      if (s.flag > out.open_flag) out.open_flag = s.flag;
+    }
+    out.steps = std::move(steps_);
+    return out;
+  }
+
+ private:
+  // The open handling step (forward, handle, decide): one at a time.
+  StepDeadline* handling() {
+    for (auto& s : steps_) {
+      if (!s.done && (s.step == Step::village_forward || s.step == Step::township_handle ||
+                      s.step == Step::county_decide))
+        return &s;
+    }
+    return nullptr;
+  }
+  StepDeadline* find_open(Step step) {
+    for (auto& s : steps_) {
+      if (!s.done && s.step == step) return &s;
+    }
+    return nullptr;
+  }
+  void close_handling(uint64_t t) {
+    if (auto* s = handling()) finish(*s, t);
+  }
+  static void finish(StepDeadline& s, uint64_t t) {
+    s.done = true;
+    s.done_ms = t;
+    s.paused = false;
+  }
+  void open(Step step, std::string holder, uint64_t t) {
+    StepDeadline s;
+    s.step = step;
+    s.holder = std::move(holder);
+    s.started_ms = t;
+    s.limit = limit_of(limits_, step);
+    steps_.push_back(std::move(s));
+  }
+  // The home's ancestor at `level` (the township that relays a county
+  // decision down); the home itself when it is not below that level.
+  std::string parent_of_home(Level level) const {
+    if (level == Level::township && home_.size() >= 9) return home_.substr(0, 9);
+    return home_;
+  }
+
+  const StepLimits& limits_;
+  const Calendar& cal_;
+  std::vector<StepDeadline> steps_;
+  std::string home_;
+  Level decider_ = Level::county;
+};
+
+}  // namespace
+
+const char* step_name(Step s) {
+  static const char* names[] = {"village_forward", "township_handle", "county_decide",
+                                "township_reply", "village_notify"};
+  return names[static_cast<int>(s)];
+}
+
+const char* step_name_zh(Step s) {
+  static const char* names[] = {"村级转交", "乡镇承办", "县级办理", "结果回传", "村级回复"};
+  return names[static_cast<int>(s)];
+}
+
+const char* flag_name(DeadlineFlag f) {
+  static const char* names[] = {"ok", "warning", "overdue"};
+  return names[static_cast<int>(f)];
+}
+
+const char* flag_name_zh(DeadlineFlag f) {
+  static const char* names[] = {"正常", "预警", "超期"};
+  return names[static_cast<int>(f)];
+}
+
+CaseDeadlines compute_deadlines(std::span<const EventView* const> events, const StepLimits& limits,
+                                const Calendar& calendar, uint64_t now_ms) {
+  Walk walk(limits, calendar);
+  Id case_id;
+  for (const EventView* ev : events) {
+    if (is_broadcast(ev->kind())) continue;
+    if (case_id.empty()) case_id = ev->case_id();
+    if (ev->case_id() != case_id) continue;
+    walk.event(*ev);
+  }
+  return walk.finish_walk(now_ms);
+}
+
+CaseDeadlines compute_deadlines(const CaseState& state, const std::vector<StoredEvent>& events,
+                                const StepLimits& limits, const Calendar& calendar,
+                                uint64_t now_ms) {
+  if (state.status == CaseStatus::incomplete) return {};
+  std::vector<const EventView*> views;
+  views.reserve(events.size());
+  for (const auto& e : events)
+    views.push_back(&e.view);
+  return compute_deadlines(views, limits, calendar, now_ms);
+}
+
+}  // namespace liandong::storage

@@ -1,0 +1,203 @@
+// `liandong report` and `liandong case trace` as county staff meet them:
+// the real binary on a real store, a few cases through submit and act.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/json_reader.h"
+#include "tests/run_process.h"
+#include "tests/temp_dir.h"
+
+using liandong::test::Json;
+using liandong::test::parse_json;
+using liandong::test::run_process;
+
+namespace {
+
+liandong::test::ProcessResult cli(std::vector<std::string> args) {
+  args.insert(args.begin(), LIANDONG_BIN);
+  return run_process(args);
+}
+
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// A village point with four cases: one joint and approved (fee, rating),
+// one escalated and refused, one withdrawn, one accepted and overdue.
+struct Village {
+  liandong::test::TempDir tmp{"liandong-report-cli"};
+  std::string d = (tmp.path() / "v").string();
+  std::string joint, refused, withdrawn, overdue;
+
+  Village() {
+    REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
+    joint = submit("NC-ZJD-001", "农村宅基地建房", "张三");
+    refused = submit("LY-CF-002", "林木采伐", "李四");
+    withdrawn = submit("NC-ZJD-001", "农村宅基地建房", "王五");
+    overdue = submit("MZ-DB-003", "低保", "赵六");
+
+    act(joint, {"accept", "--due", "2099-12-31"});
+    act(joint, {"assign", "--dept", "民政", "--dept", "国土"});
+    act(joint, {"opinion", "--dept", "民政", "--approve"});
+    act(joint, {"opinion", "--dept", "国土", "--approve", "--on-behalf-of", "陈主任"});
+    act(joint, {"collect-fee", "--amount", "20", "--receipt", "No.001"});
+    act(joint, {"decide", "--approve", "--basis", "《土地管理法》"});
+    act(joint, {"deliver"});
+    act(joint, {"rate", "--score", "5"});
+    act(joint, {"close"});
+
+    act(refused, {"accept", "--due", "2099-12-31"});
+    act(refused, {"escalate"});
+    act(refused, {"decide", "--reject", "--reason", "不在采伐限额内"});
+    act(refused, {"complain", "--text", "不服"});
+
+    act(withdrawn, {"withdraw", "--reason", "申请人撤回"});
+
+    act(overdue, {"accept", "--due", "2020-01-01"});
+  }
+
+  std::string submit(const std::string& item, const std::string& name,
+                     const std::string& applicant) {
+    auto r = cli({"submit", "--data", d, "--json-out", "--actor", "王小红", "--item", item,
+                  "--item-name", name, "--applicant", applicant});
+    REQUIRE(r.exit_code == 0);
+    auto j = parse_json(r.out);
+    REQUIRE(j);
+    return j->str("case");
+  }
+  void act(const std::string& id, std::vector<std::string> args) {
+    std::vector<std::string> full = {"act", id, args[0], "--data", d, "--actor", "王小红"};
+    full.insert(full.end(), args.begin() + 1, args.end());
+    auto r = cli(full);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  liandong::test::ProcessResult report(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"report", "--data", d};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return cli(args);
+  }
+};
+
+const Json& member(const Json& j, std::string_view key) {
+  const Json* m = j.get(key);
+  REQUIRE(m != nullptr);
+  return *m;
+}
+
+}  // namespace
+
+TEST_CASE("report cli: the ledger counts what the events say", "[cli][report]") {
+  Village v;
+  SECTION("text for county staff, in Chinese") {
+    auto r = v.report({});
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "统计报表"));
+    CHECK(has(r.out, "按时办结率"));
+    CHECK(has(r.out, "合计"));
+    CHECK(has(r.out, "20.00"));
+  }
+  SECTION("JSON with English keys") {
+    auto r = v.report({"--json"});
+    REQUIRE(r.exit_code == 0);
+    auto j = parse_json(r.out);
+    REQUIRE(j);
+    const Json& t = member(*j, "total");
+    CHECK(t.u64("received") == 4);
+    CHECK(t.u64("accepted") == 3);
+    CHECK(t.u64("completed") == 2);
+    CHECK(t.u64("completed_on_time") == 2);
+    CHECK(t.u64("refused") == 1);
+    CHECK(t.u64("withdrawn") == 1);
+    CHECK(t.u64("open") == 1);
+    CHECK(t.u64("overdue") == 1);
+    CHECK(t.u64("escalated") == 1);
+    CHECK(t.u64("joint") == 1);
+    CHECK(t.u64("complaints") == 1);
+    CHECK(t.u64("fees_collected_fen") == 2000);
+    CHECK(t.u64("rated") == 1);
+    CHECK(t.u64("rating_sum") == 5);
+    CHECK(member(*j, "rows").items.empty());
+  }
+  SECTION("CSV opens in a spreadsheet: BOM, Chinese header, one row per group plus 合计") {
+    auto r = v.report({"--csv", "--by", "department"});
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.size() > 3);
+    CHECK(r.out.substr(0, 3) == "\xEF\xBB\xBF");
+    CHECK(r.out.rfind("\xEF\xBB\xBF部门,收件,受理,办结,", 0) == 0);
+    CHECK(has(r.out, "\r\n民政,1,1,1,"));
+    CHECK(has(r.out, "\r\n国土,1,1,1,"));
+    CHECK(has(r.out, "\r\n未分派,3,"));
+    CHECK(has(r.out, "\r\n合计,4,"));
+  }
+  SECTION("--by village, township and item") {
+    auto village = parse_json(v.report({"--json", "--by", "village"}).out);
+    REQUIRE(village);
+    REQUIRE(member(*village, "rows").items.size() == 1);
+    CHECK(member(*village, "rows").items[0].str("key") == "360723101007");
+    auto township = parse_json(v.report({"--json", "--by", "township"}).out);
+    REQUIRE(township);
+    REQUIRE(member(*township, "rows").items.size() == 1);
+    CHECK(member(*township, "rows").items[0].str("key") == "360723101");
+    auto item = parse_json(v.report({"--json", "--by", "item"}).out);
+    REQUIRE(item);
+    const auto& rows = member(*item, "rows").items;
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[2].str("key") == "NC-ZJD-001");
+    CHECK(rows[2].u64("received") == 2);
+  }
+  SECTION("a period before any case holds nothing") {
+    auto r = v.report({"--json", "--from", "2020-01-01", "--to", "2020-12-31"});
+    REQUIRE(r.exit_code == 0);
+    auto j = parse_json(r.out);
+    REQUIRE(j);
+    CHECK(member(*j, "total").u64("received") == 0);
+  }
+  SECTION("bad options are refused with exit code 2") {
+    CHECK(v.report({"--from", "2026-13-01"}).exit_code == 2);
+    CHECK(v.report({"--by", "province"}).exit_code == 2);
+    CHECK(v.report({"--json", "--csv"}).exit_code == 2);
+    CHECK(v.report({"--from", "2026-02-01", "--to", "2026-01-01"}).exit_code == 2);
+  }
+}
+
+TEST_CASE("report cli: case trace shows every step, who, where and how long it waited",
+          "[cli][report]") {
+  Village v;
+  SECTION("text") {
+    auto r = cli({"case", "trace", v.joint, "--data", v.d});
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "案件倒查"));
+    CHECK(has(r.out, "王小红"));
+    CHECK(has(r.out, "代 陈主任"));
+    CHECK(has(r.out, "360723101007"));
+    CHECK(has(r.out, "未达乡镇"));
+  }
+  SECTION("JSON") {
+    auto r = cli({"case", "trace", v.joint, "--data", v.d, "--json"});
+    REQUIRE(r.exit_code == 0);
+    auto j = parse_json(r.out);
+    REQUIRE(j);
+    CHECK(j->str("case") == v.joint);
+    const auto& steps = member(*j, "steps").items;
+    REQUIRE(steps.size() == 10);  // submitted + 9 actions
+    CHECK(steps[0].str("kind") == "submitted");
+    CHECK(steps[9].str("kind") == "closed");
+    CHECK(steps[4].str("on_behalf_of") == "陈主任");
+    for (const auto& s : steps) {
+      CHECK(s.str("node") == "360723101007");
+      CHECK(s.get("stored_ms") != nullptr);
+      CHECK(s.get("wait_ms") != nullptr);
+      const Json* c = s.get("custody");
+      REQUIRE(c != nullptr);
+      CHECK(c->flag("here"));
+    }
+  }
+  SECTION("an unknown case") {
+    auto r = cli({"case", "trace", "360723101007-009999", "--data", v.d});
+    CHECK(r.exit_code != 0);
+    CHECK(has(r.err, "360723101007-009999"));
+  }
+}
