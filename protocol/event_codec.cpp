@@ -52,6 +52,9 @@ Status text_ok(capnp::Text::Reader t, const char* what, bool required = false) {
   if (t.size() > kMaxText) return Status::invalid(std::string(what) + " is too long");
   if (required && t.size() == 0) return Status::invalid(std::string(what) + " is required");
   if (!valid_utf8(t)) return Status::invalid(std::string(what) + " is not valid UTF-8");
+  // No NUL inside text: C strings, logs and the case cache would cut it.
+  if (std::memchr(t.begin(), '\0', t.size()) != nullptr)
+    return Status::invalid(std::string(what) + " contains a NUL character");
   return Status::ok();
 }
 
@@ -252,6 +255,12 @@ Status validate_event(proto::Event::Reader ev) {
   if (auto s = text_ok(actor.getStaffId(), "actor staff id"); !s) return s;
   if (auto s = text_ok(actor.getOnBehalfOf(), "on behalf of"); !s) return s;
   if (auto s = list_ok(ev.getSettles(), "settles"); !s) return s;
+  for (auto settled : ev.getSettles()) {
+    auto origin = settled.getOrigin();
+    if (auto s = text_ok(origin, "settled event's origin", true); !s) return s;
+    if (!valid_code(std::string_view(origin.begin(), origin.size())) || settled.getSeq() == 0)
+      return Status::invalid("a settled event id is malformed");
+  }
   if (is_broadcast(*kind)) {
     if (ev.hasCase()) return Status::invalid("a broadcast event names a case");
     if (home != id.origin) return Status::invalid("a broadcast's home must be its origin");

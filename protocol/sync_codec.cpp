@@ -5,8 +5,11 @@
 #include <kj/io.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "protocol/event_codec.h"
 
@@ -86,8 +89,54 @@ std::string encode(capnp::MessageBuilder& msg) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
+namespace {
+
+// Cap'n Proto's packed encoding, undone here rather than by a stream reader
+// (PackedMessageReader reads lazily and throws from its destructor on a
+// truncated message): each word is a tag byte whose bits say which of its
+// bytes follow; tag 0x00 is followed by a count of further zero words, tag
+// 0xff by a count of words copied as they are. Returns nothing on torn input
+// or when the result would pass `max_words`.
+std::optional<std::vector<uint64_t>> unpack_words(std::string_view in, std::size_t max_words) {
+  std::vector<uint64_t> out;
+  out.reserve(std::min(max_words, in.size() / 2 + 1));
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const auto* end = p + in.size();
+  while (p < end) {
+    if (out.size() >= max_words) return std::nullopt;
+    const unsigned char tag = *p++;
+    unsigned char word[8] = {};
+    for (int b = 0; b < 8; ++b) {
+      if (tag & (1u << b)) {
+        if (p == end) return std::nullopt;
+        word[b] = *p++;
+      }
+    }
+    out.emplace_back();
+    std::memcpy(&out.back(), word, 8);
+    if (tag == 0x00 || tag == 0xff) {
+      if (p == end) return std::nullopt;
+      const std::size_t n = *p++;
+      if (out.size() + n > max_words) return std::nullopt;
+      if (tag == 0x00) {
+        out.resize(out.size() + n);  // value-initialized: zero words
+      } else {
+        if (static_cast<std::size_t>(end - p) < n * 8) return std::nullopt;
+        const std::size_t at = out.size();
+        out.resize(at + n);
+        std::memcpy(out.data() + at, p, n * 8);
+        p += n * 8;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 struct SyncReader::Impl {
-  std::unique_ptr<capnp::PackedMessageReader> reader;
+  std::vector<uint64_t> words;  // the unpacked message, word-aligned
+  std::unique_ptr<capnp::FlatArrayMessageReader> reader;
 };
 
 SyncReader::SyncReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -98,18 +147,23 @@ SyncReader::~SyncReader() = default;
 Result<SyncReader> SyncReader::parse(std::string_view bytes, std::size_t max_bytes) {
   if (bytes.size() > max_bytes) return Status::invalid("message is larger than max_message_bytes");
   if (bytes.size() < 2) return Status::invalid("message is truncated");
+  // A legitimate message barely shrinks when packed (its bulk is zstd
+  // output); zero runs can expand a lot, so the unpacked size is bounded.
+  const std::size_t max_words = (2 * max_bytes + 65536) / sizeof(capnp::word);
+  auto words = unpack_words(bytes, max_words);
+  if (!words) return Status::invalid("message is truncated or unpacks too large");
   auto impl = std::make_unique<Impl>();
+  impl->words = std::move(*words);
   try {
-    kj::ArrayInputStream in(kj::ArrayPtr<const kj::byte>(
-        reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-    // Unpacked, a message is at most 8x its packed bytes: that bounds the
-    // segments the reader allocates. The daemon reads fields more than
-    // once; the traversal bound still stops pointer-aliasing amplification.
+    // The daemon reads fields more than once; a bound proportional to the
+    // bytes still stops pointer-aliasing amplification.
     capnp::ReaderOptions opts;
-    opts.traversalLimitInWords = bytes.size() * 4 + 8192;
+    opts.traversalLimitInWords = impl->words.size() * 4 + 8192;
     opts.nestingLimit = kMaxNesting;
-    impl->reader = std::make_unique<capnp::PackedMessageReader>(in, opts);
-    if (in.tryGetReadBuffer().size() != 0) return Status::invalid("message has trailing data");
+    const kj::ArrayPtr<const capnp::word> view(
+        reinterpret_cast<const capnp::word*>(impl->words.data()), impl->words.size());
+    impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(view, opts);
+    if (impl->reader->getEnd() != view.end()) return Status::invalid("message has trailing data");
     auto root = impl->reader->getRoot<proto::SyncMessage>();
     (void)root.which();
   } catch (const kj::Exception& e) {
@@ -181,7 +235,8 @@ Result<std::vector<std::string>> unpack_events(proto::Batch::Reader batch,
       return Status::invalid("unknown batch compression");
   }
   std::vector<std::string> out;
-  out.reserve(batch.getCount());
+  // The count is the sender's claim: reserve no more than the bytes can hold.
+  out.reserve(std::min<std::size_t>(batch.getCount(), view.size() / 4));
   std::size_t at = 0;
   while (at < view.size()) {
     if (view.size() - at < 4) return Status::invalid("batch has a torn length");

@@ -322,34 +322,43 @@ CaseState fold(std::vector<const EventView*> events) {
   return st;
 }
 
+namespace {
+
+// The whole string, NUL bytes included (a `const char*` would stop there).
+capnp::Text::Reader text(const std::string& s) {
+  return capnp::Text::Reader(s.data(), s.size());
+}
+
+}  // namespace
+
 std::string encode_state(const CaseState& s) {
   capnp::MallocMessageBuilder msg(256);
   auto b = msg.initRoot<capnp_state::CaseState>();
   write_id(b.initCase(), s.case_id);
-  b.setHome(s.home);
-  b.setItemCode(s.item_code);
-  b.setItemName(s.item_name);
-  b.setApplicantName(s.applicant_name);
-  b.setApplicantId(s.applicant_id);
+  b.setHome(text(s.home));
+  b.setItemCode(text(s.item_code));
+  b.setItemName(text(s.item_name));
+  b.setApplicantName(text(s.applicant_name));
+  b.setApplicantId(text(s.applicant_id));
   b.setStatus(static_cast<uint8_t>(s.status));
   b.setPrior(static_cast<uint8_t>(s.prior));
-  b.setHandler(s.handler);
+  b.setHandler(text(s.handler));
   b.setConflict(s.conflict);
   auto cs = b.initConflicts(static_cast<unsigned>(s.conflicts.size()));
   for (unsigned i = 0; i < cs.size(); ++i)
     write_id(cs[i], s.conflicts[i]);
   auto ds = b.initDepartments(static_cast<unsigned>(s.departments.size()));
   for (unsigned i = 0; i < ds.size(); ++i)
-    ds.set(i, s.departments[i]);
+    ds.set(i, text(s.departments[i]));
   auto os = b.initOpinions(static_cast<unsigned>(s.opinions.size()));
   for (unsigned i = 0; i < os.size(); ++i) {
-    os[i].setDepartment(s.opinions[i].department);
+    os[i].setDepartment(text(s.opinions[i].department));
     os[i].setApprove(s.opinions[i].approve);
     write_id(os[i].initEvent(), s.opinions[i].event);
   }
   auto ms = b.initMaterials(static_cast<unsigned>(s.materials.size()));
   for (unsigned i = 0; i < ms.size(); ++i) {
-    ms[i].setName(s.materials[i].name);
+    ms[i].setName(text(s.materials[i].name));
     ms[i].setState(s.materials[i].state);
   }
   b.setHasDecision(s.has_decision);
@@ -359,7 +368,7 @@ std::string encode_state(const CaseState& s) {
   b.setRating(s.rating);
   b.setComplaints(s.complaints);
   b.setEventCount(s.event_count);
-  b.setDueDate(s.due_date);
+  b.setDueDate(text(s.due_date));
   b.setSubmittedHlc(s.submitted_hlc);
   b.setAcceptedHlc(s.accepted_hlc);
   b.setDecidedHlc(s.decided_hlc);

@@ -1,0 +1,178 @@
+// Writes the binary seed corpora of the fuzz targets: real sync messages
+// and sealed events built with the codecs, the stored forms of a cursor and
+// a folded case, and a few edge cases. Run once by hand; its output is
+// checked in under tests/fuzz/corpus/ (the TOML corpora are written by hand):
+//
+//   build/tests/fuzz/fuzz_make_seeds tests/fuzz/corpus
+//
+// Events are signed with fresh keys, so each run writes different bytes.
+#include <capnp/message.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "protocol/crypto.h"
+#include "protocol/event_codec.h"
+#include "protocol/sync_codec.h"
+#include "storage/case_fold.h"
+#include "storage/test_events.h"
+
+namespace {
+
+using namespace liandong;
+using namespace liandong::test;
+namespace fs = std::filesystem;
+
+void put(const fs::path& dir, const std::string& name, const std::string& bytes) {
+  fs::create_directories(dir);
+  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + (dir / name).string());
+}
+
+template <typename Fill>
+std::string message(Fill fill) {
+  capnp::MallocMessageBuilder msg;
+  fill(msg.initRoot<proto::SyncMessage>());
+  return sync::encode(msg);
+}
+
+template <typename B>
+void handshake(B b, const std::string& code, const SigningKey& key, uint64_t lsn) {
+  b.setVersion(sync::kProtocolVersion);
+  b.setCode(code);
+  b.setStoreId("3f9c2a71d04e4b8e");
+  sync::write_cursor(b.initHave(), sync::CursorValue{"a81d5e0c9b7f4a12", lsn, {kCounty, 7}});
+  b.initCapabilities(1).set(0, "zstd");
+  auto keys = b.initKeys(1);
+  keys[0].setCode(code);
+  keys[0].setKey(capnp::Data::Reader(key.pub.data(), key.pub.size()));
+  b.setYourNextSeq(42);
+}
+
+void batch(proto::Batch::Builder b, const std::vector<std::string>& events, bool compress,
+           uint64_t from) {
+  const auto packed = sync::pack_events(events, compress);
+  b.setFromLsn(from);
+  b.setToLsn(from + events.size() + 1);
+  write_id(b.initLastId(), Id{kVillage, 9});
+  b.setCount(static_cast<uint32_t>(events.size()));
+  b.setCompression(packed.compressed ? proto::Compression::ZSTD : proto::Compression::NONE);
+  b.setEvents(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(packed.data.data()),
+                                  packed.data.size()));
+  b.setRawBytes(packed.raw_bytes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 || !crypto_ready()) {
+    std::cerr << "usage: " << argv[0] << " CORPUS-DIR\n";
+    return 2;
+  }
+  const fs::path root(argv[1]);
+  Forge forge;
+
+  // A case's life, one event of most kinds, and two broadcasts.
+  std::vector<std::string> events;
+  const std::string sub = forge.submit(kVillage, kVillage, hlc_at(0));
+  const Id case_id{kVillage, 1};
+  events.push_back(sub);
+  events.push_back(forge.act(kTownship, case_id, kVillage, hlc_at(10), accepted_body()));
+  events.push_back(
+      forge.act(kTownship, case_id, kVillage, hlc_at(20), supplement_requested_body()));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(30), supplemented_body()));
+  events.push_back(forge.act(kTownship, case_id, kVillage, hlc_at(40), escalated_body(kCounty)));
+  events.push_back(
+      forge.act(kCounty, case_id, kVillage, hlc_at(50), assigned_body({"林业", "国土"})));
+  events.push_back(forge.act(kCounty, case_id, kVillage, hlc_at(60), opinion_body("林业")));
+  events.push_back(forge.act(kCounty, case_id, kVillage, hlc_at(70), decided_body(false)));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(80), delivered_body()));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(90), rated_body(4)));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(95), fee_collected_body()));
+  events.push_back(
+      forge.act(kCounty, case_id, kVillage, hlc_at(100), closed_body(), {Id{kTownship, 2}}));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(110), withdrawn_body()));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(120), comment_body()));
+  events.push_back(forge.act(kVillage, case_id, kVillage, hlc_at(130), complaint_body()));
+  events.push_back(forge.act(kTownship, case_id, kVillage, hlc_at(140), replied_body()));
+  events.push_back(forge.broadcast(kCounty, hlc_at(150), catalog_body("version = 1\n")));
+  events.push_back(forge.broadcast(kCounty, hlc_at(160), calendar_body()));
+
+  const fs::path ev_dir = root / "signed_event";
+  for (const auto& e : events) {
+    const auto view = must_parse(e);
+    put(ev_dir, std::string(kind_name(view.kind())), e);
+  }
+  put(ev_dir, "unsigned-submitted",
+      Forge(false).submit(kVillage2, kVillage2, hlc_at(5), submitted_body("王五")));
+  put(ev_dir, "edge-empty-envelope", std::string(16, '\0'));
+  put(ev_dir, "edge-truncated", sub.substr(0, sub.size() / 2 / 8 * 8));
+
+  const fs::path msg_dir = root / "sync_message";
+  const auto& key = forge.key(kVillage);
+  put(msg_dir, "hello",
+      message([&](proto::SyncMessage::Builder m) { handshake(m.initHello(), kVillage, key, 12); }));
+  put(msg_dir, "welcome", message([&](proto::SyncMessage::Builder m) {
+        handshake(m.initWelcome(), kTownship, forge.key(kTownship), 0);
+      }));
+  put(msg_dir, "refused", message([](proto::SyncMessage::Builder m) {
+        auto r = m.initRefused();
+        r.setReason(proto::RefusalReason::OUTSIDE_JURISDICTION);
+        r.setText("code 3607 is not a child this node admits");
+      }));
+  put(msg_dir, "batch-two-events", message([&](proto::SyncMessage::Builder m) {
+        batch(m.initBatch(), {events[0], events[1]}, false, 0);
+      }));
+  put(msg_dir, "batch-zstd", message([&](proto::SyncMessage::Builder m) {
+        batch(m.initBatch(), {events[2], events[3], events[16]}, true, 2);
+      }));
+  // Over the builder's first segment (8 KiB): a message of several segments.
+  std::vector<std::string> many;
+  for (int i = 0; i < 4; ++i)
+    many.insert(many.end(), events.begin(), events.end());
+  put(msg_dir, "batch-multi-segment",
+      message([&](proto::SyncMessage::Builder m) { batch(m.initBatch(), many, false, 20); }));
+  put(msg_dir, "batch-empty",
+      message([&](proto::SyncMessage::Builder m) { batch(m.initBatch(), {}, false, 5); }));
+  put(msg_dir, "ack-rejected", message([](proto::SyncMessage::Builder m) {
+        auto a = m.initAck();
+        sync::write_cursor(a.initHave(), sync::CursorValue{"", 17, {kVillage, 3}});
+        a.setTopLsn(15);
+        auto rej = a.initRejected(2);
+        write_id(rej[0].initId(), Id{kVillage, 2});
+        rej[0].setReason("bad signature on event 360723101007-000002");
+        rej[1].setReason("unreadable");
+      }));
+  put(msg_dir, "ack-resend", message([](proto::SyncMessage::Builder m) {
+        auto a = m.initAck();
+        sync::write_cursor(a.initHave(), sync::CursorValue{"", 0, {}});
+        a.setResend(true);
+      }));
+  put(msg_dir, "heartbeat", message([](proto::SyncMessage::Builder m) {
+        auto h = m.initHeartbeat();
+        h.setSentMs(kBaseMs);
+        h.setEchoMs(kBaseMs - 40);
+      }));
+  put(msg_dir, "bye", message([](proto::SyncMessage::Builder m) { m.setBye(); }));
+  put(msg_dir, "recover", message([](proto::SyncMessage::Builder m) { m.setRecover(); }));
+
+  const fs::path cur_dir = root / "cursor";
+  put(cur_dir, "cursor-zero", sync::encode_cursor({"3f9c2a71d04e4b8e", 0, {}}));
+  put(cur_dir, "cursor-at", sync::encode_cursor({"3f9c2a71d04e4b8e", 1234, Id{kVillage, 1234}}));
+  put(cur_dir, "cursor-no-store", sync::encode_cursor({"", 1, Id{kCounty, 1}}));
+  std::vector<EventView> views;
+  for (std::size_t i = 0; i < 12; ++i)
+    views.push_back(must_parse(events[i]));
+  std::vector<const EventView*> ptrs;
+  for (const auto& v : views)
+    ptrs.push_back(&v);
+  put(cur_dir, "state-folded", storage::encode_state(storage::fold(ptrs)));
+  put(cur_dir, "state-submitted", storage::encode_state(storage::fold({ptrs[0]})));
+  put(cur_dir, "state-empty", storage::encode_state(storage::CaseState{}));
+  std::cout << "seeds written under " << root << "\n";
+  return 0;
+}
