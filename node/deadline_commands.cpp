@@ -86,18 +86,6 @@ storage::StepLimits limits_for(const std::optional<storage::Catalog>& catalog,
   return storage::StepLimits{};
 }
 
-// Pads `s` to `width` display columns (CJK characters count two).
-std::string pad(const std::string& s, int width) {
-  int cols = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
-    cols += len >= 3 ? 2 : 1;
-    i += static_cast<std::size_t>(len);
-  }
-  return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
-}
-
 std::string date_or_dash(const std::optional<storage::Date>& d) {
   return d ? storage::format_date(*d) : "-";
 }

@@ -125,7 +125,7 @@ std::string status_label(const CaseState& st) {
   return st.conflict ? std::string("conflict") : std::string(storage::status_name(st.status));
 }
 
-namespace {
+namespace {}  // namespace
 
 // Pads `s` to `width` display columns (CJK characters count two).
 std::string pad(const std::string& s, int width) {
@@ -139,6 +139,8 @@ std::string pad(const std::string& s, int width) {
   return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
 }
 
+namespace {
+
 std::string str(capnp::Text::Reader t) {
   return std::string(t.begin(), t.size());
 }
@@ -150,6 +152,8 @@ std::string actor_label(proto::Actor::Reader a) {
 }
 
 // One line of what the event says beyond its kind.
+}  // namespace
+
 std::string event_detail(const EventView& v) {
   auto b = v.event().getBody();
   switch (v.kind()) {
@@ -206,6 +210,8 @@ std::string event_detail(const EventView& v) {
       return "";
   }
 }
+
+namespace {
 
 void state_json(JsonWriter& j, const CaseState& st) {
   j.field("case", format_id(st.case_id));

@@ -25,6 +25,11 @@ const char* role_name_zh(proto::Role r);  // "代理员"
 std::optional<proto::Role> role_from_name(std::string_view name);
 const char* material_state_zh(proto::MaterialState s);
 
+// Pads `s` with spaces to `width` display columns (CJK characters count two).
+std::string pad(const std::string& s, int width);
+// What an event says beyond its kind, in a few words (Chinese).
+std::string event_detail(const EventView& v);
+
 // The status a person sees, with conflict overriding: "已受理" or "冲突待处理".
 std::string status_label_zh(const storage::CaseState& st);
 std::string status_label(const storage::CaseState& st);

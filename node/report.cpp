@@ -286,17 +286,6 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
 
 namespace {
 
-std::string pad(const std::string& s, int width) {
-  int cols = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
-    cols += len >= 3 ? 2 : 1;
-    i += static_cast<std::size_t>(len);
-  }
-  return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
-}
-
 std::optional<double> ratio(uint64_t part, uint64_t whole) {
   if (whole == 0) return std::nullopt;
   return static_cast<double>(part) / static_cast<double>(whole);

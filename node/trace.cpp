@@ -38,55 +38,6 @@ std::string str(capnp::Text::Reader t) {
   return std::string(t.begin(), t.size());
 }
 
-std::string pad(const std::string& s, int width) {
-  int cols = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
-    cols += len >= 3 ? 2 : 1;
-    i += static_cast<std::size_t>(len);
-  }
-  return s + std::string(static_cast<std::size_t>(std::max(1, width - cols)), ' ');
-}
-
-// What the step says beyond its kind, in a few words.
-std::string detail(const EventView& v) {
-  auto b = v.event().getBody();
-  switch (v.kind()) {
-    case EventKind::submitted:
-      return str(b.getSubmitted().getItemName());
-    case EventKind::accepted: {
-      auto d = str(b.getAccepted().getDueDate());
-      return d.empty() ? "" : "承诺 " + d;
-    }
-    case EventKind::escalated:
-      return "上报至 " + str(b.getEscalated().getTo());
-    case EventKind::assigned: {
-      std::string s = "部门:";
-      for (auto d : b.getAssigned().getDepartments())
-        s += " " + str(d);
-      return s;
-    }
-    case EventKind::opinion:
-      return str(b.getOpinion().getDepartment()) +
-             (b.getOpinion().getApprove() ? " 同意" : " 不同意");
-    case EventKind::decided:
-      return b.getDecided().getApproved() ? "准予" : "不予 " + str(b.getDecided().getReason());
-    case EventKind::rated:
-      return std::to_string(b.getRated().getScore()) + " 分";
-    case EventKind::fee_collected:
-      return format_yuan(b.getFeeCollected().getAmount()) + " 元";
-    case EventKind::withdrawn:
-      return str(b.getWithdrawn().getReason());
-    case EventKind::complaint:
-      return str(b.getComplaint().getText());
-    case EventKind::replied:
-      return str(b.getReplied().getText());
-    default:
-      return "";
-  }
-}
-
 }  // namespace
 
 CaseTrace make_trace(const CaseState& st, const std::vector<StoredEvent>& events,
@@ -109,7 +60,7 @@ CaseTrace make_trace(const CaseState& st, const std::vector<StoredEvent>& events
     s.node = s.event.origin;
     s.at_ms = hlc_ms(e.view.hlc());
     s.lsn = e.lsn;
-    s.detail = detail(e.view);
+    s.detail = event_detail(e.view);
     if (custody != nullptr && s.node == node_code) {
       s.own = true;
       if (!custody->parent_code.empty() && custody->parent_code.size() > 6)
