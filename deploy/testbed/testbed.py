@@ -62,6 +62,14 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def link_of(status: dict, peer: str) -> dict:
+    """The link to `peer` in a `liandong status --json` document ({} if none)."""
+    for link in status.get("links", []):
+        if link.get("peer") == peer:
+            return link
+    return {}
+
+
 def loud(text: str) -> None:
     print(f"!!!!! testbed: {text}", file=sys.stderr, flush=True)
 

@@ -34,6 +34,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
                                 "testbed"))
 import testbed as T  # noqa: E402
+from testbed import link_of, say  # noqa: E402
 
 COUNTY, TOWNSHIP, VILLAGE = "360723", "360723101", "360723101007"
 RATE_KBIT = 64
@@ -74,17 +75,6 @@ TOWNSHIP_SYNC = {
     "redial_min_ms": 500,
     "redial_max_ms": 5000,
 }
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def link_of(status: dict, peer: str) -> dict:
-    for link in status.get("links", []):
-        if link.get("peer") == peer:
-            return link
-    return {}
 
 
 def wait_link_up(tb: T.Testbed, code: str, peer: str, limit: float) -> None:
