@@ -3,6 +3,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <cstdint>
 #include <cstring>
 
 namespace liandong {
@@ -22,39 +23,63 @@ std::string_view as_view(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};
 }
 
-bool valid_utf8(capnp::Text::Reader t) {
-  const auto* s = reinterpret_cast<const unsigned char*>(t.begin());
-  const std::size_t n = t.size();
-  for (std::size_t i = 0; i < n;) {
+enum class TextCheck { ok, bad_utf8, nul };
+
+// One pass over text: well-formed UTF-8 (RFC 3629: no overlong forms, no
+// UTF-16 surrogates, nothing above U+10FFFF) and no NUL. Runs of ASCII go
+// eight bytes at a time; the three-byte sequences of Chinese text have a
+// path of their own.
+TextCheck check_text(const unsigned char* s, std::size_t n) {
+  constexpr uint64_t kHigh = 0x8080808080808080ULL, kOnes = 0x0101010101010101ULL;
+  std::size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, s + i, 8);
+      if ((w & kHigh) == 0) {
+        if (((w - kOnes) & ~w & kHigh) != 0) return TextCheck::nul;
+        i += 8;
+        continue;
+      }
+    }
     const unsigned char c = s[i];
-    std::size_t len = c < 0x80         ? 1
-                      : (c >> 5) == 6  ? 2
-                      : (c >> 4) == 14 ? 3
-                      : (c >> 3) == 30 ? 4
-                                       : 0;
-    if (len == 0 || i + len > n) return false;
+    if (c < 0x80) {
+      if (c == 0) return TextCheck::nul;
+      ++i;
+      continue;
+    }
+    if ((c & 0xf0) == 0xe0 && i + 2 < n) {
+      const unsigned char c1 = s[i + 1], c2 = s[i + 2];
+      if ((c1 & 0xc0) != 0x80 || (c2 & 0xc0) != 0x80) return TextCheck::bad_utf8;
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f)) return TextCheck::bad_utf8;
+      i += 3;
+      continue;
+    }
+    const std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > n) return TextCheck::bad_utf8;
     for (std::size_t j = 1; j < len; ++j) {
-      if ((s[i + j] & 0xc0) != 0x80) return false;
+      if ((s[i + j] & 0xc0) != 0x80) return TextCheck::bad_utf8;
     }
-    // RFC 3629: no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF.
-    if (len > 1) {
-      const unsigned char c1 = s[i + 1];
-      if (c < 0xc2 || c > 0xf4) return false;
-      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f)) return false;
-      if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f)) return false;
-    }
+    const unsigned char c1 = s[i + 1];
+    if (c < 0xc2 || c > 0xf4) return TextCheck::bad_utf8;
+    if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f)) return TextCheck::bad_utf8;
     i += len;
   }
-  return true;
+  return TextCheck::ok;
 }
 
 Status text_ok(capnp::Text::Reader t, const char* what, bool required = false) {
   if (t.size() > kMaxText) return Status::invalid(std::string(what) + " is too long");
   if (required && t.size() == 0) return Status::invalid(std::string(what) + " is required");
-  if (!valid_utf8(t)) return Status::invalid(std::string(what) + " is not valid UTF-8");
-  // No NUL inside text: C strings, logs and the case cache would cut it.
-  if (std::memchr(t.begin(), '\0', t.size()) != nullptr)
-    return Status::invalid(std::string(what) + " contains a NUL character");
+  switch (check_text(reinterpret_cast<const unsigned char*>(t.begin()), t.size())) {
+    case TextCheck::ok:
+      return Status::ok();
+    case TextCheck::bad_utf8:
+      return Status::invalid(std::string(what) + " is not valid UTF-8");
+    case TextCheck::nul:
+      // C strings, logs and the case cache would cut it.
+      return Status::invalid(std::string(what) + " contains a NUL character");
+  }
   return Status::ok();
 }
 
@@ -282,6 +307,9 @@ struct EventView::Impl {
   std::size_t event_size = 0;
   std::string signature;
   std::unique_ptr<capnp::FlatArrayMessageReader> reader;
+  // The root, read once: a view's fields are read many times over (sorted,
+  // folded, indexed), and getRoot() checks the segment table each time.
+  proto::Event::Reader root;
 };
 
 EventView::EventView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -297,7 +325,17 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
   auto impl = std::make_unique<Impl>();
   impl->sealed.assign(signed_bytes);
   try {
-    auto outer_words = aligned_copy(signed_bytes);
+    // The envelope is read in place when the copy above is word-aligned
+    // (as heap strings are), else from an aligned copy.
+    kj::Array<capnp::word> outer_copy;
+    kj::ArrayPtr<const capnp::word> outer_words;
+    if (reinterpret_cast<std::uintptr_t>(impl->sealed.data()) % alignof(capnp::word) == 0) {
+      outer_words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(impl->sealed.data()),
+                                 impl->sealed.size() / sizeof(capnp::word));
+    } else {
+      outer_copy = aligned_copy(signed_bytes);
+      outer_words = outer_copy;
+    }
     capnp::FlatArrayMessageReader outer(outer_words, reader_options(kMaxSignedEventBytes));
     if (outer.getEnd() != outer_words.end())
       return Status::invalid("signed event has trailing data");
@@ -328,7 +366,10 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
     auto lifetime = reader_options(kMaxEventBytes);
     lifetime.traversalLimitInWords = kj::maxValue;
     impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(impl->event_words, lifetime);
+    impl->root = impl->reader->getRoot<proto::Event>();
+    const uint64_t hlc = impl->root.getHlc();
     EventView view(std::move(impl));
+    view.hlc_ = hlc;
     view.kind_ = kind;
     view.id_ = std::move(id);
     view.case_ = std::move(case_id);
@@ -339,10 +380,7 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
 }
 
 proto::Event::Reader EventView::event() const {
-  return impl_->reader->getRoot<proto::Event>();
-}
-uint64_t EventView::hlc() const {
-  return event().getHlc();
+  return impl_->root;
 }
 std::string_view EventView::event_bytes() const {
   return {reinterpret_cast<const char*>(impl_->event_words.begin()), impl_->event_size};

@@ -74,7 +74,7 @@ class EventView {
   const Id& id() const { return id_; }
   // The case id; empty for broadcasts.
   const Id& case_id() const { return case_; }
-  uint64_t hlc() const;
+  uint64_t hlc() const { return hlc_; }
   // The exact signed `Event` bytes and the signature.
   std::string_view event_bytes() const;
   std::string_view signature() const;
@@ -86,6 +86,7 @@ class EventView {
   explicit EventView(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   EventKind kind_ = EventKind::comment;
+  uint64_t hlc_ = 0;
   Id id_, case_;
 };
 

@@ -652,6 +652,13 @@ TEST_CASE("codec: text that is not valid UTF-8 is refused", "[protocol]") {
       "\xf5\x80\x80\x80",      // above U+10FFFF
       "\xf8\x88\x80\x80\x80",  // five-byte form
       "\xe4\x41\xad",          // ASCII where a continuation belongs
+      // The same faults after and between runs of ASCII, read eight at a time.
+      "abcdefgh\xff",
+      "abcdefg\xe4\xb8",
+      "0123456789\xed\xa0\x80xyz",
+      "0123456789abcdef\xc0\x80",
+      "\xe4\xb8\xad"
+      "abcdefghijklmnop\x80",
   };
   const std::vector<std::string> valid = {"张三",
                                           "农村宅基地建房",
@@ -661,6 +668,9 @@ TEST_CASE("codec: text that is not valid UTF-8 is refused", "[protocol]") {
                                           "\xf4\x8f\xbf\xbf" /* U+10FFFF */,
                                           "\xc2\x80",
                                           "plain ascii",
+                                          "a long run of ascii, then 中文, then ascii again",
+                                          "01234567\xe4\xb8\xad"
+                                          "89abcdef\xf0\x9f\x98\x80",
                                           ""};
   using Setter = std::function<void(proto::Event::Builder, const std::string&)>;
   const std::vector<std::pair<const char*, Setter>> fields = {
@@ -704,6 +714,21 @@ TEST_CASE("codec: text that is not valid UTF-8 is refused", "[protocol]") {
       auto v = EventView::parse(sealed_with([&](proto::Event::Builder ev) { set(ev, good); }));
       CHECK(v.ok());
     }
+  }
+}
+
+TEST_CASE("codec: text with a NUL character is refused, wherever the NUL is", "[protocol]") {
+  const std::string base = "张三 lives at 村口 0123456789 abcdefghijklmnop";
+  for (std::size_t at = 0; at <= base.size(); ++at) {
+    // Only at character boundaries: elsewhere it would be bad UTF-8 first.
+    if (at < base.size() && (static_cast<unsigned char>(base[at]) & 0xc0) == 0x80) continue;
+    std::string t = base;
+    t.insert(at, 1, '\0');
+    CAPTURE(at);
+    CHECK_THAT(refusal(sealed_with([&](proto::Event::Builder ev) {
+                 ev.getBody().getSubmitted().getApplicant().setAddress(text(t));
+               })),
+               Catch::Contains("NUL"));
   }
 }
 

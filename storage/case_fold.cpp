@@ -5,6 +5,7 @@
 #include <kj/exception.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "storage/case_state.capnp.h"
@@ -140,12 +141,13 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
 void record_materials(CaseState& st, capnp::List<proto::Material>::Reader ms,
                       std::optional<proto::MaterialState> force = std::nullopt) {
   for (auto m : ms) {
-    const auto name = str(m.getName());
+    const auto text = m.getName();
+    const std::string_view name(text.begin(), text.size());
     const auto state = force ? *force : m.getState();
     auto it = std::find_if(st.materials.begin(), st.materials.end(),
                            [&](const MaterialLine& l) { return l.name == name; });
     if (it == st.materials.end()) {
-      st.materials.push_back({name, state});
+      st.materials.push_back({std::string(name), state});
     } else {
       it->state = state;
     }
@@ -166,6 +168,7 @@ void transition(CaseState& st, const EventView& view) {
       st.applicant_id = str(b.getApplicant().getIdNumber());
       st.fee_due = b.getFeeDue();
       st.materials.clear();
+      st.materials.reserve(b.getMaterials().size());
       record_materials(st, b.getMaterials());
       st.status = S::submitted;
       st.submitted_hlc = view.hlc();
@@ -332,7 +335,12 @@ capnp::Text::Reader text(const std::string& s) {
 }  // namespace
 
 std::string encode_state(const CaseState& s) {
-  capnp::MallocMessageBuilder msg(256);
+  // The first segment is a reused buffer big enough for nearly every case
+  // (the builder zeroes what it used when it is destroyed), so encoding
+  // allocates only the returned string.
+  constexpr std::size_t kScratchWords = 512;
+  thread_local std::array<capnp::word, kScratchWords> scratch{};
+  capnp::MallocMessageBuilder msg(kj::arrayPtr(scratch.data(), scratch.size()));
   auto b = msg.initRoot<capnp_state::CaseState>();
   write_id(b.initCase(), s.case_id);
   b.setHome(text(s.home));
@@ -376,8 +384,20 @@ std::string encode_state(const CaseState& s) {
   b.setClosedHlc(s.closed_hlc);
   b.setLastHlc(s.last.hlc);
   write_id(b.initLast(), s.last.id);
-  auto words = capnp::messageToFlatArray(msg);
-  auto bytes = words.asBytes();
+  const auto segments = msg.getSegmentsForOutput();
+  if (segments.size() == 1) {
+    // The flat form of a one-segment message: the segment table (count - 1,
+    // then the size in words, both little-endian 32-bit) and the segment.
+    const auto seg = segments[0].asBytes();
+    std::string out(8 + seg.size(), '\0');
+    const uint32_t words = static_cast<uint32_t>(segments[0].size());
+    for (int i = 0; i < 4; ++i)
+      out[4 + i] = static_cast<char>((words >> (8 * i)) & 0xff);
+    std::memcpy(out.data() + 8, seg.begin(), seg.size());
+    return out;
+  }
+  auto flat = capnp::messageToFlatArray(msg);
+  auto bytes = flat.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 

@@ -705,6 +705,28 @@ TEST_CASE("fold: a folded state survives encode and decode unchanged", "[fold]")
     REQUIRE(back.ok());
     CHECK(*back == st);
   }
+  SECTION("a state too big for one segment of the encoder survives too") {
+    CaseState big;
+    big.case_id = Id{kVillage, 42};
+    big.home = kVillage;
+    big.item_name = "农村宅基地建房";
+    for (int i = 0; i < 300; ++i)
+      big.materials.push_back(
+          {"补充材料第" + std::to_string(i) + "份（复印件）", proto::MaterialState::LATER});
+    const std::string bytes = encode_state(big);
+    CHECK(bytes.size() > 4096);
+    auto back = decode_state(bytes);
+    REQUIRE(back.ok());
+    CHECK(*back == big);
+    // The encoder's reused first segment is clean again for the next state.
+    CaseState small;
+    small.case_id = Id{kVillage, 43};
+    small.home = kVillage;
+    small.materials.push_back({"户口簿", proto::MaterialState::PROVIDED});
+    auto again = decode_state(encode_state(small));
+    REQUIRE(again.ok());
+    CHECK(*again == small);
+  }
   SECTION("damaged bytes are corruption, never a crash") {
     Forge forge(false);
     History h(forge);

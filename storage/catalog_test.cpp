@@ -1,9 +1,11 @@
 #include "storage/catalog.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <lmdb.h>
 
@@ -253,6 +255,30 @@ TEST_CASE("store: broadcasts are indexed in notices, every event gets an arrival
     auto none = store->arrival_ms(99);
     REQUIRE(none.ok());
     CHECK_FALSE(none->has_value());
+    // One entry per commit: a later commit's events get its own time, the
+    // earlier ones keep theirs.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const uint64_t second =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    auto r2 = store->ingest(
+        std::vector<std::string>{forge.submit(test::kVillage, test::kVillage, test::hlc_at(5)),
+                                 forge.submit(test::kVillage, test::kVillage, test::hlc_at(6))});
+    REQUIRE(r2.ok());
+    for (uint64_t lsn = 1; lsn <= 6; ++lsn) {
+      CAPTURE(lsn);
+      auto at = store->arrival_ms(lsn);
+      REQUIRE(at.ok());
+      REQUIRE(at->has_value());
+      if (lsn <= 4) {
+        CHECK(**at < second);
+      } else {
+        CHECK(**at >= second);
+      }
+    }
+    CHECK_FALSE(store->arrival_ms(7)->has_value());
+    CHECK_FALSE(store->arrival_ms(0)->has_value());
     CHECK(store->check_integrity());
   }
   SECTION("a store made before `notices` existed fills it from the log on open") {

@@ -326,7 +326,6 @@ struct Store::Impl {
     const LsnKey lsn_key(lsn);
     txn.put(log, lsn_key.view(), ev.sealed(), MDB_APPEND);
     if (!id_claimed) txn.put(ids, IdKey(ev.id()).view(), lsn_key.view());
-    txn.put(arrivals, lsn_key.view(), be64(wall_ms()), MDB_APPEND);
     if (is_broadcast(ev.kind())) {
       put_notice(txn, ev, lsn_key);
       return;
@@ -348,6 +347,14 @@ struct Store::Impl {
     }
     if (!t->loaded) t->pending.push_back(&ev);
     fold_in(txn, t->now, ev);
+  }
+
+  // Records when this transaction's events arrived: one entry, at the first
+  // LSN it stored (every event of a commit arrives at the same moment);
+  // arrival_ms() reads the entry at or before an LSN.
+  void put_arrival(Txn& txn, uint64_t first_lsn, uint64_t last_lsn) {
+    if (first_lsn > last_lsn) return;
+    txn.put(arrivals, LsnKey(first_lsn).view(), be64(wall_ms()), MDB_APPEND);
   }
 
   // Indexes a broadcast (each event once: ids dedups before this).
@@ -596,6 +603,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
       TouchedCases touched;
       uint64_t seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
       uint64_t lsn = impl_->last_lsn(txn);
+      const uint64_t first_lsn = lsn + 1;
       Hlc hlc;
       hlc.observe(impl_->meta_u64(txn, kMetaHlc, 0));
       for (const auto& d : drafts) {
@@ -642,6 +650,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
         out.emplace_back(StoredEvent{lsn, std::move(view).value()});
       }
       impl_->write_touched(txn, touched);
+      impl_->put_arrival(txn, first_lsn, lsn);
       txn.put(impl_->meta, kMetaNextSeq, be64(seq));
       txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
       txn.commit();
@@ -674,6 +683,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
       TouchedCases touched;
       touched.reserve(batch.size());
       uint64_t lsn = impl_->last_lsn(txn);
+      const uint64_t first_lsn = lsn + 1;
       Hlc hlc;
       const uint64_t stored_hlc = impl_->meta_u64(txn, kMetaHlc, 0);
       hlc.observe(stored_hlc);
@@ -708,6 +718,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
         out[i] = IngestResult{Outcome::stored, lsn, Status::ok()};
       }
       impl_->write_touched(txn, touched);
+      impl_->put_arrival(txn, first_lsn, lsn);
       if (hlc.last() != stored_hlc) txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
       if (next_seq != stored_next_seq) txn.put(impl_->meta, kMetaNextSeq, be64(next_seq));
       if (also) {
@@ -1041,8 +1052,16 @@ Result<std::vector<Notice>> Store::notices(EventKind kind) const {
 Result<std::optional<uint64_t>> Store::arrival_ms(uint64_t lsn) const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) -> std::optional<uint64_t> {
-      std::string_view v;
-      if (!txn.get(impl_->arrivals, be64(lsn), &v) || v.size() != 8) return std::nullopt;
+      if (lsn == 0 || lsn > impl_->last_lsn(txn)) return std::nullopt;
+      // The entry at `lsn`, or else the one before it: the commit it was in.
+      Cursor c(txn, impl_->arrivals);
+      std::string_view k, v;
+      const LsnKey key(lsn);
+      const bool found = c.seek(key.view(), &k, &v);
+      if (!found || k != key.view()) {
+        if (!c.move(found ? MDB_PREV : MDB_LAST, &k, &v)) return std::nullopt;
+      }
+      if (v.size() != 8) return std::nullopt;
       return get_be64(v);
     });
   } catch (const MdbError& e) {

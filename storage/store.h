@@ -13,7 +13,8 @@
 //   keys         origin code -> Ed25519 public key
 //   meta         store id, code, schema version, next seq, hlc
 //   notices      kind (1) ‖ be64(version or year) ‖ be64(seq) ‖ origin -> LSN
-//   arrivals     LSN -> be64(wall-clock ms this store committed it)
+//   arrivals     first LSN of a commit -> be64(wall-clock ms it committed);
+//                an event arrived at the entry at or before its LSN
 //
 // Every batch is one write transaction committed with sync before anything
 // is reported stored. The map grows by itself when full.
