@@ -203,6 +203,14 @@ class Daemon {
   milliseconds backoff(int failures);
   void persist_custody(bool force);
 
+  // ---- a full store ----
+  // Reports the outcome of a store write: the first no_space is logged
+  // once (not per retry), and the first success after it too.
+  void note_store(const Status& s, const char* what);
+  // While the store is full, a batch is tried at most once a second; the
+  // others are dropped unacked (their senders keep them and resend).
+  bool retry_store_now(TimePoint now);
+
   // ---- status ----
   StatusReport status_report();
   void unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms);
@@ -234,6 +242,8 @@ class Daemon {
   bool custody_refresh_due_ = false;
   TimePoint custody_refreshed_{};
   uint64_t started_wall_ms_ = wall_ms();
+  bool store_full_ = false;
+  TimePoint store_full_since_{}, store_tried_{};
 };
 
 // ---------------------------------------------------------------------------
@@ -913,6 +923,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
     send_ack(p, true, {});
     return;
   }
+  if (store_full_ && !retry_store_now(Clock::now())) return;
   auto events =
       sync::unpack_events(b, cfg_.sync.max_message_bytes + kMaxSignedEventBytes + 64 * 1024);
   if (!events.ok()) {
@@ -937,9 +948,14 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   auto results = store_->ingest(*events, opts);
   if (!results.ok()) {
     // Nothing stored, nothing acked: the sender resends after ack_timeout.
-    spdlog::error("cannot store batch from {}: {}", p.code, results.status().message());
+    if (results.status().code() == Code::no_space) {
+      note_store(results.status(), "batches from peers");
+    } else {
+      spdlog::error("cannot store batch from {}: {}", p.code, results.status().message());
+    }
     return;
   }
+  note_store(Status::ok(), "batches from peers");
   std::vector<std::pair<Id, std::string>> rejected;
   std::size_t stored = 0;
   for (std::size_t i = 0; i < results->size(); ++i) {
@@ -1285,6 +1301,33 @@ void Daemon::tick_upstreams(TimePoint now) {
   if (best != nullptr) dial(*best);
 }
 
+void Daemon::note_store(const Status& s, const char* what) {
+  const auto now = Clock::now();
+  if (s.code() == Code::no_space) {
+    if (!store_full_) {
+      store_full_ = true;
+      store_full_since_ = now;
+      spdlog::error(
+          "store is full, {} not stored: {}. Refusing batches from peers (they keep and resend "
+          "them) and local submissions until there is room; reads and status go on",
+          what, s.message());
+    }
+    store_tried_ = now;
+    return;
+  }
+  // Room again only when the disk says so: on a full disk LMDB may still
+  // fit a small commit into pages it freed, and the next one fail.
+  if (s && store_full_ && !store_->nearly_full()) {
+    store_full_ = false;
+    spdlog::info("store has room again after {} s; accepting batches",
+                 ms_between(store_full_since_, now) / 1000);
+  }
+}
+
+bool Daemon::retry_store_now(TimePoint now) {
+  return ms_between(store_tried_, now) >= 1000;
+}
+
 void Daemon::persist_custody(bool force) {
   if (!custody_dirty_) return;
   const auto now = Clock::now();
@@ -1294,8 +1337,13 @@ void Daemon::persist_custody(bool force) {
     auto old = store_->sync_get(custody_key(u->cfg.code));
     if (old.ok() && *old && **old == v) continue;
     if (u->peer.acked == 0 && u->peer.top == 0) continue;
-    if (auto s = store_->sync_put(custody_key(u->cfg.code), v); !s)
+    if (auto s = store_->sync_put(custody_key(u->cfg.code), v); !s) {
+      if (s.code() == Code::no_space) {
+        note_store(s, "custody marks");
+        return;  // stays dirty: written once there is room
+      }
       spdlog::error("cannot record custody marks: {}", s.message());
+    }
   }
   custody_dirty_ = false;
   custody_written_ = now;

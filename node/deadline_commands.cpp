@@ -67,21 +67,17 @@ Calendar held_calendar(const storage::Store& store) {
   return cal;
 }
 
-// The service catalog held here (storage/catalog.h), if any.
-std::optional<storage::Catalog> catalog_for_limits(const storage::Store& store) {
-  auto cat = storage::held_catalog(store);
-  if (!cat.ok()) fail(cat.status());
-  return std::move(cat).value();
-}
-
-// The time limits of the case's catalog item; for an item the catalog does
-// not list (or with no catalog held), the figures of DOMAIN.md per level:
-// village forward 2, reply 3, village tells the applicant 2, and no limit
-// for township handling and the county's decision.
-storage::StepLimits limits_for(const std::optional<storage::Catalog>& catalog,
-                               const storage::CaseState& st) {
-  if (catalog) {
-    if (const auto* item = catalog->find(st.item_code)) return item->limits;
+// The time limits of the case's catalog item, from the catalog version the
+// case was submitted with (storage::CatalogCache); for an item the catalog
+// does not list (or with no catalog held), the figures of DOMAIN.md per
+// level: village forward 2, reply 3, village tells the applicant 2, and no
+// limit for township handling and the county's decision.
+storage::StepLimits limits_for(storage::CatalogCache& catalogs, const storage::CaseState& st,
+                               const std::vector<storage::StoredEvent>& events) {
+  auto catalog = catalogs.get(storage::submitted_catalog_version(events));
+  if (!catalog.ok()) fail(catalog.status());
+  if (*catalog != nullptr) {
+    if (const auto* item = (*catalog)->find(st.item_code)) return item->limits;
   }
   return storage::StepLimits{};
 }
@@ -247,9 +243,9 @@ int cmd_deadline_show(const std::string& data, const std::string& id_text, bool 
   if (!*st) fail(Status::not_found("no case " + id_text + " here"));
   auto events = node.store->case_events(*id);
   if (!events.ok()) fail(events.status());
-  const auto d =
-      storage::compute_deadlines(**st, *events, limits_for(catalog_for_limits(*node.store), **st),
-                                 held_calendar(*node.store), wall_clock_ms());
+  storage::CatalogCache catalogs(*node.store);
+  const auto d = storage::compute_deadlines(**st, *events, limits_for(catalogs, **st, *events),
+                                            held_calendar(*node.store), wall_clock_ms());
   if (json) {
     JsonWriter j;
     j.begin_object();
@@ -287,7 +283,7 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
   auto cases = node.store->list_cases(filter);
   if (!cases.ok()) fail(cases.status());
   const Calendar cal = held_calendar(*node.store);
-  const auto catalog = catalog_for_limits(*node.store);
+  storage::CatalogCache catalogs(*node.store);
   struct Line {
     storage::CaseState st;
     CaseDeadlines d;
@@ -296,7 +292,7 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
   for (auto& st : *cases) {
     auto events = node.store->case_events(st.case_id);
     if (!events.ok()) fail(events.status());
-    auto d = storage::compute_deadlines(st, *events, limits_for(catalog, st), cal, now);
+    auto d = storage::compute_deadlines(st, *events, limits_for(catalogs, st, *events), cal, now);
     if ((overdue && d.open_flag == DeadlineFlag::overdue) ||
         (warning && d.open_flag == DeadlineFlag::warning))
       lines.push_back(Line{std::move(st), std::move(d)});

@@ -459,4 +459,28 @@ Result<std::optional<Catalog>> held_catalog(const Store& store, uint32_t version
   return std::optional<Catalog>();
 }
 
+uint32_t submitted_catalog_version(const std::vector<StoredEvent>& case_events) {
+  for (const auto& e : case_events) {
+    if (e.view.kind() == EventKind::submitted)
+      return e.view.event().getBody().getSubmitted().getCatalogVersion();
+  }
+  return 0;
+}
+
+Result<const Catalog*> CatalogCache::get(uint32_t version) {
+  auto it = by_version_.find(version);
+  if (it == by_version_.end()) {
+    auto held = held_catalog(store_, version);
+    if (!held.ok() && version != 0) {
+      auto newest = get(0);
+      if (!newest.ok()) return newest.status();
+      by_version_.emplace(version, *newest ? std::optional<Catalog>(**newest) : std::nullopt);
+      return get(version);
+    }
+    if (!held.ok()) return held.status();
+    it = by_version_.emplace(version, std::move(held).value()).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 }  // namespace liandong::storage

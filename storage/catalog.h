@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@
 namespace liandong::storage {
 
 class Store;
+struct StoredEvent;
 
 // The level that decides an item.
 enum class DecidingLevel : uint8_t { village, township, county };
@@ -107,6 +109,27 @@ Result<Catalog> parse_catalog(std::string_view text, std::string_view source = "
 // it is not held). nullopt when none is held. A document that does not
 // parse (e.g. a newer format) is passed over for the newest one that does.
 Result<std::optional<Catalog>> held_catalog(const Store& store, uint32_t version = 0);
+
+// The catalog version a case was submitted under: its `submitted` event's
+// catalogVersion; 0 when that event is not held here or names none.
+uint32_t submitted_catalog_version(const std::vector<StoredEvent>& case_events);
+
+// The held catalogs, each version read and parsed at most once, for work
+// over many cases: a case is handled by the catalog version it was
+// submitted with (a catalog published later does not change its limits or
+// materials). Not thread-safe; one per command.
+class CatalogCache {
+ public:
+  explicit CatalogCache(const Store& store) : store_(store) {}
+
+  // The catalog of `version` when held here; else (version 0, or a version
+  // this node never received) the newest held. nullptr when none is held.
+  Result<const Catalog*> get(uint32_t version);
+
+ private:
+  const Store& store_;
+  std::map<uint32_t, std::optional<Catalog>> by_version_;  // 0: the newest
+};
 
 // Limits the parser enforces.
 constexpr uint32_t kMaxCatalogVersion = 0x7fffffff;

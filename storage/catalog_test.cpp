@@ -322,3 +322,64 @@ TEST_CASE("store: broadcasts are indexed in notices, every event gets an arrival
     CHECK(store->check_integrity());
   }
 }
+
+TEST_CASE("catalog cache: a case is handled by the version it was submitted with",
+          "[catalog][storage]") {
+  test::TempDir tmp("liandong-catalog-cache-test");
+  StoreOptions opts;
+  opts.dir = tmp.path() / "store";
+  test::Forge forge;
+  auto store = must(Store::create(opts, test::kVillage));
+  REQUIRE(store->put_key(test::kCounty, forge.key(test::kCounty).pub));
+  REQUIRE(store->put_key(test::kVillage, forge.key(test::kVillage).pub));
+  SECTION("no catalog held") {
+    CatalogCache cache(*store);
+    auto none = cache.get(0);
+    REQUIRE(none.ok());
+    CHECK(*none == nullptr);
+    auto v3 = cache.get(3);
+    REQUIRE(v3.ok());
+    CHECK(*v3 == nullptr);
+  }
+  SECTION("versions 1 and 2 held") {
+    // Version 1 gives the county three working days to decide LY-001,
+    // version 2 (published later) two.
+    const std::string v1 = with("version = 3", "version = 1");
+    std::string v2 = with("version = 3", "version = 2");
+    v2.replace(v2.find("county_decide = 3"), 17, "county_decide = 2");
+    // The submission names version 3, which this store never received.
+    auto r = store->ingest(
+        std::vector<std::string>{forge.broadcast(test::kCounty, test::hlc_at(1), catalog_v(1, v1)),
+                                 forge.broadcast(test::kCounty, test::hlc_at(2), catalog_v(2, v2)),
+                                 forge.submit(test::kVillage, test::kVillage, test::hlc_at(3))});
+    REQUIRE(r.ok());
+    for (const auto& x : *r)
+      REQUIRE(x.outcome == Outcome::stored);
+    CatalogCache cache(*store);
+    auto first = cache.get(1);
+    REQUIRE(first.ok());
+    REQUIRE(*first != nullptr);
+    CHECK((*first)->version == 1);
+    CHECK((*first)->find("LY-001")->limits.county_decide == 3);
+    auto newest = cache.get(0);
+    REQUIRE(newest.ok());
+    REQUIRE(*newest != nullptr);
+    CHECK((*newest)->version == 2);
+    CHECK((*newest)->find("LY-001")->limits.county_decide == 2);
+    // A version not held here: the newest held.
+    auto unknown = cache.get(3);
+    REQUIRE(unknown.ok());
+    REQUIRE(*unknown != nullptr);
+    CHECK((*unknown)->version == 2);
+    // Asked again: the same parsed catalog, not a new one.
+    CHECK(*cache.get(1) == *first);
+    // The version the submission named, read from the case's events.
+    auto cases = store->list_cases({});
+    REQUIRE(cases.ok());
+    REQUIRE(cases->size() == 1);
+    auto events = store->case_events(cases->front().case_id);
+    REQUIRE(events.ok());
+    CHECK(submitted_catalog_version(*events) == 3);
+    CHECK(submitted_catalog_version({}) == 0);
+  }
+}

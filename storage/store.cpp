@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <array>
@@ -410,9 +411,20 @@ struct Store::Impl {
 
 namespace {
 
-Status to_status(const MdbError& e) {
-  if (e.rc == MDB_MAP_FULL || e.rc == ENOSPC || e.rc == EDQUOT)
-    return Status::no_space(std::string("store is full: ") + e.what());
+// Whether the file system holding `dir` has (next to) no room left for a
+// commit. LMDB reports a short write as EIO, which is how a full disk
+// usually shows at commit time; this tells the two apart.
+bool disk_full(const std::filesystem::path& dir) {
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return false;
+  constexpr uint64_t kRoom = 4u << 20;  // more than one large commit needs
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize < kRoom;
+}
+
+Status to_status(const MdbError& e, const std::filesystem::path& dir = {}) {
+  if (e.rc == MDB_MAP_FULL || e.rc == ENOSPC || e.rc == EDQUOT ||
+      (e.rc == EIO && !dir.empty() && disk_full(dir)))
+    return Status::no_space(std::string("store is full (存储空间已满): ") + e.what());
   if (e.rc == MDB_CORRUPTED || e.rc == MDB_PAGE_NOTFOUND || e.rc == MDB_INVALID)
     return Status::corruption(e.what());
   return Status::internal(e.what());
@@ -476,7 +488,7 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
       return 0;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, opts.dir);
   }
   return impl;
 }
@@ -515,7 +527,7 @@ Result<std::unique_ptr<Store>> Store::create(const StoreOptions& opts, std::stri
     });
     if (!s) return s;
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, opts.dir);
   }
   store->impl_->code = store->code_;
   return store;
@@ -541,7 +553,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& opts) {
     });
     if (!s) return s;
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, opts.dir);
   }
   store->impl_->code = store->code_;
   return store;
@@ -558,7 +570,7 @@ Status Store::put_key(std::string_view code, const PublicKey& key) {
       return 0;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
   std::lock_guard lock(impl_->keys_mu);
   impl_->key_cache[std::string(code)] = key;
@@ -659,7 +671,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
   } catch (const MdbError& e) {
     results.clear();
     for (std::size_t i = 0; i < drafts.size(); ++i)
-      results.emplace_back(to_status(e));
+      results.emplace_back(to_status(e, impl_->opts.dir));
   }
   return results;
 }
@@ -729,7 +741,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
       return out;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -811,7 +823,7 @@ Status Store::scan_log(uint64_t after, std::size_t max_entries,
       return Status::ok();
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -823,7 +835,7 @@ Result<std::optional<std::string>> Store::sync_get(std::string_view key) const {
       return std::string(v);
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -835,7 +847,7 @@ Status Store::sync_put(std::string_view key, std::string_view value) {
       return Status::ok();
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -853,7 +865,7 @@ Result<std::optional<std::pair<std::string, std::string>>> Store::sync_floor(
       return std::pair(std::string(k), std::string(v));
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -871,7 +883,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::sync_scan(
       return out;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -884,7 +896,7 @@ Status Store::sync_erase(std::span<const std::string> keys) {
       return Status::ok();
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -903,7 +915,7 @@ Result<uint64_t> Store::max_seq(std::string_view origin) const {
       return get_be64(k.substr(kMaxCodeLen));
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -916,7 +928,7 @@ Status Store::reserve_seq(uint64_t next) {
       return Status::ok();
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -924,7 +936,7 @@ Result<std::optional<CaseState>> Store::get_case(const Id& id) const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) { return impl_->load_case(txn, id); });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -960,7 +972,7 @@ Result<std::vector<CaseState>> Store::list_cases(const CaseFilter& f) const {
       return out;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -968,7 +980,7 @@ Result<std::vector<StoredEvent>> Store::case_events(const Id& id) const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) { return impl_->load_case_events(txn, id); });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -980,7 +992,7 @@ Result<std::optional<std::string>> Store::read_log(uint64_t lsn) const {
       return std::string(v);
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -992,7 +1004,7 @@ Result<std::optional<uint64_t>> Store::find(const Id& id) const {
       return get_be64(v);
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -1010,7 +1022,7 @@ Result<StoreStats> Store::stats() const {
       return s;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -1045,7 +1057,7 @@ Result<std::vector<Notice>> Store::notices(EventKind kind) const {
       return out;
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 
@@ -1065,8 +1077,12 @@ Result<std::optional<uint64_t>> Store::arrival_ms(uint64_t lsn) const {
       return get_be64(v);
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
+}
+
+bool Store::nearly_full() const {
+  return disk_full(impl_->opts.dir);
 }
 
 Status Store::check_integrity() const {
@@ -1167,7 +1183,7 @@ Status Store::check_integrity() const {
       return Status::ok();
     });
   } catch (const MdbError& e) {
-    return to_status(e);
+    return to_status(e, impl_->opts.dir);
   }
 }
 

@@ -206,6 +206,11 @@ class Store {
   // for an LSN not held, or stored before arrival times were recorded.
   Result<std::optional<uint64_t>> arrival_ms(uint64_t lsn) const;
 
+  // Whether the file system holding the store has next to no room left (a
+  // few MiB): a commit that needs new pages would fail. LMDB may still
+  // commit small transactions into pages it freed earlier.
+  bool nearly_full() const;
+
   // Re-derives every index and cached state from the log and compares:
   // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases),
   // notices == f(broadcasts in log), arrivals only for LSNs in the log.
