@@ -19,6 +19,7 @@
 #include "node/cli.h"
 #include "node/control.h"
 #include "node/identity.h"
+#include "node/log_mask.h"
 #include "node/render.h"
 #include "node/sync_state.h"
 #include "protocol/crypto.h"
@@ -1574,7 +1575,10 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
   ::signal(SIGPIPE, SIG_IGN);
   const int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  auto logger = spdlog::stderr_color_mt("liandong");
+  // Every line goes through MaskingSink: no resident ID number in the log.
+  auto logger = std::make_shared<spdlog::logger>(
+      "liandong", std::make_shared<MaskingSink>(
+                      std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + cfg.code + "] %v");
   spdlog::set_default_logger(logger);
   const std::string level = log_level_override.empty() ? cfg.log_level : log_level_override;
