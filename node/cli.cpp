@@ -1,6 +1,5 @@
 #include "node/cli.h"
 
-#include <capnp/compat/json.h>
 #include <capnp/message.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "node/json_writer.h"
 #include "node/render.h"
 #include "node/sync_state.h"
+#include "protocol/submission_json.h"
 #include "protocol/sync_codec.h"
 #include "storage/catalog.h"
 
@@ -211,13 +211,8 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& ac
   auto sub = scratch.initRoot<proto::Submitted>();
   if (!a.json_file.empty()) {
     const std::string text = read_file(a.json_file);
-    try {
-      capnp::JsonCodec codec;
-      codec.decode(kj::ArrayPtr<const char>(text.data(), text.size()), sub);
-    } catch (const kj::Exception& e) {
-      fail(
-          Status::invalid(a.json_file + ": not a valid application: " + e.getDescription().cStr()));
-    }
+    if (auto s = decode_submission_json(text, sub); !s)
+      fail(Status::invalid(a.json_file + ": " + s.message()));
   } else {
     if (a.item.empty() || a.applicant.empty())
       fail(Status::invalid("submit needs --item and --applicant (or --json FILE)"));

@@ -51,6 +51,7 @@ liandong_fuzz_target(config liandong_config)
 liandong_fuzz_target(cursor liandong_storage)
 liandong_fuzz_target(catalog liandong_storage)
 liandong_fuzz_target(calendar liandong_storage)
+liandong_fuzz_target(submission_json liandong_storage)
 
 # Writes the binary seed corpora (see make_seeds.cpp); not a test.
 add_executable(fuzz_make_seeds ${LIANDONG_FUZZ_DIR}/make_seeds.cpp)
