@@ -904,7 +904,12 @@ Status Daemon::authorize(const Peer& p, const EventView& ev) const {
   const RouteKey key{ev.id().origin, home, is_broadcast(ev.kind())};
   if (!belongs_at(cfg_.code, key))
     return Status::invalid("event " + format_id(ev.id()) + " does not belong at " + cfg_.code);
-  if (p.parent || p.asked_recover) return Status::ok();
+  if (p.parent) return Status::ok();
+  // Recovering us (our store was restored or replaced), a child also sends
+  // back what came down to it from here or above: events this node or an
+  // ancestor made, which we lost. Never anything from beside its subtree:
+  // a child that only claims we were restored widens nothing.
+  if (p.asked_recover && within(cfg_.code, ev.id().origin)) return Status::ok();
   // From a child: only what its own subtree made, about its own cases.
   if (key.broadcast) return Status::invalid("a child may not send broadcasts up");
   if (!within(ev.id().origin, p.code))
