@@ -204,6 +204,22 @@ class Daemon {
   milliseconds backoff(int failures);
   void persist_custody(bool force);
 
+  // ---- abuse ----
+  // A peer that keeps sending what cannot be read: each malformed message
+  // gets its error reply and log line; kAbuseLimit of them within
+  // kAbuseWindow drop the link for kAbuseBan (a child's messages, Hello
+  // included, are ignored meanwhile; an upstream is not redialed). The
+  // node's other links go on.
+  static constexpr int kAbuseLimit = 10;
+  static constexpr milliseconds kAbuseWindow{60'000}, kAbuseBan{300'000};
+  struct Abuse {
+    int count = 0;
+    TimePoint window_start{}, banned_until{};
+  };
+  // Counts one malformed message from `code`; true when that drops the link.
+  bool abused(const std::string& code, const std::string& what);
+  bool banned(const std::string& code) const;
+
   // ---- a full store ----
   // Reports the outcome of a store write: the first no_space is logged
   // once (not per retry), and the first success after it too.
@@ -243,6 +259,7 @@ class Daemon {
   bool custody_refresh_due_ = false;
   TimePoint custody_refreshed_{};
   uint64_t started_wall_ms_ = wall_ms();
+  std::map<std::string, Abuse> abuse_;  // by peer code
   bool store_full_ = false;
   TimePoint store_full_since_{}, store_tried_{};
 };
@@ -551,10 +568,12 @@ void Daemon::drain_control() {
 
 void Daemon::on_child_message(const std::string& rid, const std::string& user,
                               const std::string& bytes) {
+  if (banned(rid)) return;
   auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
   if (!parsed.ok()) {
     spdlog::warn("malformed message from child {}: {}", rid, parsed.status().message());
     refuse(rid, proto::RefusalReason::MALFORMED, parsed.status().message());
+    abused(rid, parsed.status().message());
     return;
   }
   auto msg = parsed->root();
@@ -581,6 +600,7 @@ void Daemon::on_child_message(const std::string& rid, const std::string& user,
   } catch (const kj::Exception& e) {
     spdlog::warn("malformed message from child {}: {}", rid, e.getDescription().cStr());
     refuse(rid, proto::RefusalReason::MALFORMED, e.getDescription().cStr());
+    abused(rid, e.getDescription().cStr());
   }
 }
 
@@ -589,6 +609,7 @@ void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
   auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
   if (!parsed.ok()) {
     spdlog::warn("malformed message from upstream {}: {}", p.code, parsed.status().message());
+    abused(p.code, parsed.status().message());
     return;
   }
   auto msg = parsed->root();
@@ -615,6 +636,7 @@ void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
     }
   } catch (const kj::Exception& e) {
     spdlog::warn("malformed message from upstream {}: {}", p.code, e.getDescription().cStr());
+    abused(p.code, e.getDescription().cStr());
   }
 }
 
@@ -935,6 +957,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   if (!events.ok()) {
     spdlog::error("unreadable batch ({}, {}] from {}: {}", from, to, p.code,
                   events.status().message());
+    if (abused(p.code, events.status().message())) return;
     send_ack(p, true, {});
     return;
   }
@@ -1305,6 +1328,37 @@ void Daemon::tick_upstreams(TimePoint now) {
     return;
   }
   if (best != nullptr) dial(*best);
+}
+
+bool Daemon::abused(const std::string& code, const std::string& what) {
+  const auto now = Clock::now();
+  Abuse& a = abuse_[code];
+  if (now - a.window_start > kAbuseWindow) {
+    a.window_start = now;
+    a.count = 0;
+  }
+  if (++a.count < kAbuseLimit) return false;
+  a.count = 0;
+  a.banned_until = now + kAbuseBan;
+  spdlog::error("dropping the link with {}: {} malformed messages within {} s (last: {}); "
+                "ignoring it for {} s",
+                code, kAbuseLimit, kAbuseWindow.count() / 1000, what, kAbuseBan.count() / 1000);
+  if (auto it = children_.find(code); it != children_.end()) {
+    peer_down(it->second, "dropped for repeated malformed messages");
+    return true;
+  }
+  for (auto& u : ups_) {
+    if (u->cfg.code != code) continue;
+    peer_down(u->peer, "dropped for repeated malformed messages");
+    close_link(*u, false);
+    u->next_dial = a.banned_until;
+  }
+  return true;
+}
+
+bool Daemon::banned(const std::string& code) const {
+  auto it = abuse_.find(code);
+  return it != abuse_.end() && Clock::now() < it->second.banned_until;
 }
 
 void Daemon::note_store(const Status& s, const char* what) {
