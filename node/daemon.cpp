@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -386,6 +387,8 @@ void Daemon::open_control() {
   } catch (const zmq::error_t& e) {
     throw StartupError{"cannot open control socket " + ep + ": " + e.what()};
   }
+  // Only this OS user may connect (connecting needs write permission).
+  if (ep.rfind("ipc://", 0) == 0) ::chmod(ep.substr(6).c_str(), 0600);
 }
 
 void Daemon::dial(UpLink& link) {
@@ -1643,8 +1646,15 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
   const std::string level = log_level_override.empty() ? cfg.log_level : log_level_override;
   spdlog::set_level(spdlog::level::from_str(level));
 
+  // Whatever the daemon creates (the control socket among them) is its own
+  // user's only.
+  ::umask(077);
   try {
     if (sfd < 0) throw StartupError{"cannot watch signals"};
+    struct stat data_st {};
+    if (::stat(cfg.data.c_str(), &data_st) == 0 && (data_st.st_mode & 077) != 0)
+      throw StartupError{"data directory " + cfg.data.string() +
+                         " may be read by other users: chmod 700 it"};
     auto store = storage::Store::open(storage::StoreOptions{store_dir(cfg.data)});
     if (!store.ok()) {
       if (store.status().code() == Code::not_found)

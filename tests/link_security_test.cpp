@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -25,6 +26,7 @@
 
 using liandong::test::Net;
 using liandong::test::NodeSpec;
+using liandong::test::run_process;
 using liandong::test::wait_until;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -287,4 +289,46 @@ TEST_CASE("security: a child dialing a parent with another key than the pinned o
              "curve_key = \"" + net.keys(kTown).curve_key);
   REQUIRE(net.restart(kV1) == 0);
   CHECK(wait_until([&] { return holds(net, kCounty, c); }, 20s));
+}
+
+TEST_CASE("security: the control socket and the data directory are the node's own user's only",
+          "[security]") {
+  Net net(small_tree());
+  net.start(kCounty);
+  const fs::path data = net.data_dir(kCounty);
+  const fs::path sock = data / "control.sock";
+  struct stat st {};
+  REQUIRE(::stat(sock.c_str(), &st) == 0);
+  CHECK((st.st_mode & 077) == 0);
+  REQUIRE(::stat(data.c_str(), &st) == 0);
+  CHECK((st.st_mode & 077) == 0);
+  if (::geteuid() == 0) {
+    // Another OS account (nobody) can neither reach the daemon nor read
+    // the store: `status` fails, and so does a submission.
+    auto as_nobody = [&](std::vector<std::string> args) {
+      std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                       "--clear-groups", LIANDONG_BIN};
+      argv.insert(argv.end(), args.begin(), args.end());
+      argv.push_back("--data");
+      argv.push_back(data.string());
+      return run_process(argv, 10s);
+    };
+    const auto status = as_nobody({"status"});
+    INFO(status.out << status.err);
+    CHECK(status.exit_code != 0);
+    const auto sub = as_nobody({"submit", "--actor", "周敏", "--role", "clerk", "--item",
+                                "MZ-DB-001", "--applicant", "刘秀英"});
+    INFO(sub.out << sub.err);
+    CHECK(sub.exit_code != 0);
+    CHECK(net.cases(kCounty).empty());
+  } else {
+    WARN("not root: the other-user half of this test needs setpriv as root; skipped");
+  }
+  // A data directory others may read: the daemon refuses to start.
+  REQUIRE(net.stop(kCounty) == 0);
+  ::chmod(data.c_str(), 0755);
+  const auto run = net.cli_raw({"run", "--config", net.config_path(kCounty).string()}, 10s);
+  ::chmod(data.c_str(), 0700);
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("may be read by other users: chmod 700 it"));
 }
