@@ -246,7 +246,8 @@ std::vector<std::string> submit_args(const TreeNode& n, const Application& a);
 // Opens a node's store in this process; its daemon may be running (LMDB
 // takes readers from other processes). Throws if it cannot.
 std::unique_ptr<storage::Store> open_store(const TreeNode& n);
-uint64_t events_in(const storage::Store& s);  // throws on a store error
+// Events held, not counting audit records; throws on a store error.
+uint64_t events_in(const storage::Store& s);
 
 // Appends `count` applications to the store of each node in `codes` (their
 // daemons not running: work done offline), 1,000 per transaction, on

@@ -19,9 +19,12 @@
 #include "node/daemon.h"
 #include "node/json_writer.h"
 #include "node/render.h"
+#include "node/report.h"
 #include "node/sync_state.h"
+#include "protocol/hlc.h"
 #include "protocol/submission_json.h"
 #include "protocol/sync_codec.h"
+#include "storage/authority.h"
 #include "storage/catalog.h"
 
 namespace liandong::node {
@@ -53,11 +56,21 @@ Opened open_node(const fs::path& data) {
   return o;
 }
 
+namespace {
+
+// The role an action is recorded with (fill_actor): --role, or by level.
+proto::Role actor_role(const ActorOptions& a, const std::string& node_code) {
+  if (!a.role.empty()) {
+    if (auto r = role_from_name(a.role)) return *r;
+  }
+  return node_code.size() == 12 ? proto::Role::AGENT : proto::Role::CLERK;
+}
+
+}  // namespace
+
 void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code) {
   b.setName(a.name);
-  proto::Role role = node_code.size() == 12 ? proto::Role::AGENT : proto::Role::CLERK;
-  if (!a.role.empty()) role = *role_from_name(a.role);
-  b.setRole(role);
+  b.setRole(actor_role(a, node_code));
   b.setStaffId(a.staff_id);
   b.setOnBehalfOf(a.on_behalf_of);
 }
@@ -243,6 +256,18 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& ac
   }
   if (!a.home.empty() && !valid_code(a.home))
     fail(Status::invalid("home '" + a.home + "' is not a division code"));
+  // Who may register here (storage/authority.h), before anything else.
+  {
+    storage::ActContext ctx;
+    ctx.node = node.store->code();
+    ctx.role = actor_role(actor, ctx.node);
+    ctx.kind = EventKind::submitted;
+    ctx.home = a.home;
+    if (auto s = storage::may_act(ctx); !s) {
+      record_role_refusal(node, actor, ctx.role, ctx.kind, sub.getItemCode().cStr(), s);
+      refuse(s);
+    }
+  }
   // Checked against the catalog held here (or the version the form names):
   // the item must be in it; a missing material that may follow later is
   // recorded as LATER (容缺); any other missing material refuses the
@@ -496,6 +521,50 @@ void fill_body(const std::string& action, const ActArgs& a, const std::string& n
   }
 }
 
+// The catalog rules of the case's item: from the catalog version the case
+// was submitted with, or the newest held when that version is not held
+// here (or the case named none); nullopt when no held catalog lists it.
+std::optional<storage::ItemRules> case_item_rules(const storage::Store& store,
+                                                  const storage::CaseState& st) {
+  uint32_t version = 0;
+  auto events = store.case_events(st.case_id);
+  if (events.ok()) {
+    for (const auto& e : *events) {
+      if (e.view.kind() == EventKind::submitted)
+        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
+    }
+  }
+  auto held = storage::held_catalog(store, version);
+  if (!held.ok() && version != 0) held = storage::held_catalog(store);
+  if (!held.ok() || !*held) return std::nullopt;
+  return storage::item_rules(**held, st.item_code);
+}
+
+// The event kind an `act` subcommand makes.
+EventKind action_kind(const std::string& action) {
+  static const std::pair<const char*, EventKind> kinds[] = {
+      {"accept", EventKind::accepted},
+      {"request-supplement", EventKind::supplement_requested},
+      {"supplement", EventKind::supplemented},
+      {"escalate", EventKind::escalated},
+      {"assign", EventKind::assigned},
+      {"opinion", EventKind::opinion},
+      {"decide", EventKind::decided},
+      {"reply", EventKind::replied},
+      {"deliver", EventKind::delivered},
+      {"rate", EventKind::rated},
+      {"collect-fee", EventKind::fee_collected},
+      {"close", EventKind::closed},
+      {"withdraw", EventKind::withdrawn},
+      {"comment", EventKind::comment},
+      {"complain", EventKind::complaint},
+  };
+  for (const auto& [name, kind] : kinds) {
+    if (action == name) return kind;
+  }
+  fail(Status::invalid("unknown action '" + action + "'"));
+}
+
 int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
             const ActorOptions& actor, bool json) {
   auto node = open_node(data);
@@ -508,6 +577,20 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
   capnp::MallocMessageBuilder scratch;
   auto probe = scratch.initRoot<proto::Event>();
   fill_body(action, a, code, **st, probe.getBody());
+  // Whether this node and role may take the action (storage/authority.h).
+  {
+    storage::ActContext ctx;
+    ctx.node = code;
+    ctx.role = actor_role(actor, code);
+    ctx.kind = action_kind(action);
+    ctx.state = &**st;
+    if (ctx.kind == EventKind::decided || ctx.kind == EventKind::replied)
+      ctx.item = case_item_rules(*node.store, **st);
+    if (auto s = storage::may_act(ctx); !s) {
+      record_role_refusal(node, actor, ctx.role, ctx.kind, a.case_id, s);
+      refuse(s);
+    }
+  }
   storage::LocalDraft draft;
   draft.case_id = id;
   const auto conflicts = (*st)->conflicts;
@@ -594,7 +677,7 @@ int cmd_store_events(const fs::path& data, bool json) {
     }
     const std::string home(ev->event().getHome().begin(), ev->event().getHome().size());
     const bool broadcast = is_broadcast(ev->kind());
-    const std::string case_id = broadcast ? "" : format_id(ev->case_id());
+    const std::string case_id = names_case(ev->kind()) ? format_id(ev->case_id()) : "";
     if (json) {
       j.begin_object();
       j.field("lsn", lsn);
@@ -655,7 +738,14 @@ int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
 
 // ---- status -------------------------------------------------------------------
 
-int cmd_status(const fs::path& data, bool json) {
+// `as_of`: judge deadlines as of the end of that China day (empty: now).
+int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
+  uint64_t now = wall_clock_ms();
+  if (!as_of.empty()) {
+    auto d = storage::parse_date(as_of);
+    if (!d) fail(Status::invalid("--as-of '" + as_of + "' is not a date YYYY-MM-DD"));
+    now = static_cast<uint64_t>(storage::days_from_date(*d) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
+  }
   StatusReport r;
   if (t_ctx != nullptr) {
     r = t_ctx->status();
@@ -670,6 +760,15 @@ int cmd_status(const fs::path& data, bool json) {
     r.cases = st->cases;
     r.last_lsn = st->last_lsn;
     r.next_seq = st->next_seq;
+  }
+  // Deadlines of the cases held, the same inside the daemon (its store) and
+  // without one.
+  {
+    auto node = open_node(data);
+    auto counts = count_deadlines(*node.store, now);
+    if (!counts.ok()) fail(counts.status());
+    r.overdue = counts->overdue;
+    r.warning = counts->warning;
   }
   print(json ? render_status_json(r) : render_status(r));
   return 0;
@@ -744,6 +843,9 @@ int dispatch(int argc, char** argv) {
   auto* c_status = app.add_subcommand("status", "links, unacknowledged events and totals");
   add_data(c_status);
   c_status->add_flag("--json", json, "print JSON");
+  std::string status_as_of;
+  c_status->add_option("--as-of", status_as_of,
+                       "count overdue and warning cases as of the end of this day (YYYY-MM-DD)");
 
   SubmitArgs sub;
   auto* c_submit = app.add_subcommand("submit", "register an application (申请登记)");
@@ -903,6 +1005,7 @@ int dispatch(int argc, char** argv) {
   add_catalog_commands(app, shared, modules);
   add_deadline_commands(app, shared, modules);
   add_report_commands(app, shared, modules);
+  add_audit_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);
@@ -953,9 +1056,9 @@ int dispatch(int argc, char** argv) {
         !c_events->parsed() && !c_keys_show->parsed() && !c_check->parsed() &&
         !(module != nullptr && module->in_daemon))
       fail(Status::invalid("not a command the daemon takes"));
-    if (module != nullptr) return module->run();
+    if (module != nullptr) return audited_command(module->app, data, actor, module->run());
     if (c_init->parsed()) return cmd_init(init);
-    if (c_status->parsed()) return cmd_status(data, json);
+    if (c_status->parsed()) return cmd_status(data, json, status_as_of);
     if (c_submit->parsed()) return cmd_submit(data, sub, actor, json);
     if (c_list->parsed()) return cmd_list(data, list, json);
     if (c_show->parsed()) return cmd_show(data, show_id, json);
@@ -963,12 +1066,17 @@ int dispatch(int argc, char** argv) {
     if (c_check->parsed()) return cmd_store_check(data);
     if (c_events->parsed()) return cmd_store_events(data, json);
     if (c_pub_cal->parsed())
-      return cmd_publish(data, "calendar", publish_number, publish_file, actor, json);
+      return audited_command(
+          c_pub_cal, data, actor,
+          cmd_publish(data, "calendar", publish_number, publish_file, actor, json));
     if (c_pub_cat->parsed())
-      return cmd_publish(data, "catalog", publish_number, publish_file, actor, json);
+      return audited_command(
+          c_pub_cat, data, actor,
+          cmd_publish(data, "catalog", publish_number, publish_file, actor, json));
     if (c_config_check->parsed()) return cmd_config_check(config_file);
     if (c_keys_show->parsed()) return cmd_keys_show(data, json);
-    if (c_trust->parsed()) return cmd_keys_trust(data, trust_code, trust_key);
+    if (c_trust->parsed())
+      return audited_command(c_trust, data, actor, cmd_keys_trust(data, trust_code, trust_key));
   } catch (const CommandError& e) {
     print_error(e.status.message());
     return e.refused ? 1 : exit_code(e.status);

@@ -85,5 +85,15 @@ using CommandSet = std::vector<CommandSpec>;
 void add_catalog_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+
+// The audit log (node/audit_commands.cpp). Records the administrative
+// command `app` (publish, keys trust, init, ...) when it succeeded (`rc`
+// 0) and returns `rc`; other commands pass through. Never fails.
+int audited_command(const CLI::App* app, const std::string& data, const ActorOptions& actor,
+                    int rc);
+// Records a person's action refused by the role rules (storage/authority.h).
+void record_role_refusal(const Opened& node, const ActorOptions& actor, proto::Role role,
+                         EventKind kind, const std::string& subject, const Status& why);
 
 }  // namespace liandong::node

@@ -17,6 +17,7 @@
 #include <random>
 #include <zmq.hpp>
 
+#include "node/audit_log.h"
 #include "node/cli.h"
 #include "node/control.h"
 #include "node/identity.h"
@@ -192,6 +193,8 @@ class Daemon {
   uint64_t our_top() const;
   void refresh_children_custody();
   void peer_down(Peer& p, const char* why);
+  // Records an event refused from `p` in the audit log (aggregated).
+  void note_refused_event(const Peer& p, const Id& id, const std::string& reason);
 
   // ---- sending ----
   void pump(Peer& p);
@@ -263,6 +266,10 @@ class Daemon {
   std::map<std::string, Abuse> abuse_;  // by peer code
   bool store_full_ = false;
   TimePoint store_full_since_{}, store_tried_{};
+  uint64_t store_full_since_wall_ms_ = 0;
+  // The audit log (审计日志): links admitted and refused, events refused,
+  // keys learned; repeats aggregated per minute.
+  AuditLog audit_{*store_, id_.sign};
 };
 
 // ---------------------------------------------------------------------------
@@ -350,13 +357,19 @@ void Daemon::drain_zap() {
         text = "OK";
         user = it->second;
         spdlog::debug("admitted child {} from {}", user, address);
+        audit_.note(audit_note(proto::AuditWhat::CONNECTION_ADMITTED, user, address,
+                               "CurveZMQ " + to_z85(f[6]), ""));
       } else {
         text = "unknown key";
         spdlog::warn("refused a connection from {}: its CurveZMQ key {} is not a configured child",
                      address, to_z85(f[6]));
+        audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, "", address,
+                               "CurveZMQ " + to_z85(f[6]), "unknown key: not a configured child"));
       }
     } else {
       spdlog::warn("refused a malformed ZAP request ({} frames)", f.size());
+      audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, "", f.size() > 3 ? f[3] : "", "",
+                             "malformed ZAP request"));
     }
     try {
       zap_->send(zmq::buffer(version.empty() ? std::string("1.0") : version),
@@ -488,6 +501,7 @@ bool Daemon::send_msg(Peer& p, capnp::MessageBuilder& msg) {
 
 void Daemon::refuse(const std::string& rid, proto::RefusalReason reason, const std::string& text) {
   spdlog::warn("refused {}: {}", rid, text);
+  audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, rid, rid, "refused message", text));
   capnp::MallocMessageBuilder msg(256);
   auto r = msg.initRoot<proto::SyncMessage>().initRefused();
   r.setReason(reason);
@@ -743,12 +757,17 @@ void Daemon::accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader key
     if (have) {
       spdlog::warn("{} vouched for a different key of {} than the one held; kept ours", p.code,
                    code);
+      audit_.note(audit_note(proto::AuditWhat::KEY_CHANGED, code, p.code,
+                             "signing key " + to_hex(key),
+                             "a different key was vouched for; the one held was kept"));
       continue;
     }
     if (auto s = store_->put_key(code, key); !s) {
       spdlog::error("cannot store key of {}: {}", code, s.message());
     } else {
       spdlog::info("learned the signing key of {} from {}", code, p.code);
+      audit_.record(audit_note(proto::AuditWhat::KEY_CHANGED, code, p.code,
+                               "signing key " + to_hex(key), "learned from " + p.code));
     }
   }
 }
@@ -842,6 +861,7 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
     if (auto s = store_->reserve_seq(hello.getYourNextSeq()); !s)
       spdlog::error("cannot reserve sequence numbers: {}", s.message());
   }
+  if (cfg_.upstreams.empty()) audit_.set_ready();  // the top hears of its numbers from children
   const auto have = sync::read_cursor(hello.getHave());
   const bool match = cursor_matches_our_log(have);
 
@@ -893,6 +913,7 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
     if (auto s = store_->reserve_seq(w.getYourNextSeq()); !s)
       spdlog::error("cannot reserve sequence numbers: {}", s.message());
   }
+  audit_.set_ready();  // our own numbers are known safe now
   link.failures = 0;
   const auto have = sync::read_cursor(w.getHave());
   const bool match = cursor_matches_our_log(have);
@@ -1000,6 +1021,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
                    r.status.message());
       rejected.emplace_back(id, r.status.message());
       ++p.events_rejected;
+      note_refused_event(p, id, r.status.message());
     }
   }
   p.rx = next;
@@ -1009,6 +1031,17 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
                 stored);
   send_ack(p, false, rejected);
   if (stored > 0) pump_all();
+}
+
+void Daemon::note_refused_event(const Peer& p, const Id& id, const std::string& reason) {
+  const std::string shown = id.origin.empty() ? std::string("?") : format_id(id);
+  // Repeats are grouped by the reason without the event's own id.
+  std::string group = reason;
+  if (!id.origin.empty()) {
+    for (auto at = group.find(shown); at != std::string::npos; at = group.find(shown))
+      group.replace(at, shown.size(), "*");
+  }
+  audit_.note(audit_note(proto::AuditWhat::EVENT_REFUSED, p.code, p.code, shown, reason, group));
 }
 
 void Daemon::send_ack(Peer& p, bool resend, const std::vector<std::pair<Id, std::string>>& rej) {
@@ -1343,9 +1376,10 @@ bool Daemon::abused(const std::string& code, const std::string& what) {
   if (++a.count < kAbuseLimit) return false;
   a.count = 0;
   a.banned_until = now + kAbuseBan;
-  spdlog::error("dropping the link with {}: {} malformed messages within {} s (last: {}); "
-                "ignoring it for {} s",
-                code, kAbuseLimit, kAbuseWindow.count() / 1000, what, kAbuseBan.count() / 1000);
+  spdlog::error(
+      "dropping the link with {}: {} malformed messages within {} s (last: {}); "
+      "ignoring it for {} s",
+      code, kAbuseLimit, kAbuseWindow.count() / 1000, what, kAbuseBan.count() / 1000);
   if (auto it = children_.find(code); it != children_.end()) {
     peer_down(it->second, "dropped for repeated malformed messages");
     return true;
@@ -1370,6 +1404,7 @@ void Daemon::note_store(const Status& s, const char* what) {
     if (!store_full_) {
       store_full_ = true;
       store_full_since_ = now;
+      store_full_since_wall_ms_ = wall_ms();
       spdlog::error(
           "store is full, {} not stored: {}. Refusing batches from peers (they keep and resend "
           "them) and local submissions until there is room; reads and status go on",
@@ -1414,6 +1449,7 @@ void Daemon::persist_custody(bool force) {
 
 void Daemon::tick() {
   const auto now = Clock::now();
+  audit_.flush(now);
   if (ms_between(last_lsn_check_, now) >= 20) {
     // Local writes by another process (the CLI without the daemon's help).
     auto st = store_->stats();
@@ -1465,6 +1501,7 @@ StatusReport Daemon::status_report() {
   r.running = true;
   r.pid = static_cast<int64_t>(::getpid());
   r.started_ms = started_wall_ms_;
+  if (store_full_) r.store_full_since_ms = store_full_since_wall_ms_;
   if (auto st = store_->stats(); st.ok()) {
     r.events = st->events;
     r.cases = st->cases;
@@ -1540,6 +1577,11 @@ void Daemon::start(int signal_fd) {
     if (have && *have == *key) return;
     if (auto s = store_->put_key(code, *key); !s)
       throw StartupError{"cannot store the key of " + code + ": " + s.message()};
+    // A first key is the config's ordinary business; a replaced one is
+    // worth the county's attention.
+    if (have)
+      audit_.record(audit_note(proto::AuditWhat::KEY_CHANGED, code, cfg_.code, "signing key " + hex,
+                               "replaced from the config file"));
   };
   for (const auto& u : cfg_.upstreams)
     trust(u.code, u.sign_key);
@@ -1557,6 +1599,8 @@ void Daemon::start(int signal_fd) {
   open_control();
   open_zap();
   open_listen();
+  // A node with no peers has no one to learn its sequence numbers from.
+  if (cfg_.upstreams.empty() && cfg_.children.empty()) audit_.set_ready();
 }
 
 int Daemon::loop() {
@@ -1615,6 +1659,7 @@ int Daemon::loop() {
     close_link(*u, true);
   custody_dirty_ = true;
   persist_custody(true);
+  audit_.flush(Clock::now(), /*all=*/true);
   if (listen_) listen_->close();
   if (zap_) zap_->close();
   control_->close();
@@ -1639,8 +1684,8 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
 
   // Every line goes through MaskingSink: no resident ID number in the log.
   auto logger = std::make_shared<spdlog::logger>(
-      "liandong", std::make_shared<MaskingSink>(
-                      std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
+      "liandong",
+      std::make_shared<MaskingSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + cfg.code + "] %v");
   spdlog::set_default_logger(logger);
   const std::string level = log_level_override.empty() ? cfg.log_level : log_level_override;

@@ -25,61 +25,24 @@ using storage::DeadlineFlag;
 
 namespace {
 
-// One year's calendar held here and who published it.
-struct HeldYear {
-  CalendarYear year;
-  std::string origin;
-  uint64_t lsn = 0;
-};
-
-// The calendar this node counts in: every calendar notice held that comes
-// from this node or a level above it; for each year the nearest issuer's
-// (the county over the city), the later notice on a tie. A document that
-// does not parse is skipped (`calendar publish` checks before it sends).
-// Years without a notice count weekends only.
-std::vector<HeldYear> held_calendar_years(const storage::Store& store) {
-  auto notices = store.notices(EventKind::calendar_published);
-  if (!notices.ok()) fail(notices.status());
-  std::map<int, HeldYear> best;
-  for (const auto& n : *notices) {
-    if (!within(store.code(), n.origin)) continue;
-    auto y = storage::parse_calendar(n.document, "calendar " + std::to_string(n.number));
-    if (!y.ok() || static_cast<uint64_t>(y->year) != n.number) continue;
-    auto it = best.find(y->year);
-    if (it != best.end()) {
-      const auto& b = it->second;
-      const bool nearer = n.origin.size() > b.origin.size() ||
-                          (n.origin.size() == b.origin.size() && n.lsn > b.lsn);
-      if (!nearer) continue;
-    }
-    best[y->year] = HeldYear{std::move(y).value(), n.origin, n.lsn};
-  }
-  std::vector<HeldYear> out;
-  for (auto& kv : best)
-    out.push_back(std::move(kv.second));
-  return out;
+std::vector<storage::HeldCalendarYear> calendar_years_here(const storage::Store& store) {
+  auto years = storage::held_calendar_years(store);
+  if (!years.ok()) fail(years.status());
+  return std::move(years).value();
 }
 
-Calendar held_calendar(const storage::Store& store) {
-  Calendar cal;
-  for (const auto& y : held_calendar_years(store))
-    cal.add(y.year);
-  return cal;
+Calendar calendar_here(const storage::Store& store) {
+  auto cal = storage::held_calendar(store);
+  if (!cal.ok()) fail(cal.status());
+  return std::move(cal).value();
 }
 
-// The time limits of the case's catalog item, from the catalog version the
-// case was submitted with (storage::CatalogCache); for an item the catalog
-// does not list (or with no catalog held), the figures of DOMAIN.md per
-// level: village forward 2, reply 3, village tells the applicant 2, and no
-// limit for township handling and the county's decision.
+// The time limits of the case's item (storage::case_step_limits).
 storage::StepLimits limits_for(storage::CatalogCache& catalogs, const storage::CaseState& st,
                                const std::vector<storage::StoredEvent>& events) {
-  auto catalog = catalogs.get(storage::submitted_catalog_version(events));
-  if (!catalog.ok()) fail(catalog.status());
-  if (*catalog != nullptr) {
-    if (const auto* item = (*catalog)->find(st.item_code)) return item->limits;
-  }
-  return storage::StepLimits{};
+  auto limits = storage::case_step_limits(catalogs, st, events);
+  if (!limits.ok()) fail(limits.status());
+  return *limits;
 }
 
 std::string date_or_dash(const std::optional<storage::Date>& d) {
@@ -187,9 +150,10 @@ int cmd_calendar_publish(const std::string& data, const std::string& file,
 
 int cmd_calendar_show(const std::string& data, int year, bool json) {
   auto node = open_node(data);
-  auto years = held_calendar_years(*node.store);
+  auto years = calendar_years_here(*node.store);
   if (year != 0) {
-    std::erase_if(years, [year](const HeldYear& y) { return y.year.year != year; });
+    std::erase_if(years,
+                  [year](const storage::HeldCalendarYear& y) { return y.year.year != year; });
   }
   if (json) {
     JsonWriter j;
@@ -245,7 +209,7 @@ int cmd_deadline_show(const std::string& data, const std::string& id_text, bool 
   if (!events.ok()) fail(events.status());
   storage::CatalogCache catalogs(*node.store);
   const auto d = storage::compute_deadlines(**st, *events, limits_for(catalogs, **st, *events),
-                                            held_calendar(*node.store), wall_clock_ms());
+                                            calendar_here(*node.store), wall_clock_ms());
   if (json) {
     JsonWriter j;
     j.begin_object();
@@ -282,7 +246,7 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
   auto node = open_node(data);
   auto cases = node.store->list_cases(filter);
   if (!cases.ok()) fail(cases.status());
-  const Calendar cal = held_calendar(*node.store);
+  const Calendar cal = calendar_here(*node.store);
   storage::CatalogCache catalogs(*node.store);
   struct Line {
     storage::CaseState st;

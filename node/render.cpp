@@ -446,6 +446,11 @@ std::string render_status(const StatusReport& r) {
   out += r.running ? "运行中 (pid " + std::to_string(r.pid) + ")\n" : "未运行 (无守护进程)\n";
   out += "本机共 " + std::to_string(r.events) + " 条事件，" + std::to_string(r.cases) +
          " 件案件，日志位置 " + std::to_string(r.last_lsn) + "\n";
+  out += "限时办结: 超期 " + std::to_string(r.overdue) + " 件，预警 " + std::to_string(r.warning) +
+         " 件 (一个工作日内到期)\n";
+  if (r.store_full_since_ms != 0)
+    out += "存储空间已满 (自 " + duration_zh(wall_clock_ms() - r.store_full_since_ms) +
+           "前): 暂停接收上下级数据，本机登记暂不可用；请清理数据所在磁盘\n";
   if (r.links.empty()) return out;
   out += "链路:\n";
   out += "  " + pad("对端", 16) + pad("方向", 8) + pad("状态", 10) + pad("持续", 12) +
@@ -483,6 +488,8 @@ std::string render_status_json(const StatusReport& r) {
   if (r.running) {
     j.field("pid", r.pid);
     j.field("started_ms", r.started_ms);
+    j.field("store_full", r.store_full_since_ms != 0);
+    if (r.store_full_since_ms != 0) j.field("store_full_since_ms", r.store_full_since_ms);
   }
   j.field("store_id", r.store_id);
   j.key("links").begin_array();
@@ -517,6 +524,8 @@ std::string render_status_json(const StatusReport& r) {
   j.field("cases", r.cases);
   j.field("last_lsn", r.last_lsn);
   j.field("next_seq", r.next_seq);
+  j.field("overdue", r.overdue);
+  j.field("warning", r.warning);
   j.end_object();
   j.end_object();
   return j.str() + "\n";

@@ -66,6 +66,12 @@ struct StatusReport {
   uint64_t started_ms = 0;
   std::vector<LinkReport> links;
   uint64_t events = 0, cases = 0, last_lsn = 0, next_seq = 0;
+  // Held cases whose open step is overdue (超期) / at warning (预警, one
+  // working day or less left): node/report.h count_deadlines.
+  uint64_t overdue = 0, warning = 0;
+  // The daemon found the store full (no room on its disk): since when; 0
+  // when it has room. Batches from peers wait, local submissions fail.
+  uint64_t store_full_since_ms = 0;
 };
 std::string render_status(const StatusReport& r);
 std::string render_status_json(const StatusReport& r);

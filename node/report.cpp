@@ -7,6 +7,8 @@
 #include "node/json_writer.h"
 #include "node/render.h"
 #include "protocol/hlc.h"
+#include "storage/catalog.h"
+#include "storage/deadlines.h"
 
 namespace liandong::node {
 
@@ -78,8 +80,31 @@ std::string format_date(int64_t day) {
   return buf;
 }
 
-int64_t step_days(int64_t from_day, int64_t to_day) {
-  return to_day - from_day;
+int64_t step_days(int64_t from_day, int64_t to_day, const storage::Calendar& calendar) {
+  return calendar.working_days_between(storage::date_from_days(from_day),
+                                       storage::date_from_days(to_day));
+}
+
+Result<DeadlineCounts> count_deadlines(const storage::Store& store, uint64_t now_ms) {
+  auto cal = storage::held_calendar(store);
+  if (!cal.ok()) return cal.status();
+  storage::CatalogCache catalogs(store);
+  auto cases = store.list_cases(storage::CaseFilter{});
+  if (!cases.ok()) return cases.status();
+  DeadlineCounts out;
+  for (const auto& st : *cases) {
+    if (st.status == CaseStatus::closed || st.status == CaseStatus::withdrawn ||
+        st.status == CaseStatus::incomplete)
+      continue;
+    auto events = store.case_events(st.case_id);
+    if (!events.ok()) return events.status();
+    auto limits = storage::case_step_limits(catalogs, st, *events);
+    if (!limits.ok()) return limits.status();
+    const auto d = storage::compute_deadlines(st, *events, *limits, *cal, now_ms);
+    if (d.open_flag == storage::DeadlineFlag::overdue) ++out.overdue;
+    if (d.open_flag == storage::DeadlineFlag::warning) ++out.warning;
+  }
+  return out;
 }
 
 // ---- per case ----------------------------------------------------------------
@@ -137,7 +162,7 @@ Figures& Figures::operator+=(const Figures& o) {
   return *this;
 }
 
-Figures case_figures(const CaseFacts& c, int64_t as_of) {
+Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar& calendar) {
   Figures f;
   f.received = 1;
   f.accepted = c.accepted_day ? 1 : 0;
@@ -156,7 +181,7 @@ Figures case_figures(const CaseFacts& c, int64_t as_of) {
     f.overdue = c.due_day && as_of > *c.due_day ? 1 : 0;
   }
   auto step = [&](Step s, int64_t from, int64_t to) {
-    f.step_days[s] += step_days(from, to);
+    f.step_days[s] += step_days(from, to, calendar);
     f.step_cases[s] += 1;
   };
   if (c.accepted_day) step(kStepAccept, c.submitted_day, *c.accepted_day);
@@ -252,7 +277,7 @@ Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o)
   std::map<std::string, Figures> groups;
   for (const auto& c : cases) {
     if (!in_period(c, o)) continue;
-    const Figures f = case_figures(c, o.as_of);
+    const Figures f = case_figures(c, o.as_of, o.calendar);
     r.total += f;
     for (const auto& k : group_keys(c, o.by))
       groups[k] += f;
@@ -277,7 +302,11 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
     if (!events.ok()) return events.status();
     if (auto f = case_facts(st, *events)) facts.push_back(std::move(*f));
   }
-  Report r = build_report(facts, o);
+  auto cal = storage::held_calendar(store);
+  if (!cal.ok()) return cal.status();
+  ReportOptions counted = o;
+  counted.calendar = std::move(cal).value();
+  Report r = build_report(facts, counted);
   r.node_code = store.code();
   return r;
 }
@@ -335,11 +364,11 @@ const Column kColumns[] = {
     {"撤回", 6, [](const Figures& f) { return n(f.withdrawn); }},
     {"在办", 6, [](const Figures& f) { return n(f.open); }},
     {"超期", 6, [](const Figures& f) { return n(f.overdue); }},
-    {"受理用时(天)", 13,
+    {"受理用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepAccept], f.step_cases[0])); }},
-    {"承办用时(天)", 13,
+    {"承办用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepDecide], f.step_cases[1])); }},
-    {"回复用时(天)", 13,
+    {"回复用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepDeliver], f.step_cases[2])); }},
     {"代收费(元)", 12, [](const Figures& f) { return format_yuan(f.fees_fen); }},
     {"评价数", 7, [](const Figures& f) { return n(f.rated); }},

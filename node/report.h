@@ -21,7 +21,8 @@
 //   withdrawn  撤回      status withdrawn
 //   open       在办      not completed, not withdrawn
 //   overdue    超期      open, and `as_of` (a China date) is past the due date
-//   steps      环节用时  days from submission to acceptance (受理), from
+//   steps      环节用时  working days (工作日, held calendar) from
+//                        submission to acceptance (受理), from
 //                        acceptance (or submission) to decision (承办), from
 //                        decision to delivery (回复); summed over the cases
 //                        that took the step, averaged when shown
@@ -44,6 +45,7 @@
 #include <vector>
 
 #include "protocol/status.h"
+#include "storage/calendar.h"
 #include "storage/case_fold.h"
 #include "storage/store.h"
 
@@ -56,9 +58,25 @@ int64_t china_day(uint64_t ms);
 // "2026-11-22" <-> days since 1970-01-01; nullopt on anything malformed.
 std::optional<int64_t> parse_date(std::string_view text);
 std::string format_date(int64_t day);
-// Days a step took between two China dates. Calendar days for now.
-// TODO(calendar): count working days once storage/calendar.h is in.
-int64_t step_days(int64_t from_day, int64_t to_day);
+// Working days a step took between two China dates: the working days of
+// `calendar` in (from_day, to_day] (a step done the day it started took 0;
+// negative when to_day < from_day). The default calendar counts weekends
+// only.
+int64_t step_days(int64_t from_day, int64_t to_day,
+                  const storage::Calendar& calendar = storage::Calendar());
+
+// Held cases by the flag of their open steps (限时办结, 电子监察), as `case
+// list --overdue` / `--warning` judge them: `overdue` counts cases with an
+// open step past its due day (超期), `warning` those whose worst open step
+// has one working day or less left (预警). Limits come from the catalog
+// version each case was submitted with (storage::case_step_limits); days
+// count in storage::held_calendar. Closed and withdrawn cases have no open step.
+// TODO(perf): reads every open case's events; a county with tens of
+// thousands of open cases wants a by-due index.
+struct DeadlineCounts {
+  uint64_t overdue = 0, warning = 0;
+};
+Result<DeadlineCounts> count_deadlines(const storage::Store& store, uint64_t now_ms);
 
 // ---- per case --------------------------------------------------------------
 
@@ -95,8 +113,10 @@ struct Figures {
   bool operator==(const Figures&) const = default;
 };
 
-// One case's contribution (as_of: China day for `overdue`).
-Figures case_figures(const CaseFacts& c, int64_t as_of);
+// One case's contribution (as_of: China day for `overdue`; step durations
+// in working days of `calendar`).
+Figures case_figures(const CaseFacts& c, int64_t as_of,
+                     const storage::Calendar& calendar = storage::Calendar());
 
 enum class GroupBy : uint8_t { none, village, township, item, department };
 std::optional<GroupBy> group_by_from_name(std::string_view name);
@@ -106,6 +126,9 @@ struct ReportOptions {
   std::optional<int64_t> from, to;  // China days, inclusive; empty: open
   GroupBy by = GroupBy::none;
   int64_t as_of = 0;  // China day for `overdue`
+  // The working days step durations count in (build_report_from_store uses
+  // the calendar held in the store instead).
+  storage::Calendar calendar;
 };
 
 struct ReportRow {
@@ -126,7 +149,8 @@ std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by);
 bool in_period(const CaseFacts& c, const ReportOptions& o);
 
 Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o);
-// Every case held in `store` (optionally only under `home_prefix`).
+// Every case held in `store` (optionally only under `home_prefix`), step
+// durations in working days of the calendar held there (storage::held_calendar).
 Result<Report> build_report_from_store(const storage::Store& store, const ReportOptions& o,
                                        const std::string& home_prefix = {});
 

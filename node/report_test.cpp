@@ -34,6 +34,20 @@ uint64_t china_ms(int64_t day, int64_t hour) {
 int64_t day_of(uint64_t ms) {
   return (static_cast<int64_t>(ms) + 8 * kHourMs) / kDayMs;
 }
+// Monday to Friday (1970-01-01, day 0, was a Thursday).
+bool weekday(int64_t day) {
+  return ((day % 7) + 7 + 3) % 7 < 5;
+}
+// Working days in (from, to] with weekends as rest days, minus `holidays`,
+// plus the weekend days in `workdays` (the test's own count).
+int64_t working_days(int64_t from, int64_t to, const std::set<int64_t>& holidays = {},
+                     const std::set<int64_t>& workdays = {}) {
+  int64_t n = 0;
+  for (int64_t d = from + 1; d <= to; ++d) {
+    if ((weekday(d) && holidays.count(d) == 0) || workdays.count(d) != 0) ++n;
+  }
+  return n;
+}
 
 struct Item {
   const char* code;
@@ -140,7 +154,7 @@ class Workload {
       f.completed = 1;
       f.on_time = 1;
       f.immediate = d == s_day ? 1 : 0;
-      f.step_days[kStepDecide] = d - s_day;
+      f.step_days[kStepDecide] = working_days(s_day, d);
       f.step_cases[kStepDecide] = 1;
       deliver_and_rate(act, at, f, d);
       complaints();
@@ -155,7 +169,7 @@ class Workload {
       const int64_t due = a_day + rnd(5, 15);
       act(village, at(a_day, 14), test::accepted_body(format_ymd(due)));
       f.accepted = 1;
-      f.step_days[kStepAccept] = day_of(t) - s_day;
+      f.step_days[kStepAccept] = working_days(s_day, day_of(t));
       f.step_cases[kStepAccept] = 1;
       const int64_t a_real = day_of(t);
       if (chance(30)) {
@@ -219,7 +233,7 @@ class Workload {
         f.refused = approve ? 0 : 1;
         f.on_time = decided <= due ? 1 : 0;
         f.immediate = !f.escalated && decided == a_real ? 1 : 0;
-        f.step_days[kStepDecide] = decided - a_real;
+        f.step_days[kStepDecide] = working_days(a_real, decided);
         f.step_cases[kStepDecide] = 1;
         deliver_and_rate(act, at, f, decided);
       }
@@ -232,7 +246,7 @@ class Workload {
   void deliver_and_rate(Act& act, At& at, Figures& f, int64_t decided) {
     if (!chance(80)) return;
     act(village_of_current(), at(decided + rnd(0, 3), 15), test::delivered_body());
-    f.step_days[kStepDeliver] = day_of_last() - decided;
+    f.step_days[kStepDeliver] = working_days(decided, day_of_last());
     f.step_cases[kStepDeliver] = 1;
     if (chance(70)) {
       const int score = chance(80) ? rnd(4, 5) : rnd(1, 3);
@@ -404,4 +418,101 @@ TEST_CASE("report: figures over 10,000 generated cases equal the generator's cou
     CHECK(render_trace(*t).find("案件倒查") != std::string::npos);
     CHECK(render_trace_json(*t).find("\"wait_ms\"") != std::string::npos);
   }
+}
+
+TEST_CASE("report: step durations are working days of the held calendar, across a holiday",
+          "[report]") {
+  test::TempDir dir("liandong-report-test");
+  auto store = make_store(dir, test::kCounty);
+  // 2026: 国庆节 10-01..10-07 rest days; 09-20 (Sunday) and 10-10 (Saturday)
+  // worked (调休上班).
+  const std::vector<std::string> holiday_dates = {"2026-10-01", "2026-10-02", "2026-10-03",
+                                                  "2026-10-04", "2026-10-05", "2026-10-06",
+                                                  "2026-10-07"};
+  const std::vector<std::string> workday_dates = {"2026-09-20", "2026-10-10"};
+  std::string document = "year = 2026\nholidays = [";
+  std::set<int64_t> holidays, workdays;
+  for (const auto& d : holiday_dates) {
+    document += "\"" + d + "\",";
+    holidays.insert(*parse_date(d));
+  }
+  document += "]\nworkdays = [";
+  for (const auto& d : workday_dates) {
+    document += "\"" + d + "\",";
+    workdays.insert(*parse_date(d));
+  }
+  document += "]\n";
+
+  Forge forge(false);
+  std::vector<std::string> sealed;
+  const bool held = GENERATE(true, false);
+  INFO((held ? "with the 2026 calendar held" : "with no calendar held (weekends only)"));
+  if (held) {
+    sealed.push_back(forge.broadcast(kCounty, make_hlc(china_ms(*parse_date("2026-01-02"), 9), 0),
+                                     [&](proto::Event::Builder ev) {
+                                       auto b = ev.getBody().initCalendarPublished();
+                                       b.setYear(2026);
+                                       b.setDocument(capnp::Data::Reader(
+                                           reinterpret_cast<const capnp::byte*>(document.data()),
+                                           document.size()));
+                                     }));
+  }
+  // One case per row: accepted, decided and delivered on these days.
+  struct Dates {
+    const char* accepted;
+    const char* decided;
+    const char* delivered;
+  };
+  const Dates cases[] = {
+      {"2026-09-30", "2026-10-10", "2026-10-12"},  // across 国庆节, decided on a make-up day
+      {"2026-09-18", "2026-09-21", "2026-09-21"},  // Friday to Monday, a worked Sunday between
+      {"2026-09-22", "2026-09-22", "2026-09-29"},  // the same day; a week
+  };
+  const std::string village = "360723101007";
+  int64_t want_decide = 0, want_deliver = 0, calendar_decide = 0;
+  for (const auto& c : cases) {
+    const int64_t a = *parse_date(c.accepted), d = *parse_date(c.decided),
+                  v = *parse_date(c.delivered);
+    const Id id = forge.next_id(village);
+    sealed.push_back(
+        forge.make({.id = id, .case_id = id, .home = village, .hlc = make_hlc(china_ms(a, 9), 0)},
+                   test::submitted_body()));
+    sealed.push_back(forge.act(village, id, village, make_hlc(china_ms(a, 10), 0),
+                               test::accepted_body("2026-12-31")));
+    sealed.push_back(
+        forge.act(kCounty, id, village, make_hlc(china_ms(d, 11), 0), test::decided_body()));
+    sealed.push_back(
+        forge.act(village, id, village, make_hlc(china_ms(v, 15), 0), test::delivered_body()));
+    want_decide += held ? working_days(a, d, holidays, workdays) : working_days(a, d);
+    want_deliver += held ? working_days(d, v, holidays, workdays) : working_days(d, v);
+    calendar_decide += d - a;
+  }
+  std::vector<EventView> views;
+  for (const auto& e : sealed)
+    views.push_back(test::must_parse(e));
+  std::vector<const EventView*> ptrs;
+  for (const auto& v : views)
+    ptrs.push_back(&v);
+  REQUIRE(store->apply(ptrs).ok());
+
+  ReportOptions o;
+  o.as_of = *parse_date("2026-11-01");
+  const Report r = report(*store, o, GroupBy::none);
+  CHECK(r.total.step_cases[kStepDecide] == 3);
+  CHECK(r.total.step_days[kStepAccept] == 0);
+  CHECK(r.total.step_days[kStepDecide] == want_decide);
+  CHECK(r.total.step_days[kStepDeliver] == want_deliver);
+  // The counts differ from calendar days (and, across the holiday, from
+  // weekends-only counting).
+  CHECK(want_decide != calendar_decide);
+  CHECK(want_decide == (held ? 3 + 2 + 0 : 7 + 1 + 0));
+  CHECK(want_deliver == (held ? 1 + 0 + 5 : 1 + 0 + 5));
+  // The pure function agrees, given the calendar.
+  storage::Calendar cal;
+  if (held) {
+    auto y = storage::parse_calendar(document, "test");
+    REQUIRE(y.ok());
+    cal.add(*y);
+  }
+  CHECK(step_days(*parse_date("2026-09-30"), *parse_date("2026-10-10"), cal) == (held ? 3 : 7));
 }

@@ -114,6 +114,26 @@ Status attachments_ok(capnp::List<proto::AttachmentRef>::Reader as) {
   return Status::ok();
 }
 
+Status audit_text_ok(capnp::Text::Reader t, const char* what, bool required = false) {
+  if (t.size() > kMaxAuditText) return Status::invalid(std::string(what) + " is too long");
+  return text_ok(t, what, required);
+}
+
+Status audit_ok(proto::Audit::Reader a) {
+  if (static_cast<uint16_t>(a.getWhat()) > static_cast<uint16_t>(proto::AuditWhat::ADMIN_COMMAND))
+    return Status::invalid("audit: unknown kind of happening (written by a newer schema?)");
+  auto code = a.getPeerCode();
+  if (code.size() != 0 && !valid_code(std::string_view(code.begin(), code.size())))
+    return Status::invalid("audit: peer code is not a division code");
+  if (auto s = audit_text_ok(a.getWho(), "audit: who"); !s) return s;
+  if (auto s = audit_text_ok(a.getSubject(), "audit: subject"); !s) return s;
+  if (auto s = audit_text_ok(a.getReason(), "audit: reason"); !s) return s;
+  if (a.getCount() == 0) return Status::invalid("audit: count must be at least 1");
+  if (a.getFirstMs() == 0 || a.getLastMs() < a.getFirstMs())
+    return Status::invalid("audit: first and last time are missing or out of order");
+  return Status::ok();
+}
+
 Status body_ok(proto::Event::Reader ev) {
   auto body = ev.getBody();
   switch (body.which()) {
@@ -209,6 +229,8 @@ Status body_ok(proto::Event::Reader ev) {
       return Status::ok();
     case proto::Event::Body::CALENDAR_PUBLISHED:
       return Status::ok();
+    case proto::Event::Body::AUDIT:
+      return audit_ok(body.getAudit());
   }
   return Status::invalid("unknown event kind (written by a newer schema?)");
 }
@@ -221,15 +243,16 @@ const char* kind_name(EventKind k) {
                                 "opinion",      "decided",           "delivered",
                                 "rated",        "fee_collected",     "closed",
                                 "withdrawn",    "comment",           "complaint",
-                                "replied",      "catalog_published", "calendar_published"};
+                                "replied",      "catalog_published", "calendar_published",
+                                "audit"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
-  static const char* names[] = {"申请登记", "受理",         "补正告知",    "补正材料", "上报",
-                                "分派",     "部门意见",     "办结",        "回复",     "评价",
-                                "代收费",   "销号",         "撤回",        "备注",     "投诉",
-                                "答复",     "事项目录发布", "工作日历发布"};
+  static const char* names[] = {"申请登记", "受理",         "补正告知",     "补正材料", "上报",
+                                "分派",     "部门意见",     "办结",         "回复",     "评价",
+                                "代收费",   "销号",         "撤回",         "备注",     "投诉",
+                                "答复",     "事项目录发布", "工作日历发布", "审计"};
   return names[static_cast<int>(k)];
 }
 
@@ -289,6 +312,9 @@ Status validate_event(proto::Event::Reader ev) {
   if (is_broadcast(*kind)) {
     if (ev.hasCase()) return Status::invalid("a broadcast event names a case");
     if (home != id.origin) return Status::invalid("a broadcast's home must be its origin");
+  } else if (*kind == EventKind::audit) {
+    if (ev.hasCase()) return Status::invalid("an audit event names a case");
+    if (home != id.origin) return Status::invalid("an audit event's home must be its origin");
   } else {
     if (!ev.hasCase()) return Status::invalid("a case event names no case");
     const Id c = read_id(ev.getCase());
@@ -358,7 +384,7 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
     if (auto s = validate_event(root); !s) return s;
     const EventKind kind = *kind_from_body(root.getBody().which());
     Id id = read_id(root.getId());
-    Id case_id = is_broadcast(kind) ? Id{} : read_id(root.getCase());
+    Id case_id = names_case(kind) ? read_id(root.getCase()) : Id{};
     // A reader's traversal limit is a budget for its whole life, but a view
     // is read again and again (sorted, folded, served): it gets a reader of
     // its own without that budget. Safe: the walk above proved that one full

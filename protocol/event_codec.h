@@ -49,13 +49,21 @@ enum class EventKind : uint8_t {
   replied,
   catalog_published,
   calendar_published,
+  audit,  // 审计: neither a case event nor a broadcast (records.capnp)
 };
-constexpr int kEventKindCount = 18;
+constexpr int kEventKindCount = 19;
+// Audit texts (who, subject, reason, ...) are short: at most this many bytes.
+constexpr std::size_t kMaxAuditText = 4096;
 
 const char* kind_name(EventKind k);     // "supplement_requested"
 const char* kind_name_zh(EventKind k);  // "补正"
 std::optional<EventKind> kind_from_body(proto::Event::Body::Which w);
 bool is_broadcast(EventKind k);
+// Whether the event is about a case (names one, is folded into its state):
+// every kind but the broadcasts and `audit`.
+constexpr bool names_case(EventKind k) {
+  return k < EventKind::catalog_published;
+}
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes);
 
@@ -72,7 +80,7 @@ class EventView {
   proto::Event::Reader event() const;
   EventKind kind() const { return kind_; }
   const Id& id() const { return id_; }
-  // The case id; empty for broadcasts.
+  // The case id; empty for broadcasts and audit events.
   const Id& case_id() const { return case_; }
   uint64_t hlc() const { return hlc_; }
   // The exact signed `Event` bytes and the signature.

@@ -165,10 +165,36 @@ struct CalendarPublished {
   document @1 :Data;
 }
 
+# 审计: something a node's operators or its county must be able to trace —
+# a link admitted or refused, an event refused, a person's action refused by
+# the role rules, a key learned or trusted, an administrative command. An
+# audit event names no case; its home is its origin's own code, so it is
+# stored at the origin and every ancestor (the county holds the whole tree's
+# trail), never at siblings or descendants.
+enum AuditWhat {
+  connectionAdmitted @0;   # 连接准入: a peer's key was admitted (once per session)
+  connectionRefused @1;    # 连接拒绝: a connection's key was refused
+  eventRefused @2;         # 拒收事件: an event received from a peer was refused
+  roleRefused @3;          # 越权操作: a person's action was refused by the role rules
+  keyChanged @4;           # 密钥变更: a key was trusted or learned
+  adminCommand @5;         # 管理操作: an administrative command was run
+}
+
+struct Audit {
+  what @0 :AuditWhat;
+  peerCode @1 :Text;       # division code of the peer or node involved; may be empty
+  who @2 :Text;            # the peer's address or key, or the person; may be empty
+  subject @3 :Text;        # e.g. the refused event's id, the command, the key
+  reason @4 :Text;
+  count @5 :UInt32;        # how many times it happened (repeats aggregated), >= 1
+  firstMs @6 :UInt64;      # first and last time, ms since the Unix epoch
+  lastMs @7 :UInt64;
+}
+
 struct Event {
   id @0 :EventId;
-  case @1 :EventId;            # id of the case's `submitted`; unset for broadcasts
-  home @2 :Text;               # the case's home code (routing key); issuer for broadcasts
+  case @1 :EventId;            # id of the case's `submitted`; unset for broadcasts, audit
+  home @2 :Text;               # the case's home code (routing key); origin for broadcasts, audit
   hlc @3 :UInt64;              # hybrid logical clock: (ms << 16) | counter
   actor @4 :Actor;
   settles @5 :List(EventId);   # conflicting events this one settles (see fold)
@@ -191,6 +217,7 @@ struct Event {
     replied @21 :Replied;
     catalogPublished @22 :CatalogPublished;
     calendarPublished @23 :CalendarPublished;
+    audit @24 :Audit;
   }
 }
 

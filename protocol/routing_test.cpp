@@ -95,3 +95,28 @@ TEST_CASE("routing: flooding by the rule reaches exactly the nodes that hold the
     CHECK(flood(bc) == expected(bc));
   }
 }
+
+TEST_CASE("routing: an audit event belongs at its origin and every ancestor only", "[routing]") {
+  // Not a broadcast; its home is its origin (event_codec: validate_event).
+  const RouteKey village{"360723101007", "360723101007", false};
+  CHECK(belongs_at("360723101007", village));
+  CHECK(belongs_at("360723101", village));
+  CHECK(belongs_at("360723", village));
+  CHECK_FALSE(belongs_at("360723101008", village));  // never at a sibling
+  CHECK_FALSE(belongs_at("360723102", village));
+  CHECK(flood(village) == expected(village));
+  CHECK(flood(village) == std::vector<std::string>{"360723", "360723101", "360723101007"});
+
+  const RouteKey township{"360723101", "360723101", false};
+  for (const auto& child : {"360723101007", "360723101008", "360723101009"}) {
+    CHECK_FALSE(belongs_at(child, township));  // never at a descendant
+    CHECK_FALSE(send_down(child, township));
+  }
+  CHECK(send_up("360723101", "360723", township));
+  CHECK(flood(township) == std::vector<std::string>{"360723", "360723101"});
+
+  const RouteKey county{"360723", "360723", false};
+  CHECK(flood(county) == std::vector<std::string>{"360723"});
+  for (const auto& n : kTree)
+    CHECK(belongs_at(n, county) == (n == "360723"));
+}

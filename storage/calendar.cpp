@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+
+#include "protocol/ids.h"
+#include "storage/store.h"
 
 namespace liandong::storage {
 
@@ -190,6 +194,38 @@ int64_t Calendar::working_days_between(const Date& from, const Date& to) const {
     if (is_working_day(date_from_days(day))) ++count;
   }
   return b >= a ? count : -count;
+}
+
+Result<std::vector<HeldCalendarYear>> held_calendar_years(const Store& store) {
+  auto notices = store.notices(EventKind::calendar_published);
+  if (!notices.ok()) return notices.status();
+  std::map<int, HeldCalendarYear> best;
+  for (const auto& n : *notices) {
+    if (!within(store.code(), n.origin)) continue;
+    auto y = parse_calendar(n.document, "calendar " + std::to_string(n.number));
+    if (!y.ok() || static_cast<uint64_t>(y->year) != n.number) continue;
+    auto it = best.find(y->year);
+    if (it != best.end()) {
+      const auto& b = it->second;
+      const bool nearer = n.origin.size() > b.origin.size() ||
+                          (n.origin.size() == b.origin.size() && n.lsn > b.lsn);
+      if (!nearer) continue;
+    }
+    best[y->year] = HeldCalendarYear{std::move(y).value(), n.origin, n.lsn};
+  }
+  std::vector<HeldCalendarYear> out;
+  for (auto& kv : best)
+    out.push_back(std::move(kv.second));
+  return out;
+}
+
+Result<Calendar> held_calendar(const Store& store) {
+  auto years = held_calendar_years(store);
+  if (!years.ok()) return years.status();
+  Calendar cal;
+  for (const auto& y : *years)
+    cal.add(y.year);
+  return cal;
 }
 
 }  // namespace liandong::storage

@@ -82,4 +82,23 @@ class Calendar {
   std::set<int64_t> holidays_, workdays_;  // days_from_date
 };
 
+class Store;
+
+// One year's calendar held by a store, and who published it.
+struct HeldCalendarYear {
+  CalendarYear year;
+  std::string origin;
+  uint64_t lsn = 0;
+};
+
+// The calendar a node counts in: every calendar notice held that comes from
+// the node itself or a level above it; for each year the nearest issuer's
+// (the county over the city), the later notice on a tie. A document that
+// does not parse is skipped (`calendar publish` checks before it sends).
+// Reads the store (any thread, as Store allows).
+Result<std::vector<HeldCalendarYear>> held_calendar_years(const Store& store);
+
+// The same as one Calendar: years without a notice count weekends only.
+Result<Calendar> held_calendar(const Store& store);
+
 }  // namespace liandong::storage

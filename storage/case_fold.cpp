@@ -134,6 +134,8 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
     case K::catalog_published:
     case K::calendar_published:
       return Status::invalid("a broadcast is not a case event");
+    case K::audit:
+      return Status::invalid("an audit event is not a case event");
   }
   return refuse(st, k);
 }
@@ -247,6 +249,7 @@ void transition(CaseState& st, const EventView& view) {
     case K::comment:
     case K::catalog_published:
     case K::calendar_published:
+    case K::audit:
       break;
   }
 }
@@ -281,6 +284,7 @@ OrderKey order_key(const EventView& ev) {
 
 Status check(const CaseState* st, const EventView& ev) {
   if (is_broadcast(ev.kind())) return Status::invalid("a broadcast is not a case event");
+  if (ev.kind() == K::audit) return Status::invalid("an audit event is not a case event");
   if (st == nullptr || st->status == S::incomplete) {
     if (ev.kind() != K::submitted)
       return Status::not_found("no case " + format_id(ev.case_id()) + " here");

@@ -483,4 +483,14 @@ Result<const Catalog*> CatalogCache::get(uint32_t version) {
   return it->second ? &*it->second : nullptr;
 }
 
+Result<StepLimits> case_step_limits(CatalogCache& catalogs, const CaseState& st,
+                                    const std::vector<StoredEvent>& case_events) {
+  auto catalog = catalogs.get(submitted_catalog_version(case_events));
+  if (!catalog.ok()) return catalog.status();
+  if (*catalog != nullptr) {
+    if (const auto* item = (*catalog)->find(st.item_code)) return item->limits;
+  }
+  return StepLimits{};
+}
+
 }  // namespace liandong::storage

@@ -40,6 +40,7 @@ namespace liandong::storage {
 
 class Store;
 struct StoredEvent;
+struct CaseState;
 
 // The level that decides an item.
 enum class DecidingLevel : uint8_t { village, township, county };
@@ -130,6 +131,12 @@ class CatalogCache {
   const Store& store_;
   std::map<uint32_t, std::optional<Catalog>> by_version_;  // 0: the newest
 };
+
+// The time limits of a case's item, from the catalog version the case was
+// submitted with (CatalogCache::get); for an item no held catalog lists, the
+// defaults (StepLimits{}: DOMAIN.md's figures per level).
+Result<StepLimits> case_step_limits(CatalogCache& catalogs, const CaseState& st,
+                                    const std::vector<StoredEvent>& case_events);
 
 // Limits the parser enforces.
 constexpr uint32_t kMaxCatalogVersion = 0x7fffffff;

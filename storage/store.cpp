@@ -88,11 +88,13 @@ std::string notice_key(EventKind kind, uint64_t number, uint64_t seq, std::strin
   return k;
 }
 
-// The catalog version or calendar year a broadcast carries.
+// The catalog version or calendar year a broadcast carries; an audit
+// event's hlc (so the audit trail reads in time order).
 uint64_t notice_number(const EventView& ev) {
   auto body = ev.event().getBody();
   if (body.isCatalogPublished()) return body.getCatalogPublished().getVersion();
   if (body.isCalendarPublished()) return body.getCalendarPublished().getYear();
+  if (ev.kind() == EventKind::audit) return ev.hlc();
   return 0;
 }
 
@@ -327,7 +329,7 @@ struct Store::Impl {
     const LsnKey lsn_key(lsn);
     txn.put(log, lsn_key.view(), ev.sealed(), MDB_APPEND);
     if (!id_claimed) txn.put(ids, IdKey(ev.id()).view(), lsn_key.view());
-    if (is_broadcast(ev.kind())) {
+    if (!names_case(ev.kind())) {  // a broadcast or an audit event
       put_notice(txn, ev, lsn_key);
       return;
     }
@@ -358,7 +360,8 @@ struct Store::Impl {
     txn.put(arrivals, LsnKey(first_lsn).view(), be64(wall_ms()), MDB_APPEND);
   }
 
-  // Indexes a broadcast (each event once: ids dedups before this).
+  // Indexes a broadcast or an audit event (each event once: ids dedups
+  // before this).
   void put_notice(Txn& txn, const EventView& ev, const LsnKey& lsn_key) {
     txn.put(notices, notice_key(ev), lsn_key.view());
   }
@@ -370,7 +373,7 @@ struct Store::Impl {
     for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
       auto view = EventView::parse(v);
       if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
-      if (is_broadcast(view->kind())) put_notice(txn, *view, LsnKey(get_be64(k)));
+      if (!names_case(view->kind())) put_notice(txn, *view, LsnKey(get_be64(k)));
     }
   }
 
@@ -651,7 +654,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
           out.emplace_back(view.status());
           continue;
         }
-        if (!is_broadcast(view->kind())) {
+        if (names_case(view->kind())) {
           if (auto s = check(state ? &*state : nullptr, *view); !s) {
             out.emplace_back(s);
             continue;
@@ -1061,6 +1064,33 @@ Result<std::vector<Notice>> Store::notices(EventKind kind) const {
   }
 }
 
+Result<std::vector<StoredEvent>> Store::audit_events(uint64_t since_hlc) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<StoredEvent> out;
+      const std::string prefix = notice_prefix(EventKind::audit);
+      std::string from = prefix;
+      put_be64(from, since_hlc);
+      Cursor c(txn, impl_->notices);
+      std::string_view k, v;
+      for (bool ok = c.seek(from, &k, &v); ok && k.starts_with(prefix);
+           ok = c.move(MDB_NEXT, &k, &v)) {
+        if (v.size() != 8) throw MdbError(MDB_CORRUPTED, "bad notices entry");
+        const uint64_t lsn = get_be64(v);
+        std::string_view bytes;
+        if (!txn.get(impl_->log, be64(lsn), &bytes))
+          throw MdbError(MDB_CORRUPTED, "notices names a missing log entry");
+        auto view = EventView::parse(bytes);
+        if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
+        out.push_back(StoredEvent{lsn, std::move(view).value()});
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
 Result<std::optional<uint64_t>> Store::arrival_ms(uint64_t lsn) const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) -> std::optional<uint64_t> {
@@ -1115,8 +1145,11 @@ Status Store::check_integrity() const {
             return Status::corruption("ids does not map " + format_id(view->id()) + " to LSN " +
                                       std::to_string(lsn));
           if (view->id().origin == code_) own_max = std::max(own_max, view->id().seq);
-          if (!is_broadcast(view->kind())) by_case[id_key(view->case_id())].push_back(lsn);
-          if (is_broadcast(view->kind())) notice_lsn.emplace(notice_key(*view), lsn);
+          if (names_case(view->kind())) {
+            by_case[id_key(view->case_id())].push_back(lsn);
+          } else {
+            notice_lsn.emplace(notice_key(*view), lsn);
+          }
         }
       }
       if (txn.count(impl_->notices) != notice_lsn.size())

@@ -12,7 +12,8 @@
 //   blobs, blob_have                                     attachments (later)
 //   keys         origin code -> Ed25519 public key
 //   meta         store id, code, schema version, next seq, hlc
-//   notices      kind (1) ‖ be64(version or year) ‖ be64(seq) ‖ origin -> LSN
+//   notices      kind (1) ‖ be64(version, year or hlc) ‖ be64(seq) ‖ origin -> LSN
+//                (broadcasts by number; audit events by hlc)
 //   arrivals     first LSN of a commit -> be64(wall-clock ms it committed);
 //                an event arrived at the entry at or before its LSN
 //
@@ -202,6 +203,10 @@ class Store {
   // a broadcast.
   Result<std::vector<Notice>> notices(EventKind kind) const;
 
+  // The audit events held here (this node's and its subtree's) with an hlc
+  // at or after `since_hlc`, in hlc order, from the `notices` index.
+  Result<std::vector<StoredEvent>> audit_events(uint64_t since_hlc = 0) const;
+
   // When this store committed the event at `lsn` (wall-clock ms); nullopt
   // for an LSN not held, or stored before arrival times were recorded.
   Result<std::optional<uint64_t>> arrival_ms(uint64_t lsn) const;
@@ -213,7 +218,8 @@ class Store {
 
   // Re-derives every index and cached state from the log and compares:
   // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases),
-  // notices == f(broadcasts in log), arrivals only for LSNs in the log.
+  // notices == f(broadcasts and audit events in log), arrivals only for
+  // LSNs in the log.
   Status check_integrity() const;
 
   struct Impl;  // LMDB handles; defined in store.cpp

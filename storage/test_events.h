@@ -235,6 +235,20 @@ inline BodyFill catalog_body(std::string document = "catalog v1") {
 inline BodyFill calendar_body() {
   return [](proto::Event::Builder ev) { ev.getBody().initCalendarPublished().setYear(2024); };
 }
+// An audit record: an event refused from the township, seen `count` times.
+inline BodyFill audit_body(uint32_t count = 1) {
+  return [=](proto::Event::Builder ev) {
+    auto b = ev.getBody().initAudit();
+    b.setWhat(proto::AuditWhat::EVENT_REFUSED);
+    b.setPeerCode("360723101");
+    b.setWho("360723101");
+    b.setSubject("360723101007-000001");
+    b.setReason("bad signature");
+    b.setCount(count);
+    b.setFirstMs(1'700'000'000'000ULL);
+    b.setLastMs(1'700'000'060'000ULL);
+  };
+}
 
 // ---- a keyring with sequence numbers -------------------------------------
 
@@ -267,7 +281,7 @@ class Forge {
                 body);
   }
   std::string broadcast(const std::string& origin, uint64_t hlc, const BodyFill& body) {
-    return make(Head{.id = next_id(origin), .home = origin, .hlc = hlc}, body);
+    return make(Head{.id = next_id(origin), .case_id = Id{}, .home = origin, .hlc = hlc}, body);
   }
   // Any envelope, signed with the key of its origin.
   std::string make(const Head& h, const BodyFill& body) {

@@ -20,7 +20,15 @@ target_compile_definitions(catalog_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:
 add_dependencies(catalog_cli_test liandong)
 catch_discover_tests(catalog_cli_test PROPERTIES TIMEOUT 300)
 add_executable(deadline_cli_test deadline_cli_test.cpp)
-target_link_libraries(deadline_cli_test PRIVATE liandong_catch_main liandong_test_process)
+target_link_libraries(deadline_cli_test PRIVATE liandong_catch_main liandong_test_process
+  liandong_net_fixture liandong_json_reader)
 target_compile_definitions(deadline_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>" LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(deadline_cli_test liandong)
 catch_discover_tests(deadline_cli_test PROPERTIES TIMEOUT 300)
+# Who may act where (storage/authority.h): refusals at the CLI and through a daemon.
+add_executable(authority_cli_test authority_cli_test.cpp)
+target_link_libraries(authority_cli_test PRIVATE liandong_catch_main liandong_net_fixture
+  liandong_json_reader)
+target_compile_definitions(authority_cli_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(authority_cli_test liandong)
+catch_discover_tests(authority_cli_test PROPERTIES TIMEOUT 300)

@@ -38,6 +38,20 @@ std::string store_summary(const fs::path& data) {
   return r.out;
 }
 
+// The events held that are not audit records (a refusal may be noted in
+// the audit log; it stores nothing else).
+std::size_t non_audit_events(const fs::path& data) {
+  auto r = cli({"store", "events", "--data", data.string(), "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = r.out.find(what); at != std::string::npos; at = r.out.find(what, at + 1))
+      ++n;
+    return n;
+  };
+  return count("\"kind\":") - count("\"kind\":\"audit\"");
+}
+
 }  // namespace
 
 TEST_CASE("cli: init refuses bad input with one line and exit code 2", "[cli]") {
@@ -129,7 +143,7 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
   auto text = cli({"case", "show", "360723101007-000001", "--data", d});
   CHECK(text.out.find("容缺后补") != std::string::npos);
 
-  const std::string before = store_summary(data);
+  const std::size_t before = non_audit_events(data);
   const std::vector<std::vector<std::string>> bad = {
       {"act", "360723101007-000001", "rate", "--data", d, "--actor", "王小红", "--score", "5"},
       {"act", "360723101007-000001", "decide", "--data", d, "--actor", "吴局长", "--reject"},
@@ -143,8 +157,6 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
        "--receipt", "1"},
       {"submit", "--data", d, "--actor", "王小红", "--item", "X", "--applicant", "某", "--field",
        "no-equals-sign"},
-      {"submit", "--data", d, "--actor", "王小红", "--item", "X", "--applicant", "某", "--home",
-       "360723101008"},
       {"submit", "--data", d, "--actor", "王小红", "--json", (tmp.path / "missing.json").string()},
       {"case", "show", "360723101007-000002", "--data", d},
       {"case", "list", "--data", (tmp.path / "nowhere").string()},
@@ -156,7 +168,20 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
     CHECK(lines(r.err) == 1);
     CHECK(r.err.rfind("liandong: error: ", 0) == 0);
   }
-  CHECK(store_summary(data) == before);
+  CHECK(non_audit_events(data) == before);
+
+  // A refusal by the role rules (storage/authority.h): a neighbour village's
+  // case is outside this node's jurisdiction. No case is stored (the audit
+  // log may note the refusal).
+  auto outside = cli({"submit", "--data", d, "--actor", "王小红", "--item", "X", "--applicant",
+                      "某", "--home", "360723101008"});
+  CHECK(outside.exit_code == 1);
+  CHECK(lines(outside.err) == 1);
+  CHECK(outside.err.find("不在本节点 360723101007 辖区内") != std::string::npos);
+  auto list = cli({"case", "list", "--data", d, "--json"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("360723101008") == std::string::npos);
+  CHECK(list.out.find("360723101007-000001") != std::string::npos);
 }
 
 TEST_CASE("cli: submit reads an application from a JSON file", "[cli]") {
@@ -185,41 +210,64 @@ TEST_CASE("cli: submit reads an application from a JSON file", "[cli]") {
 
 TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow", "[cli]") {
   TempDir tmp;
-  const auto data = tmp.path / "v";
-  const std::string d = data.string();
-  REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
-  REQUIRE(cli({"submit", "--data", d, "--actor", "王小红", "--item", "MZ-DB-003", "--item-name",
+  // The village point: intake, 补正, 受理 and 上报 by its agent.
+  const std::string v = (tmp.path / "v").string();
+  REQUIRE(cli({"init", "--data", v, "--code", "360723101007"}).exit_code == 0);
+  REQUIRE(cli({"submit", "--data", v, "--actor", "王小红", "--item", "MZ-DB-003", "--item-name",
                "农村最低生活保障", "--applicant", "王五"})
               .exit_code == 0);
   const std::string c = "360723101007-000001";
-  auto act = [&](std::vector<std::string> args) {
-    std::vector<std::string> full = {"act", c};
+  auto act_at = [&](const std::string& d, const std::string& id, std::vector<std::string> args) {
+    std::vector<std::string> full = {"act", id};
     full.insert(full.end(), args.begin(), args.end());
     full.insert(full.end(), {"--data", d});
     return cli(full);
   };
+  auto act = [&](std::vector<std::string> args) { return act_at(v, c, std::move(args)); };
   CHECK(act({"request-supplement", "--actor", "王小红", "--missing", "收入证明"}).exit_code == 0);
   CHECK(act({"accept", "--actor", "王小红"}).exit_code == 1);  // waiting for the supplement
   CHECK(act({"supplement", "--actor", "王小红", "--provided", "收入证明"}).exit_code == 0);
   CHECK(act({"accept", "--actor", "王小红", "--due", "2026-12-04"}).exit_code == 0);
   CHECK(act({"escalate", "--actor", "王小红"}).exit_code == 0);
-  CHECK(act({"assign", "--actor", "周", "--dept", "民政局", "--dept", "财政局"}).exit_code == 0);
-  CHECK(act({"decide", "--actor", "吴", "--approve"}).exit_code == 1);  // opinions missing
-  CHECK(act({"opinion", "--actor", "赵", "--dept", "民政局", "--approve"}).exit_code == 0);
-  CHECK(act({"opinion", "--actor", "赵", "--dept", "民政局", "--approve"}).exit_code == 1);
-  CHECK(act({"opinion", "--actor", "钱", "--dept", "财政局", "--approve", "--on-behalf-of", "孙"})
+  // Escalated: the township handles it now, not the village.
+  CHECK(act({"assign", "--actor", "王小红", "--dept", "民政局"}).exit_code == 1);
+  CHECK(act({"withdraw", "--actor", "王小红", "--reason", "申请人外出务工"}).exit_code == 0);
+  auto vlist = cli({"case", "list", "--data", v, "--status", "withdrawn", "--json"});
+  CHECK(vlist.out.find(c) != std::string::npos);
+
+  // A case taken at the county hall's window (home: the county): joint
+  // handling, opinions, the decision, 回复, 一事一评 and 销号 all there.
+  const std::string d = (tmp.path / "county").string();
+  REQUIRE(cli({"init", "--data", d, "--code", "360723"}).exit_code == 0);
+  REQUIRE(cli({"submit", "--data", d, "--actor", "陈静", "--item", "MZ-DB-003", "--item-name",
+               "农村最低生活保障", "--applicant", "赵六"})
+              .exit_code == 0);
+  const std::string k = "360723-000001";
+  auto county = [&](std::vector<std::string> args) { return act_at(d, k, std::move(args)); };
+  CHECK(county({"accept", "--actor", "陈静", "--due", "2026-12-04"}).exit_code == 0);
+  CHECK(county({"assign", "--actor", "周", "--dept", "民政局", "--dept", "财政局"}).exit_code == 0);
+  CHECK(county({"decide", "--actor", "吴", "--role", "officer", "--approve"}).exit_code ==
+        1);  // opinions missing
+  CHECK(county({"opinion", "--actor", "赵", "--role", "reviewer", "--dept", "民政局", "--approve"})
             .exit_code == 0);
-  CHECK(act({"decide", "--actor", "吴", "--approve"}).exit_code == 0);
-  CHECK(act({"withdraw", "--actor", "王小红"}).exit_code == 1);
-  CHECK(act({"deliver", "--actor", "王小红"}).exit_code == 0);
-  CHECK(act({"rate", "--actor", "王小红", "--score", "4"}).exit_code == 0);
-  CHECK(act({"rate", "--actor", "王小红", "--score", "5"}).exit_code == 1);
-  CHECK(act({"close", "--actor", "王小红"}).exit_code == 0);
+  CHECK(county({"opinion", "--actor", "赵", "--role", "reviewer", "--dept", "民政局", "--approve"})
+            .exit_code == 1);
+  CHECK(county({"opinion", "--actor", "钱", "--role", "reviewer", "--dept", "财政局", "--approve",
+                "--on-behalf-of", "孙"})
+            .exit_code == 0);
+  CHECK(county({"decide", "--actor", "吴", "--approve"}).exit_code == 1);  // a clerk does not sign
+  CHECK(county({"decide", "--actor", "吴", "--role", "officer", "--approve"}).exit_code == 0);
+  CHECK(county({"withdraw", "--actor", "陈静"}).exit_code == 1);
+  CHECK(county({"deliver", "--actor", "陈静"}).exit_code == 0);
+  CHECK(county({"rate", "--actor", "陈静", "--score", "4"}).exit_code == 0);
+  CHECK(county({"rate", "--actor", "陈静", "--score", "5"}).exit_code == 1);
+  CHECK(county({"close", "--actor", "陈静"}).exit_code == 0);
   auto list = cli({"case", "list", "--data", d, "--status", "已销号", "--json"});
-  CHECK(list.out.find(c) != std::string::npos);
-  auto show = cli({"case", "show", c, "--data", d, "--json"});
+  CHECK(list.out.find(k) != std::string::npos);
+  auto show = cli({"case", "show", k, "--data", d, "--json"});
   CHECK(show.out.find("\"on_behalf_of\":\"孙\"") != std::string::npos);
   CHECK(cli({"store", "check", "--data", d}).exit_code == 0);
+  CHECK(cli({"store", "check", "--data", v}).exit_code == 0);
 }
 
 namespace {

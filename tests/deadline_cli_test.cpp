@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/json_reader.h"
+#include "tests/net_fixture.h"
 #include "tests/run_process.h"
 #include "tests/temp_dir.h"
 
@@ -222,4 +224,54 @@ TEST_CASE("deadline cli: the item's limits come from the catalog held", "[cli][d
   CHECK(r.out.find(limited) != std::string::npos);
   CHECK(r.out.find("\"step\":\"county_decide\"") != std::string::npos);
   CHECK(r.out.find(unlimited) == std::string::npos);
+}
+
+TEST_CASE("deadline cli: status counts overdue and warning cases, with and without a daemon",
+          "[cli][deadlines][daemon]") {
+  liandong::test::Net net(std::vector<liandong::test::NodeSpec>{{"360723", {}}});
+  const bool with_daemon = GENERATE(false, true);
+  INFO((with_daemon ? "through the running daemon" : "on the store alone"));
+  if (with_daemon) net.start("360723");
+  auto status = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"status", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = net.cli("360723", args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = liandong::test::parse_json(r.out);
+    REQUIRE(j);
+    CHECK(j->flag("running") == with_daemon);
+    const auto* totals = j->get("totals");
+    REQUIRE(totals != nullptr);
+    return std::make_pair(totals->u64("overdue"), totals->u64("warning"));
+  };
+  CHECK(status({}) == std::make_pair(std::uint64_t{0}, std::uint64_t{0}));
+
+  // Registered before any catalog: no limit for the county's decision.
+  auto other =
+      net.cli("360723", {"submit", "--actor", "窗口", "--item", "XX-999", "--applicant", "赵六"});
+  INFO(other.err);
+  REQUIRE(other.exit_code == 0);
+  auto cat = net.cli("360723", {"catalog", "publish",
+                                std::string(LIANDONG_SOURCE_DIR) + "/config/catalog-example.toml",
+                                "--actor", "县政务服务中心"});
+  INFO(cat.err);
+  REQUIRE(cat.exit_code == 0);
+  // LY-001 (林木采伐许可) gives the county 1 working day: due on the next
+  // working day, so at warning (预警) today.
+  auto r = net.cli("360723", {"submit", "--actor", "窗口", "--item", "LY-001", "--applicant",
+                              "王五", "--material", "林木采伐申请表", "--material", "居民身份证",
+                              "--material", "林权证或不动产权证书"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(status({}) == std::make_pair(std::uint64_t{0}, std::uint64_t{1}));
+  CHECK(status({"--as-of", china_date_in(30)}) ==
+        std::make_pair(std::uint64_t{1}, std::uint64_t{0}));
+
+  auto text = net.cli("360723", {"status", "--as-of", china_date_in(30)});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("超期 1 件，预警 0 件") != std::string::npos);
+  auto bad = net.cli("360723", {"status", "--as-of", "2026-02-30"});
+  CHECK(bad.exit_code == 2);
+  CHECK(lines(bad.err) == 1);
 }

@@ -94,7 +94,9 @@ class Scenario:
         return out["case"]
 
     def ids(self, code: str) -> list[str]:
-        return [e["id"] for e in self.tb.events(code)]
+        """The case events `code` holds (its audit records, which travel up
+        only, are left out)."""
+        return [e["id"] for e in self.tb.events(code) if e.get("kind") != "audit"]
 
     def missing(self, code: str, want: set[str]) -> str | None:
         lack = want - set(self.ids(code))
@@ -141,6 +143,9 @@ class Scenario:
             raise T.Fail(f"the township stored {len(now_t & new_v)} events on a full disk")
         if now_t != held_before:
             raise T.Fail("the township's events changed while its disk was full")
+        t_status = tb.status(TOWNSHIP)
+        if not t_status.get("store_full"):
+            raise T.Fail(f"the township's status does not say its store is full: {t_status}")
         link = link_of(tb.status(VILLAGE), TOWNSHIP)
         say(f"  village -> township: state {link.get('state')}, unacked "
             f"{link.get('unacked_events')} events; township status still answers: "
@@ -182,6 +187,8 @@ class Scenario:
         took = wait_until(tb, "convergence after space returned", HEAL_LIMIT_S, converged)
         say(f"  converged {took:.1f} s after space returned: "
             + ", ".join(f"{c} {len(self.ids(c))} events" for c in ALL))
+        if tb.status(TOWNSHIP).get("store_full"):
+            raise T.Fail("the township's status still says its store is full")
         again = tb.grep_log(TOWNSHIP, "room again")
         for line in again:
             say(f"  township log: {line}")

@@ -158,6 +158,18 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.num(body.getCalendarPublished().getYear());
       s.data(body.getCalendarPublished().getDocument());
       break;
+    case proto::Event::Body::AUDIT: {
+      auto a = body.getAudit();
+      s.num(static_cast<uint64_t>(a.getWhat()));
+      s.text(a.getPeerCode());
+      s.text(a.getWho());
+      s.text(a.getSubject());
+      s.text(a.getReason());
+      s.num(a.getCount());
+      s.num(a.getFirstMs());
+      s.num(a.getLastMs());
+      break;
+    }
   }
 }
 
