@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, and walks a village agent
+# A walk-through at a desk: installs what is missing, builds, and walks a village agent
 # point, its township hub and the county center — each its own `liandong
 # run` process with its own store, linked over 127.0.0.1 — through the life
 # of real cases: init, submissions, acceptance, supplement, escalation,
