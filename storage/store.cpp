@@ -150,6 +150,7 @@ void index_keys(const CaseState& st, IndexKeys& out) {
 // `submitted`), the write replays `pending` on the stored state, exactly as
 // if the state had been loaded first.
 struct Touched {
+  explicit Touched(const IdKey& k) : key(k) {}
   IdKey key;
   bool loaded = true;    // `now` started from the stored state (or its proven absence)
   bool existed = false;  // the case was stored before this transaction
@@ -167,7 +168,7 @@ class TouchedCases {
   }
   Touched& add(const IdKey& key) {
     where_.emplace(key, items_.size());
-    items_.push_back(Touched{key, true, false, {}, {}, {}});
+    items_.emplace_back(key);
     return items_.back();
   }
   void reserve(std::size_t n) {
