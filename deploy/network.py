@@ -37,6 +37,10 @@ import threading
 import time
 import unicodedata
 
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "testbed"))
+import invariants  # noqa: E402  (deploy/testbed/invariants.py: the routing-rule checker)
+
 POLL_S = 0.15                                   # at most one poll per node per 150 ms
 WAIT_S = float(os.environ.get("LIANDONG_WAIT", "60"))   # bound on every wait
 READY_S = 15.0                                  # a started daemon must answer within this
@@ -536,10 +540,8 @@ class Network:
     def expected(self, code: str) -> set[str]:
         """Events the routing rule sends to `code`, from the union of every store."""
         with self.lock:
-            union = {e["id"]: e for c in ALL for e in self.events[c]}
-        return {i for i, e in union.items()
-                if (e.get("home") or "").startswith(code)
-                or (e.get("broadcast") and code.startswith(e.get("origin", "")))}
+            union = invariants.union_of(self.events)
+        return invariants.expected_ids(code, union)
 
     def custody_gaps(self) -> list[str]:
         """Events a village or township wrote whose custody tick (stored at
@@ -572,19 +574,9 @@ class Network:
         start = time.monotonic()
         while True:
             time.sleep(POLL_S * 2)   # at least one fresh poll
-            problems = []
-            for c in ALL:
-                with self.lock:
-                    ids = [e["id"] for e in self.events[c]]
-                if len(ids) != len(set(ids)):
-                    problems.append(f"{c} holds an event twice")
-                exp = self.expected(c)
-                have = set(ids)
-                if have - exp:
-                    problems.append(f"{c} holds events outside its jurisdiction: "
-                                    f"{sorted(have - exp)[:4]}")
-                if exp - have:
-                    problems.append(f"{c} is missing {len(exp - have)}: {sorted(exp - have)[:4]}")
+            with self.lock:
+                stores = {c: list(self.events[c]) for c in ALL}
+            problems = invariants.routing_problems(stores)
             if not problems:
                 return time.monotonic() - start
             if time.monotonic() - start > timeout:

@@ -11,7 +11,10 @@ parent `c<n>`, addresses 10.77.<n>.2 / 10.77.<n>.1); per-link shaping:
     counted in the sender's tx bytes, as on a real lossy link);
   - latency: `tc netem` when the kernel has it (`Testbed.netem_available()`);
     when it has not, asking for latency prints a loud warning and is skipped;
-  - partitions: `ip link set ... down` / `up`.
+  - partitions: `ip link set ... down` / `up`;
+  - small disks: `Testbed.mount_tmpfs()` puts a node's data directory on a
+    tmpfs of its own; `fill_disk()` fills it with a filler file (the disk is
+    full), `free_disk()` removes the filler. Unmounted on close.
 
 It starts each node's `liandong run --config FILE` inside its namespace
 (`ip netns exec`), stops it (SIGTERM) or kill -9s it by pid, and reads the
@@ -141,8 +144,31 @@ def _kill_namespace(ns: str) -> None:
     run(["ip", "netns", "del", ns], check=False)
 
 
+def _mounts_under(path: str) -> list[str]:
+    """Mount points at or below `path`, deepest first (from /proc/self/mounts)."""
+    path = os.path.abspath(path)
+    out = []
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as f:
+            for line in f:
+                mp = line.split()[1].replace("\\040", " ")
+                if mp == path or mp.startswith(path + "/"):
+                    out.append(mp)
+    except OSError:
+        pass
+    return sorted(out, key=len, reverse=True)
+
+
+def _umount(mp: str) -> None:
+    r = run(["umount", mp], check=False, quiet=True)
+    if r.returncode != 0:
+        run(["umount", "-l", mp], check=False, quiet=True)
+
+
 def cleanup_leftovers() -> int:
-    """Removes `ldtb-<pid>-*` namespaces whose pid is gone. Returns how many."""
+    """Removes `ldtb-<pid>-*` namespaces whose pid is gone, and the work
+    directories (with any disk mounted below them) of such runs. Returns how
+    many namespaces."""
     n = 0
     for ns in list_namespaces():
         if not ns.startswith(PREFIX):
@@ -165,6 +191,9 @@ def cleanup_leftovers() -> int:
         path = os.path.join(tmp, name)
         if (name.startswith(PREFIX) and len(parts) >= 3 and parts[1].isdigit() and os.path.isdir(path)
                 and not _pid_alive(int(parts[1])) and not os.path.exists(os.path.join(path, "kept"))):
+            for mp in _mounts_under(path):
+                _umount(mp)
+                say(f"  unmounted {mp}")
             shutil.rmtree(path, ignore_errors=True)
             say(f"  removed {path}")
     return n
@@ -206,6 +235,7 @@ class Node:
         self.index = 0            # link number of the edge to its parent (10.77.<index>.0/24)
         self.starts = 0
         self.stopped = False       # stopped by the testbed, not by itself
+        self.disk_mb = 0           # > 0: data directory on a tmpfs of this size
 
     @property
     def up_dev(self) -> str:
@@ -238,6 +268,7 @@ class Testbed:
         os.makedirs(os.path.join(self.work, "logs"), exist_ok=True)
         self.nodes: dict[str, Node] = {}
         self.namespaces: list[str] = []
+        self.mounts: list[str] = []
         self.closed = False
         self._netem: bool | None = None
         _live.append(self)
@@ -383,6 +414,52 @@ class Testbed:
         s = json.loads(r.stdout)[0]["stats64"]
         return {"tx_bytes": s["tx"]["bytes"], "rx_bytes": s["rx"]["bytes"],
                 "tx_packets": s["tx"]["packets"], "rx_packets": s["rx"]["packets"]}
+
+    # --- small disks -----------------------------------------------------------
+
+    def mount_tmpfs(self, code: str, size_mb: int) -> None:
+        """Puts the node's data directory on a tmpfs of size_mb MiB (before
+        `init`). The daemon sees it: `ip netns exec` copies the mounts."""
+        n = self.nodes[code]
+        os.makedirs(n.data, exist_ok=True)
+        run(["mount", "-t", "tmpfs", "-o", f"size={int(size_mb)}m,mode=0700", f"ldtb-{code}", n.data])
+        self.mounts.append(n.data)
+        n.disk_mb = int(size_mb)
+
+    def filler(self, code: str) -> str:
+        return os.path.join(self.nodes[code].data, "filler.bin")
+
+    def fill_disk(self, code: str, leave_bytes: int = 0, limit_s: float = 20) -> int:
+        """Fills the node's tmpfs with a filler file until the kernel says
+        ENOSPC (leave_bytes > 0: stops that much short). Returns the bytes
+        written by this call."""
+        n = self.nodes[code]
+        if not n.disk_mb:
+            raise Fail(f"{code}: its data directory is not on a testbed disk")
+        written = 0
+        deadline = time.monotonic() + limit_s
+        with open(self.filler(code), "ab", buffering=0) as f:
+            for chunk in (1 << 20, 64 << 10, 4 << 10, 512):
+                block = b"\0" * chunk
+                while time.monotonic() < deadline:
+                    if leave_bytes and shutil.disk_usage(n.data).free - chunk < leave_bytes:
+                        break
+                    try:
+                        f.write(block)
+                        written += chunk
+                    except OSError:
+                        break
+        return written
+
+    def free_disk(self, code: str) -> None:
+        """Removes the filler file."""
+        try:
+            os.remove(self.filler(code))
+        except FileNotFoundError:
+            pass
+
+    def disk_free(self, code: str) -> int:
+        return shutil.disk_usage(self.nodes[code].data).free
 
     # --- stores and configs --------------------------------------------------
 
@@ -536,6 +613,16 @@ class Testbed:
         for ns in self.namespaces:
             _kill_namespace(ns)
         self.namespaces.clear()
+        for mp in reversed(self.mounts):
+            if self.keep:
+                # A kept store must stay readable: copy it off the tmpfs first.
+                try:
+                    shutil.copytree(mp, mp + ".kept", dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns("filler.bin", "*.sock", "control*"))
+                except (OSError, shutil.Error) as e:
+                    loud(f"copying {mp} off its tmpfs: {e}")
+            _umount(mp)
+        self.mounts.clear()
         if self.own_work and not self.keep:
             shutil.rmtree(self.work, ignore_errors=True)
         elif self.keep:
