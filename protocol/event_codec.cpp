@@ -281,7 +281,8 @@ Id read_id(proto::EventId::Reader r) {
 }
 
 void write_id(proto::EventId::Builder b, const Id& id) {
-  b.setOrigin(id.origin);
+  // With its length: an origin read from damaged bytes may hold a NUL.
+  b.setOrigin(capnp::Text::Reader(id.origin.data(), id.origin.size()));
   b.setSeq(id.seq);
 }
 

@@ -406,12 +406,16 @@ std::string encode_state(const CaseState& s) {
 }
 
 Result<CaseState> decode_state(std::string_view bytes) {
-  if (bytes.size() % 8 != 0 || bytes.size() > kMaxEventBytes)
+  if (bytes.size() % 8 != 0 || bytes.size() > kMaxStateBytes)
     return Status::corruption("case state has a bad size");
   auto words = kj::heapArray<capnp::word>(bytes.size() / 8);
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   try {
-    capnp::FlatArrayMessageReader msg(words, reader_options(kMaxEventBytes));
+    // Traversal bounded by the entry's own size (twice over: empty texts and
+    // zero-sized list items are charged a word each): a damaged entry whose
+    // pointers alias cannot decode to a state, and so to an entry written
+    // back, many times its size.
+    capnp::FlatArrayMessageReader msg(words, reader_options(2 * bytes.size() + 512));
     auto r = msg.getRoot<capnp_state::CaseState>();
     CaseState s;
     s.case_id = read_id(r.getCase());

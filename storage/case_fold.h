@@ -10,6 +10,7 @@
 // Pure logic: no I/O, no clocks; safe from any thread on distinct states.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -80,8 +81,7 @@ struct CaseState {
   uint32_t complaints = 0;
   uint32_t event_count = 0;
   std::string due_date;  // committed date from 受理, "YYYY-MM-DD" or empty
-  uint64_t submitted_hlc = 0, accepted_hlc = 0, decided_hlc = 0, delivered_hlc = 0,
-           closed_hlc = 0;
+  uint64_t submitted_hlc = 0, accepted_hlc = 0, decided_hlc = 0, delivered_hlc = 0, closed_hlc = 0;
   OrderKey last;  // the largest event folded in
 
   // The status a user sees: conflict overrides.
@@ -101,7 +101,9 @@ CaseState fold(std::vector<const EventView*> events);
 
 OrderKey order_key(const EventView& ev);
 
-// Persistent form of a CaseState (the `cases` cache).
+// Persistent form of a CaseState (the `cases` cache). A stored form is at
+// most kMaxStateBytes (a real case's is a few KiB at most).
+constexpr std::size_t kMaxStateBytes = 4u << 20;
 std::string encode_state(const CaseState& s);
 Result<CaseState> decode_state(std::string_view bytes);
 
