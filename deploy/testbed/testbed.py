@@ -638,6 +638,45 @@ class Testbed:
 COUNTY, TOWNSHIP, VILLAGE = "360723", "360723101", "360723101007"
 
 
+def stop_and_check(tb: "Testbed", codes) -> bool:
+    """SIGTERMs each node (exit status 0 expected), then `store check`s its
+    store; says each result. False if any failed."""
+    say("== stopping (SIGTERM, exit status 0 expected), then `store check`")
+    ok = True
+    for code in codes:
+        rc = tb.stop(code)
+        r = tb.cli("store", "check", "--data", tb.nodes[code].data, check=False)
+        say(f"  {code}: exit {rc}; store check: {(r.stdout or r.stderr).strip()}")
+        if rc != 0 or r.returncode != 0:
+            ok = False
+    if not ok:
+        say("FAIL: a daemon did not stop cleanly or a store check failed")
+    return ok
+
+
+def run_fault_test(doc: str, scenario) -> int:
+    """The main() of a fault test (tests/fault/*_test.py): --bin and --keep,
+    root required (exit 77 without), scenario(tb) -> bool on a fresh Testbed,
+    the nodes' log tails on failure, everything cleaned up. Exit status 0 or 1."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--bin", required=True, help="the liandong binary")
+    ap.add_argument("--keep", action="store_true", help="keep stores, configs and logs")
+    a = ap.parse_args()
+    require_root()
+    tb = Testbed(a.bin, keep=a.keep or os.environ.get("LIANDONG_KEEP") == "1")
+    ok = False
+    try:
+        ok = scenario(tb)
+    except Fail as e:
+        say(f"FAIL: {e}")
+    finally:
+        if not ok:
+            for code in tb.nodes:
+                tb.tail(code, 25)
+        tb.close()
+    return 0 if ok else 1
+
+
 def cmd_up(a) -> int:
     tb = Testbed(a.bin, keep=a.keep)
     tb.add(COUNTY)

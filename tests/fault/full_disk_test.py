@@ -27,7 +27,6 @@ Usage: full_disk_test.py --bin build/node/liandong [--keep]
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -195,16 +194,7 @@ class Scenario:
         if len(again) != 1:
             raise T.Fail(f"the township logged 'room again' {len(again)} times, want once")
 
-        say("== stopping (SIGTERM, exit status 0 expected), then `store check`")
-        ok = True
-        for code in ALL:
-            rc = tb.stop(code)
-            r = tb.cli("store", "check", "--data", tb.nodes[code].data, check=False)
-            say(f"  {code}: exit {rc}; store check: {(r.stdout or r.stderr).strip()}")
-            if rc != 0 or r.returncode != 0:
-                ok = False
-        if not ok:
-            say("FAIL: a daemon did not stop cleanly or a store check failed")
+        if not T.stop_and_check(tb, ALL):
             return False
         say(f"full disk ok: {during} applications registered while the township's disk was full "
             f"reached it and the county once space returned; nothing was lost or damaged")
@@ -212,24 +202,7 @@ class Scenario:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bin", required=True, help="the liandong binary")
-    ap.add_argument("--keep", action="store_true", help="keep stores, configs and logs")
-    a = ap.parse_args()
-    T.require_root()
-    tb = T.Testbed(a.bin, keep=a.keep or os.environ.get("LIANDONG_KEEP") == "1")
-    ok = False
-    try:
-        ok = Scenario(tb).run()
-    except T.Fail as e:
-        say(f"FAIL: {e}")
-    finally:
-        if not ok:
-            for code in ALL:
-                if code in tb.nodes:
-                    tb.tail(code)
-        tb.close()
-    return 0 if ok else 1
+    return T.run_fault_test(__doc__, lambda tb: Scenario(tb).run())
 
 
 if __name__ == "__main__":

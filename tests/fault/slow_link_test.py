@@ -24,7 +24,6 @@ Usage: slow_link_test.py --bin build/node/liandong [--keep]
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -289,25 +288,7 @@ def scenario(tb: T.Testbed) -> bool:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bin", required=True, help="the liandong binary")
-    ap.add_argument("--keep", action="store_true", help="keep stores, configs and logs")
-    a = ap.parse_args()
-    T.require_root()
-    tb = T.Testbed(a.bin, keep=a.keep or os.environ.get("LIANDONG_KEEP") == "1")
-    ok = False
-    try:
-        ok = scenario(tb)
-    except T.Fail as e:
-        say(f"FAIL: {e}")
-        for code in tb.nodes:
-            tb.tail(code)
-    finally:
-        if not ok:
-            for code in tb.nodes:
-                tb.tail(code, 15)
-        tb.close()
-    return 0 if ok else 1
+    return T.run_fault_test(__doc__, scenario)
 
 
 if __name__ == "__main__":
