@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
+#include <thread>
 #include <zmq.hpp>
 
 namespace liandong::node {
@@ -25,7 +27,15 @@ Result<DaemonLock> DaemonLock::acquire(const fs::path& data, const std::string& 
   const fs::path path = lock_path(data);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::invalid("cannot open " + path.string() + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // A CLI command probing for a daemon (find_daemon) holds a shared lock
+  // for an instant: a start that meets one tries again for a while; a
+  // running daemon holds the lock for good.
+  bool locked = false;
+  for (int attempt = 0; attempt < 100 && !locked; ++attempt) {
+    locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!locked) {
     ::close(fd);
     auto running = find_daemon(data);
     return Status::invalid("another liandong daemon runs on " + data.string() +

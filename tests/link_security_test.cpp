@@ -4,9 +4,11 @@
 // refusal (nothing arrives, the parent logs why) and then that honest
 // traffic flows once the cause is gone.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -331,4 +333,25 @@ TEST_CASE("security: the control socket and the data directory are the node's ow
   ::chmod(data.c_str(), 0700);
   CHECK(run.exit_code == 2);
   CHECK_THAT(run.err, Catch::Contains("may be read by other users: chmod 700 it"));
+}
+
+TEST_CASE("daemon: a start that meets a CLI probing for a daemon waits for it and starts",
+          "[daemon]") {
+  Net net(small_tree());
+  // `liandong status` and the other commands probe for a daemon by taking
+  // the daemon lock shared for an instant; one held while the daemon starts
+  // must not make it believe another daemon runs.
+  const fs::path lock = net.data_dir(kCounty) / "daemon.lock";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_SH | LOCK_NB) == 0);
+  std::thread release([fd] {
+    std::this_thread::sleep_for(300ms);
+    ::flock(fd, LOCK_UN);
+    ::close(fd);
+  });
+  net.start(kCounty);
+  release.join();
+  CHECK(net.running(kCounty));
+  CHECK(net.status(kCounty).running);
 }
