@@ -558,6 +558,20 @@ class Testbed:
     def kill9(self, code: str) -> int:
         return self.stop(code, signal.SIGKILL)
 
+    def wait_until(self, what: str, limit: float, cond) -> float:
+        """Polls cond() (a problem string, or None when satisfied) every
+        0.25 s, checking the daemons stay alive, until None or `limit`
+        seconds; returns the seconds it took, or raises Fail naming `what`."""
+        t0 = time.monotonic()
+        while True:
+            self.check_alive()
+            problem = cond()
+            if problem is None:
+                return time.monotonic() - t0
+            if time.monotonic() - t0 > limit:
+                raise Fail(f"{what}: not so after {limit:.0f} s: {problem}")
+            time.sleep(0.25)
+
     def check_alive(self, *codes: str) -> None:
         """Raises Fail if a daemon it started (of codes, default all) has exited."""
         for n in self.nodes.values():

@@ -51,19 +51,6 @@ SYNC = {
 }
 
 
-def wait_until(tb: T.Testbed, what: str, limit: float, cond) -> float:
-    """Polls cond() (returns a problem string or None) until None or limit."""
-    t0 = time.monotonic()
-    while True:
-        tb.check_alive()
-        problem = cond()
-        if problem is None:
-            return time.monotonic() - t0
-        if time.monotonic() - t0 > limit:
-            raise T.Fail(f"{what}: not so after {limit:.0f} s: {problem}")
-        time.sleep(0.25)
-
-
 class Scenario:
     def __init__(self, tb: T.Testbed):
         self.tb = tb
@@ -113,7 +100,7 @@ class Scenario:
             f"{DISK_MB} MiB tmpfs")
         for code in (COUNTY, TOWNSHIP, VILLAGE):
             tb.start(code)
-        wait_until(tb, "links up", 30, lambda: None if all(
+        tb.wait_until("links up", 30, lambda: None if all(
             link_of(tb.status(c), p).get("state") == "up" for c, p in ((VILLAGE, TOWNSHIP),
                                                                         (TOWNSHIP, COUNTY)))
             else "a link is not up")
@@ -122,7 +109,7 @@ class Scenario:
         for _ in range(10):
             self.submit()
         first = set(self.ids(VILLAGE))
-        wait_until(tb, "first applications at the county", 30, lambda: self.missing(COUNTY, first))
+        tb.wait_until("first applications at the county", 30, lambda: self.missing(COUNTY, first))
         held_before = set(self.ids(TOWNSHIP))
 
         written = tb.fill_disk(TOWNSHIP)
@@ -183,7 +170,7 @@ class Scenario:
                     problems.append(f"{c} lacks {len(union - set(ids))}")
             return "; ".join(problems) or None
 
-        took = wait_until(tb, "convergence after space returned", HEAL_LIMIT_S, converged)
+        took = tb.wait_until("convergence after space returned", HEAL_LIMIT_S, converged)
         say(f"  converged {took:.1f} s after space returned: "
             + ", ".join(f"{c} {len(self.ids(c))} events" for c in ALL))
         if tb.status(TOWNSHIP).get("store_full"):

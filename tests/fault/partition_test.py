@@ -47,19 +47,6 @@ SYNC = {
 }
 
 
-def wait_until(tb: T.Testbed, what: str, limit: float, cond) -> float:
-    """Polls cond() (returns a problem string or None) until None or limit."""
-    t0 = time.monotonic()
-    while True:
-        tb.check_alive()
-        problem = cond()
-        if problem is None:
-            return time.monotonic() - t0
-        if time.monotonic() - t0 > limit:
-            raise T.Fail(f"{what}: not so after {limit:.0f} s: {problem}")
-        time.sleep(0.25)
-
-
 class Scenario:
     def __init__(self, tb: T.Testbed):
         self.tb = tb
@@ -110,7 +97,7 @@ class Scenario:
         say(f"== network {COUNTY} <-> {TOWNSHIP} <-> {VILLAGE}, unshaped; [sync] {SYNC}")
         for code in (COUNTY, TOWNSHIP, VILLAGE):
             tb.start(code)
-        wait_until(tb, "links up", 30, lambda: None if all(
+        tb.wait_until("links up", 30, lambda: None if all(
             link_of(tb.status(c), p).get("state") == "up" for c, p in ((VILLAGE, TOWNSHIP),
                                                                         (TOWNSHIP, COUNTY)))
             else "a link is not up")
@@ -118,7 +105,7 @@ class Scenario:
         say("== before the cut: 5 applications through the village daemon")
         before = [self.submit() for _ in range(5)]
         all_v = set(self.ids(VILLAGE))
-        took = wait_until(tb, "pre-cut applications at the county", 30,
+        took = tb.wait_until("pre-cut applications at the county", 30,
                           lambda: self.missing(COUNTY, all_v))
         say(f"  {len(all_v)} events at the county after {took:.1f} s")
         county_before = set(self.ids(COUNTY))
@@ -137,7 +124,7 @@ class Scenario:
         v_now = set(self.ids(VILLAGE))
         new_v = v_now - all_v
         say(f"  village registered {len(during)} applications during the cut ({len(new_v)} new events)")
-        took = wait_until(tb, "cut-time village events at the township", 2.5,
+        took = tb.wait_until("cut-time village events at the township", 2.5,
                           lambda: self.missing(TOWNSHIP, new_v))
         county_now = set(self.ids(COUNTY))
         leaked = (county_now - county_before) & (new_v | {t_ev})
@@ -169,7 +156,7 @@ class Scenario:
                     problems.append(f"{c} lacks {len(union - set(ids))}: {sorted(union - set(ids))[:3]}")
             return "; ".join(problems) or None
 
-        took = wait_until(tb, "convergence after the heal", HEAL_LIMIT_S, converged)
+        took = tb.wait_until("convergence after the heal", HEAL_LIMIT_S, converged)
         final = {c: self.ids(c) for c in ALL}
         homes = {e.get("home") for e in tb.events(COUNTY) if e.get("kind") != "audit"}
         if homes != {VILLAGE}:
