@@ -56,6 +56,8 @@ const char* what_name(proto::AuditWhat w) {
       return "key_changed";
     case proto::AuditWhat::ADMIN_COMMAND:
       return "admin_command";
+    case proto::AuditWhat::EVENT_QUARANTINED:
+      return "event_quarantined";
   }
   return "unknown";
 }
@@ -74,6 +76,8 @@ const char* what_name_zh(proto::AuditWhat w) {
       return "密钥变更";
     case proto::AuditWhat::ADMIN_COMMAND:
       return "管理操作";
+    case proto::AuditWhat::EVENT_QUARANTINED:
+      return "隔离事件";
   }
   return "未知";
 }
@@ -198,7 +202,8 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
   // Not `init`: a store just made (or replaced) must not make events before
   // it has heard from its peers which of its sequence numbers are taken.
   static const char* const kAdmin[] = {"publish calendar", "publish catalog", "catalog publish",
-                                       "calendar publish", "keys trust"};
+                                       "calendar publish", "keys trust",      "keys rotate",
+                                       "keys revoke",      "keys publish"};
   if (rc != 0 || app == nullptr) return rc;
   const std::string path = command_path(app);
   bool admin = false;
@@ -208,7 +213,8 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
   try {
     auto node = open_node(data);
     AuditNote n;
-    n.what = path == "keys trust" ? proto::AuditWhat::KEY_CHANGED : proto::AuditWhat::ADMIN_COMMAND;
+    n.what =
+        path.starts_with("keys ") ? proto::AuditWhat::KEY_CHANGED : proto::AuditWhat::ADMIN_COMMAND;
     n.peer_code = node.store->code();
     n.who = actor.name.empty() ? "OS user " + os_user() : actor.name;
     n.actor_name = actor.name;
@@ -216,6 +222,7 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
     const std::string args = command_args(app);
     n.subject = args.empty() ? path : path + " " + args;
     if (path == "keys trust") n.reason = "trusted by an operator (keys trust)";
+    if (path == "keys rotate") n.reason = "this node's signing key was rotated";
     record_audit(*node.store, node.identity.sign, n);
   } catch (const CommandError&) {
     // Recording never fails the command it records.

@@ -43,16 +43,19 @@ thread_local std::string* t_err = nullptr;
 }  // namespace
 
 Opened open_node(const fs::path& data) {
-  if (t_ctx != nullptr) return Opened{nullptr, t_ctx->store, *t_ctx->identity};
+  if (t_ctx != nullptr)
+    return Opened{nullptr, t_ctx->store, *t_ctx->identity, t_ctx->data, t_ctx->identity};
   if (data.empty()) throw CommandError{Status::invalid("no data directory: give --data DIR")};
   auto store = storage::Store::open(storage::StoreOptions{store_dir(data)});
   if (!store.ok()) throw CommandError{store.status()};
+  settle_rotation(data, **store);
   auto id = load_identity(data);
   if (!id.ok()) throw CommandError{id.status()};
   Opened o;
   o.owned = std::move(store).value();
   o.store = o.owned.get();
   o.identity = std::move(id).value();
+  o.data_dir = data;
   return o;
 }
 
@@ -687,6 +690,7 @@ int cmd_store_events(const fs::path& data, bool json) {
       j.field("origin", ev->id().origin);
       j.field("home", home);
       j.field("broadcast", broadcast);
+      j.field("lineage", is_lineage(ev->kind()));
       j.end_object();
     } else {
       text += fmt::format("{:>8}  {:<22} {:<22} {:<12} {}\n", lsn, format_id(ev->id()),
@@ -769,6 +773,9 @@ int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
     if (!counts.ok()) fail(counts.status());
     r.overdue = counts->overdue;
     r.warning = counts->warning;
+    auto held = node.store->quarantined();
+    if (!held.ok()) fail(held.status());
+    r.quarantined = held->size();
   }
   print(json ? render_status_json(r) : render_status(r));
   return 0;
@@ -1006,6 +1013,7 @@ int dispatch(int argc, char** argv) {
   add_deadline_commands(app, shared, modules);
   add_report_commands(app, shared, modules);
   add_audit_commands(app, shared, modules);
+  add_key_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,8 @@
 // 0 done, 1 refused or failed, 2 bad arguments or bad input.
 #pragma once
 
+#include <filesystem>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,7 +23,8 @@ int run_cli(int argc, char** argv);
 // instead of opening the store itself.
 struct DaemonContext {
   storage::Store* store = nullptr;
-  const Identity* identity = nullptr;
+  Identity* identity = nullptr;          // `keys rotate` replaces its signing key
+  std::filesystem::path data;            // the daemon's data directory
   std::function<StatusReport()> status;  // the daemon's links and totals
 };
 

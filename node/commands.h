@@ -39,6 +39,8 @@ struct Opened {
   std::unique_ptr<storage::Store> owned;  // empty inside the daemon (its store)
   storage::Store* store = nullptr;
   Identity identity;
+  std::filesystem::path data_dir;     // the node's data directory
+  Identity* identity_slot = nullptr;  // inside the daemon: the daemon's keys
 };
 // Opens the store and keys in `data`, or throws CommandError. Inside the
 // daemon (a command from the control socket) it hands out the daemon's.
@@ -86,6 +88,10 @@ void add_catalog_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+
+// Completes or drops a `keys rotate` cut short by a crash (identity.h).
+void settle_rotation(const std::filesystem::path& data, const storage::Store& store);
 
 // The audit log (node/audit_commands.cpp). Records the administrative
 // command `app` (publish, keys trust, init, ...) when it succeeded (`rc`

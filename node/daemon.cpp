@@ -19,6 +19,7 @@
 
 #include "node/audit_log.h"
 #include "node/cli.h"
+#include "node/commands.h"
 #include "node/control.h"
 #include "node/identity.h"
 #include "node/log_mask.h"
@@ -101,7 +102,7 @@ struct Peer {
   uint64_t top = 0;       // parent only: our LSN up to which the top holds ours
   uint64_t top_sent = 0;  // child only: the last topLsn we told it
   uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,
-           events_received = 0, events_rejected = 0;
+           events_received = 0, events_rejected = 0, events_quarantined = 0;
   double rtt_ms = -1;
   std::string routing_id;  // child only
 };
@@ -195,6 +196,9 @@ class Daemon {
   void peer_down(Peer& p, const char* why);
   // Records an event refused from `p` in the audit log (aggregated).
   void note_refused_event(const Peer& p, const Id& id, const std::string& reason);
+  // At the county: a key rotation stored from below is confirmed in the key
+  // directory, broadcast to the whole county (keys_published).
+  void publish_rotation(const std::string& sealed);
 
   // ---- sending ----
   void pump(Peer& p);
@@ -565,6 +569,7 @@ void Daemon::drain_control() {
     DaemonContext ctx;
     ctx.store = store_.get();
     ctx.identity = &id_;
+    ctx.data = cfg_.data;
     ctx.status = [this] { return status_report(); };
     std::string out, err;
     const int code = run_cli_in_daemon(args, ctx, out, err);
@@ -935,7 +940,7 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
 }
 
 bool Daemon::routed(const Peer& p, uint64_t lsn, const sync::RouteInfo& r) const {
-  const RouteKey key{r.id.origin, r.home, r.broadcast};
+  const RouteKey key{r.id.origin, r.home, r.broadcast, r.lineage};
   if (p.parent) {
     if (send_up(cfg_.code, p.code, key)) return true;
   } else {
@@ -947,7 +952,7 @@ bool Daemon::routed(const Peer& p, uint64_t lsn, const sync::RouteInfo& r) const
 
 Status Daemon::authorize(const Peer& p, const EventView& ev) const {
   const std::string home(ev.event().getHome().begin(), ev.event().getHome().size());
-  const RouteKey key{ev.id().origin, home, is_broadcast(ev.kind())};
+  const RouteKey key{ev.id().origin, home, is_broadcast(ev.kind()), is_lineage(ev.kind())};
   if (!belongs_at(cfg_.code, key))
     return Status::invalid("event " + format_id(ev.id()) + " does not belong at " + cfg_.code);
   if (p.parent) return Status::ok();
@@ -1013,7 +1018,19 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   std::size_t stored = 0;
   for (std::size_t i = 0; i < results->size(); ++i) {
     const auto& r = (*results)[i];
-    if (r.outcome == storage::Outcome::stored) ++stored;
+    if (r.outcome == storage::Outcome::stored) {
+      ++stored;
+      publish_rotation((*events)[i]);
+    }
+    if (r.outcome == storage::Outcome::quarantined) {
+      // Held here for review; the sender need not send it again.
+      auto info = sync::route_info((*events)[i]);
+      const std::string shown = info.ok() ? format_id(info->id) : "?";
+      spdlog::warn("quarantined event {} from {}: {}", shown, p.code, r.status.message());
+      ++p.events_quarantined;
+      audit_.note(audit_note(proto::AuditWhat::EVENT_QUARANTINED, p.code, p.code, shown,
+                             r.status.message(), r.status.message()));
+    }
     if (r.outcome == storage::Outcome::rejected) {
       auto info = sync::route_info((*events)[i]);
       const Id id = info.ok() ? info->id : Id{};
@@ -1031,6 +1048,36 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
                 stored);
   send_ack(p, false, rejected);
   if (stored > 0) pump_all();
+}
+
+void Daemon::publish_rotation(const std::string& sealed) {
+  if (!cfg_.upstreams.empty() || cfg_.code.size() > 6) return;
+  auto view = EventView::parse(sealed);
+  if (!view.ok() || view->kind() != EventKind::key_rotated) return;
+  auto r = view->event().getBody().getKeyRotated();
+  const std::string& code = view->id().origin;
+  storage::LocalDraft d;
+  d.fill = [&](proto::Event::Builder ev) {
+    ev.initActor().setName("system");
+    ev.getActor().setRole(proto::Role::SYSTEM);
+    auto list = ev.getBody().initKeysPublished().initEntries(2);
+    list[0].setCode(code);
+    list[0].setKey(r.getOldKey());
+    list[0].setState(proto::KeyState::RETIRED);
+    list[0].setTrustedSeq(view->id().seq);
+    list[0].setReason("rotated (轮换) at " + format_id(view->id()));
+    list[1].setCode(code);
+    list[1].setKey(r.getNewKey());
+    list[1].setState(proto::KeyState::ACTIVE);
+  };
+  auto stored = store_->append_local(d, id_.sign);
+  if (!stored.ok()) {
+    spdlog::error("cannot publish the key rotation {} of {}: {}", format_id(view->id()), code,
+                  stored.status().message());
+    return;
+  }
+  spdlog::info("published the key rotation {} of {} to the county ({})", format_id(view->id()),
+               code, format_id(stored->view.id()));
 }
 
 void Daemon::note_refused_event(const Peer& p, const Id& id, const std::string& reason) {
@@ -1711,10 +1758,11 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     if ((*store)->code() != cfg.code)
       throw StartupError{"the store in " + cfg.data.string() + " belongs to " + (*store)->code() +
                          ", the config says " + cfg.code};
-    auto id = load_identity(cfg.data);
-    if (!id.ok()) throw StartupError{id.status().message()};
     auto lock = DaemonLock::acquire(cfg.data, cfg.control_endpoint);
     if (!lock.ok()) throw StartupError{lock.status().message()};
+    settle_rotation(cfg.data, **store);  // a `keys rotate` cut short
+    auto id = load_identity(cfg.data);
+    if (!id.ok()) throw StartupError{id.status().message()};
     Daemon d(cfg, std::move(store).value(), std::move(id).value());
     d.start(sfd);
     const int rc = d.loop();

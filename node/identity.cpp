@@ -91,4 +91,36 @@ Result<Identity> load_identity(const fs::path& data) {
   return id;
 }
 
+Status stage_signing_key(const fs::path& data, const SigningKey& next) {
+  return write_secret_file(keys_dir(data) / "sign.key.next", to_hex(next.secret));
+}
+
+std::optional<SigningKey> staged_signing_key(const fs::path& data) {
+  const fs::path next = keys_dir(data) / "sign.key.next";
+  std::error_code ec;
+  if (!fs::exists(next, ec)) return std::nullopt;
+  auto hex = read_key_file(next);
+  if (!hex.ok()) return std::nullopt;
+  auto secret = from_hex(*hex);
+  return secret ? signing_key_from_secret(*secret) : std::nullopt;
+}
+
+Status promote_signing_key(const fs::path& data) {
+  const fs::path dir = keys_dir(data);
+  auto next = staged_signing_key(data);
+  if (!next) return Status::invalid("no key rotation under way in " + dir.string());
+  if (auto s = write_secret_file(dir / "sign.pub", to_hex(next->pub)); !s) return s;
+  std::error_code ec;
+  fs::rename(dir / "sign.key.next", dir / "sign.key", ec);
+  if (ec) return Status::invalid("cannot put the new signing key in place: " + ec.message());
+  return Status::ok();
+}
+
+Status finish_rotation(const fs::path& data, bool stored) {
+  if (stored) return promote_signing_key(data);
+  std::error_code ec;
+  fs::remove(keys_dir(data) / "sign.key.next", ec);
+  return Status::ok();
+}
+
 }  // namespace liandong::node

@@ -6,11 +6,14 @@
 // DATA/keys/sign.pub     Ed25519 public, hex        0600
 // DATA/keys/curve.key    Curve25519 secret, Z85     0600  (CurveZMQ links)
 // DATA/keys/curve.pub    Curve25519 public, Z85     0600
+// DATA/keys/sign.key.next  a rotation under way (keys rotate): the new
+//                          secret, until the rotation event is stored
 //
 // Thread contract: plain functions over files; call from one thread.
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "protocol/crypto.h"
@@ -32,5 +35,15 @@ Result<Identity> create_identity(const std::filesystem::path& data);
 
 // Loads the key pairs; refuses key files that others may read.
 Result<Identity> load_identity(const std::filesystem::path& data);
+
+// Key rotation, in three steps that survive a crash between any two:
+// write the new secret to sign.key.next; store the rotation event; then
+// promote it (sign.key.next -> sign.key). finish_rotation, run whenever
+// the keys are opened with the store, promotes a pending key whose
+// rotation is stored (`stored`) and drops one whose rotation is not.
+Status stage_signing_key(const std::filesystem::path& data, const SigningKey& next);
+Status promote_signing_key(const std::filesystem::path& data);
+std::optional<SigningKey> staged_signing_key(const std::filesystem::path& data);
+Status finish_rotation(const std::filesystem::path& data, bool stored);
 
 }  // namespace liandong::node

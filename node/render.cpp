@@ -448,6 +448,9 @@ std::string render_status(const StatusReport& r) {
          " 件案件，日志位置 " + std::to_string(r.last_lsn) + "\n";
   out += "限时办结: 超期 " + std::to_string(r.overdue) + " 件，预警 " + std::to_string(r.warning) +
          " 件 (一个工作日内到期)\n";
+  if (r.quarantined != 0)
+    out += "隔离区: " + std::to_string(r.quarantined) +
+           " 条事件待审 (签名密钥已吊销或已轮换; liandong quarantine)\n";
   if (r.store_full_since_ms != 0)
     out += "存储空间已满 (自 " + duration_zh(wall_clock_ms() - r.store_full_since_ms) +
            "前): 暂停接收上下级数据，本机登记暂不可用；请清理数据所在磁盘\n";
@@ -526,6 +529,7 @@ std::string render_status_json(const StatusReport& r) {
   j.field("next_seq", r.next_seq);
   j.field("overdue", r.overdue);
   j.field("warning", r.warning);
+  j.field("quarantined", r.quarantined);
   j.end_object();
   j.end_object();
   return j.str() + "\n";

@@ -69,6 +69,8 @@ struct StatusReport {
   // Held cases whose open step is overdue (超期) / at warning (预警, one
   // working day or less left): node/report.h count_deadlines.
   uint64_t overdue = 0, warning = 0;
+  // Events held in quarantine for review (`liandong quarantine`).
+  uint64_t quarantined = 0;
   // The daemon found the store full (no room on its disk): since when; 0
   // when it has room. Batches from peers wait, local submissions fail.
   uint64_t store_full_since_ms = 0;

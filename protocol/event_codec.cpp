@@ -120,7 +120,8 @@ Status audit_text_ok(capnp::Text::Reader t, const char* what, bool required = fa
 }
 
 Status audit_ok(proto::Audit::Reader a) {
-  if (static_cast<uint16_t>(a.getWhat()) > static_cast<uint16_t>(proto::AuditWhat::ADMIN_COMMAND))
+  if (static_cast<uint16_t>(a.getWhat()) >
+      static_cast<uint16_t>(proto::AuditWhat::EVENT_QUARANTINED))
     return Status::invalid("audit: unknown kind of happening (written by a newer schema?)");
   auto code = a.getPeerCode();
   if (code.size() != 0 && !valid_code(std::string_view(code.begin(), code.size())))
@@ -131,6 +132,29 @@ Status audit_ok(proto::Audit::Reader a) {
   if (a.getCount() == 0) return Status::invalid("audit: count must be at least 1");
   if (a.getFirstMs() == 0 || a.getLastMs() < a.getFirstMs())
     return Status::invalid("audit: first and last time are missing or out of order");
+  return Status::ok();
+}
+
+Status keys_published_ok(proto::Event::Reader ev) {
+  auto origin = ev.getId().getOrigin();
+  const std::string_view issuer(origin.begin(), origin.size());
+  if (issuer.size() > 6)
+    return Status::invalid("key directory: only a county (or above) publishes keys, not " +
+                           std::string(issuer));
+  auto entries = ev.getBody().getKeysPublished().getEntries();
+  if (auto s = list_ok(entries, "key directory entries"); !s) return s;
+  if (entries.size() == 0) return Status::invalid("key directory: no entries");
+  for (auto e : entries) {
+    const std::string_view code(e.getCode().begin(), e.getCode().size());
+    if (!valid_code(code)) return Status::invalid("key directory: an entry's code is malformed");
+    if (!within(code, issuer))
+      return Status::invalid("key directory: " + std::string(code) + " is outside " +
+                             std::string(issuer));
+    if (e.getKey().size() != 32) return Status::invalid("key directory: keys must be 32 bytes");
+    if (static_cast<uint16_t>(e.getState()) > static_cast<uint16_t>(proto::KeyState::REVOKED))
+      return Status::invalid("key directory: unknown key state (written by a newer schema?)");
+    if (auto s = audit_text_ok(e.getReason(), "key directory: reason"); !s) return s;
+  }
   return Status::ok();
 }
 
@@ -231,6 +255,17 @@ Status body_ok(proto::Event::Reader ev) {
       return Status::ok();
     case proto::Event::Body::AUDIT:
       return audit_ok(body.getAudit());
+    case proto::Event::Body::KEY_ROTATED: {
+      auto r = body.getKeyRotated();
+      if (r.getOldKey().size() != 32 || r.getNewKey().size() != 32)
+        return Status::invalid("key rotation: keys must be 32 bytes");
+      if (r.getProof().size() != 64) return Status::invalid("key rotation: proof must be 64 bytes");
+      if (r.getOldKey() == r.getNewKey())
+        return Status::invalid("key rotation: the new key is the old one");
+      return Status::ok();
+    }
+    case proto::Event::Body::KEYS_PUBLISHED:
+      return keys_published_ok(ev);
   }
   return Status::invalid("unknown event kind (written by a newer schema?)");
 }
@@ -244,15 +279,15 @@ const char* kind_name(EventKind k) {
                                 "rated",        "fee_collected",     "closed",
                                 "withdrawn",    "comment",           "complaint",
                                 "replied",      "catalog_published", "calendar_published",
-                                "audit"};
+                                "audit",        "key_rotated",       "keys_published"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
-  static const char* names[] = {"申请登记", "受理",         "补正告知",     "补正材料", "上报",
-                                "分派",     "部门意见",     "办结",         "回复",     "评价",
-                                "代收费",   "销号",         "撤回",         "备注",     "投诉",
-                                "答复",     "事项目录发布", "工作日历发布", "审计"};
+  static const char* names[] = {
+      "申请登记", "受理", "补正告知",     "补正材料",     "上报", "分派",     "部门意见",
+      "办结",     "回复", "评价",         "代收费",       "销号", "撤回",     "备注",
+      "投诉",     "答复", "事项目录发布", "工作日历发布", "审计", "密钥轮换", "密钥目录发布"};
   return names[static_cast<int>(k)];
 }
 
@@ -264,7 +299,8 @@ std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
 }
 
 bool is_broadcast(EventKind k) {
-  return k == EventKind::catalog_published || k == EventKind::calendar_published;
+  return k == EventKind::catalog_published || k == EventKind::calendar_published ||
+         k == EventKind::keys_published;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes) {
@@ -313,9 +349,12 @@ Status validate_event(proto::Event::Reader ev) {
   if (is_broadcast(*kind)) {
     if (ev.hasCase()) return Status::invalid("a broadcast event names a case");
     if (home != id.origin) return Status::invalid("a broadcast's home must be its origin");
-  } else if (*kind == EventKind::audit) {
-    if (ev.hasCase()) return Status::invalid("an audit event names a case");
-    if (home != id.origin) return Status::invalid("an audit event's home must be its origin");
+  } else if (*kind == EventKind::audit || *kind == EventKind::key_rotated) {
+    if (ev.hasCase())
+      return Status::invalid(std::string("a ") + kind_name(*kind) + " event names a case");
+    if (home != id.origin)
+      return Status::invalid(std::string("a ") + kind_name(*kind) +
+                             " event's home must be its origin");
   } else {
     if (!ev.hasCase()) return Status::invalid("a case event names no case");
     const Id c = read_id(ev.getCase());
@@ -333,6 +372,7 @@ struct EventView::Impl {
   kj::Array<capnp::word> event_words;
   std::size_t event_size = 0;
   std::string signature;
+  std::string signer;
   std::unique_ptr<capnp::FlatArrayMessageReader> reader;
   // The root, read once: a view's fields are read many times over (sorted,
   // folded, indexed), and getRoot() checks the segment table each time.
@@ -373,6 +413,10 @@ Result<EventView> EventView::parse(std::string_view signed_bytes) {
     if (ev.size() > kMaxEventBytes) return Status::invalid("event is too large");
     if (ev.size() < 8 || ev.size() % 8 != 0) return Status::invalid("event bytes are truncated");
     impl->signature.assign(as_view(sig));
+    if (env.hasSigner()) {
+      if (env.getSigner().size() != 32) return Status::invalid("signer key must be 32 bytes");
+      impl->signer.assign(as_view(env.getSigner()));
+    }
     impl->event_words = aligned_copy(as_view(ev));
     impl->event_size = ev.size();
     impl->reader = std::make_unique<capnp::FlatArrayMessageReader>(impl->event_words,
@@ -418,11 +462,25 @@ std::string_view EventView::signature() const {
 const std::string& EventView::sealed() const {
   return impl_->sealed;
 }
+std::string_view EventView::signer() const {
+  return impl_->signer;
+}
 
 Status check_signature(const EventView& view, const PublicKey& key) {
   if (!verify(key, view.event_bytes(), view.signature()))
     return Status::invalid("bad signature on event " + format_id(view.id()));
   return Status::ok();
+}
+
+std::string rotation_proof_message(std::string_view origin, const PublicKey& old_key,
+                                   const PublicKey& new_key) {
+  std::string m = "liandong key rotation";
+  m.push_back('\0');
+  m.append(origin);
+  m.push_back('\0');
+  m.append(reinterpret_cast<const char*>(old_key.data()), old_key.size());
+  m.append(reinterpret_cast<const char*>(new_key.data()), new_key.size());
+  return m;
 }
 
 std::string seal(capnp::MessageBuilder& event, const SigningKey& key) {
@@ -434,6 +492,7 @@ std::string seal(capnp::MessageBuilder& event, const SigningKey& key) {
   auto env = outer.initRoot<proto::SignedEvent>();
   env.setEvent(capnp::Data::Reader(bytes.begin(), bytes.size()));
   env.setSignature(capnp::Data::Reader(sig.data(), sig.size()));
+  env.setSigner(capnp::Data::Reader(key.pub.data(), key.pub.size()));
   auto out_words = capnp::messageToFlatArray(outer);
   auto out = out_words.asBytes();
   return std::string(reinterpret_cast<const char*>(out.begin()), out.size());

@@ -49,9 +49,11 @@ enum class EventKind : uint8_t {
   replied,
   catalog_published,
   calendar_published,
-  audit,  // 审计: neither a case event nor a broadcast (records.capnp)
+  audit,           // 审计: neither a case event nor a broadcast (records.capnp)
+  key_rotated,     // 密钥轮换: belongs at the origin's lineage (routing.h)
+  keys_published,  // 密钥目录: a broadcast, from a county or above
 };
-constexpr int kEventKindCount = 19;
+constexpr int kEventKindCount = 21;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 
@@ -59,6 +61,11 @@ const char* kind_name(EventKind k);     // "supplement_requested"
 const char* kind_name_zh(EventKind k);  // "补正"
 std::optional<EventKind> kind_from_body(proto::Event::Body::Which w);
 bool is_broadcast(EventKind k);
+// Whether the event belongs at its origin's ancestors and whole subtree
+// (key_rotated: every node that checks the origin's signatures).
+constexpr bool is_lineage(EventKind k) {
+  return k == EventKind::key_rotated;
+}
 // Whether the event is about a case (names one, is folded into its state):
 // every kind but the broadcasts and `audit`.
 constexpr bool names_case(EventKind k) {
@@ -88,6 +95,9 @@ class EventView {
   std::string_view signature() const;
   // The whole sealed envelope, as stored and forwarded.
   const std::string& sealed() const;
+  // The public key the envelope names as its signer (32 bytes), or empty
+  // for events sealed before key rotation existed (the origin's first key).
+  std::string_view signer() const;
 
  private:
   struct Impl;
@@ -105,7 +115,12 @@ Status validate_event(proto::Event::Reader ev);
 
 Status check_signature(const EventView& view, const PublicKey& key);
 
-// Serializes `event` and signs it: returns the sealed SignedEvent bytes.
+// The message a key rotation's `proof` signs (records.capnp, KeyRotated).
+std::string rotation_proof_message(std::string_view origin, const PublicKey& old_key,
+                                   const PublicKey& new_key);
+
+// Serializes `event` and signs it: returns the sealed SignedEvent bytes,
+// naming key.pub as the signer.
 std::string seal(capnp::MessageBuilder& event, const SigningKey& key);
 
 Id read_id(proto::EventId::Reader r);

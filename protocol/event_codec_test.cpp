@@ -316,14 +316,15 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
     REQUIRE(back);
     CHECK(*back == k);
     CHECK(is_broadcast(k) ==
-          (k == EventKind::catalog_published || k == EventKind::calendar_published));
+          (k == EventKind::catalog_published || k == EventKind::calendar_published ||
+           k == EventKind::keys_published));
   }
   std::sort(names.begin(), names.end());
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
   CHECK(std::string(kind_name(EventKind::supplement_requested)) == "supplement_requested");
   CHECK(std::string(kind_name_zh(EventKind::escalated)) == "上报");
   CHECK_FALSE(kind_from_body(static_cast<proto::Event::Body::Which>(kEventKindCount)));
-  CHECK(proto::Event::Body::AUDIT == kEventKindCount - 1);
+  CHECK(proto::Event::Body::KEYS_PUBLISHED == kEventKindCount - 1);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

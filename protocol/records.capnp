@@ -178,6 +178,7 @@ enum AuditWhat {
   roleRefused @3;          # 越权操作: a person's action was refused by the role rules
   keyChanged @4;           # 密钥变更: a key was trusted or learned
   adminCommand @5;         # 管理操作: an administrative command was run
+  eventQuarantined @6;     # 隔离事件: an event signed with a revoked or retired key was held
 }
 
 struct Audit {
@@ -189,6 +190,42 @@ struct Audit {
   count @5 :UInt32;        # how many times it happened (repeats aggregated), >= 1
   firstMs @6 :UInt64;      # first and last time, ms since the Unix epoch
   lastMs @7 :UInt64;
+}
+
+# 密钥轮换: a node rolled its signing key (`liandong keys rotate`). Signed
+# with the old key, like the node's events before it; `proof` is the new
+# key's signature over "liandong key rotation" ‖ origin ‖ oldKey ‖ newKey,
+# so nobody can name a key whose secret they do not hold. Its home is its
+# origin; it belongs at the origin's ancestors and its whole subtree: every
+# node that checks the origin's signatures. Events of the origin signed
+# with oldKey after this one (higher seq) are quarantined.
+struct KeyRotated {
+  oldKey @0 :Data;             # 32-byte Ed25519 public key
+  newKey @1 :Data;             # 32 bytes
+  proof @2 :Data;              # 64 bytes
+}
+
+enum KeyState {
+  active @0;                   # 有效
+  retired @1;                  # 已轮换: replaced by a newer key of the same node
+  revoked @2;                  # 已吊销: e.g. a stolen village laptop
+}
+
+struct KeyDirectoryEntry {
+  code @0 :Text;               # whose key
+  key @1 :Data;                # 32-byte Ed25519 public key
+  state @2 :KeyState;
+  trustedSeq @3 :UInt64;       # retired, revoked: events of `code` signed with `key`
+                               # and seq <= trustedSeq stay valid; later ones are quarantined
+  reason @4 :Text;
+}
+
+# 密钥目录: changes to the key directory, broadcast by the county (an origin
+# of 6 digits or fewer) to its whole subtree: keys revoked, replacement keys
+# added, rotations confirmed. Every entry's code is inside the origin's
+# jurisdiction. A key once revoked stays revoked.
+struct KeysPublished {
+  entries @0 :List(KeyDirectoryEntry);
 }
 
 struct Event {
@@ -218,6 +255,8 @@ struct Event {
     catalogPublished @22 :CatalogPublished;
     calendarPublished @23 :CalendarPublished;
     audit @24 :Audit;
+    keyRotated @25 :KeyRotated;
+    keysPublished @26 :KeysPublished;
   }
 }
 
@@ -227,4 +266,6 @@ struct Event {
 struct SignedEvent {
   event @0 :Data;
   signature @1 :Data;          # 64 bytes
+  signer @2 :Data;             # the 32-byte public key that signed; absent in events
+                               # sealed before key rotation existed: the origin's first key
 }

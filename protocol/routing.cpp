@@ -6,6 +6,7 @@ namespace liandong {
 
 bool belongs_at(std::string_view node, const RouteKey& ev) {
   if (ev.broadcast) return within(node, ev.origin);
+  if (ev.lineage) return within(node, ev.origin) || within(ev.origin, node);
   return within(ev.home, node);
 }
 

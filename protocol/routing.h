@@ -2,6 +2,8 @@
 //
 // An event about a case homed at H belongs at every node whose code is a
 // prefix of H. A broadcast issued by node B belongs at B's whole subtree.
+// A lineage event of B (a key rotation) belongs at B's ancestors and at B's
+// whole subtree: every node that checks B's signatures.
 // Between neighbours an event travels up only if it originated in the
 // sender's own subtree, and down only if it did not originate in the
 // receiving child's subtree: so it is never sent back toward its origin,
@@ -18,6 +20,7 @@ struct RouteKey {
   std::string_view origin;  // code of the node that made the event
   std::string_view home;    // the case's home; the issuer for broadcasts
   bool broadcast = false;
+  bool lineage = false;  // belongs at the origin's ancestors and whole subtree
 };
 
 // Whether `node` stores the event.

@@ -32,6 +32,7 @@ struct RouteInfo {
   Id id;
   std::string home;  // the issuer for broadcasts
   bool broadcast = false;
+  bool lineage = false;  // a key rotation (routing.h)
 };
 Result<RouteInfo> route_info(std::string_view sealed);
 

@@ -110,6 +110,9 @@ const char* verb(K k) {
     case K::calendar_published:
     case K::audit:
       return "publish a notice";
+    case K::key_rotated:
+    case K::keys_published:
+      return "change keys";
   }
   return "act";
 }
@@ -153,6 +156,9 @@ const char* verb_zh(K k) {
     case K::calendar_published:
     case K::audit:
       return "发布通知";
+    case K::key_rotated:
+    case K::keys_published:
+      return "变更密钥";
   }
   return "办理";
 }

@@ -135,7 +135,9 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
     case K::calendar_published:
       return Status::invalid("a broadcast is not a case event");
     case K::audit:
-      return Status::invalid("an audit event is not a case event");
+    case K::key_rotated:
+    case K::keys_published:
+      return Status::invalid(std::string("a ") + kind_name(k) + " event is not a case event");
   }
   return refuse(st, k);
 }
@@ -250,6 +252,8 @@ void transition(CaseState& st, const EventView& view) {
     case K::catalog_published:
     case K::calendar_published:
     case K::audit:
+    case K::key_rotated:
+    case K::keys_published:
       break;
   }
 }
@@ -284,7 +288,8 @@ OrderKey order_key(const EventView& ev) {
 
 Status check(const CaseState* st, const EventView& ev) {
   if (is_broadcast(ev.kind())) return Status::invalid("a broadcast is not a case event");
-  if (ev.kind() == K::audit) return Status::invalid("an audit event is not a case event");
+  if (!names_case(ev.kind()))
+    return Status::invalid(std::string("a ") + kind_name(ev.kind()) + " event is not a case event");
   if (st == nullptr || st->status == S::incomplete) {
     if (ev.kind() != K::submitted)
       return Status::not_found("no case " + format_id(ev.case_id()) + " here");

@@ -198,6 +198,15 @@ EventView candidate(History& h, const CaseState& st, K k) {
       return must_parse(h.forge().broadcast(kCounty, h.tick(), calendar_body()));
     case K::audit:  // no case, home = origin: made like a broadcast
       return must_parse(h.forge().broadcast(kTownship, h.tick(), audit_body()));
+    case K::key_rotated: {  // no case, home = origin: made like a broadcast
+      const SigningKey next = generate_signing_key();
+      return must_parse(h.forge().broadcast(
+          kTownship, h.tick(), rotated_body(kTownship, h.forge().key(kTownship), next)));
+    }
+    case K::keys_published:
+      return must_parse(h.forge().broadcast(
+          kCounty, h.tick(),
+          keys_body(kVillage, generate_signing_key().pub, proto::KeyState::REVOKED, 3, "stolen")));
   }
   throw std::logic_error("unknown kind");
 }

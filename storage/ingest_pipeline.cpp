@@ -133,7 +133,7 @@ void IngestPipeline::verify(std::vector<Batch>& group) {
       b.errors[i] = view.status();
       return;
     }
-    const auto key = store_.key(view->id().origin);
+    const auto key = store_.signing_key_of(*view);
     if (!key) {
       b.errors[i] = Status::invalid("no public key known for origin " + view->id().origin);
       return;

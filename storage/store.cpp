@@ -88,13 +88,15 @@ std::string notice_key(EventKind kind, uint64_t number, uint64_t seq, std::strin
   return k;
 }
 
-// The catalog version or calendar year a broadcast carries; an audit
-// event's hlc (so the audit trail reads in time order).
+// The catalog version or calendar year a broadcast carries; an audit or
+// key event's hlc (so the audit trail reads in time order).
 uint64_t notice_number(const EventView& ev) {
   auto body = ev.event().getBody();
   if (body.isCatalogPublished()) return body.getCatalogPublished().getVersion();
   if (body.isCalendarPublished()) return body.getCalendarPublished().getYear();
-  if (ev.kind() == EventKind::audit) return ev.hlc();
+  if (ev.kind() == EventKind::audit || ev.kind() == EventKind::key_rotated ||
+      ev.kind() == EventKind::keys_published)
+    return ev.hlc();
   return 0;
 }
 
@@ -182,12 +184,20 @@ class TouchedCases {
   std::unordered_map<IdKey, std::size_t, IdKeyHash> where_;
 };
 
+// quarantine key: id_key ‖ the signature's first 8 bytes (two different
+// events claiming one id are both held).
+std::string quarantine_key(const EventView& ev) {
+  std::string k(IdKey(ev.id()).view());
+  k.append(ev.signature().substr(0, 8));
+  return k;
+}
+
 }  // namespace
 
 struct Store::Impl {
   MDB_env* env = nullptr;
   MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
-      meta, notices, arrivals;
+      meta, notices, arrivals, keyring, quarantine;
   StoreOptions opts;
   std::string code;
   // Taken shared by every transaction, exclusively to grow the map (LMDB
@@ -196,6 +206,18 @@ struct Store::Impl {
   std::size_t map_bytes = 0;
   mutable std::mutex keys_mu;
   mutable std::map<std::string, PublicKey> key_cache;
+  // The `keyring` database in memory; replaced (under keys_mu) by the
+  // write transaction that changes it, just before it commits.
+  std::shared_ptr<const KeyRing> ring = std::make_shared<KeyRing>();
+
+  std::shared_ptr<const KeyRing> ring_now() const {
+    std::lock_guard lock(keys_mu);
+    return ring;
+  }
+  void set_ring(std::shared_ptr<const KeyRing> r) {
+    std::lock_guard lock(keys_mu);
+    ring = std::move(r);
+  }
 
   ~Impl() {
     if (env != nullptr) mdb_env_close(env);
@@ -378,6 +400,21 @@ struct Store::Impl {
     }
   }
 
+  // Holds an event in quarantine (once: a copy arriving again is left).
+  void hold(Txn& txn, const EventView& ev, const std::string& reason) {
+    const std::string k = quarantine_key(ev);
+    std::string_view had;
+    if (txn.get(quarantine, k, &had)) return;
+    std::string v;
+    put_be64(v, wall_ms());
+    const std::string_view why = std::string_view(reason).substr(0, 0xffff);
+    v.push_back(static_cast<char>(why.size() >> 8));
+    v.push_back(static_cast<char>(why.size() & 0xff));
+    v.append(why);
+    v.append(ev.sealed());
+    txn.put(quarantine, k, v);
+  }
+
   // Writes each touched case's state, and moves its index entries where
   // they changed.
   void write_touched(Txn& txn, TouchedCases& touched) {
@@ -415,6 +452,76 @@ struct Store::Impl {
 
 namespace {
 
+// The key directory as one write transaction sees it: key events applied
+// so far in the transaction, written to `keyring` as they apply, and put in
+// memory just before the commit (restored if the commit fails).
+class KeyWork {
+ public:
+  explicit KeyWork(Store::Impl& impl) : impl_(impl), base_(impl.ring_now()) {}
+
+  const KeyRing& view() const { return working_ ? *working_ : *base_; }
+
+  // Applies a key event; a refusal changes nothing.
+  Status apply(Txn& txn, const EventView& ev) {
+    KeyRing trial = view();
+    auto rows = trial.apply(ev);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows)
+      txn.put(impl_.keyring, KeyRing::db_key(r.code, r.key), KeyRing::db_value(r.rec));
+    working_ = std::move(trial);
+    return Status::ok();
+  }
+
+  void commit(Txn& txn) {
+    if (!working_) {
+      txn.commit();
+      return;
+    }
+    impl_.set_ring(std::make_shared<const KeyRing>(*working_));
+    try {
+      txn.commit();
+    } catch (...) {
+      impl_.set_ring(base_);
+      throw;
+    }
+  }
+
+ private:
+  Store::Impl& impl_;
+  std::shared_ptr<const KeyRing> base_;
+  std::optional<KeyRing> working_;
+};
+
+// Each origin's first key, read once per transaction.
+class FirstKeys {
+ public:
+  FirstKeys(const Txn& txn, MDB_dbi keys) : txn_(txn), keys_(keys) {}
+  const std::optional<PublicKey>& of(const std::string& origin) {
+    auto it = cache_.find(origin);
+    if (it != cache_.end()) return it->second;
+    std::optional<PublicKey> k;
+    std::string_view v;
+    if (txn_.get(keys_, origin, &v) && v.size() == 32) {
+      k.emplace();
+      std::copy(v.begin(), v.end(), reinterpret_cast<char*>(k->data()));
+    }
+    return cache_.emplace(origin, k).first->second;
+  }
+
+ private:
+  const Txn& txn_;
+  MDB_dbi keys_;
+  std::unordered_map<std::string, std::optional<PublicKey>> cache_;
+};
+
+bool is_key_event(EventKind k) {
+  return k == EventKind::key_rotated || k == EventKind::keys_published;
+}
+
+}  // namespace
+
+namespace {
+
 // Whether the file system holding `dir` has (next to) no room left for a
 // commit. LMDB reports a short write as EIO, which is how a full disk
 // usually shows at commit time; this tells the two apart.
@@ -447,7 +554,7 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
   impl->opts = opts;
   try {
     mdb_check(mdb_env_create(&impl->env), "mdb_env_create");
-    mdb_check(mdb_env_set_maxdbs(impl->env, 16), "mdb_env_set_maxdbs");
+    mdb_check(mdb_env_set_maxdbs(impl->env, 24), "mdb_env_set_maxdbs");
     mdb_check(mdb_env_set_maxreaders(impl->env, 126), "mdb_env_set_maxreaders");
     mdb_check(mdb_env_set_mapsize(impl->env, opts.initial_map_bytes), "mdb_env_set_mapsize");
     const int rc = mdb_env_open(impl->env, opts.dir.c_str(), MDB_NOTLS, 0600);
@@ -480,6 +587,19 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
       impl->keys = dbi("keys");
       impl->meta = dbi("meta");
       impl->arrivals = dbi("arrivals");
+      impl->keyring = dbi("keyring");
+      impl->quarantine = dbi("quarantine");
+      KeyRing ring;
+      {
+        Cursor c(txn, impl->keyring);
+        std::string_view k, v;
+        for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+          auto row = KeyRing::decode(k, v);
+          if (!row) throw MdbError(MDB_CORRUPTED, "bad keyring entry");
+          ring.put(*row);
+        }
+      }
+      impl->ring = std::make_shared<const KeyRing>(std::move(ring));
       // A store made before `notices` existed: create it, index the log once.
       const int nrc = mdb_dbi_open(txn.get(), "notices", 0, &impl->notices);
       if (nrc == MDB_NOTFOUND) {
@@ -605,6 +725,59 @@ std::optional<PublicKey> Store::key(std::string_view code) const {
   }
 }
 
+KeyRing Store::keyring() const {
+  return *impl_->ring_now();
+}
+
+std::optional<PublicKey> Store::signing_key_of(const EventView& ev) const {
+  auto first = key(ev.id().origin);
+  if (!first && !impl_->ring_now()->has_entries(ev.id().origin)) return std::nullopt;
+  if (auto s = named_signer(ev)) return s;
+  return first;
+}
+
+Result<std::vector<std::pair<std::string, PublicKey>>> Store::first_keys() const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<std::pair<std::string, PublicKey>> out;
+      Cursor c(txn, impl_->keys);
+      std::string_view k, v;
+      for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+        if (v.size() != 32) continue;
+        PublicKey pk;
+        std::copy(v.begin(), v.end(), reinterpret_cast<char*>(pk.data()));
+        out.emplace_back(std::string(k), pk);
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
+Result<std::vector<Quarantined>> Store::quarantined() const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<Quarantined> out;
+      Cursor c(txn, impl_->quarantine);
+      std::string_view k, v;
+      for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+        if (v.size() < 10) throw MdbError(MDB_CORRUPTED, "bad quarantine entry");
+        Quarantined q;
+        q.arrival_ms = get_be64(v);
+        const std::size_t n = (static_cast<uint8_t>(v[8]) << 8) | static_cast<uint8_t>(v[9]);
+        if (v.size() < 10 + n) throw MdbError(MDB_CORRUPTED, "bad quarantine entry");
+        q.reason.assign(v.substr(10, n));
+        q.sealed.assign(v.substr(10 + n));
+        out.push_back(std::move(q));
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
 Result<StoredEvent> Store::append_local(const LocalDraft& draft, const SigningKey& key) {
   auto out = append_local(std::span<const LocalDraft>(&draft, 1), key);
   return std::move(out.front());
@@ -622,6 +795,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
       const uint64_t first_lsn = lsn + 1;
       Hlc hlc;
       hlc.observe(impl_->meta_u64(txn, kMetaHlc, 0));
+      KeyWork keys(*impl_);
       for (const auto& d : drafts) {
         const Id id{code_, seq};
         // The case as this transaction sees it (earlier drafts included).
@@ -661,6 +835,12 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
             continue;
           }
         }
+        if (is_key_event(view->kind())) {
+          if (auto s = keys.apply(txn, *view); !s) {
+            out.emplace_back(s);
+            continue;
+          }
+        }
         impl_->store_one(txn, *view, ++lsn, touched, /*id_claimed=*/false, /*may_defer=*/false);
         ++seq;
         out.emplace_back(StoredEvent{lsn, std::move(view).value()});
@@ -669,7 +849,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
       impl_->put_arrival(txn, first_lsn, lsn);
       txn.put(impl_->meta, kMetaNextSeq, be64(seq));
       txn.put(impl_->meta, kMetaHlc, be64(hlc.last()));
-      txn.commit();
+      keys.commit(txn);
       return out;
     });
   } catch (const MdbError& e) {
@@ -708,6 +888,8 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
       // from an old copy): never hand out their sequence numbers again.
       const uint64_t stored_next_seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
       uint64_t next_seq = stored_next_seq;
+      KeyWork keys(*impl_);
+      FirstKeys firsts(txn, impl_->keys);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const EventView& ev = *batch[i];
         const IdKey key(ev.id());
@@ -721,6 +903,35 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
             out[i] = IngestResult{Outcome::rejected, 0,
                                   Status::invalid("event " + format_id(ev.id()) +
                                                   " is stamped more than a day in the future")};
+          }
+          continue;
+        }
+        // May this key sign for the origin, at this seq?
+        const auto signer = named_signer(ev);
+        const std::optional<PublicKey>& first = firsts.of(ev.id().origin);
+        // (An origin with no key at all here was vouched for by the caller.)
+        Judgement j;
+        if ((signer || first) && (first || keys.view().has_entries(ev.id().origin))) {
+          j = keys.view().judge(ev.id().origin, ev.id().seq, signer ? *signer : *first, first);
+          if (j.verdict == KeyVerdict::unknown_key)
+            j.reason = "bad signature on event " + format_id(ev.id()) + ": " + j.reason;
+        }
+        if (j.verdict == KeyVerdict::ok && is_key_event(ev.kind())) {
+          std::string_view existing;
+          if (!txn.get(impl_->ids, key.view(), &existing)) {
+            if (auto s = keys.apply(txn, ev); !s)
+              j = Judgement{KeyVerdict::unknown_key, s.message()};
+          }
+        }
+        if (j.verdict != KeyVerdict::ok) {
+          std::string_view existing;
+          if (j.verdict == KeyVerdict::quarantine && txn.get(impl_->ids, key.view(), &existing)) {
+            out[i] = IngestResult{Outcome::duplicate, get_be64(existing), Status::ok()};
+          } else if (j.verdict == KeyVerdict::quarantine) {
+            impl_->hold(txn, ev, j.reason);
+            out[i] = IngestResult{Outcome::quarantined, 0, Status::invalid(j.reason)};
+          } else {
+            out[i] = IngestResult{Outcome::rejected, 0, Status::invalid(j.reason)};
           }
           continue;
         }
@@ -741,7 +952,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
         SyncWriter w(txn.get(), impl_->cursors, lsn);
         also(w);
       }
-      txn.commit();
+      keys.commit(txn);
       return out;
     });
   } catch (const MdbError& e) {
@@ -773,7 +984,7 @@ Result<std::vector<IngestResult>> Store::ingest(std::span<const std::string> sea
         continue;
       }
     }
-    keys[i] = key(v->id().origin);
+    keys[i] = signing_key_of(*v);
     if (!keys[i]) {
       errors[i] = Status::invalid("no public key known for origin " + v->id().origin);
       continue;

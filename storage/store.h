@@ -10,7 +10,11 @@
 //   by_status, by_home, by_due                           secondary indexes
 //   cursors      peer code -> cursor (empty until sync)
 //   blobs, blob_have                                     attachments (later)
-//   keys         origin code -> Ed25519 public key
+//   keys         origin code -> its first Ed25519 public key
+//   keyring      code ‖ 0 ‖ key -> state of a rotated, added, retired or
+//                revoked key (storage/keyring.h; a cache of the key events)
+//   quarantine   (origin, seq) ‖ signature[0..8) -> an event held for
+//                review: signed with a retired or revoked key
 //   meta         store id, code, schema version, next seq, hlc
 //   notices      kind (1) ‖ be64(version, year or hlc) ‖ be64(seq) ‖ origin -> LSN
 //                (broadcasts by number; audit events by hlc)
@@ -39,6 +43,7 @@
 #include "protocol/status.h"
 #include "protocol/verify_pool.h"
 #include "storage/case_fold.h"
+#include "storage/keyring.h"
 
 namespace liandong::storage {
 
@@ -65,12 +70,22 @@ struct StoredEvent {
   EventView view;
 };
 
-enum class Outcome : uint8_t { stored, duplicate, rejected };
+// quarantined: well-formed and signed, but with a retired or revoked key
+// after its last valid sequence number; held in `quarantine` for review,
+// not stored (a copy arriving again is quarantined again, not duplicated).
+enum class Outcome : uint8_t { stored, duplicate, rejected, quarantined };
 
 struct IngestResult {
   Outcome outcome = Outcome::rejected;
   uint64_t lsn = 0;  // where it is stored (also for duplicates)
-  Status status;     // the reason, for rejected
+  Status status;     // the reason, for rejected and quarantined
+};
+
+// An event held in quarantine (隔离) for review.
+struct Quarantined {
+  uint64_t arrival_ms = 0;
+  std::string reason;
+  std::string sealed;  // the event as it arrived
 };
 
 struct CaseFilter {
@@ -137,9 +152,21 @@ class Store {
   const std::string& code() const { return code_; }
   const std::string& store_id() const { return store_id_; }
 
-  // The key directory used to check signatures.
+  // The key directory used to check signatures: each origin's first key
+  // (from configs and handshakes)...
   Status put_key(std::string_view code, const PublicKey& key);
   std::optional<PublicKey> key(std::string_view code) const;
+  // ...and the keys key events named (keyring.h).
+  KeyRing keyring() const;
+  // The key an event's signature is checked with: the signer its envelope
+  // names, else the origin's first key; nullopt when no key of the origin
+  // is known here at all. Whether the named key may sign for the origin is
+  // judged when the event is applied.
+  std::optional<PublicKey> signing_key_of(const EventView& ev) const;
+  // Every first key held: (code, key), by code.
+  Result<std::vector<std::pair<std::string, PublicKey>>> first_keys() const;
+  // The events held in quarantine, by origin and seq.
+  Result<std::vector<Quarantined>> quarantined() const;
 
   // Local actions: each draft gets the next own sequence number, is sealed
   // with `key`, checked against the case state machine and stored; all in
@@ -149,9 +176,11 @@ class Store {
                                                 const SigningKey& key);
   Result<StoredEvent> append_local(const LocalDraft& draft, const SigningKey& key);
 
-  // Stores events whose signatures were already checked: dedup, append,
-  // fold, index, in one transaction committed with sync. A failed Status
-  // means nothing was stored (e.g. no_space).
+  // Stores events whose signatures were already checked (against
+  // signing_key_of): judges the key against the key directory (refused if
+  // unknown, quarantined if retired or revoked), dedup, append, fold,
+  // index, in one transaction committed with sync. A failed Status means
+  // nothing was stored (e.g. no_space).
   Result<std::vector<IngestResult>> apply(std::span<const EventView* const> batch,
                                           const std::function<void(SyncWriter&)>& also = {});
 

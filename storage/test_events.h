@@ -250,6 +250,32 @@ inline BodyFill audit_body(uint32_t count = 1) {
   };
 }
 
+// A key rotation of `origin` from `old_key` to `new_key`, with the new
+// key's proof (a wrong proof when `honest_proof` is false).
+inline BodyFill rotated_body(const std::string& origin, const SigningKey& old_key,
+                             const SigningKey& new_key, bool honest_proof = true) {
+  return [=](proto::Event::Builder ev) {
+    auto b = ev.getBody().initKeyRotated();
+    b.setOldKey(capnp::Data::Reader(old_key.pub.data(), old_key.pub.size()));
+    b.setNewKey(capnp::Data::Reader(new_key.pub.data(), new_key.pub.size()));
+    const Signature proof = sign(honest_proof ? new_key : old_key,
+                                 rotation_proof_message(origin, old_key.pub, new_key.pub));
+    b.setProof(capnp::Data::Reader(proof.data(), proof.size()));
+  };
+}
+// A key directory entry published by the county.
+inline BodyFill keys_body(const std::string& code, const PublicKey& key, proto::KeyState state,
+                          uint64_t trusted_seq = 0, const std::string& reason = "") {
+  return [=](proto::Event::Builder ev) {
+    auto e = ev.getBody().initKeysPublished().initEntries(1)[0];
+    e.setCode(code);
+    e.setKey(capnp::Data::Reader(key.data(), key.size()));
+    e.setState(state);
+    e.setTrustedSeq(trusted_seq);
+    e.setReason(reason);
+  };
+}
+
 // ---- a keyring with sequence numbers -------------------------------------
 
 class Forge {

@@ -624,7 +624,8 @@ Convergence check_converged(Net& net) {
     }
     std::vector<std::string> missing, extra, twice;
     for (const auto& [id, e] : all) {
-      const bool should = belongs_at(code, RouteKey{e.origin, e.home, e.broadcast});
+      const bool should =
+          belongs_at(code, RouteKey{e.origin, e.home, e.broadcast, e.kind == "key_rotated"});
       const auto it = count.find(id);
       const int n = it == count.end() ? 0 : it->second;
       if (should && n == 0) missing.push_back(describe(e));
@@ -645,7 +646,7 @@ Convergence check_converged(Net& net) {
     // Cases: listed once each, exactly those it holds events of, counts agree.
     std::map<std::string, std::uint64_t> events_of_case;
     for (const auto& e : rows) {
-      if (!e.broadcast && e.kind != "audit") ++events_of_case[e.case_id];  // audit: no case
+      if (!e.case_id.empty()) ++events_of_case[e.case_id];  // broadcasts, audit, keys: no case
     }
     std::map<std::string, int> list_count;
     std::vector<std::string> case_problems;

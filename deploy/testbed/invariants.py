@@ -17,9 +17,13 @@ from __future__ import annotations
 def belongs(event: dict, code: str) -> bool:
     """The routing rule: an event about a case homed at H is stored by every
     node whose code is a prefix of H; a broadcast goes to its origin's whole
-    subtree."""
+    subtree; a lineage event (a key rotation) to its origin's ancestors and
+    whole subtree."""
+    origin = event.get("origin") or ""
     if event.get("broadcast"):
-        return code.startswith(event.get("origin") or "")
+        return code.startswith(origin)
+    if event.get("lineage"):
+        return code.startswith(origin) or origin.startswith(code)
     return (event.get("home") or "").startswith(code)
 
 

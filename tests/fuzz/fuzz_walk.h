@@ -170,6 +170,22 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.num(a.getLastMs());
       break;
     }
+    case proto::Event::Body::KEY_ROTATED: {
+      auto r = body.getKeyRotated();
+      s.data(r.getOldKey());
+      s.data(r.getNewKey());
+      s.data(r.getProof());
+      break;
+    }
+    case proto::Event::Body::KEYS_PUBLISHED:
+      for (auto e : body.getKeysPublished().getEntries()) {
+        s.text(e.getCode());
+        s.data(e.getKey());
+        s.num(static_cast<uint64_t>(e.getState()));
+        s.num(e.getTrustedSeq());
+        s.text(e.getReason());
+      }
+      break;
   }
 }
 
