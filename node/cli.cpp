@@ -26,6 +26,7 @@
 #include "protocol/sync_codec.h"
 #include "storage/authority.h"
 #include "storage/catalog.h"
+#include "storage/roster.h"
 
 namespace liandong::node {
 
@@ -221,8 +222,32 @@ std::string read_file(const std::string& path) {
 
 namespace {
 
-int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& actor, bool json) {
+// The staff roster (storage/roster.h): where this node holds one, the actor
+// must be listed here, and acts with the role it lists. A refusal is
+// recorded like any role refusal.
+ActorOptions checked_person(const Opened& node, const ActorOptions& actor, EventKind kind,
+                            const std::string& subject) {
+  auto roster = storage::held_roster(*node.store);
+  if (!roster.ok()) fail(roster.status());
+  if (!*roster) return actor;
+  const std::string code = node.store->code();
+  const std::optional<proto::Role> claimed =
+      actor.role.empty() ? std::nullopt : role_from_name(actor.role);
+  auto role = storage::check_person(**roster, code, actor.name, actor.staff_id, claimed,
+                                    actor.on_behalf_of);
+  if (!role.ok()) {
+    record_role_refusal(node, actor, actor_role(actor, code), kind, subject, role.status());
+    refuse(role.status());
+  }
+  ActorOptions out = actor;
+  out.role = role_name(*role);
+  return out;
+}
+
+int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& given_actor,
+               bool json) {
   auto node = open_node(data);
+  const ActorOptions actor = checked_person(node, given_actor, EventKind::submitted, a.item);
   capnp::MallocMessageBuilder scratch;
   auto sub = scratch.initRoot<proto::Submitted>();
   if (!a.json_file.empty()) {
@@ -569,8 +594,9 @@ EventKind action_kind(const std::string& action) {
 }
 
 int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
-            const ActorOptions& actor, bool json) {
+            const ActorOptions& given_actor, bool json) {
   auto node = open_node(data);
+  const ActorOptions actor = checked_person(node, given_actor, action_kind(action), a.case_id);
   const Id id = parse_case_id(a.case_id);
   auto st = node.store->get_case(id);
   if (!st.ok()) fail(st.status());
@@ -1014,6 +1040,7 @@ int dispatch(int argc, char** argv) {
   add_report_commands(app, shared, modules);
   add_audit_commands(app, shared, modules);
   add_key_commands(app, shared, modules);
+  add_roster_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

@@ -266,6 +266,12 @@ Status body_ok(proto::Event::Reader ev) {
     }
     case proto::Event::Body::KEYS_PUBLISHED:
       return keys_published_ok(ev);
+    case proto::Event::Body::ROSTER_PUBLISHED:
+      if (ev.getId().getOrigin().size() > 6)
+        return Status::invalid("staff roster: only a county (or above) publishes it");
+      if (body.getRosterPublished().getVersion() == 0)
+        return Status::invalid("staff roster: version must be at least 1");
+      return Status::ok();
   }
   return Status::invalid("unknown event kind (written by a newer schema?)");
 }
@@ -273,21 +279,23 @@ Status body_ok(proto::Event::Reader ev) {
 }  // namespace
 
 const char* kind_name(EventKind k) {
-  static const char* names[] = {"submitted",    "accepted",          "supplement_requested",
-                                "supplemented", "escalated",         "assigned",
-                                "opinion",      "decided",           "delivered",
-                                "rated",        "fee_collected",     "closed",
-                                "withdrawn",    "comment",           "complaint",
-                                "replied",      "catalog_published", "calendar_published",
-                                "audit",        "key_rotated",       "keys_published"};
+  static const char* names[] = {"submitted",       "accepted",          "supplement_requested",
+                                "supplemented",    "escalated",         "assigned",
+                                "opinion",         "decided",           "delivered",
+                                "rated",           "fee_collected",     "closed",
+                                "withdrawn",       "comment",           "complaint",
+                                "replied",         "catalog_published", "calendar_published",
+                                "audit",           "key_rotated",       "keys_published",
+                                "roster_published"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
   static const char* names[] = {
-      "申请登记", "受理", "补正告知",     "补正材料",     "上报", "分派",     "部门意见",
-      "办结",     "回复", "评价",         "代收费",       "销号", "撤回",     "备注",
-      "投诉",     "答复", "事项目录发布", "工作日历发布", "审计", "密钥轮换", "密钥目录发布"};
+      "申请登记", "受理",     "补正告知",     "补正材料",    "上报",         "分派",
+      "部门意见", "办结",     "回复",         "评价",        "代收费",       "销号",
+      "撤回",     "备注",     "投诉",         "答复",        "事项目录发布", "工作日历发布",
+      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布"};
   return names[static_cast<int>(k)];
 }
 
@@ -300,7 +308,7 @@ std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
 
 bool is_broadcast(EventKind k) {
   return k == EventKind::catalog_published || k == EventKind::calendar_published ||
-         k == EventKind::keys_published;
+         k == EventKind::keys_published || k == EventKind::roster_published;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes) {

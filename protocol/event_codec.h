@@ -49,11 +49,12 @@ enum class EventKind : uint8_t {
   replied,
   catalog_published,
   calendar_published,
-  audit,           // 审计: neither a case event nor a broadcast (records.capnp)
-  key_rotated,     // 密钥轮换: belongs at the origin's lineage (routing.h)
-  keys_published,  // 密钥目录: a broadcast, from a county or above
+  audit,             // 审计: neither a case event nor a broadcast (records.capnp)
+  key_rotated,       // 密钥轮换: belongs at the origin's lineage (routing.h)
+  keys_published,    // 密钥目录: a broadcast, from a county or above
+  roster_published,  // 人员名册: a broadcast, from a county or above
 };
-constexpr int kEventKindCount = 21;
+constexpr int kEventKindCount = 22;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 

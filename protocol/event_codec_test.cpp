@@ -317,14 +317,14 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
     CHECK(*back == k);
     CHECK(is_broadcast(k) ==
           (k == EventKind::catalog_published || k == EventKind::calendar_published ||
-           k == EventKind::keys_published));
+           k == EventKind::keys_published || k == EventKind::roster_published));
   }
   std::sort(names.begin(), names.end());
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
   CHECK(std::string(kind_name(EventKind::supplement_requested)) == "supplement_requested");
   CHECK(std::string(kind_name_zh(EventKind::escalated)) == "上报");
   CHECK_FALSE(kind_from_body(static_cast<proto::Event::Body::Which>(kEventKindCount)));
-  CHECK(proto::Event::Body::KEYS_PUBLISHED == kEventKindCount - 1);
+  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 1);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

@@ -228,6 +228,14 @@ struct KeysPublished {
   entries @0 :List(KeyDirectoryEntry);
 }
 
+# 人员名册: who holds which role at which node, published by the county
+# (an origin of 6 digits or fewer) to its whole subtree. The document's
+# format is storage/roster.h; the newest version held is the one in force.
+struct RosterPublished {
+  version @0 :UInt32;
+  document @1 :Data;
+}
+
 struct Event {
   id @0 :EventId;
   case @1 :EventId;            # id of the case's `submitted`; unset for broadcasts, audit
@@ -257,6 +265,7 @@ struct Event {
     audit @24 :Audit;
     keyRotated @25 :KeyRotated;
     keysPublished @26 :KeysPublished;
+    rosterPublished @27 :RosterPublished;
   }
 }
 

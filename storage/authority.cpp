@@ -108,6 +108,7 @@ const char* verb(K k) {
       return "file a complaint";
     case K::catalog_published:
     case K::calendar_published:
+    case K::roster_published:
     case K::audit:
       return "publish a notice";
     case K::key_rotated:
@@ -154,6 +155,7 @@ const char* verb_zh(K k) {
       return "投诉";
     case K::catalog_published:
     case K::calendar_published:
+    case K::roster_published:
     case K::audit:
       return "发布通知";
     case K::key_rotated:

@@ -137,6 +137,7 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
     case K::audit:
     case K::key_rotated:
     case K::keys_published:
+    case K::roster_published:
       return Status::invalid(std::string("a ") + kind_name(k) + " event is not a case event");
   }
   return refuse(st, k);
@@ -254,6 +255,7 @@ void transition(CaseState& st, const EventView& view) {
     case K::audit:
     case K::key_rotated:
     case K::keys_published:
+    case K::roster_published:
       break;
   }
 }

@@ -203,6 +203,10 @@ EventView candidate(History& h, const CaseState& st, K k) {
       return must_parse(h.forge().broadcast(
           kTownship, h.tick(), rotated_body(kTownship, h.forge().key(kTownship), next)));
     }
+    case K::roster_published:
+      return must_parse(h.forge().broadcast(kCounty, h.tick(), [](proto::Event::Builder ev) {
+        ev.getBody().initRosterPublished().setVersion(1);
+      }));
     case K::keys_published:
       return must_parse(h.forge().broadcast(
           kCounty, h.tick(),

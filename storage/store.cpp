@@ -94,6 +94,7 @@ uint64_t notice_number(const EventView& ev) {
   auto body = ev.event().getBody();
   if (body.isCatalogPublished()) return body.getCatalogPublished().getVersion();
   if (body.isCalendarPublished()) return body.getCalendarPublished().getYear();
+  if (body.isRosterPublished()) return body.getRosterPublished().getVersion();
   if (ev.kind() == EventKind::audit || ev.kind() == EventKind::key_rotated ||
       ev.kind() == EventKind::keys_published)
     return ev.hlc();

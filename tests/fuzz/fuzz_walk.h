@@ -177,6 +177,10 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.data(r.getProof());
       break;
     }
+    case proto::Event::Body::ROSTER_PUBLISHED:
+      s.num(body.getRosterPublished().getVersion());
+      s.data(body.getRosterPublished().getDocument());
+      break;
     case proto::Event::Body::KEYS_PUBLISHED:
       for (auto e : body.getKeysPublished().getEntries()) {
         s.text(e.getCode());
