@@ -199,6 +199,12 @@ class Daemon {
   // At the county: a key rotation stored from below is confirmed in the key
   // directory, broadcast to the whole county (keys_published).
   void publish_rotation(const std::string& sealed);
+  // At the county: every first key it holds of its jurisdiction (from its
+  // config and its children's handshakes) that its key directory does not
+  // list yet, broadcast as active (keys_published), so that any node can
+  // check any origin. Runs once a child's handshake has told the county
+  // which of its own sequence numbers are taken.
+  void publish_directory();
 
   // ---- sending ----
   void pump(Peer& p);
@@ -866,7 +872,10 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
     if (auto s = store_->reserve_seq(hello.getYourNextSeq()); !s)
       spdlog::error("cannot reserve sequence numbers: {}", s.message());
   }
-  if (cfg_.upstreams.empty()) audit_.set_ready();  // the top hears of its numbers from children
+  if (cfg_.upstreams.empty()) {
+    audit_.set_ready();  // the top hears of its numbers from children
+    publish_directory();
+  }
   const auto have = sync::read_cursor(hello.getHave());
   const bool match = cursor_matches_our_log(have);
 
@@ -1048,6 +1057,39 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
                 stored);
   send_ack(p, false, rejected);
   if (stored > 0) pump_all();
+}
+
+void Daemon::publish_directory() {
+  if (!cfg_.upstreams.empty() || cfg_.code.size() > 6) return;
+  auto firsts = store_->first_keys();
+  if (!firsts.ok()) return;
+  const storage::KeyRing ring = store_->keyring();
+  std::vector<std::pair<std::string, PublicKey>> missing;
+  for (const auto& [code, key] : *firsts) {
+    if (within(code, cfg_.code) && ring.find(code, key) == nullptr) missing.emplace_back(code, key);
+  }
+  for (std::size_t from = 0; from < missing.size(); from += 1000) {
+    const std::size_t n = std::min<std::size_t>(1000, missing.size() - from);
+    storage::LocalDraft d;
+    d.fill = [&](proto::Event::Builder ev) {
+      ev.initActor().setName("system");
+      ev.getActor().setRole(proto::Role::SYSTEM);
+      auto list = ev.getBody().initKeysPublished().initEntries(static_cast<unsigned>(n));
+      for (unsigned i = 0; i < n; ++i) {
+        const auto& [code, key] = missing[from + i];
+        list[i].setCode(code);
+        list[i].setKey(capnp::Data::Reader(key.data(), key.size()));
+        list[i].setState(proto::KeyState::ACTIVE);
+      }
+    };
+    auto stored = store_->append_local(d, id_.sign);
+    if (!stored.ok()) {
+      spdlog::error("cannot publish the key directory: {}", stored.status().message());
+      return;
+    }
+    spdlog::info("published {} key(s) to the county's key directory ({})", n,
+                 format_id(stored->view.id()));
+  }
 }
 
 void Daemon::publish_rotation(const std::string& sealed) {

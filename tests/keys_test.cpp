@@ -1,5 +1,7 @@
 // Key rotation and revocation (密钥轮换、吊销) across real daemons.
 //
+// Directory: the county publishes every key it holds to the whole county.
+//
 // Rotation: a village rolls its signing key with `keys rotate` while its
 // daemon runs. Its events signed before and after reach the township and
 // the county and verify there; the county confirms the change in its key
@@ -121,6 +123,14 @@ TEST_CASE("keys: a village rolls its signing key; old and new events verify ever
 
   const std::string before = submit(net, kV1, "张三", "360723198805123417");
   REQUIRE(wait_until([&] { return holds(net, kCounty, before); }, 30s, 100ms));
+  // The county publishes every key it holds: a sibling village can check
+  // this village's signatures, and the township's.
+  CHECK(wait_until(
+      [&] {
+        return state_of(net, kV2, kV1, old_key) == "active" &&
+               state_of(net, kV2, kTown, sign_key(net, kTown)) == "active";
+      },
+      30s, 200ms));
 
   auto rot = net.cli(kV1, {"keys", "rotate", "--actor", "王小红", "--role", "agent", "--json"});
   INFO(rot.err);
