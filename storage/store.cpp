@@ -1341,6 +1341,7 @@ Status Store::check_integrity() const {
                                   " entries for " + std::to_string(last) + " log entries");
       std::map<std::string, std::vector<uint64_t>> by_case;
       std::map<std::string, uint64_t> notice_lsn;  // notices key -> LSN
+      KeyRing ring;                                // rebuilt from the log's key events
       uint64_t own_max = 0;
       std::string_view k, v;
       {
@@ -1363,8 +1364,24 @@ Status Store::check_integrity() const {
           } else {
             notice_lsn.emplace(notice_key(*view), lsn);
           }
+          if (is_key_event(view->kind())) {
+            if (auto r = ring.apply(*view); !r.ok())
+              return Status::corruption("log " + std::to_string(lsn) + ": " + r.status().message());
+          }
         }
       }
+      // keyring == the key events of the log (their order does not matter).
+      KeyRing stored_ring;
+      {
+        Cursor c(txn, impl_->keyring);
+        for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+          auto row = KeyRing::decode(k, v);
+          if (!row) return Status::corruption("keyring has a malformed entry");
+          stored_ring.put(*row);
+        }
+      }
+      if (!(stored_ring == ring))
+        return Status::corruption("keyring does not match the key events in the log");
       if (txn.count(impl_->notices) != notice_lsn.size())
         return Status::corruption("notices has " + std::to_string(txn.count(impl_->notices)) +
                                   " entries for " + std::to_string(notice_lsn.size()) +

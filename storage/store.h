@@ -247,8 +247,8 @@ class Store {
 
   // Re-derives every index and cached state from the log and compares:
   // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases),
-  // notices == f(broadcasts and audit events in log), arrivals only for
-  // LSNs in the log.
+  // notices == f(broadcasts, audit and key events in log), keyring ==
+  // f(key events in log), arrivals only for LSNs in the log.
   Status check_integrity() const;
 
   struct Impl;  // LMDB handles; defined in store.cpp
