@@ -78,18 +78,24 @@ Result<Roster> parse_roster(std::string_view text, std::string_view source) {
       if (!v.is_string()) return where(v, path + "." + key, "must be a string");
     }
     auto text_of = [&](const char* key) { return t[key].value_or(std::string()); };
+    // The line of the key when it is there, else of the [[staff]] table.
+    auto at = [&](const char* key) -> const toml::node& {
+      const toml::node* n = t.get(key);
+      return n != nullptr ? *n : static_cast<const toml::node&>(t);
+    };
     e.name = text_of("name");
     e.staff_id = text_of("staff_id");
     e.node = text_of("node");
     if (e.name.empty() || e.name.size() > 200)
-      return where(t, path + ".name", "required, at most 200 bytes");
-    if (e.staff_id.size() > 64) return where(t, path + ".staff_id", "at most 64 bytes");
+      return where(at("name"), path + ".name", "required, at most 200 bytes");
+    if (e.staff_id.size() > 64)
+      return where(at("staff_id"), path + ".staff_id", "at most 64 bytes");
     if (!valid_code(e.node))
-      return where(t, path + ".node", "'" + e.node + "' is not a division code");
+      return where(at("node"), path + ".node", "'" + e.node + "' is not a division code");
     auto role = roster_role(text_of("role"));
     if (!role)
       return where(
-          t, path + ".role",
+          at("role"), path + ".role",
           "'" + text_of("role") + "' is not a role (agent, clerk, reviewer, officer, director)");
     e.role = *role;
     if (!seen.emplace(e.node, e.name).second)

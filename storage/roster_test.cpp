@@ -60,7 +60,7 @@ TEST_CASE("roster: broken documents are refused with file, line and key", "[stor
              Catch::Contains("version"));
   CHECK_THAT(err("version = 1\nowner = 2\n"), Catch::Contains("r.toml:2: owner: unknown key"));
   CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"boss\"\nnode=\"360723\"\n"),
-             Catch::Contains("not a role"));
+             Catch::Contains("r.toml:4: staff[0].role: 'boss' is not a role"));
   CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"agent\"\nnode=\"3607\"\nx=\"1\"\n"),
              Catch::Contains("unknown key"));
   CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"agent\"\nnode=\"36072\"\n"),
