@@ -228,3 +228,31 @@ TEST_CASE("routing: a key rotation belongs at its origin's ancestors and subtree
   CHECK(send_down(kVillage, k));
   CHECK_FALSE(send_down(kTownship, RouteKey{kVillage, kVillage, false, true}));  // back to origin
 }
+
+TEST_CASE("store: the quarantine holds at most kMaxQuarantined events, then refuses",
+          "[storage][keys]") {
+  test::TempDir tmp("liandong-quarantine-cap");
+  Forge forge;
+  const SigningKey k0 = forge.key(kVillage);
+  auto store = make_store(tmp.path() / "store", kTownship);
+  REQUIRE(store->put_key(kVillage, k0.pub));
+  REQUIRE(store->put_key(kCounty, forge.key(kCounty).pub));
+  const std::string rev = forge.broadcast(
+      kCounty, hlc_at(1), keys_body(kVillage, k0.pub, proto::KeyState::REVOKED, 0, "被盗"));
+  REQUIRE(ingest(*store, {rev})[0].outcome == Outcome::stored);
+  std::vector<EventView> views;
+  for (std::size_t i = 0; i <= kMaxQuarantined; ++i)
+    views.push_back(must_parse(forge.submit(kVillage, kVillage, hlc_at(2 + i))));
+  std::vector<const EventView*> ptrs;
+  for (const auto& v : views)
+    ptrs.push_back(&v);
+  auto r = store->apply(ptrs);
+  REQUIRE(r.ok());
+  for (std::size_t i = 0; i < kMaxQuarantined; ++i)
+    REQUIRE((*r)[i].outcome == Outcome::quarantined);
+  CHECK(r->back().outcome == Outcome::rejected);
+  CHECK_THAT(r->back().status.message(), Catch::Contains("quarantine is full"));
+  CHECK(store->quarantined()->size() == kMaxQuarantined);
+  CHECK(store->stats()->events == 1);
+  CHECK(store->check_integrity());
+}

@@ -402,10 +402,12 @@ struct Store::Impl {
   }
 
   // Holds an event in quarantine (once: a copy arriving again is left).
-  void hold(Txn& txn, const EventView& ev, const std::string& reason) {
+  // Returns false, holding nothing, when the quarantine is full.
+  bool hold(Txn& txn, const EventView& ev, const std::string& reason) {
     const std::string k = quarantine_key(ev);
     std::string_view had;
-    if (txn.get(quarantine, k, &had)) return;
+    if (txn.get(quarantine, k, &had)) return true;
+    if (txn.count(quarantine) >= kMaxQuarantined) return false;
     std::string v;
     put_be64(v, wall_ms());
     const std::string_view why = std::string_view(reason).substr(0, 0xffff);
@@ -414,6 +416,7 @@ struct Store::Impl {
     v.append(why);
     v.append(ev.sealed());
     txn.put(quarantine, k, v);
+    return true;
   }
 
   // Writes each touched case's state, and moves its index entries where
@@ -928,9 +931,13 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
           std::string_view existing;
           if (j.verdict == KeyVerdict::quarantine && txn.get(impl_->ids, key.view(), &existing)) {
             out[i] = IngestResult{Outcome::duplicate, get_be64(existing), Status::ok()};
-          } else if (j.verdict == KeyVerdict::quarantine) {
-            impl_->hold(txn, ev, j.reason);
+          } else if (j.verdict == KeyVerdict::quarantine && impl_->hold(txn, ev, j.reason)) {
             out[i] = IngestResult{Outcome::quarantined, 0, Status::invalid(j.reason)};
+          } else if (j.verdict == KeyVerdict::quarantine) {
+            out[i] = IngestResult{
+                Outcome::rejected, 0,
+                Status::invalid(j.reason + "; the quarantine is full (" +
+                                std::to_string(kMaxQuarantined) + " events held for review)")};
           } else {
             out[i] = IngestResult{Outcome::rejected, 0, Status::invalid(j.reason)};
           }

@@ -50,6 +50,10 @@ namespace liandong::storage {
 constexpr uint32_t kSchemaVersion = 1;
 // Events stamped further ahead of this node's clock are refused.
 constexpr uint64_t kMaxClockSkewMs = 24ULL * 3600 * 1000;
+// At most this many events are held in quarantine: past it, events of
+// retired or revoked keys are refused instead (a stolen key cannot fill
+// the disk through the quarantine).
+constexpr std::size_t kMaxQuarantined = 10000;
 
 struct StoreOptions {
   std::filesystem::path dir;                  // holds data.mdb and lock.mdb
