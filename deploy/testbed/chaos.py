@@ -22,6 +22,8 @@ a schedule of steps and runs it:
              (off with --no-disk-faults);
   flood      15-40 submissions at one village as fast as the CLI goes (a
              backlog for the link, the batches and the kills to work on);
+  rotate     one node of any level rolls its signing key (`keys rotate`),
+             through its daemon or on its store if it is down;
   pause      nothing for a while.
 
 Before the schedule the county publishes the service catalog
@@ -154,8 +156,9 @@ def make_schedule(seed: int, villages: list[str], disk_villages: list[str], step
     nodes = [COUNTY] + TOWNSHIPS + villages
     links = TOWNSHIPS + villages              # a link is named by its child
     n = steps if steps is not None else r.randint(14, 22)
-    kinds = ["burst", "loss", "rate", "partition", "kill9", "restart", "disk", "pause", "flood"]
-    weights = [32, 10, 10, 15, 13, 6, 8 if disk_faults and disk_villages else 0, 4, 5]
+    kinds = ["burst", "loss", "rate", "partition", "kill9", "restart", "disk", "pause", "flood",
+             "rotate"]
+    weights = [32, 10, 10, 15, 13, 6, 8 if disk_faults and disk_villages else 0, 4, 5, 4]
     out = []
     for i in range(n):
         k = "burst" if i == 0 else r.choices(kinds, weights)[0]
@@ -189,6 +192,8 @@ def make_schedule(seed: int, villages: list[str], disk_villages: list[str], step
         elif k == "flood":
             s["node"] = r.choice(villages)
             s["subs"] = r.randint(15, 40)
+        elif k == "rotate":
+            s["node"] = r.choice(nodes)
         out.append(s)
     return out
 
@@ -209,6 +214,7 @@ def describe(s: dict) -> str:
                          + f", free after {until(s['for'])}"),
         "pause": lambda: "pause",
         "flood": lambda: f"flood: {s['subs']} submissions at {s['node']} as fast as the CLI goes",
+        "rotate": lambda: f"{s['node']} rolls its signing key (keys rotate), running or not",
     }[k]()
     return f"step {s['n']:02d}: {d}; then {s['wait']} s"
 
@@ -234,7 +240,7 @@ class Chaos:
         self.faults = 0
         self.events = 0                                  # distinct events once converged
         self.stats = {"submitted": 0, "acted": 0, "refused": 0, "cli_errors": 0, "kills": 0,
-                      "restarts": 0, "partitions": 0, "disk_fills": 0}
+                      "restarts": 0, "partitions": 0, "disk_fills": 0, "rotations": 0}
         self.observed: list[str] = []                    # notes on disk-full behaviour
         self.full_refusals: dict[str, list[str]] = {}
         self.refusals: dict[str, int] = {}               # reason -> count
@@ -319,6 +325,22 @@ class Chaos:
         with self.lock:
             self.recorded[case] = code
         self.stats["submitted"] += 1
+
+    def rotate(self, code: str) -> None:
+        """`keys rotate` at `code` (through its daemon, or on the store when
+        it is down): the rotation event is recorded like any stored event;
+        everything the node signs afterwards must verify wherever it goes."""
+        rc, out, err = self.cli(code, "keys", "rotate", "--actor", self.actors[code], "--json")
+        if rc != 0:
+            self.note_refusal(code, "keys rotate", err or out)
+            return
+        try:
+            ev = json.loads(out)["event"]
+        except (json.JSONDecodeError, KeyError):
+            raise T.Fail(f"keys rotate at {code} exited 0 but printed no event id: {out.strip()[:200]}")
+        with self.lock:
+            self.recorded[ev] = code
+        self.stats["rotations"] += 1
 
     def act(self, code: str, case: str, action: str, *extra: str) -> bool:
         cli_action = {"opinion": "opinion"}.get(action, action)
@@ -571,13 +593,15 @@ class Chaos:
     def run_step(self, s: dict) -> None:
         k = s["kind"]
         say(f"{self.rel()} {describe(s)}")
-        if k not in ("burst", "pause", "flood"):
+        if k not in ("burst", "pause", "flood", "rotate"):
             self.faults += 1
         if k == "burst":
             self.burst(s["subs"], s["acts"])
         elif k == "flood":
             for _ in range(s["subs"]):
                 self.submit(s["node"])
+        elif k == "rotate":
+            self.rotate(s["node"])
         elif k == "loss":
             self.set_shape(s["link"], loss_pct=s["pct"])
         elif k == "rate":
