@@ -101,6 +101,20 @@ int main(int argc, char** argv) {
   events.push_back(forge.act(kTownship, case_id, kVillage, hlc_at(140), replied_body()));
   events.push_back(forge.broadcast(kCounty, hlc_at(150), catalog_body("version = 1\n")));
   events.push_back(forge.broadcast(kCounty, hlc_at(160), calendar_body()));
+  // Key events and the staff roster.
+  const SigningKey next = generate_signing_key();
+  events.push_back(
+      forge.broadcast(kTownship, hlc_at(170), rotated_body(kTownship, forge.key(kTownship), next)));
+  events.push_back(forge.broadcast(
+      kCounty, hlc_at(180), keys_body(kVillage, next.pub, proto::KeyState::REVOKED, 9, "被盗")));
+  events.push_back(forge.broadcast(kCounty, hlc_at(190), [](proto::Event::Builder ev) {
+    auto r = ev.getBody().initRosterPublished();
+    r.setVersion(1);
+    const std::string doc =
+        "version = 1\n[[staff]]\nname = \"王小红\"\nrole = \"agent\"\nnode = \"360723101007\"\n";
+    r.setDocument(
+        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
+  }));
 
   const fs::path ev_dir = root / "signed_event";
   for (const auto& e : events) {
