@@ -222,7 +222,9 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
     const std::string args = command_args(app);
     n.subject = args.empty() ? path : path + " " + args;
     if (path == "keys trust") n.reason = "trusted by an operator (keys trust)";
-    if (path == "keys rotate") n.reason = "this node's signing key was rotated";
+    if (path == "keys rotate")
+      n.reason = app->count("--link") > 0 ? "this node's link key was rotated"
+                                          : "this node's signing key was rotated";
     record_audit(*node.store, node.identity.sign, n);
   } catch (const CommandError&) {
     // Recording never fails the command it records.

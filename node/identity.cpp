@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -88,6 +91,12 @@ Result<Identity> load_identity(const fs::path& data) {
       return Status::invalid("key file " + (dir / name).string() + " is malformed");
     std::memcpy(out->data(), raw->data(), 32);
   }
+  std::array<uint8_t, 32> derived{};
+  if (crypto_scalarmult_base(derived.data(), id.curve.secret.data()) != 0 ||
+      derived != id.curve.pub)
+    return Status::invalid("link key files " + (dir / "curve.key").string() +
+                           " and curve.pub do not match (an interrupted `keys rotate --link`? "
+                           "run it again)");
   return id;
 }
 
@@ -121,6 +130,17 @@ Status finish_rotation(const fs::path& data, bool stored) {
   std::error_code ec;
   fs::remove(keys_dir(data) / "sign.key.next", ec);
   return Status::ok();
+}
+
+Status replace_link_key(const fs::path& data, const CurveKeyPair& next) {
+  const fs::path dir = keys_dir(data);
+  auto bytes = [](const auto& a) {
+    return std::string(reinterpret_cast<const char*>(a.data()), a.size());
+  };
+  // A crash between the two writes leaves files that disagree:
+  // load_identity refuses them, and the rotation can simply be run again.
+  if (auto s = write_secret_file(dir / "curve.key", to_z85(bytes(next.secret))); !s) return s;
+  return write_secret_file(dir / "curve.pub", to_z85(bytes(next.pub)));
 }
 
 }  // namespace liandong::node

@@ -46,4 +46,8 @@ Status promote_signing_key(const std::filesystem::path& data);
 std::optional<SigningKey> staged_signing_key(const std::filesystem::path& data);
 Status finish_rotation(const std::filesystem::path& data, bool stored);
 
+// Replaces the CurveZMQ link key pair (`keys rotate --link`); the parent's
+// config must then name the new public key.
+Status replace_link_key(const std::filesystem::path& data, const CurveKeyPair& next);
+
 }  // namespace liandong::node

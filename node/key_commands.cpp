@@ -45,6 +45,36 @@ void require_actor(const ActorOptions& actor, const char* what) {
     fail(Status::invalid(std::string(what) + " names the person who does it: give --actor NAME"));
 }
 
+// `keys rotate --link`: a new CurveZMQ pair. Links are configured, not
+// published: the parent's config names the child's link key, so the new
+// one is handed to the parent's administrator, and both restart.
+int cmd_rotate_link(const std::string& data, bool json) {
+  if (in_daemon())
+    refuse(Status::invalid(
+        "链路密钥只能在本节点守护进程停止时轮换 (the daemon holds its link keys: stop it, run "
+        "`keys rotate --link`, give the new key to the parent, then start it again)"));
+  auto node = open_node(data);
+  const CurveKeyPair next = generate_curve_keypair();
+  if (auto s = replace_link_key(node.data_dir, next); !s) fail(s);
+  const std::string z85 =
+      to_z85(std::string_view(reinterpret_cast<const char*>(next.pub.data()), next.pub.size()));
+  if (json) {
+    JsonWriter j;
+    j.begin_object();
+    j.field("code", node.store->code());
+    j.field("curve_key", z85);
+    j.end_object();
+    print(j.str() + "\n");
+  } else {
+    print(fmt::format(
+        "已轮换链路密钥 (link key rotated): {}\n  新链路公钥 curve_key: {}\n"
+        "  请上级节点管理员把它写入上级配置中本节点的 [[child]] curve_key，然后重启双方；"
+        "旧链路密钥随即失效。\n",
+        node.store->code(), z85));
+  }
+  return 0;
+}
+
 int cmd_rotate(const std::string& data, const ActorOptions& actor, bool json) {
   auto node = open_node(data);
   const SigningKey old_key = node.identity.sign;
@@ -304,9 +334,16 @@ void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
       "roll this node's signing key (密钥轮换); the old key stays valid for what it signed");
   shared.add_data(c_rotate);
   shared.add_actor(c_rotate);
+  auto link = std::make_shared<bool>(false);
+  c_rotate->add_flag("--link", *link,
+                     "roll the CurveZMQ link key instead (daemon stopped; the parent's config "
+                     "must then name the new key)");
   c_rotate->add_flag("--json", json, "print JSON");
   out.push_back({.app = c_rotate,
-                 .run = [&data, &actor, &json] { return cmd_rotate(data, actor, json); },
+                 .run =
+                     [link, &data, &actor, &json] {
+                       return *link ? cmd_rotate_link(data, json) : cmd_rotate(data, actor, json);
+                     },
                  .through_daemon = true});
 
   struct RevokeArgs {

@@ -179,6 +179,27 @@ TEST_CASE("keys: a village rolls its signing key; old and new events verify ever
   const std::string later = submit(net, kV1, "周七", "360723197703034567");
   CHECK(wait_until([&] { return holds(net, kCounty, later); }, 30s, 100ms));
 
+  // The link key rolls with the daemon stopped. Until the township's config
+  // names the new key the village is refused (fail closed); then it syncs.
+  CHECK(net.cli(kV1, {"keys", "rotate", "--link", "--actor", "王小红"}).exit_code ==
+        1);  // the daemon holds it
+  REQUIRE(net.stop(kV1) == 0);
+  const std::string old_link = net.keys(kV1).curve_key;
+  auto lr = net.cli(kV1, {"keys", "rotate", "--link", "--json", "--actor", "王小红"});
+  INFO(lr.err);
+  REQUIRE(lr.exit_code == 0);
+  const std::string new_link = liandong::test::parse_json(lr.out)->str("curve_key");
+  CHECK(new_link != old_link);
+  const std::string offline = submit(net, kV1, "吴十", "360723196506066789");
+  net.start(kV1);
+  CHECK(wait_until([&] { return audit_has(net, kTown, "connection_refused", "unknown key"); }, 30s,
+                   200ms));
+  CHECK_FALSE(holds(net, kTown, offline));
+  net.refresh_keys(kV1);
+  REQUIRE(net.restart(kTown) == 0);
+  REQUIRE(net.restart(kV1) == 0);
+  CHECK(wait_until([&] { return holds(net, kCounty, offline); }, 30s, 100ms));
+
   auto conv = liandong::test::check_converged(net);
   INFO(conv.report);
   CHECK(conv.ok);

@@ -299,6 +299,11 @@ void Net::write_configs() {
     write_config(code);
 }
 
+void Net::refresh_keys(const std::string& code) {
+  read_keys(code);
+  write_configs();
+}
+
 void Net::write_config(const std::string& code) {
   const Node& n = node(code);
   std::ostringstream t;

@@ -141,8 +141,11 @@ class Net {
   // config is rewritten (restart the peers yourself). The daemon must be
   // stopped.
   void reinit(const std::string& code, bool keep_keys);
-  // Re-reads keys of `code` and rewrites every node's config.
+  // Rewrites every node's config.
   void write_configs();
+  // Re-reads the key files of `code` (after `keys rotate --link`, say) and
+  // rewrites every node's config; restart the nodes yourself.
+  void refresh_keys(const std::string& code);
 
   // Runs `liandong ARGS... --data DATA(code)` (the --data goes last, so it
   // lands on the innermost subcommand).
