@@ -135,6 +135,11 @@ Status audit_ok(proto::Audit::Reader a) {
   return Status::ok();
 }
 
+Status document_ok(capnp::Data::Reader doc) {
+  if (doc.size() > kMaxEventBytes) return Status::invalid("broadcast document is too large");
+  return Status::ok();
+}
+
 Status keys_published_ok(proto::Event::Reader ev) {
   auto origin = ev.getId().getOrigin();
   const std::string_view issuer(origin.begin(), origin.size());
@@ -249,10 +254,12 @@ Status body_ok(proto::Event::Reader ev) {
       return text_ok(body.getComplaint().getText(), "complaint", true);
     case proto::Event::Body::REPLIED:
       return text_ok(body.getReplied().getText(), "reply", true);
+    // A document's pointer is read here, so one of the wrong type is refused
+    // now (the reader throws) instead of when a command reads it.
     case proto::Event::Body::CATALOG_PUBLISHED:
-      return Status::ok();
+      return document_ok(body.getCatalogPublished().getDocument());
     case proto::Event::Body::CALENDAR_PUBLISHED:
-      return Status::ok();
+      return document_ok(body.getCalendarPublished().getDocument());
     case proto::Event::Body::AUDIT:
       return audit_ok(body.getAudit());
     case proto::Event::Body::KEY_ROTATED: {
@@ -271,7 +278,7 @@ Status body_ok(proto::Event::Reader ev) {
         return Status::invalid("staff roster: only a county (or above) publishes it");
       if (body.getRosterPublished().getVersion() == 0)
         return Status::invalid("staff roster: version must be at least 1");
-      return Status::ok();
+      return document_ok(body.getRosterPublished().getDocument());
   }
   return Status::invalid("unknown event kind (written by a newer schema?)");
 }
