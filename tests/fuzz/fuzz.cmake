@@ -50,6 +50,7 @@ liandong_fuzz_target(signed_event liandong_storage)
 liandong_fuzz_target(config liandong_config)
 liandong_fuzz_target(cursor liandong_storage)
 liandong_fuzz_target(catalog liandong_storage)
+liandong_fuzz_target(roster liandong_storage)
 liandong_fuzz_target(calendar liandong_storage)
 liandong_fuzz_target(submission_json liandong_storage)
 
