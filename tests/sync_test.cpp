@@ -183,6 +183,19 @@ void wait_case_status(const Net& net, const std::string& code, const std::string
            quietly([&] { return case_status(net, code, case_id) == status; }), timeout);
 }
 
+// Waits until the case at `code` is handled at `handler`. (Its status alone
+// cannot tell a village's escalation to the township from the township's
+// to the county: both read `escalated`.)
+void wait_case_handler(const Net& net, const std::string& code, const std::string& case_id,
+                       const std::string& handler, std::chrono::milliseconds timeout = 30s) {
+  wait_for(case_id + " handled at " + handler + " as " + code + " sees it", quietly([&] {
+             auto r = net.cli(code, {"case", "show", case_id, "--json"});
+             auto j = r.exit_code == 0 ? liandong::test::parse_json(r.out) : std::nullopt;
+             return j && j->str("handler") == handler;
+           }),
+           timeout);
+}
+
 void require_converged(Net& net, std::chrono::milliseconds timeout = 60s) {
   const auto c = liandong::test::wait_converged(net, timeout);
   INFO(c.report);
@@ -456,7 +469,7 @@ TEST_CASE("sync: a township restored from an old copy gets back what came after 
   accept_and_escalate(net, kV1, v1_cases[0]);
   wait_case_status(net, kTownA, v1_cases[0], "escalated");
   act(net, kTownA, v1_cases[0], {"escalate", "--actor", "刘芳", "--role", "clerk"});
-  wait_case_status(net, kCounty, v1_cases[0], "escalated");
+  wait_case_handler(net, kCounty, v1_cases[0], kCounty);
   decide(net, kCounty, v1_cases[0]);
   require_converged(net);
 
@@ -477,7 +490,7 @@ TEST_CASE("sync: a township restored from an old copy gets back what came after 
   wait_case_status(net, kTownA, v1_cases[2], "escalated");
   act(net, kTownA, v1_cases[1], {"escalate", "--actor", "刘芳", "--role", "clerk"});
   decide(net, kTownA, v1_cases[2]);  // within the township's own authority
-  wait_case_status(net, kCounty, v1_cases[1], "escalated");
+  wait_case_handler(net, kCounty, v1_cases[1], kCounty);
   decide(net, kCounty, v1_cases[1]);
   publish_calendar(net, kCounty);
   require_converged(net);
