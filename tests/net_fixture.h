@@ -206,8 +206,8 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 // conflict flag and event count. Daemons that died unexpectedly are reported.
 Convergence check_converged(Net& net);
 
-// wait_until(check_converged(net).ok, timeout), then one last check whose
-// result is returned (its report is the diff to print on failure).
+// wait_until(check_converged(net).ok, timeout); returns the check that held,
+// or the last one made (its report is the diff to print on failure).
 Convergence wait_converged(Net& net, std::chrono::milliseconds timeout);
 
 }  // namespace liandong::test
