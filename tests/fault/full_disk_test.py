@@ -80,9 +80,9 @@ class Scenario:
         return out["case"]
 
     def ids(self, code: str) -> list[str]:
-        """The case events `code` holds (its audit records, which travel up
-        only, are left out)."""
-        return [e["id"] for e in self.tb.events(code) if e.get("kind") != "audit"]
+        """The case events `code` holds (audit records, which travel up only,
+        and the county's key directory broadcasts are left out)."""
+        return [e["id"] for e in self.tb.events(code) if e.get("case")]
 
     def missing(self, code: str, want: set[str]) -> str | None:
         lack = want - set(self.ids(code))

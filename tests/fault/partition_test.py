@@ -78,9 +78,9 @@ class Scenario:
         return ev
 
     def ids(self, code: str) -> list[str]:
-        """The case events `code` holds (its audit records, which travel up
-        only, are left out)."""
-        return [e["id"] for e in self.tb.events(code) if e.get("kind") != "audit"]
+        """The case events `code` holds (audit records, which travel up only,
+        and the county's key directory broadcasts are left out)."""
+        return [e["id"] for e in self.tb.events(code) if e.get("case")]
 
     def missing(self, code: str, want: set[str]) -> str | None:
         have = set(self.ids(code))
@@ -158,7 +158,7 @@ class Scenario:
 
         took = tb.wait_until("convergence after the heal", HEAL_LIMIT_S, converged)
         final = {c: self.ids(c) for c in ALL}
-        homes = {e.get("home") for e in tb.events(COUNTY) if e.get("kind") != "audit"}
+        homes = {e.get("home") for e in tb.events(COUNTY) if e.get("case")}
         if homes != {VILLAGE}:
             raise T.Fail(f"unexpected homes in the county's store: {homes}")
         say(f"  converged {took:.1f} s after the heal ({time.monotonic() - t_cut:.1f} s after the cut): "

@@ -77,9 +77,10 @@ TOWNSHIP_SYNC = {
 
 
 def case_events(tb: T.Testbed, code: str) -> list[dict]:
-    """The case events `code` holds; its audit records (which travel up only,
-    and which each node writes for itself) are left out."""
-    return [e for e in tb.events(code) if e.get("kind") != "audit"]
+    """The case events `code` holds; audit records (which travel up only, and
+    which each node writes for itself) and the county's key directory
+    broadcasts are left out."""
+    return [e for e in tb.events(code) if e.get("case")]
 
 
 def wait_link_up(tb: T.Testbed, code: str, peer: str, limit: float) -> None:
