@@ -1,6 +1,7 @@
 #include "node/daemon.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,11 +18,13 @@
 #include <random>
 #include <zmq.hpp>
 
+#include "node/abuse.h"
 #include "node/audit_log.h"
 #include "node/cli.h"
 #include "node/commands.h"
 #include "node/control.h"
 #include "node/identity.h"
+#include "node/listen_guard.h"
 #include "node/log_mask.h"
 #include "node/render.h"
 #include "node/sync_state.h"
@@ -59,6 +62,44 @@ struct StartupError {
 // side (thirty villages catching up) cannot starve another (the county's
 // acks that reopen our window to it) or the control socket.
 constexpr int kMessagesPerTurn = 8;
+
+// The children's listening socket under a flood of connections (see
+// node/listen_guard.h): handshakes end after kHandshakeTimeout; at most
+// kMaxPendingPerSource connections from one address may be handshaking at
+// once; all connections together stay under kMaxChildConnections and under
+// the descriptor limit less kReservedFds (the store, the control socket,
+// the upstream links, libzmq's own descriptors).
+constexpr milliseconds kHandshakeTimeout{10'000};
+constexpr std::size_t kMaxPendingPerSource = 32;
+constexpr std::size_t kMaxChildConnections = 4096;
+constexpr std::size_t kReservedFds = 256;
+
+std::size_t max_child_connections() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return kMaxChildConnections;
+  const std::size_t soft = static_cast<std::size_t>(rl.rlim_cur);
+  if (soft <= kReservedFds + 64) return 64;
+  return std::min(kMaxChildConnections, soft - kReservedFds);
+}
+
+// Raises the soft limit of open descriptors to the hard one: every idle
+// connection a host opens costs one.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  const rlim_t before = rl.rlim_cur;
+  rlim_t want = rl.rlim_max;
+  if (want == RLIM_INFINITY) want = rlim_t{1} << 20;
+  if (want <= before) return;
+  rl.rlim_cur = want;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    spdlog::info("open files limit raised from {} to {}", static_cast<uint64_t>(before),
+                 static_cast<uint64_t>(want));
+  } else {
+    spdlog::warn("cannot raise the open files limit from {}", static_cast<uint64_t>(before));
+  }
+}
 
 struct Flight {
   uint64_t to_lsn = 0;
@@ -219,20 +260,21 @@ class Daemon {
   void persist_custody(bool force);
 
   // ---- abuse ----
-  // A peer that keeps sending what cannot be read: each malformed message
-  // gets its error reply and log line; kAbuseLimit of them within
-  // kAbuseWindow drop the link for kAbuseBan (a child's messages, Hello
-  // included, are ignored meanwhile; an upstream is not redialed). The
-  // node's other links go on.
-  static constexpr int kAbuseLimit = 10;
-  static constexpr milliseconds kAbuseWindow{60'000}, kAbuseBan{300'000};
-  struct Abuse {
-    int count = 0;
-    TimePoint window_start{}, banned_until{};
-  };
-  // Counts one malformed message from `code`; true when that drops the link.
+  // A peer that keeps misbehaving — sending what cannot be read, claiming
+  // another code than its key's, talking outside a session: each offence
+  // is charged to the code its CurveZMQ key is bound to (never to a code a
+  // message claims) and gets its error reply; AbuseLedger's limit (10
+  // within 60 s) drops that key's link for 5 minutes (a child's messages,
+  // Hello included, are ignored meanwhile; an upstream is not redialed).
+  // The node's other links go on.
+  // Counts one offence of `code`; true when that drops the link.
   bool abused(const std::string& code, const std::string& what);
   bool banned(const std::string& code) const;
+  // A child's message from a connection that has no session (or an older
+  // one than its key's current session): refused and charged at most once
+  // a second per key, so a child that missed its own link going down is
+  // told once, and a flood is still dropped within seconds.
+  void out_of_session(const std::string& rid, const std::string& user);
 
   // ---- a full store ----
   // Reports the outcome of a store write: the first no_space is logged
@@ -273,7 +315,13 @@ class Daemon {
   bool custody_refresh_due_ = false;
   TimePoint custody_refreshed_{};
   uint64_t started_wall_ms_ = wall_ms();
-  std::map<std::string, Abuse> abuse_;  // by peer code
+  AbuseLedger abuse_;                                 // by authenticated code
+  std::map<std::string, TimePoint> told_no_session_;  // by authenticated code
+  // Every log line a peer can trigger goes through here (10 a kind per
+  // 10 s, then a count of those left out).
+  LogLimiter peer_log_;
+  std::unique_ptr<ListenGuard> guard_;  // destroyed before listen_ is closed
+  TimePoint guard_swept_{};
   bool store_full_ = false;
   TimePoint store_full_since_{}, store_tried_{};
   uint64_t store_full_since_wall_ms_ = 0;
@@ -289,9 +337,11 @@ void Daemon::open_listen() {
   if (!cfg_.listen_endpoint) return;
   listen_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
   auto& s = *listen_;
-  // A child that reconnects (same routing id = its code) takes over its old
-  // pipe at once instead of being refused while the old one times out.
-  s.set(zmq::sockopt::router_handover, 1);
+  // No connection takes over another's routing id: with handover, anyone
+  // with a key could claim a village's routing id and have that village's
+  // pipe closed and its messages sent to them. A child dials with a fresh
+  // routing id each time (CODE/NONCE), so it needs no handover to come back.
+  s.set(zmq::sockopt::router_handover, 0);
   // Sending to a child that is gone fails loudly instead of vanishing.
   s.set(zmq::sockopt::router_mandatory, 1);
   s.set(zmq::sockopt::linger, 500);
@@ -301,6 +351,9 @@ void Daemon::open_listen() {
   s.set(zmq::sockopt::sndhwm, 1000);
   s.set(zmq::sockopt::rcvhwm, 1000);
   s.set(zmq::sockopt::tcp_keepalive, 1);
+  // A connection that has not finished its handshake (CurveZMQ and the ZAP
+  // handler's answer) by then is closed.
+  s.set(zmq::sockopt::handshake_ivl, static_cast<int>(kHandshakeTimeout.count()));
   // Every link is encrypted and authenticated (CurveZMQ). Domain
   // enforcement makes the link fail closed: with no ZAP handler answering,
   // libzmq would otherwise let a CURVE client in.
@@ -316,12 +369,21 @@ void Daemon::open_listen() {
   const int on = 1;
   if (zmq_setsockopt(s.handle(), kZapEnforceDomain, &on, sizeof on) != 0)
     spdlog::debug("libzmq has no ZAP domain enforcement; User-Id checks enforce it");
+  // Connections are counted from the first: the guard watches before bind.
+  ListenGuard::Limits limits;
+  limits.max_connections = max_child_connections();
+  limits.max_pending_per_source = kMaxPendingPerSource;
   try {
+    guard_ = std::make_unique<ListenGuard>(ctx_, s, limits, peer_log_);
     s.bind(*cfg_.listen_endpoint);
   } catch (const zmq::error_t& e) {
     throw StartupError{"cannot listen on " + *cfg_.listen_endpoint + ": " + e.what()};
   }
-  spdlog::info("listening for children on {}", s.get(zmq::sockopt::last_endpoint));
+  spdlog::info(
+      "listening for children on {} (at most {} connections, {} unauthenticated per source, "
+      "handshakes time out after {} s)",
+      s.get(zmq::sockopt::last_endpoint), limits.max_connections, limits.max_pending_per_source,
+      kHandshakeTimeout.count() / 1000);
 }
 
 void Daemon::open_zap() {
@@ -366,18 +428,21 @@ void Daemon::drain_zap() {
         status = "200";
         text = "OK";
         user = it->second;
-        spdlog::debug("admitted child {} from {}", user, address);
+        peer_log_.debug("admitted child", "admitted child {} from {}", user, printable(address));
         audit_.note(audit_note(proto::AuditWhat::CONNECTION_ADMITTED, user, address,
                                "CurveZMQ " + to_z85(f[6]), ""));
       } else {
         text = "unknown key";
-        spdlog::warn("refused a connection from {}: its CurveZMQ key {} is not a configured child",
-                     address, to_z85(f[6]));
+        peer_log_.warn(
+            "unknown key",
+            "refused a connection from {}: its CurveZMQ key {} is not a configured child",
+            printable(address), to_z85(f[6]));
         audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, "", address,
                                "CurveZMQ " + to_z85(f[6]), "unknown key: not a configured child"));
       }
     } else {
-      spdlog::warn("refused a malformed ZAP request ({} frames)", f.size());
+      peer_log_.warn("malformed ZAP request", "refused a malformed ZAP request ({} frames)",
+                     f.size());
       audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, "", f.size() > 3 ? f[3] : "", "",
                              "malformed ZAP request"));
     }
@@ -390,7 +455,7 @@ void Daemon::drain_zap() {
       zap_->send(zmq::buffer(user), zmq::send_flags::sndmore);
       zap_->send(zmq::str_buffer(""), zmq::send_flags::none);
     } catch (const zmq::error_t& e) {
-      spdlog::error("ZAP reply failed: {}", e.what());
+      peer_log_.error("ZAP reply failed", "ZAP reply failed: {}", e.what());
     }
   }
 }
@@ -417,7 +482,12 @@ void Daemon::open_control() {
 void Daemon::dial(UpLink& link) {
   link.sock = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   auto& s = *link.sock;
-  s.set(zmq::sockopt::routing_id, cfg_.code);
+  // A fresh routing id each dial, CODE/NONCE: the parent binds the code to
+  // our key; the nonce, which only travels encrypted, keeps any other
+  // connection from claiming our routing id.
+  std::random_device entropy;
+  const uint64_t nonce = (uint64_t{entropy()} << 32) | entropy();
+  s.set(zmq::sockopt::routing_id, make_routing_id(cfg_.code, nonce));
   // We redial ourselves, with backoff and jitter: ZeroMQ's own reconnect
   // has none once capped, and thirty villages would redial in step.
   s.set(zmq::sockopt::reconnect_ivl, -1);
@@ -497,7 +567,7 @@ bool Daemon::send_to(Peer& p, const std::string& bytes) {
       peer_down(p, "unreachable");
       return false;
     }
-    spdlog::warn("send to {} failed: {}", p.code, e.what());
+    peer_log_.warn("send failed", "send to {} failed: {}", p.code, e.what());
     return false;
   }
   p.bytes_sent += bytes.size();
@@ -510,8 +580,11 @@ bool Daemon::send_msg(Peer& p, capnp::MessageBuilder& msg) {
 }
 
 void Daemon::refuse(const std::string& rid, proto::RefusalReason reason, const std::string& text) {
-  spdlog::warn("refused {}: {}", rid, text);
-  audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, rid, rid, "refused message", text));
+  // Logged and audited by the claimed code: a fresh nonce each dial would
+  // otherwise make each refusal of one child a record of its own.
+  const std::string who = claimed_code(printable(rid));
+  peer_log_.warn("refused", "refused {}: {}", who, text);
+  audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, who, who, "refused message", text));
   capnp::MallocMessageBuilder msg(256);
   auto r = msg.initRoot<proto::SyncMessage>().initRefused();
   r.setReason(reason);
@@ -596,47 +669,81 @@ void Daemon::drain_control() {
 
 void Daemon::on_child_message(const std::string& rid, const std::string& user,
                               const std::string& bytes) {
-  if (banned(rid)) return;
+  // Who sent this is what its key proves (the code the ZAP handler bound to
+  // it), nothing else. Every check below that fails charges that code.
+  if (user.empty()) {
+    // No handler admitted this connection's key (see open_listen): there is
+    // nobody to charge, and nothing it sends is read.
+    peer_log_.warn("message without an admitted key",
+                   "dropped a message from a connection no key was admitted for (routing id '{}')",
+                   printable(rid));
+    return;
+  }
+  if (banned(user)) return;
+  const std::string claimed = claimed_code(rid);
+  if (claimed != user) {
+    // The connection claims another code than its key's — a sibling
+    // posing as a village, or a child whose key the config binds to
+    // another code. Dropped before anything of the code it claims is
+    // touched; charged to the key's own code.
+    refuse(rid, proto::RefusalReason::CODE_MISMATCH,
+           "this link's key belongs to " + user + ", not to " + printable(claimed));
+    abused(user, "claimed to be " + printable(claimed));
+    return;
+  }
   auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
   if (!parsed.ok()) {
-    spdlog::warn("malformed message from child {}: {}", rid, parsed.status().message());
+    peer_log_.warn("malformed message from a child", "malformed message from child {}: {}", user,
+                   parsed.status().message());
     refuse(rid, proto::RefusalReason::MALFORMED, parsed.status().message());
-    abused(rid, parsed.status().message());
+    abused(user, parsed.status().message());
     return;
   }
   auto msg = parsed->root();
   try {
-    if (user != rid) {
-      // The key belongs to another code than the one this connection uses.
-      refuse(rid, proto::RefusalReason::CODE_MISMATCH,
-             "this link's key belongs to " + (user.empty() ? std::string("no child") : user) +
-                 ", not to " + rid);
-      return;
-    }
     if (msg.which() == proto::SyncMessage::HELLO) {
+      const auto c = msg.getHello().getCode();
+      const std::string code(c.begin(), c.size());
+      if (code != user) {
+        refuse(rid, proto::RefusalReason::CODE_MISMATCH,
+               "this link's key belongs to " + user + ", not to " + printable(code));
+        abused(user, "said Hello as " + printable(code));
+        return;
+      }
       on_hello(rid, msg.getHello());
       return;
     }
-    auto it = children_.find(rid);
-    if (it == children_.end() || it->second.state != LinkState::up) {
-      if (msg.which() != proto::SyncMessage::BYE)
-        refuse(rid, proto::RefusalReason::MALFORMED, "no session: send Hello first");
+    auto it = children_.find(user);
+    if (it == children_.end() || it->second.state != LinkState::up ||
+        it->second.routing_id != rid) {
+      if (msg.which() != proto::SyncMessage::BYE) out_of_session(rid, user);
       return;
     }
     it->second.bytes_received += bytes.size();
     on_session_message(it->second, msg);
   } catch (const kj::Exception& e) {
-    spdlog::warn("malformed message from child {}: {}", rid, e.getDescription().cStr());
+    peer_log_.warn("malformed message from a child", "malformed message from child {}: {}", user,
+                   e.getDescription().cStr());
     refuse(rid, proto::RefusalReason::MALFORMED, e.getDescription().cStr());
-    abused(rid, e.getDescription().cStr());
+    abused(user, e.getDescription().cStr());
   }
+}
+
+void Daemon::out_of_session(const std::string& rid, const std::string& user) {
+  const auto now = Clock::now();
+  auto [it, first] = told_no_session_.try_emplace(user, now);
+  if (!first && now - it->second < milliseconds(1000)) return;
+  it->second = now;
+  refuse(rid, proto::RefusalReason::MALFORMED, "no session: send Hello first");
+  abused(user, "messages outside a session");
 }
 
 void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
   Peer& p = link.peer;
   auto parsed = sync::SyncReader::parse(bytes, cfg_.sync.max_message_bytes + 4096);
   if (!parsed.ok()) {
-    spdlog::warn("malformed message from upstream {}: {}", p.code, parsed.status().message());
+    peer_log_.warn("malformed message from upstream", "malformed message from upstream {}: {}",
+                   p.code, parsed.status().message());
     abused(p.code, parsed.status().message());
     return;
   }
@@ -650,7 +757,8 @@ void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
         return;
       case proto::SyncMessage::REFUSED: {
         auto r = msg.getRefused();
-        spdlog::error("upstream {} refused us: {}", p.code, r.getText().cStr());
+        peer_log_.error("upstream refused us", "upstream {} refused us: {}", p.code,
+                        printable(r.getText().cStr()));
         const bool fatal = r.getReason() != proto::RefusalReason::MALFORMED &&
                            r.getReason() != proto::RefusalReason::SHUTTING_DOWN;
         close_link(link, false);
@@ -663,7 +771,8 @@ void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
         on_session_message(p, msg);
     }
   } catch (const kj::Exception& e) {
-    spdlog::warn("malformed message from upstream {}: {}", p.code, e.getDescription().cStr());
+    peer_log_.warn("malformed message from upstream", "malformed message from upstream {}: {}",
+                   p.code, e.getDescription().cStr());
     abused(p.code, e.getDescription().cStr());
   }
 }
@@ -689,10 +798,12 @@ void Daemon::on_session_message(Peer& p, proto::SyncMessage::Reader msg) {
     case proto::SyncMessage::HELLO:
     case proto::SyncMessage::WELCOME:
     case proto::SyncMessage::REFUSED:
-      spdlog::warn("unexpected handshake message from {} in session", p.code);
+      peer_log_.warn("handshake message in session",
+                     "unexpected handshake message from {} in session", p.code);
       break;
     default:
-      spdlog::warn("unknown message kind from {} (a newer protocol?)", p.code);
+      peer_log_.warn("unknown message kind", "unknown message kind from {} (a newer protocol?)",
+                     p.code);
   }
 }
 
@@ -757,8 +868,10 @@ void Daemon::accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader key
     // and its ancestors (whose events reach us through it).
     const bool allowed = p.parent ? within(cfg_.code, code) : within(code, p.code);
     if (!allowed) {
-      spdlog::warn("{} vouched for the key of {}, outside what it may vouch for; ignored", p.code,
-                   code);
+      peer_log_.warn("vouched outside",
+                     "{} vouched for the key of {}, outside what it may vouch "
+                     "for; ignored",
+                     p.code, code);
       continue;
     }
     PublicKey key;
@@ -766,8 +879,9 @@ void Daemon::accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader key
     auto have = store_->key(code);
     if (have && *have == key) continue;
     if (have) {
-      spdlog::warn("{} vouched for a different key of {} than the one held; kept ours", p.code,
-                   code);
+      peer_log_.warn("vouched another key",
+                     "{} vouched for a different key of {} than the one held; kept ours", p.code,
+                     code);
       audit_.note(audit_note(proto::AuditWhat::KEY_CHANGED, code, p.code,
                              "signing key " + to_hex(key),
                              "a different key was vouched for; the one held was kept"));
@@ -796,10 +910,11 @@ void Daemon::begin_sending(Peer& p, uint64_t from, bool we_were_restored) {
   if (we_were_restored) {
     p.asked_recover = true;
     forget_future_marks();
-    spdlog::warn(
-        "{} holds a cursor of our log that our log does not match: this store was restored "
-        "from an old copy or replaced; asking it for everything that belongs here",
-        p.code);
+    peer_log_.warn("cursor does not match",
+                   "{} holds a cursor of our log that our log does not match: this store was "
+                   "restored from an old copy or replaced; asking it for everything that belongs "
+                   "here",
+                   p.code);
     capnp::MallocMessageBuilder msg(64);
     msg.initRoot<proto::SyncMessage>().setRecover();
     send_msg(p, msg);
@@ -838,9 +953,9 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
            "code " + code + " is not a child this node admits");
     return;
   }
-  if (rid != code) {
+  if (claimed_code(rid) != code) {
     refuse(rid, proto::RefusalReason::CODE_MISMATCH,
-           "routing id '" + rid + "' is not the node's code " + code);
+           "routing id '" + printable(rid) + "' is not the node's code " + code);
     return;
   }
   Peer& p = children_[code];
@@ -861,8 +976,9 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
   p.rx = load_rx(code);
   if (p.rx.store_id != p.store_id) {
     if (p.rx.lsn > 0) {
-      spdlog::warn("child {} has a new store ({} -> {}): re-syncing it from zero", code,
-                   p.rx.store_id, p.store_id);
+      peer_log_.warn("child has a new store",
+                     "child {} has a new store ({} -> {}): re-syncing it from zero", code,
+                     printable(p.rx.store_id), printable(p.store_id));
       p.recover_until = last_lsn_;
     }
     p.rx = sync::CursorValue{p.store_id, 0, {}};
@@ -890,8 +1006,8 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
   fill_keys(w.initKeys(static_cast<unsigned>(codes.size())), codes);
   w.setYourNextSeq(next_seq_of(code));
   send_msg(p, msg);
-  spdlog::info("child {} {} (it holds our log to {}, we hold its to {})", code,
-               was_up ? "reconnected" : "connected", have.lsn, p.rx.lsn);
+  peer_log_.info("child connected", "child {} {} (it holds our log to {}, we hold its to {})", code,
+                 was_up ? "reconnected" : "connected", have.lsn, p.rx.lsn);
   begin_sending(p, match ? have.lsn : 0, !match);
   send_ack(p, false, {});
   pump(p);
@@ -981,7 +1097,8 @@ Status Daemon::authorize(const Peer& p, const EventView& ev) const {
 void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   const uint64_t from = b.getFromLsn(), to = b.getToLsn();
   if (to <= from) {
-    spdlog::warn("batch from {} with an empty or reversed range ({}, {}]", p.code, from, to);
+    peer_log_.warn("batch with a bad range",
+                   "batch from {} with an empty or reversed range ({}, {}]", p.code, from, to);
     return;
   }
   if (from != p.rx.lsn && from != 0) {
@@ -993,8 +1110,8 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   auto events =
       sync::unpack_events(b, cfg_.sync.max_message_bytes + kMaxSignedEventBytes + 64 * 1024);
   if (!events.ok()) {
-    spdlog::error("unreadable batch ({}, {}] from {}: {}", from, to, p.code,
-                  events.status().message());
+    peer_log_.error("unreadable batch", "unreadable batch ({}, {}] from {}: {}", from, to, p.code,
+                    events.status().message());
     if (abused(p.code, events.status().message())) return;
     send_ack(p, true, {});
     return;
@@ -1035,7 +1152,8 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
       // Held here for review; the sender need not send it again.
       auto info = sync::route_info((*events)[i]);
       const std::string shown = info.ok() ? format_id(info->id) : "?";
-      spdlog::warn("quarantined event {} from {}: {}", shown, p.code, r.status.message());
+      peer_log_.warn("quarantined event", "quarantined event {} from {}: {}", shown, p.code,
+                     r.status.message());
       ++p.events_quarantined;
       audit_.note(audit_note(proto::AuditWhat::EVENT_QUARANTINED, p.code, p.code, shown,
                              r.status.message(), r.status.message()));
@@ -1043,8 +1161,8 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
     if (r.outcome == storage::Outcome::rejected) {
       auto info = sync::route_info((*events)[i]);
       const Id id = info.ok() ? info->id : Id{};
-      spdlog::warn("rejected event {} from {}: {}", id.origin.empty() ? "?" : format_id(id), p.code,
-                   r.status.message());
+      peer_log_.warn("rejected event", "rejected event {} from {}: {}",
+                     id.origin.empty() ? "?" : format_id(id), p.code, r.status.message());
       rejected.emplace_back(id, r.status.message());
       ++p.events_rejected;
       note_refused_event(p, id, r.status.message());
@@ -1053,8 +1171,8 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   p.rx = next;
   ++p.batches_received;
   p.events_received += events->size();
-  spdlog::debug("batch ({}, {}] from {}: {} events, {} new", from, to, p.code, events->size(),
-                stored);
+  peer_log_.debug("batch received", "batch ({}, {}] from {}: {} events, {} new", from, to, p.code,
+                  events->size(), stored);
   send_ack(p, false, rejected);
   if (stored > 0) pump_all();
 }
@@ -1185,7 +1303,7 @@ void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
   const uint64_t lsn = std::min(have.lsn, last_lsn_);
   if (a.getResend()) {
     // The receiver is at `lsn`: everything we sent after it is void.
-    spdlog::debug("{} asks us to resend from {}", p.code, lsn);
+    peer_log_.debug("resend asked", "{} asks us to resend from {}", p.code, lsn);
     p.acked = p.sent = lsn;
     p.inflight.clear();
     p.inflight_bytes = 0;
@@ -1206,8 +1324,9 @@ void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
     if (our_top() != old_top) custody_refresh_due_ = true;
   }
   for (auto r : a.getRejected()) {
-    spdlog::error("{} refused our event {}: {}", p.code,
-                  r.hasId() ? format_id(read_id(r.getId())) : "?", r.getReason().cStr());
+    peer_log_.error("peer refused our event", "{} refused our event {}: {}", p.code,
+                    r.hasId() ? format_id(read_id(r.getId())) : "?",
+                    printable(r.getReason().cStr()));
   }
   pump(p);
 }
@@ -1226,7 +1345,8 @@ void Daemon::on_heartbeat(Peer& p, proto::Heartbeat::Reader h) {
 }
 
 void Daemon::on_recover(Peer& p) {
-  spdlog::warn("{} was restored or replaced: re-sending everything that belongs there", p.code);
+  peer_log_.warn("peer restored",
+                 "{} was restored or replaced: re-sending everything that belongs there", p.code);
   p.recover_until = last_lsn_;
   p.acked = p.sent = 0;
   p.inflight.clear();
@@ -1237,7 +1357,7 @@ void Daemon::on_recover(Peer& p) {
 
 void Daemon::peer_down(Peer& p, const char* why) {
   if (p.state == LinkState::down) return;
-  spdlog::info("{} {} is down: {}", p.parent ? "upstream" : "child", p.code, why);
+  peer_log_.info("peer down", "{} {} is down: {}", p.parent ? "upstream" : "child", p.code, why);
   if (p.parent) {
     for (auto& u : ups_) {
       if (&u->peer == &p) {
@@ -1452,39 +1572,42 @@ void Daemon::tick_upstreams(TimePoint now) {
     // Nothing due: nothing to do until the earliest is due.
     return;
   }
-  if (best != nullptr) dial(*best);
+  if (best == nullptr) return;
+  try {
+    dial(*best);
+  } catch (const zmq::error_t& e) {
+    // Out of descriptors, say: try again later rather than end the node.
+    spdlog::error("cannot dial upstream {}: {}", best->cfg.code, e.what());
+    close_link(*best, false);
+    ++best->failures;
+    best->next_dial = now + backoff(best->failures);
+  }
 }
 
 bool Daemon::abused(const std::string& code, const std::string& what) {
   const auto now = Clock::now();
-  Abuse& a = abuse_[code];
-  if (now - a.window_start > kAbuseWindow) {
-    a.window_start = now;
-    a.count = 0;
-  }
-  if (++a.count < kAbuseLimit) return false;
-  a.count = 0;
-  a.banned_until = now + kAbuseBan;
+  if (!abuse_.charge(code, now)) return false;
+  const auto& l = abuse_.limits();
+  const auto banned_until = now + l.ban;
   spdlog::error(
-      "dropping the link with {}: {} malformed messages within {} s (last: {}); "
+      "dropping the link with {}: {} malformed or unauthorised messages within {} s (last: {}); "
       "ignoring it for {} s",
-      code, kAbuseLimit, kAbuseWindow.count() / 1000, what, kAbuseBan.count() / 1000);
+      code, l.limit, l.window.count() / 1000, printable(what), l.ban.count() / 1000);
   if (auto it = children_.find(code); it != children_.end()) {
-    peer_down(it->second, "dropped for repeated malformed messages");
+    peer_down(it->second, "dropped for repeated malformed or unauthorised messages");
     return true;
   }
   for (auto& u : ups_) {
     if (u->cfg.code != code) continue;
     peer_down(u->peer, "dropped for repeated malformed messages");
     close_link(*u, false);
-    u->next_dial = a.banned_until;
+    u->next_dial = banned_until;
   }
   return true;
 }
 
 bool Daemon::banned(const std::string& code) const {
-  auto it = abuse_.find(code);
-  return it != abuse_.end() && Clock::now() < it->second.banned_until;
+  return abuse_.banned(code, Clock::now());
 }
 
 void Daemon::note_store(const Status& s, const char* what) {
@@ -1539,6 +1662,11 @@ void Daemon::persist_custody(bool force) {
 void Daemon::tick() {
   const auto now = Clock::now();
   audit_.flush(now);
+  peer_log_.flush(now);
+  if (guard_ && ms_between(guard_swept_, now) >= 5000) {
+    guard_swept_ = now;
+    guard_->sweep();
+  }
   if (ms_between(last_lsn_check_, now) >= 20) {
     // Local writes by another process (the CLI without the daemon's help).
     auto st = store_->stats();
@@ -1701,6 +1829,7 @@ int Daemon::loop() {
     items.push_back({control_->handle(), 0, ZMQ_POLLIN, 0});
     if (listen_) items.push_back({listen_->handle(), 0, ZMQ_POLLIN, 0});
     if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+    if (guard_) items.push_back({guard_->events().handle(), 0, ZMQ_POLLIN, 0});
     std::vector<UpLink*> polled;
     for (auto& u : ups_) {
       if (u->sock) {
@@ -1729,6 +1858,10 @@ int Daemon::loop() {
       if (items[next].revents & ZMQ_POLLIN) drain_zap();
       ++next;
     }
+    if (guard_) {
+      if (items[next].revents & ZMQ_POLLIN) guard_->drain();
+      ++next;
+    }
     for (UpLink* u : polled) {
       if (items[next].revents & ZMQ_POLLIN) drain_upstream(*u);
       ++next;
@@ -1749,6 +1882,7 @@ int Daemon::loop() {
   custody_dirty_ = true;
   persist_custody(true);
   audit_.flush(Clock::now(), /*all=*/true);
+  guard_.reset();
   if (listen_) listen_->close();
   if (zap_) zap_->close();
   control_->close();
@@ -1783,6 +1917,7 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
   // Whatever the daemon creates (the control socket among them) is its own
   // user's only.
   ::umask(077);
+  raise_fd_limit();
   try {
     if (sfd < 0) throw StartupError{"cannot watch signals"};
     struct stat data_st {};
