@@ -614,6 +614,10 @@ void Daemon::drain_listen() {
     }
     // The code the ZAP handler bound to this connection's key.
     const char* user = body.gets("User-Id");
+    if (guard_ && user != nullptr && *user != '\0') {
+      const int fd = zmq_msg_get(body.handle(), ZMQ_SRCFD);
+      if (fd >= 0) guard_->mark_authenticated(fd);
+    }
     on_child_message(rid.to_string(), user != nullptr ? user : "", body.to_string());
   }
 }

@@ -1,6 +1,7 @@
 #include "node/listen_guard.h"
 
 #include <arpa/inet.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -9,9 +10,22 @@ namespace liandong::node {
 
 namespace {
 
-constexpr int kWatched = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
-                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                         ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+// Handshake events carry no descriptor (libzmq 4.3 reports 0 or an error
+// code), so they cannot name the connection: a connection counts as
+// authenticated once a message with a User-Id arrives from its descriptor
+// (mark_authenticated).
+constexpr int kWatched = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
+
+// Bytes the peer has sent on the connection: 0 for a connection that has
+// not even sent a greeting. -1 if unknown.
+int64_t bytes_received(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      len < offsetof(tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received)
+    return -1;
+  return static_cast<int64_t>(info.tcpi_bytes_received);
+}
 
 std::string ip_text(const sockaddr_storage& a) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -67,20 +81,9 @@ void ListenGuard::drain(int max) {
       case ZMQ_EVENT_ACCEPTED:
         on_accepted(fd);
         break;
-      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-        on_authenticated(fd);
-        break;
       case ZMQ_EVENT_DISCONNECTED:
         on_gone(fd);
         break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: {
-        auto it = conns_.find(fd);
-        log_.debug("handshake failed", "a connection from {} failed its handshake",
-                   it == conns_.end() ? std::string("?") : it->second.source);
-        break;
-      }
       default:
         break;
     }
@@ -118,7 +121,7 @@ void ListenGuard::stop_pending(Conn& c) {
   }
 }
 
-void ListenGuard::on_authenticated(int fd) {
+void ListenGuard::mark_authenticated(int fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end() || it->second.authenticated || it->second.shut) return;
   stop_pending(it->second);
@@ -147,28 +150,42 @@ bool ListenGuard::still_same(int fd, const Conn& c) const {
 }
 
 bool ListenGuard::shut_oldest(std::deque<std::pair<int, uint64_t>>& queue, const char* why) {
-  while (!queue.empty()) {
-    const auto [fd, seq] = queue.front();
+  auto valid = [&](const std::pair<int, uint64_t>& e) {
+    auto it = conns_.find(e.first);
+    return it != conns_.end() && it->second.seq == e.second && !it->second.authenticated &&
+           !it->second.shut;
+  };
+  while (!queue.empty() && !valid(queue.front()))
     queue.pop_front();
-    auto it = conns_.find(fd);
-    if (it == conns_.end() || it->second.seq != seq || it->second.authenticated || it->second.shut)
-      continue;
-    Conn& c = it->second;
-    // Counted as gone now: libzmq closes it once it sees the shutdown.
-    const bool same = still_same(fd, c);
-    if (same) ::shutdown(fd, SHUT_RDWR);
-    const std::string source = c.source;
-    stop_pending(c);
-    c.shut = true;
-    --live_;
-    ++shut_down_;
-    log_.warn("connection limit",
-              "closed a connection from {} that had not authenticated: {} (limits: {} "
-              "connections, {} unauthenticated per source)",
-              source, why, limits_.max_connections, limits_.max_pending_per_source);
-    return true;
+  if (queue.empty()) return false;
+  // The oldest connection that has sent nothing at all goes first (a
+  // client that dials sends its greeting at once); failing that, the
+  // oldest. Bounded scan.
+  std::size_t pick = 0;
+  int scanned = 0;
+  for (std::size_t i = 0; i < queue.size() && scanned < 64; ++i) {
+    if (!valid(queue[i])) continue;
+    ++scanned;
+    if (bytes_received(queue[i].first) == 0) {
+      pick = i;
+      break;
+    }
   }
-  return false;
+  const int fd = queue[pick].first;
+  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(pick));
+  Conn& c = conns_.find(fd)->second;
+  // Counted as gone now: libzmq closes it once it sees the shutdown.
+  if (still_same(fd, c)) ::shutdown(fd, SHUT_RDWR);
+  const std::string source = c.source;
+  stop_pending(c);
+  c.shut = true;
+  --live_;
+  ++shut_down_;
+  log_.warn("connection limit",
+            "closed a connection from {} that had not authenticated: {} (limits: {} "
+            "connections, {} unauthenticated per source)",
+            source, why, limits_.max_connections, limits_.max_pending_per_source);
+  return true;
 }
 
 void ListenGuard::enforce(const std::string& source) {

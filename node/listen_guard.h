@@ -8,13 +8,17 @@
 // kernel's queue of connections not yet accepted), and unbinding a TCP
 // listener closes the connections it accepted, admitted children's too. So
 // the guard watches the listening socket's monitor events — accepted (with
-// the connection's descriptor), handshake succeeded (the CurveZMQ handshake
-// and the ZAP handler admitted the key), disconnected — and when a limit is
-// passed it shuts down (shutdown(2), never close(2): the descriptor stays
-// libzmq's, which then closes the connection as a peer's hang-up) the
-// oldest connection that has not authenticated, from the source that is
-// over its limit or from any source when the total is. Authenticated
-// connections are never shut down by the guard. Handshakes that never
+// the connection's descriptor) and disconnected — and learns that a
+// connection authenticated when a message carrying a User-Id (the CurveZMQ
+// handshake done, the ZAP handler admitted the key) arrives from its
+// descriptor (ZMQ_SRCFD; libzmq's handshake events name no descriptor).
+// When a limit is passed it shuts down (shutdown(2), never close(2): the
+// descriptor stays libzmq's, which then closes the connection as a peer's
+// hang-up) a connection that has not authenticated, from the source that
+// is over its limit or from any source when the total is: the oldest that
+// has not sent a single byte (TCP_INFO; a client that dials sends its
+// greeting at once), else the oldest. Authenticated connections are never
+// shut down by the guard. Handshakes that never
 // finish end at the listening socket's ZMQ_HANDSHAKE_IVL anyway.
 //
 // Events reach the guard after the fact, so a descriptor it names may have
@@ -64,6 +68,9 @@ class ListenGuard {
   // Handles the events waiting (at most `max`), shutting connections down
   // as the limits say.
   void drain(int max = 4096);
+  // A message with a User-Id (an admitted key) came from descriptor `fd`
+  // (ZeroMQ's ZMQ_SRCFD): the guard never shuts that connection down.
+  void mark_authenticated(int fd);
   // Forgets connections whose descriptor no longer carries them (call now
   // and then; cheap).
   void sweep();
@@ -81,7 +88,6 @@ class ListenGuard {
     bool shut = false;  // shut down by the guard; libzmq has not said it closed yet
   };
   void on_accepted(int fd);
-  void on_authenticated(int fd);
   void on_gone(int fd);
   void enforce(const std::string& source);
   // Shuts down the oldest pending connection in `queue`; false if none.
