@@ -4,6 +4,7 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 
+#include <cstddef>
 #include <cstring>
 
 namespace liandong::node {
