@@ -650,16 +650,6 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
 
 // ---- store / keys -----------------------------------------------------------
 
-int cmd_store_check(const fs::path& data) {
-  auto node = open_node(data);
-  if (auto s = node.store->check_integrity(); !s) fail(s);
-  auto stats = node.store->stats();
-  if (!stats.ok()) fail(stats.status());
-  print(fmt::format("store ok: {} events, {} cases, next own seq {}\n", stats->events, stats->cases,
-                    stats->next_seq));
-  return 0;
-}
-
 int cmd_keys_trust(const fs::path& data, const std::string& code, const std::string& hex) {
   auto node = open_node(data);
   auto key = public_key_from_hex(hex);
@@ -790,6 +780,7 @@ int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
     r.cases = st->cases;
     r.last_lsn = st->last_lsn;
     r.next_seq = st->next_seq;
+    r.store_full_since_ms = node.store->full_since_ms();
   }
   // Deadlines of the cases held, the same inside the daemon (its store) and
   // without one.
@@ -994,6 +985,10 @@ int dispatch(int argc, char** argv) {
   c_store->require_subcommand(1);
   auto* c_check = c_store->add_subcommand("check", "check that log, ids, cases and indexes agree");
   add_data(c_check);
+  bool check_deep = false;
+  c_check->add_flag("--deep", check_deep,
+                    "also check every stored event's signature, and say which damaged events the "
+                    "neighbours can send again");
 
   auto* c_events = c_store->add_subcommand("events", "list every event held here, in log order");
   add_data(c_events);
@@ -1098,7 +1093,7 @@ int dispatch(int argc, char** argv) {
     if (c_list->parsed()) return cmd_list(data, list, json);
     if (c_show->parsed()) return cmd_show(data, show_id, json);
     if (c_act->parsed()) return cmd_act(data, action, act, actor, json);
-    if (c_check->parsed()) return cmd_store_check(data);
+    if (c_check->parsed()) return cmd_store_check(data, check_deep);
     if (c_events->parsed()) return cmd_store_events(data, json);
     if (c_pub_cal->parsed())
       return audited_command(

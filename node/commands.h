@@ -91,6 +91,9 @@ void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 
+// `store check [--deep]` (node/store_check_command.cpp).
+int cmd_store_check(const std::filesystem::path& data, bool deep);
+
 // Completes or drops a `keys rotate` cut short by a crash (identity.h).
 void settle_rotation(const std::filesystem::path& data, const storage::Store& store);
 

@@ -33,6 +33,7 @@
 #include "protocol/routing.h"
 #include "protocol/sync_codec.h"
 #include "protocol/verify_pool.h"
+#include "storage/own_key.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -1110,7 +1111,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
     send_ack(p, true, {});
     return;
   }
-  if (store_full_ && !retry_store_now(Clock::now())) return;
+  if (store_->full_since_ms() != 0 && !retry_store_now(Clock::now())) return;
   auto events =
       sync::unpack_events(b, cfg_.sync.max_message_bytes + kMaxSignedEventBytes + 64 * 1024);
   if (!events.ok()) {
@@ -1616,22 +1617,20 @@ bool Daemon::banned(const std::string& code) const {
 
 void Daemon::note_store(const Status& s, const char* what) {
   const auto now = Clock::now();
-  if (s.code() == Code::no_space) {
-    if (!store_full_) {
-      store_full_ = true;
-      store_full_since_ = now;
-      store_full_since_wall_ms_ = wall_ms();
-      spdlog::error(
-          "store is full, {} not stored: {}. Refusing batches from peers (they keep and resend "
-          "them) and local submissions until there is room; reads and status go on",
-          what, s.message());
-    }
-    store_tried_ = now;
-    return;
-  }
-  // Room again only when the disk says so: on a full disk LMDB may still
-  // fit a small commit into pages it freed, and the next one fail.
-  if (s && store_full_ && !store_->nearly_full()) {
+  if (s.code() == Code::no_space) store_tried_ = now;
+  // The store's own mark (Store::full_since_ms): set by any write refused
+  // for lack of space, local submissions and CLI writes included, and
+  // cleared by the first write that commits, whatever room is left.
+  const uint64_t since = store_->full_since_ms();
+  if (since != 0 && !store_full_) {
+    store_full_ = true;
+    store_full_since_ = now;
+    store_full_since_wall_ms_ = since;
+    spdlog::error(
+        "store is full, {} not stored: {}. Refusing batches from peers (they keep and resend "
+        "them) and local submissions until there is room; reads and status go on",
+        what, s.code() == Code::no_space ? s.message() : "a write was refused for lack of space");
+  } else if (since == 0 && store_full_) {
     store_full_ = false;
     spdlog::info("store has room again after {} s; accepting batches",
                  ms_between(store_full_since_, now) / 1000);
@@ -1722,6 +1721,7 @@ StatusReport Daemon::status_report() {
   r.running = true;
   r.pid = static_cast<int64_t>(::getpid());
   r.started_ms = started_wall_ms_;
+  note_store(Status::ok(), "local writes");  // a refused local write marks the store too
   if (store_full_) r.store_full_since_ms = store_full_since_wall_ms_;
   if (auto st = store_->stats(); st.ok()) {
     r.events = st->events;
@@ -1928,7 +1928,8 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     if (::stat(cfg.data.c_str(), &data_st) == 0 && (data_st.st_mode & 077) != 0)
       throw StartupError{"data directory " + cfg.data.string() +
                          " may be read by other users: chmod 700 it"};
-    auto store = storage::Store::open(storage::StoreOptions{store_dir(cfg.data)});
+    auto store =
+        storage::Store::open(storage::StoreOptions{.dir = store_dir(cfg.data), .daemon = true});
     if (!store.ok()) {
       if (store.status().code() == Code::not_found)
         throw StartupError{"no store in " + cfg.data.string() + " (run `liandong init --data " +
@@ -1944,6 +1945,7 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     settle_rotation(cfg.data, **store);  // a `keys rotate` cut short
     auto id = load_identity(cfg.data);
     if (!id.ok()) throw StartupError{id.status().message()};
+    if (auto s = storage::check_own_key(**store, id->sign.pub); !s) throw StartupError{s.message()};
     Daemon d(cfg, std::move(store).value(), std::move(id).value());
     d.start(sfd);
     const int rc = d.loop();

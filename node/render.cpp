@@ -491,9 +491,10 @@ std::string render_status_json(const StatusReport& r) {
   if (r.running) {
     j.field("pid", r.pid);
     j.field("started_ms", r.started_ms);
-    j.field("store_full", r.store_full_since_ms != 0);
-    if (r.store_full_since_ms != 0) j.field("store_full_since_ms", r.store_full_since_ms);
   }
+  // Also without a daemon: the mark is the store's (Store::full_since_ms).
+  j.field("store_full", r.store_full_since_ms != 0);
+  if (r.store_full_since_ms != 0) j.field("store_full_since_ms", r.store_full_since_ms);
   j.field("store_id", r.store_id);
   j.key("links").begin_array();
   for (const auto& l : r.links) {

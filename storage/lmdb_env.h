@@ -33,7 +33,7 @@ inline std::string_view as_sv(const MDB_val& v) {
 // A transaction that aborts unless committed.
 class Txn {
  public:
-  Txn(MDB_env* env, bool write) {
+  Txn(MDB_env* env, bool write) : write_(write) {
     mdb_check(mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn_), "mdb_txn_begin");
   }
   ~Txn() {
@@ -45,8 +45,15 @@ class Txn {
   void commit() {
     MDB_txn* t = txn_;
     txn_ = nullptr;
+    const size_t id = mdb_txn_id(t);
+    MDB_env* env = mdb_txn_env(t);
     mdb_check(mdb_txn_commit(t), "mdb_txn_commit");
+    // A write transaction that changed nothing commits without writing.
+    MDB_envinfo info;
+    wrote_ = write_ && mdb_env_info(env, &info) == MDB_SUCCESS && info.me_last_txnid >= id;
   }
+  // Whether commit() wrote a new version of the store to disk.
+  bool wrote() const { return wrote_; }
   MDB_txn* get() const { return txn_; }
 
   // Returns false when the key is absent.
@@ -78,6 +85,8 @@ class Txn {
 
  private:
   MDB_txn* txn_ = nullptr;
+  bool write_ = false;
+  bool wrote_ = false;
 };
 
 // A cursor over one database, closed with its scope.

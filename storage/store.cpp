@@ -1,12 +1,15 @@
 #include "storage/store.h"
 
 #include <capnp/message.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -15,6 +18,9 @@
 
 #include "protocol/hlc.h"
 #include "storage/lmdb_env.h"
+#include "storage/own_key.h"
+#include "storage/store_check.h"
+#include "storage/store_lock.h"
 
 namespace liandong::storage {
 
@@ -193,10 +199,46 @@ std::string quarantine_key(const EventView& ev) {
   return k;
 }
 
+// Whether the file system holding `dir` has (next to) no room left for a
+// commit. LMDB reports a short write as EIO, which is how a full disk
+// usually shows at commit time; this tells the two apart.
+bool disk_full(const std::filesystem::path& dir) {
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return false;
+  constexpr uint64_t kRoom = 4u << 20;  // more than one large commit needs
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize < kRoom;
+}
+
+// Whether a failed transaction failed for lack of space.
+bool no_space_error(const MdbError& e, const std::filesystem::path& dir) {
+  return e.rc == MDB_MAP_FULL || e.rc == ENOSPC || e.rc == EDQUOT ||
+         (e.rc == EIO && !dir.empty() && disk_full(dir));
+}
+
+// The marker of a write refused for lack of space (store/full): made by the
+// process whose write was refused, removed by the first write that commits,
+// read by every process that opens the store (its mtime is the moment).
+std::filesystem::path full_marker(const std::filesystem::path& dir) {
+  return dir / "full";
+}
+
+// LMDB found the store inconsistent (a damaged file) and would abort: say
+// so in one line and end the process (nothing uncommitted is kept anyway).
+void on_mdb_assert(MDB_env*, const char* msg) {
+  std::string line =
+      "liandong: error: 存储文件损坏 (store file damaged; LMDB: " + std::string(msg) +
+      "): run `liandong store check --deep`\n";
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  ::_exit(3);
+}
+
 }  // namespace
 
 struct Store::Impl {
   MDB_env* env = nullptr;
+  StoreLock store_lock;  // released before the environment closes (store_lock.h)
+  // Since when a write was refused for lack of space (wall ms; 0: not).
+  mutable std::atomic<uint64_t> full_since{0};
   MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
       meta, notices, arrivals, keyring, quarantine;
   StoreOptions opts;
@@ -221,7 +263,24 @@ struct Store::Impl {
   }
 
   ~Impl() {
+    store_lock.release();
     if (env != nullptr) mdb_env_close(env);
+  }
+
+  void note_full() const {
+    uint64_t none = 0;
+    if (full_since.compare_exchange_strong(none, wall_ms())) {
+      const int fd = ::open(full_marker(opts.dir).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  void note_room() const {
+    if (full_since.exchange(0) != 0) ::unlink(full_marker(opts.dir).c_str());
+  }
+  void load_full_marker() {
+    struct stat st {};
+    if (::stat(full_marker(opts.dir).c_str(), &st) == 0)
+      full_since = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
   }
 
   MDB_dbi index_dbi(int which) const {
@@ -230,13 +289,35 @@ struct Store::Impl {
 
   // Runs `fn` in a transaction, retrying after growing the map when LMDB
   // reports it full, and after adopting a size another process set.
+  //
+  // Any write refused for lack of space marks the store full; the first
+  // write that commits clears the mark (whatever space is left).
   template <typename Fn>
   auto with_txn(bool write, Fn&& fn) const -> decltype(fn(std::declval<Txn&>())) {
+    try {
+      return with_txn_retrying(write, std::forward<Fn>(fn));
+    } catch (const MdbError& e) {
+      if (write && no_space_error(e, opts.dir)) note_full();
+      throw;
+    }
+  }
+
+  template <typename Fn>
+  auto with_txn_retrying(bool write, Fn&& fn) const -> decltype(fn(std::declval<Txn&>())) {
+    using R = decltype(fn(std::declval<Txn&>()));
     for (int attempt = 0;; ++attempt) {
       try {
         std::shared_lock lock(resize_mu);
         Txn txn(env, write);
-        return fn(txn);
+        if constexpr (std::is_void_v<R>) {
+          fn(txn);
+          if (txn.wrote()) note_room();
+          return;
+        } else {
+          R r = fn(txn);
+          if (txn.wrote()) note_room();
+          return r;
+        }
       } catch (const MdbError& e) {
         if (attempt >= 40) throw;
         if (e.rc == MDB_MAP_RESIZED) {
@@ -526,19 +607,8 @@ bool is_key_event(EventKind k) {
 
 namespace {
 
-// Whether the file system holding `dir` has (next to) no room left for a
-// commit. LMDB reports a short write as EIO, which is how a full disk
-// usually shows at commit time; this tells the two apart.
-bool disk_full(const std::filesystem::path& dir) {
-  struct statvfs vfs {};
-  if (::statvfs(dir.c_str(), &vfs) != 0) return false;
-  constexpr uint64_t kRoom = 4u << 20;  // more than one large commit needs
-  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize < kRoom;
-}
-
 Status to_status(const MdbError& e, const std::filesystem::path& dir = {}) {
-  if (e.rc == MDB_MAP_FULL || e.rc == ENOSPC || e.rc == EDQUOT ||
-      (e.rc == EIO && !dir.empty() && disk_full(dir)))
+  if (no_space_error(e, dir))
     return Status::no_space(std::string("store is full (存储空间已满): ") + e.what());
   if (e.rc == MDB_CORRUPTED || e.rc == MDB_PAGE_NOTFOUND || e.rc == MDB_INVALID)
     return Status::corruption(e.what());
@@ -554,10 +624,14 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
   } else if (!std::filesystem::exists(opts.dir / "data.mdb", ec)) {
     return Status::not_found("no store in " + opts.dir.string() + " (run `liandong init` first)");
   }
+  // A file cut short would be a SIGBUS at the first read past its end:
+  // refused before anything is mapped.
+  if (auto s = check_store_file(opts.dir, create); !s) return s;
   auto impl = std::make_unique<Store::Impl>();
   impl->opts = opts;
   try {
     mdb_check(mdb_env_create(&impl->env), "mdb_env_create");
+    mdb_check(mdb_env_set_assert(impl->env, on_mdb_assert), "mdb_env_set_assert");
     mdb_check(mdb_env_set_maxdbs(impl->env, 24), "mdb_env_set_maxdbs");
     mdb_check(mdb_env_set_maxreaders(impl->env, 126), "mdb_env_set_maxreaders");
     mdb_check(mdb_env_set_mapsize(impl->env, opts.initial_map_bytes), "mdb_env_set_mapsize");
@@ -565,6 +639,13 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
     if (rc == EACCES || rc == EROFS)
       return Status::invalid("cannot open store in " + opts.dir.string() + ": " + mdb_strerror(rc));
     mdb_check(rc, "mdb_env_open");
+    // Before any transaction: the single-writer guard (store_lock.h).
+    auto guard = StoreLock::attach(opts.dir);
+    if (!guard.ok()) return guard.status();
+    impl->store_lock = std::move(guard).value();
+    if (opts.daemon) {
+      if (auto s = impl->store_lock.take_daemon(5000); !s) return s;
+    }
     // Another process may have grown the map: adopt the file's size.
     mdb_check(mdb_env_set_mapsize(impl->env, 0), "mdb_env_set_mapsize");
     MDB_envinfo info;
@@ -572,6 +653,27 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
     impl->map_bytes = info.me_mapsize;
     int dead = 0;
     mdb_reader_check(impl->env, &dead);  // clear slots of crashed readers
+    // A store of another schema version is refused before anything is
+    // written to it (the write below would create databases in it).
+    if (!create) {
+      Status schema = impl->with_txn(false, [&](Txn& txn) {
+        MDB_dbi meta;
+        const int mrc = mdb_dbi_open(txn.get(), "meta", 0, &meta);
+        if (mrc == MDB_NOTFOUND) return Status::ok();  // an interrupted init
+        mdb_check(mrc, "meta");
+        std::string_view v;
+        if (!txn.get(meta, kMetaCode, &v)) return Status::ok();
+        const uint64_t version = txn.get(meta, kMetaSchema, &v) && v.size() == 8 ? get_be64(v) : 0;
+        if (version != kSchemaVersion)
+          return Status::invalid("本机存储的格式版本 " + std::to_string(version) +
+                                 " 不是本程序支持的 " + std::to_string(kSchemaVersion) +
+                                 "，未作任何改动 (store schema version " + std::to_string(version) +
+                                 " is not the supported " + std::to_string(kSchemaVersion) +
+                                 "; nothing was written: use the liandong release that made it)");
+        return Status::ok();
+      });
+      if (!schema) return schema;
+    }
     impl->with_txn(true, [&](Txn& txn) {
       auto dbi = [&](const char* name) {
         MDB_dbi d;
@@ -618,6 +720,7 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
   } catch (const MdbError& e) {
     return to_status(e, opts.dir);
   }
+  impl->load_full_marker();
   return impl;
 }
 
@@ -790,6 +893,12 @@ Result<StoredEvent> Store::append_local(const LocalDraft& draft, const SigningKe
 std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft> drafts,
                                                      const SigningKey& key) {
   std::vector<Result<StoredEvent>> results;
+  // Never sign with a key that is not this node's (own_key.h).
+  if (auto s = check_own_key(*this, key.pub); !s) {
+    for (std::size_t i = 0; i < drafts.size(); ++i)
+      results.emplace_back(s);
+    return results;
+  }
   try {
     results = impl_->with_txn(true, [&](Txn& txn) {
       std::vector<Result<StoredEvent>> out;
@@ -1335,6 +1444,10 @@ bool Store::nearly_full() const {
   return disk_full(impl_->opts.dir);
 }
 
+uint64_t Store::full_since_ms() const {
+  return impl_->full_since.load();
+}
+
 Status Store::check_integrity() const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) -> Status {
@@ -1405,6 +1518,29 @@ Status Store::check_integrity() const {
         for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
           if (k.size() != 8 || v.size() != 8 || get_be64(k) == 0 || get_be64(k) > last)
             return Status::corruption("arrivals has an entry for no log entry");
+        }
+      }
+      // The databases no index explains: every page read (a damaged page
+      // shows here, not at the daemon's next read), every entry well formed.
+      for (MDB_dbi d : {impl_->cursors, impl_->blobs, impl_->blob_have, impl_->quarantine}) {
+        Cursor c(txn, d);
+        for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+        }
+      }
+      {
+        Cursor c(txn, impl_->keys);
+        for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+          if (v.size() != 32 || !valid_code(k))
+            return Status::corruption("keys has a malformed entry");
+        }
+      }
+      {
+        std::string_view mv;
+        if (!txn.get(impl_->meta, kMetaCode, &mv) || mv != code_)
+          return Status::corruption("meta does not hold this node's code");
+        for (const char* key : {kMetaNextSeq, kMetaSchema, kMetaHlc}) {
+          if (txn.get(impl_->meta, key, &mv) && mv.size() != 8)
+            return Status::corruption(std::string("meta ") + key + " is malformed");
         }
       }
       if (impl_->meta_u64(txn, kMetaNextSeq, 1) <= own_max)

@@ -59,6 +59,9 @@ struct StoreOptions {
   std::filesystem::path dir;                  // holds data.mdb and lock.mdb
   std::size_t initial_map_bytes = 64u << 20;  // grows by doubling when full
   std::size_t max_map_bytes = std::size_t{1} << 40;
+  // The daemon: holds the store's daemon lock from open to close, so no
+  // second daemon opens it, whatever files were deleted (store_lock.h).
+  bool daemon = false;
 };
 
 // A local action before it has an id: the store allocates seq and hlc,
@@ -248,6 +251,11 @@ class Store {
   // few MiB): a commit that needs new pages would fail. LMDB may still
   // commit small transactions into pages it freed earlier.
   bool nearly_full() const;
+
+  // Since when (wall-clock ms) the store is full: a write (by any process,
+  // read from the marker file store/full when the store opens) was refused
+  // for lack of space, and none has committed since. 0: not full.
+  uint64_t full_since_ms() const;
 
   // Re-derives every index and cached state from the log and compares:
   // log <-> ids <-> case_events, cases == fold(log), by_* == f(cases),

@@ -1,0 +1,105 @@
+#include "storage/store_lock.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+namespace liandong::storage {
+
+namespace {
+
+constexpr off_t kUserByte = 0;
+constexpr off_t kDaemonByte = 1;
+
+struct flock byte_lock(short type, off_t at) {
+  struct flock fl {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = at;
+  fl.l_len = 1;
+  fl.l_pid = 0;  // required 0 for OFD locks
+  return fl;
+}
+
+// Whether another open file holds a lock on `at` that a write lock would
+// meet (`ofd`: ask as an open file; else as this process, so that this
+// process's own POSIX locks, LMDB's, are not reported).
+Result<bool> held_by_others(int fd, off_t at, bool ofd) {
+  struct flock fl = byte_lock(F_WRLCK, at);
+  if (::fcntl(fd, ofd ? F_OFD_GETLK : F_GETLK, &fl) != 0)
+    return Status::internal(std::string("cannot probe a store lock: ") + std::strerror(errno));
+  return fl.l_type != F_UNLCK;
+}
+
+}  // namespace
+
+StoreLock::StoreLock(StoreLock&& o) noexcept
+    : data_fd_(std::exchange(o.data_fd_, -1)), lock_fd_(std::exchange(o.lock_fd_, -1)) {}
+
+StoreLock& StoreLock::operator=(StoreLock&& o) noexcept {
+  if (this != &o) {
+    release();
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    data_fd_ = std::exchange(o.data_fd_, -1);
+    lock_fd_ = std::exchange(o.lock_fd_, -1);
+  }
+  return *this;
+}
+
+StoreLock::~StoreLock() {
+  release();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void StoreLock::release() {
+  if (data_fd_ >= 0) ::close(data_fd_);  // drops the OFD locks
+  data_fd_ = -1;
+}
+
+Result<StoreLock> StoreLock::attach(const std::filesystem::path& dir) {
+  StoreLock l;
+  const std::filesystem::path data = dir / "data.mdb", lock = dir / "lock.mdb";
+  l.data_fd_ = ::open(data.c_str(), O_RDWR | O_CLOEXEC);
+  if (l.data_fd_ < 0)
+    return Status::invalid("cannot open " + data.string() + ": " + std::strerror(errno));
+  l.lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+  if (l.lock_fd_ < 0)
+    return Status::invalid("cannot open " + lock.string() + ": " + std::strerror(errno));
+  struct flock user = byte_lock(F_RDLCK, kUserByte);
+  if (::fcntl(l.data_fd_, F_OFD_SETLK, &user) != 0)
+    return Status::invalid("cannot lock " + data.string() + ": " + std::strerror(errno));
+  auto others_open = held_by_others(l.data_fd_, kUserByte, true);
+  if (!others_open.ok()) return others_open.status();
+  auto others_lmdb = held_by_others(l.lock_fd_, 0, false);
+  if (!others_lmdb.ok()) return others_lmdb.status();
+  if (*others_open && !*others_lmdb)
+    return Status::invalid(
+        "本机存储正被另一个进程使用，但其锁文件 lock.mdb 已被删除或替换；请先停止使用该存储的"
+        "守护进程或命令，再重试 (lock.mdb in " +
+        dir.string() +
+        " was removed while another process has the store open; writing now would corrupt it)");
+  return l;
+}
+
+Status StoreLock::take_daemon(int wait_ms) {
+  if (data_fd_ < 0) return Status::internal("store lock not attached");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    struct flock fl = byte_lock(F_WRLCK, kDaemonByte);
+    if (::fcntl(data_fd_, F_OFD_SETLK, &fl) == 0) return Status::ok();
+    if (errno != EAGAIN && errno != EACCES)
+      return Status::internal(std::string("cannot lock the store: ") + std::strerror(errno));
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::invalid(
+      "另一个守护进程正在使用本机存储，不能再启动一个 (another liandong daemon holds the "
+      "store: stop it first; DATA/daemon.lock may have been deleted)");
+}
+
+}  // namespace liandong::storage
