@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -36,10 +40,38 @@ Result<bool> held_by_others(int fd, off_t at, bool ofd) {
   return fl.l_type != F_UNLCK;
 }
 
+// The stores this process has open, by data.mdb's (device, inode): a second
+// handle in the same process shares LMDB's lock with the first, which the
+// probe cannot see (POSIX locks of one's own process are not reported).
+// Process-wide by nature, like LMDB's own locks.
+class OpenInProcess {
+ public:
+  static OpenInProcess& get() {
+    static OpenInProcess registry;
+    return registry;
+  }
+  // Whether the store was open here already; counts this handle.
+  bool add(std::pair<dev_t, ino_t> k) {
+    std::lock_guard lock(mu_);
+    return counts_[k]++ > 0;
+  }
+  void remove(std::pair<dev_t, ino_t> k) {
+    std::lock_guard lock(mu_);
+    if (auto it = counts_.find(k); it != counts_.end() && --it->second == 0) counts_.erase(it);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<dev_t, ino_t>, int> counts_;
+};
+
 }  // namespace
 
 StoreLock::StoreLock(StoreLock&& o) noexcept
-    : data_fd_(std::exchange(o.data_fd_, -1)), lock_fd_(std::exchange(o.lock_fd_, -1)) {}
+    : data_fd_(std::exchange(o.data_fd_, -1)),
+      lock_fd_(std::exchange(o.lock_fd_, -1)),
+      file_(o.file_),
+      counted_(std::exchange(o.counted_, false)) {}
 
 StoreLock& StoreLock::operator=(StoreLock&& o) noexcept {
   if (this != &o) {
@@ -47,6 +79,8 @@ StoreLock& StoreLock::operator=(StoreLock&& o) noexcept {
     if (lock_fd_ >= 0) ::close(lock_fd_);
     data_fd_ = std::exchange(o.data_fd_, -1);
     lock_fd_ = std::exchange(o.lock_fd_, -1);
+    file_ = o.file_;
+    counted_ = std::exchange(o.counted_, false);
   }
   return *this;
 }
@@ -59,6 +93,8 @@ StoreLock::~StoreLock() {
 void StoreLock::release() {
   if (data_fd_ >= 0) ::close(data_fd_);  // drops the OFD locks
   data_fd_ = -1;
+  if (counted_) OpenInProcess::get().remove(file_);
+  counted_ = false;
 }
 
 Result<StoreLock> StoreLock::attach(const std::filesystem::path& dir) {
@@ -70,6 +106,12 @@ Result<StoreLock> StoreLock::attach(const std::filesystem::path& dir) {
   l.lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
   if (l.lock_fd_ < 0)
     return Status::invalid("cannot open " + lock.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(l.data_fd_, &st) != 0)
+    return Status::invalid("cannot stat " + data.string() + ": " + std::strerror(errno));
+  l.file_ = {st.st_dev, st.st_ino};
+  const bool open_here = OpenInProcess::get().add(l.file_);
+  l.counted_ = true;
   struct flock user = byte_lock(F_RDLCK, kUserByte);
   if (::fcntl(l.data_fd_, F_OFD_SETLK, &user) != 0)
     return Status::invalid("cannot lock " + data.string() + ": " + std::strerror(errno));
@@ -77,7 +119,7 @@ Result<StoreLock> StoreLock::attach(const std::filesystem::path& dir) {
   if (!others_open.ok()) return others_open.status();
   auto others_lmdb = held_by_others(l.lock_fd_, 0, false);
   if (!others_lmdb.ok()) return others_lmdb.status();
-  if (*others_open && !*others_lmdb)
+  if (*others_open && !*others_lmdb && !open_here)
     return Status::invalid(
         "本机存储正被另一个进程使用，但其锁文件 lock.mdb 已被删除或替换；请先停止使用该存储的"
         "守护进程或命令，再重试 (lock.mdb in " +

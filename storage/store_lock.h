@@ -21,7 +21,10 @@
 // Thread contract: owned by the Store that opened it; not synchronized.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <utility>
 
 #include "protocol/status.h"
 
@@ -50,8 +53,10 @@ class StoreLock {
   void release();
 
  private:
-  int data_fd_ = -1;  // data.mdb: carries the OFD locks
-  int lock_fd_ = -1;  // lock.mdb: probed only; closed after the environment
+  int data_fd_ = -1;                // data.mdb: carries the OFD locks
+  int lock_fd_ = -1;                // lock.mdb: probed only; closed after the environment
+  std::pair<dev_t, ino_t> file_{};  // data.mdb's identity
+  bool counted_ = false;            // in the registry of stores open here
 };
 
 }  // namespace liandong::storage
