@@ -90,6 +90,7 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 
 // Completes or drops a `keys rotate` cut short by a crash (identity.h).
 void settle_rotation(const std::filesystem::path& data, const storage::Store& store);
