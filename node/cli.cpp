@@ -90,6 +90,10 @@ bool in_daemon() {
   return t_ctx != nullptr;
 }
 
+const DaemonContext* daemon_context() {
+  return t_ctx;
+}
+
 void print(const std::string& s) {
   if (t_out != nullptr) {
     t_out->append(s);
@@ -1036,6 +1040,7 @@ int dispatch(int argc, char** argv) {
   add_audit_commands(app, shared, modules);
   add_key_commands(app, shared, modules);
   add_roster_commands(app, shared, modules);
+  add_sync_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

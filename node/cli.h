@@ -26,7 +26,12 @@ struct DaemonContext {
   Identity* identity = nullptr;          // `keys rotate` replaces its signing key
   std::filesystem::path data;            // the daemon's data directory
   std::function<StatusReport()> status;  // the daemon's links and totals
+  // `sync now`: redial every upstream at once, send every peer what it lacks.
+  std::function<void()> sync_now;
 };
+
+// The daemon's context while a command runs inside it, else nullptr.
+const DaemonContext* daemon_context();
 
 // Runs one command line (without the program name) on the daemon's store,
 // capturing what it prints. Returns the exit code.

@@ -23,9 +23,12 @@
 #include "node/cli.h"
 #include "node/commands.h"
 #include "node/control.h"
+#include "node/credit_window.h"
 #include "node/identity.h"
 #include "node/listen_guard.h"
 #include "node/log_mask.h"
+#include "node/net_watch.h"
+#include "node/redial.h"
 #include "node/render.h"
 #include "node/sync_state.h"
 #include "protocol/crypto.h"
@@ -102,11 +105,6 @@ void raise_fd_limit() {
   }
 }
 
-struct Flight {
-  uint64_t to_lsn = 0;
-  std::size_t bytes = 0;
-};
-
 enum class LinkState { down, connecting, up };
 
 const char* state_name(LinkState s) {
@@ -122,19 +120,17 @@ const char* state_name(LinkState s) {
 }
 
 // One neighbour, seen from this node: the session state, what we hold of
-// its log (rx), and what it holds of ours (acked / sent / in flight).
+// its log (rx), and what it holds of ours (the credit window: acked, sent,
+// in flight).
 struct Peer {
   std::string code;
   bool parent = false;  // the peer is one of our upstreams
   LinkState state = LinkState::down;
-  TimePoint since{}, last_heard{}, last_sent{}, last_progress{};
+  TimePoint since{}, last_heard{}, last_sent{};
   uint64_t since_wall_ms = 0;
   std::string store_id;  // the peer's, from the handshake
   sync::CursorValue rx;  // how far we hold its log (durable copy: rx/<code>)
-  uint64_t acked = 0;    // how far it holds ours
-  uint64_t sent = 0;     // sent through here (>= acked)
-  std::deque<Flight> inflight;
-  std::size_t inflight_bytes = 0;
+  CreditWindow credit;   // how far it holds ours, what we sent, what is in flight
   // The peer was restored or replaced: events up to here that originated
   // on its side go to it as well (it may have lost them).
   uint64_t recover_until = 0;
@@ -157,15 +153,19 @@ class LinkMonitor : public zmq::monitor_t {
  public:
   bool connected = false, lost = false;
   std::string handshake_failure;  // why the CurveZMQ handshake failed, if it did
+  // The handshake failed on keys (not on a connection that broke during it).
+  bool key_problem = false;
   void on_event_handshake_failed_no_detail(const zmq_event_t&, const char*) override {
     handshake_failure = "handshake failed";
   }
   void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
+    key_problem = true;
     handshake_failure =
         "handshake failed: the parent's key is not the one configured (curve_key), or it "
         "does not speak CurveZMQ";
   }
   void on_event_handshake_failed_auth(const zmq_event_t&, const char*) override {
+    key_problem = true;
     handshake_failure = "the parent refused our key (is this node in its [[child]] list?)";
   }
   void on_event_connected(const zmq_event_t&, const char*) override { connected = true; }
@@ -183,6 +183,10 @@ struct UpLink {
   Peer peer;
   bool hello_pending = false;
   int failures = 0;
+  // The parent refused us (Refused, or the CurveZMQ handshake failed on
+  // keys) since the last Welcome: redial backs off to redial_max instead
+  // of kLinkRedialCap (node/redial.h).
+  bool refused = false;
   TimePoint next_dial{};
 };
 
@@ -257,7 +261,13 @@ class Daemon {
   void tick();
   void tick_peer(Peer& p, TimePoint now);
   void tick_upstreams(TimePoint now);
-  milliseconds backoff(int failures);
+  milliseconds backoff(const UpLink& link);
+  // The network came back (NetWatch) or a person asked for a sync now:
+  // every upstream that is down, or still waiting for its TCP connection,
+  // is dialled at once. `force` (a person asked) includes refused ones.
+  void redial_now(bool force);
+  // `liandong sync now`: redial_now(true), then pump every peer.
+  void sync_now();
   void persist_custody(bool force);
 
   // ---- abuse ----
@@ -323,6 +333,9 @@ class Daemon {
   LogLimiter peer_log_;
   std::unique_ptr<ListenGuard> guard_;  // destroyed before listen_ is closed
   TimePoint guard_swept_{};
+  // Link, address and route changes: a returning network is used at once.
+  NetWatch net_watch_;
+  TimePoint net_changed_{};
   bool store_full_ = false;
   TimePoint store_full_since_{}, store_tried_{};
   uint64_t store_full_since_wall_ms_ = 0;
@@ -492,6 +505,11 @@ void Daemon::dial(UpLink& link) {
   // We redial ourselves, with backoff and jitter: ZeroMQ's own reconnect
   // has none once capped, and thirty villages would redial in step.
   s.set(zmq::sockopt::reconnect_ivl, -1);
+  // A SYN lost to a dead link is retried by the kernel only after seconds
+  // that double; a dial waits kConnectTimeout for TCP, then counts as failed
+  // and the next one goes after the (capped) backoff: a returning link is
+  // noticed within seconds (node/redial.h).
+  s.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
   // Sends fail (EAGAIN) while not connected instead of queueing for a pipe
   // that may never come up.
   s.set(zmq::sockopt::immediate, 1);
@@ -535,14 +553,10 @@ void Daemon::close_link(UpLink& link, bool send_bye) {
   link.monitor.reset();
   link.sock.reset();
   const bool was_up = link.peer.state == LinkState::up;
-  const uint64_t top = link.peer.top, acked = link.peer.acked;
   link.peer.state = LinkState::down;
-  link.peer.inflight.clear();
-  link.peer.inflight_bytes = 0;
+  link.peer.credit.drop_in_flight();
   link.peer.since = Clock::now();
   link.peer.since_wall_ms = wall_ms();
-  link.peer.top = top;
-  link.peer.acked = acked;
   link.hello_pending = false;
   if (active_ == static_cast<int>(link.index)) active_ = -1;
   if (was_up) persist_custody(true);
@@ -655,6 +669,7 @@ void Daemon::drain_control() {
     ctx.identity = &id_;
     ctx.data = cfg_.data;
     ctx.status = [this] { return status_report(); };
+    ctx.sync_now = [this] { sync_now(); };
     std::string out, err;
     const int code = run_cli_in_daemon(args, ctx, out, err);
     const std::string code_text = std::to_string(code);
@@ -768,7 +783,8 @@ void Daemon::on_upstream_message(UpLink& link, const std::string& bytes) {
                            r.getReason() != proto::RefusalReason::SHUTTING_DOWN;
         close_link(link, false);
         link.failures = fatal ? 30 : link.failures + 1;
-        link.next_dial = Clock::now() + backoff(link.failures);
+        if (fatal) link.refused = true;
+        link.next_dial = Clock::now() + backoff(link);
         return;
       }
       default:
@@ -908,10 +924,7 @@ uint64_t Daemon::next_seq_of(const std::string& code) {
 }
 
 void Daemon::begin_sending(Peer& p, uint64_t from, bool we_were_restored) {
-  p.acked = p.sent = from;
-  p.inflight.clear();
-  p.inflight_bytes = 0;
-  p.last_progress = Clock::now();
+  p.credit.restart(from, Clock::now());
   if (we_were_restored) {
     p.asked_recover = true;
     forget_future_marks();
@@ -975,7 +988,7 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
   p.code = code;
   p.routing_id = rid;
   p.state = LinkState::up;
-  p.since = p.last_heard = p.last_progress = Clock::now();
+  p.since = p.last_heard = Clock::now();
   p.since_wall_ms = wall_ms();
   p.store_id.assign(hello.getStoreId().begin(), hello.getStoreId().size());
   p.rx = load_rx(code);
@@ -1027,11 +1040,12 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
                   link.cfg.endpoint, code, w.getVersion(), link.cfg.code, sync::kProtocolVersion);
     close_link(link, false);
     link.failures = 30;
-    link.next_dial = Clock::now() + backoff(link.failures);
+    link.refused = true;
+    link.next_dial = Clock::now() + backoff(link);
     return;
   }
   p.state = LinkState::up;
-  p.since = p.last_heard = p.last_progress = Clock::now();
+  p.since = p.last_heard = Clock::now();
   p.since_wall_ms = wall_ms();
   p.store_id.assign(w.getStoreId().begin(), w.getStoreId().size());
   p.rx = load_rx(code);
@@ -1050,6 +1064,7 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
   }
   audit_.set_ready();  // our own numbers are known safe now
   link.failures = 0;
+  link.refused = false;
   const auto have = sync::read_cursor(w.getHave());
   const bool match = cursor_matches_our_log(have);
   // The custody marks we had stay valid only for the same store of ours.
@@ -1305,22 +1320,14 @@ void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
   const auto have = sync::read_cursor(a.getHave());
   if (!have.store_id.empty() && have.store_id != store_->store_id() && have.lsn > 0)
     return;  // about another store of ours
-  const uint64_t lsn = std::min(have.lsn, last_lsn_);
+  // The credit window caps an ack at what was sent (never at a cached end
+  // of our log, which may lag behind what the pump read and sent).
   if (a.getResend()) {
-    // The receiver is at `lsn`: everything we sent after it is void.
-    peer_log_.debug("resend asked", "{} asks us to resend from {}", p.code, lsn);
-    p.acked = p.sent = lsn;
-    p.inflight.clear();
-    p.inflight_bytes = 0;
-    p.last_progress = Clock::now();
-  } else if (lsn >= p.acked) {
-    if (lsn > p.acked) p.last_progress = Clock::now();
-    p.acked = lsn;
-    while (!p.inflight.empty() && p.inflight.front().to_lsn <= lsn) {
-      p.inflight_bytes -= p.inflight.front().bytes;
-      p.inflight.pop_front();
-    }
-    if (p.sent < lsn) p.sent = lsn;
+    // The receiver is at `have.lsn`: everything we sent after it is void.
+    peer_log_.debug("resend asked", "{} asks us to resend from {}", p.code, have.lsn);
+    p.credit.on_resend(have.lsn, last_lsn_, Clock::now());
+  } else {
+    p.credit.on_ack(have.lsn, Clock::now());
   }
   if (p.parent) {
     const uint64_t old_top = our_top();
@@ -1353,10 +1360,7 @@ void Daemon::on_recover(Peer& p) {
   peer_log_.warn("peer restored",
                  "{} was restored or replaced: re-sending everything that belongs there", p.code);
   p.recover_until = last_lsn_;
-  p.acked = p.sent = 0;
-  p.inflight.clear();
-  p.inflight_bytes = 0;
-  p.last_progress = Clock::now();
+  p.credit.restart(0, Clock::now());
   pump(p);
 }
 
@@ -1368,15 +1372,14 @@ void Daemon::peer_down(Peer& p, const char* why) {
       if (&u->peer == &p) {
         close_link(*u, false);
         ++u->failures;
-        u->next_dial = Clock::now() + backoff(u->failures);
+        u->next_dial = Clock::now() + backoff(*u);
       }
     }
   } else {
     p.state = LinkState::down;
     p.since = Clock::now();
     p.since_wall_ms = wall_ms();
-    p.inflight.clear();
-    p.inflight_bytes = 0;
+    p.credit.drop_in_flight();
   }
 }
 
@@ -1394,15 +1397,16 @@ void Daemon::pump(Peer& p) {
   const std::size_t max_events = cfg_.sync.batch_max_events;
   const std::size_t max_bytes = cfg_.sync.batch_max_bytes;
   for (int round = 0; round < 64; ++round) {
-    if (p.inflight_bytes >= cfg_.sync.window_bytes || p.sent >= last_lsn_) return;
+    const uint64_t from = p.credit.sent();
+    if (!p.credit.open(cfg_.sync.window_bytes) || from >= last_lsn_) return;
     std::vector<std::string> events;
     std::size_t bytes = 0;
-    uint64_t to = p.sent;
+    uint64_t to = from;
     Id last_id;
     bool bad = false;
     // Scan a bounded stretch of the log; a stretch with nothing routed to
     // this peer still moves its cursor (an empty batch).
-    auto s = store_->scan_log(p.sent, max_events * 8, [&](uint64_t lsn, std::string_view v) {
+    auto s = store_->scan_log(from, max_events * 8, [&](uint64_t lsn, std::string_view v) {
       auto r = sync::route_info(v);
       if (!r.ok()) {
         spdlog::error("log entry {} is unreadable: {}", lsn, r.status().message());
@@ -1418,24 +1422,22 @@ void Daemon::pump(Peer& p) {
       last_id = r->id;
       return events.size() < max_events;
     });
-    if (!s || bad || to == p.sent) return;
-    const bool reached_end = to == last_lsn_;
-    const bool full = events.size() >= max_events || bytes >= max_bytes;
-    if (reached_end && events.empty() &&
-        ms_between(p.last_sent, Clock::now()) < cfg_.sync.heartbeat.count()) {
-      // Nothing for this peer, only a cursor to move: it rides on the next
-      // batch, or goes alone when the link would otherwise send a heartbeat.
-      return;
-    }
-    if (reached_end && !full && !events.empty() && !p.inflight.empty()) {
-      // A small batch while another is unacked waits for that ack (Nagle):
-      // at a trickle every event goes at once, under load they share batches.
-      return;
-    }
+    if (!s || bad || to == from) return;
+    // The log may have grown since last_lsn_ was read (the node's own
+    // writes: audit records, key directory entries): what the scan read
+    // is part of our log, and the end we know must not lag behind it.
+    if (to > last_lsn_) last_lsn_ = to;
+    CreditWindow::Built built;
+    built.reached_end = to == last_lsn_;
+    built.has_events = !events.empty();
+    built.full = events.size() >= max_events || bytes >= max_bytes;
+    // A cursor-only batch waits for a heartbeat interval without batches;
+    // a small one waits for the ack in flight (CreditWindow::release).
+    if (!p.credit.release(built, Clock::now(), cfg_.sync.heartbeat)) return;
     const auto packed = sync::pack_events(events, true);
     capnp::MallocMessageBuilder msg(packed.data.size() / 8 + 64);
     auto b = msg.initRoot<proto::SyncMessage>().initBatch();
-    b.setFromLsn(p.sent);
+    b.setFromLsn(from);
     b.setToLsn(to);
     write_id(b.initLastId(), last_id);
     b.setCount(static_cast<uint32_t>(events.size()));
@@ -1445,12 +1447,9 @@ void Daemon::pump(Peer& p) {
     b.setRawBytes(packed.raw_bytes);
     const std::string wire = sync::encode(msg);
     if (!send_to(p, wire)) return;  // HWM or gone: the next tick tries again
-    if (p.inflight.empty()) p.last_progress = Clock::now();
-    p.inflight.push_back(Flight{to, wire.size()});
-    p.inflight_bytes += wire.size();
-    p.sent = to;
+    p.credit.on_sent(to, wire.size(), Clock::now());
     ++p.batches_sent;
-    if (p.recover_until > 0 && p.sent >= p.recover_until) p.recover_until = 0;
+    if (p.recover_until > 0 && to >= p.recover_until) p.recover_until = 0;
   }
 }
 
@@ -1467,15 +1466,32 @@ void Daemon::pump_all() {
 // ---------------------------------------------------------------------------
 // Time
 
-milliseconds Daemon::backoff(int failures) {
-  const int64_t lo = cfg_.sync.redial_min.count(), hi = cfg_.sync.redial_max.count();
-  int64_t d = lo;
-  for (int i = 1; i < failures && d < hi; ++i)
-    d *= 2;
-  d = std::min(d, hi);
-  // Jitter: anywhere in [d/2, d*3/2), so peers that failed together spread.
-  std::uniform_int_distribution<int64_t> jitter(0, std::max<int64_t>(d, 1) - 1);
-  return milliseconds(d / 2 + jitter(rng_));
+milliseconds Daemon::backoff(const UpLink& link) {
+  return redial_delay(link.failures, link.refused, cfg_.sync.redial_min, cfg_.sync.redial_max,
+                      rng_);
+}
+
+void Daemon::redial_now(bool force) {
+  const auto now = Clock::now();
+  for (auto& u : ups_) {
+    UpLink& link = *u;
+    if (banned(link.cfg.code) || (link.refused && !force)) continue;
+    if (link.peer.state == LinkState::connecting && link.monitor && !link.monitor->connected) {
+      // Its SYN may have gone into the dead link: a fresh dial beats the
+      // kernel's retransmission.
+      close_link(link, false);
+    }
+    if (link.peer.state != LinkState::down) continue;
+    link.failures = 0;
+    link.next_dial = now;
+  }
+  tick_upstreams(now);
+}
+
+void Daemon::sync_now() {
+  spdlog::info("sync now: redialing every upstream that is not up and pumping every peer");
+  redial_now(true);
+  pump_all();
 }
 
 void Daemon::tick_peer(Peer& p, TimePoint now) {
@@ -1484,20 +1500,18 @@ void Daemon::tick_peer(Peer& p, TimePoint now) {
       peer_down(p, "silent too long");
       return;
     }
-    if (ms_between(p.last_sent, now) >= cfg_.sync.heartbeat.count()) {
+    if (p.credit.expire(now, cfg_.sync.ack_timeout)) {
+      spdlog::info("no ack from {} for {} ms: resending from {}", p.code,
+                   cfg_.sync.ack_timeout.count(), p.credit.acked());
+    }
+    // The pump first: a cursor-only batch due now stands in for the
+    // heartbeat (sent first, the heartbeat would make it wait forever).
+    pump(p);
+    if (p.state == LinkState::up && ms_between(p.last_sent, now) >= cfg_.sync.heartbeat.count()) {
       capnp::MallocMessageBuilder msg(64);
       msg.initRoot<proto::SyncMessage>().initHeartbeat().setSentMs(wall_ms());
       send_msg(p, msg);
     }
-    if (!p.inflight.empty() && ms_between(p.last_progress, now) > cfg_.sync.ack_timeout.count()) {
-      spdlog::info("no ack from {} for {} ms: resending from {}", p.code,
-                   cfg_.sync.ack_timeout.count(), p.acked);
-      p.sent = p.acked;
-      p.inflight.clear();
-      p.inflight_bytes = 0;
-      p.last_progress = now;
-    }
-    pump(p);
   }
 }
 
@@ -1515,6 +1529,8 @@ void Daemon::tick_upstreams(TimePoint now) {
                        link.monitor->handshake_failure);
         link.monitor->handshake_failure.clear();
         link.monitor->lost = true;
+        // Keys: redialing changes nothing until a config does.
+        if (link.monitor->key_problem) link.refused = true;
       }
       if (link.monitor->lost) {
         link.monitor->lost = false;
@@ -1532,7 +1548,7 @@ void Daemon::tick_upstreams(TimePoint now) {
           spdlog::debug("upstream {} at {}: no connection", link.cfg.code, link.cfg.endpoint);
           close_link(link, false);
           ++link.failures;
-          link.next_dial = now + backoff(link.failures);
+          link.next_dial = now + backoff(link);
         }
         continue;
       }
@@ -1555,7 +1571,7 @@ void Daemon::tick_upstreams(TimePoint now) {
       spdlog::info("upstream {} did not answer", link.cfg.code);
       close_link(link, false);
       ++link.failures;
-      link.next_dial = now + backoff(link.failures);
+      link.next_dial = now + backoff(link);
     }
   }
   // Dial: with no upstream in use, the due one most preferred; with a
@@ -1585,7 +1601,7 @@ void Daemon::tick_upstreams(TimePoint now) {
     spdlog::error("cannot dial upstream {}: {}", best->cfg.code, e.what());
     close_link(*best, false);
     ++best->failures;
-    best->next_dial = now + backoff(best->failures);
+    best->next_dial = now + backoff(*best);
   }
 }
 
@@ -1646,10 +1662,10 @@ void Daemon::persist_custody(bool force) {
   const auto now = Clock::now();
   if (!force && ms_between(custody_written_, now) < 250) return;
   for (auto& u : ups_) {
-    const std::string v = encode_custody(CustodyMark{u->peer.acked, u->peer.top});
+    const std::string v = encode_custody(CustodyMark{u->peer.credit.acked(), u->peer.top});
     auto old = store_->sync_get(custody_key(u->cfg.code));
     if (old.ok() && *old && **old == v) continue;
-    if (u->peer.acked == 0 && u->peer.top == 0) continue;
+    if (u->peer.credit.acked() == 0 && u->peer.top == 0) continue;
     if (auto s = store_->sync_put(custody_key(u->cfg.code), v); !s) {
       if (s.code() == Code::no_space) {
         note_store(s, "custody marks");
@@ -1695,11 +1711,11 @@ void Daemon::tick() {
 void Daemon::unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms) {
   events = 0;
   oldest_age_ms = -1;
-  if (p.acked >= last_lsn_) return;
+  if (p.credit.acked() >= last_lsn_) return;
   const uint64_t now = wall_ms();
   // Bounded: a status call must not stall the loop behind a huge backlog
   // (the count then reads as "at least").
-  (void)store_->scan_log(p.acked, 200'000, [&](uint64_t lsn, std::string_view v) {
+  (void)store_->scan_log(p.credit.acked(), 200'000, [&](uint64_t lsn, std::string_view v) {
     auto r = sync::route_info(v);
     if (!r.ok() || !routed(p, lsn, *r)) return true;
     if (events == 0) {
@@ -1745,8 +1761,8 @@ StatusReport Daemon::status_report() {
     l.batches_received = p.batches_received;
     l.events_received = p.events_received;
     l.events_rejected = p.events_rejected;
-    l.acked_lsn = p.acked;
-    l.sent_lsn = p.sent;
+    l.acked_lsn = p.credit.acked();
+    l.sent_lsn = p.credit.sent();
     l.held_lsn = p.rx.lsn;
     l.top_lsn = p.top;
     // A fallback upstream not in use owes us nothing: what it would carry
@@ -1785,7 +1801,7 @@ void Daemon::start(int signal_fd) {
     auto mark = store_->sync_get(custody_key(u->cfg.code));
     if (mark.ok() && *mark) {
       const auto m = decode_custody(**mark);
-      u->peer.acked = m.acked;
+      u->peer.credit.set_acked(m.acked);
       u->peer.top = m.top;
     }
     ups_.push_back(std::move(u));
@@ -1834,6 +1850,7 @@ int Daemon::loop() {
     if (listen_) items.push_back({listen_->handle(), 0, ZMQ_POLLIN, 0});
     if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
     if (guard_) items.push_back({guard_->events().handle(), 0, ZMQ_POLLIN, 0});
+    if (net_watch_.fd() >= 0) items.push_back({nullptr, net_watch_.fd(), ZMQ_POLLIN, 0});
     std::vector<UpLink*> polled;
     for (auto& u : ups_) {
       if (u->sock) {
@@ -1864,6 +1881,18 @@ int Daemon::loop() {
     }
     if (guard_) {
       if (items[next].revents & ZMQ_POLLIN) guard_->drain();
+      ++next;
+    }
+    if (net_watch_.fd() >= 0) {
+      if ((items[next].revents & ZMQ_POLLIN) && net_watch_.drain() && !ups_.empty()) {
+        // At most once a second: an interface that flaps costs few dials.
+        const auto now = Clock::now();
+        if (ms_between(net_changed_, now) >= 1000) {
+          net_changed_ = now;
+          spdlog::info("network changed (link, address or route up): redialing upstreams now");
+          redial_now(false);
+        }
+      }
       ++next;
     }
     for (UpLink* u : polled) {
