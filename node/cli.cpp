@@ -18,6 +18,7 @@
 #include "node/control.h"
 #include "node/daemon.h"
 #include "node/json_writer.h"
+#include "node/refusals.h"
 #include "node/render.h"
 #include "node/report.h"
 #include "node/sync_state.h"
@@ -415,7 +416,16 @@ int cmd_list(const fs::path& data, const ListArgs& a, bool json) {
   auto node = open_node(data);
   auto cases = node.store->list_cases(f);
   if (!cases.ok()) fail(cases.status());
-  print(json ? render_case_list_json(*cases) : render_case_list(*cases));
+  auto own = own_refusals(*node.store);
+  if (!own.ok()) fail(own.status());
+  RefusedCases refused;
+  for (const auto& o : *own) {
+    if (!o.open || o.case_id.empty()) continue;
+    std::string& line = refused[o.case_id];
+    if (!line.empty()) line += "；";
+    line += format_id(o.refusal.id) + " " + refusal_text(o.refusal);
+  }
+  print(json ? render_case_list_json(*cases, &refused) : render_case_list(*cases, &refused));
   return 0;
 }
 
@@ -688,6 +698,9 @@ int cmd_keys_show(const fs::path& data, bool json) {
 // Every event held here, in log order (for audits and the sync tests).
 int cmd_store_events(const fs::path& data, bool json) {
   auto node = open_node(data);
+  auto custody = read_custody(*node.store);
+  if (!custody.ok()) fail(custody.status());
+  std::map<Id, std::vector<Id>> superseded_in;  // case -> its superseded events
   JsonWriter j;
   std::string text;
   j.begin_array();
@@ -711,6 +724,20 @@ int cmd_store_events(const fs::path& data, bool json) {
       j.field("home", home);
       j.field("broadcast", broadcast);
       j.field("lineage", is_lineage(ev->kind()));
+      bool superseded = false;
+      if (names_case(ev->kind())) {
+        auto it = superseded_in.find(ev->case_id());
+        if (it == superseded_in.end()) {
+          auto st = node.store->get_case(ev->case_id());
+          it = superseded_in
+                   .emplace(ev->case_id(), st.ok() && *st ? (*st)->superseded : std::vector<Id>{})
+                   .first;
+        }
+        superseded = std::binary_search(it->second.begin(), it->second.end(), ev->id());
+      }
+      j.field("superseded", superseded);
+      const Refusal* r = custody->refusal_of(ev->id());
+      j.field("refused_by", r != nullptr ? r->by : std::string());
       j.end_object();
     } else {
       text += fmt::format("{:>8}  {:<22} {:<22} {:<12} {}\n", lsn, format_id(ev->id()),
@@ -797,6 +824,14 @@ int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
     auto held = node.store->quarantined();
     if (!held.ok()) fail(held.status());
     r.quarantined = held->size();
+    auto own = own_refusals(*node.store);
+    if (!own.ok()) fail(own.status());
+    for (const auto& o : *own) {
+      r.refused.push_back({format_id(o.refusal.id), o.case_id.empty() ? "" : format_id(o.case_id),
+                           refusal_text(o.refusal), o.refusal.reason, o.refusal.by,
+                           cause_name(o.refusal.cause), o.open,
+                           o.reissued_as ? format_id(*o.reissued_as) : ""});
+    }
   }
   print(json ? render_status_json(r) : render_status(r));
   return 0;
@@ -1041,6 +1076,7 @@ int dispatch(int argc, char** argv) {
   add_key_commands(app, shared, modules);
   add_roster_commands(app, shared, modules);
   add_sync_commands(app, shared, modules);
+  add_refusal_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

@@ -90,6 +90,7 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_refusal_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 
 // `store check [--deep]` (node/store_check_command.cpp).

@@ -29,6 +29,7 @@
 #include "node/log_mask.h"
 #include "node/net_watch.h"
 #include "node/redial.h"
+#include "node/refusals.h"
 #include "node/render.h"
 #include "node/sync_state.h"
 #include "protocol/crypto.h"
@@ -105,6 +106,10 @@ void raise_fd_limit() {
   }
 }
 
+// A quarantined event is refused too, as seen from its origin: the reason
+// in the Ack starts with this.
+constexpr std::string_view kQuarantinedPrefix = "quarantined: ";
+
 enum class LinkState { down, connecting, up };
 
 const char* state_name(LinkState s) {
@@ -142,7 +147,8 @@ struct Peer {
   uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,
            events_received = 0, events_rejected = 0, events_quarantined = 0;
   double rtt_ms = -1;
-  std::string routing_id;  // child only
+  std::string routing_id;   // child only
+  TimePoint relays_sent{};  // child only: refusals last handed down (node/refusals.h)
 };
 
 // Connection events of an upstream socket: a refused connect or a dropped
@@ -240,6 +246,18 @@ class Daemon {
   uint64_t our_top() const;
   void refresh_children_custody();
   void peer_down(Peer& p, const char* why);
+  // ---- refusals as custody (node/refusals.h) ----
+  // Refusals in an Ack from `p` (our events, or our children's we sent
+  // on): kept, and queued for the child they belong to.
+  void keep_refusals_from(Peer& p, capnp::List<proto::RejectedEvent>::Reader list);
+  // Hands `child` the refusals queued for it (again after ack_timeout).
+  void send_relays(Peer& child);
+  void on_refusals(Peer& p, capnp::List<proto::RejectedEvent>::Reader list);
+  void on_refusals_taken(Peer& p, capnp::List<proto::EventId>::Reader ids);
+  // The parent's wall clock from its Welcome: kept for the writer's clock
+  // check (protocol/hlc.h ParentClock).
+  void note_parent_clock(const std::string& code, uint64_t parent_wall_ms);
+
   // Records an event refused from `p` in the audit log (aggregated).
   void note_refused_event(const Peer& p, const Id& id, const std::string& reason);
   // At the county: a key rotation stored from below is confirmed in the key
@@ -816,6 +834,12 @@ void Daemon::on_session_message(Peer& p, proto::SyncMessage::Reader msg) {
     case proto::SyncMessage::RECOVER:
       on_recover(p);
       break;
+    case proto::SyncMessage::REFUSALS:
+      on_refusals(p, msg.getRefusals());
+      break;
+    case proto::SyncMessage::REFUSALS_TAKEN:
+      on_refusals_taken(p, msg.getRefusalsTaken());
+      break;
     case proto::SyncMessage::HELLO:
     case proto::SyncMessage::WELCOME:
     case proto::SyncMessage::REFUSED:
@@ -1023,11 +1047,20 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
   const auto codes = key_codes_for(p);
   fill_keys(w.initKeys(static_cast<unsigned>(codes.size())), codes);
   w.setYourNextSeq(next_seq_of(code));
+  w.setWallMs(wall_clock_ms());
   send_msg(p, msg);
   peer_log_.info("child connected", "child {} {} (it holds our log to {}, we hold its to {})", code,
                  was_up ? "reconnected" : "connected", have.lsn, p.rx.lsn);
+  if (const uint64_t child_ms = hello.getWallMs(); child_ms != 0) {
+    const int64_t skew = static_cast<int64_t>(child_ms) - static_cast<int64_t>(wall_clock_ms());
+    if (!clock_fault_message(skew, cfg_.code).empty())
+      peer_log_.warn("child clock off",
+                     "child {}'s clock is {} min {} ours: it makes no events until it is set right",
+                     code, (skew < 0 ? -skew : skew) / 60000, skew > 0 ? "ahead of" : "behind");
+  }
   begin_sending(p, match ? have.lsn : 0, !match);
   send_ack(p, false, {});
+  send_relays(p);
   pump(p);
 }
 
@@ -1065,6 +1098,7 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
   audit_.set_ready();  // our own numbers are known safe now
   link.failures = 0;
   link.refused = false;
+  if (w.getWallMs() != 0) note_parent_clock(code, w.getWallMs());
   const auto have = sync::read_cursor(w.getHave());
   const bool match = cursor_matches_our_log(have);
   // The custody marks we had stay valid only for the same store of ours.
@@ -1177,6 +1211,9 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
       ++p.events_quarantined;
       audit_.note(audit_note(proto::AuditWhat::EVENT_QUARANTINED, p.code, p.code, shown,
                              r.status.message(), r.status.message()));
+      // Not stored here either: the origin must not see it as delivered.
+      if (info.ok())
+        rejected.emplace_back(info->id, std::string(kQuarantinedPrefix) + r.status.message());
     }
     if (r.outcome == storage::Outcome::rejected) {
       auto info = sync::route_info((*events)[i]);
@@ -1283,9 +1320,12 @@ void Daemon::send_ack(Peer& p, bool resend, const std::vector<std::pair<Id, std:
   }
   if (!rej.empty()) {
     auto list = a.initRejected(static_cast<unsigned>(std::min<std::size_t>(rej.size(), 1024)));
+    const uint64_t now = wall_clock_ms();
     for (unsigned i = 0; i < list.size(); ++i) {
-      if (!rej[i].first.origin.empty()) write_id(list[i].initId(), rej[i].first);
-      list[i].setReason(rej[i].second);
+      const std::string& reason = rej[i].second;
+      const bool held = reason.starts_with(kQuarantinedPrefix);
+      write_refusal(list[i],
+                    Refusal{rej[i].first, cfg_.code, refusal_cause(reason, held), reason, now});
     }
   }
   send_msg(p, msg);
@@ -1335,12 +1375,82 @@ void Daemon::on_ack(Peer& p, proto::Ack::Reader a) {
     custody_dirty_ = true;
     if (our_top() != old_top) custody_refresh_due_ = true;
   }
-  for (auto r : a.getRejected()) {
-    peer_log_.error("peer refused our event", "{} refused our event {}: {}", p.code,
-                    r.hasId() ? format_id(read_id(r.getId())) : "?",
-                    printable(r.getReason().cStr()));
-  }
+  if (a.hasRejected() && a.getRejected().size() > 0) keep_refusals_from(p, a.getRejected());
   pump(p);
+}
+
+void Daemon::keep_refusals_from(Peer& p, capnp::List<proto::RejectedEvent>::Reader list) {
+  std::vector<Refusal> got;
+  for (auto r : list) {
+    Refusal x = read_refusal(r);
+    if (x.id.origin.empty()) continue;
+    spdlog::error("{} refused {} event {}: {}", p.code, x.id.origin == cfg_.code ? "our" : "the",
+                  format_id(x.id), x.reason);
+    got.push_back(std::move(x));
+  }
+  std::vector<std::string> children;
+  for (const auto& [code, c] : admitted_)
+    children.push_back(code);
+  if (auto s = keep_refusals(*store_, got, p.code, children); !s) {
+    spdlog::error("cannot keep the refusals from {}: {}", p.code, s.message());
+    return;
+  }
+  for (auto& [code, c] : children_) {
+    if (c.state != LinkState::up) continue;
+    for (const auto& x : got) {
+      if (x.id.origin != cfg_.code && within(x.id.origin, code)) {
+        send_relays(c);
+        break;
+      }
+    }
+  }
+}
+
+void Daemon::send_relays(Peer& child) {
+  auto pending = relays_for(*store_, child.code);
+  if (!pending.ok() || pending->empty()) {
+    child.relays_sent = TimePoint{};
+    return;
+  }
+  capnp::MallocMessageBuilder msg(1024);
+  const unsigned n = static_cast<unsigned>(std::min<std::size_t>(pending->size(), 1024));
+  auto list = msg.initRoot<proto::SyncMessage>().initRefusals(n);
+  for (unsigned i = 0; i < n; ++i)
+    write_refusal(list[i], (*pending)[i]);
+  if (send_msg(child, msg)) child.relays_sent = Clock::now();
+}
+
+void Daemon::on_refusals(Peer& p, capnp::List<proto::RejectedEvent>::Reader list) {
+  if (!p.parent) {
+    peer_log_.warn("refusals from a child", "child {} sent refusals: only a parent relays them",
+                   p.code);
+    return;
+  }
+  keep_refusals_from(p, list);
+  capnp::MallocMessageBuilder msg(1024);
+  auto ids = msg.initRoot<proto::SyncMessage>().initRefusalsTaken(list.size());
+  for (unsigned i = 0; i < list.size(); ++i) {
+    if (list[i].hasId()) ids.setWithCaveats(i, list[i].getId());
+  }
+  send_msg(p, msg);
+}
+
+void Daemon::on_refusals_taken(Peer& p, capnp::List<proto::EventId>::Reader list) {
+  if (p.parent) return;
+  std::vector<Id> ids;
+  for (auto id : list)
+    ids.push_back(read_id(id));
+  if (auto s = forget_relays(*store_, p.code, ids); !s)
+    spdlog::error("cannot forget the refusals {} took: {}", p.code, s.message());
+}
+
+void Daemon::note_parent_clock(const std::string& code, uint64_t parent_wall_ms) {
+  ParentClock c{parent_wall_ms, boot_clock_ms(), boot_id(), code};
+  if (auto s = store_->note_parent_clock(c); !s)
+    spdlog::error("cannot keep the parent's clock: {}", s.message());
+  const int64_t skew = static_cast<int64_t>(wall_clock_ms()) - static_cast<int64_t>(parent_wall_ms);
+  if (auto m = clock_fault_message(skew, code); !m.empty())
+    spdlog::error("{}: no new events are made here until the clock is set right", m);
 }
 
 void Daemon::on_heartbeat(Peer& p, proto::Heartbeat::Reader h) {
@@ -1512,6 +1622,9 @@ void Daemon::tick_peer(Peer& p, TimePoint now) {
       msg.initRoot<proto::SyncMessage>().initHeartbeat().setSentMs(wall_ms());
       send_msg(p, msg);
     }
+    if (p.state == LinkState::up && !p.parent && p.relays_sent != TimePoint{} &&
+        ms_between(p.relays_sent, now) > cfg_.sync.ack_timeout.count())
+      send_relays(p);
   }
 }
 
@@ -1565,6 +1678,7 @@ void Daemon::tick_upstreams(TimePoint now) {
       const auto codes = key_codes_for(link.peer);
       fill_keys(h.initKeys(static_cast<unsigned>(codes.size())), codes);
       h.setYourNextSeq(next_seq_of(link.cfg.code));
+      h.setWallMs(wall_clock_ms());
       if (send_msg(link.peer, msg)) link.hello_pending = false;
     }
     if (ms_between(link.peer.since, now) > cfg_.sync.peer_timeout.count()) {

@@ -2,6 +2,7 @@
 
 #include <capnp/compat/json.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -236,24 +237,44 @@ void state_json(JsonWriter& j, const CaseState& st) {
 
 }  // namespace
 
-std::string render_case_list(const std::vector<CaseState>& cases) {
+std::string render_case_list(const std::vector<CaseState>& cases, const RefusedCases* refused) {
   std::string out = pad("案件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
                     pad("归属", 14) + "登记时间\n";
+  std::size_t flagged = 0;
   for (const auto& st : cases) {
     out += pad(format_id(st.case_id), 22) + pad(status_label_zh(st), 12) + pad(st.item_name, 24) +
            pad(st.applicant_name, 10) + pad(st.home, 14) +
            (st.submitted_hlc ? format_time(hlc_ms(st.submitted_hlc)) : "-") + "\n";
+    if (refused != nullptr) {
+      if (auto it = refused->find(st.case_id); it != refused->end()) {
+        out += "  !! " + it->second + "\n";
+        ++flagged;
+      }
+    }
   }
-  out += "共 " + std::to_string(cases.size()) + " 件\n";
+  out += "共 " + std::to_string(cases.size()) + " 件";
+  if (flagged > 0)
+    out +=
+        "，其中 " + std::to_string(flagged) + " 件有被拒收事件待重新报送 (liandong case reissue)";
+  out += "\n";
   return out;
 }
 
-std::string render_case_list_json(const std::vector<CaseState>& cases) {
+std::string render_case_list_json(const std::vector<CaseState>& cases,
+                                  const RefusedCases* refused) {
   JsonWriter j;
   j.begin_array();
   for (const auto& st : cases) {
     j.begin_object();
     state_json(j, st);
+    if (refused != nullptr) {
+      j.key("refused");
+      if (auto it = refused->find(st.case_id); it != refused->end()) {
+        j.value(it->second);
+      } else {
+        j.null();
+      }
+    }
     j.end_object();
   }
   j.end_array();
@@ -264,6 +285,7 @@ namespace {
 
 // Where one of our own events is stored; empty for others' events.
 struct Whereabouts {
+  const Refusal* refused = nullptr;  // a level above refused it
   bool own = false;
   bool has_parent = false, at_parent = false;  // township mark (villages only)
   bool has_top = false, at_top = false;        // county mark
@@ -271,7 +293,9 @@ struct Whereabouts {
 
 Whereabouts whereabouts(const StoredEvent& e, const Custody* c, const std::string& node_code) {
   Whereabouts w;
-  if (c == nullptr || e.view.id().origin != node_code) return w;
+  if (c == nullptr) return w;
+  w.refused = c->refusal_of(e.view.id());
+  if (e.view.id().origin != node_code) return w;
   w.own = true;
   w.has_parent = !c->parent_code.empty() && c->parent_code.size() > 6;
   w.at_parent = e.lsn <= c->parent;
@@ -281,6 +305,7 @@ Whereabouts whereabouts(const StoredEvent& e, const Custody* c, const std::strin
 }
 
 std::string whereabouts_zh(const Whereabouts& w) {
+  if (w.refused != nullptr) return "本机已存 · !! " + refusal_text(*w.refused);
   if (!w.own) return "本机已存";
   std::string out = "本机已存";
   if (w.has_parent) out += w.at_parent ? " · 已达乡镇" : " · 未达乡镇";
@@ -320,6 +345,19 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
          format_yuan(st.fee_collected) + " 元\n";
   if (st.rating) out += "评价      " + std::to_string(st.rating) + " 分\n";
   if (st.complaints) out += "投诉      " + std::to_string(st.complaints) + " 件\n";
+  if (custody != nullptr) {
+    for (const auto& e : events) {
+      const Refusal* r = custody->refusal_of(e.view.id());
+      if (r == nullptr) continue;
+      const bool redone = std::binary_search(st.superseded.begin(), st.superseded.end(), r->id);
+      out += "!! 拒收    " + format_id(r->id) + " " + kind_name_zh(e.view.kind()) + " " +
+             refusal_text(*r) +
+             (redone ? "，已重新报送\n"
+                     : "\n          原因: " + r->reason +
+                           "\n          排除原因后请重新报送: liandong case reissue " +
+                           format_id(r->id) + " --actor 姓名\n");
+    }
+  }
   if (st.conflict) {
     out += "冲突      以下事件无法同时成立，请以新的办理动作处理 (--settle):";
     for (const auto& c : st.conflicts)
@@ -335,6 +373,9 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
     for (const auto& c : st.conflicts) {
       if (c == e.view.id()) kind += "(冲突)";
     }
+    if (std::binary_search(st.superseded.begin(), st.superseded.end(), e.view.id()))
+      kind += "(已作废)";
+    if (storage::superseded_by(e.view)) kind += "(重报)";
     out += "  " + pad(format_time(hlc_ms(e.view.hlc())), 21) + pad(kind, 10) +
            pad(actor_label(ev.getActor()), 22) + pad(e.view.id().origin, 14) +
            pad(format_id(e.view.id()), 22) +
@@ -390,14 +431,34 @@ std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>
     j.field("actor", str(ev.getActor().getName()));
     j.field("role", role_name(ev.getActor().getRole()));
     j.field("on_behalf_of", str(ev.getActor().getOnBehalfOf()));
+    j.field("superseded",
+            std::binary_search(st.superseded.begin(), st.superseded.end(), e.view.id()));
+    j.key("supersedes");
+    if (auto sup = storage::superseded_by(e.view)) {
+      j.value(format_id(*sup));
+    } else {
+      j.null();
+    }
     if (custody != nullptr) {
       const auto w = whereabouts(e, custody, node_code);
       j.key("custody").begin_object();
       j.field("here", true);
+      // Refused at a level: not there, nor above it.
+      const bool refused_at_parent = w.refused && w.refused->by.size() >= 9;
       j.key("township");
-      w.own&& w.has_parent ? j.value(w.at_parent) : j.null();
+      w.own&& w.has_parent ? j.value(w.at_parent && !refused_at_parent) : j.null();
       j.key("county");
-      w.own&& w.has_top ? j.value(w.at_top) : j.null();
+      w.own&& w.has_top ? j.value(w.at_top && !w.refused) : j.null();
+      if (w.refused != nullptr) {
+        j.key("refused").begin_object();
+        j.field("by", w.refused->by);
+        j.field("level", level_name(w.refused->by));
+        j.field("cause", cause_name(w.refused->cause));
+        j.field("reason", w.refused->reason);
+        j.field("text", refusal_text(*w.refused));
+        j.field("at_ms", w.refused->at_ms);
+        j.end_object();
+      }
       j.end_object();
     }
     auto body = codec.encode(ev.getBody());
@@ -454,6 +515,16 @@ std::string render_status(const StatusReport& r) {
   if (r.store_full_since_ms != 0)
     out += "存储空间已满 (自 " + duration_zh(wall_clock_ms() - r.store_full_since_ms) +
            "前): 暂停接收上下级数据，本机登记暂不可用；请清理数据所在磁盘\n";
+  std::size_t open_refused = 0;
+  for (const auto& x : r.refused)
+    open_refused += x.open ? 1 : 0;
+  if (open_refused != 0) {
+    out += "!! 被拒收: " + std::to_string(open_refused) +
+           " 条本机事件被上级拒收，未送达；排除原因后请重新报送 (liandong case reissue 事件编号)\n";
+    for (const auto& x : r.refused) {
+      if (x.open) out += "  !! " + x.event + "  办件 " + x.case_id + "  " + x.text + "\n";
+    }
+  }
   if (r.links.empty()) return out;
   out += "链路:\n";
   out += "  " + pad("对端", 16) + pad("方向", 8) + pad("状态", 10) + pad("持续", 12) +
@@ -531,7 +602,27 @@ std::string render_status_json(const StatusReport& r) {
   j.field("overdue", r.overdue);
   j.field("warning", r.warning);
   j.field("quarantined", r.quarantined);
+  std::size_t open_refused = 0;
+  for (const auto& x : r.refused)
+    open_refused += x.open ? 1 : 0;
+  j.field("refused", static_cast<uint64_t>(r.refused.size()));
+  j.field("refused_open", static_cast<uint64_t>(open_refused));
   j.end_object();
+  j.key("refused").begin_array();
+  for (const auto& x : r.refused) {
+    j.begin_object();
+    j.field("event", x.event);
+    j.field("case", x.case_id);
+    j.field("by", x.by);
+    j.field("cause", x.cause);
+    j.field("reason", x.reason);
+    j.field("text", x.text);
+    j.field("open", x.open);
+    j.key("reissued_as");
+    x.reissued_as.empty() ? j.null() : j.value(x.reissued_as);
+    j.end_object();
+  }
+  j.end_array();
   j.end_object();
   return j.str() + "\n";
 }

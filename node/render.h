@@ -4,6 +4,7 @@
 // Thread contract: pure functions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,13 @@ std::string event_detail(const EventView& v);
 std::string status_label_zh(const storage::CaseState& st);
 std::string status_label(const storage::CaseState& st);
 
-std::string render_case_list(const std::vector<storage::CaseState>& cases);
-std::string render_case_list_json(const std::vector<storage::CaseState>& cases);
+// `refused`: case -> what a level above refused in it and is not re-issued
+// yet ("被乡镇拒收：时间戳超前 (...)"); such a case is flagged loudly.
+using RefusedCases = std::map<Id, std::string>;
+std::string render_case_list(const std::vector<storage::CaseState>& cases,
+                             const RefusedCases* refused = nullptr);
+std::string render_case_list_json(const std::vector<storage::CaseState>& cases,
+                                  const RefusedCases* refused = nullptr);
 // With `custody`, each event this node originated shows where it is
 // stored: here, at the township, at the county.
 std::string render_case(const storage::CaseState& st,
@@ -74,6 +80,14 @@ struct StatusReport {
   // The daemon found the store full (no room on its disk): since when; 0
   // when it has room. Batches from peers wait, local submissions fail.
   uint64_t store_full_since_ms = 0;
+  // This node's events a level above refused (node/refusals.h): all of
+  // them, and those not re-issued yet, each with its words.
+  struct Refused {
+    std::string event, case_id, text, reason, by, cause;
+    bool open = true;
+    std::string reissued_as;
+  };
+  std::vector<Refused> refused;
 };
 std::string render_status(const StatusReport& r);
 std::string render_status_json(const StatusReport& r);

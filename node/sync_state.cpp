@@ -50,6 +50,12 @@ Result<Custody> read_custody(const storage::Store& store) {
     if (code == c.parent_code) c.parent = std::max(c.parent, m.acked);
     c.top = std::max(c.top, m.top);
   }
+  auto refused = refusals(store);
+  if (!refused.ok()) return refused.status();
+  for (auto& r : *refused) {
+    const Id id = r.id;
+    c.refused.emplace(id, std::move(r));
+  }
   return c;
 }
 

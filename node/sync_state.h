@@ -13,9 +13,11 @@
 // Thread contract: plain functions over a Store (itself thread-safe).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
+#include "node/refusals.h"
 #include "protocol/status.h"
 #include "protocol/sync_codec.h"
 #include "storage/store.h"
@@ -42,6 +44,13 @@ struct Custody {
   uint64_t parent = 0;
   uint64_t top = 0;
   bool is_top = false;  // this node is the county (6 digits or fewer)
+  // Events a level above refused (node/refusals.h): never shown as
+  // delivered, whatever the marks above say.
+  std::map<Id, Refusal> refused;
+  const Refusal* refusal_of(const Id& id) const {
+    auto it = refused.find(id);
+    return it == refused.end() ? nullptr : &it->second;
+  }
 };
 Result<Custody> read_custody(const storage::Store& store);
 

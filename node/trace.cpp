@@ -61,11 +61,15 @@ CaseTrace make_trace(const CaseState& st, const std::vector<StoredEvent>& events
     s.at_ms = hlc_ms(e.view.hlc());
     s.lsn = e.lsn;
     s.detail = event_detail(e.view);
+    if (custody != nullptr) {
+      if (const Refusal* r = custody->refusal_of(s.event)) s.refused = *r;
+    }
     if (custody != nullptr && s.node == node_code) {
       s.own = true;
+      const bool refused_at_parent = s.refused && s.refused->by.size() >= 9;
       if (!custody->parent_code.empty() && custody->parent_code.size() > 6)
-        s.at_township = e.lsn <= custody->parent;
-      if (!custody->is_top) s.at_county = e.lsn <= custody->top;
+        s.at_township = e.lsn <= custody->parent && !refused_at_parent;
+      if (!custody->is_top) s.at_county = e.lsn <= custody->top && !s.refused;
     }
     s.wait_ms = t.steps.empty() || s.at_ms < prev ? 0 : s.at_ms - prev;
     prev = std::max(prev, s.at_ms);
@@ -121,6 +125,8 @@ std::string render_trace(const CaseTrace& t) {
       if (s.at_township) where += *s.at_township ? " · 已达乡镇" : " · 未达乡镇";
       if (s.at_county) where += *s.at_county ? " · 已达县" : " · 未达县";
     }
+    if (s.refused)
+      where = (s.own ? "本机" : "-") + std::string(" · !! ") + refusal_text(*s.refused);
     std::string kind = kind_name_zh(s.kind);
     if (s.conflict) kind += "(冲突)";
     out += pad(std::to_string(i + 1), 6) + pad(kind, 12) + pad(who, 26) + pad(s.node, 14) +
@@ -179,6 +185,11 @@ std::string render_trace_json(const CaseTrace& t) {
       s.at_township ? j.value(*s.at_township) : j.null();
       j.key("county");
       s.at_county ? j.value(*s.at_county) : j.null();
+      if (s.refused) {
+        j.field("refused_by", s.refused->by);
+        j.field("refused_cause", cause_name(s.refused->cause));
+        j.field("refused_text", refusal_text(*s.refused));
+      }
       j.end_object();
     } else {
       j.null();

@@ -32,7 +32,8 @@ struct TraceStep {
   // Custody of an event this node originated (nullopt: not ours or unknown).
   bool own = false;
   std::optional<bool> at_township, at_county;
-  uint64_t wait_ms = 0;  // since the previous step (0 for the first)
+  std::optional<Refusal> refused;  // a level above refused it
+  uint64_t wait_ms = 0;            // since the previous step (0 for the first)
 };
 
 struct CaseTrace {

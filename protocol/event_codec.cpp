@@ -1,5 +1,7 @@
 #include "protocol/event_codec.h"
 
+#include "protocol/hlc.h"
+
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
@@ -361,6 +363,8 @@ Status validate_event(proto::Event::Reader ev) {
     if (!valid_code(std::string_view(origin.begin(), origin.size())) || settled.getSeq() == 0)
       return Status::invalid("a settled event id is malformed");
   }
+  if (ev.hasSupersedes() && !names_case(*kind))
+    return Status::invalid("only a case event may supersede another");
   if (is_broadcast(*kind)) {
     if (ev.hasCase()) return Status::invalid("a broadcast event names a case");
     if (home != id.origin) return Status::invalid("a broadcast's home must be its origin");
@@ -374,8 +378,15 @@ Status validate_event(proto::Event::Reader ev) {
     if (!ev.hasCase()) return Status::invalid("a case event names no case");
     const Id c = read_id(ev.getCase());
     if (!valid_code(c.origin) || c.seq == 0) return Status::invalid("case id is malformed");
-    if (*kind == EventKind::submitted && c != id)
+    if (ev.hasSupersedes()) {
+      const Id sup = read_id(ev.getSupersedes());
+      if (sup.origin != id.origin || sup.seq == 0 || sup.seq >= id.seq)
+        return Status::invalid("an event may supersede only an earlier event of its own origin");
+      if (*kind == EventKind::submitted && c != sup)
+        return Status::invalid("a re-issued submitted event must keep the case it supersedes");
+    } else if (*kind == EventKind::submitted && c != id) {
       return Status::invalid("a submitted event must be its own case");
+    }
     if (!within(home, c.origin))
       return Status::invalid("case " + format_id(c) + " cannot be homed at " + home);
   }

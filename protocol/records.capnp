@@ -267,6 +267,11 @@ struct Event {
     keysPublished @26 :KeysPublished;
     rosterPublished @27 :RosterPublished;
   }
+  # A re-issue (重新报送): this event redoes the named event of the same
+  # origin and case, which a level above refused (a clock stamped ahead, a
+  # key it did not accept). Same body kind; for `submitted` the case stays
+  # the superseded event's own id. The fold skips a superseded event.
+  supersedes @28 :EventId;
 }
 
 # What travels and is stored: the exact bytes of a serialized `Event`

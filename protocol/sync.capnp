@@ -36,6 +36,7 @@ struct Hello {                 # child -> parent, opens a session
   capabilities @4 :List(Text); # e.g. "zstd"
   keys @5 :List(KeyEntry);     # signing keys the child vouches for (its subtree)
   yourNextSeq @6 :UInt64;      # 1 + the highest parent-originated seq the child holds
+  wallMs @7 :UInt64;           # the child's wall clock when it sent this (0: unknown)
 }
 
 # A signing key a peer vouches for. A child may vouch only for codes in its
@@ -54,6 +55,9 @@ struct Welcome {               # parent -> child
   capabilities @4 :List(Text);
   keys @5 :List(KeyEntry);     # the parent's ancestors' keys and its own
   yourNextSeq @6 :UInt64;      # 1 + the highest child-originated seq the parent holds
+  wallMs @7 :UInt64;           # the parent's wall clock when it sent this (0: unknown):
+                               # the child stops making events while its own clock is
+                               # off by more than a day (docs/PROTOCOL.md, clock check)
 }
 
 enum RefusalReason {
@@ -102,6 +106,21 @@ struct Ack {
 struct RejectedEvent {
   id @0 :Records.EventId;
   reason @1 :Text;
+  by @2 :Text;                 # code of the node that refused it ("" from older
+                               # nodes: the sender of the Ack)
+  cause @3 :RefusalCause;
+  atMs @4 :UInt64;             # when it was refused, the refuser's wall clock
+}
+
+# Why an event was refused, for the origin to show in words.
+enum RefusalCause {
+  other @0;
+  clockAhead @1;               # stamped more than a day ahead of the receiver
+  badStamp @2;                 # stamped outside 2020-2100
+  key @3;                      # signature or signing key not accepted
+  authority @4;                # the origin may not make this event
+  quarantined @5;              # signed with a retired or revoked key: held for review
+  invalid @6;                  # malformed, or the case state refuses it
 }
 
 struct Heartbeat {
@@ -121,5 +140,12 @@ struct SyncMessage {
     recover @7 :Void;          # "my store was restored or replaced: send me, from your
                                # LSN 0, everything that belongs at me, including the
                                # events that originated on my side"
+    refusals @8 :List(RejectedEvent);
+                               # parent -> child: events of the child's subtree that a
+                               # level above refused (relayed down; kept by the sender
+                               # until taken)
+    refusalsTaken @9 :List(Records.EventId);
+                               # child -> parent: these refusals are stored here (or
+                               # relayed on): the parent forgets them
   }
 }

@@ -304,7 +304,31 @@ Status check(const CaseState* st, const EventView& ev) {
   return transition_ok(*st, ev, settling);
 }
 
+std::optional<Id> superseded_by(const EventView& ev) {
+  if (!names_case(ev.kind()) || !ev.event().hasSupersedes()) return std::nullopt;
+  return read_id(ev.event().getSupersedes());
+}
+
+bool needs_refold(const CaseState&, const EventView& ev) {
+  return superseded_by(ev).has_value();
+}
+
+namespace {
+
+bool listed(const std::vector<Id>& ids, const Id& id) {
+  return std::binary_search(ids.begin(), ids.end(), id);
+}
+
+void add_superseded(CaseState& st, const Id& id) {
+  auto at = std::lower_bound(st.superseded.begin(), st.superseded.end(), id);
+  if (at == st.superseded.end() || *at != id) st.superseded.insert(at, id);
+}
+
+}  // namespace
+
 void apply(CaseState& st, const EventView& ev) {
+  if (listed(st.superseded, ev.id())) return;
+  if (auto sup = superseded_by(ev)) add_superseded(st, *sup);
   ++st.event_count;
   st.last = order_key(ev);
   if (ev.kind() == K::submitted && st.status == S::incomplete) {
@@ -331,6 +355,9 @@ CaseState fold(std::vector<const EventView*> events) {
             [](const EventView* a, const EventView* b) { return order_key(*a) < order_key(*b); });
   CaseState st;
   if (!events.empty()) st.case_id = events.front()->case_id();
+  for (const auto* ev : events) {
+    if (auto sup = superseded_by(*ev)) add_superseded(st, *sup);
+  }
   for (const auto* ev : events)
     apply(st, *ev);
   return st;
@@ -395,6 +422,11 @@ std::string encode_state(const CaseState& s) {
   b.setClosedHlc(s.closed_hlc);
   b.setLastHlc(s.last.hlc);
   write_id(b.initLast(), s.last.id);
+  if (!s.superseded.empty()) {
+    auto sup = b.initSuperseded(static_cast<unsigned>(s.superseded.size()));
+    for (unsigned i = 0; i < sup.size(); ++i)
+      write_id(sup[i], s.superseded[i]);
+  }
   const auto segments = msg.getSegmentsForOutput();
   if (segments.size() == 1) {
     // The flat form of a one-segment message: the segment table (count - 1,
@@ -459,6 +491,9 @@ Result<CaseState> decode_state(std::string_view bytes) {
     s.delivered_hlc = r.getDeliveredHlc();
     s.closed_hlc = r.getClosedHlc();
     s.last = OrderKey{r.getLastHlc(), read_id(r.getLast())};
+    for (auto id : r.getSuperseded())
+      s.superseded.push_back(read_id(id));
+    std::sort(s.superseded.begin(), s.superseded.end());
     return s;
   } catch (const kj::Exception& e) {
     return Status::corruption(std::string("case state unreadable: ") + e.getDescription().cStr());

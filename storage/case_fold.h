@@ -7,6 +7,11 @@
 // approval) is kept, the case is flagged `conflict`, and a later event that
 // names the conflicting events in `settles` clears the flag.
 //
+// An event that names another in `supersedes` (a re-issue, 重新报送, of an
+// event a level above refused) takes its place: the superseded event stays
+// in the log but the fold skips it, on every node alike, whether it holds
+// the superseded event or never received it.
+//
 // Pure logic: no I/O, no clocks; safe from any thread on distinct states.
 #pragma once
 
@@ -83,6 +88,8 @@ struct CaseState {
   std::string due_date;  // committed date from 受理, "YYYY-MM-DD" or empty
   uint64_t submitted_hlc = 0, accepted_hlc = 0, decided_hlc = 0, delivered_hlc = 0, closed_hlc = 0;
   OrderKey last;  // the largest event folded in
+  // Events named by a re-issue in this case, by id: skipped by the fold.
+  std::vector<Id> superseded;
 
   // The status a user sees: conflict overrides.
   bool operator==(const CaseState&) const = default;
@@ -93,8 +100,17 @@ struct CaseState {
 Status check(const CaseState* state, const EventView& ev);
 
 // Folds `ev` into `state`. `state` must be fresh (for the first event) or
-// hold events that all order before `ev`.
+// hold events that all order before `ev`, and needs_refold() must be false.
+// An event `state` lists as superseded is skipped (not counted).
 void apply(CaseState& state, const EventView& ev);
+
+// Whether adding `ev` to a case whose state is `state` needs the whole set
+// folded again rather than apply(): `ev` supersedes another event.
+bool needs_refold(const CaseState& state, const EventView& ev);
+
+// The event `ev` re-issues, if any (always of its own origin: checked by
+// validate_event).
+std::optional<Id> superseded_by(const EventView& ev);
 
 // Folds a whole set, in any given order: sorts by OrderKey first.
 CaseState fold(std::vector<const EventView*> events);

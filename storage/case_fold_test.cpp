@@ -1049,3 +1049,49 @@ TEST_CASE("fold: an audit event is never a case transition", "[fold][audit]") {
   CHECK_THAT(s.message(), Catch::Contains("audit"));
   CHECK(check(nullptr, audit).code() == Code::invalid);
 }
+
+// ---- re-issue (重新报送) ---------------------------------------------------------
+
+TEST_CASE("fold: a re-issue supersedes a refused event the same way wherever it is held",
+          "[fold][refusal]") {
+  Forge forge(false);
+  constexpr uint64_t kTwoDays = 2ULL * 24 * 3600 * 1000;
+  // Stamped two days ahead, refused upstream: only the village holds it.
+  const EventView x =
+      must_parse(forge.submit(kVillage, kVillage, hlc_at(kTwoDays), submitted_body("张三")));
+  // Re-issued with the clock right: same body, same case, earlier stamp.
+  const EventView r = must_parse(forge.make(
+      Head{.id = forge.next_id(kVillage), .case_id = x.id(), .home = kVillage, .hlc = hlc_at(10)},
+      [&](proto::Event::Builder ev) {
+        submitted_body("张三")(ev);
+        write_id(ev.initSupersedes(), x.id());
+      }));
+  const EventView a =
+      must_parse(forge.act(kTownship, x.id(), kVillage, hlc_at(20), accepted_body("2023-11-24")));
+
+  const CaseState at_village = fold({&x, &r, &a});
+  const CaseState upstream = fold({&r, &a});
+  INFO(describe(at_village));
+  CHECK(at_village == upstream);
+  CHECK(fold({&a, &x, &r}) == upstream);
+  CHECK(at_village.status == S::accepted);
+  CHECK(at_village.case_id == x.id());
+  CHECK(at_village.event_count == 2);
+  CHECK_FALSE(at_village.conflict);
+  CHECK(at_village.superseded == std::vector<Id>{x.id()});
+
+  // Folded one by one, the re-issue asks for a refold; the superseded event
+  // arriving after its re-issue is skipped.
+  CaseState st;
+  apply(st, x);
+  CHECK(needs_refold(st, r));
+  CaseState up;
+  apply(up, r);
+  apply(up, x);
+  apply(up, a);
+  CHECK(up == upstream);
+
+  auto back = decode_state(encode_state(at_village));
+  REQUIRE(back.ok());
+  CHECK(*back == at_village);
+}

@@ -48,4 +48,5 @@ struct CaseState {
   closedHlc @26 :UInt64;
   lastHlc @27 :UInt64;
   last @28 :Records.EventId;
+  superseded @29 :List(Records.EventId);  # events re-issued by others (skipped)
 }

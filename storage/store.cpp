@@ -31,6 +31,7 @@ constexpr const char* kMetaStoreId = "store_id";
 constexpr const char* kMetaSchema = "schema";
 constexpr const char* kMetaNextSeq = "next_seq";
 constexpr const char* kMetaHlc = "hlc";
+constexpr const char* kMetaParentClock = "parent_clock";
 constexpr uint8_t kConflictStatusKey = 0xff;
 
 std::string be64(uint64_t v) {
@@ -402,7 +403,7 @@ struct Store::Impl {
   // Folds `ev` (already in case_events) into `st`, the state of its case
   // with every earlier-arrived event.
   void fold_in(const Txn& txn, CaseState& st, const EventView& ev) const {
-    if (st.event_count == 0 || st.last < order_key(ev)) {
+    if ((st.event_count == 0 || st.last < order_key(ev)) && !needs_refold(st, ev)) {
       storage::apply(st, ev);
     } else {
       // Arrived out of order: refold the whole set (it includes `ev` now).
@@ -412,6 +413,51 @@ struct Store::Impl {
         views.push_back(&e.view);
       st = fold(views);
     }
+  }
+
+  // Why this node may not stamp events now ("" if it may): its wall clock
+  // is outside the stamp range, or off its parent's by more than
+  // kMaxClockSkewMs (as learned at the last handshake of this boot).
+  std::string clock_fault(const Txn& txn, uint64_t wall) const {
+    if (!stamp_in_range(wall)) return clock_range_message(wall);
+    std::string_view v;
+    if (!txn.get(meta, kMetaParentClock, &v)) return {};
+    const auto pc = decode_parent_clock(v);
+    if (!pc) return {};
+    const auto skew = clock_skew_ms(*pc, wall, boot_clock_ms(), boot_id());
+    return skew ? clock_fault_message(*skew, pc->parent_code) : std::string();
+  }
+
+  // The event of this node a re-issue supersedes: held here, a case
+  // event, not superseded already.
+  Result<EventView> load_superseded(const Txn& txn, const Id& id, const std::string& own) const {
+    if (id.origin != own)
+      return Status::invalid("only this node's own events can be re-issued here; " + format_id(id) +
+                             " is " + id.origin + "'s");
+    std::string_view lsn, bytes;
+    if (!txn.get(ids, IdKey(id).view(), &lsn) || !txn.get(log, lsn, &bytes))
+      return Status::not_found("no event " + format_id(id) + " here");
+    auto view = EventView::parse(bytes);
+    if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
+    if (!names_case(view->kind()))
+      return Status::invalid("event " + format_id(id) + " is not a case event");
+    auto st = load_case(txn, view->case_id());
+    if (st && std::binary_search(st->superseded.begin(), st->superseded.end(), id))
+      return Status::invalid("event " + format_id(id) + " was re-issued already");
+    return view;
+  }
+
+  // The case's state folded without event `skip`.
+  std::optional<CaseState> fold_without(const Txn& txn, const Id& case_id, const Id& skip) const {
+    auto events = load_case_events(txn, case_id);
+    std::vector<const EventView*> views;
+    for (const auto& e : events) {
+      if (e.view.id() != skip) views.push_back(&e.view);
+    }
+    if (views.empty()) return std::nullopt;
+    CaseState st = fold(views);
+    st.case_id = case_id;
+    return st;
   }
 
   // Starts `t` from the stored state `before` (or from nothing).
@@ -885,6 +931,30 @@ Result<std::vector<Quarantined>> Store::quarantined() const {
   }
 }
 
+Status Store::note_parent_clock(const ParentClock& c) {
+  try {
+    return impl_->with_txn(true, [&](Txn& txn) {
+      txn.put(impl_->meta, kMetaParentClock, encode_parent_clock(c));
+      txn.commit();
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
+std::optional<ParentClock> Store::parent_clock() const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> std::optional<ParentClock> {
+      std::string_view v;
+      if (!txn.get(impl_->meta, kMetaParentClock, &v)) return std::nullopt;
+      return decode_parent_clock(v);
+    });
+  } catch (const MdbError&) {
+    return std::nullopt;
+  }
+}
+
 Result<StoredEvent> Store::append_local(const LocalDraft& draft, const SigningKey& key) {
   auto out = append_local(std::span<const LocalDraft>(&draft, 1), key);
   return std::move(out.front());
@@ -906,15 +976,38 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
       uint64_t seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
       uint64_t lsn = impl_->last_lsn(txn);
       const uint64_t first_lsn = lsn + 1;
-      Hlc hlc;
-      hlc.observe(impl_->meta_u64(txn, kMetaHlc, 0));
+      const uint64_t wall = wall_clock_ms();
+      if (auto fault = impl_->clock_fault(txn, wall); !fault.empty()) {
+        for (std::size_t i = 0; i < drafts.size(); ++i)
+          out.emplace_back(Status::invalid(fault));
+        return out;
+      }
+      Hlc hlc([wall] { return wall; });
+      const uint64_t stored_hlc = impl_->meta_u64(txn, kMetaHlc, 0);
+      // A stamp persisted while the clock ran far ahead is not inherited
+      // (causality within each case is kept by the case's own floor below).
+      (void)hlc.resume(stored_hlc);
       KeyWork keys(*impl_);
+      bool stored_any = false;
       for (const auto& d : drafts) {
         const Id id{code_, seq};
         // The case as this transaction sees it (earlier drafts included).
         std::optional<CaseState> state;
         std::string home = d.home.empty() ? code_ : d.home;
-        if (!d.case_id.empty()) {
+        std::optional<EventView> redo;  // the event a re-issue supersedes
+        Id case_id = d.case_id;
+        if (d.supersedes) {
+          auto r = impl_->load_superseded(txn, *d.supersedes, code_);
+          if (!r.ok()) {
+            out.emplace_back(r.status());
+            continue;
+          }
+          redo = std::move(r).value();
+          case_id = redo->case_id();
+          home = std::string(redo->event().getHome().cStr());
+          // The case without the event re-issued (earlier drafts included).
+          state = impl_->fold_without(txn, case_id, *d.supersedes);
+        } else if (!d.case_id.empty()) {
           const Touched* t = touched.find(IdKey(d.case_id));
           state = t != nullptr ? std::optional(t->now) : impl_->load_case(txn, d.case_id);
           if (!state) {
@@ -923,8 +1016,21 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
           }
           home = state->home;
         }
+        // Stamped after every event of the case the fold uses; never after
+        // one stamped far ahead (it would be refused upstream in turn).
+        if (state && state->event_count > 0) {
+          if (hlc_ms(state->last.hlc) > wall + kMaxClockSkewMs) {
+            out.emplace_back(Status::invalid(
+                "办件 " + format_id(state->case_id) + " 中的 " + format_id(state->last.id) +
+                " 时间戳超前，请先重新报送该事件 (event " + format_id(state->last.id) +
+                " of this case is stamped ahead of the clock: re-issue it first)"));
+            continue;
+          }
+          hlc.observe(state->last.hlc);
+        }
         capnp::MallocMessageBuilder msg(512);
-        auto ev = msg.initRoot<proto::Event>();
+        if (redo) msg.setRoot(redo->event());
+        auto ev = redo ? msg.getRoot<proto::Event>() : msg.initRoot<proto::Event>();
         write_id(ev.initId(), id);
         ev.setHlc(hlc.now());
         ev.setHome(home);
@@ -932,11 +1038,15 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
         // Identity fields are the store's to set, whatever `fill` did.
         write_id(ev.initId(), id);
         ev.setHome(home);
-        if (ev.getBody().which() == proto::Event::Body::SUBMITTED) {
+        if (redo) {
+          write_id(ev.initCase(), case_id);
+          write_id(ev.initSupersedes(), *d.supersedes);
+        } else if (ev.getBody().which() == proto::Event::Body::SUBMITTED) {
           write_id(ev.initCase(), id);
         } else if (!d.case_id.empty()) {
           write_id(ev.initCase(), d.case_id);
         }
+        if (!redo && ev.hasSupersedes()) ev.disownSupersedes();
         auto view = EventView::parse(seal(msg, key));
         if (!view.ok()) {
           out.emplace_back(view.status());
@@ -956,8 +1066,11 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
         }
         impl_->store_one(txn, *view, ++lsn, touched, /*id_claimed=*/false, /*may_defer=*/false);
         ++seq;
+        stored_any = true;
         out.emplace_back(StoredEvent{lsn, std::move(view).value()});
       }
+      // A command that stored nothing leaves the clock as it was.
+      if (!stored_any) return out;
       impl_->write_touched(txn, touched);
       impl_->put_arrival(txn, first_lsn, lsn);
       txn.put(impl_->meta, kMetaNextSeq, be64(seq));
@@ -1007,15 +1120,17 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
         const EventView& ev = *batch[i];
         const IdKey key(ev.id());
         const uint64_t ev_hlc = ev.hlc();
-        if (ev_hlc > horizon) {
+        if (ev_hlc > horizon || !stamp_in_range(hlc_ms(ev_hlc))) {
           // Refused unless already stored (then a duplicate, as ever).
           std::string_view existing;
           if (txn.get(impl_->ids, key.view(), &existing)) {
             out[i] = IngestResult{Outcome::duplicate, get_be64(existing), Status::ok()};
           } else {
-            out[i] = IngestResult{Outcome::rejected, 0,
-                                  Status::invalid("event " + format_id(ev.id()) +
-                                                  " is stamped more than a day in the future")};
+            out[i] = IngestResult{
+                Outcome::rejected, 0,
+                Status::invalid("event " + format_id(ev.id()) +
+                                (ev_hlc > horizon ? " is stamped more than a day in the future"
+                                                  : " is stamped outside 2020-2100"))};
           }
           continue;
         }

@@ -39,6 +39,7 @@
 
 #include "protocol/crypto.h"
 #include "protocol/event_codec.h"
+#include "protocol/hlc.h"
 #include "protocol/ids.h"
 #include "protocol/status.h"
 #include "protocol/verify_pool.h"
@@ -48,8 +49,8 @@
 namespace liandong::storage {
 
 constexpr uint32_t kSchemaVersion = 1;
-// Events stamped further ahead of this node's clock are refused.
-constexpr uint64_t kMaxClockSkewMs = 24ULL * 3600 * 1000;
+// Events stamped further ahead of this node's clock than kMaxClockSkewMs
+// (protocol/hlc.h) are refused, and so are stamps outside 2020-2100.
 // At most this many events are held in quarantine: past it, events of
 // retired or revoked keys are refused instead (a stolen key cannot fill
 // the disk through the quarantine).
@@ -66,10 +67,16 @@ struct StoreOptions {
 
 // A local action before it has an id: the store allocates seq and hlc,
 // sets id, case and home, then calls `fill` for the actor, settles and body.
+//
+// A re-issue (重新报送) names the event of this node it supersedes: the new
+// event is a copy of that event's body (and settles), in the same case,
+// with a new id and stamp; `fill` then sets the actor. The superseded
+// event stays in the log and is skipped by the fold (case_fold.h).
 struct LocalDraft {
   Id case_id;        // empty for `submitted` and broadcasts
   std::string home;  // for `submitted`: the case's home (default: own code)
   std::function<void(proto::Event::Builder)> fill;
+  std::optional<Id> supersedes;
 };
 
 struct StoredEvent {
@@ -179,6 +186,15 @@ class Store {
   // with `key`, checked against the case state machine and stored; all in
   // one transaction. A refused draft stores nothing and uses no sequence
   // number; the others are unaffected.
+  //
+  // Clock rules (protocol/hlc.h): every draft is refused (invalid, with a
+  // Chinese-and-English reason) while the wall clock is outside 2020-2100
+  // or, as learned from the parent at the last handshake of this boot, off
+  // by more than kMaxClockSkewMs. A persisted stamp far ahead of the clock
+  // is not inherited; an event in a case is stamped after every event of
+  // the case the fold uses (a case holding one stamped far ahead is refused
+  // until that event is re-issued). The persisted stamp moves only when an
+  // event is stored.
   std::vector<Result<StoredEvent>> append_local(std::span<const LocalDraft> drafts,
                                                 const SigningKey& key);
   Result<StoredEvent> append_local(const LocalDraft& draft, const SigningKey& key);
@@ -216,6 +232,11 @@ class Store {
 
   // Removes the given keys, in one transaction committed with sync.
   Status sync_erase(std::span<const std::string> keys);
+
+  // What this node learned of its parent's clock at the last handshake
+  // (meta; committed with sync). The writer's clock guard reads it.
+  Status note_parent_clock(const ParentClock& c);
+  std::optional<ParentClock> parent_clock() const;
 
   // The highest sequence number of `origin` held here (0: none).
   Result<uint64_t> max_seq(std::string_view origin) const;

@@ -122,11 +122,18 @@ std::vector<int> pick_ports(std::size_t n) {
 
 // Starts `argv` with stdin from /dev/null and stdout+stderr appended to
 // `log`. The child gets SIGKILL if the thread that forked it dies.
-pid_t spawn_daemon(const std::vector<std::string>& argv, const fs::path& log) {
+pid_t spawn_daemon(const std::vector<std::string>& argv, const fs::path& log,
+                   const std::vector<std::string>& extra_env = {}) {
   std::vector<char*> args;
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e)
+    env.push_back(*e);
+  for (const auto& e : extra_env)
+    env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (log_fd < 0 || null_fd < 0) throw std::runtime_error("cannot open " + log.string());
@@ -142,7 +149,7 @@ pid_t spawn_daemon(const std::vector<std::string>& argv, const fs::path& log) {
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
-    ::execve(args[0], args.data(), environ);
+    ::execve(args[0], args.data(), env.data());
     ::_exit(127);
   }
   ::close(log_fd);
@@ -380,8 +387,8 @@ void Net::start(const std::string& code) {
   if (running(code)) throw std::logic_error("start " + code + ": already running");
   n.exit_note.clear();
   append_log_marker(code, "start");
-  n.pid =
-      spawn_daemon({LIANDONG_BIN, "run", "--config", config_path(code).string()}, log_path(code));
+  n.pid = spawn_daemon({LIANDONG_BIN, "run", "--config", config_path(code).string()},
+                       log_path(code), n.env);
   append_log_marker(code, "pid " + std::to_string(n.pid));
   const bool ready = wait_until(
       [&] {
@@ -495,6 +502,8 @@ std::vector<EventRow> Net::events(const std::string& code) const {
     row.home = e.str("home");
     row.broadcast = e.flag("broadcast");
     row.lsn = e.u64("lsn");
+    row.superseded = e.flag("superseded");
+    row.refused_by = e.str("refused_by");
     rows.push_back(std::move(row));
   }
   return rows;
@@ -616,6 +625,21 @@ Convergence check_converged(Net& net) {
   for (const auto& [id, e] : all) {
     if (e.broadcast) broadcast_cases.insert(e.case_id);
   }
+  // Refusals: an event refused at node B is not expected at B or above.
+  std::map<std::string, std::set<std::string>> refused_at;
+  for (const auto& [code, rows] : held) {
+    for (const auto& e : rows) {
+      if (!e.refused_by.empty()) refused_at[e.id].insert(e.refused_by);
+    }
+  }
+  auto refused_here = [&](const std::string& id, const std::string& code) {
+    auto it = refused_at.find(id);
+    if (it == refused_at.end()) return false;
+    for (const auto& by : it->second) {
+      if (by.starts_with(code)) return true;  // `code` is B or an ancestor of B
+    }
+    return false;
+  };
 
   // Per node: exactly the events the routing rule names, each once.
   for (const auto& [code, rows] : held) {
@@ -630,7 +654,8 @@ Convergence check_converged(Net& net) {
     std::vector<std::string> missing, extra, twice;
     for (const auto& [id, e] : all) {
       const bool should =
-          belongs_at(code, RouteKey{e.origin, e.home, e.broadcast, e.kind == "key_rotated"});
+          belongs_at(code, RouteKey{e.origin, e.home, e.broadcast, e.kind == "key_rotated"}) &&
+          !refused_here(id, code);
       const auto it = count.find(id);
       const int n = it == count.end() ? 0 : it->second;
       if (should && n == 0) missing.push_back(describe(e));
@@ -651,7 +676,8 @@ Convergence check_converged(Net& net) {
     // Cases: listed once each, exactly those it holds events of, counts agree.
     std::map<std::string, std::uint64_t> events_of_case;
     for (const auto& e : rows) {
-      if (!e.case_id.empty()) ++events_of_case[e.case_id];  // broadcasts, audit, keys: no case
+      // Broadcasts, audit, keys: no case. A superseded event is skipped by the fold.
+      if (!e.case_id.empty() && !e.superseded) ++events_of_case[e.case_id];
     }
     std::map<std::string, int> list_count;
     std::vector<std::string> case_problems;

@@ -72,6 +72,10 @@ struct EventRow {
   std::string id, case_id, kind, origin, home;
   bool broadcast = false;
   std::uint64_t lsn = 0;
+  // Re-issued by a later event of its case (the fold skips it); and the
+  // code of a node that refused it, as this node knows ("" if none).
+  bool superseded = false;
+  std::string refused_by;
 };
 
 // One row of `case list --json`.
@@ -132,6 +136,11 @@ class Net {
   void kill9(const std::string& code);
   int restart(const std::string& code);  // stop, then start; returns stop's code
   bool running(const std::string& code);
+  // Extra NAME=VALUE environment for the node's daemon from its next start
+  // (e.g. LIANDONG_TEST_CLOCK_OFFSET_MS for a clock fault); {} clears it.
+  void set_env(const std::string& code, std::vector<std::string> env) {
+    node(code).env = std::move(env);
+  }
   // Nodes whose daemon exited without being told to, with how it ended.
   std::vector<std::string> unexpected_exits();
 
@@ -176,8 +185,9 @@ class Net {
     std::vector<std::string> children;
     int port = 0;
     NodeKeys keys;
-    pid_t pid = 0;          // 0: not running (as far as we know)
-    std::string exit_note;  // how it ended, when it ended on its own
+    pid_t pid = 0;                 // 0: not running (as far as we know)
+    std::vector<std::string> env;  // extra environment of its daemon
+    std::string exit_note;         // how it ended, when it ended on its own
   };
   Node& node(const std::string& code);
   const Node& node(const std::string& code) const;
@@ -204,6 +214,8 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 // same event everywhere, that every node lists each case it holds events of
 // exactly once, and that all nodes holding a case report the same status,
 // conflict flag and event count. Daemons that died unexpectedly are reported.
+// An event some node refused (as any holder of it records) is not expected
+// at that node nor above it; superseded events count in no case's events.
 Convergence check_converged(Net& net);
 
 // wait_until(check_converged(net).ok, timeout); returns the check that held,

@@ -18,3 +18,10 @@ target_link_libraries(link_security_test PRIVATE liandong_catch_main liandong_ne
 target_compile_definitions(link_security_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(link_security_test liandong)
 catch_discover_tests(link_security_test PROPERTIES TIMEOUT 300 LABELS integration)
+
+# Refusals travel back as custody; clock faults (protocol/hlc.h).
+add_executable(refusal_test refusal_test.cpp)
+target_link_libraries(refusal_test PRIVATE liandong_catch_main liandong_net_fixture)
+target_compile_definitions(refusal_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
+add_dependencies(refusal_test liandong)
+catch_discover_tests(refusal_test PROPERTIES TIMEOUT 300 LABELS integration)
