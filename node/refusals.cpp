@@ -206,6 +206,7 @@ Result<std::vector<OwnRefusal>> own_refusals(const storage::Store& store) {
     auto view = EventView::parse(**bytes);
     if (!view.ok()) return view.status();
     if (!names_case(view->kind())) {
+      o.open = false;  // an audit record or a broadcast: kept, not re-issued
       out.push_back(std::move(o));
       continue;
     }

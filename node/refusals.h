@@ -69,7 +69,8 @@ Status forget_relays(storage::Store& store, const std::string& child, std::span<
 Result<std::vector<Refusal>> refusals(const storage::Store& store);
 
 // A refusal of one of this node's own events, with the case it belongs to
-// and whether it is still open (not re-issued yet).
+// and whether it is still open: a case event not re-issued yet (a refused
+// audit record or broadcast is listed, never open: nothing to re-issue).
 struct OwnRefusal {
   Refusal refusal;
   Id case_id;
