@@ -76,7 +76,7 @@ struct LocalDraft {
   Id case_id;        // empty for `submitted` and broadcasts
   std::string home;  // for `submitted`: the case's home (default: own code)
   std::function<void(proto::Event::Builder)> fill;
-  std::optional<Id> supersedes;
+  std::optional<Id> supersedes{};
 };
 
 struct StoredEvent {
