@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "config/input_file.h"
 #include "config/sync_section.h"
 #include "config/toml_reader.h"
 #include "config/value_checks.h"
@@ -276,18 +277,9 @@ std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::s
 std::variant<NodeConfig, ConfigError> load_config(const std::filesystem::path& file) {
   const std::string name = file.string();
   std::error_code ec;
-  if (fs::is_directory(file, ec)) return ConfigError{name + ": cannot read: is a directory"};
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return ConfigError{name + ": cannot read: " + std::strerror(errno)};
-  std::string text;
-  text.resize(kMaxConfigBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return ConfigError{name + ": cannot read: " + std::strerror(errno)};
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) {
-    return ConfigError{name + ": cannot read: larger than " + std::to_string(kMaxConfigBytes) +
-                       " bytes; this is not a node config"};
-  }
+  InputFile in = read_input_file(file, kMaxConfigBytes);
+  if (!in.ok) return ConfigError{name + ": cannot read: " + in.error};
+  const std::string& text = in.bytes;
   fs::path dir = fs::absolute(file, ec).parent_path();
   if (ec) dir = file.parent_path();
   return parse_config(text, name, dir);

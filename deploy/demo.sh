@@ -119,7 +119,7 @@ c3=$("$L" submit --json-out --actor 王小红 --item MZ-DB-003 --item-name 农�
 echo "登记: $c1 $c2 $c3"
 
 step "宅基地建房: 村受理、上报乡镇、乡镇上报县、县并联审批、办结，村回复、评价、销号"
-"$L" act "$c1" accept --actor 王小红 --due 2026-12-04
+"$L" act "$c1" accept --actor 王小红 --due 2099-12-04
 "$L" act "$c1" escalate --actor 王小红 --to 360723101
 wait_for "$township" "$c1" handler 360723101 "$c1 at the township"
 T act "$c1" escalate --actor 刘乡长 --role clerk --to 360723

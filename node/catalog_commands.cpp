@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "node/commands.h"
+#include "node/input_files.h"
 #include "node/json_writer.h"
 #include "storage/catalog.h"
 
@@ -122,18 +123,13 @@ void write_item_json(JsonWriter& j, const CatalogItem& item, bool full) {
 int cmd_publish(const CliShared& shared, const std::string& file) {
   auto node = open_node(shared.data);
   const std::string code = node.store->code();
+  check_actor_level(shared.actor, code);
   if (code.size() != 6)
     refuse(
         Status::invalid("only a county (6-digit code) publishes the service catalog; this node "
                         "is " +
                         code));
-  if (in_daemon() && std::filesystem::path(file).is_relative())
-    fail(
-        Status::invalid("a daemon runs on this data directory: name the catalog file by its "
-                        "absolute path"));
-  const std::string doc = read_file(file);
-  if (doc.size() > kMaxEventBytes - 4096)
-    fail(Status::invalid(file + " is too large for one notice"));
+  const std::string doc = read_file(file, kMaxNoticeFileBytes);
   auto parsed = storage::parse_catalog(doc, file);
   if (!parsed.ok()) fail(parsed.status());
   auto held = node.store->notices(EventKind::catalog_published);

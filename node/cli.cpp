@@ -9,23 +9,30 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "config/input_file.h"
 #include "config/node_config.h"
 #include "node/commands.h"
 #include "node/control.h"
+#include "node/control_request.h"
 #include "node/daemon.h"
+#include "node/input_checks.h"
+#include "node/input_files.h"
 #include "node/json_writer.h"
 #include "node/refusals.h"
 #include "node/render.h"
 #include "node/report.h"
 #include "node/sync_state.h"
+#include "node/text_escape.h"
 #include "protocol/hlc.h"
 #include "protocol/submission_json.h"
 #include "protocol/sync_codec.h"
 #include "storage/authority.h"
+#include "storage/calendar.h"
 #include "storage/catalog.h"
 #include "storage/roster.h"
 
@@ -42,6 +49,8 @@ namespace {
 thread_local DaemonContext* t_ctx = nullptr;
 thread_local std::string* t_out = nullptr;
 thread_local std::string* t_err = nullptr;
+// The files sent with the command (node/control_request.h), by name.
+thread_local const std::map<std::string, std::string>* t_files = nullptr;
 }  // namespace
 
 Opened open_node(const fs::path& data) {
@@ -73,6 +82,18 @@ proto::Role actor_role(const ActorOptions& a, const std::string& node_code) {
 
 }  // namespace
 
+void check_actor_level(const ActorOptions& a, const std::string& node_code) {
+  if (a.role.empty()) return;
+  const auto role = role_from_name(a.role);
+  if (!role) fail(Status::invalid("unknown role '" + a.role + "'"));
+  // Rule 2 of storage/authority.h, as for any action at this node.
+  storage::ActContext ctx;
+  ctx.node = node_code;
+  ctx.role = *role;
+  ctx.kind = EventKind::comment;
+  if (auto s = storage::may_act(ctx); !s) refuse(s);
+}
+
 void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code) {
   b.setName(a.name);
   b.setRole(actor_role(a, node_code));
@@ -95,11 +116,15 @@ const DaemonContext* daemon_context() {
   return t_ctx;
 }
 
+// What reaches the terminal passes terminal_text (node/text_escape.h): text
+// from outside never acts as a control sequence, wherever a command prints
+// it. Inside the daemon the text goes back to the CLI, which prints it so.
 void print(const std::string& s) {
   if (t_out != nullptr) {
     t_out->append(s);
   } else {
-    std::fwrite(s.data(), 1, s.size(), stdout);
+    const std::string safe = terminal_text(s);
+    std::fwrite(safe.data(), 1, safe.size(), stdout);
   }
 }
 
@@ -108,7 +133,8 @@ void print_error(const std::string& message) {
   if (t_err != nullptr) {
     t_err->append(line);
   } else {
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    const std::string safe = terminal_text(line);
+    std::fwrite(safe.data(), 1, safe.size(), stderr);
   }
 }
 
@@ -123,8 +149,9 @@ struct InitArgs {
 };
 
 int cmd_init(const InitArgs& a) {
-  if (!valid_code(a.code))
-    fail(Status::invalid("'" + a.code + "' is not a division code (2, 4, 6, 9 or 12 digits)"));
+  if (!plausible_code(a.code))
+    fail(Status::invalid("'" + a.code +
+                         "' is not a division code (2, 4, 6, 9 or 12 digits, no part all zeros)"));
   const fs::path data(a.data);
   std::error_code ec;
   fs::create_directories(data, ec);
@@ -159,13 +186,13 @@ int cmd_init(const InitArgs& a) {
     fail(id.status());
   }
   if (auto s = (*store)->put_key(a.code, id->sign.pub); !s) fail(s);
-  std::printf("已初始化节点 %s (%s) 于 %s\n", a.code.c_str(), level_name_zh(a.code),
-              fs::absolute(data).c_str());
-  std::printf("store id:                 %s\n", (*store)->store_id().c_str());
-  std::printf("signing key (Ed25519):    %s\n", to_hex(id->sign.pub).c_str());
-  std::printf(
-      "link key (CurveZMQ, Z85): %s\n",
-      to_z85(std::string_view(reinterpret_cast<const char*>(id->curve.pub.data()), 32)).c_str());
+  print(fmt::format("已初始化节点 {} ({}) 于 {}\n", a.code, level_name_zh(a.code),
+                    fs::absolute(data).string()));
+  print(fmt::format("store id:                 {}\n", (*store)->store_id()));
+  print(fmt::format("signing key (Ed25519):    {}\n", to_hex(id->sign.pub)));
+  print(fmt::format(
+      "link key (CurveZMQ, Z85): {}\n",
+      to_z85(std::string_view(reinterpret_cast<const char*>(id->curve.pub.data()), 32))));
   return 0;
 }
 
@@ -217,12 +244,22 @@ void fill_materials(capnp::List<proto::Material>::Builder out, const std::vector
 
 }  // namespace
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(Status::invalid("cannot read " + path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string read_file(const std::string& path, std::size_t max_bytes) {
+  if (t_files != nullptr) {
+    // Inside the daemon: only the bytes the CLI sent with the command.
+    auto it = t_files->find(path);
+    if (it == t_files->end())
+      fail(Status::invalid("cannot read " + path +
+                           ": the command came without the file's contents (a liandong of "
+                           "another version?); the daemon does not open files itself"));
+    if (it->second.size() > max_bytes)
+      fail(Status::invalid("cannot read " + path + ": is larger than " + std::to_string(max_bytes) +
+                           " bytes, the most this file may hold"));
+    return it->second;
+  }
+  auto f = config::read_input_file(path, max_bytes);
+  if (!f.ok) fail(Status::invalid("cannot read " + path + ": " + f.error));
+  return std::move(f.bytes);
 }
 
 namespace {
@@ -256,7 +293,7 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
   capnp::MallocMessageBuilder scratch;
   auto sub = scratch.initRoot<proto::Submitted>();
   if (!a.json_file.empty()) {
-    const std::string text = read_file(a.json_file);
+    const std::string text = read_file(a.json_file, kMaxSubmissionFileBytes);
     if (auto s = decode_submission_json(text, sub); !s)
       fail(Status::invalid(a.json_file + ": " + s.message()));
   } else {
@@ -287,7 +324,7 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
       sub.setFeeDue(*fen);
     }
   }
-  if (!a.home.empty() && !valid_code(a.home))
+  if (!a.home.empty() && !plausible_code(a.home))
     fail(Status::invalid("home '" + a.home + "' is not a division code"));
   // Who may register here (storage/authority.h), before anything else.
   {
@@ -462,15 +499,6 @@ struct ActArgs {
   int score = 0;
 };
 
-bool valid_date(const std::string& d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (d[static_cast<std::size_t>(i)] < '0' || d[static_cast<std::size_t>(i)] > '9') return false;
-  }
-  const int m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
-  return m >= 1 && m <= 12 && day >= 1 && day <= 31;
-}
-
 bool yes_no(const ActArgs& a, const char* what) {
   if (a.approve == a.reject)
     fail(Status::invalid(std::string(what) + " needs exactly one of --approve or --reject"));
@@ -481,8 +509,10 @@ bool yes_no(const ActArgs& a, const char* what) {
 void fill_body(const std::string& action, const ActArgs& a, const std::string& node_code,
                const storage::CaseState& st, proto::Event::Body::Builder b) {
   if (action == "accept") {
-    if (!a.due.empty() && !valid_date(a.due))
-      fail(Status::invalid("due date '" + a.due + "' is not YYYY-MM-DD"));
+    if (!a.due.empty()) {
+      if (auto why = due_date_problem(a.due, china_day(wall_clock_ms())))
+        fail(Status::invalid("--due: " + *why));
+    }
     auto x = b.initAccepted();
     x.setDueDate(a.due);
     x.setNote(a.note);
@@ -501,7 +531,7 @@ void fill_body(const std::string& action, const ActArgs& a, const std::string& n
     x.setNote(a.note);
   } else if (action == "escalate") {
     std::string to = a.to.empty() ? parent_code(st.handler.empty() ? node_code : st.handler) : a.to;
-    if (!valid_code(to)) fail(Status::invalid("escalate: '" + to + "' is not a division code"));
+    if (!plausible_code(to)) fail(Status::invalid("escalate: '" + to + "' is not a division code"));
     auto x = b.initEscalated();
     x.setTo(to);
     x.setNote(a.note);
@@ -555,6 +585,8 @@ void fill_body(const std::string& action, const ActArgs& a, const std::string& n
     b.initComment().setText(a.text);
   } else if (action == "complain") {
     if (a.text.empty()) fail(Status::invalid("complain needs --text"));
+    if (!a.against.empty() && !plausible_code(a.against))
+      fail(Status::invalid("complain: --against '" + a.against + "' is not a division code"));
     auto x = b.initComplaint();
     x.setText(a.text);
     x.setAgainst(a.against);
@@ -666,6 +698,7 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
 
 int cmd_keys_trust(const fs::path& data, const std::string& code, const std::string& hex) {
   auto node = open_node(data);
+  if (!plausible_code(code)) fail(Status::invalid("'" + code + "' is not a division code"));
   auto key = public_key_from_hex(hex);
   if (!key) fail(Status::invalid("'" + hex + "' is not a 64-digit hex Ed25519 public key"));
   if (auto s = node.store->put_key(code, *key); !s) fail(s);
@@ -756,12 +789,43 @@ int cmd_store_events(const fs::path& data, bool json) {
 
 int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
                 const std::string& file, const ActorOptions& actor, bool json) {
+  const std::string doc = read_file(file, kMaxNoticeFileBytes);
+  // The document must be what it claims, with the number it claims: the
+  // same checks as `catalog publish` and `calendar publish`.
+  if (what == "calendar") {
+    auto cal = storage::parse_calendar(doc, file);
+    if (!cal.ok()) fail(cal.status());
+    if (static_cast<uint32_t>(cal->year) != number)
+      fail(Status::invalid(
+          fmt::format("{} is the calendar of {}, not --year {}", file, cal->year, number)));
+  } else {
+    auto cat = storage::parse_catalog(doc, file);
+    if (!cat.ok()) fail(cat.status());
+    if (cat->version != number)
+      fail(Status::invalid(
+          fmt::format("{} says version {}, not --version {}", file, cat->version, number)));
+  }
   auto node = open_node(data);
-  const std::string doc = read_file(file);
-  if (doc.size() > kMaxEventBytes - 4096)
-    fail(Status::invalid(file + " is too large for one notice"));
-  storage::LocalDraft draft;
   const std::string code = node.store->code();
+  check_actor_level(actor, code);
+  if (code.size() != 6)
+    refuse(Status::invalid(
+        fmt::format("只有县级节点发布{}，本节点是{} {} (only the county publishes "
+                    "the {})",
+                    what == "calendar" ? "工作日历" : "事项目录", level_name_zh(code), code,
+                    what == "calendar" ? "working-day calendar" : "catalog")));
+  if (what == "catalog") {
+    auto held = node.store->notices(EventKind::catalog_published);
+    if (!held.ok()) fail(held.status());
+    for (const auto& n : *held) {
+      if (n.origin == code && n.number >= number)
+        refuse(
+            Status::invalid(fmt::format("catalog version {} is not higher than the one held "
+                                        "here (version {}); raise the version",
+                                        number, n.number)));
+    }
+  }
+  storage::LocalDraft draft;
   draft.fill = [&](proto::Event::Builder ev) {
     fill_actor(ev.initActor(), actor, code);
     const capnp::Data::Reader bytes(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size());
@@ -849,23 +913,19 @@ int cmd_config_check(const std::string& file) {
 
 namespace {
 
-// Arguments as the daemon must see them: files named relative to the
-// caller's working directory made absolute.
-std::vector<std::string> forwarded_args(int argc, char** argv,
-                                        const std::vector<std::string>& files) {
-  std::vector<std::string> out;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    for (const auto& f : files) {
-      if (f.empty()) continue;
-      if (a == f && i > 1) a = fs::absolute(f).string();
-      for (const char* opt : {"--json=", "--file="}) {
-        if (a == std::string(opt) + f) a = opt + fs::absolute(f).string();
-      }
-    }
-    out.push_back(std::move(a));
+// The command as the daemon gets it: the arguments as given, and the bytes
+// of every file the command names, read here (bounded) and not by the
+// daemon (node/control_request.h).
+std::vector<std::string> forwarded_request(int argc, char** argv,
+                                           const std::vector<std::string>& files) {
+  ControlRequest r;
+  for (int i = 1; i < argc; ++i)
+    r.args.emplace_back(argv[i]);
+  for (const auto& f : files) {
+    if (f.empty() || r.files.count(f) != 0) continue;
+    r.files.emplace(f, read_file(f, kMaxForwardedFileBytes));
   }
-  return out;
+  return encode_control_request(r);
 }
 
 int dispatch(int argc, char** argv) {
@@ -879,7 +939,12 @@ int dispatch(int argc, char** argv) {
     c->add_option("--data", data, "data directory (default: $LIANDONG_DATA)");
   };
   auto add_actor = [&](CLI::App* c) {
-    c->add_option("--actor", actor.name, "who acts (name)")->required();
+    c->add_option("--actor", actor.name, "who acts (name)")
+        ->required()
+        ->check([](const std::string& n) {
+          auto why = person_name_problem(n);
+          return why ? *why : std::string();
+        });
     c->add_option("--role", actor.role, "agent, clerk, reviewer, officer or director")
         ->check([](const std::string& r) {
           return role_from_name(r) ? std::string() : "unknown role '" + r + "'";
@@ -1110,16 +1175,20 @@ int dispatch(int argc, char** argv) {
         std::vector<std::string> forwarded_files = {sub.json_file, publish_file};
         for (const std::string* f : shared.files)
           forwarded_files.push_back(*f);
-        auto reply = call_daemon(d->control_endpoint, forwarded_args(argc, argv, forwarded_files),
-                                 std::chrono::seconds(60), [&] {
-                                   auto now = find_daemon(data);
-                                   return now && now->pid == d->pid;
-                                 });
+        auto reply =
+            call_daemon(d->control_endpoint, forwarded_request(argc, argv, forwarded_files),
+                        std::chrono::seconds(60), [&] {
+                          auto now = find_daemon(data);
+                          return now && now->pid == d->pid;
+                        });
         if (!reply.ok())
           fail(Status::disconnected("the daemon on " + data + " (pid " + std::to_string(d->pid) +
                                     ") does not answer: " + reply.status().message()));
         print(reply->out);
-        if (!reply->err.empty()) std::fwrite(reply->err.data(), 1, reply->err.size(), stderr);
+        if (!reply->err.empty()) {
+          const std::string safe = terminal_text(reply->err);
+          std::fwrite(safe.data(), 1, safe.size(), stderr);
+        }
         return reply->exit_code;
       }
     }
@@ -1161,12 +1230,17 @@ int run_cli(int argc, char** argv) {
   return dispatch(argc, argv);
 }
 
-int run_cli_in_daemon(const std::vector<std::string>& args, DaemonContext& ctx, std::string& out,
+int run_cli_in_daemon(const std::vector<std::string>& frames, DaemonContext& ctx, std::string& out,
                       std::string& err) {
+  auto request = decode_control_request(frames, kMaxForwardedFileBytes);
+  if (!request.ok()) {
+    err += "liandong: error: " + request.status().message() + "\n";
+    return 2;
+  }
   std::vector<std::string> owned;
-  owned.reserve(args.size() + 1);
+  owned.reserve(request->args.size() + 1);
   owned.push_back("liandong");
-  owned.insert(owned.end(), args.begin(), args.end());
+  owned.insert(owned.end(), request->args.begin(), request->args.end());
   std::vector<char*> argv;
   for (auto& a : owned)
     argv.push_back(a.data());
@@ -1174,6 +1248,7 @@ int run_cli_in_daemon(const std::vector<std::string>& args, DaemonContext& ctx, 
   t_ctx = &ctx;
   t_out = &out;
   t_err = &err;
+  t_files = &request->files;
   int rc = 1;
   try {
     rc = dispatch(static_cast<int>(owned.size()), argv.data());
@@ -1184,6 +1259,7 @@ int run_cli_in_daemon(const std::vector<std::string>& args, DaemonContext& ctx, 
   t_ctx = nullptr;
   t_out = nullptr;
   t_err = nullptr;
+  t_files = nullptr;
   return rc;
 }
 

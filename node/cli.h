@@ -33,9 +33,12 @@ struct DaemonContext {
 // The daemon's context while a command runs inside it, else nullptr.
 const DaemonContext* daemon_context();
 
-// Runs one command line (without the program name) on the daemon's store,
-// capturing what it prints. Returns the exit code.
-int run_cli_in_daemon(const std::vector<std::string>& args, DaemonContext& ctx, std::string& out,
+// Runs one command sent over the control socket (the frames after the
+// envelope: node/control_request.h, a command line without the program
+// name and the files it names) on the daemon's store, capturing what it
+// prints. The command reads its files from the frames only, never from
+// the file system. Returns the exit code.
+int run_cli_in_daemon(const std::vector<std::string>& frames, DaemonContext& ctx, std::string& out,
                       std::string& err);
 
 }  // namespace liandong::node

@@ -46,6 +46,10 @@ struct Opened {
 // daemon (a command from the control socket) it hands out the daemon's.
 Opened open_node(const std::filesystem::path& data);
 
+// Refuses (exit 1) a --role that does not act at this node's level: an
+// agent acts only at a village, every other role only at a township or
+// above (storage/authority.h, rule 2). No --role: nothing to check.
+void check_actor_level(const ActorOptions& a, const std::string& node_code);
 // Fills the actor of an event from the options (default role from level).
 void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code);
 
@@ -57,8 +61,11 @@ void print(const std::string& s);
 void print_error(const std::string& message);
 // Whether the command runs inside the daemon (sent over the control socket).
 bool in_daemon();
-// The whole file, or fail() naming it.
-std::string read_file(const std::string& path);
+// The whole file, at most `max_bytes` (node/input_files.h), or fail()
+// naming it: a regular file only (config/input_file.h). Inside the daemon,
+// the bytes the CLI sent with the command (node/control_request.h); the
+// daemon never opens the path.
+std::string read_file(const std::string& path, std::size_t max_bytes);
 
 // ---- commands added by the workflow modules (node/*_commands.cpp) ----------
 
@@ -69,8 +76,8 @@ struct CliShared {
   ActorOptions& actor;
   std::function<void(CLI::App*)> add_data;   // adds --data to a subcommand
   std::function<void(CLI::App*)> add_actor;  // adds --actor, --role, ...
-  // File arguments of a module's commands: made absolute before a command
-  // goes to a daemon (whose working directory is not the caller's).
+  // File arguments of a module's commands: read by the CLI and sent with
+  // the command when it goes to a daemon (node/control_request.h).
   std::vector<const std::string*> files{};
 };
 

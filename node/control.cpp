@@ -58,7 +58,8 @@ DaemonLock::~DaemonLock() {
 
 std::optional<RunningDaemon> find_daemon(const fs::path& data) {
   const fs::path path = lock_path(data);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO put in place of the lock file must not block the CLI.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
   if (free) {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "node/commands.h"
+#include "node/input_files.h"
 #include "node/json_writer.h"
 #include "node/render.h"
 #include "protocol/hlc.h"
@@ -103,16 +104,12 @@ std::string render_steps(const CaseDeadlines& d) {
 
 int cmd_calendar_publish(const std::string& data, const std::string& file,
                          const ActorOptions& actor, bool json) {
-  if (in_daemon() && !fs::path(file).is_absolute())
-    fail(
-        Status::invalid("calendar publish: give the file as an absolute path while a daemon runs"));
-  const std::string doc = read_file(file);
+  const std::string doc = read_file(file, kMaxNoticeFileBytes);
   auto parsed = storage::parse_calendar(doc, file);
   if (!parsed.ok()) fail(parsed.status());
-  if (doc.size() > kMaxEventBytes - 4096)
-    fail(Status::invalid(file + " is too large for one notice"));
   auto node = open_node(data);
   const std::string code = node.store->code();
+  check_actor_level(actor, code);
   if (code.size() != 6)
     refuse(Status::invalid(std::string("only the county publishes the working-day calendar "
                                        "(工作日历); this node is ") +

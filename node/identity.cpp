@@ -11,6 +11,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/input_file.h"
+#include "node/input_files.h"
+
 namespace liandong::node {
 
 namespace fs = std::filesystem;
@@ -46,7 +49,11 @@ Result<std::string> read_key_file(const fs::path& path) {
   if ((st.st_mode & 077) != 0)
     return Status::invalid("key file " + path.string() +
                            " may be read by other users: chmod 600 it");
-  std::ifstream in(path);
+  // A regular file of a few bytes (node/input_files.h), read without
+  // blocking: a FIFO or device put in its place is refused at once.
+  auto file = config::read_input_file(path, kMaxKeyFileBytes);
+  if (!file.ok) return Status::invalid("key file " + path.string() + " " + file.error);
+  std::istringstream in(file.bytes);
   std::string text;
   if (!(in >> text)) return Status::invalid("key file " + path.string() + " is empty");
   return text;

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "node/commands.h"
+#include "node/input_checks.h"
 #include "node/json_writer.h"
 #include "node/render.h"
 #include "protocol/hlc.h"
@@ -77,9 +78,10 @@ int cmd_rotate_link(const std::string& data, bool json) {
 
 int cmd_rotate(const std::string& data, const ActorOptions& actor, bool json) {
   auto node = open_node(data);
+  const std::string code = node.store->code();
+  check_actor_level(actor, code);
   const SigningKey old_key = node.identity.sign;
   const SigningKey next = generate_signing_key();
-  const std::string code = node.store->code();
   // 1. The new secret, staged: a crash from here on loses nothing.
   const fs::path dir = node.data_dir;
   if (auto s = stage_signing_key(dir, next); !s) fail(s);
@@ -139,7 +141,7 @@ void require_publisher(const storage::Store& store, const std::string& code) {
     refuse(
         Status::invalid("只有县级节点发布密钥目录 (only the county publishes the key directory; " +
                         store.code() + " is not a county)"));
-  if (!valid_code(code)) fail(Status::invalid("'" + code + "' is not a division code"));
+  if (!plausible_code(code)) fail(Status::invalid("'" + code + "' is not a division code"));
   if (code == store.code() || !within(code, store.code()))
     fail(Status::invalid(code + " is not a node below " + store.code()));
 }
@@ -147,6 +149,7 @@ void require_publisher(const storage::Store& store, const std::string& code) {
 int publish_entries(Opened& node, const ActorOptions& actor, const std::string& code,
                     const std::vector<PublicKey>& keys, proto::KeyState state, uint64_t trusted,
                     const std::string& reason, bool json) {
+  check_actor_level(actor, node.store->code());
   storage::LocalDraft d;
   d.fill = [&](proto::Event::Builder ev) {
     fill_actor(ev.initActor(), actor, node.store->code());
@@ -200,6 +203,14 @@ int cmd_revoke(const std::string& data, const std::string& code, const std::stri
   if (!key_hex.empty()) {
     auto k = public_key_from_hex(key_hex);
     if (!k) fail(Status::invalid("'" + key_hex + "' is not a 64-digit hex Ed25519 public key"));
+    // Only a key the node held: its first key, or one the directory names
+    // for it (active, retired or already revoked).
+    bool held = false;
+    if (auto first = node.store->key(code)) held = *first == *k;
+    held = held || node.store->keyring().find(code, *k) != nullptr;
+    if (!held)
+      fail(Status::not_found("key " + short_key(*k) + " is not a key of " + code +
+                             " known here: nothing to revoke (`keys list` shows its keys)"));
     keys.push_back(*k);
   } else {
     keys = keys_of(*node.store, code);

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "node/json_writer.h"
+#include "node/text_escape.h"
 #include "protocol/hlc.h"
 
 namespace liandong::node {
@@ -129,7 +130,8 @@ std::string status_label(const CaseState& st) {
 namespace {}  // namespace
 
 // Pads `s` to `width` display columns (CJK characters count two).
-std::string pad(const std::string& s, int width) {
+std::string pad(const std::string& text, int width) {
+  const std::string s = terminal_field(text);
   int cols = 0;
   for (std::size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -319,16 +321,17 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
                         const Custody* custody, const std::string& node_code) {
   std::string out;
   out += "案件编号  " + format_id(st.case_id) + "\n";
-  out += "事项      " + st.item_name + " (" + st.item_code + ")\n";
-  out += "申请人    " + st.applicant_name + "  身份证号 " + st.applicant_id + "\n";
-  out += "归属      " + st.home + " (" + level_name_zh(st.home) + ")   当前办理 " + st.handler +
-         " (" + level_name_zh(st.handler) + ")\n";
+  out += "事项      " + terminal_field(st.item_name) + " (" + terminal_field(st.item_code) + ")\n";
+  out += "申请人    " + terminal_field(st.applicant_name) + "  身份证号 " +
+         terminal_field(st.applicant_id) + "\n";
+  out += "归属      " + terminal_field(st.home) + " (" + level_name_zh(st.home) + ")   当前办理 " +
+         terminal_field(st.handler) + " (" + level_name_zh(st.handler) + ")\n";
   out += "状态      " + status_label_zh(st) + "\n";
-  if (!st.due_date.empty()) out += "承诺日期  " + st.due_date + "\n";
+  if (!st.due_date.empty()) out += "承诺日期  " + terminal_field(st.due_date) + "\n";
   if (!st.departments.empty()) {
     out += "办理部门 ";
     for (const auto& d : st.departments) {
-      out += " " + d;
+      out += " " + terminal_field(d);
       for (const auto& o : st.opinions) {
         if (o.department == d) out += o.approve ? "(同意)" : "(不同意)";
       }
@@ -338,7 +341,7 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
   if (!st.materials.empty()) {
     out += "材料     ";
     for (const auto& m : st.materials)
-      out += " " + m.name + "[" + material_state_zh(m.state) + "]";
+      out += " " + terminal_field(m.name) + "[" + material_state_zh(m.state) + "]";
     out += "\n";
   }
   out += "收费      应收 " + format_yuan(st.fee_due) + " 元，已收 " +
@@ -380,7 +383,7 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
            pad(actor_label(ev.getActor()), 22) + pad(e.view.id().origin, 14) +
            pad(format_id(e.view.id()), 22) +
            (custody ? pad(whereabouts_zh(whereabouts(e, custody, node_code)), 30) : "") +
-           event_detail(e.view) + "\n";
+           terminal_field(event_detail(e.view)) + "\n";
   }
   return out;
 }

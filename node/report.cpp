@@ -6,6 +6,7 @@
 
 #include "node/json_writer.h"
 #include "node/render.h"
+#include "node/text_escape.h"
 #include "protocol/hlc.h"
 #include "storage/catalog.h"
 #include "storage/deadlines.h"
@@ -377,16 +378,6 @@ const Column kColumns[] = {
     {"投诉", 6, [](const Figures& f) { return n(f.complaints); }},
 };
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 void figures_json(JsonWriter& j, const Figures& f) {
   auto opt = [&](std::string_view k, std::optional<double> v) {
     j.key(k);
@@ -486,7 +477,7 @@ std::string render_report_csv(const Report& r) {
   auto line = [&](const std::string& key, const Figures& f) {
     out += csv_cell(key);
     for (const auto& c : kColumns)
-      out += "," + csv_cell(c.cell(f));
+      out += "," + csv_figure(c.cell(f));
     out += "\r\n";
   };
   for (const auto& row : r.rows)

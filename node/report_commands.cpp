@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "node/commands.h"
+#include "node/input_checks.h"
 #include "node/report.h"
 #include "node/trace.h"
 
@@ -39,6 +40,8 @@ int cmd_report(const std::string& data, const ReportArgs& a, bool json) {
                           .count();
   o.as_of = a.as_of.empty() ? china_day(static_cast<uint64_t>(now_ms))
                             : parse_day_or_fail(a.as_of, "--as-of");
+  if (!a.home.empty() && !plausible_code(a.home))
+    fail(Status::invalid("--home '" + a.home + "' is not a division code"));
   auto node = open_node(data);
   auto r = build_report_from_store(*node.store, o, a.home);
   if (!r.ok()) fail(r.status());

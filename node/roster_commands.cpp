@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "node/commands.h"
+#include "node/input_files.h"
 #include "node/json_writer.h"
 #include "node/render.h"
 #include "protocol/ids.h"
@@ -20,9 +21,7 @@ int cmd_roster_publish(const std::string& data, uint32_t version, const std::str
                        const ActorOptions& actor, bool json) {
   if (actor.name.empty())
     fail(Status::invalid("publishing the roster names the person who does it: give --actor NAME"));
-  const std::string doc = read_file(file);
-  if (doc.size() > kMaxEventBytes - 4096)
-    fail(Status::invalid(file + " is too large for one notice"));
+  const std::string doc = read_file(file, kMaxNoticeFileBytes);
   auto roster = storage::parse_roster(doc, file);
   if (!roster.ok()) fail(roster.status());
   if (roster->version != version)
@@ -30,6 +29,7 @@ int cmd_roster_publish(const std::string& data, uint32_t version, const std::str
                          ", not --version " + std::to_string(version)));
   auto node = open_node(data);
   const std::string code = node.store->code();
+  check_actor_level(actor, code);
   if (code.size() > 6)
     refuse(
         Status::invalid("只有县级节点发布人员名册 (only the county publishes the staff roster; " +

@@ -316,6 +316,23 @@ const char* role_label_zh(proto::Role r) {
   return "未知角色";
 }
 
+Status may_publish(const EventView& ev) {
+  const K k = ev.kind();
+  if (k != K::catalog_published && k != K::calendar_published && k != K::roster_published)
+    return Status::ok();
+  const std::string& origin = ev.id().origin;
+  if (origin.size() <= 6) return Status::ok();  // a county, or a city or province above it
+  const char* what_zh = k == K::catalog_published    ? "事项目录"
+                        : k == K::calendar_published ? "工作日历"
+                                                     : "人员名册";
+  const char* what = k == K::catalog_published    ? "service catalog"
+                     : k == K::calendar_published ? "working-day calendar"
+                                                  : "staff roster";
+  return refuse(std::string("只有县级节点发布") + what_zh + "，" + place_zh(origin) + " 不能发布",
+                std::string("only the county publishes the ") + what + "; event " +
+                    format_id(ev.id()) + " comes from " + place(origin));
+}
+
 std::optional<ItemRules> item_rules(const Catalog& catalog, const std::string& code) {
   const CatalogItem* item = catalog.find(code);
   if (item == nullptr) return std::nullopt;

@@ -109,6 +109,16 @@ struct ActContext {
 // "村代理员不能办结县级事项 (a village agent may not decide a county-level item)".
 Status may_act(const ActContext& ctx);
 
+// Who may publish a notice for a whole subtree (发布通知): the service
+// catalog (事项目录), the working-day calendar (工作日历) and the staff
+// roster (人员名册) are published by the county (a 6-digit code; 2 and 4,
+// above it, follow its rules) only; a township or village that made one,
+// however validly signed, is refused.
+// Checked where the event is made (Store::append_local) and again wherever
+// it is received (Store::apply, for peers and imports alike). Other kinds
+// pass: Status::ok(). Invalid with a one-line reason, Chinese then English.
+Status may_publish(const EventView& ev);
+
 // The rules of `code` in `catalog`; nullopt if the item is not in it.
 std::optional<ItemRules> item_rules(const Catalog& catalog, const std::string& code);
 

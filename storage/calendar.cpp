@@ -201,7 +201,8 @@ Result<std::vector<HeldCalendarYear>> held_calendar_years(const Store& store) {
   if (!notices.ok()) return notices.status();
   std::map<int, HeldCalendarYear> best;
   for (const auto& n : *notices) {
-    if (!within(store.code(), n.origin)) continue;
+    // Only the county's calendar counts (storage/authority.h may_publish).
+    if (n.origin.size() > 6 || !within(store.code(), n.origin)) continue;
     auto y = parse_calendar(n.document, "calendar " + std::to_string(n.number));
     if (!y.ok() || static_cast<uint64_t>(y->year) != n.number) continue;
     auto it = best.find(y->year);

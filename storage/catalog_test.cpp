@@ -308,13 +308,21 @@ TEST_CASE("store: broadcasts are indexed in notices, every event gets an arrival
       ev.initActor().setName("县政务服务中心");
       catalog_v(5, "v5")(ev);
     };
-    auto stored = store->append_local(d, forge.key(test::kVillage));
+    // Only the county publishes a catalog (authority.h may_publish): the
+    // village's own is refused and indexes nothing.
+    auto refused = store->append_local(d, forge.key(test::kVillage));
+    CHECK_FALSE(refused.ok());
+    REQUIRE(store->notices(EventKind::catalog_published)->size() == 2);
+    StoreOptions county_opts;
+    county_opts.dir = opts.dir.parent_path() / "county";
+    store = must(Store::create(county_opts, test::kCounty));
+    auto stored = store->append_local(d, forge.key(test::kCounty));
     INFO(stored.status().to_string());
     REQUIRE(stored.ok());
     auto cats = store->notices(EventKind::catalog_published);
     REQUIRE(cats.ok());
-    REQUIRE(cats->size() == 3);
-    CHECK(cats->back().origin == test::kVillage);
+    REQUIRE(cats->size() == 1);
+    CHECK(cats->back().origin == test::kCounty);
     CHECK(cats->back().lsn == stored->lsn);
     auto at = store->arrival_ms(stored->lsn);
     REQUIRE(at.ok());

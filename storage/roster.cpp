@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "protocol/ids.h"
@@ -88,6 +89,10 @@ Result<Roster> parse_roster(std::string_view text, std::string_view source) {
     e.node = text_of("node");
     if (e.name.empty() || e.name.size() > 200)
       return where(at("name"), path + ".name", "required, at most 200 bytes");
+    if (e.name.find_first_not_of(" \t") == std::string::npos ||
+        std::any_of(e.name.begin(), e.name.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+      return where(at("name"), path + ".name", "a name, not blank, without control characters");
     if (e.staff_id.size() > 64)
       return where(at("staff_id"), path + ".staff_id", "at most 64 bytes");
     if (!valid_code(e.node))
@@ -98,6 +103,16 @@ Result<Roster> parse_roster(std::string_view text, std::string_view source) {
           at("role"), path + ".role",
           "'" + text_of("role") + "' is not a role (agent, clerk, reviewer, officer, director)");
     e.role = *role;
+    // Rule 2 of storage/authority.h: an agent works at a village point,
+    // every other role at a township or above.
+    const bool village = e.node.size() == 12;
+    if (e.role == proto::Role::AGENT && !village)
+      return where(at("role"), path + ".role",
+                   "an agent (代理员) works at a village point (12 digits), not at " + e.node);
+    if (e.role != proto::Role::AGENT && village)
+      return where(at("role"), path + ".role",
+                   "a village point has agents only; '" + text_of("role") + "' works at " +
+                       "a township or above, not at " + e.node);
     if (!seen.emplace(e.node, e.name).second)
       return where(t, path, e.name + " is listed twice at " + e.node);
     r.staff.push_back(std::move(e));

@@ -65,7 +65,7 @@ TEST_CASE("roster: broken documents are refused with file, line and key", "[stor
              Catch::Contains("unknown key"));
   CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"agent\"\nnode=\"36072\"\n"),
              Catch::Contains("not a division code"));
-  CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"agent\"\nnode=\"360723\"\n"
+  CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"officer\"\nnode=\"360723\"\n"
                  "[[staff]]\nname=\"a\"\nrole=\"clerk\"\nnode=\"360723\"\n"),
              Catch::Contains("listed twice"));
   CHECK_THAT(err("version = 1\n[[staff]\n"), Catch::Contains("syntax"));
@@ -91,4 +91,25 @@ TEST_CASE("roster: who may act where, with which role", "[storage][roster]") {
   CHECK(*check_person(*r, town, "周九", "", std::nullopt, "赵六") == proto::Role::CLERK);
   CHECK_FALSE(check_person(*r, town, "周九", "", std::nullopt, "钱七").ok());
   CHECK_FALSE(check_person(*r, town, "孙八", "", std::nullopt, "赵六").ok());
+}
+
+TEST_CASE("roster: a role is listed only at a level where it acts, a name is not blank",
+          "[storage][roster]") {
+  auto err = [](const std::string& text) {
+    auto r = parse_roster(text, "r.toml");
+    REQUIRE_FALSE(r.ok());
+    return r.status().message();
+  };
+  // An agent at the county, or a clerk at a village point: refused.
+  CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"agent\"\nnode=\"360723\"\n"),
+             Catch::Contains("r.toml:4: staff[0].role: an agent"));
+  CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"agent\"\nnode=\"360723101\"\n"),
+             Catch::Contains("an agent"));
+  CHECK_THAT(err("version = 1\n[[staff]]\nname=\"a\"\nrole=\"clerk\"\nnode=\"360723101007\"\n"),
+             Catch::Contains("agents only"));
+  CHECK_THAT(err("version = 1\n[[staff]]\nname=\"  \"\nrole=\"clerk\"\nnode=\"360723\"\n"),
+             Catch::Contains("staff[0].name"));
+  CHECK_THAT(
+      err("version = 1\n[[staff]]\nname=\"a\\u001b[31m\"\nrole=\"clerk\"\nnode=\"360723\"\n"),
+      Catch::Contains("control characters"));
 }

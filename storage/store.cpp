@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "protocol/hlc.h"
+#include "storage/authority.h"
 #include "storage/lmdb_env.h"
 #include "storage/own_key.h"
 #include "storage/store_check.h"
@@ -1052,6 +1053,10 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
           out.emplace_back(view.status());
           continue;
         }
+        if (auto s = may_publish(*view); !s) {
+          out.emplace_back(s);
+          continue;
+        }
         if (names_case(view->kind())) {
           if (auto s = check(state ? &*state : nullptr, *view); !s) {
             out.emplace_back(s);
@@ -1132,6 +1137,11 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
                                 (ev_hlc > horizon ? " is stamped more than a day in the future"
                                                   : " is stamped outside 2020-2100"))};
           }
+          continue;
+        }
+        // Only the county publishes catalog, calendar and roster.
+        if (auto s = may_publish(ev); !s) {
+          out[i] = IngestResult{Outcome::rejected, 0, s};
           continue;
         }
         // May this key sign for the origin, at this seq?

@@ -584,12 +584,12 @@ TEST_CASE("store: the map grows by itself from 1 MiB past 20 MiB of events", "[s
   StoreDir tmp;
   StoreOptions opts = tmp.options();
   opts.initial_map_bytes = 1u << 20;
-  auto store = create_store(opts, kCounty);
+  auto store = create_store(opts, kCity);
   Forge forge;
-  trust(*store, forge, {kVillage, kTownship});
+  trust(*store, forge, {kVillage, kTownship, kCounty});
   CHECK(stats_of(*store).map_bytes < (4u << 20));
 
-  // 48 catalogs of 512 KiB from the township, each batch with a few small
+  // 48 catalogs of 512 KiB from the county, each batch with a few small
   // case events: 24 MiB and more.
   std::mt19937_64 rng(1);
   std::size_t written = 0, events = 0;
@@ -601,7 +601,7 @@ TEST_CASE("store: the map grows by itself from 1 MiB past 20 MiB of events", "[s
       std::string doc(512u << 10, '\0');
       for (auto& c : doc)
         c = static_cast<char>(rng());
-      sealed.push_back(forge.broadcast(kTownship, hlc_at(static_cast<uint64_t>(batch * 10 + i)),
+      sealed.push_back(forge.broadcast(kCounty, hlc_at(static_cast<uint64_t>(batch * 10 + i)),
                                        catalog_body(doc)));
     }
     sealed.push_back(forge.submit(kVillage, kVillage, hlc_at(static_cast<uint64_t>(batch * 10))));
@@ -1051,4 +1051,64 @@ TEST_CASE("store: scan_log, sync_floor, max_seq and reserve_seq", "[storage][syn
       stored(store->append_local(draft(submitted_body()), forge.key(kTownship)));
   CHECK(own.view.id().seq == 42);
   CHECK(stats_of(*store).next_seq == 43);
+}
+
+// ---- who publishes ------------------------------------------------------------------
+
+TEST_CASE("store: a catalog, calendar or roster signed by a township or village is refused",
+          "[storage][authority]") {
+  StoreDir tmp;
+  auto store = create_store(tmp.options(), kVillage);
+  Forge forge;
+  trust(*store, forge, {kTownship, kCounty, kVillage2});
+  auto roster_body = [](proto::Event::Builder ev) {
+    auto r = ev.getBody().initRosterPublished();
+    r.setVersion(1);
+    r.setDocument(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>("x"), 1));
+  };
+  // Validly signed by their origins, received as a peer's batch would be.
+  const std::vector<std::string> forged = {
+      forge.broadcast(kTownship, hlc_at(1), catalog_body()),
+      forge.broadcast(kTownship, hlc_at(2), calendar_body()),
+      forge.broadcast(kTownship, hlc_at(3), roster_body),
+      forge.broadcast(kVillage2, hlc_at(4), catalog_body()),
+  };
+  const auto results = ingest(*store, forged);
+  REQUIRE(results.size() == forged.size());
+  for (const auto& r : results) {
+    CHECK(r.outcome == Outcome::rejected);
+    CHECK_THAT(r.status.message(),
+               Catch::Contains("only a county") || Catch::Contains("only the county publishes"));
+  }
+  CHECK(stats_of(*store).events == 0);
+  auto held = store->notices(EventKind::catalog_published);
+  REQUIRE(held.ok());
+  CHECK(held->empty());
+  // The county's own are taken.
+  const auto county = ingest(*store, {forge.broadcast(kCounty, hlc_at(5), catalog_body()),
+                                      forge.broadcast(kCounty, hlc_at(6), calendar_body())});
+  for (const auto& r : county)
+    CHECK(r.outcome == Outcome::stored);
+}
+
+TEST_CASE("store: a node below the county cannot make a catalog, calendar or roster",
+          "[storage][authority]") {
+  StoreDir tmp;
+  const SigningKey own = generate_signing_key();
+  auto store = create_store(tmp.options(), kTownship);
+  auto by = [](BodyFill body) {
+    LocalDraft d;
+    d.fill = [body](proto::Event::Builder ev) {
+      ev.initActor().setName("乡镇便民服务中心");
+      body(ev);
+    };
+    return d;
+  };
+  auto made = store->append_local(by(catalog_body()), own);
+  REQUIRE_FALSE(made.ok());
+  CHECK_THAT(made.status().message(), Catch::Contains("只有县级节点发布事项目录"));
+  made = store->append_local(by(calendar_body()), own);
+  REQUIRE_FALSE(made.ok());
+  CHECK_THAT(made.status().message(), Catch::Contains("只有县级节点发布工作日历"));
+  CHECK(stats_of(*store).events == 0);
 }

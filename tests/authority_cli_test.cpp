@@ -148,7 +148,7 @@ TEST_CASE("authority cli: a role may not act outside its work, with or without a
       net.cli(kCounty, {"act", c, "comment", "--actor", "节点", "--role", "system", "--text", "x"});
   CHECK(system.exit_code == 2);
 
-  require_done(net, kVillage, c, {"accept", "--actor", "王小红", "--due", "2026-12-04"});
+  require_done(net, kVillage, c, {"accept", "--actor", "王小红", "--due", "2099-12-04"});
   require_done(net, kVillage, c, {"escalate", "--actor", "王小红"});
   if (!with_daemon) return;  // the rest needs the case at the township
 

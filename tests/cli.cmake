@@ -32,3 +32,10 @@ target_link_libraries(authority_cli_test PRIVATE liandong_catch_main liandong_ne
 target_compile_definitions(authority_cli_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(authority_cli_test liandong)
 catch_discover_tests(authority_cli_test PROPERTIES TIMEOUT 300)
+# Hostile and careless input: bounded files, escaped output, validation gaps.
+add_executable(hostile_input_test hostile_input_test.cpp)
+target_link_libraries(hostile_input_test PRIVATE liandong_catch_main liandong_net_fixture
+  liandong_json_reader)
+target_compile_definitions(hostile_input_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(hostile_input_test liandong)
+catch_discover_tests(hostile_input_test PROPERTIES TIMEOUT 300)

@@ -227,7 +227,7 @@ TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow"
   CHECK(act({"request-supplement", "--actor", "王小红", "--missing", "收入证明"}).exit_code == 0);
   CHECK(act({"accept", "--actor", "王小红"}).exit_code == 1);  // waiting for the supplement
   CHECK(act({"supplement", "--actor", "王小红", "--provided", "收入证明"}).exit_code == 0);
-  CHECK(act({"accept", "--actor", "王小红", "--due", "2026-12-04"}).exit_code == 0);
+  CHECK(act({"accept", "--actor", "王小红", "--due", "2099-12-04"}).exit_code == 0);
   CHECK(act({"escalate", "--actor", "王小红"}).exit_code == 0);
   // Escalated: the township handles it now, not the village.
   CHECK(act({"assign", "--actor", "王小红", "--dept", "民政局"}).exit_code == 1);
@@ -244,7 +244,7 @@ TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow"
               .exit_code == 0);
   const std::string k = "360723-000001";
   auto county = [&](std::vector<std::string> args) { return act_at(d, k, std::move(args)); };
-  CHECK(county({"accept", "--actor", "陈静", "--due", "2026-12-04"}).exit_code == 0);
+  CHECK(county({"accept", "--actor", "陈静", "--due", "2099-12-04"}).exit_code == 0);
   CHECK(county({"assign", "--actor", "周", "--dept", "民政局", "--dept", "财政局"}).exit_code == 0);
   CHECK(county({"decide", "--actor", "吴", "--role", "officer", "--approve"}).exit_code ==
         1);  // opinions missing

@@ -1,6 +1,7 @@
 // `liandong report` and `liandong case trace` as county staff meet them:
 // the real binary on a real store, a few cases through submit and act.
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,6 +23,16 @@ liandong::test::ProcessResult cli(std::vector<std::string> args) {
 
 bool has(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
+}
+
+// The China (UTC+8) date `days` from now, YYYY-MM-DD.
+std::string china_date(int days) {
+  const std::time_t t = std::time(nullptr) + 8 * 3600 + static_cast<std::time_t>(days) * 86400;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 // A township hub (乡镇便民服务中心) with four cases taken at its window: one
@@ -56,7 +67,9 @@ struct Village {
 
     act(withdrawn, "clerk", {"withdraw", "--reason", "申请人撤回"});
 
-    act(overdue, "clerk", {"accept", "--due", "2020-01-01"});
+    // A due date may not lie before the day of acceptance: due today, and
+    // the reports below are judged as of a month later (report()).
+    act(overdue, "clerk", {"accept", "--due", china_date(0)});
     act(overdue, "clerk", {"escalate"});
   }
 
@@ -78,7 +91,7 @@ struct Village {
     REQUIRE(r.exit_code == 0);
   }
   liandong::test::ProcessResult report(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"report", "--data", d};
+    std::vector<std::string> args = {"report", "--data", d, "--as-of", china_date(30)};
     args.insert(args.end(), extra.begin(), extra.end());
     return cli(args);
   }
