@@ -5,3 +5,4 @@ target_link_libraries(forge_test PRIVATE liandong_catch_main liandong_net_fixtur
   cppzmq)
 add_dependencies(forge_test liandong)
 catch_discover_tests(forge_test PROPERTIES TIMEOUT 300 LABELS integration)
+target_compile_definitions(forge_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

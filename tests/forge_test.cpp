@@ -13,6 +13,11 @@
 // village events are made by the CLI in the villages' own stores and read
 // there as sealed bytes; forged ones are sealed here.
 //
+// The township also plays parent to a running village daemon (HostileParent):
+// it binds the township's listening endpoint with the township's link keys,
+// welcomes the village and sends it broadcasts down, validly signed with the
+// township's key, that only the county may make.
+//
 // Each scenario asserts on the county's store (`store events --json`,
 // `case show --json`), its log (a line naming the sender, the event's
 // origin and the reason), its `status --json` (the township link's state and
@@ -454,6 +459,211 @@ class HostileTownship {
   std::deque<AckSeen> acks_;
   Clock::time_point last_sent_ = Clock::now();
 };
+
+// ---- the hostile township as a parent: a CurveZMQ server speaking the sync protocol ------
+
+// Binds the township's listening endpoint with the township's own link keys,
+// so its villages' daemons dial it and take it for their township. Answers
+// Hello with Welcome (vouching for the township's and the county's genuine
+// signing keys), acknowledges what the village sends up, answers heartbeats,
+// and sends down Batch messages built as the daemon builds them.
+class HostileParent {
+ public:
+  HostileParent(const Net& net, const std::string& code)
+      : net_(net), code_(code), sock_(ctx_, zmq::socket_type::router) {
+    const fs::path keys = net.data_dir(code) / "keys";
+    sock_.set(zmq::sockopt::linger, 0);
+    sock_.set(zmq::sockopt::curve_server, 1);
+    sock_.set(zmq::sockopt::curve_publickey, first_word(keys / "curve.pub"));
+    sock_.set(zmq::sockopt::curve_secretkey, first_word(keys / "curve.key"));
+    sock_.set(zmq::sockopt::rcvtimeo, 20);
+    sock_.bind(net.listen_endpoint(code));
+  }
+
+  // Waits for `child`'s Hello and welcomes it as its township would.
+  void welcome(const std::string& child, std::chrono::milliseconds timeout) {
+    child_ = child;
+    INFO("no Hello from " << child);
+    REQUIRE(serve_until([&] { return welcomed_; }, timeout));
+  }
+
+  // Sends the events down as one batch covering (sent, sent + n] of the
+  // township's log and returns the village's answer.
+  AckSeen send_batch(const std::vector<std::string>& events) {
+    REQUIRE(!events.empty());
+    const uint64_t lo = sent_;
+    const uint64_t hi = lo + events.size();
+    auto info = wire::route_info(events.back());
+    REQUIRE(info.ok());
+    const auto packed = wire::pack_events(events, true);
+    capnp::MallocMessageBuilder msg;
+    auto b = msg.initRoot<proto::SyncMessage>().initBatch();
+    b.setFromLsn(lo);
+    b.setToLsn(hi);
+    liandong::write_id(b.initLastId(), info->id);
+    b.setCount(static_cast<uint32_t>(events.size()));
+    b.setCompression(packed.compressed ? proto::Compression::ZSTD : proto::Compression::NONE);
+    b.setEvents(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(packed.data.data()),
+                                    packed.data.size()));
+    b.setRawBytes(packed.raw_bytes);
+    acks_.clear();
+    send(msg);
+    sent_ = hi;
+    INFO("batch (" << lo << ", " << hi << "] of " << events.size() << " events: no Ack");
+    REQUIRE(serve_until([&] { return !acks_.empty(); }, 10s));
+    AckSeen a = acks_.front();
+    acks_.pop_front();
+    return a;
+  }
+
+  // Keeps the session alive (heartbeats, acks) for `d`.
+  void idle(std::chrono::milliseconds d) {
+    serve_until([] { return false; }, d);
+  }
+
+  // Hello messages received (a second one means the village redialled).
+  int hellos() const { return hellos_; }
+
+ private:
+  void send(capnp::MessageBuilder& msg) {
+    const std::string bytes = wire::encode(msg);
+    sock_.send(zmq::buffer(rid_), zmq::send_flags::sndmore);
+    sock_.send(zmq::buffer(bytes), zmq::send_flags::none);
+    last_sent_ = Clock::now();
+  }
+
+  bool serve_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (int turn = 0; turn < 100000 && Clock::now() < deadline; ++turn) {
+      if (done()) return true;
+      zmq::message_t rid;
+      if (sock_.recv(rid, zmq::recv_flags::none)) {
+        zmq::message_t body;
+        if (rid.more() && sock_.recv(body, zmq::recv_flags::none))
+          handle(rid.to_string(), body.to_string());
+      }
+      if (welcomed_ && Clock::now() - last_sent_ > 200ms) heartbeat(0);
+    }
+    return done();
+  }
+
+  void heartbeat(uint64_t echo) {
+    capnp::MallocMessageBuilder msg;
+    auto h = msg.initRoot<proto::SyncMessage>().initHeartbeat();
+    h.setSentMs(liandong::hlc_ms(now_hlc()));
+    h.setEchoMs(echo);
+    send(msg);
+  }
+
+  void on_hello(const std::string& rid, proto::Hello::Reader hello) {
+    if (std::string(hello.getCode().cStr()) != child_) return;
+    ++hellos_;
+    rid_ = rid;
+    capnp::MallocMessageBuilder msg;
+    auto w = msg.initRoot<proto::SyncMessage>().initWelcome();
+    w.setVersion(wire::kProtocolVersion);
+    w.setCode(code_);
+    w.setStoreId(net_.keys(code_).store_id);
+    wire::write_cursor(w.initHave(), {});
+    w.initCapabilities(1).set(0, "zstd");
+    // Its own key and its parent's: what a township may vouch for.
+    const std::vector<std::string> codes = {code_, code_.substr(0, 6)};
+    auto keys = w.initKeys(static_cast<unsigned>(codes.size()));
+    for (unsigned i = 0; i < keys.size(); ++i) {
+      const auto pub = liandong::public_key_from_hex(net_.keys(codes[i]).sign_key);
+      REQUIRE(pub);
+      keys[i].setCode(codes[i]);
+      keys[i].setKey(capnp::Data::Reader(pub->data(), pub->size()));
+    }
+    w.setWallMs(liandong::hlc_ms(now_hlc()));
+    send(msg);
+    // The Ack that opens the session: nothing of the village's log held yet.
+    capnp::MallocMessageBuilder ack;
+    wire::write_cursor(ack.initRoot<proto::SyncMessage>().initAck().initHave(), {});
+    send(ack);
+    welcomed_ = true;
+    sent_ = 0;
+  }
+
+  void handle(const std::string& rid, const std::string& bytes) {
+    auto parsed = wire::SyncReader::parse(bytes, 64u << 20);
+    if (!parsed.ok()) return;
+    try {
+      auto msg = parsed->root();
+      if (msg.which() == proto::SyncMessage::HELLO) {
+        on_hello(rid, msg.getHello());
+        return;
+      }
+      if (rid != rid_) return;
+      switch (msg.which()) {
+        case proto::SyncMessage::ACK: {
+          auto a = msg.getAck();
+          AckSeen seen;
+          seen.have = a.getHave().getLsn();
+          seen.resend = a.getResend();
+          for (auto r : a.getRejected())
+            seen.rejected[r.hasId() ? liandong::format_id(liandong::read_id(r.getId())) : "?"] =
+                r.getReason().cStr();
+          acks_.push_back(std::move(seen));
+          break;
+        }
+        case proto::SyncMessage::HEARTBEAT:
+          if (msg.getHeartbeat().getEchoMs() == 0) heartbeat(msg.getHeartbeat().getSentMs());
+          break;
+        case proto::SyncMessage::BATCH: {
+          // The village's own events: acknowledged as held.
+          auto b = msg.getBatch();
+          capnp::MallocMessageBuilder ack;
+          auto a = ack.initRoot<proto::SyncMessage>().initAck();
+          wire::write_cursor(a.initHave(),
+                             wire::CursorValue{"", b.getToLsn(), liandong::read_id(b.getLastId())});
+          send(ack);
+          break;
+        }
+        default:
+          break;
+      }
+    } catch (const kj::Exception&) {
+      // A message this server cannot read: ignored.
+    }
+  }
+
+  const Net& net_;
+  std::string code_;
+  std::string child_;
+  zmq::context_t ctx_;
+  zmq::socket_t sock_;
+  std::string rid_;
+  bool welcomed_ = false;
+  int hellos_ = 0;
+  uint64_t sent_ = 0;
+  std::deque<AckSeen> acks_;
+  Clock::time_point last_sent_ = Clock::now();
+};
+
+// The genuine event re-made as `id`'s origin's own (its id and home
+// changed), signed with `key`: validly signed by whoever holds that key.
+std::string remade_as(const std::string& sealed, const Id& id, const liandong::SigningKey& key) {
+  auto view = liandong::EventView::parse(sealed);
+  REQUIRE(view.ok());
+  capnp::MallocMessageBuilder msg;
+  msg.setRoot(view->event());
+  auto ev = msg.getRoot<proto::Event>();
+  liandong::write_id(ev.initId(), id);
+  ev.setHome(id.origin);
+  return liandong::seal(msg, key);
+}
+
+// The county's one event of `kind` (per EventView::kind), sealed as stored there.
+std::pair<std::string, std::string> county_notice(const std::map<std::string, std::string>& log,
+                                                  liandong::EventKind kind) {
+  for (const auto& [id, bytes] : log) {
+    auto view = liandong::EventView::parse(bytes);
+    if (view.ok() && view->kind() == kind) return {id, bytes};
+  }
+  FAIL("the county holds no " << liandong::kind_name(kind));
+  return {};
+}
 
 // ---- what the county shows -----------------------------------------------------------------
 
@@ -935,4 +1145,111 @@ TEST_CASE("forge: a child that keeps sending garbage is dropped, the other child
     std::this_thread::sleep_for(200ms);
   CHECK(copies(net, kCounty, birth) == 1);
   CHECK(link_view(net, kCounty, kTown2).state == "up");
+}
+
+TEST_CASE(
+    "forge: a catalog, calendar or roster broadcast made by a township is not stored at its "
+    "villages",
+    "[forge][security][authority]") {
+  SyncTimings t;
+  t.heartbeat_ms = 300;
+  t.peer_timeout_ms = 20000;
+  Net net({{kCounty, {}}, {kTown, {kCounty}}, {kV1, {kTown}}}, t);
+  // The county's genuine notices, made by its own CLI in its own store (its
+  // daemon does not run: the township relays them below).
+  const std::string src = LIANDONG_SOURCE_DIR;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"catalog", "publish", src + "/config/catalog-example.toml"},
+        std::vector<std::string>{"calendar", "publish", src + "/config/calendar-2026.toml"},
+        std::vector<std::string>{"roster", "publish", "--version", "1", "--file",
+                                 src + "/config/roster-example.toml"}}) {
+    auto with_actor = args;
+    with_actor.insert(with_actor.end(), {"--actor", "县政务服务中心"});
+    auto r = net.cli(kCounty, with_actor);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  const auto county_log = sealed_events(net, kCounty);
+  using liandong::EventKind;
+  const std::vector<EventKind> kinds = {EventKind::catalog_published, EventKind::calendar_published,
+                                        EventKind::roster_published};
+  std::vector<std::string> honest, honest_ids, forged, forged_ids;
+  const auto town_key = signing_key(net, kTown);
+  uint64_t seq = 900201;
+  for (const EventKind k : kinds) {
+    const auto [id, bytes] = county_notice(county_log, k);
+    honest_ids.push_back(id);
+    honest.push_back(bytes);
+    // The same document, made and validly signed by the township.
+    const Id as_town{kTown, seq++};
+    forged_ids.push_back(liandong::format_id(as_town));
+    forged.push_back(remade_as(bytes, as_town, town_key));
+  }
+
+  // The village's daemon dials the township: the test answers with the
+  // township's link keys, so the village takes it for its parent.
+  HostileParent town(net, kTown);
+  net.start(kV1);
+  town.welcome(kV1, 15s);
+
+  const AckSeen ack = town.send_batch(forged);
+  INFO(rejected_list(ack));
+  CHECK_FALSE(ack.resend);
+  CHECK(ack.have == forged.size());  // acked: one bad event cannot stall the link
+  CHECK(ack.rejected.size() == forged.size());
+  // The reason, in the Ack and in the village's log with the sender. (A
+  // roster from below the county does not even pass the event checks; the
+  // catalog and the calendar are refused by the authority rule.)
+  const std::vector<std::string> reasons = {
+      "只有县级节点发布事项目录，乡镇 360723101 不能发布 (only the county publishes the service "
+      "catalog",
+      "只有县级节点发布工作日历，乡镇 360723101 不能发布 (only the county publishes the "
+      "working-day calendar",
+      "staff roster: only a county (or above) publishes it"};
+  for (std::size_t i = 0; i < forged_ids.size(); ++i) {
+    const std::string& id = forged_ids[i];
+    INFO(id);
+    REQUIRE(ack.rejected.count(id) == 1);
+    CHECK_THAT(ack.rejected.at(id), Catch::StartsWith(reasons[i]));
+    CHECK(copies(net, kV1, id) == 0);
+    CHECK(log_shows(net, kV1, "rejected event " + id + " from 360723101: " + reasons[i]));
+  }
+  // Nothing of the kind is held, and nothing of it is in use.
+  for (const EventKind k : kinds)
+    CHECK(held_of_kind(net, kV1, liandong::kind_name(k)) == 0);
+  CHECK(net.cli(kV1, {"catalog", "list", "--json"}).exit_code != 0);
+  CHECK(net.cli(kV1, {"calendar", "show", "--year", "2026", "--json"}).out == "[]\n");
+  {
+    const LinkView link = link_view(net, kV1, kTown);
+    CHECK(link.state == "up");
+    CHECK(link.received == forged.size());
+    CHECK(link.rejected == forged.size());
+  }
+  CHECK(wait_until(
+      [&] { return audited_refusals(net, kV1, kTown, "only the county publishes") >= 1; }, 5s));
+
+  // The same session goes on: the county's own notices, relayed by the
+  // township next, are stored and used.
+  town.idle(500ms);
+  const AckSeen next = town.send_batch(honest);
+  INFO(rejected_list(next));
+  CHECK_FALSE(next.resend);
+  CHECK(next.rejected.empty());
+  CHECK(next.have == forged.size() + honest.size());
+  for (const auto& id : honest_ids) {
+    INFO(id);
+    CHECK(copies(net, kV1, id) == 1);
+  }
+  for (const auto& id : forged_ids)
+    CHECK(copies(net, kV1, id) == 0);
+  for (const EventKind k : kinds)
+    CHECK(held_of_kind(net, kV1, liandong::kind_name(k)) == 1);
+  CHECK(net.cli(kV1, {"catalog", "list", "--json"}).exit_code == 0);
+  CHECK(net.cli(kV1, {"calendar", "show", "--year", "2026", "--json"})
+            .out.find("\"origin\":\"360723\"") != std::string::npos);
+  CHECK(link_view(net, kV1, kTown).rejected == forged.size());
+  CHECK(town.hellos() == 1);  // the village never dropped the session
+  CHECK(net.cli(kV1, {"store", "check"}).exit_code == 0);
+  CHECK(net.running(kV1));
+  CHECK(net.unexpected_exits().empty());
 }
