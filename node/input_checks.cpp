@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "node/text_escape.h"
 #include "protocol/ids.h"
 #include "storage/calendar.h"
 
@@ -19,41 +20,12 @@ bool plausible_code(std::string_view code) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i] (code point in cp), or 0.
-std::size_t utf8_len(std::string_view s, std::size_t i, uint32_t& cp) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  std::size_t len = 0;
-  uint32_t min = 0;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2, cp = c & 0x1Fu, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3, cp = c & 0x0Fu, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4, cp = c & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 bool is_space(uint32_t cp) {
   return cp == ' ' || cp == '\t' || cp == 0x3000 || cp == 0xA0;
 }
 
 bool is_control(uint32_t cp) {
-  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
-         cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  return cp < 0x20 || cp == 0x7F || hidden_control(cp);
 }
 
 }  // namespace
@@ -64,7 +36,7 @@ std::optional<std::string> person_name_problem(std::string_view name) {
   bool any = false, first_space = false, last_space = false;
   for (std::size_t i = 0; i < name.size();) {
     uint32_t cp = 0;
-    const std::size_t len = utf8_len(name, i, cp);
+    const std::size_t len = utf8_at(name, i, cp);
     if (len == 0) return std::string("a name must be UTF-8 text");
     if (is_control(cp)) return std::string("a name may not hold control characters");
     const bool space = is_space(cp);

@@ -17,10 +17,20 @@
 // Thread contract: pure functions.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace liandong::node {
+
+// The length of the valid UTF-8 sequence at s[i] (1 for ASCII) with its code
+// point in `cp`, or 0 where s[i] begins no valid sequence. i < s.size().
+std::size_t utf8_at(std::string_view s, std::size_t i, uint32_t& cp);
+
+// C1 controls, and the format characters that reorder displayed text
+// (Trojan Source): LRM, RLM, ALM, embeddings, overrides and isolates.
+bool hidden_control(uint32_t cp);
 
 // One value in a line or table cell: every control character escaped,
 // newline and tab included.
