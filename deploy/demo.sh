@@ -152,7 +152,7 @@ set -e
 [ $rc -ne 0 ] || { echo "a withdrawal after a decision must be refused at the origin"; exit 1; }
 echo "本节点拒绝: $(cat "$work/err")"
 "$L" act "$c2" deliver --actor 王小红
-"$L" act "$c2" collect-fee --actor 王小红 --amount 15.50 --receipt 赣非税0071234
+"$L" act "$c2" collect-fee --actor 王小红 --amount 15.50 --receipt 赣非税0071234 --reason 代收林业调查设计费
 
 step "错误输入与无权操作不写入任何案件数据 (无权操作记入审计日志)"
 before=$("$L" case list --json)

@@ -34,6 +34,7 @@
 #include "storage/authority.h"
 #include "storage/calendar.h"
 #include "storage/catalog.h"
+#include "storage/fees.h"
 #include "storage/roster.h"
 
 namespace liandong::node {
@@ -576,6 +577,7 @@ void fill_body(const std::string& action, const ActArgs& a, const std::string& n
     auto x = b.initFeeCollected();
     x.setAmount(*fen);
     x.setReceiptNo(a.receipt);
+    x.setReason(a.reason);
   } else if (action == "close") {
     b.initClosed().setNote(a.note);
   } else if (action == "withdraw") {
@@ -665,6 +667,18 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
       record_role_refusal(node, actor, ctx.role, ctx.kind, a.case_id, s);
       refuse(s);
     }
+  }
+  // The amount collected is what the case owes (its fee due, else the
+  // catalog's fee for the item) unless a reason is given (storage/fees.h).
+  if (action == "collect-fee") {
+    int64_t due = (*st)->fee_due;
+    if (due == 0) {
+      if (auto rules = case_item_rules(*node.store, **st)) due = rules->fee_fen;
+    }
+    auto fee = probe.getBody().getFeeCollected().asReader();
+    if (auto why =
+            storage::fee_amount_problem(fee.getAmount(), due, (*st)->fee_collected, a.reason))
+      fail(Status::invalid(*why));
   }
   storage::LocalDraft draft;
   draft.case_id = id;
@@ -1079,6 +1093,7 @@ int dispatch(int argc, char** argv) {
     if (n == "collect-fee") {
       c->add_option("--amount", act.amount, "amount in yuan")->required();
       c->add_option("--receipt", act.receipt, "receipt number")->required();
+      c->add_option("--reason", act.reason, "why the amount differs from the fee due");
     }
     if (n == "accept" || n == "request-supplement" || n == "supplement" || n == "escalate" ||
         n == "assign" || n == "deliver" || n == "close")

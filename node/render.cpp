@@ -198,9 +198,12 @@ std::string event_detail(const EventView& v) {
     }
     case EventKind::rated:
       return std::to_string(b.getRated().getScore()) + " 分 " + str(b.getRated().getComment());
-    case EventKind::fee_collected:
-      return format_yuan(b.getFeeCollected().getAmount()) + " 元 收据 " +
-             str(b.getFeeCollected().getReceiptNo());
+    case EventKind::fee_collected: {
+      auto f = b.getFeeCollected();
+      std::string s = format_yuan(f.getAmount()) + " 元 收据 " + str(f.getReceiptNo());
+      if (f.getReason().size() > 0) s += " 差额原因: " + str(f.getReason());
+      return s;
+    }
     case EventKind::withdrawn:
       return str(b.getWithdrawn().getReason());
     case EventKind::comment:

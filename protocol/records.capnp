@@ -130,6 +130,7 @@ struct Rated {                 # 一事一评
 struct FeeCollected {          # 代收
   amount @0 :Int64;            # fen
   receiptNo @1 :Text;
+  reason @2 :Text;             # why the amount differs from the fee due
 }
 
 struct Closed {                # 销号 / 归档

@@ -336,7 +336,7 @@ Status may_publish(const EventView& ev) {
 std::optional<ItemRules> item_rules(const Catalog& catalog, const std::string& code) {
   const CatalogItem* item = catalog.find(code);
   if (item == nullptr) return std::nullopt;
-  return ItemRules{item->level, item->handling};
+  return ItemRules{item->level, item->handling, item->fee_fen};
 }
 
 Status may_act(const ActContext& c) {

@@ -90,6 +90,7 @@ namespace liandong::storage {
 struct ItemRules {
   DecidingLevel level = DecidingLevel::county;
   Handling handling = Handling::promised;
+  int64_t fee_fen = 0;  // 收费标准 (fees.h)
 };
 
 // One proposed action.

@@ -18,6 +18,7 @@
 
 #include "protocol/hlc.h"
 #include "storage/authority.h"
+#include "storage/fees.h"
 #include "storage/lmdb_env.h"
 #include "storage/own_key.h"
 #include "storage/store_check.h"
@@ -242,7 +243,7 @@ struct Store::Impl {
   // Since when a write was refused for lack of space (wall ms; 0: not).
   mutable std::atomic<uint64_t> full_since{0};
   MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
-      meta, notices, arrivals, keyring, quarantine;
+      meta, notices, arrivals, keyring, quarantine, receipts;
   StoreOptions opts;
   std::string code;
   // Taken shared by every transaction, exclusively to grow the map (LMDB
@@ -487,6 +488,7 @@ struct Store::Impl {
     }
     const IdKey ck(ev.case_id());
     txn.put(case_events, CaseEventKey(ck, lsn_key).view(), "");
+    if (ev.kind() == EventKind::fee_collected) put_receipt(txn, ev);
     Touched* t = touched.find(ck);
     if (t == nullptr) {
       const bool defer = may_defer && ev.kind() == EventKind::submitted;
@@ -516,6 +518,37 @@ struct Store::Impl {
   // before this).
   void put_notice(Txn& txn, const EventView& ev, const LsnKey& lsn_key) {
     txn.put(notices, notice_key(ev), lsn_key.view());
+  }
+
+  // Indexes a fee's receipt number under its origin, naming the case it
+  // was first used for. A number used again (only possible in events
+  // received from nodes that did not check) keeps its first case.
+  void put_receipt(Txn& txn, const EventView& ev) {
+    const std::string k =
+        receipt_key(ev.id().origin, ev.event().getBody().getFeeCollected().getReceiptNo().cStr());
+    const std::string v = format_id(ev.case_id());
+    MDB_val key = as_val(k), val = as_val(v);
+    const int rc = mdb_put(txn.get(), receipts, &key, &val, MDB_NOOVERWRITE);
+    if (rc != MDB_KEYEXIST) mdb_check(rc, "mdb_put");
+  }
+
+  // The case a receipt number of `origin` was used for, if any.
+  std::optional<std::string> receipt_case(const Txn& txn, std::string_view origin,
+                                          std::string_view receipt_no) const {
+    std::string_view v;
+    if (!txn.get(receipts, receipt_key(origin, receipt_no), &v)) return std::nullopt;
+    return std::string(v);
+  }
+
+  // Fills `receipts` from the log (a store made before it existed).
+  void fill_receipts(Txn& txn) {
+    Cursor c(txn, log);
+    std::string_view k, v;
+    for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+      auto view = EventView::parse(v);
+      if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
+      if (view->kind() == EventKind::fee_collected) put_receipt(txn, *view);
+    }
   }
 
   // Fills `notices` from the log (a store made before it existed).
@@ -760,6 +793,14 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
         impl->fill_notices(txn);
       } else {
         mdb_check(nrc, "notices");
+      }
+      // Likewise `receipts`.
+      const int rrc = mdb_dbi_open(txn.get(), "receipts", 0, &impl->receipts);
+      if (rrc == MDB_NOTFOUND) {
+        impl->receipts = dbi("receipts");
+        impl->fill_receipts(txn);
+      } else {
+        mdb_check(rrc, "receipts");
       }
       txn.commit();
       return 0;
@@ -1060,6 +1101,17 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
         if (names_case(view->kind())) {
           if (auto s = check(state ? &*state : nullptr, *view); !s) {
             out.emplace_back(s);
+            continue;
+          }
+        }
+        // A receipt number is used once at this node (a re-issue repeats
+        // the receipt of the event it supersedes).
+        if (view->kind() == EventKind::fee_collected && !redo) {
+          const std::string no = view->event().getBody().getFeeCollected().getReceiptNo().cStr();
+          if (auto used = impl_->receipt_case(txn, code_, no)) {
+            out.emplace_back(Status::invalid("收据号 " + no + " 已用于办件 " + *used +
+                                             " (receipt number " + no + " is used already, for " +
+                                             *used + ")"));
             continue;
           }
         }
@@ -1604,6 +1656,11 @@ Status Store::check_integrity() const {
             return Status::corruption("ids does not map " + format_id(view->id()) + " to LSN " +
                                       std::to_string(lsn));
           if (view->id().origin == code_) own_max = std::max(own_max, view->id().seq);
+          if (view->kind() == EventKind::fee_collected &&
+              !impl_->receipt_case(txn, view->id().origin,
+                                   view->event().getBody().getFeeCollected().getReceiptNo().cStr()))
+            return Status::corruption("receipts does not hold the receipt number of " +
+                                      format_id(view->id()));
           if (names_case(view->kind())) {
             by_case[id_key(view->case_id())].push_back(lsn);
           } else {

@@ -351,3 +351,72 @@ TEST_CASE("cli: status without a daemon reports the store and no links", "[cli][
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("未运行") != std::string::npos);
 }
+
+TEST_CASE("cli: a fee is checked against the fee due, and a receipt number is used once",
+          "[cli][fee]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  const std::string d = data.string();
+  REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
+  auto submit = [&](const std::string& applicant) {
+    auto r = cli({"submit", "--data", d, "--json-out", "--actor", "王小红", "--item", "GA-003",
+                  "--item-name", "居民身份证换领", "--applicant", applicant, "--fee-due", "30"});
+    REQUIRE(r.exit_code == 0);
+    const auto at = r.out.find("\"case\":\"");
+    REQUIRE(at != std::string::npos);
+    const std::string c = r.out.substr(at + 8, 19);
+    REQUIRE(cli({"act", c, "accept", "--data", d, "--actor", "王小红"}).exit_code == 0);
+    return c;
+  };
+  const std::string c1 = submit("张三");
+  const std::string c2 = submit("李四");
+  const std::string c3 = submit("王五");
+  auto fee = [&](const std::string& c, const std::string& amount, const std::string& receipt,
+                 const std::string& reason = "") {
+    std::vector<std::string> args = {"act",  c,           "collect-fee", "--data",
+                                     d,      "--actor",   "王小红",      "--amount",
+                                     amount, "--receipt", receipt};
+    if (!reason.empty()) {
+      args.push_back("--reason");
+      args.push_back(reason);
+    }
+    return cli(args);
+  };
+
+  // (1) The amount the case owes is stored.
+  auto ok = fee(c1, "30.00", "2026-000123");
+  REQUIRE(ok.exit_code == 0);
+  CHECK(cli({"case", "show", c1, "--data", d}).out.find("2026-000123") != std::string::npos);
+
+  // (2) Another amount without a reason is refused, with one line, and
+  // stores nothing.
+  const std::size_t before = non_audit_events(data);
+  auto differs = fee(c2, "50.00", "2026-000124");
+  CHECK(differs.exit_code != 0);
+  CHECK(lines(differs.err) == 1);
+  CHECK(differs.err.find("实收金额 50.00 元与收费标准 30.00 元不符") != std::string::npos);
+  CHECK(differs.err.find("--reason") != std::string::npos);
+  CHECK(non_audit_events(data) == before);
+
+  // (3) With a reason it is stored, and `case show` shows the reason.
+  auto reasoned = fee(c2, "50.00", "2026-000124", "含加急制证费20元");
+  REQUIRE(reasoned.exit_code == 0);
+  CHECK(non_audit_events(data) == before + 1);
+  auto shown = cli({"case", "show", c2, "--data", d});
+  CHECK(shown.out.find("含加急制证费20元") != std::string::npos);
+  auto shown_json = cli({"case", "show", c2, "--data", d, "--json"});
+  CHECK(shown_json.out.find("含加急制证费20元") != std::string::npos);
+
+  // (4) A receipt number used already, for any case, is refused.
+  auto reused = fee(c3, "30.00", "2026-000123");
+  CHECK(reused.exit_code != 0);
+  CHECK(lines(reused.err) == 1);
+  CHECK(reused.err.find("收据号 2026-000123 已用于办件 " + c1) != std::string::npos);
+  CHECK(non_audit_events(data) == before + 1);
+  // Also on the same case (a second collection with the same receipt).
+  auto again = fee(c1, "0.01", "2026-000123", "补收");
+  CHECK(again.exit_code != 0);
+  CHECK(non_audit_events(data) == before + 1);
+  // A new receipt number is taken.
+  CHECK(fee(c3, "30", "2026-000125").exit_code == 0);
+}

@@ -55,7 +55,8 @@ struct Village {
     act(joint, "clerk", {"assign", "--dept", "民政", "--dept", "国土"});
     act(joint, "reviewer", {"opinion", "--dept", "民政", "--approve"});
     act(joint, "reviewer", {"opinion", "--dept", "国土", "--approve", "--on-behalf-of", "陈主任"});
-    act(joint, "clerk", {"collect-fee", "--amount", "20", "--receipt", "No.001"});
+    act(joint, "clerk",
+        {"collect-fee", "--amount", "20", "--receipt", "No.001", "--reason", "测绘费代收"});
     act(joint, "officer", {"decide", "--approve", "--basis", "《土地管理法》"});
     act(joint, "clerk", {"deliver"});
     act(joint, "clerk", {"rate", "--score", "5"});
