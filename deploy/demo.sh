@@ -154,7 +154,7 @@ echo "本节点拒绝: $(cat "$work/err")"
 "$L" act "$c2" deliver --actor 王小红
 "$L" act "$c2" collect-fee --actor 王小红 --amount 15.50 --receipt 赣非税0071234 --reason 代收林业调查设计费
 
-step "错误输入与无权操作不写入任何案件数据 (无权操作记入审计日志)"
+step "错误输入与无权操作不写入任何办件数据 (无权操作记入审计日志)"
 before=$("$L" case list --json)
 for bad in "act $c1 rate --actor 王小红 --score 9" "act 360723101007-999999 accept --actor 王小红" \
            "act $c1 accept --actor 王小红" "submit --actor 王小红 --item X --applicant 某 --home 12345" \
@@ -165,10 +165,10 @@ done
 after=$("$L" case list --json)
 [ "$before" = "$after" ] || { echo "cases changed on bad input"; exit 1; }
 
-step "案件详情"
+step "办件详情"
 "$L" case show "$c1"
 
-step "台帐 (本节点全部案件)"
+step "台帐 (本节点全部办件)"
 "$L" case list
 
 step "存储检查"

@@ -604,19 +604,19 @@ def scenario(net: Network) -> None:
         say("    " + line)
     t_offline_end = now_ms()
 
-    step("第二步: 链路接通 —— 启动县、乡镇，再启动其余村节点，积压案件补传")
+    step("第二步: 链路接通 —— 启动县、乡镇，再启动其余村节点，积压办件补传")
     t_up = now_ms()
     net.start(COUNTY)
     for t in TOWNSHIPS:
         net.start(t)
     for v in (V1, V2):
         net.start(v)
-    net.wait_township_has(phase1, "第一步的案件到达乡镇")
+    net.wait_township_has(phase1, "第一步的办件到达乡镇")
     backlog = [i for k in phase1 for i in net.village_ids(k)]
-    net.wait_for("第一步的案件到达县", {COUNTY: backlog})
+    net.wait_for("第一步的办件到达县", {COUNTY: backlog})
     at_t = max(net.seen[k["township"]][i] for k in phase1 for i in net.village_ids(k))
     at_c = max(net.seen[COUNTY][i] for i in backlog)
-    say(f"  {len(phase1)} 件积压案件 ({len(backlog)} 个事件) 自县节点启动起 {(at_t - t_up) / 1000:.1f} s "
+    say(f"  {len(phase1)} 件积压办件 ({len(backlog)} 个事件) 自县节点启动起 {(at_t - t_up) / 1000:.1f} s "
         f"全部到乡镇，{(at_c - t_up) / 1000:.1f} s 全部到县 (含各节点启动时间)")
 
     step(f"第三步: 乡镇 {T1} 正常重启 (SIGTERM)，其间村代理点继续登记")
@@ -627,7 +627,7 @@ def scenario(net: Network) -> None:
     time.sleep(1.0)
     net.start(T1)
     phase3a = [k for k in net.cases if k["phase"] == "3a"]
-    took = net.wait_township_has(phase3a, "乡镇停机期间登记的案件到达乡镇")
+    took = net.wait_township_has(phase3a, "乡镇停机期间登记的办件到达乡镇")
     say(f"  停机期间登记的 {len(phase3a)} 件已到乡镇 {T1} ({took:.1f} s)")
 
     step("第四步: 县中心线路中断 (县节点 SIGTERM)；乡镇照常处理 —— 上报件报县，乡镇权限内的即办")
@@ -655,7 +655,7 @@ def scenario(net: Network) -> None:
     took = net.wait_for("强制终止前写入、尚未送县的事件到达县", {COUNTY: t_acts[T1] + t_acts[T2]})
     say(f"  {T1} 强制终止前写入的 {len(t_acts[T1])} 个事件、{T2} 排队的 {len(t_acts[T2])} 个事件"
         f"一个不少，已到县 (县节点启动后 {took:.1f} s)")
-    net.wait_township_has(phase3b, "强制终止期间登记的案件到达乡镇")
+    net.wait_township_has(phase3b, "强制终止期间登记的办件到达乡镇")
     for k in phase3b:
         net.township_handles(k)
 
@@ -696,12 +696,12 @@ def report(net: Network) -> None:
 
     reject = next((k for k in net.cases if k["outcome"] == "reject"), None)
     if reject:
-        step(f"不予批准的案件在村代理点 {reject['village']} 的记录 (case show)")
+        step(f"不予批准的办件在村代理点 {reject['village']} 的记录 (case show)")
         say(net.cli("case", "show", reject["id"], "--data", N[reject["village"]].data).stdout.rstrip())
 
-    step("各案件路径与时间 (相对开始时间；到达时间为轮询首次看到，精度约 0.2 s)")
+    step("各办件路径与时间 (相对开始时间；到达时间为轮询首次看到，精度约 0.2 s)")
     say("  登记=村代理点写入  到乡=乡镇库收到  到县=县库收到  办结=作出决定  回村=决定到达村库  送达=代理员送达")
-    hdr = ["案件编号", "事项", "申请人", "登记", "到乡", "到县", "办结", "回村", "送达", "路径/说明"]
+    hdr = ["办件编号", "事项", "申请人", "登记", "到乡", "到县", "办结", "回村", "送达", "路径/说明"]
     widths = [21, 22, 8, 7, 7, 7, 7, 7, 7, 0]
     say("  " + "".join(pad(h, w) for h, w in zip(hdr, widths)))
     county_cases = {k["id"]: net.cli_json("case", "show", k["id"], "--data", N[COUNTY].data, "--json")
@@ -736,7 +736,7 @@ def report(net: Network) -> None:
     total_events = len({e["id"] for c in ALL for e in net.events[c]})
     n_county = sum(1 for k in net.cases if ITEMS[k["item"]]["level"] == "county")
     n_rej = sum(1 for k in net.cases if k["outcome"] == "reject")
-    say(f"  案件 {len(net.cases)} 件 (县级审批 {n_county}、乡镇即办 {len(net.cases) - n_county}；"
+    say(f"  办件 {len(net.cases)} 件 (县级审批 {n_county}、乡镇即办 {len(net.cases) - n_county}；"
         f"批准 {len(net.cases) - n_rej}、不予批准 {n_rej})，全部已送达、销号")
     say(f"  事件共 {total_events} 个；各节点持有:")
     for c in ALL:

@@ -130,7 +130,7 @@ void print(const std::string& s) {
 }
 
 void print_error(const std::string& message) {
-  const std::string line = "liandong: error: " + message + "\n";
+  const std::string line = "错误：" + message + "\n";
   if (t_err != nullptr) {
     t_err->append(line);
   } else {
@@ -414,7 +414,7 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
     print("{\"case\":\"" + format_id(stored->view.id()) +
           "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
   } else {
-    print("已登记 案件 " + format_id(stored->view.id()) + "\n");
+    print("已登记 办件 " + format_id(stored->view.id()) + "\n");
   }
   return 0;
 }
@@ -702,7 +702,7 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
           "}\n");
   } else {
     print(std::string("已记录 ") + kind_name_zh(stored->view.kind()) + " " +
-          format_id(stored->view.id()) + "  案件 " + a.case_id + " 现为 " +
+          format_id(stored->view.id()) + "  办件 " + a.case_id + " 现为 " +
           status_label_zh(**after) + "\n");
   }
   return 0;
@@ -1249,7 +1249,7 @@ int run_cli_in_daemon(const std::vector<std::string>& frames, DaemonContext& ctx
                       std::string& err) {
   auto request = decode_control_request(frames, kMaxForwardedFileBytes);
   if (!request.ok()) {
-    err += "liandong: error: " + request.status().message() + "\n";
+    err += "错误：" + request.status().message() + "\n";
     return 2;
   }
   std::vector<std::string> owned;
@@ -1268,7 +1268,7 @@ int run_cli_in_daemon(const std::vector<std::string>& frames, DaemonContext& ctx
   try {
     rc = dispatch(static_cast<int>(owned.size()), argv.data());
   } catch (const std::exception& e) {
-    err += std::string("liandong: error: ") + e.what() + "\n";
+    err += std::string("错误：") + e.what() + "\n";
     rc = 1;
   }
   t_ctx = nullptr;

@@ -17,7 +17,7 @@
 
 namespace liandong::node {
 
-// Carried out a command failed: printed as "liandong: error: <message>".
+// Carried out a command failed: printed as "错误：<message>".
 // `refused`: the input was well formed but the node will not take the
 // action (the workflow does not allow it here and now): exit code 1.
 struct CommandError {

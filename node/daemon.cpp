@@ -2095,7 +2095,7 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     ::close(sfd);
     return rc;
   } catch (const StartupError& e) {
-    std::fprintf(stderr, "liandong: error: %s\n", e.message.c_str());
+    std::fprintf(stderr, "错误：%s\n", e.message.c_str());
     return 2;
   }
 }

@@ -221,7 +221,7 @@ int cmd_deadline_show(const std::string& data, const std::string& id_text, bool 
     print(j.str() + "\n");
     return 0;
   }
-  print("案件编号  " + id_text + "  时限 " + storage::flag_name_zh(d.open_flag) +
+  print("办件编号  " + id_text + "  时限 " + storage::flag_name_zh(d.open_flag) +
         (d.late ? " (有环节超期办结)" : "") + "\n");
   print(render_steps(d));
   return 0;
@@ -282,7 +282,7 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
     print(j.str() + "\n");
     return 0;
   }
-  std::string out = pad("案件编号", 22) + pad("时限", 6) + pad("环节", 10) + pad("责任方", 14) +
+  std::string out = pad("办件编号", 22) + pad("时限", 6) + pad("环节", 10) + pad("责任方", 14) +
                     pad("应办结", 12) + pad("状态", 12) + "事项\n";
   for (const auto& l : lines) {
     const auto* s = headline_step(l.d);

@@ -297,7 +297,7 @@ int cmd_quarantine(const std::string& data, bool json) {
   j.begin_array();
   std::string text;
   if (!held->empty())
-    text = pad("事件", 22) + "  " + pad("类型", 12) + "  " + pad("案件", 22) + "  " +
+    text = pad("事件", 22) + "  " + pad("类型", 12) + "  " + pad("办件", 22) + "  " +
            pad("到达时间", 20) + "  原因\n";
   for (const auto& q : *held) {
     auto v = EventView::parse(q.sealed);

@@ -15,7 +15,7 @@ namespace {
 // crash (opening a store refuses a short file before mapping it).
 void on_sigbus(int) {
   static const char kLine[] =
-      "liandong: error: 存储文件损坏或被截短 (SIGBUS: the store file is shorter than its "
+      "错误：存储文件损坏或被截短 (SIGBUS: the store file is shorter than its "
       "pages): run `liandong store check --deep`\n";
   (void)!::write(STDERR_FILENO, kLine, sizeof kLine - 1);
   ::_exit(3);
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   try {
     return liandong::node::run_cli(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "liandong: error: %s\n", e.what());
+    std::fprintf(stderr, "错误：%s\n", e.what());
     return 1;
   }
 }

@@ -243,7 +243,7 @@ void state_json(JsonWriter& j, const CaseState& st) {
 }  // namespace
 
 std::string render_case_list(const std::vector<CaseState>& cases, const RefusedCases* refused) {
-  std::string out = pad("案件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
+  std::string out = pad("办件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
                     pad("归属", 14) + "登记时间\n";
   std::size_t flagged = 0;
   for (const auto& st : cases) {
@@ -323,7 +323,7 @@ std::string whereabouts_zh(const Whereabouts& w) {
 std::string render_case(const CaseState& st, const std::vector<StoredEvent>& events,
                         const Custody* custody, const std::string& node_code) {
   std::string out;
-  out += "案件编号  " + format_id(st.case_id) + "\n";
+  out += "办件编号  " + format_id(st.case_id) + "\n";
   out += "事项      " + terminal_field(st.item_name) + " (" + terminal_field(st.item_code) + ")\n";
   out += "申请人    " + terminal_field(st.applicant_name) + "  身份证号 " +
          terminal_field(st.applicant_id) + "\n";
@@ -512,7 +512,7 @@ std::string render_status(const StatusReport& r) {
   std::string out = "节点 " + r.code + " (" + level_name_zh(r.code) + ")  ";
   out += r.running ? "运行中 (pid " + std::to_string(r.pid) + ")\n" : "未运行 (无守护进程)\n";
   out += "本机共 " + std::to_string(r.events) + " 条事件，" + std::to_string(r.cases) +
-         " 件案件，日志位置 " + std::to_string(r.last_lsn) + "\n";
+         " 件办件，日志位置 " + std::to_string(r.last_lsn) + "\n";
   out += "限时办结: 超期 " + std::to_string(r.overdue) + " 件，预警 " + std::to_string(r.warning) +
          " 件 (一个工作日内到期)\n";
   if (r.quarantined != 0)

@@ -415,7 +415,7 @@ TEST_CASE("report: figures over 10,000 generated cases equal the generator's cou
       waited += t->steps[i].wait_ms;
     }
     CHECK(waited == t->total_ms);
-    CHECK(render_trace(*t).find("案件倒查") != std::string::npos);
+    CHECK(render_trace(*t).find("办件倒查") != std::string::npos);
     CHECK(render_trace_json(*t).find("\"wait_ms\"") != std::string::npos);
   }
 }

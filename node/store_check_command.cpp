@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// How the checker reports an error it caught (an LMDB assertion, an exception).
+constexpr std::string_view kErrorPrefix = "错误：";
+
 constexpr int kCheckTimeoutMs = 30 * 60 * 1000;
 
 // Where a damaged event of the log can be had again (sync_state.h).
@@ -108,8 +111,8 @@ int cmd_store_check(const fs::path& data, bool deep) {
       digest = std::string(rest);
     } else if (l.starts_with("S ")) {
       summary = std::string(rest);
-    } else if (l.starts_with("liandong: error: ")) {
-      findings.push_back(l.substr(17));  // an LMDB assertion, an exception
+    } else if (l.starts_with(kErrorPrefix)) {
+      findings.push_back(l.substr(kErrorPrefix.size()));  // an LMDB assertion, an exception
     } else if (!l.empty()) {
       findings.push_back(l);
     }

@@ -104,7 +104,7 @@ std::string wait_zh(uint64_t ms) {
 
 std::string render_trace(const CaseTrace& t) {
   const auto& st = t.state;
-  std::string out = "案件倒查  " + format_id(st.case_id) + "  " + st.item_name + "\n";
+  std::string out = "办件倒查  " + format_id(st.case_id) + "  " + st.item_name + "\n";
   out += "申请人    " + st.applicant_name + "   归属 " + st.home + "   状态 " +
          status_label_zh(st) + (st.due_date.empty() ? "" : "   承诺日期 " + st.due_date) + "\n";
   out += "共 " + std::to_string(t.steps.size()) + " 步, 历时 " + wait_zh(t.total_ms) + "\n\n";

@@ -211,12 +211,12 @@ Status check_where(const ActContext& c, Where w, const std::string& home,
     case Where::home:
       if (n == home) return Status::ok();
       return refuse(
-          zh_kind + "须在案件登记地 " + place_zh(home) + " 办理，本节点 " + n + " 不能办理",
+          zh_kind + "须在办件所属地 " + place_zh(home) + " 办理，本节点 " + n + " 不能办理",
           std::string(verb(c.kind)) + " is done where the case was submitted, at " + place(home) +
               ", not at " + n);
     case Where::home_or_handler:
       if (n == home || n == handler) return Status::ok();
-      return refuse(zh_kind + "须在案件登记地 " + place_zh(home) + " 或现办理地 " +
+      return refuse(zh_kind + "须在办件所属地 " + place_zh(home) + " 或现办理地 " +
                         place_zh(handler) + " 办理",
                     std::string(verb(c.kind)) + " is done at " + place(home) + " or at " +
                         place(handler) + ", not at " + n);
@@ -226,10 +226,10 @@ Status check_where(const ActContext& c, Where w, const std::string& home,
       if (w == Where::at_or_above && within(handler, n)) return Status::ok();
       if (within(n, handler))
         return refuse(
-            "案件已上报，现由" + place_zh(handler) + " 办理，本节点不能" + zh_kind,
+            "办件已上报，现由" + place_zh(handler) + " 办理，本节点不能" + zh_kind,
             "the case is handled at " + place(handler) + " now; " + n + " may not " + verb(c.kind));
       return refuse(
-          "案件现由" + place_zh(handler) + " 办理，尚未上报至本节点 " + n + "，不能" + zh_kind,
+          "办件现由" + place_zh(handler) + " 办理，尚未上报至本节点 " + n + "，不能" + zh_kind,
           "the case is handled at " + place(handler) + " and was not escalated to " + n + "; " +
               verb(c.kind) + " there");
   }
@@ -344,7 +344,7 @@ Status may_act(const ActContext& c) {
   const std::string zh_kind = verb_zh(c.kind);
   // 1. The node itself takes no case action.
   if (c.role == R::SYSTEM)
-    return refuse("系统身份只发布通知，不能办理案件",
+    return refuse("系统身份只发布通知，不能办理办件",
                   "the system role only publishes notices and takes no case action");
   if (is_broadcast(c.kind)) return Status::ok();  // not a case action: not judged here
   // 2. Role and level.
@@ -362,7 +362,7 @@ Status may_act(const ActContext& c) {
   const std::string handler =
       c.state != nullptr && !c.state->handler.empty() ? c.state->handler : home;
   if (!within(home, n)) {
-    const std::string what = c.state != nullptr ? "案件 " + format_id(c.state->case_id) : "案件";
+    const std::string what = c.state != nullptr ? "办件 " + format_id(c.state->case_id) : "办件";
     return refuse(what + " 属 " + home + "，不在本节点 " + n + " 辖区内，不能" + zh_kind,
                   "the case is homed at " + home + ", outside the jurisdiction of " + n);
   }

@@ -229,7 +229,7 @@ std::filesystem::path full_marker(const std::filesystem::path& dir) {
 // so in one line and end the process (nothing uncommitted is kept anyway).
 void on_mdb_assert(MDB_env*, const char* msg) {
   std::string line =
-      "liandong: error: 存储文件损坏 (store file damaged; LMDB: " + std::string(msg) +
+      "错误：存储文件损坏 (store file damaged; LMDB: " + std::string(msg) +
       "): run `liandong store check --deep`\n";
   (void)!::write(STDERR_FILENO, line.data(), line.size());
   ::_exit(3);

@@ -153,7 +153,7 @@ IsolatedRun run_isolated(
         write_all(out, l);
       });
     } catch (const std::exception& e) {
-      write_all(out, std::string("liandong: error: ") + e.what() + "\n");
+      write_all(out, std::string("错误：") + e.what() + "\n");
       rc = 4;
     }
     ::_exit(rc);

@@ -69,7 +69,7 @@ void require_refused(const Net& net, const std::string& code, const std::string&
               << r.err << r.out);
   CHECK(r.exit_code == 1);
   CHECK(lines(r.err) == 1);
-  CHECK(r.err.rfind("liandong: error: ", 0) == 0);
+  CHECK(r.err.rfind("错误：", 0) == 0);
   CHECK(r.err.find(says) != std::string::npos);
   CHECK(r.out.empty());
   CHECK(event_count(net, code) == before);

@@ -166,7 +166,7 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
     INFO(args[0] + " " + args[1] + " " + args[2] + " -> " + r.err);
     CHECK(r.exit_code != 0);
     CHECK(lines(r.err) == 1);
-    CHECK(r.err.rfind("liandong: error: ", 0) == 0);
+    CHECK(r.err.rfind("错误：", 0) == 0);
   }
   CHECK(non_audit_events(data) == before);
 

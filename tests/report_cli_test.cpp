@@ -186,7 +186,7 @@ TEST_CASE("report cli: case trace shows every step, who, where and how long it w
   SECTION("text") {
     auto r = cli({"case", "trace", v.joint, "--data", v.d});
     REQUIRE(r.exit_code == 0);
-    CHECK(has(r.out, "案件倒查"));
+    CHECK(has(r.out, "办件倒查"));
     CHECK(has(r.out, "王小红"));
     CHECK(has(r.out, "代 陈主任"));
     CHECK(has(r.out, "360723101"));
