@@ -29,6 +29,7 @@
 #include "node/sync_state.h"
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
+#include "protocol/resident_id.h"
 #include "protocol/submission_json.h"
 #include "protocol/sync_codec.h"
 #include "storage/authority.h"
@@ -325,6 +326,9 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
       sub.setFeeDue(*fen);
     }
   }
+  // The applicant's ID number and phone (protocol/resident_id.h), checked
+  // here where the application is made, never on receipt.
+  if (auto s = check_applicant(sub.getApplicant(), china_day(wall_clock_ms())); !s) fail(s);
   if (!a.home.empty() && !plausible_code(a.home))
     fail(Status::invalid("home '" + a.home + "' is not a division code"));
   // Who may register here (storage/authority.h), before anything else.
