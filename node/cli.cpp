@@ -488,8 +488,24 @@ int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   auto custody = read_custody(*node.store);
   if (!custody.ok()) fail(custody.status());
   const std::string& code = node.store->code();
-  print(json ? render_case_json(**st, *events, &*custody, code)
-             : render_case(**st, *events, &*custody, code));
+  // A 咨询 (consult) item shows its question: the catalog version the case
+  // was submitted with says, else the newest held; none held, not a consult.
+  bool consult = false;
+  {
+    uint32_t version = 0;
+    for (const auto& e : *events) {
+      if (e.view.kind() == EventKind::submitted)
+        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
+    }
+    auto held = storage::held_catalog(*node.store, version);
+    if (!held.ok() || !*held) held = storage::held_catalog(*node.store);
+    if (held.ok() && *held) {
+      const storage::CatalogItem* item = (*held)->find((*st)->item_code);
+      consult = item != nullptr && item->handling == storage::Handling::consult;
+    }
+  }
+  print(json ? render_case_json(**st, *events, &*custody, code, consult)
+             : render_case(**st, *events, &*custody, code, consult));
   return 0;
 }
 

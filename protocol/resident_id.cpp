@@ -50,8 +50,8 @@ bool known_province(int p) {
 }  // namespace
 
 char resident_id_check_char(std::string_view id) {
-  static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6,
-                                                   3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                                                   3, 7, 9,  10, 5, 8, 4, 2};
   int sum = 0;
   for (std::size_t i = 0; i < kWeights.size(); ++i)
     sum += (id[i] - '0') * kWeights[i];

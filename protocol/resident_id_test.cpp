@@ -40,14 +40,18 @@ TEST_CASE("resident ID: a wrong check character names the right one", "[protocol
 TEST_CASE("resident ID: a birth date that does not exist, is in the future or before 1900",
           "[protocol][resident_id]") {
   // Check characters right, so only the date is wrong.
-  const std::string feb31 = std::string("36072320260231001") + resident_id_check_char("36072320260231001");
+  const std::string feb31 =
+      std::string("36072320260231001") + resident_id_check_char("36072320260231001");
   CHECK(problem(feb31).starts_with("身份证号码中的出生日期 20260231 不存在"));
-  const std::string feb29 = std::string("36072320270229001") + resident_id_check_char("36072320270229001");
+  const std::string feb29 =
+      std::string("36072320270229001") + resident_id_check_char("36072320270229001");
   CHECK(problem(feb29).starts_with("身份证号码中的出生日期 20270229 不存在"));
   CHECK(problem("360723202602110013").starts_with("身份证号码中的出生日期 20260211 晚于今天"));
-  const std::string old = std::string("36072318991231001") + resident_id_check_char("36072318991231001");
+  const std::string old =
+      std::string("36072318991231001") + resident_id_check_char("36072318991231001");
   CHECK(problem(old).starts_with("身份证号码中的出生日期 18991231 早于 1900 年"));
-  const std::string month13 = std::string("36072319801301001") + resident_id_check_char("36072319801301001");
+  const std::string month13 =
+      std::string("36072319801301001") + resident_id_check_char("36072319801301001");
   CHECK(problem(month13).find("不存在") != std::string::npos);
 }
 
@@ -70,9 +74,9 @@ TEST_CASE("resident ID: 17 or 19 characters, letters, empty", "[protocol][reside
 }
 
 TEST_CASE("phone numbers: mobiles and landlines as typed", "[protocol][resident_id]") {
-  for (const char* ok : {"13907970001", "19979700025", "139 0797 0001", "139-0797-0001",
-                         "0797-1234567", "0797-12345678", "07971234567", "010-12345678",
-                         "021 8765 4321", "0797 1234567"}) {
+  for (const char* ok :
+       {"13907970001", "19979700025", "139 0797 0001", "139-0797-0001", "0797-1234567",
+        "0797-12345678", "07971234567", "010-12345678", "021 8765 4321", "0797 1234567"}) {
     INFO(ok);
     CHECK_FALSE(phone_problem(ok));
   }
