@@ -103,7 +103,7 @@ C() { "$L" "$@" --data "$county"; }
 
 step "代理员登记三件申请"
 c1=$("$L" submit --json-out --actor 王小红 --item NC-ZJD-001 --item-name 农村宅基地建房 \
-  --applicant 张三 --id-number 360723198805123417 --phone 13907970001 \
+  --applicant 张三 --id-number 360723198805123413 --phone 13907970001 \
   --address 上竹乡黄沙村三组 --field 建房面积=120平方米 --field 层数=2 \
   --material 居民身份证:provided:copy --material 户口簿:provided:copy \
   --material 宅基地使用申请表:provided:original --material 村民会议意见:later \
@@ -113,7 +113,7 @@ c2=$("$L" submit --json-out --actor 王小红 --item LY-CF-002 --item-name 林�
   --material 林权证:provided:copy --material 采伐申请书:provided:original --fee-due 0 \
   | sed 's/.*"case":"\([^"]*\)".*/\1/')
 c3=$("$L" submit --json-out --actor 王小红 --item MZ-DB-003 --item-name 农村最低生活保障 \
-  --applicant 王五 --id-number 360723195501207713 --field 家庭人口=3 \
+  --applicant 王五 --id-number 360723195501207710 --field 家庭人口=3 \
   --material 户口簿:provided:copy --material 收入证明:missing \
   | sed 's/.*"case":"\([^"]*\)".*/\1/')
 echo "登记: $c1 $c2 $c3"

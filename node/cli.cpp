@@ -29,6 +29,7 @@
 #include "node/sync_state.h"
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
+#include "protocol/resident_id.h"
 #include "protocol/submission_json.h"
 #include "protocol/sync_codec.h"
 #include "storage/authority.h"
@@ -325,6 +326,13 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
       sub.setFeeDue(*fen);
     }
   }
+  // The applicant's ID number and phone (protocol/resident_id.h), checked
+  // here where the application is made, never on receipt. A clock outside
+  // the stamp range has no "today" to judge a birth date by: the store
+  // refuses to stamp the event then, saying why (本机时钟不正确).
+  if (const uint64_t wall = wall_clock_ms(); stamp_in_range(wall)) {
+    if (auto s = check_applicant(sub.getApplicant(), china_day(wall)); !s) fail(s);
+  }
   if (!a.home.empty() && !plausible_code(a.home))
     fail(Status::invalid("home '" + a.home + "' is not a division code"));
   // Who may register here (storage/authority.h), before anything else.
@@ -484,8 +492,24 @@ int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   auto custody = read_custody(*node.store);
   if (!custody.ok()) fail(custody.status());
   const std::string& code = node.store->code();
-  print(json ? render_case_json(**st, *events, &*custody, code)
-             : render_case(**st, *events, &*custody, code));
+  // A 咨询 (consult) item shows its question: the catalog version the case
+  // was submitted with says, else the newest held; none held, not a consult.
+  bool consult = false;
+  {
+    uint32_t version = 0;
+    for (const auto& e : *events) {
+      if (e.view.kind() == EventKind::submitted)
+        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
+    }
+    auto held = storage::held_catalog(*node.store, version);
+    if (!held.ok() || !*held) held = storage::held_catalog(*node.store);
+    if (held.ok() && *held) {
+      const storage::CatalogItem* item = (*held)->find((*st)->item_code);
+      consult = item != nullptr && item->handling == storage::Handling::consult;
+    }
+  }
+  print(json ? render_case_json(**st, *events, &*custody, code, consult)
+             : render_case(**st, *events, &*custody, code, consult));
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 #include "node/json_writer.h"
 #include "node/text_escape.h"
@@ -320,13 +321,45 @@ std::string whereabouts_zh(const Whereabouts& w) {
 
 }  // namespace
 
+namespace {
+
+// The application (申请) in force: the case's last submitted event that no
+// re-issue replaced, or nullptr.
+const StoredEvent* application_of(const CaseState& st, const std::vector<StoredEvent>& events) {
+  const StoredEvent* found = nullptr;
+  for (const auto& e : events) {
+    if (e.view.kind() != EventKind::submitted) continue;
+    if (std::binary_search(st.superseded.begin(), st.superseded.end(), e.view.id())) continue;
+    found = &e;
+  }
+  return found;
+}
+
+}  // namespace
+
 std::string render_case(const CaseState& st, const std::vector<StoredEvent>& events,
-                        const Custody* custody, const std::string& node_code) {
+                        const Custody* custody, const std::string& node_code, bool consult) {
   std::string out;
   out += "办件编号  " + format_id(st.case_id) + "\n";
   out += "事项      " + terminal_field(st.item_name) + " (" + terminal_field(st.item_code) + ")\n";
   out += "申请人    " + terminal_field(st.applicant_name) + "  身份证号 " +
          terminal_field(st.applicant_id) + "\n";
+  if (const StoredEvent* app = application_of(st, events)) {
+    auto sub = app->view.event().getBody().getSubmitted();
+    const std::string phone = str(sub.getApplicant().getPhone()),
+                      address = str(sub.getApplicant().getAddress()),
+                      summary = str(sub.getSummary());
+    if (!phone.empty()) out += "联系电话  " + terminal_field(phone) + "\n";
+    if (!address.empty()) out += "住址      " + terminal_field(address) + "\n";
+    if (!summary.empty() || consult)
+      out += (consult ? "咨询问题  " : "申请事由  ") + terminal_field(summary) + "\n";
+    if (sub.getFields().size() > 0) {
+      out += "申请表   ";
+      for (auto f : sub.getFields())
+        out += " " + terminal_field(str(f.getKey())) + "：" + terminal_field(str(f.getValue()));
+      out += "\n";
+    }
+  }
   out += "归属      " + terminal_field(st.home) + " (" + level_name_zh(st.home) + ")   当前办理 " +
          terminal_field(st.handler) + " (" + level_name_zh(st.handler) + ")\n";
   out += "状态      " + status_label_zh(st) + "\n";
@@ -392,10 +425,30 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
 }
 
 std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>& events,
-                             const Custody* custody, const std::string& node_code) {
+                             const Custody* custody, const std::string& node_code, bool consult) {
   JsonWriter j;
   j.begin_object();
   state_json(j, st);
+  j.field("consult", consult);
+  {
+    const StoredEvent* app = application_of(st, events);
+    std::optional<proto::Submitted::Reader> sub;
+    if (app != nullptr) sub = app->view.event().getBody().getSubmitted();
+    j.field("applicant_phone", sub ? str(sub->getApplicant().getPhone()) : "");
+    j.field("applicant_address", sub ? str(sub->getApplicant().getAddress()) : "");
+    j.field("summary", sub ? str(sub->getSummary()) : "");
+    j.key("question");
+    consult ? j.value(sub ? str(sub->getSummary()) : "") : j.null();
+    j.key("fields").begin_array();
+    if (sub) {
+      for (auto f : sub->getFields())
+        j.begin_object()
+            .field("key", str(f.getKey()))
+            .field("value", str(f.getValue()))
+            .end_object();
+    }
+    j.end_array();
+  }
   j.key("conflicts").begin_array();
   for (const auto& c : st.conflicts)
     j.value(format_id(c));

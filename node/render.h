@@ -43,13 +43,18 @@ std::string render_case_list(const std::vector<storage::CaseState>& cases,
 std::string render_case_list_json(const std::vector<storage::CaseState>& cases,
                                   const RefusedCases* refused = nullptr);
 // With `custody`, each event this node originated shows where it is
-// stored: here, at the township, at the county.
+// stored: here, at the township, at the county. Every field of the
+// application in force is shown: applicant, phone, address, summary (the
+// question, 咨询问题, when `consult`: the item is handled as a 咨询 in the
+// catalog), form fields.
 std::string render_case(const storage::CaseState& st,
                         const std::vector<storage::StoredEvent>& events,
-                        const Custody* custody = nullptr, const std::string& node_code = {});
+                        const Custody* custody = nullptr, const std::string& node_code = {},
+                        bool consult = false);
 std::string render_case_json(const storage::CaseState& st,
                              const std::vector<storage::StoredEvent>& events,
-                             const Custody* custody = nullptr, const std::string& node_code = {});
+                             const Custody* custody = nullptr, const std::string& node_code = {},
+                             bool consult = false);
 
 // `liandong status`: one node's links and totals.
 struct LinkReport {

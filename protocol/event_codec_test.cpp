@@ -55,7 +55,7 @@ void fill_valid(proto::Event::Builder ev) {
   auto b = ev.getBody().initSubmitted();
   auto a = b.initApplicant();
   a.setName("张三");
-  a.setIdNumber("36072319800101001X");
+  a.setIdNumber("360723198001010018");
   b.setItemCode("360723-GT-0001");
   b.setItemName("农村宅基地建房");
   auto m = b.initMaterials(1);

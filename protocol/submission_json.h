@@ -3,7 +3,7 @@
 // protocol/records.capnp under Cap'n Proto's JSON names, e.g.
 //
 //   {"itemCode": "MZ-DB-001", "itemName": "农村最低生活保障申请",
-//    "applicant": {"name": "刘秀英", "idNumber": "360723197001010025"},
+//    "applicant": {"name": "刘秀英", "idNumber": "360723197001010021"},
 //    "fields": [{"key": "家庭人口", "value": "3"}],
 //    "materials": [{"name": "居民身份证", "original": false, "count": 1}],
 //    "feeDue": "0", "catalogVersion": 3}

@@ -11,7 +11,7 @@ namespace {
 
 const char* kGood = R"({
   "itemCode": "MZ-DB-001", "itemName": "农村最低生活保障申请", "catalogVersion": 3,
-  "applicant": {"name": "刘秀英", "idNumber": "360723197001010025", "phone": "13979700025",
+  "applicant": {"name": "刘秀英", "idNumber": "360723197001010021", "phone": "13979700025",
                 "address": "上竹乡黄沙村"},
   "summary": "家庭收入低于当地低保标准",
   "fields": [{"key": "家庭人口", "value": "3"}, {"key": "月人均收入", "value": "420元"}],
@@ -28,7 +28,7 @@ TEST_CASE("submission JSON: a good application decodes with every field", "[prot
   REQUIRE(decode_submission_json(kGood, sub));
   CHECK(std::string(sub.getItemCode().cStr()) == "MZ-DB-001");
   CHECK(std::string(sub.getApplicant().getName().cStr()) == "刘秀英");
-  CHECK(std::string(sub.getApplicant().getIdNumber().cStr()) == "360723197001010025");
+  CHECK(std::string(sub.getApplicant().getIdNumber().cStr()) == "360723197001010021");
   CHECK(sub.getCatalogVersion() == 3);
   REQUIRE(sub.getFields().size() == 2);
   CHECK(std::string(sub.getFields()[1].getValue().cStr()) == "420元");

@@ -107,7 +107,7 @@ inline BodyFill submitted_body(std::string applicant = "张三",
     auto b = ev.getBody().initSubmitted();
     auto a = b.initApplicant();
     a.setName(applicant);
-    a.setIdNumber("36072319800101001X");
+    a.setIdNumber("360723198001010018");
     a.setPhone("13800000000");
     a.setAddress("江西省赣州市");
     b.setItemCode("360723-GT-0001");

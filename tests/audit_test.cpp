@@ -108,7 +108,7 @@ TEST_CASE("audit: the county sees the tree's trail, the township only its own su
   // Village 002's application is refused at the township (bad signature).
   auto sub = net.cli(
       kV2, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-            "--applicant", "张三", "--id-number", "360723198805123417", "--json-out"});
+            "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
   INFO(sub.err);
   REQUIRE(sub.exit_code == 0);
   const std::string refused_case = liandong::test::parse_json(sub.out)->str("case");

@@ -204,3 +204,59 @@ TEST_CASE("catalog cli: applications are checked against the catalog held", "[cl
     CHECK(r.exit_code == 0);
   }
 }
+
+TEST_CASE("catalog cli: case show shows every field of the application, a 咨询's question",
+          "[cli][catalog][idcheck]") {
+  liandong::test::TempDir tmp("liandong-catalog-cli");
+  const std::string d = init(tmp.path(), "360723");
+  publish_example(d);
+  auto r = cli({"submit",
+                "--data",
+                d,
+                "--actor",
+                "王小红",
+                "--json-out",
+                "--item",
+                "ZX-002",
+                "--applicant",
+                "李四",
+                "--id-number",
+                "360723197603021158",
+                "--phone",
+                "139 0797 0003",
+                "--address",
+                "黄龙镇大龙村3组12号",
+                "--summary",
+                "查询去年宅基地申请的档案",
+                "--field",
+                "查询年份=2025",
+                "--material",
+                "居民身份证"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string id = case_id_of(r.out);
+  auto text = cli({"case", "show", id, "--data", d});
+  REQUIRE(text.exit_code == 0);
+  for (const char* part :
+       {"联系电话  139 0797 0003", "住址      黄龙镇大龙村3组12号",
+        "咨询问题  查询去年宅基地申请的档案", "查询年份：2025", "360723197603021158"})
+    CHECK(has(text.out, part));
+  const std::string json = case_json(d, id);
+  for (const char* part : {"\"consult\":true", "\"applicant_phone\":\"139 0797 0003\"",
+                           "\"applicant_address\":\"黄龙镇大龙村3组12号\"",
+                           "\"question\":\"查询去年宅基地申请的档案\"",
+                           "\"fields\":[{\"key\":\"查询年份\",\"value\":\"2025\"}]"})
+    CHECK(has(json, part));
+
+  // Not a consult (no catalog held here): the summary is the reason for
+  // applying, and there is no question.
+  const std::string plain = init(tmp.path(), "360724");
+  auto other = cli({"submit", "--data", plain, "--actor", "王小红", "--json-out", "--item", "ANY",
+                    "--applicant", "王五", "--summary", "家庭困难"});
+  INFO(other.err);
+  REQUIRE(other.exit_code == 0);
+  auto show = cli({"case", "show", case_id_of(other.out), "--data", plain});
+  CHECK(has(show.out, "申请事由  家庭困难"));
+  CHECK_FALSE(has(show.out, "咨询问题"));
+  CHECK(has(case_json(plain, case_id_of(other.out)), "\"question\":null"));
+}

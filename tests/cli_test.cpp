@@ -122,7 +122,7 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
                   "--applicant",
                   "张三",
                   "--id-number",
-                  "360723198805123417",
+                  "360723198805123413",
                   "--field",
                   "建房面积=120平方米",
                   "--material",
@@ -206,6 +206,59 @@ TEST_CASE("cli: submit reads an application from a JSON file", "[cli]") {
       {"submit", "--data", d, "--actor", "王小红", "--json", (tmp.path / "broken.json").string()});
   CHECK(broken.exit_code == 2);
   CHECK(lines(broken.err) == 1);
+}
+
+TEST_CASE("cli: submit refuses a bad ID number, phone or birth date with one line, storing nothing",
+          "[cli][idcheck]") {
+  TempDir tmp;
+  const auto data = tmp.path / "v";
+  const std::string d = data.string();
+  REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
+  auto submit = [&](const std::string& id, const std::string& phone) {
+    return cli({"submit", "--data", d, "--actor", "王小红", "--item", "MZ-DB-003", "--item-name",
+                "农村最低生活保障", "--applicant", "王五", "--id-number", id, "--phone", phone});
+  };
+  REQUIRE(submit("360723195501207710", "13907970002").exit_code == 0);
+  const std::string summary = store_summary(data);
+  const std::size_t before = non_audit_events(data);
+  REQUIRE(before == 1);
+
+  struct Bad {
+    std::string id, phone, first_words;
+  };
+  const std::vector<Bad> bad = {
+      {"360723195501207713", "13907970002", "身份证号码校验位不符（应为 0）"},
+      {"36072319550120771", "13907970002", "身份证号码应为 18 位"},
+      {"3607231955012077100", "13907970002", "身份证号码应为 18 位"},
+      {"360723202602310015", "13907970002", "身份证号码中的出生日期 20260231 不存在"},
+      {"360723209901010014", "13907970002", "身份证号码中的出生日期 20990101 晚于今天"},
+      {"990723195501207718", "13907970002", "身份证号码的地区码"},
+      {"360723195501207710", "12345", "电话号码格式不对：12345"},
+  };
+  for (const auto& b : bad) {
+    auto r = submit(b.id, b.phone);
+    INFO(b.id + " " + b.phone + " -> " + r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find(b.first_words) != std::string::npos);
+  }
+  // The same check on an application given as JSON.
+  const auto file = tmp.path / "app.json";
+  std::ofstream(file) << R"({"applicant": {"name": "李四", "idNumber": "360723197603021150"},
+    "itemCode": "LY-CF-002", "itemName": "林木采伐许可"})";
+  auto json = cli({"submit", "--data", d, "--actor", "王小红", "--json", file.string()});
+  CHECK(json.exit_code == 2);
+  CHECK(lines(json.err) == 1);
+  CHECK(json.err.find("身份证号码校验位不符（应为 8）") != std::string::npos);
+
+  CHECK(non_audit_events(data) == before);
+  CHECK(store_summary(data) == summary);
+
+  // A lowercase x is the check character X, stored upper case; spaces and
+  // hyphens in a phone number are taken as typed.
+  REQUIRE(submit("36072319991212001x", "0797-123 4567").exit_code == 0);
+  auto show = cli({"case", "show", "360723101007-000002", "--data", d, "--json"});
+  CHECK(show.out.find("\"applicant_id\":\"36072319991212001X\"") != std::string::npos);
 }
 
 TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow", "[cli]") {

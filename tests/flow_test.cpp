@@ -606,7 +606,7 @@ TEST_CASE(
   const std::string question = "2026年耕地地力保护补贴每亩发放标准是多少，何时发放";
   const std::string c = submit(
       net, kV1, "王小红", "agent",
-      {"ZX-001", "张三", "360723198805123417", {}, {"问题=" + question}, "咨询耕地地力补贴"});
+      {"ZX-001", "张三", "360723198805123413", {}, {"问题=" + question}, "咨询耕地地力补贴"});
   act(net, kV1, c,
       {"escalate", "--actor", "王小红", "--role", "agent", "--note", "村民咨询，转乡镇"});
   wait_status(net, kTownA, c, "escalated");
@@ -653,7 +653,7 @@ TEST_CASE(
   const std::string today = format_day(day_before);
   const std::string c = submit(
       net, kTownB, "黄丽", "clerk",
-      {"WS-001", "李秀梅", "360723199303214526", {"夫妻双方居民身份证:provided:copy"}, {}, ""});
+      {"WS-001", "李秀梅", "360723199303214520", {"夫妻双方居民身份证:provided:copy"}, {}, ""});
   act(net, kTownB, c, {"accept", "--actor", "黄丽", "--role", "clerk", "--due", today});
   const std::string decision =
       act(net, kTownB, c,
@@ -720,7 +720,7 @@ TEST_CASE(
   const std::string c = submit(net, kV3, "刘冬梅", "agent",
                                {"GA-001",
                                 "陈小龙",
-                                "360723199011052819",
+                                "360723199011052814",
                                 {"出生医学证明:provided:original", "父母居民身份证:provided:copy",
                                  "户口簿:provided:original"},
                                 {"新生儿姓名=陈子轩", "出生日期=2026-11-02"},
@@ -779,7 +779,7 @@ TEST_CASE(
   const std::string c = submit(net, kV2, "李秀英", "agent",
                                {"GA-003",
                                 "赵德明",
-                                "360723195807163012",
+                                "36072319580716301X",
                                 {"户口簿:provided:original"},
                                 {},
                                 "证件有效期满换领"});
@@ -793,7 +793,7 @@ TEST_CASE(
   const std::string decision =
       act(net, kCounty, c,
           {"decide", "--actor", "黄志强", "--role", "officer", "--approve", "--basis",
-           "《中华人民共和国居民身份证法》第十一条", "--certificate", "360723195807163012-2026"});
+           "《中华人民共和国居民身份证法》第十一条", "--certificate", "36072319580716301X-2026"});
 
   wait_case(net, kV2, c, "the county's decision",
             [&](const Json& j) { return has_event(j, decision); });
@@ -820,7 +820,7 @@ TEST_CASE(
     CHECK(d.str("origin") == kCounty);
     CHECK(d.str("actor") == "黄志强");
     CHECK(body(d, "decided").flag("approved"));
-    CHECK(body(d, "decided").str("certificateNo") == "360723195807163012-2026");
+    CHECK(body(d, "decided").str("certificateNo") == "36072319580716301X-2026");
     const Json& fee = only_event(j, "fee_collected");
     CHECK(fee.str("origin") == kV2);
     CHECK(body(fee, "feeCollected").str("receiptNo") == "赣财非税(2026)0012345");
@@ -855,7 +855,7 @@ TEST_CASE(
       submit(net, kV7, "张桂兰", "agent",
              {"ZJ-001",
               "王建国",
-              "360723197602113855",
+              "360723197602113851",
               {"农村宅基地和建房（规划许可）申请表:provided:original", "居民身份证:provided:copy",
                "户口簿:provided:copy", "村民小组会议记录:provided:original"},
               {"建房面积=120平方米", "建房地点=上屋组"},
@@ -950,7 +950,7 @@ TEST_CASE(
       submit(net, kV7, "张桂兰", "agent",
              {"MZ-001",
               "孙秋菊",
-              "360723196709254228",
+              "36072319670925422X",
               {"最低生活保障申请书:provided:original", "家庭成员居民身份证:provided:copy",
                "户口簿:provided:copy", "家庭经济状况核对授权书:provided:original"},
               {"家庭人口=3", "月人均收入=420元"},
@@ -1014,7 +1014,7 @@ TEST_CASE("flow: a refusal with its reason and legal basis reaches the village",
   const std::string c = submit(net, kV3, "刘冬梅", "agent",
                                {"MZ-002",
                                 "钟福生",
-                                "360723194903082417",
+                                "360723194903082418",
                                 {"特困人员救助供养申请书:provided:original",
                                  "居民身份证:provided:copy", "户口簿:provided:copy"},
                                 {},
@@ -1062,7 +1062,7 @@ TEST_CASE(
       net, kV2, "李秀英", "agent",
       {"GA-002",
        "黎明辉",
-       "360723198512301419",
+       "360723198512301415",
        {"户口迁移申请表:provided:original", "居民身份证:provided:copy", "户口簿:provided:original"},
        {"迁入地=南昌市红谷滩区"},
        ""});
@@ -1135,7 +1135,7 @@ TEST_CASE("flow: a complaint against a township is held by the county above it",
   const std::string c = submit(net, kV1, "王小红", "agent",
                                {"GA-001",
                                 "周小平",
-                                "360723198707075631",
+                                "360723198707075630",
                                 {"出生医学证明:provided:original", "父母居民身份证:provided:copy",
                                  "户口簿:provided:original"},
                                 {},
@@ -1191,7 +1191,7 @@ TEST_CASE(
   const std::string c = submit(net, kV1, "王小红", "agent",
                                {"MZ-003",
                                 "胡长寿",
-                                "360723194408126617",
+                                "360723194408126612",
                                 {"高龄津贴申请表:provided:original", "居民身份证:provided:copy"},
                                 {},
                                 ""});
@@ -1250,7 +1250,7 @@ TEST_CASE(
   start_with_catalog(net);
   const Application v1_form{"SC-001",
                             "邓小兰",
-                            "360723199208083026",
+                            "360723199208083024",
                             {"个体工商户登记申请书:provided:original",
                              "经营者居民身份证:provided:copy", "经营场所使用证明:provided:copy"},
                             {"字号=兰姐小吃店", "经营范围=小吃服务"},
@@ -1297,7 +1297,7 @@ TEST_CASE(
   }
   Application v2_form = v1_form;
   v2_form.applicant = "邓小军";
-  v2_form.id_number = "360723199511113039";
+  v2_form.id_number = "360723199511113038";
   v2_form.materials.push_back("食品经营许可承诺书:provided:original");
   const std::string new_case = submit(net, kV4, "陈玉珍", "agent", v2_form);
   accept_and_forward(net, kV4, "陈玉珍", new_case, due_in(4));

@@ -750,13 +750,13 @@ std::string rejected_list(const AckSeen& a) {
 }
 
 // Genuine applications, as village agents take them (DOMAIN.md).
-const Application kHouse{"张三", "360723198805123417", "NC-ZJD-001", "农村宅基地建房", "0"};
-const Application kAllowance{"欧阳秀英", "360723195803221528", "NC-DB-001", "农村最低生活保障",
+const Application kHouse{"张三", "360723198805123413", "NC-ZJD-001", "农村宅基地建房", "0"};
+const Application kAllowance{"欧阳秀英", "360723195803221526", "NC-DB-001", "农村最低生活保障",
                              "0"};
-const Application kTimber{"李桂兰", "360723197206154823", "LY-CF-002", "林木采伐许可", "200"};
+const Application kTimber{"李桂兰", "36072319720615482X", "LY-CF-002", "林木采伐许可", "200"};
 const Application kBirth{"陈志强", "360723199103087715", "WJ-SY-001", "生育登记", "0"};
-const Application kTransfer{"黄美华", "36072319850917362X", "GA-HK-003", "户口迁移", "0"};
-const Application kMedical{"刘德福", "360723194611023014", "YB-XNH-001", "新农合报销", "0"};
+const Application kTransfer{"黄美华", "360723198509173627", "GA-HK-003", "户口迁移", "0"};
+const Application kMedical{"刘德福", "360723194611023010", "YB-XNH-001", "新农合报销", "0"};
 
 }  // namespace
 
@@ -829,7 +829,7 @@ TEST_CASE("forge: a village application altered in transit is refused", "[forge]
   // lowers the fee due (200 yuan -> 2 fen) by re-encoding the event, and
   // makes up an application of its own in the village's name.
   const std::string other_id =
-      altered_bytes(v1[allowance], kAllowance.id_number, "360723196001010011");
+      altered_bytes(v1[allowance], kAllowance.id_number, "360723196001010019");
   const std::string cheaper = altered_fee(v1[timber], 2);
   const std::string made_up = forged_application(kV1, 77, signing_key(net, kTown));
   const AckSeen ack = town.send_batch({other_id, v2[birth], cheaper, made_up});
@@ -948,7 +948,7 @@ TEST_CASE("forge: honest traffic on the link goes on between and after refused e
   // kind, then (from the second round) the previous genuine one replayed.
   const std::vector<std::string> bad = {
       forged_decision(kCounty, 900101, cases[0], kV1, village_key),
-      altered_bytes(sealed(0), apps[0].id_number, "360723200001011118"),
+      altered_bytes(sealed(0), apps[0].id_number, "360723200001011117"),
       forged_decision(kCounty, 900102, cases[1], kV2, town_key),
       forged_application(kV2, 88, town_key),
       // An event of a village under another township (360723102): not this
@@ -999,7 +999,7 @@ TEST_CASE("forge: honest traffic on the link goes on between and after refused e
   REQUIRE(net.cli(kV1, {"act", cases[0], "comment", "--actor", "王小红", "--role", "agent",
                         "--text", "已电话告知申请人补充材料"})
               .exit_code == 0);
-  const Application late{"周玉梅", "360723198212245640", "MZ-CJ-001", "残疾人生活补贴", "0"};
+  const Application late{"周玉梅", "360723198212245642", "MZ-CJ-001", "残疾人生活补贴", "0"};
   const std::string late_case = submit(net, kV1, late);
   v1 = sealed_events(net, kV1);
   std::vector<std::string> news;

@@ -138,7 +138,7 @@ TEST_CASE(
   // command, so the daemon needs no access to the caller's files.
   const fs::path good = net.root() / "application.json";
   std::ofstream(good) << R"({"itemCode":"NC-ZJD-001","itemName":"农村宅基地建房",)"
-                      << R"("applicant":{"name":"张三","idNumber":"360723198805123417"}})";
+                      << R"("applicant":{"name":"张三","idNumber":"360723198805123413"}})";
   auto ok = net.cli(kVillage, {"submit", "--json", good.string(), "--actor", "王小红"});
   INFO(ok.err);
   CHECK(ok.exit_code == 0);

@@ -93,7 +93,7 @@ std::string first_word(const fs::path& p) {
 std::string submit(const Net& net, const std::string& code) {
   auto r = net.cli(
       code, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-             "--applicant", "张三", "--id-number", "360723198805123417", "--json-out"});
+             "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = liandong::test::parse_json(r.out);

@@ -121,7 +121,7 @@ TEST_CASE("keys: a village rolls its signing key; old and new events verify ever
   net.start_all();
   const std::string old_key = sign_key(net, kV1);
 
-  const std::string before = submit(net, kV1, "张三", "360723198805123417");
+  const std::string before = submit(net, kV1, "张三", "360723198805123413");
   REQUIRE(wait_until([&] { return holds(net, kCounty, before); }, 30s, 100ms));
   // The county publishes every key it holds: a sibling village can check
   // this village's signatures, and the township's.
@@ -176,7 +176,7 @@ TEST_CASE("keys: a village rolls its signing key; old and new events verify ever
   // A restart keeps the new key; its events still verify.
   REQUIRE(net.restart(kV1) == 0);
   CHECK(sign_key(net, kV1) == new_key);
-  const std::string later = submit(net, kV1, "周七", "360723197703034567");
+  const std::string later = submit(net, kV1, "周七", "360723197703034562");
   CHECK(wait_until([&] { return holds(net, kCounty, later); }, 30s, 100ms));
 
   // The link key rolls with the daemon stopped. Until the township's config
@@ -190,7 +190,7 @@ TEST_CASE("keys: a village rolls its signing key; old and new events verify ever
   REQUIRE(lr.exit_code == 0);
   const std::string new_link = liandong::test::parse_json(lr.out)->str("curve_key");
   CHECK(new_link != old_link);
-  const std::string offline = submit(net, kV1, "吴十", "360723196506066789");
+  const std::string offline = submit(net, kV1, "吴十", "36072319650606678X");
   net.start(kV1);
   CHECK(wait_until([&] { return audit_has(net, kTown, "connection_refused", "unknown key"); }, 30s,
                    200ms));
@@ -217,7 +217,7 @@ TEST_CASE("keys: a revoked key's new events are quarantined at every level",
   Net net({{kCounty, {}}, {kTown, {kCounty}}, {kV1, {kTown, kCounty}}, {kV2, {kTown}}});
   net.start_all();
   const std::string stolen_key = sign_key(net, kV1);
-  const std::string honest = submit(net, kV1, "张三", "360723198805123417");
+  const std::string honest = submit(net, kV1, "张三", "360723198805123413");
   REQUIRE(wait_until([&] { return holds(net, kCounty, honest) && holds(net, kTown, honest); }, 30s,
                      100ms));
 
@@ -232,8 +232,8 @@ TEST_CASE("keys: a revoked key's new events are quarantined at every level",
       wait_until([&] { return state_of(net, kTown, kV1, stolen_key) == "revoked"; }, 30s, 200ms));
 
   // The thief makes applications offline with the stolen store and keys.
-  const std::string forged1 = submit(net, kV1, "假申请人", "360723199912120011");
-  const std::string forged2 = submit(net, kV1, "假申请人二", "360723199912120022");
+  const std::string forged1 = submit(net, kV1, "假申请人", "36072319991212001X");
+  const std::string forged2 = submit(net, kV1, "假申请人二", "360723199912120028");
   net.start(kV1);
 
   // The township holds them in quarantine, stores neither, counts them.
@@ -255,7 +255,7 @@ TEST_CASE("keys: a revoked key's new events are quarantined at every level",
 
   // Honest traffic goes on: the other village's application reaches the
   // county, and so does the township's audit record of the quarantine.
-  const std::string other = submit(net, kV2, "刘八", "360723198001015678");
+  const std::string other = submit(net, kV2, "刘八", "360723198001015679");
   CHECK(wait_until([&] { return holds(net, kCounty, other); }, 30s, 100ms));
   CHECK(wait_until([&] { return audit_has(net, kCounty, "event_quarantined", forged1); }, 30s,
                    200ms));
@@ -288,7 +288,7 @@ TEST_CASE("keys: a revoked key's new events are quarantined at every level",
   // The revoked key cannot be published again.
   CHECK(net.cli(kCounty, {"keys", "publish", kV1, stolen_key, "--actor", "县政务服务中心管理员"})
             .exit_code == 1);
-  const std::string fresh = submit(net, kV1, "张三", "360723198805123417");
+  const std::string fresh = submit(net, kV1, "张三", "360723198805123413");
   CHECK(wait_until([&] { return holds(net, kCounty, fresh) && holds(net, kTown, fresh); }, 60s,
                    200ms));
   for (const auto& code : {kCounty, kTown}) {

@@ -72,7 +72,7 @@ void replace_in(const fs::path& p, const std::string& from, const std::string& t
 std::string submit(const Net& net, const std::string& code) {
   auto r = net.cli(
       code, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-             "--applicant", "张三", "--id-number", "360723198805123417", "--json-out"});
+             "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = liandong::test::parse_json(r.out);
@@ -198,7 +198,7 @@ TEST_CASE("security: a captured link shows no plaintext of an application", "[se
   // Village 001 reaches its township through the relay.
   replace_in(net.config_path(kV1), town, "tcp://127.0.0.1:" + std::to_string(relay.port()));
   net.start_all();
-  const std::string name = "欧阳秀英", id_number = "360723195803221528";
+  const std::string name = "欧阳秀英", id_number = "360723195803221526";
   auto r = net.cli(kV1, {"submit", "--actor", "王小红", "--item", "NC-DB-001", "--item-name",
                          "农村最低生活保障", "--applicant", name, "--id-number", id_number,
                          "--address", "上竹乡龙潭村三组", "--json-out"});

@@ -65,7 +65,7 @@ std::optional<std::string> submit(const Net& net, int i, std::string& err) {
   auto r = net.cli(kVillage,
                    {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name",
                     "农村宅基地建房", "--applicant", "村民" + std::to_string(i), "--id-number",
-                    "360723198805123417", "--json-out"},
+                    "360723198805123413", "--json-out"},
                    20s);
   if (r.exit_code != 0) {
     err = "exit " + std::to_string(r.exit_code) + ": " + r.err;

@@ -48,7 +48,7 @@ std::vector<std::string> submit_args(const std::string& applicant) {
           "--applicant",
           applicant,
           "--id-number",
-          "360723198805123417",
+          "360723198805123413",
           "--json-out"};
 }
 

@@ -25,7 +25,7 @@ const std::string kV1 = "360723101007";
 std::string submit_json(const Net& net, const std::string& actor, const std::string& role = "") {
   std::vector<std::string> args = {
       "submit",         "--actor",     actor,  "--item",      "NC-ZJD-001",         "--item-name",
-      "农村宅基地建房", "--applicant", "张三", "--id-number", "360723198805123417", "--json-out"};
+      "农村宅基地建房", "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"};
   if (!role.empty()) args.insert(args.end(), {"--role", role});
   auto r = net.cli(kV1, args);
   return r.exit_code == 0 ? liandong::test::parse_json(r.out)->str("case")

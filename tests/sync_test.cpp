@@ -81,7 +81,7 @@ std::optional<std::string> try_submit(const Net& net, const std::string& code,
   auto r = net.cli(
       code,
       {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-       "--applicant", applicant, "--id-number", "360723198805123417", "--json-out"},
+       "--applicant", applicant, "--id-number", "360723198805123413", "--json-out"},
       20s);
   if (r.exit_code != 0) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(

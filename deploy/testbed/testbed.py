@@ -65,6 +65,13 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def resident_id(body: str) -> str:
+    """`body` (17 digits) with its GB 11643 check character: an ID number
+    `liandong submit` takes."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+
+
 def link_of(status: dict, peer: str) -> dict:
     """The link to `peer` in a `liandong status --json` document ({} if none)."""
     for link in status.get("links", []):

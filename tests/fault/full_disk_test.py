@@ -67,7 +67,7 @@ class Scenario:
         return ["submit", "--data", self.tb.nodes[code].data, "--json-out",
                 "--actor", actor, "--role", role, "--item", "MZ-DB-001",
                 "--item-name", "农村最低生活保障申请", "--applicant", f"村民{i:03d}",
-                "--id-number", f"36072319700101{i:04d}", "--phone", f"1397970{i:04d}",
+                "--id-number", T.resident_id(f"3607231970010{i:04d}"), "--phone", f"1397970{i:04d}",
                 "--address", "上竹乡黄沙村", "--field", "家庭人口=3",
                 "--field", f"家庭收入说明={statement}",
                 "--material", "居民身份证:provided:copy", "--fee-due", "0",
