@@ -59,7 +59,7 @@ class Scenario:
         out = self.tb.cli_json("submit", "--data", self.tb.nodes[VILLAGE].data, "--json-out",
                                "--actor", "刘建国", "--role", "agent", "--item", "YB-CB-004",
                                "--item-name", "城乡居民医保参保登记", "--applicant", f"村民{i:03d}",
-                               "--id-number", T.resident_id(f"3607231980010{i:04d}"), "--phone", f"1390797{i:04d}",
+                               "--id-number", T.resident_id(f"36072319800101{i % 1000:03d}"), "--phone", f"1390797{i:04d}",
                                "--address", "上竹乡黄沙村", "--field", "参保年度=2027",
                                "--material", "居民身份证:provided:copy", "--fee-due", "0",
                                "--summary", f"村民{i:03d}申请参保登记")

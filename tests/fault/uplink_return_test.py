@@ -117,7 +117,7 @@ class Scenario:
         out = self.tb.cli_json("submit", "--data", self.tb.nodes[village].data, "--json-out",
                                "--actor", "刘建国", "--role", "agent", "--item", "YB-CB-004",
                                "--item-name", "城乡居民医保参保登记", "--applicant", f"村民{i:03d}",
-                               "--id-number", T.resident_id(f"3607231980010{i:04d}"), "--summary",
+                               "--id-number", T.resident_id(f"36072319800101{i % 1000:03d}"), "--summary",
                                f"村民{i:03d}申请参保登记")
         case = out.get("case")
         if not case:

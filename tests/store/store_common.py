@@ -78,7 +78,7 @@ class Bench:
         return ["submit", "--data", data, "--json-out", "--actor", "周敏", "--role", "clerk",
                 "--item", "MZ-DB-001", "--item-name", "农村最低生活保障申请",
                 "--applicant", applicant or f"申请人{i:04d}", "--id-number",
-                resident_id(f"3607231970010{i % 10000:04d}"), "--phone", f"1397970{i % 10000:04d}",
+                resident_id(f"36072319700101{i % 1000:03d}"), "--phone", f"1397970{i % 10000:04d}",
                 "--address", "上竹乡黄沙村", "--field", "家庭人口=3",
                 "--material", "居民身份证:provided:copy", "--fee-due", "0",
                 "--summary", f"第{i}号低保申请"]
