@@ -115,11 +115,21 @@ Result<StoreLock> StoreLock::attach(const std::filesystem::path& dir) {
   struct flock user = byte_lock(F_RDLCK, kUserByte);
   if (::fcntl(l.data_fd_, F_OFD_SETLK, &user) != 0)
     return Status::invalid("cannot lock " + data.string() + ": " + std::strerror(errno));
-  auto others_open = held_by_others(l.data_fd_, kUserByte, true);
-  if (!others_open.ok()) return others_open.status();
-  auto others_lmdb = held_by_others(l.lock_fd_, 0, false);
-  if (!others_lmdb.ok()) return others_lmdb.status();
-  if (*others_open && !*others_lmdb && !open_here)
+  // A process that is exiting (or was killed) drops its locks one file at a
+  // time, LMDB's first when its descriptor is the lower: for that moment it
+  // looks like a user of data.mdb without lock.mdb. A replaced lock.mdb stays
+  // that way, so the finding must hold for a while before it is believed.
+  bool replaced = false;
+  for (int probe = 0; probe < 50 && !open_here; ++probe) {
+    auto others_open = held_by_others(l.data_fd_, kUserByte, true);
+    if (!others_open.ok()) return others_open.status();
+    auto others_lmdb = held_by_others(l.lock_fd_, 0, false);
+    if (!others_lmdb.ok()) return others_lmdb.status();
+    replaced = *others_open && !*others_lmdb;
+    if (!replaced) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (replaced)
     return Status::invalid(
         "本机存储正被另一个进程使用，但其锁文件 lock.mdb 已被删除或替换；请先停止使用该存储的"
         "守护进程或命令，再重试 (lock.mdb in " +
