@@ -67,6 +67,8 @@ struct StartupError {
 // side (thirty villages catching up) cannot starve another (the county's
 // acks that reopen our window to it) or the control socket.
 constexpr int kMessagesPerTurn = 8;
+// How long a full store must keep its room again before the log says so.
+constexpr int64_t kRoomSettleMs = 3000;
 
 // The children's listening socket under a flood of connections (see
 // node/listen_guard.h): handshakes end after kHandshakeTimeout; at most
@@ -309,6 +311,7 @@ class Daemon {
   // Reports the outcome of a store write: the first no_space is logged
   // once (not per retry), and the first success after it too.
   void note_store(const Status& s, const char* what);
+  void note_room_settled(TimePoint now);
   // While the store is full, a batch is tried at most once a second; the
   // others are dropped unacked (their senders keep them and resend).
   bool retry_store_now(TimePoint now);
@@ -356,6 +359,11 @@ class Daemon {
   TimePoint net_changed_{};
   bool store_full_ = false;
   TimePoint store_full_since_{}, store_tried_{};
+  // A store at the edge of its disk may take a small write (in pages LMDB
+  // already holds) and refuse the next: the flag follows every such turn,
+  // the log says "room again" only once the room has lasted kRoomSettleMs.
+  bool room_pending_ = false;
+  TimePoint room_since_{};
   uint64_t store_full_since_wall_ms_ = 0;
   // The audit log (审计日志): links admitted and refused, events refused,
   // keys learned; repeats aggregated per minute.
@@ -1754,17 +1762,28 @@ void Daemon::note_store(const Status& s, const char* what) {
   const uint64_t since = store_->full_since_ms();
   if (since != 0 && !store_full_) {
     store_full_ = true;
-    store_full_since_ = now;
     store_full_since_wall_ms_ = since;
+    if (room_pending_) {
+      room_pending_ = false;  // the same episode: said already
+      return;
+    }
+    store_full_since_ = now;
     spdlog::error(
         "store is full, {} not stored: {}. Refusing batches from peers (they keep and resend "
         "them) and local submissions until there is room; reads and status go on",
         what, s.code() == Code::no_space ? s.message() : "a write was refused for lack of space");
   } else if (since == 0 && store_full_) {
     store_full_ = false;
-    spdlog::info("store has room again after {} s; accepting batches",
-                 ms_between(store_full_since_, now) / 1000);
+    room_pending_ = true;
+    room_since_ = now;
   }
+}
+
+void Daemon::note_room_settled(TimePoint now) {
+  if (!room_pending_ || ms_between(room_since_, now) < kRoomSettleMs) return;
+  room_pending_ = false;
+  spdlog::info("store has room again after {} s; accepting batches",
+               ms_between(store_full_since_, room_since_) / 1000);
 }
 
 bool Daemon::retry_store_now(TimePoint now) {
@@ -1817,6 +1836,7 @@ void Daemon::tick() {
     refresh_children_custody();
   }
   persist_custody(false);
+  note_room_settled(now);
 }
 
 // ---------------------------------------------------------------------------

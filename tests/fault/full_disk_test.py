@@ -67,7 +67,7 @@ class Scenario:
         return ["submit", "--data", self.tb.nodes[code].data, "--json-out",
                 "--actor", actor, "--role", role, "--item", "MZ-DB-001",
                 "--item-name", "农村最低生活保障申请", "--applicant", f"村民{i:03d}",
-                "--id-number", T.resident_id(f"3607231970010{i:04d}"), "--phone", f"1397970{i:04d}",
+                "--id-number", T.resident_id(f"36072319700101{i % 1000:03d}"), "--phone", f"1397970{i:04d}",
                 "--address", "上竹乡黄沙村", "--field", "家庭人口=3",
                 "--field", f"家庭收入说明={statement}",
                 "--material", "居民身份证:provided:copy", "--fee-due", "0",
@@ -175,6 +175,9 @@ class Scenario:
             + ", ".join(f"{c} {len(self.ids(c))} events" for c in ALL))
         if tb.status(TOWNSHIP).get("store_full"):
             raise T.Fail("the township's status still says its store is full")
+        # The log says "room again" once the room has lasted a few seconds.
+        tb.wait_until("the township logs that it has room again", 30,
+                      lambda: None if tb.grep_log(TOWNSHIP, "room again") else "not logged yet")
         again = tb.grep_log(TOWNSHIP, "room again")
         for line in again:
             say(f"  township log: {line}")
