@@ -228,9 +228,8 @@ std::filesystem::path full_marker(const std::filesystem::path& dir) {
 // LMDB found the store inconsistent (a damaged file) and would abort: say
 // so in one line and end the process (nothing uncommitted is kept anyway).
 void on_mdb_assert(MDB_env*, const char* msg) {
-  std::string line =
-      "错误：存储文件损坏 (store file damaged; LMDB: " + std::string(msg) +
-      "): run `liandong store check --deep`\n";
+  std::string line = "错误：存储文件损坏 (store file damaged; LMDB: " + std::string(msg) +
+                     "): run `liandong store check --deep`\n";
   (void)!::write(STDERR_FILENO, line.data(), line.size());
   ::_exit(3);
 }
