@@ -97,11 +97,7 @@ def test(b) -> None:
 
     shutil.rmtree(keys)
     shutil.copytree(rotated, keys)
-    p = b.start(conf, county, log)
-    b.submit(county)
-    if b.stop(p) != 0:
-        raise Fail("the daemon did not stop cleanly with the rotated keys")
-    b.ok("store", "check", "--data", county)
+    b.start_submit_stop(conf, county, log, "with the rotated keys")
     say("identity ok: another node's keys and a retired key are refused at run and at submit")
 
 

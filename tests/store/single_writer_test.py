@@ -73,11 +73,7 @@ def test(b) -> None:
     if now != held:
         raise Fail(f"the store changed: {len(now)} events, want the {len(held)} made before")
     say(f"== first daemon stopped; {out.strip()}")
-    again = b.start(conf, data, os.path.join(b.dir, "again.log"))
-    b.submit(data)
-    if b.stop(again) != 0:
-        raise Fail("the restarted daemon did not stop cleanly")
-    b.ok("store", "check", "--data", data)
+    b.start_submit_stop(conf, data, os.path.join(b.dir, "again.log"), "after a restart")
     say("single writer ok: no second daemon and no direct write with daemon.lock and lock.mdb gone")
 
 

@@ -127,6 +127,15 @@ class Bench:
             p.wait()
             raise Fail(f"the daemon (pid {p.pid}) is still running {timeout} s after SIGTERM")
 
+    def start_submit_stop(self, conf: str, data: str, log: str, what: str) -> None:
+        """Starts the daemon, submits one application through it, stops it
+        (it must exit 0) and checks the store: a node that still works."""
+        p = self.start(conf, data, log)
+        self.submit(data)
+        if self.stop(p) != 0:
+            raise Fail(f"the daemon did not stop cleanly {what}")
+        self.ok("store", "check", "--data", data)
+
     def events(self, data: str) -> list[dict]:
         return json.loads(self.ok("store", "events", "--data", data, "--json"))
 
