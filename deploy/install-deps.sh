@@ -9,6 +9,7 @@ packages=(
   libzmq3-dev cppzmq-dev liblmdb-dev lmdb-utils capnproto libcapnp-dev
   libspdlog-dev libfmt-dev catch2 libsodium-dev libzstd-dev
   libtomlplusplus-dev libcli11-dev
+  nlohmann-json3-dev libzip-dev libexpat1-dev libxlsxwriter-dev
   iproute2 nftables procps python3
 )
 
