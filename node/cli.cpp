@@ -1111,7 +1111,8 @@ int dispatch(int argc, char** argv) {
       c->add_option("--against", act.against, "code of the level complained about");
     if (n == "deliver") c->add_option("--method", act.method, "how: in person, phone, ...");
     if (n == "rate") {
-      c->add_option("--score", act.score, "1 to 5")->required();
+      c->add_option("--score", act.score, "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+          ->required();
       c->add_option("--comment", act.comment, "the applicant's words");
     }
     if (n == "collect-fee") {

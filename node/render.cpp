@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "node/json_writer.h"
+#include "node/report_levels.h"
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
 
@@ -198,7 +199,7 @@ std::string event_detail(const EventView& v) {
       return s;
     }
     case EventKind::rated:
-      return std::to_string(b.getRated().getScore()) + " 分 " + str(b.getRated().getComment());
+      return std::string(rating_zh(b.getRated().getScore())) + " " + str(b.getRated().getComment());
     case EventKind::fee_collected: {
       auto f = b.getFeeCollected();
       std::string s = format_yuan(f.getAmount()) + " 元 收据 " + str(f.getReceiptNo());
@@ -382,7 +383,7 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
   }
   out += "收费      应收 " + format_yuan(st.fee_due) + " 元，已收 " +
          format_yuan(st.fee_collected) + " 元\n";
-  if (st.rating) out += "评价      " + std::to_string(st.rating) + " 分\n";
+  if (st.rating) out += std::string("评价      ") + rating_zh(st.rating) + "\n";
   if (st.complaints) out += "投诉      " + std::to_string(st.complaints) + " 件\n";
   if (custody != nullptr) {
     for (const auto& e : events) {

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <utility>
 
 #include "node/json_writer.h"
 #include "node/render.h"
+#include "node/report_levels.h"
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
 #include "storage/catalog.h"
@@ -110,7 +112,8 @@ Result<DeadlineCounts> count_deadlines(const storage::Store& store, uint64_t now
 
 // ---- per case ----------------------------------------------------------------
 
-std::optional<CaseFacts> case_facts(const CaseState& st, const std::vector<StoredEvent>& events) {
+std::optional<CaseFacts> case_facts(const CaseState& st, const std::vector<StoredEvent>& events,
+                                    std::optional<storage::Handling> handling) {
   if (st.status == CaseStatus::incomplete || st.submitted_hlc == 0) return std::nullopt;
   CaseFacts c;
   c.home = st.home;
@@ -126,12 +129,15 @@ std::optional<CaseFacts> case_facts(const CaseState& st, const std::vector<Store
   if (c.completed) c.decided_day = china_day(hlc_ms(st.decided_hlc));
   if (c.completed && st.delivered_hlc != 0) c.delivered_day = china_day(hlc_ms(st.delivered_hlc));
   c.withdrawn = st.status == CaseStatus::withdrawn;
-  for (const auto& e : events) {
-    if (e.view.kind() != EventKind::escalated || e.view.hlc() < st.submitted_hlc) continue;
-    if (std::find(st.conflicts.begin(), st.conflicts.end(), e.view.id()) != st.conflicts.end())
-      continue;
-    c.escalated = true;
-  }
+  CaseLevels levels = case_levels(st, events);
+  c.escalated = levels.escalated;
+  c.forwarded = levels.forwarded;
+  c.taken = std::move(levels.taken);
+  c.decider = std::move(levels.decider);
+  c.rated_level = std::move(levels.rated_level);
+  c.reached_day = levels.reached_day;
+  c.complaints_against = std::move(levels.complaints_against);
+  c.handling = handling;
   c.fee_collected = st.fee_collected;
   c.rating = st.rating;
   c.complaints = st.complaints;
@@ -152,6 +158,7 @@ Figures& Figures::operator+=(const Figures& o) {
   withdrawn += o.withdrawn;
   open += o.open;
   overdue += o.overdue;
+  forwarded += o.forwarded;
   for (int i = 0; i < kStepCount; ++i) {
     step_days[static_cast<std::size_t>(i)] += o.step_days[static_cast<std::size_t>(i)];
     step_cases[static_cast<std::size_t>(i)] += o.step_cases[static_cast<std::size_t>(i)];
@@ -160,8 +167,24 @@ Figures& Figures::operator+=(const Figures& o) {
   rating_sum += o.rating_sum;
   rated += o.rated;
   complaints += o.complaints;
+  for (std::size_t i = 0; i < ratings.size(); ++i)
+    ratings[i] += o.ratings[i];
   return *this;
 }
+
+namespace {
+
+// 即办 (see report.h): on the spot at the deciding level, not 上报件, and an
+// item the catalog lists as 即办件 or 咨询 (or no catalog lists).
+bool decided_on_the_spot(const CaseFacts& c) {
+  if (!c.completed || !c.decided_day || !c.reached_day || c.escalated) return false;
+  if (c.handling && *c.handling != storage::Handling::immediate &&
+      *c.handling != storage::Handling::consult)
+    return false;
+  return *c.decided_day == *c.reached_day;
+}
+
+}  // namespace
 
 Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar& calendar) {
   Figures f;
@@ -169,13 +192,13 @@ Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar&
   f.accepted = c.accepted_day ? 1 : 0;
   f.completed = c.completed ? 1 : 0;
   f.escalated = c.escalated ? 1 : 0;
+  f.forwarded = c.forwarded ? 1 : 0;
   f.joint = c.departments.size() >= 2 ? 1 : 0;
   f.withdrawn = c.withdrawn ? 1 : 0;
   if (c.completed) {
     f.refused = c.approved ? 0 : 1;
     f.on_time = !c.due_day || *c.decided_day <= *c.due_day ? 1 : 0;
-    const int64_t start = c.accepted_day ? *c.accepted_day : c.submitted_day;
-    f.immediate = !c.escalated && *c.decided_day == start ? 1 : 0;
+    f.immediate = decided_on_the_spot(c) ? 1 : 0;
   }
   if (!c.completed && !c.withdrawn) {
     f.open = 1;
@@ -190,12 +213,43 @@ Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar&
     step(kStepDecide, c.accepted_day ? *c.accepted_day : c.submitted_day, *c.decided_day);
   if (c.decided_day && c.delivered_day) step(kStepDeliver, *c.decided_day, *c.delivered_day);
   f.fees_fen = c.fee_collected;
-  if (c.rating != 0) {
+  if (c.rating >= 1 && c.rating <= 5) {
     f.rating_sum = c.rating;
     f.rated = 1;
+    f.ratings[c.rating - 1u] = 1;
   }
   f.complaints = c.complaints;
   return f;
+}
+
+std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f) {
+  std::map<std::string, Figures> out;
+  const std::string taken = c.taken.empty() ? c.home : c.taken;
+  Figures intake = f;
+  Figures decision;
+  // What the level that decided signs for.
+  decision.completed = std::exchange(intake.completed, 0);
+  decision.on_time = std::exchange(intake.on_time, 0);
+  decision.immediate = std::exchange(intake.immediate, 0);
+  decision.refused = std::exchange(intake.refused, 0);
+  Figures rated;
+  rated.rated = std::exchange(intake.rated, 0);
+  rated.rating_sum = std::exchange(intake.rating_sum, 0);
+  rated.ratings = std::exchange(intake.ratings, {});
+  // Complaints: each to the level it is against; any the walk did not see
+  // (there are none in a consistent store) stay with the taking level.
+  const uint64_t complaints = std::exchange(intake.complaints, 0);
+  uint64_t placed = 0;
+  for (const auto& against : c.complaints_against) {
+    if (placed == complaints) break;
+    out[against].complaints += 1;
+    ++placed;
+  }
+  intake.complaints = complaints - placed;
+  out[taken] += intake;
+  out[c.decider.empty() ? taken : c.decider] += decision;
+  out[c.rated_level.empty() ? taken : c.rated_level] += rated;
+  return out;
 }
 
 std::optional<GroupBy> group_by_from_name(std::string_view name) {
@@ -204,6 +258,7 @@ std::optional<GroupBy> group_by_from_name(std::string_view name) {
   if (name == "township" || name == "乡镇") return GroupBy::township;
   if (name == "item" || name == "事项") return GroupBy::item;
   if (name == "department" || name == "部门") return GroupBy::department;
+  if (name == "level" || name == "层级") return GroupBy::level;
   return std::nullopt;
 }
 
@@ -219,6 +274,8 @@ const char* group_by_name(GroupBy g) {
       return "item";
     case GroupBy::department:
       return "department";
+    case GroupBy::level:
+      return "level";
   }
   return "none";
 }
@@ -237,6 +294,8 @@ const char* group_by_zh(GroupBy g) {
       return "事项";
     case GroupBy::department:
       return "部门";
+    case GroupBy::level:
+      return "层级";
   }
   return "不分组";
 }
@@ -262,6 +321,8 @@ std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by) {
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       return keys;
     }
+    case GroupBy::level:
+      return {};
   }
   return {};
 }
@@ -280,6 +341,11 @@ Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o)
     if (!in_period(c, o)) continue;
     const Figures f = case_figures(c, o.as_of, o.calendar);
     r.total += f;
+    if (o.by == GroupBy::level) {
+      for (const auto& [code, part] : level_figures(c, f))
+        groups[code] += part;
+      continue;
+    }
     for (const auto& k : group_keys(c, o.by))
       groups[k] += f;
   }
@@ -295,13 +361,21 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   auto cases = store.list_cases(filter);
   if (!cases.ok()) return cases.status();
   std::vector<CaseFacts> facts;
+  storage::CatalogCache catalogs(store);
   for (const auto& st : *cases) {
     if (st.submitted_hlc == 0) continue;
     const int64_t day = china_day(hlc_ms(st.submitted_hlc));
     if ((o.from && day < *o.from) || (o.to && day > *o.to)) continue;
     auto events = store.case_events(st.case_id);
     if (!events.ok()) return events.status();
-    if (auto f = case_facts(st, *events)) facts.push_back(std::move(*f));
+    // The item's handling in the catalog the case was submitted with.
+    auto catalog = catalogs.get(storage::submitted_catalog_version(*events));
+    if (!catalog.ok()) return catalog.status();
+    std::optional<storage::Handling> handling;
+    if (*catalog != nullptr) {
+      if (const auto* item = (*catalog)->find(st.item_code)) handling = item->handling;
+    }
+    if (auto f = case_facts(st, *events, handling)) facts.push_back(std::move(*f));
   }
   auto cal = storage::held_calendar(store);
   if (!cal.ok()) return cal.status();
@@ -351,6 +425,11 @@ std::string n(uint64_t v) {
   return std::to_string(v);
 }
 
+// 好评: 非常满意, 满意, 基本满意.
+uint64_t good_ratings(const Figures& f) {
+  return f.ratings[2] + f.ratings[3] + f.ratings[4];
+}
+
 const Column kColumns[] = {
     {"收件", 6, [](const Figures& f) { return n(f.received); }},
     {"受理", 6, [](const Figures& f) { return n(f.accepted); }},
@@ -359,7 +438,8 @@ const Column kColumns[] = {
     {"按时办结率", 11, [](const Figures& f) { return percent(f.on_time, f.completed); }},
     {"即办", 6, [](const Figures& f) { return n(f.immediate); }},
     {"即办率", 8, [](const Figures& f) { return percent(f.immediate, f.completed); }},
-    {"上报", 6, [](const Figures& f) { return n(f.escalated); }},
+    {"转报乡镇", 9, [](const Figures& f) { return n(f.forwarded); }},
+    {"上报件", 7, [](const Figures& f) { return n(f.escalated); }},
     {"联办", 6, [](const Figures& f) { return n(f.joint); }},
     {"不予批准", 9, [](const Figures& f) { return n(f.refused); }},
     {"撤回", 6, [](const Figures& f) { return n(f.withdrawn); }},
@@ -373,8 +453,12 @@ const Column kColumns[] = {
      [](const Figures& f) { return fixed1(average(f.step_days[kStepDeliver], f.step_cases[2])); }},
     {"代收费(元)", 12, [](const Figures& f) { return format_yuan(f.fees_fen); }},
     {"评价数", 7, [](const Figures& f) { return n(f.rated); }},
-    {"平均评价", 9,
-     [](const Figures& f) { return fixed1(average(static_cast<int64_t>(f.rating_sum), f.rated)); }},
+    {"非常满意", 9, [](const Figures& f) { return n(f.ratings[4]); }},
+    {"满意", 6, [](const Figures& f) { return n(f.ratings[3]); }},
+    {"基本满意", 9, [](const Figures& f) { return n(f.ratings[2]); }},
+    {"不满意", 7, [](const Figures& f) { return n(f.ratings[1]); }},
+    {"非常不满意", 11, [](const Figures& f) { return n(f.ratings[0]); }},
+    {"好评率", 8, [](const Figures& f) { return percent(good_ratings(f), f.rated); }},
     {"投诉", 6, [](const Figures& f) { return n(f.complaints); }},
 };
 
@@ -390,6 +474,7 @@ void figures_json(JsonWriter& j, const Figures& f) {
   opt("on_time_rate", ratio(f.on_time, f.completed));
   j.field("immediate", f.immediate);
   opt("immediate_rate", ratio(f.immediate, f.completed));
+  j.field("forwarded", f.forwarded);
   j.field("escalated", f.escalated);
   j.field("joint", f.joint);
   j.field("refused", f.refused);
@@ -411,7 +496,21 @@ void figures_json(JsonWriter& j, const Figures& f) {
   j.field("rated", f.rated);
   j.field("rating_sum", f.rating_sum);
   opt("average_rating", average(static_cast<int64_t>(f.rating_sum), f.rated));
+  j.key("ratings").begin_object();
+  const char* rating_keys[5] = {"very_dissatisfied", "dissatisfied", "basically_satisfied",
+                                "satisfied", "very_satisfied"};
+  for (std::size_t i = 0; i < 5; ++i)
+    j.field(rating_keys[i], f.ratings[i]);
+  j.end_object();
+  j.field("good_ratings", good_ratings(f));
+  opt("good_rating_rate", ratio(good_ratings(f), f.rated));
   j.field("complaints", f.complaints);
+}
+
+// A row's first cell: the key; for a level, its code and 县/乡镇/村.
+std::string row_label(const Report& r, const ReportRow& row) {
+  if (r.options.by != GroupBy::level) return row.key;
+  return row.key + " " + level_zh(level_of_code(row.key));
 }
 
 }  // namespace
@@ -422,7 +521,8 @@ std::string render_report(const Report& r) {
   out += "统计期间  " + period_zh(o) + "\n";
   out += "统计截至  " + format_date(o.as_of) + " (超期按此日计)\n";
   out += std::string("分组      ") + group_by_zh(o.by) + "\n\n";
-  const int key_width = o.by == GroupBy::item || o.by == GroupBy::department ? 22 : 14;
+  const int key_width =
+      o.by == GroupBy::item || o.by == GroupBy::department || o.by == GroupBy::level ? 22 : 14;
   out += pad(o.by == GroupBy::none ? "" : group_by_zh(o.by), key_width);
   for (const auto& c : kColumns)
     out += pad(c.header, c.width);
@@ -434,11 +534,17 @@ std::string render_report(const Report& r) {
     out += "\n";
   };
   for (const auto& row : r.rows)
-    line(row.key, row.figures);
+    line(row_label(r, row), row.figures);
   line("合计", r.total);
+  if (o.by == GroupBy::level)
+    out +=
+        "注: 各层级各签本级数字: 收件、转报、上报等计入受理申请的层级, 办结、按时办结、即办和"
+        "好差评计入作出决定的层级, 投诉计入被投诉的层级。\n";
   if (o.by == GroupBy::department)
     out += "注: 联办件在每个办理部门各计一次, 合计中每件只计一次。\n";
-  out += "说明: 按时办结 = 办结日期不晚于受理时承诺日期; 即办 = 受理当日办结且未上报。\n";
+  out +=
+      "说明: 按时办结 = 办结日期不晚于受理时承诺办结日期; 即办 = 在作出决定的层级当场办结"
+      "(案件到达该层级当日), 非上报件, 事项为即办件或咨询; 好评 = 非常满意、满意、基本满意。\n";
   return out;
 }
 
@@ -457,6 +563,7 @@ std::string render_report_json(const Report& r) {
   for (const auto& row : r.rows) {
     j.begin_object();
     j.field("key", row.key);
+    if (r.options.by == GroupBy::level) j.field("level", level_key(level_of_code(row.key)));
     figures_json(j, row.figures);
     j.end_object();
   }
@@ -481,7 +588,7 @@ std::string render_report_csv(const Report& r) {
     out += "\r\n";
   };
   for (const auto& row : r.rows)
-    line(row.key, row.figures);
+    line(row_label(r, row), row.figures);
   line("合计", r.total);
   return out;
 }

@@ -11,11 +11,19 @@
 //                        before the due date its `accepted` event committed
 //                        to (a case decided without acceptance, or accepted
 //                        without a due date, counts as on time)
-//   immediate  即办      completed on the same working day it was accepted
-//                        (same China date; for a case answered without
-//                        acceptance, the day it was submitted) and never
-//                        escalated (上报)
-//   escalated  上报      at least one `escalated` event applied
+//   immediate  即办      completed on the spot (当场办结) at the level that
+//                        decided it: the decision's China date is the day
+//                        the case reached that level (its acceptance there,
+//                        or for a case passed up, the hand-over); not a
+//                        上报件; and the catalog (the version the case was
+//                        submitted with) lists the item as 即办件 or 咨询 —
+//                        a 承诺件 or 联办件 decided early is still one. An
+//                        item no held catalog lists is judged on the spot
+//                        alone. Figures of the deciding level.
+//   forwarded  转报乡镇  a village point passed the case to its township
+//   escalated  上报件    reported up to (or decided by) the county, taken
+//                        at a township or village point; a village case the
+//                        township decides is not one
 //   joint      联办      two or more departments assigned
 //   refused    不予批准  decided, not approved
 //   withdrawn  撤回      status withdrawn
@@ -27,8 +35,19 @@
 //                        decision to delivery (回复); summed over the cases
 //                        that took the step, averaged when shown
 //   fees       代收费    sum of `fee_collected` amounts (fen)
-//   rating     评价      sum and count of ratings (averaged when shown)
-//   complaints 投诉      number of `complaint` events
+//   rating     好差评    ratings by word (5 非常满意 .. 1 非常不满意), a
+//                        figure of the level that decided the case; 好评率 =
+//                        (非常满意 + 满意 + 基本满意) / rated
+//   complaints 投诉      number of `complaint` events, each a figure of the
+//                        level it is against (the level holding the case
+//                        when it names none)
+//
+// Levels (--by level): each figure belongs to one level, so each level
+// signs its own row (县 / each 乡镇 / each 村): what the applicant brought
+// (收件, 受理, 转报, 上报, 撤回, 在办, 超期, 用时, 代收费) to the level that
+// took the application; 办结, 按时办结, 即办, 不予批准 and ratings to the
+// level that decided; complaints to the level they are against. The rows
+// add up to 合计, each case once.
 //
 // Figures are sums of integers, so a county's report over its whole tree
 // equals the sum of its townships' reports.
@@ -39,6 +58,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +67,7 @@
 #include "protocol/status.h"
 #include "storage/calendar.h"
 #include "storage/case_fold.h"
+#include "storage/catalog.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -86,16 +107,29 @@ struct CaseFacts {
   std::vector<std::string> departments;
   int64_t submitted_day = 0;
   std::optional<int64_t> accepted_day, decided_day, delivered_day, due_day;
-  bool completed = false, approved = false, withdrawn = false, escalated = false;
+  bool completed = false, approved = false, withdrawn = false;
+  bool escalated = false;  // 上报件 (CaseLevels::escalated)
+  bool forwarded = false;  // 转报乡镇
   int64_t fee_collected = 0;
   uint8_t rating = 0;
   uint32_t complaints = 0;
+  // Levels (report_levels.h): where taken, where decided and the day the
+  // case reached that level, whom each complaint is against, whom the
+  // rating is about.
+  std::string taken, decider, rated_level;
+  std::optional<int64_t> reached_day;
+  std::vector<std::string> complaints_against;
+  // The item's handling in the catalog the case was submitted with;
+  // nullopt when no held catalog lists it.
+  std::optional<storage::Handling> handling;
 };
 
 // nullopt for a case whose application (`submitted`) is not here yet.
-// `events` are the case's events in fold order (Store::case_events).
+// `events` are the case's events in fold order (Store::case_events);
+// `handling` the item's handling in the case's catalog, if one lists it.
 std::optional<CaseFacts> case_facts(const storage::CaseState& st,
-                                    const std::vector<storage::StoredEvent>& events);
+                                    const std::vector<storage::StoredEvent>& events,
+                                    std::optional<storage::Handling> handling = std::nullopt);
 
 // ---- figures ---------------------------------------------------------------
 
@@ -103,11 +137,13 @@ enum Step : int { kStepAccept = 0, kStepDecide = 1, kStepDeliver = 2, kStepCount
 
 struct Figures {
   uint64_t received = 0, accepted = 0, completed = 0, on_time = 0, immediate = 0, escalated = 0,
-           joint = 0, refused = 0, withdrawn = 0, open = 0, overdue = 0;
+           joint = 0, refused = 0, withdrawn = 0, open = 0, overdue = 0, forwarded = 0;
   std::array<int64_t, kStepCount> step_days{};
   std::array<uint64_t, kStepCount> step_cases{};
   int64_t fees_fen = 0;
   uint64_t rating_sum = 0, rated = 0, complaints = 0;
+  // Ratings by score: [0] 非常不满意 (1) .. [4] 非常满意 (5).
+  std::array<uint64_t, 5> ratings{};
 
   Figures& operator+=(const Figures& o);
   bool operator==(const Figures&) const = default;
@@ -118,7 +154,7 @@ struct Figures {
 Figures case_figures(const CaseFacts& c, int64_t as_of,
                      const storage::Calendar& calendar = storage::Calendar());
 
-enum class GroupBy : uint8_t { none, village, township, item, department };
+enum class GroupBy : uint8_t { none, village, township, item, department, level };
 std::optional<GroupBy> group_by_from_name(std::string_view name);
 const char* group_by_name(GroupBy g);
 
@@ -143,8 +179,12 @@ struct Report {
   Figures total;                // 合计: each case once
 };
 
-// The group keys of a case ("未分派" for a case with no department).
+// The group keys of a case ("未分派" for a case with no department). For
+// GroupBy::level use level_figures.
 std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by);
+// A case's figures `f` (case_figures) split over the levels they belong to
+// (see "Levels" above), by level code; the parts add up to `f`.
+std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f);
 // Whether the case falls in the period.
 bool in_period(const CaseFacts& c, const ReportOptions& o);
 

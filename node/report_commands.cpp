@@ -1,5 +1,5 @@
 // The `liandong` commands of the report module (see node/commands.h):
-//   report [--from D --to D] [--by village|township|item|department]
+//   report [--from D --to D] [--by village|township|item|department|level]
 //          [--home PREFIX] [--as-of D] [--json|--csv]    台帐, 统计分析
 //   case trace ID [--json]                               倒查
 #include <chrono>
@@ -32,7 +32,7 @@ int cmd_report(const std::string& data, const ReportArgs& a, bool json) {
   if (!a.to.empty()) o.to = parse_day_or_fail(a.to, "--to");
   if (o.from && o.to && *o.from > *o.to) fail(Status::invalid("--from is after --to"));
   auto by = group_by_from_name(a.by);
-  if (!by) fail(Status::invalid("--by must be village, township, item or department"));
+  if (!by) fail(Status::invalid("--by must be village, township, item, department or level"));
   o.by = *by;
   if (json && a.csv) fail(Status::invalid("--json and --csv: choose one"));
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -67,7 +67,9 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   shared.add_data(c_report);
   c_report->add_option("--from", args->from, "first day of the period (YYYY-MM-DD, 北京时间)");
   c_report->add_option("--to", args->to, "last day of the period (YYYY-MM-DD)");
-  c_report->add_option("--by", args->by, "group by village, township, item or department");
+  c_report->add_option("--by", args->by,
+                       "group by village, township, item, department or level (each level's own "
+                       "figures: 县/乡镇/村)");
   c_report->add_option("--home", args->home, "only cases homed under this code");
   c_report->add_option("--as-of", args->as_of,
                        "count overdue cases as of this day (default today)");

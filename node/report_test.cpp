@@ -185,13 +185,18 @@ class Workload {
         act(village, at(day_of(t) + rnd(0, 2), 9), test::supplemented_body());
       }
       std::string decider = village;
+      int64_t reached = a_real;  // the day the case reached the level deciding it
       if (chance(30)) {
+        // 转报乡镇: not a 上报件 unless the township reports it to the county.
         act(village, at(day_of(t) + rnd(0, 1), 16), test::escalated_body(township));
         decider = township;
-        f.escalated = 1;
+        reached = day_of(t);
+        f.forwarded = 1;
         if (chance(40)) {
           act(township, at(day_of(t) + rnd(0, 2), 10), test::escalated_body(kCounty));
           decider = kCounty;
+          reached = day_of(t);
+          f.escalated = 1;
         }
       }
       const int dept_kind = rnd(1, 100);
@@ -232,7 +237,9 @@ class Workload {
         f.completed = 1;
         f.refused = approve ? 0 : 1;
         f.on_time = decided <= due ? 1 : 0;
-        f.immediate = !f.escalated && decided == a_real ? 1 : 0;
+        // 即办: on the spot at the level that decided (no catalog is held,
+        // so every item may be one).
+        f.immediate = !f.escalated && decided == reached ? 1 : 0;
         f.step_days[kStepDecide] = working_days(a_real, decided);
         f.step_cases[kStepDecide] = 1;
         deliver_and_rate(act, at, f, decided);
@@ -254,6 +261,7 @@ class Workload {
           test::rated_body(static_cast<uint8_t>(score)));
       f.rating_sum = static_cast<uint64_t>(score);
       f.rated = 1;
+      f.ratings[static_cast<std::size_t>(score - 1)] = 1;
     }
     if (chance(60)) act(village_of_current(), at(day_of_last(), 17), test::closed_body());
   }
@@ -348,7 +356,8 @@ TEST_CASE("report: figures over 10,000 generated cases equal the generator's cou
   // The mix is realistic: every kind of case is there.
   CHECK(w.expected.total.refused > 100);
   CHECK(w.expected.total.withdrawn > 100);
-  CHECK(w.expected.total.escalated > 500);
+  CHECK(w.expected.total.escalated > 200);
+  CHECK(w.expected.total.forwarded > 500);
   CHECK(w.expected.total.joint > 200);
   CHECK(w.expected.total.overdue > 10);
   CHECK(w.expected.total.complaints > 50);
