@@ -246,9 +246,12 @@ std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& 
     ++placed;
   }
   intake.complaints = complaints - placed;
-  out[taken] += intake;
-  out[c.decider.empty() ? taken : c.decider] += decision;
-  out[c.rated_level.empty() ? taken : c.rated_level] += rated;
+  auto put = [&](const std::string& code, const Figures& part) {
+    if (part != Figures{}) out[code] += part;  // no row for a level with nothing
+  };
+  put(taken, intake);
+  put(c.decider.empty() ? taken : c.decider, decision);
+  put(c.rated_level.empty() ? taken : c.rated_level, rated);
   return out;
 }
 

@@ -39,3 +39,11 @@ target_link_libraries(hostile_input_test PRIVATE liandong_catch_main liandong_ne
 target_compile_definitions(hostile_input_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(hostile_input_test liandong)
 catch_discover_tests(hostile_input_test PROPERTIES TIMEOUT 300)
+# Figures a county can sign: `report --by level` on 12,000 generated cases.
+add_executable(figures_cli_test figures_cli_test.cpp)
+target_link_libraries(figures_cli_test PRIVATE liandong_catch_main liandong_test_process
+  liandong_json_reader liandong_node)
+target_compile_definitions(figures_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>"
+  LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(figures_cli_test liandong)
+catch_discover_tests(figures_cli_test PROPERTIES TIMEOUT 300)
