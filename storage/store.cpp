@@ -242,7 +242,7 @@ struct Store::Impl {
   // Since when a write was refused for lack of space (wall ms; 0: not).
   mutable std::atomic<uint64_t> full_since{0};
   MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
-      meta, notices, arrivals, keyring, quarantine, receipts;
+      meta, notices, arrivals, keyring, quarantine, receipts, imports;
   StoreOptions opts;
   std::string code;
   // Taken shared by every transaction, exclusively to grow the map (LMDB
@@ -774,6 +774,7 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
       impl->arrivals = dbi("arrivals");
       impl->keyring = dbi("keyring");
       impl->quarantine = dbi("quarantine");
+      impl->imports = dbi("imports");
       KeyRing ring;
       {
         Cursor c(txn, impl->keyring);
@@ -1119,6 +1120,17 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
             out.emplace_back(s);
             continue;
           }
+        }
+        // A ledger row is imported once (docs/FORMAT.md, `imports`).
+        if (!d.import_key.empty()) {
+          std::string_view had;
+          if (txn.get(impl_->imports, d.import_key, &had)) {
+            out.emplace_back(Status::invalid("该行已导入为办件 " + std::string(had) +
+                                             " (row already imported as " + std::string(had) +
+                                             ")"));
+            continue;
+          }
+          txn.put(impl_->imports, d.import_key, format_id(view->case_id()));
         }
         impl_->store_one(txn, *view, ++lsn, touched, /*id_claimed=*/false, /*may_defer=*/false);
         ++seq;
@@ -1516,6 +1528,27 @@ Result<std::optional<uint64_t>> Store::find(const Id& id) const {
   }
 }
 
+Result<std::vector<std::optional<std::string>>> Store::imported(
+    std::span<const std::string> keys) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<std::optional<std::string>> out;
+      out.reserve(keys.size());
+      for (const auto& k : keys) {
+        std::string_view v;
+        if (!k.empty() && txn.get(impl_->imports, k, &v)) {
+          out.emplace_back(std::string(v));
+        } else {
+          out.emplace_back(std::nullopt);
+        }
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
 Result<StoreStats> Store::stats() const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) {
@@ -1703,7 +1736,8 @@ Status Store::check_integrity() const {
       }
       // The databases no index explains: every page read (a damaged page
       // shows here, not at the daemon's next read), every entry well formed.
-      for (MDB_dbi d : {impl_->cursors, impl_->blobs, impl_->blob_have, impl_->quarantine}) {
+      for (MDB_dbi d :
+           {impl_->cursors, impl_->blobs, impl_->blob_have, impl_->quarantine, impl_->imports}) {
         Cursor c(txn, d);
         for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
         }

@@ -20,6 +20,8 @@
 //                (broadcasts by number; audit events by hlc)
 //   arrivals     first LSN of a commit -> be64(wall-clock ms it committed);
 //                an event arrived at the entry at or before its LSN
+//   imports      ledger row key -> case number it was imported as
+//                (`liandong import`; local only, never synced)
 //
 // Every batch is one write transaction committed with sync before anything
 // is reported stored. The map grows by itself when full.
@@ -77,6 +79,11 @@ struct LocalDraft {
   std::string home;  // for `submitted`: the case's home (default: own code)
   std::function<void(proto::Event::Builder)> fill;
   std::optional<Id> supersedes{};
+  // A row of a paper ledger brought in by `liandong import`: the row's key
+  // (node/ledger_import.h). Stored in `imports` with the case it made, in
+  // the same transaction; a key held already refuses the draft (invalid,
+  // naming the case), so a ledger imported twice is stored once.
+  std::string import_key{};
 };
 
 struct StoredEvent {
@@ -252,6 +259,9 @@ class Store {
   Result<std::optional<std::string>> read_log(uint64_t lsn) const;
   Result<std::optional<uint64_t>> find(const Id& id) const;
   Result<StoreStats> stats() const;
+  // For each ledger row key (LocalDraft::import_key), the case number it
+  // was imported as, or nullopt (also for an empty key).
+  Result<std::vector<std::optional<std::string>>> imported(std::span<const std::string> keys) const;
 
   // The broadcast notices of `kind` held here, from the `notices` index (no
   // log scan), ordered by number, then the issuer's sequence: every

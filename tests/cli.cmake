@@ -47,3 +47,11 @@ target_compile_definitions(figures_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:
   LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(figures_cli_test liandong)
 catch_discover_tests(figures_cli_test PROPERTIES TIMEOUT 300)
+# Paper ledgers brought in (`liandong import`): CSV (GBK, UTF-8 BOM) and XLSX.
+pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)
+add_executable(import_cli_test import_cli_test.cpp)
+target_link_libraries(import_cli_test PRIVATE liandong_catch_main liandong_net_fixture
+  liandong_json_reader PkgConfig::XLSXWRITER)
+target_compile_definitions(import_cli_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(import_cli_test liandong)
+catch_discover_tests(import_cli_test PROPERTIES TIMEOUT 300)

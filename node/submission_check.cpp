@@ -1,0 +1,105 @@
+#include "node/submission_check.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "node/input_checks.h"
+#include "protocol/resident_id.h"
+#include "storage/authority.h"
+
+namespace liandong::node {
+
+Result<std::optional<storage::Catalog>> SubmissionChecker::catalog(uint32_t version) {
+  if (auto it = catalogs_.find(version); it != catalogs_.end()) return it->second;
+  auto held = storage::held_catalog(store_, version);
+  if (!held.ok() && held.status().code() == Code::not_found) {
+    // No catalog held at all: the form's version is taken as given.
+    auto newest = storage::held_catalog(store_);
+    if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
+  }
+  catalogs_.emplace(version, held);
+  return held;
+}
+
+std::optional<SubmissionProblem> SubmissionChecker::check(proto::Submitted::Builder sub,
+                                                          const std::string& home) {
+  using P = SubmissionPart;
+  auto ap = sub.getApplicant();
+  if (ap.getName().size() == 0) return SubmissionProblem{P::whole, "缺少申请人姓名 (no applicant)"};
+  if (sub.getItemCode().size() == 0)
+    return SubmissionProblem{P::item, "缺少事项编码 (no item code)"};
+  if (today_) {
+    if (ap.getIdNumber().size() != 0) {
+      if (auto why = resident_id_problem(ap.getIdNumber().cStr(), *today_))
+        return SubmissionProblem{P::id_number, *why};
+    }
+    if (ap.getPhone().size() != 0) {
+      if (auto why = phone_problem(ap.getPhone().cStr())) return SubmissionProblem{P::phone, *why};
+    }
+    if (auto s = check_applicant(ap, *today_); !s) return SubmissionProblem{P::whole, s.message()};
+  }
+  if (!home.empty() && !plausible_code(home))
+    return SubmissionProblem{P::home, "所属村代码 " + home + " 不是行政区划代码 (home '" + home +
+                                          "' is not a division code)"};
+  {
+    storage::ActContext ctx;
+    ctx.node = store_.code();
+    ctx.role = role_;
+    ctx.kind = EventKind::submitted;
+    ctx.home = home;
+    if (auto s = storage::may_act(ctx); !s) return SubmissionProblem{P::role, s.message()};
+  }
+  auto held = catalog(sub.getCatalogVersion());
+  if (!held.ok()) return SubmissionProblem{P::whole, held.status().message()};
+  if (!*held) return std::nullopt;
+  const storage::Catalog& cat = **held;
+  const std::string item_code(sub.getItemCode().cStr());
+  const storage::CatalogItem* item = cat.find(item_code);
+  if (item == nullptr)
+    return SubmissionProblem{P::item, "事项编码 " + item_code + " 不在服务事项目录（第 " +
+                                          std::to_string(cat.version) + " 版）中 (item '" +
+                                          item_code + "' is not in the service catalog)"};
+  sub.setCatalogVersion(cat.version);
+  if (sub.getItemName().size() == 0) sub.setItemName(item->name);
+  if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
+  struct Given {
+    std::string name;
+    bool original;
+    uint32_t count;
+    proto::MaterialState state;
+  };
+  std::vector<Given> given;
+  for (auto m : sub.getMaterials().asReader())
+    given.push_back(
+        Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
+  std::vector<std::string> missing;
+  for (const auto& need : item->materials) {
+    auto it = std::find_if(given.begin(), given.end(),
+                           [&need](const Given& g) { return g.name == need.name; });
+    if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
+    if (!need.later_ok) {
+      missing.push_back(need.name);
+    } else if (it == given.end()) {
+      given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
+    } else {
+      it->state = proto::MaterialState::LATER;
+    }
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing)
+      list += (list.empty() ? "" : "、") + m;
+    return SubmissionProblem{
+        P::materials, "材料不全，请一次性补齐：" + list + " (missing materials, all at once)"};
+  }
+  auto out = sub.initMaterials(static_cast<unsigned>(given.size()));
+  for (unsigned i = 0; i < given.size(); ++i) {
+    out[i].setName(given[i].name);
+    out[i].setOriginal(given[i].original);
+    out[i].setCount(given[i].count);
+    out[i].setState(given[i].state);
+  }
+  return std::nullopt;
+}
+
+}  // namespace liandong::node
