@@ -9,7 +9,7 @@
 
 namespace liandong::node {
 
-Result<std::optional<storage::Catalog>> SubmissionChecker::catalog(uint32_t version) {
+const Result<std::optional<storage::Catalog>>& SubmissionChecker::catalog(uint32_t version) {
   if (auto it = catalogs_.find(version); it != catalogs_.end()) return it->second;
   auto held = storage::held_catalog(store_, version);
   if (!held.ok() && held.status().code() == Code::not_found) {
@@ -17,8 +17,7 @@ Result<std::optional<storage::Catalog>> SubmissionChecker::catalog(uint32_t vers
     auto newest = storage::held_catalog(store_);
     if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
   }
-  catalogs_.emplace(version, held);
-  return held;
+  return catalogs_.emplace(version, std::move(held)).first->second;
 }
 
 std::optional<SubmissionProblem> SubmissionChecker::check(proto::Submitted::Builder sub,
@@ -49,7 +48,7 @@ std::optional<SubmissionProblem> SubmissionChecker::check(proto::Submitted::Buil
     ctx.home = home;
     if (auto s = storage::may_act(ctx); !s) return SubmissionProblem{P::role, s.message()};
   }
-  auto held = catalog(sub.getCatalogVersion());
+  const auto& held = catalog(sub.getCatalogVersion());
   if (!held.ok()) return SubmissionProblem{P::whole, held.status().message()};
   if (!*held) return std::nullopt;
   const storage::Catalog& cat = **held;

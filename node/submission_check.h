@@ -46,8 +46,9 @@ class SubmissionChecker {
   std::optional<SubmissionProblem> check(proto::Submitted::Builder sub, const std::string& home);
 
  private:
-  // The catalog for `version` as submit chooses it; cached per version.
-  Result<std::optional<storage::Catalog>> catalog(uint32_t version);
+  // The catalog for `version` as submit chooses it; read and parsed once
+  // per version (the reference lives as long as the checker).
+  const Result<std::optional<storage::Catalog>>& catalog(uint32_t version);
 
   const storage::Store& store_;
   std::optional<int64_t> today_;
