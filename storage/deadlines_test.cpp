@@ -207,7 +207,7 @@ TEST_CASE("deadlines: waiting for materials (补正) stops the clock", "[deadlin
   CHECK(d.open_flag == DeadlineFlag::warning);
 }
 
-TEST_CASE("deadlines: zero limits never warn; a withdrawal ends every step", "[deadlines]") {
+TEST_CASE("deadlines: zero limits never warn, a withdrawal ends every step", "[deadlines]") {
   History h(at(2026, 11, 2));
   h.then(kVillage, at(2026, 11, 3), test::escalated_body(kTownship));
   auto d = h.at(at(2027, 1, 1));

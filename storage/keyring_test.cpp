@@ -160,7 +160,7 @@ TEST_CASE("keyring: the directory is the same whatever order its events arrive i
   CHECK(first->find(kVillage, k2.pub)->state == KeyState::active);
 }
 
-TEST_CASE("store: a rotation and the new key's events in one batch; revoked keys quarantined",
+TEST_CASE("store: a rotation and the new key's events in one batch, revoked keys quarantined",
           "[storage][keys]") {
   test::TempDir tmp("liandong-keyring");
   const auto dir = tmp.path() / "store";

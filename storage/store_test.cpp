@@ -165,7 +165,7 @@ ConflictedCase conflicted_case(Forge& forge, uint64_t t0) {
 
 // ---- create and open -------------------------------------------------------------
 
-TEST_CASE("store: create refuses an invalid code or an existing store; open needs a store",
+TEST_CASE("store: create refuses an invalid code or an existing store, open needs a store",
           "[storage]") {
   StoreDir tmp;
   SECTION("invalid codes") {

@@ -67,7 +67,7 @@ std::string case_id_of(const std::string& out) {
 
 }  // namespace
 
-TEST_CASE("catalog cli: the county publishes the example; list and show it", "[cli][catalog]") {
+TEST_CASE("catalog cli: the county publishes the example, list and show it", "[cli][catalog]") {
   liandong::test::TempDir tmp("liandong-catalog-cli");
   const std::string d = init(tmp.path(), "360723");
   publish_example(d);

@@ -323,7 +323,7 @@ int daemon_pid(const Net& net, const std::string& code) {
 
 }  // namespace
 
-TEST_CASE("hostile: a sibling posing as another village is charged itself; that village stays up",
+TEST_CASE("hostile: a sibling posing as another village is charged itself, that village stays up",
           "[hostile][security]") {
   Net net = make_net();
   net.start(kCounty);

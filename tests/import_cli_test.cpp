@@ -200,7 +200,7 @@ void check_ledger(Net& net, const fs::path& file, bool xlsx, bool fresh) {
 
 }  // namespace
 
-TEST_CASE("import: a WPS ledger in GBK, in UTF-8 with BOM and as XLSX; bad rows named, stored once",
+TEST_CASE("import: a WPS ledger in GBK, in UTF-8 with BOM and as XLSX: bad rows named, stored once",
           "[import]") {
   Net net(std::vector<liandong::test::NodeSpec>{{kCounty, {}}});
   publish_catalog(net);

@@ -115,7 +115,7 @@ bool audit_has(const Net& net, const std::string& at, const std::string& what,
 
 }  // namespace
 
-TEST_CASE("keys: a village rolls its signing key; old and new events verify everywhere",
+TEST_CASE("keys: a village rolls its signing key, old and new events verify everywhere",
           "[keys][security][integration]") {
   Net net({{kCounty, {}}, {kTown, {kCounty}}, {kV1, {kTown}}, {kV2, {kTown}}});
   net.start_all();

@@ -332,7 +332,7 @@ TEST_CASE("sync: a county decision reaches the village it concerns and no siblin
 
 // ---- c. broadcasts -----------------------------------------------------------------------
 
-TEST_CASE("sync: a county broadcast reaches the whole tree; a township may not publish one",
+TEST_CASE("sync: a county broadcast reaches the whole tree, a township may not publish one",
           "[sync]") {
   Net net(standard_tree());
   net.start_all();
