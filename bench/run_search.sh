@@ -33,7 +33,7 @@ cmake --build "$build" --target search_bench liandong -j "$(nproc)"
 
 figures="$(mktemp)"
 trap 'rm -f "$figures"' EXIT
-"$build/bench/search_bench" --liandong "$build/node/liandong" --markdown "$figures" "$@"
+"$build/bench/search_bench" --liandong "$build/node/liandong" --build Release --markdown "$figures" "$@"
 
 if [[ $quick -eq 1 ]]; then
   echo "--quick: $doc left unchanged"

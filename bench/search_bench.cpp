@@ -6,7 +6,7 @@
 // of the search indexes when an older store is opened.
 //
 // Usage: search_bench --liandong PATH [--cases N] [--runs N] [--quick]
-//                     [--dir DIR] [--markdown FILE] [--keep DIR]
+//                     [--dir DIR] [--markdown FILE] [--keep DIR] [--build NAME]
 //   --keep DIR  leave the node (store and keys) at DIR afterwards
 #include <fcntl.h>
 #include <lmdb.h>
@@ -137,7 +137,7 @@ std::string with_commas(std::size_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string liandong, markdown, keep;
+  std::string liandong, markdown, keep, build = "unnamed";
   std::size_t cases = 100000;
   int runs = 7;
   fs::path parent = fs::temp_directory_path();
@@ -157,6 +157,8 @@ int main(int argc, char** argv) {
       parent = next();
     else if (a == "--markdown")
       markdown = next();
+    else if (a == "--build")
+      build = next();
     else if (a == "--keep")
       keep = next();
     else if (a == "--quick") {
@@ -323,7 +325,7 @@ int main(int argc, char** argv) {
   const std::string disturbance =
       bench::describe_disturbance(start, bench::sample_activity(machine.disk), machine.cores);
   std::ostringstream md;
-  md << "Run " << machine.date << ", Release build, a township store (" << bench::kHubCode
+  md << "Run " << machine.date << ", " << build << " build, a township store (" << bench::kHubCode
      << ") of " << with_commas(cases) << " cases from 20 villages. Each figure is over " << runs
      << " runs of the real `liandong` process (spawn to exit, output to /dev/null): wall time, "
         "its CPU time (user + system, from wait4) and its peak RSS (GNU time's %M, a run of "
