@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev catch2 libsodium-dev libzstd-dev
   libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev libzip-dev libexpat1-dev libxlsxwriter-dev
-  iproute2 nftables procps python3
+  iproute2 nftables procps python3 time
 )
 
 missing=()

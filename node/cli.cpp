@@ -16,6 +16,7 @@
 
 #include "config/input_file.h"
 #include "config/node_config.h"
+#include "node/case_list_command.h"
 #include "node/commands.h"
 #include "node/control.h"
 #include "node/control_request.h"
@@ -444,6 +445,7 @@ struct ListArgs {
   bool conflict = false;
   bool overdue = false, warning = false;  // 超期 / 预警 (node/deadline_commands.cpp)
   std::string as_of;                      // judge deadlines as of this date
+  CaseListArgs find;                      // search and paging (node/case_list_command.h)
 };
 
 int cmd_list(const fs::path& data, const ListArgs& a, bool json) {
@@ -459,20 +461,10 @@ int cmd_list(const fs::path& data, const ListArgs& a, bool json) {
   if (a.overdue || a.warning)
     return list_by_deadline(data.string(), f, a.overdue, a.warning, a.as_of, json);
   if (!a.as_of.empty()) fail(Status::invalid("--as-of goes with --overdue or --warning"));
-  auto node = open_node(data);
-  auto cases = node.store->list_cases(f);
-  if (!cases.ok()) fail(cases.status());
-  auto own = own_refusals(*node.store);
-  if (!own.ok()) fail(own.status());
-  RefusedCases refused;
-  for (const auto& o : *own) {
-    if (!o.open || o.case_id.empty()) continue;
-    std::string& line = refused[o.case_id];
-    if (!line.empty()) line += "；";
-    line += format_id(o.refusal.id) + " " + refusal_text(o.refusal);
-  }
-  print(json ? render_case_list_json(*cases, &refused) : render_case_list(*cases, &refused));
-  return 0;
+  CaseListArgs find = a.find;
+  find.status = f.status;
+  find.conflict_only = f.conflict_only;
+  return list_cases_found(data.string(), find, json);
 }
 
 Id parse_case_id(const std::string& text) {
@@ -1045,6 +1037,15 @@ int dispatch(int argc, char** argv) {
                    "only cases with a step at one working day or less left (预警)");
   c_list->add_option("--as-of", list.as_of,
                      "with --overdue/--warning: judge as of the end of this day (YYYY-MM-DD)");
+  c_list->add_option("--name", list.find.name, "申请人姓名 (the applicant's whole name)");
+  c_list->add_option("--id-number", list.find.id_number, "申请人身份证号码");
+  c_list->add_option("--phone", list.find.phone, "申请人联系电话");
+  c_list->add_option("--case", list.find.case_number,
+                     "办件编号, whole or its tail (000042, 007-000042)");
+  c_list->add_option("--item", list.find.item, "事项编码 (item code)");
+  c_list->add_option("--limit", list.find.limit, "每页件数 (page size, default 50)")
+      ->check(CLI::Range(1, 10000));
+  c_list->add_option("--after", list.find.after, "下一页: the cursor the previous page printed");
   c_list->add_flag("--json", json, "print JSON");
   std::string show_id;
   auto* c_show = c_case->add_subcommand("show", "show one case with its full history");

@@ -244,48 +244,68 @@ void state_json(JsonWriter& j, const CaseState& st) {
 
 }  // namespace
 
-std::string render_case_list(const std::vector<CaseState>& cases, const RefusedCases* refused) {
-  std::string out = pad("办件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
-                    pad("归属", 14) + "登记时间\n";
-  std::size_t flagged = 0;
-  for (const auto& st : cases) {
-    out += pad(format_id(st.case_id), 22) + pad(status_label_zh(st), 12) + pad(st.item_name, 24) +
-           pad(st.applicant_name, 10) + pad(st.home, 14) +
-           (st.submitted_hlc ? format_time(hlc_ms(st.submitted_hlc)) : "-") + "\n";
-    if (refused != nullptr) {
-      if (auto it = refused->find(st.case_id); it != refused->end()) {
-        out += "  !! " + it->second + "\n";
-        ++flagged;
-      }
+std::string render_case_list_header() {
+  return pad("办件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
+         pad("归属", 14) + "登记时间\n";
+}
+
+std::string render_case_list_row(const CaseState& st, const RefusedCases* refused, bool* flagged) {
+  std::string out = pad(format_id(st.case_id), 22) + pad(status_label_zh(st), 12) +
+                    pad(st.item_name, 24) + pad(st.applicant_name, 10) + pad(st.home, 14) +
+                    (st.submitted_hlc ? format_time(hlc_ms(st.submitted_hlc)) : "-") + "\n";
+  if (flagged != nullptr) *flagged = false;
+  if (refused != nullptr) {
+    if (auto it = refused->find(st.case_id); it != refused->end()) {
+      out += "  !! " + it->second + "\n";
+      if (flagged != nullptr) *flagged = true;
     }
   }
-  out += "共 " + std::to_string(cases.size()) + " 件";
+  return out;
+}
+
+std::string render_case_list_total(std::size_t cases, std::size_t flagged) {
+  std::string out = "共 " + std::to_string(cases) + " 件";
   if (flagged > 0)
     out +=
         "，其中 " + std::to_string(flagged) + " 件有被拒收事件待重新报送 (liandong case reissue)";
-  out += "\n";
-  return out;
+  return out + "\n";
+}
+
+std::string render_case_list(const std::vector<CaseState>& cases, const RefusedCases* refused) {
+  std::string out = render_case_list_header();
+  std::size_t flagged = 0;
+  for (const auto& st : cases) {
+    bool f = false;
+    out += render_case_list_row(st, refused, &f);
+    flagged += f ? 1 : 0;
+  }
+  return out + render_case_list_total(cases.size(), flagged);
+}
+
+std::string render_case_list_item_json(const CaseState& st, const RefusedCases* refused) {
+  JsonWriter j;
+  j.begin_object();
+  state_json(j, st);
+  if (refused != nullptr) {
+    j.key("refused");
+    if (auto it = refused->find(st.case_id); it != refused->end()) {
+      j.value(it->second);
+    } else {
+      j.null();
+    }
+  }
+  j.end_object();
+  return j.str();
 }
 
 std::string render_case_list_json(const std::vector<CaseState>& cases,
                                   const RefusedCases* refused) {
-  JsonWriter j;
-  j.begin_array();
-  for (const auto& st : cases) {
-    j.begin_object();
-    state_json(j, st);
-    if (refused != nullptr) {
-      j.key("refused");
-      if (auto it = refused->find(st.case_id); it != refused->end()) {
-        j.value(it->second);
-      } else {
-        j.null();
-      }
-    }
-    j.end_object();
+  std::string out = "[";
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    if (i > 0) out += ",";
+    out += render_case_list_item_json(cases[i], refused);
   }
-  j.end_array();
-  return j.str() + "\n";
+  return out + "]\n";
 }
 
 namespace {

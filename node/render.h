@@ -42,6 +42,14 @@ std::string render_case_list(const std::vector<storage::CaseState>& cases,
                              const RefusedCases* refused = nullptr);
 std::string render_case_list_json(const std::vector<storage::CaseState>& cases,
                                   const RefusedCases* refused = nullptr);
+// The pieces of render_case_list / render_case_list_json, for output page
+// by page: the header line, one case's row (`flagged`: it has a refusal
+// line), the closing total; one case's JSON object.
+std::string render_case_list_header();
+std::string render_case_list_row(const storage::CaseState& st, const RefusedCases* refused,
+                                 bool* flagged);
+std::string render_case_list_total(std::size_t cases, std::size_t flagged);
+std::string render_case_list_item_json(const storage::CaseState& st, const RefusedCases* refused);
 // With `custody`, each event this node originated shows where it is
 // stored: here, at the township, at the county. Every field of the
 // application in force is shown: applicant, phone, address, summary (the

@@ -171,6 +171,7 @@ void transition(CaseState& st, const EventView& view) {
       st.item_name = str(b.getItemName());
       st.applicant_name = str(b.getApplicant().getName());
       st.applicant_id = str(b.getApplicant().getIdNumber());
+      st.applicant_phone = str(b.getApplicant().getPhone());
       st.fee_due = b.getFeeDue();
       st.materials.clear();
       st.materials.reserve(b.getMaterials().size());
@@ -386,6 +387,7 @@ std::string encode_state(const CaseState& s) {
   b.setItemName(text(s.item_name));
   b.setApplicantName(text(s.applicant_name));
   b.setApplicantId(text(s.applicant_id));
+  b.setApplicantPhone(text(s.applicant_phone));
   b.setStatus(static_cast<uint8_t>(s.status));
   b.setPrior(static_cast<uint8_t>(s.prior));
   b.setHandler(text(s.handler));
@@ -463,6 +465,7 @@ Result<CaseState> decode_state(std::string_view bytes) {
     s.item_name = str(r.getItemName());
     s.applicant_name = str(r.getApplicantName());
     s.applicant_id = str(r.getApplicantId());
+    s.applicant_phone = str(r.getApplicantPhone());
     if (r.getStatus() >= kCaseStatusCount || r.getPrior() >= kCaseStatusCount)
       return Status::corruption("case state has an unknown status");
     s.status = static_cast<CaseStatus>(r.getStatus());

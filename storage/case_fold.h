@@ -72,6 +72,7 @@ struct CaseState {
   std::string home;
   std::string item_code, item_name;
   std::string applicant_name, applicant_id;
+  std::string applicant_phone;  // indexed for search (storage/case_query.h)
   CaseStatus status = CaseStatus::incomplete;
   CaseStatus prior = CaseStatus::incomplete;  // status to resume after 补正
   std::string handler;                        // code of the level responsible now

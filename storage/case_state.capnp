@@ -49,4 +49,22 @@ struct CaseState {
   lastHlc @27 :UInt64;
   last @28 :Records.EventId;
   superseded @29 :List(Records.EventId);  # events re-issued by others (skipped)
+  # @30-@44 are reserved for fields defined elsewhere; Void placeholders keep
+  # the ordinals sequential until those fields land.
+  reserved30 @30 :Void;
+  reserved31 @31 :Void;
+  reserved32 @32 :Void;
+  reserved33 @33 :Void;
+  reserved34 @34 :Void;
+  reserved35 @35 :Void;
+  reserved36 @36 :Void;
+  reserved37 @37 :Void;
+  reserved38 @38 :Void;
+  reserved39 @39 :Void;
+  reserved40 @40 :Void;
+  reserved41 @41 :Void;
+  reserved42 @42 :Void;
+  reserved43 @43 :Void;
+  reserved44 @44 :Void;
+  applicantPhone @45 :Text;  # from the submitted event; indexed for search
 }

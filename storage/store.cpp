@@ -18,6 +18,7 @@
 
 #include "protocol/hlc.h"
 #include "storage/authority.h"
+#include "storage/case_index.h"
 #include "storage/fees.h"
 #include "storage/lmdb_env.h"
 #include "storage/own_key.h"
@@ -34,6 +35,7 @@ constexpr const char* kMetaSchema = "schema";
 constexpr const char* kMetaNextSeq = "next_seq";
 constexpr const char* kMetaHlc = "hlc";
 constexpr const char* kMetaParentClock = "parent_clock";
+constexpr const char* kMetaSearchKey = "search_key";
 constexpr uint8_t kConflictStatusKey = 0xff;
 
 std::string be64(uint64_t v) {
@@ -126,11 +128,35 @@ bool open_case(CaseStatus s) {
 }
 
 // The index entries a case state implies, one per index in index_dbi()
-// order (by_status, by_home, by_due); an empty key means no entry there.
-using IndexKeys = std::array<std::string, 3>;
+// order (by_status, by_home, by_due, then the search indexes by_name,
+// by_idno, by_phone, by_item of storage/case_index.h); an empty key means
+// no entry there.
+constexpr int kIndexCount = 7;
+using IndexKeys = std::array<std::string, kIndexCount>;
 
-// Fills `out` (reusing its buffers) with the index entries of `st`.
-void index_keys(const CaseState& st, IndexKeys& out) {
+// The search indexes in index_dbi() order from 3.
+constexpr std::array<CaseIndex, 4> kSearchIndexes = {CaseIndex::name, CaseIndex::id_number,
+                                                     CaseIndex::phone, CaseIndex::item};
+
+// The value of `st` a search index files it under.
+std::string_view search_value(const CaseState& st, CaseIndex index) {
+  switch (index) {
+    case CaseIndex::name:
+      return st.applicant_name;
+    case CaseIndex::id_number:
+      return st.applicant_id;
+    case CaseIndex::phone:
+      return st.applicant_phone;
+    case CaseIndex::item:
+      return st.item_code;
+    default:
+      return {};
+  }
+}
+
+// Fills `out` (reusing its buffers) with the index entries of `st`;
+// `secret` keys the hashed search entries.
+void index_keys(const CaseState& st, const SearchSecret& secret, IndexKeys& out) {
   const IdKey ck(st.case_id);
   std::string& status = out[0];
   status.assign(
@@ -149,6 +175,15 @@ void index_keys(const CaseState& st, IndexKeys& out) {
   if (!st.due_date.empty() && open_case(st.status)) {
     due.append(st.due_date);
     due.append(ck.view());
+  }
+  for (std::size_t i = 0; i < kSearchIndexes.size(); ++i) {
+    std::string& k = out[3 + i];
+    k.clear();
+    if (st.status == CaseStatus::incomplete) continue;  // nothing to search by yet
+    if (auto part = search_part(kSearchIndexes[i], search_value(st, kSearchIndexes[i]), secret)) {
+      k = std::move(*part);
+      k.append(ck.view());
+    }
   }
 }
 
@@ -243,6 +278,8 @@ struct Store::Impl {
   mutable std::atomic<uint64_t> full_since{0};
   MDB_dbi log, ids, case_events, cases, by_status, by_home, by_due, cursors, blobs, blob_have, keys,
       meta, notices, arrivals, keyring, quarantine, receipts, imports;
+  MDB_dbi by_name, by_idno, by_phone, by_item;  // search (storage/case_index.h)
+  SearchSecret search_secret{};                 // keys the hashed search entries
   StoreOptions opts;
   std::string code;
   // Taken shared by every transaction, exclusively to grow the map (LMDB
@@ -286,7 +323,9 @@ struct Store::Impl {
   }
 
   MDB_dbi index_dbi(int which) const {
-    return which == 0 ? by_status : which == 1 ? by_home : by_due;
+    const std::array<MDB_dbi, kIndexCount> all = {by_status, by_home,  by_due, by_name,
+                                                  by_idno,   by_phone, by_item};
+    return all[which];
   }
 
   // Runs `fn` in a transaction, retrying after growing the map when LMDB
@@ -462,11 +501,11 @@ struct Store::Impl {
   }
 
   // Starts `t` from the stored state `before` (or from nothing).
-  static void start_from(Touched& t, std::optional<CaseState> before) {
+  void start_from(Touched& t, std::optional<CaseState> before) const {
     t.loaded = true;
     if (before) {
       t.existed = true;
-      index_keys(*before, t.old_index);
+      index_keys(*before, search_secret, t.old_index);
       t.now = std::move(*before);
     }
   }
@@ -561,6 +600,40 @@ struct Store::Impl {
     }
   }
 
+  // Fills the search indexes (a store made before they existed): each
+  // case is folded again from its events (older states lack the phone)
+  // and written back with every index entry.
+  void fill_search(Txn& txn) {
+    std::vector<IdKey> held;
+    {
+      Cursor c(txn, cases);
+      std::string_view k, v;
+      for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+        if (k.size() != kIdKeyLen) throw MdbError(MDB_CORRUPTED, "cases has a malformed key");
+        held.emplace_back(id_from_key(k));
+      }
+    }
+    IndexKeys old_keys, now;
+    for (const IdKey& key : held) {
+      auto before = load_case(txn, key);
+      const Id id = id_from_key(key.view());
+      auto events = load_case_events(txn, id);
+      std::vector<const EventView*> views;
+      for (const auto& e : events)
+        views.push_back(&e.view);
+      if (views.empty() || !before) continue;
+      CaseState st = fold(views);
+      st.case_id = id;
+      index_keys(*before, search_secret, old_keys);
+      index_keys(st, search_secret, now);
+      for (int which = 0; which < kIndexCount; ++which) {
+        if (!old_keys[which].empty()) txn.del(index_dbi(which), old_keys[which]);
+        if (!now[which].empty()) txn.put(index_dbi(which), now[which], "");
+      }
+      txn.put(cases, key.view(), encode_state(st));
+    }
+  }
+
   // Holds an event in quarantine (once: a copy arriving again is left).
   // Returns false, holding nothing, when the quarantine is full.
   bool hold(Txn& txn, const EventView& ev, const std::string& reason) {
@@ -590,8 +663,8 @@ struct Store::Impl {
         MDB_val k = as_val(t.key.view()), v = as_val(state);
         const int rc = mdb_put(txn.get(), cases, &k, &v, MDB_NOOVERWRITE);
         if (rc == MDB_SUCCESS) {
-          index_keys(t.now, now);
-          for (int which = 0; which < 3; ++which) {
+          index_keys(t.now, search_secret, now);
+          for (int which = 0; which < kIndexCount; ++which) {
             if (!now[which].empty()) txn.put(index_dbi(which), now[which], "");
           }
           continue;
@@ -603,8 +676,8 @@ struct Store::Impl {
         for (const EventView* ev : t.pending)
           fold_in(txn, t.now, *ev);
       }
-      index_keys(t.now, now);
-      for (int which = 0; which < 3; ++which) {
+      index_keys(t.now, search_secret, now);
+      for (int which = 0; which < kIndexCount; ++which) {
         if (t.existed && t.old_index[which] == now[which]) continue;
         if (t.existed && !t.old_index[which].empty()) txn.del(index_dbi(which), t.old_index[which]);
         if (!now[which].empty()) txn.put(index_dbi(which), now[which], "");
@@ -711,7 +784,7 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
   try {
     mdb_check(mdb_env_create(&impl->env), "mdb_env_create");
     mdb_check(mdb_env_set_assert(impl->env, on_mdb_assert), "mdb_env_set_assert");
-    mdb_check(mdb_env_set_maxdbs(impl->env, 24), "mdb_env_set_maxdbs");
+    mdb_check(mdb_env_set_maxdbs(impl->env, 32), "mdb_env_set_maxdbs");
     mdb_check(mdb_env_set_maxreaders(impl->env, 126), "mdb_env_set_maxreaders");
     mdb_check(mdb_env_set_mapsize(impl->env, opts.initial_map_bytes), "mdb_env_set_mapsize");
     const int rc = mdb_env_open(impl->env, opts.dir.c_str(), MDB_NOTLS, 0600);
@@ -801,6 +874,29 @@ Result<std::unique_ptr<Store::Impl>> open_env(const StoreOptions& opts, bool cre
         impl->fill_receipts(txn);
       } else {
         mdb_check(rrc, "receipts");
+      }
+      // The search indexes' key, made once per store; a store made before
+      // the search indexes existed gets them from its cases, once.
+      std::string_view secret;
+      if (txn.get(impl->meta, kMetaSearchKey, &secret) &&
+          secret.size() == impl->search_secret.size()) {
+        std::copy(secret.begin(), secret.end(), impl->search_secret.begin());
+      } else {
+        crypto_ready();
+        randombytes_buf(impl->search_secret.data(), impl->search_secret.size());
+        txn.put(impl->meta, kMetaSearchKey,
+                std::string_view(reinterpret_cast<const char*>(impl->search_secret.data()),
+                                 impl->search_secret.size()));
+      }
+      const int src = mdb_dbi_open(txn.get(), "by_name", 0, &impl->by_name);
+      impl->by_name = dbi("by_name");
+      impl->by_idno = dbi("by_idno");
+      impl->by_phone = dbi("by_phone");
+      impl->by_item = dbi("by_item");
+      if (src == MDB_NOTFOUND) {
+        impl->fill_search(txn);
+      } else {
+        mdb_check(src, "by_name");
       }
       txn.commit();
       return 0;
@@ -1496,6 +1592,95 @@ Result<std::vector<CaseState>> Store::list_cases(const CaseFilter& f) const {
   }
 }
 
+Status Store::visit_cases(CaseIndex index, std::string_view part, const std::optional<Id>& after,
+                          const std::function<bool(CaseState&&)>& fn) const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) -> Status {
+      std::string_view k, v;
+      if (index == CaseIndex::cases) {
+        Cursor c(txn, impl_->cases);
+        bool ok = false;
+        if (after) {
+          const IdKey from(*after);
+          ok = c.seek(from.view(), &k, &v);
+          if (ok && k == from.view()) ok = c.move(MDB_NEXT, &k, &v);
+        } else {
+          ok = c.move(MDB_FIRST, &k, &v);
+        }
+        for (; ok; ok = c.move(MDB_NEXT, &k, &v)) {
+          auto st = decode_state(v);
+          if (!st.ok()) throw MdbError(MDB_CORRUPTED, st.status().message());
+          if (!fn(std::move(st).value())) break;
+        }
+        return Status::ok();
+      }
+      MDB_dbi dbi = impl_->by_status;
+      switch (index) {
+        case CaseIndex::status:
+          dbi = impl_->by_status;
+          break;
+        case CaseIndex::name:
+          dbi = impl_->by_name;
+          break;
+        case CaseIndex::id_number:
+          dbi = impl_->by_idno;
+          break;
+        case CaseIndex::phone:
+          dbi = impl_->by_phone;
+          break;
+        case CaseIndex::item:
+          dbi = impl_->by_item;
+          break;
+        case CaseIndex::cases:
+          break;
+      }
+      std::string from(part);
+      if (after) from.append(IdKey(*after).view());
+      Cursor c(txn, dbi);
+      bool ok = c.seek(from, &k, &v);
+      if (ok && after && k == from) ok = c.move(MDB_NEXT, &k, &v);
+      for (; ok && k.starts_with(part); ok = c.move(MDB_NEXT, &k, &v)) {
+        if (k.size() != part.size() + kIdKeyLen)
+          throw MdbError(MDB_CORRUPTED, "a search index has a malformed key");
+        auto st = impl_->load_case(txn, id_from_key(k.substr(part.size())));
+        if (!st) throw MdbError(MDB_CORRUPTED, "a search index names a case not held");
+        if (!fn(std::move(*st))) break;
+      }
+      return Status::ok();
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
+std::optional<std::string> Store::search_part(CaseIndex index, std::string_view value) const {
+  return storage::search_part(index, value, impl_->search_secret);
+}
+
+Result<std::vector<std::string>> Store::case_origins() const {
+  try {
+    return impl_->with_txn(false, [&](Txn& txn) {
+      std::vector<std::string> out;
+      Cursor c(txn, impl_->cases);
+      std::string_view k, v;
+      for (bool ok = c.move(MDB_FIRST, &k, &v); ok;) {
+        if (k.size() != kIdKeyLen) throw MdbError(MDB_CORRUPTED, "cases has a malformed key");
+        std::string code(k.substr(0, kMaxCodeLen));
+        // Past every case of this origin: its code, then 8 bytes of 0xff.
+        std::string next = code;
+        next.append(8, '\xff');
+        code.erase(code.find_last_not_of('\0') + 1);
+        out.push_back(std::move(code));
+        ok = c.seek(next, &k, &v);
+        if (ok && k == next) ok = c.move(MDB_NEXT, &k, &v);
+      }
+      return out;
+    });
+  } catch (const MdbError& e) {
+    return to_status(e, impl_->opts.dir);
+  }
+}
+
 Result<std::vector<StoredEvent>> Store::case_events(const Id& id) const {
   try {
     return impl_->with_txn(false, [&](Txn& txn) { return impl_->load_case_events(txn, id); });
@@ -1775,7 +1960,7 @@ Status Store::check_integrity() const {
         return Status::corruption("cases has " + std::to_string(txn.count(impl_->cases)) +
                                   " entries for " + std::to_string(by_case.size()) +
                                   " cases in the log");
-      std::size_t index_count[3] = {0, 0, 0};
+      std::array<std::size_t, kIndexCount> index_count{};
       for (const auto& [ck, lsns] : by_case) {
         const Id id = id_from_key(ck);
         auto events = impl_->load_case_events(txn, id);
@@ -1788,8 +1973,8 @@ Status Store::check_integrity() const {
           return Status::corruption("cached state of case " + format_id(id) +
                                     " differs from its events");
         IndexKeys keys;
-        index_keys(expect, keys);
-        for (int which = 0; which < 3; ++which) {
+        index_keys(expect, impl_->search_secret, keys);
+        for (int which = 0; which < kIndexCount; ++which) {
           if (keys[which].empty()) continue;
           std::string_view unused;
           if (!txn.get(impl_->index_dbi(which), keys[which], &unused))
@@ -1797,7 +1982,7 @@ Status Store::check_integrity() const {
           ++index_count[which];
         }
       }
-      for (int which = 0; which < 3; ++which) {
+      for (int which = 0; which < kIndexCount; ++which) {
         if (txn.count(impl_->index_dbi(which)) != index_count[which])
           return Status::corruption("an index holds entries no case explains");
       }

@@ -8,6 +8,8 @@
 //   case_events  (case, LSN) -> ""                      a case's events
 //   cases        case -> folded CaseState                cache, rebuildable
 //   by_status, by_home, by_due                           secondary indexes
+//   by_name, by_idno, by_phone, by_item                  search indexes
+//                (storage/case_index.h; queried by storage/case_query.h)
 //   cursors      peer code -> cursor (empty until sync)
 //   blobs, blob_have                                     attachments (later)
 //   keys         origin code -> its first Ed25519 public key
@@ -46,6 +48,7 @@
 #include "protocol/status.h"
 #include "protocol/verify_pool.h"
 #include "storage/case_fold.h"
+#include "storage/case_index.h"
 #include "storage/keyring.h"
 
 namespace liandong::storage {
@@ -254,6 +257,18 @@ class Store {
 
   Result<std::optional<CaseState>> get_case(const Id& id) const;
   Result<std::vector<CaseState>> list_cases(const CaseFilter& filter) const;
+
+  // Visits, in one read transaction, the cases `index` files under `part`
+  // (search_part(); for `status`, the status byte, 0xff for conflict; for
+  // `cases`, ignored: every case), in case-id order, from the first case
+  // after `after` (all when nullopt), until `fn` returns false. Memory is
+  // one case at a time. Paged queries are in storage/case_query.h.
+  Status visit_cases(CaseIndex index, std::string_view part, const std::optional<Id>& after,
+                     const std::function<bool(CaseState&&)>& fn) const;
+  // The key prefix `value` is filed under in a search index of this store.
+  std::optional<std::string> search_part(CaseIndex index, std::string_view value) const;
+  // The origins of the cases held here, in case-id order (one seek each).
+  Result<std::vector<std::string>> case_origins() const;
   // The case's events in fold order.
   Result<std::vector<StoredEvent>> case_events(const Id& id) const;
   Result<std::optional<std::string>> read_log(uint64_t lsn) const;

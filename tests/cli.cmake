@@ -55,3 +55,10 @@ target_link_libraries(import_cli_test PRIVATE liandong_catch_main liandong_net_f
 target_compile_definitions(import_cli_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(import_cli_test liandong)
 catch_discover_tests(import_cli_test PROPERTIES TIMEOUT 300)
+# `case list` paging and search (storage/case_query.h).
+add_executable(case_search_cli_test case_search_cli_test.cpp)
+target_link_libraries(case_search_cli_test PRIVATE liandong_catch_main liandong_test_process
+  liandong_json_reader)
+target_compile_definitions(case_search_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
+add_dependencies(case_search_cli_test liandong)
+catch_discover_tests(case_search_cli_test PROPERTIES TIMEOUT 300)
