@@ -234,15 +234,8 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
 
 void record_role_refusal(const Opened& node, const ActorOptions& actor, proto::Role role,
                          EventKind kind, const std::string& subject, const Status& why) {
-  AuditNote n;
-  n.what = proto::AuditWhat::ROLE_REFUSED;
-  n.peer_code = node.store->code();
-  n.who = actor.name;
-  n.actor_name = actor.name;
-  n.actor_role = role;
-  n.subject = std::string(kind_name(kind)) + (subject.empty() ? "" : " " + subject);
-  n.reason = why.message();
-  record_audit(*node.store, node.identity.sign, n);
+  app::record_role_refusal(app::Context{*node.store, node.identity.sign},
+                           app::RoleRefusal{actor.name, role, kind, subject}, why);
 }
 
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out) {

@@ -16,6 +16,8 @@
 
 #include "config/input_file.h"
 #include "config/node_config.h"
+#include "node/app/act.h"
+#include "node/app/submit.h"
 #include "node/commands.h"
 #include "node/control.h"
 #include "node/control_request.h"
@@ -72,35 +74,9 @@ Opened open_node(const fs::path& data) {
   return o;
 }
 
-namespace {
-
-// The role an action is recorded with (fill_actor): --role, or by level.
-proto::Role actor_role(const ActorOptions& a, const std::string& node_code) {
-  if (!a.role.empty()) {
-    if (auto r = role_from_name(a.role)) return *r;
-  }
-  return node_code.size() == 12 ? proto::Role::AGENT : proto::Role::CLERK;
-}
-
-}  // namespace
-
 void check_actor_level(const ActorOptions& a, const std::string& node_code) {
-  if (a.role.empty()) return;
-  const auto role = role_from_name(a.role);
-  if (!role) fail(Status::invalid("unknown role '" + a.role + "'"));
-  // Rule 2 of storage/authority.h, as for any action at this node.
-  storage::ActContext ctx;
-  ctx.node = node_code;
-  ctx.role = *role;
-  ctx.kind = EventKind::comment;
-  if (auto s = storage::may_act(ctx); !s) refuse(s);
-}
-
-void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code) {
-  b.setName(a.name);
-  b.setRole(actor_role(a, node_code));
-  b.setStaffId(a.staff_id);
-  b.setOnBehalfOf(a.on_behalf_of);
+  auto checked = app::check_level(a, node_code);
+  if (!checked.ok()) throw CommandError{checked.error().status, checked.error().refused};
 }
 
 [[noreturn]] void fail(Status s) {
@@ -200,49 +176,10 @@ int cmd_init(const InitArgs& a) {
 
 // ---- submit ---------------------------------------------------------------
 
-struct SubmitArgs {
-  std::string json_file, item, item_name, applicant, id_number, phone, address, home, summary,
-      fee_due;
-  std::vector<std::string> fields, materials;
-  uint32_t catalog_version = 0;
+// The options of `submit`: the request (node/app/submit.h), or --json FILE.
+struct SubmitArgs : app::SubmitRequest {
+  std::string json_file;
 };
-
-std::optional<proto::MaterialState> material_state(std::string_view s) {
-  if (s == "provided" || s == "已提交" || s == "已交") return proto::MaterialState::PROVIDED;
-  if (s == "missing" || s == "缺") return proto::MaterialState::MISSING;
-  if (s == "later" || s == "容缺") return proto::MaterialState::LATER;
-  return std::nullopt;
-}
-
-// "身份证" or "身份证:later" or "身份证:provided:copy".
-void fill_materials(capnp::List<proto::Material>::Builder out, const std::vector<std::string>& in,
-                    proto::MaterialState dflt) {
-  for (unsigned i = 0; i < in.size(); ++i) {
-    std::vector<std::string> parts;
-    std::stringstream ss(in[i]);
-    for (std::string p; std::getline(ss, p, ':');)
-      parts.push_back(p);
-    if (parts.empty() || parts[0].empty()) fail(Status::invalid("empty material name"));
-    out[i].setName(parts[0]);
-    out[i].setCount(1);
-    out[i].setOriginal(true);
-    out[i].setState(dflt);
-    if (parts.size() > 1) {
-      auto st = material_state(parts[1]);
-      if (!st)
-        fail(
-            Status::invalid("material state '" + parts[1] + "' is not provided, missing or later"));
-      out[i].setState(*st);
-    }
-    if (parts.size() > 2) {
-      if (parts[2] != "copy" && parts[2] != "复印件" && parts[2] != "original" &&
-          parts[2] != "原件")
-        fail(Status::invalid("material form '" + parts[2] + "' is not original or copy"));
-      out[i].setOriginal(parts[2] == "original" || parts[2] == "原件");
-    }
-    if (parts.size() > 3) fail(Status::invalid("material '" + in[i] + "' has too many parts"));
-  }
-}
 
 }  // namespace
 
@@ -266,163 +203,31 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
 
 namespace {
 
-// The staff roster (storage/roster.h): where this node holds one, the actor
-// must be listed here, and acts with the role it lists. A refusal is
-// recorded like any role refusal.
-ActorOptions checked_person(const Opened& node, const ActorOptions& actor, EventKind kind,
-                            const std::string& subject) {
-  auto roster = storage::held_roster(*node.store);
-  if (!roster.ok()) fail(roster.status());
-  if (!*roster) return actor;
-  const std::string code = node.store->code();
-  const std::optional<proto::Role> claimed =
-      actor.role.empty() ? std::nullopt : role_from_name(actor.role);
-  auto role = storage::check_person(**roster, code, actor.name, actor.staff_id, claimed,
-                                    actor.on_behalf_of);
-  if (!role.ok()) {
-    record_role_refusal(node, actor, actor_role(actor, code), kind, subject, role.status());
-    refuse(role.status());
-  }
-  ActorOptions out = actor;
-  out.role = role_name(*role);
-  return out;
+// Fails the command with an operation's error (node/app/result.h).
+[[noreturn]] void fail_with(const app::AppError& e) {
+  throw CommandError{e.status, e.refused};
+}
+
+app::Context app_context(const Opened& node) {
+  return app::Context{*node.store, node.identity.sign};
 }
 
 int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& given_actor,
                bool json) {
   auto node = open_node(data);
-  const ActorOptions actor = checked_person(node, given_actor, EventKind::submitted, a.item);
-  capnp::MallocMessageBuilder scratch;
-  auto sub = scratch.initRoot<proto::Submitted>();
+  app::SubmitRequest req = a;
+  req.actor = given_actor;
   if (!a.json_file.empty()) {
-    const std::string text = read_file(a.json_file, kMaxSubmissionFileBytes);
-    if (auto s = decode_submission_json(text, sub); !s)
-      fail(Status::invalid(a.json_file + ": " + s.message()));
-  } else {
-    if (a.item.empty() || a.applicant.empty())
-      fail(Status::invalid("submit needs --item and --applicant (or --json FILE)"));
-    sub.setItemCode(a.item);
-    sub.setItemName(a.item_name);
-    auto ap = sub.initApplicant();
-    ap.setName(a.applicant);
-    ap.setIdNumber(a.id_number);
-    ap.setPhone(a.phone);
-    ap.setAddress(a.address);
-    sub.setSummary(a.summary);
-    sub.setCatalogVersion(a.catalog_version);
-    auto fields = sub.initFields(static_cast<unsigned>(a.fields.size()));
-    for (unsigned i = 0; i < a.fields.size(); ++i) {
-      const auto eq = a.fields[i].find('=');
-      if (eq == std::string::npos || eq == 0)
-        fail(Status::invalid("form field '" + a.fields[i] + "' is not NAME=VALUE"));
-      fields[i].setKey(a.fields[i].substr(0, eq));
-      fields[i].setValue(a.fields[i].substr(eq + 1));
-    }
-    fill_materials(sub.initMaterials(static_cast<unsigned>(a.materials.size())), a.materials,
-                   proto::MaterialState::PROVIDED);
-    if (!a.fee_due.empty()) {
-      auto fen = parse_yuan(a.fee_due);
-      if (!fen) fail(Status::invalid("fee '" + a.fee_due + "' is not an amount in yuan"));
-      sub.setFeeDue(*fen);
-    }
+    req.json_name = a.json_file;
+    req.json_text = read_file(a.json_file, kMaxSubmissionFileBytes);
   }
-  // The applicant's ID number and phone (protocol/resident_id.h), checked
-  // here where the application is made, never on receipt. A clock outside
-  // the stamp range has no "today" to judge a birth date by: the store
-  // refuses to stamp the event then, saying why (本机时钟不正确).
-  if (const uint64_t wall = wall_clock_ms(); stamp_in_range(wall)) {
-    if (auto s = check_applicant(sub.getApplicant(), china_day(wall)); !s) fail(s);
-  }
-  if (!a.home.empty() && !plausible_code(a.home))
-    fail(Status::invalid("home '" + a.home + "' is not a division code"));
-  // Who may register here (storage/authority.h), before anything else.
-  {
-    storage::ActContext ctx;
-    ctx.node = node.store->code();
-    ctx.role = actor_role(actor, ctx.node);
-    ctx.kind = EventKind::submitted;
-    ctx.home = a.home;
-    if (auto s = storage::may_act(ctx); !s) {
-      record_role_refusal(node, actor, ctx.role, ctx.kind, sub.getItemCode().cStr(), s);
-      refuse(s);
-    }
-  }
-  // Checked against the catalog held here (or the version the form names):
-  // the item must be in it; a missing material that may follow later is
-  // recorded as LATER (容缺); any other missing material refuses the
-  // application, naming all of them at once (一次性告知).
-  {
-    auto held = storage::held_catalog(*node.store, sub.getCatalogVersion());
-    if (!held.ok() && held.status().code() == Code::not_found) {
-      // No catalog held at all: the form's version is taken as given.
-      auto newest = storage::held_catalog(*node.store);
-      if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
-    }
-    if (!held.ok()) refuse(held.status());
-    if (*held) {
-      const storage::Catalog& cat = **held;
-      const std::string item_code(sub.getItemCode().cStr());
-      const storage::CatalogItem* item = cat.find(item_code);
-      if (item == nullptr)
-        refuse(Status::invalid("item '" + item_code + "' is not in the service catalog (version " +
-                               std::to_string(cat.version) + ")"));
-      sub.setCatalogVersion(cat.version);
-      if (sub.getItemName().size() == 0) sub.setItemName(item->name);
-      if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
-      struct Given {
-        std::string name;
-        bool original;
-        uint32_t count;
-        proto::MaterialState state;
-      };
-      std::vector<Given> given;
-      for (auto m : sub.getMaterials().asReader())
-        given.push_back(
-            Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
-      std::vector<std::string> missing;
-      for (const auto& need : item->materials) {
-        auto it = std::find_if(given.begin(), given.end(),
-                               [&need](const Given& g) { return g.name == need.name; });
-        if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
-        if (!need.later_ok) {
-          missing.push_back(need.name);
-        } else if (it == given.end()) {
-          given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
-        } else {
-          it->state = proto::MaterialState::LATER;
-        }
-      }
-      if (!missing.empty()) {
-        std::string list;
-        for (const auto& m : missing)
-          list += (list.empty() ? "" : "、") + m;
-        refuse(Status::invalid("材料不全，请一次性补齐 (missing materials, all at once) for " +
-                               item_code + " " + item->name + ": " + list));
-      }
-      auto out = sub.initMaterials(static_cast<unsigned>(given.size()));
-      for (unsigned i = 0; i < given.size(); ++i) {
-        out[i].setName(given[i].name);
-        out[i].setOriginal(given[i].original);
-        out[i].setCount(given[i].count);
-        out[i].setState(given[i].state);
-      }
-    }
-  }
-  storage::LocalDraft draft;
-  draft.home = a.home;
-  const std::string code = node.store->code();
-  auto reader = sub.asReader();
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    ev.getBody().setSubmitted(reader);
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  auto done = app::submit(app_context(node), req);
+  if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"case\":\"" + format_id(stored->view.id()) +
-          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+    print("{\"case\":\"" + format_id(done->case_id) + "\",\"lsn\":" + std::to_string(done->lsn) +
+          "}\n");
   } else {
-    print("已登记 办件 " + format_id(stored->view.id()) + "\n");
+    print("已登记 办件 " + format_id(done->case_id) + "\n");
   }
   return 0;
 }
@@ -515,219 +320,23 @@ int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
 
 // ---- act ------------------------------------------------------------------
 
-struct ActArgs {
-  std::string case_id;
-  std::string due, note, to, reason, basis, certificate, text, method, comment, amount, receipt,
-      against, department;
-  std::vector<std::string> missing, provided, departments;
-  bool approve = false, reject = false, settle = false;
-  int score = 0;
-};
-
-bool yes_no(const ActArgs& a, const char* what) {
-  if (a.approve == a.reject)
-    fail(Status::invalid(std::string(what) + " needs exactly one of --approve or --reject"));
-  return a.approve;
-}
-
-// Builds the body for `action`; throws CommandError on bad arguments.
-void fill_body(const std::string& action, const ActArgs& a, const std::string& node_code,
-               const storage::CaseState& st, proto::Event::Body::Builder b) {
-  if (action == "accept") {
-    if (!a.due.empty()) {
-      if (auto why = due_date_problem(a.due, china_day(wall_clock_ms())))
-        fail(Status::invalid("--due: " + *why));
-    }
-    auto x = b.initAccepted();
-    x.setDueDate(a.due);
-    x.setNote(a.note);
-  } else if (action == "request-supplement") {
-    if (a.missing.empty())
-      fail(Status::invalid("request-supplement needs --missing (all of them at once)"));
-    auto x = b.initSupplementRequested();
-    fill_materials(x.initMissing(static_cast<unsigned>(a.missing.size())), a.missing,
-                   proto::MaterialState::MISSING);
-    x.setNote(a.note);
-  } else if (action == "supplement") {
-    if (a.provided.empty()) fail(Status::invalid("supplement needs --provided"));
-    auto x = b.initSupplemented();
-    fill_materials(x.initProvided(static_cast<unsigned>(a.provided.size())), a.provided,
-                   proto::MaterialState::PROVIDED);
-    x.setNote(a.note);
-  } else if (action == "escalate") {
-    std::string to = a.to.empty() ? parent_code(st.handler.empty() ? node_code : st.handler) : a.to;
-    if (!plausible_code(to)) fail(Status::invalid("escalate: '" + to + "' is not a division code"));
-    auto x = b.initEscalated();
-    x.setTo(to);
-    x.setNote(a.note);
-  } else if (action == "assign") {
-    if (a.departments.empty()) fail(Status::invalid("assign needs --dept (one or more)"));
-    auto x = b.initAssigned();
-    auto d = x.initDepartments(static_cast<unsigned>(a.departments.size()));
-    for (unsigned i = 0; i < a.departments.size(); ++i)
-      d.set(i, a.departments[i]);
-    x.setNote(a.note);
-  } else if (action == "opinion") {
-    if (a.department.empty()) fail(Status::invalid("opinion needs --dept"));
-    auto x = b.initOpinion();
-    x.setDepartment(a.department);
-    x.setApprove(yes_no(a, "opinion"));
-    x.setText(a.text);
-  } else if (action == "decide") {
-    auto x = b.initDecided();
-    x.setApproved(yes_no(a, "decide"));
-    if (!a.approve && a.reason.empty())
-      fail(Status::invalid("a refusal needs --reason (and --basis, the legal basis)"));
-    x.setReason(a.reason);
-    x.setLegalBasis(a.basis);
-    x.setCertificateNo(a.certificate);
-  } else if (action == "reply") {
-    if (a.text.empty()) fail(Status::invalid("reply needs --text"));
-    b.initReplied().setText(a.text);
-  } else if (action == "deliver") {
-    auto x = b.initDelivered();
-    x.setMethod(a.method);
-    x.setNote(a.note);
-  } else if (action == "rate") {
-    if (a.score < 1 || a.score > 5) fail(Status::invalid("rate needs --score from 1 to 5"));
-    auto x = b.initRated();
-    x.setScore(static_cast<uint8_t>(a.score));
-    x.setComment(a.comment);
-  } else if (action == "collect-fee") {
-    auto fen = parse_yuan(a.amount);
-    if (!fen || *fen <= 0) fail(Status::invalid("collect-fee needs --amount in yuan, e.g. 200.00"));
-    if (a.receipt.empty())
-      fail(Status::invalid("collect-fee needs --receipt (the receipt number)"));
-    auto x = b.initFeeCollected();
-    x.setAmount(*fen);
-    x.setReceiptNo(a.receipt);
-    x.setReason(a.reason);
-  } else if (action == "close") {
-    b.initClosed().setNote(a.note);
-  } else if (action == "withdraw") {
-    b.initWithdrawn().setReason(a.reason);
-  } else if (action == "comment") {
-    if (a.text.empty()) fail(Status::invalid("comment needs --text"));
-    b.initComment().setText(a.text);
-  } else if (action == "complain") {
-    if (a.text.empty()) fail(Status::invalid("complain needs --text"));
-    if (!a.against.empty() && !plausible_code(a.against))
-      fail(Status::invalid("complain: --against '" + a.against + "' is not a division code"));
-    auto x = b.initComplaint();
-    x.setText(a.text);
-    x.setAgainst(a.against);
-  } else {
-    fail(Status::invalid("unknown action '" + action + "'"));
-  }
-}
-
-// The catalog rules of the case's item: from the catalog version the case
-// was submitted with, or the newest held when that version is not held
-// here (or the case named none); nullopt when no held catalog lists it.
-std::optional<storage::ItemRules> case_item_rules(const storage::Store& store,
-                                                  const storage::CaseState& st) {
-  uint32_t version = 0;
-  auto events = store.case_events(st.case_id);
-  if (events.ok()) {
-    for (const auto& e : *events) {
-      if (e.view.kind() == EventKind::submitted)
-        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
-    }
-  }
-  auto held = storage::held_catalog(store, version);
-  if (!held.ok() && version != 0) held = storage::held_catalog(store);
-  if (!held.ok() || !*held) return std::nullopt;
-  return storage::item_rules(**held, st.item_code);
-}
-
-// The event kind an `act` subcommand makes.
-EventKind action_kind(const std::string& action) {
-  static const std::pair<const char*, EventKind> kinds[] = {
-      {"accept", EventKind::accepted},
-      {"request-supplement", EventKind::supplement_requested},
-      {"supplement", EventKind::supplemented},
-      {"escalate", EventKind::escalated},
-      {"assign", EventKind::assigned},
-      {"opinion", EventKind::opinion},
-      {"decide", EventKind::decided},
-      {"reply", EventKind::replied},
-      {"deliver", EventKind::delivered},
-      {"rate", EventKind::rated},
-      {"collect-fee", EventKind::fee_collected},
-      {"close", EventKind::closed},
-      {"withdraw", EventKind::withdrawn},
-      {"comment", EventKind::comment},
-      {"complain", EventKind::complaint},
-  };
-  for (const auto& [name, kind] : kinds) {
-    if (action == name) return kind;
-  }
-  fail(Status::invalid("unknown action '" + action + "'"));
-}
+using ActArgs = app::ActRequest;
 
 int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
             const ActorOptions& given_actor, bool json) {
   auto node = open_node(data);
-  const ActorOptions actor = checked_person(node, given_actor, action_kind(action), a.case_id);
-  const Id id = parse_case_id(a.case_id);
-  auto st = node.store->get_case(id);
-  if (!st.ok()) fail(st.status());
-  if (!*st) fail(Status::not_found("no case " + a.case_id + " here"));
-  const std::string code = node.store->code();
-  // Build the body once up front so argument errors surface before writing.
-  capnp::MallocMessageBuilder scratch;
-  auto probe = scratch.initRoot<proto::Event>();
-  fill_body(action, a, code, **st, probe.getBody());
-  // Whether this node and role may take the action (storage/authority.h).
-  {
-    storage::ActContext ctx;
-    ctx.node = code;
-    ctx.role = actor_role(actor, code);
-    ctx.kind = action_kind(action);
-    ctx.state = &**st;
-    if (ctx.kind == EventKind::decided || ctx.kind == EventKind::replied)
-      ctx.item = case_item_rules(*node.store, **st);
-    if (auto s = storage::may_act(ctx); !s) {
-      record_role_refusal(node, actor, ctx.role, ctx.kind, a.case_id, s);
-      refuse(s);
-    }
-  }
-  // The amount collected is what the case owes (its fee due, else the
-  // catalog's fee for the item) unless a reason is given (storage/fees.h).
-  if (action == "collect-fee") {
-    int64_t due = (*st)->fee_due;
-    if (due == 0) {
-      if (auto rules = case_item_rules(*node.store, **st)) due = rules->fee_fen;
-    }
-    auto fee = probe.getBody().getFeeCollected().asReader();
-    if (auto why =
-            storage::fee_amount_problem(fee.getAmount(), due, (*st)->fee_collected, a.reason))
-      fail(Status::invalid(*why));
-  }
-  storage::LocalDraft draft;
-  draft.case_id = id;
-  const auto conflicts = (*st)->conflicts;
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    if (a.settle) {
-      auto s = ev.initSettles(static_cast<unsigned>(conflicts.size()));
-      for (unsigned i = 0; i < s.size(); ++i)
-        write_id(s[i], conflicts[i]);
-    }
-    fill_body(action, a, code, **st, ev.getBody());
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) refuse(stored.status());
-  auto after = node.store->get_case(id);
-  if (!after.ok() || !*after) fail(Status::internal("case vanished after an action"));
+  app::ActRequest req = a;
+  req.action = action;
+  req.actor = given_actor;
+  auto done = app::act(app_context(node), req);
+  if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"event\":\"" + format_id(stored->view.id()) + "\",\"case\":\"" + a.case_id +
-          "\",\"status\":\"" + status_label(**after) + "\",\"lsn\":" + std::to_string(stored->lsn) +
-          "}\n");
+    print("{\"event\":\"" + format_id(done->event) + "\",\"case\":\"" + a.case_id +
+          "\",\"status\":\"" + status_label(done->after) +
+          "\",\"lsn\":" + std::to_string(done->lsn) + "}\n");
   } else {
-    print(std::string("已记录 ") + kind_name_zh(stored->view.kind()) + " " +
-          format_id(stored->view.id()) + "  办件 " + a.case_id + " 现为 " +
-          status_label_zh(**after) + "\n");
+    print(std::string("已记录 ") + kind_name_zh(done->kind) + " " + format_id(done->event) +
+          "  办件 " + a.case_id + " 现为 " + status_label_zh(done->after) + "\n");
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "node/app/actor.h"
 #include "node/identity.h"
 #include "protocol/status.h"
 #include "storage/store.h"
@@ -27,13 +28,8 @@ struct CommandError {
 
 int exit_code(const Status& s);
 
-// Options every action shares.
-struct ActorOptions {
-  std::string name;
-  std::string role;  // agent, clerk, reviewer, officer, director (or Chinese)
-  std::string staff_id;
-  std::string on_behalf_of;  // AB角: the primary (A) this backup acts for
-};
+// Options every action shares: who acts (node/app/actor.h).
+using ActorOptions = app::Actor;
 
 struct Opened {
   std::unique_ptr<storage::Store> owned;  // empty inside the daemon (its store)
@@ -51,7 +47,7 @@ Opened open_node(const std::filesystem::path& data);
 // above (storage/authority.h, rule 2). No --role: nothing to check.
 void check_actor_level(const ActorOptions& a, const std::string& node_code);
 // Fills the actor of an event from the options (default role from level).
-void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code);
+using app::fill_actor;
 
 // Failing a command: bad input (exit 2) or a refusal (exit 1).
 [[noreturn]] void fail(Status s);
