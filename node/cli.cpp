@@ -17,6 +17,9 @@
 #include "config/input_file.h"
 #include "config/node_config.h"
 #include "node/app/act.h"
+#include "node/app/cases.h"
+#include "node/app/figures.h"
+#include "node/app/publish.h"
 #include "node/app/submit.h"
 #include "node/commands.h"
 #include "node/control.h"
@@ -244,77 +247,34 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
 namespace {
 
 // The options of `case list`.
-struct ListArgs {
-  std::string status;
-  bool conflict = false;
+struct ListArgs : app::ListRequest {
   bool overdue = false, warning = false;  // 超期 / 预警 (node/deadline_commands.cpp)
   std::string as_of;                      // judge deadlines as of this date
 };
 
 int cmd_list(const fs::path& data, const ListArgs& a, bool json) {
-  const std::string& status = a.status;
-  storage::CaseFilter f;
-  if (status == "conflict" || status == "冲突待处理") {
-    f.conflict_only = true;
-  } else if (!status.empty()) {
-    f.status = storage::status_from_name(status);
-    if (!f.status) fail(Status::invalid("unknown status '" + status + "'"));
+  if (a.overdue || a.warning) {
+    auto f = app::case_filter(a);
+    if (!f.ok()) fail_with(f.error());
+    return list_by_deadline(data.string(), *f, a.overdue, a.warning, a.as_of, json);
   }
-  if (a.conflict) f.conflict_only = true;
-  if (a.overdue || a.warning)
-    return list_by_deadline(data.string(), f, a.overdue, a.warning, a.as_of, json);
   if (!a.as_of.empty()) fail(Status::invalid("--as-of goes with --overdue or --warning"));
   auto node = open_node(data);
-  auto cases = node.store->list_cases(f);
-  if (!cases.ok()) fail(cases.status());
-  auto own = own_refusals(*node.store);
-  if (!own.ok()) fail(own.status());
-  RefusedCases refused;
-  for (const auto& o : *own) {
-    if (!o.open || o.case_id.empty()) continue;
-    std::string& line = refused[o.case_id];
-    if (!line.empty()) line += "；";
-    line += format_id(o.refusal.id) + " " + refusal_text(o.refusal);
-  }
-  print(json ? render_case_list_json(*cases, &refused) : render_case_list(*cases, &refused));
+  auto list = app::list_cases(app_context(node), a);
+  if (!list.ok()) fail_with(list.error());
+  print(json ? render_case_list_json(list->cases, &list->refused)
+             : render_case_list(list->cases, &list->refused));
   return 0;
-}
-
-Id parse_case_id(const std::string& text) {
-  auto id = parse_id(text);
-  if (!id) fail(Status::invalid("'" + text + "' is not a case number like 360723101007-000042"));
-  return *id;
 }
 
 int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   auto node = open_node(data);
-  const Id id = parse_case_id(id_text);
-  auto st = node.store->get_case(id);
-  if (!st.ok()) fail(st.status());
-  if (!*st) fail(Status::not_found("no case " + id_text + " here"));
-  auto events = node.store->case_events(id);
-  if (!events.ok()) fail(events.status());
-  auto custody = read_custody(*node.store);
-  if (!custody.ok()) fail(custody.status());
+  auto shown = app::show_case(app_context(node), id_text);
+  if (!shown.ok()) fail_with(shown.error());
   const std::string& code = node.store->code();
-  // A 咨询 (consult) item shows its question: the catalog version the case
-  // was submitted with says, else the newest held; none held, not a consult.
-  bool consult = false;
-  {
-    uint32_t version = 0;
-    for (const auto& e : *events) {
-      if (e.view.kind() == EventKind::submitted)
-        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
-    }
-    auto held = storage::held_catalog(*node.store, version);
-    if (!held.ok() || !*held) held = storage::held_catalog(*node.store);
-    if (held.ok() && *held) {
-      const storage::CatalogItem* item = (*held)->find((*st)->item_code);
-      consult = item != nullptr && item->handling == storage::Handling::consult;
-    }
-  }
-  print(json ? render_case_json(**st, *events, &*custody, code, consult)
-             : render_case(**st, *events, &*custody, code, consult));
+  const app::CaseView& v = *shown;
+  print(json ? render_case_json(v.state, v.events, &v.custody, code, v.consult)
+             : render_case(v.state, v.events, &v.custody, code, v.consult));
   return 0;
 }
 
@@ -436,64 +396,21 @@ int cmd_store_events(const fs::path& data, bool json) {
 
 int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
                 const std::string& file, const ActorOptions& actor, bool json) {
-  const std::string doc = read_file(file, kMaxNoticeFileBytes);
-  // The document must be what it claims, with the number it claims: the
-  // same checks as `catalog publish` and `calendar publish`.
-  if (what == "calendar") {
-    auto cal = storage::parse_calendar(doc, file);
-    if (!cal.ok()) fail(cal.status());
-    if (static_cast<uint32_t>(cal->year) != number)
-      fail(Status::invalid(
-          fmt::format("{} is the calendar of {}, not --year {}", file, cal->year, number)));
-  } else {
-    auto cat = storage::parse_catalog(doc, file);
-    if (!cat.ok()) fail(cat.status());
-    if (cat->version != number)
-      fail(Status::invalid(
-          fmt::format("{} says version {}, not --version {}", file, cat->version, number)));
-  }
+  app::PublishRequest req;
+  req.what = what;
+  req.number = number;
+  req.file_name = file;
+  req.document = read_file(file, kMaxNoticeFileBytes);
+  req.actor = actor;
   auto node = open_node(data);
-  const std::string code = node.store->code();
-  check_actor_level(actor, code);
-  if (code.size() != 6)
-    refuse(Status::invalid(
-        fmt::format("只有县级节点发布{}，本节点是{} {} (only the county publishes "
-                    "the {})",
-                    what == "calendar" ? "工作日历" : "事项目录", level_name_zh(code), code,
-                    what == "calendar" ? "working-day calendar" : "catalog")));
-  if (what == "catalog") {
-    auto held = node.store->notices(EventKind::catalog_published);
-    if (!held.ok()) fail(held.status());
-    for (const auto& n : *held) {
-      if (n.origin == code && n.number >= number)
-        refuse(
-            Status::invalid(fmt::format("catalog version {} is not higher than the one held "
-                                        "here (version {}); raise the version",
-                                        number, n.number)));
-    }
-  }
-  storage::LocalDraft draft;
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    const capnp::Data::Reader bytes(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size());
-    if (what == "calendar") {
-      auto c = ev.getBody().initCalendarPublished();
-      c.setYear(static_cast<uint16_t>(number));
-      c.setDocument(bytes);
-    } else {
-      auto c = ev.getBody().initCatalogPublished();
-      c.setVersion(number);
-      c.setDocument(bytes);
-    }
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  auto done = app::publish(app_context(node), req);
+  if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"event\":\"" + format_id(stored->view.id()) +
-          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+    print("{\"event\":\"" + format_id(done->event) + "\",\"lsn\":" + std::to_string(done->lsn) +
+          "}\n");
   } else {
-    print(std::string("已发布 ") + kind_name_zh(stored->view.kind()) + " " +
-          format_id(stored->view.id()) + "，下发至 " + code + " 辖区全部节点\n");
+    print(std::string("已发布 ") + kind_name_zh(done->kind) + " " + format_id(done->event) +
+          "，下发至 " + done->code + " 辖区全部节点\n");
   }
   return 0;
 }
@@ -502,49 +419,12 @@ int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
 
 // `as_of`: judge deadlines as of the end of that China day (empty: now).
 int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
-  uint64_t now = wall_clock_ms();
-  if (!as_of.empty()) {
-    auto d = storage::parse_date(as_of);
-    if (!d) fail(Status::invalid("--as-of '" + as_of + "' is not a date YYYY-MM-DD"));
-    now = static_cast<uint64_t>(storage::days_from_date(*d) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
-  }
-  StatusReport r;
-  if (t_ctx != nullptr) {
-    r = t_ctx->status();
-  } else {
-    // No daemon: what the store alone can tell.
-    auto node = open_node(data);
-    auto st = node.store->stats();
-    if (!st.ok()) fail(st.status());
-    r.code = node.store->code();
-    r.store_id = node.store->store_id();
-    r.events = st->events;
-    r.cases = st->cases;
-    r.last_lsn = st->last_lsn;
-    r.next_seq = st->next_seq;
-    r.store_full_since_ms = node.store->full_since_ms();
-  }
-  // Deadlines of the cases held, the same inside the daemon (its store) and
-  // without one.
-  {
-    auto node = open_node(data);
-    auto counts = count_deadlines(*node.store, now);
-    if (!counts.ok()) fail(counts.status());
-    r.overdue = counts->overdue;
-    r.warning = counts->warning;
-    auto held = node.store->quarantined();
-    if (!held.ok()) fail(held.status());
-    r.quarantined = held->size();
-    auto own = own_refusals(*node.store);
-    if (!own.ok()) fail(own.status());
-    for (const auto& o : *own) {
-      r.refused.push_back({format_id(o.refusal.id), o.case_id.empty() ? "" : format_id(o.case_id),
-                           refusal_text(o.refusal), o.refusal.reason, o.refusal.by,
-                           cause_name(o.refusal.cause), o.open,
-                           o.reissued_as ? format_id(*o.reissued_as) : ""});
-    }
-  }
-  print(json ? render_status_json(r) : render_status(r));
+  auto node = open_node(data);
+  std::optional<StatusReport> live;
+  if (t_ctx != nullptr) live = t_ctx->status();
+  auto r = app::status(app_context(node), app::StatusRequest{as_of}, live ? &*live : nullptr);
+  if (!r.ok()) fail_with(r.error());
+  print(json ? render_status_json(*r) : render_status(*r));
   return 0;
 }
 
