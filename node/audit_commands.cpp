@@ -248,10 +248,8 @@ void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_audit->add_flag("--json", shared.json, "print JSON");
   std::string& data = shared.data;
   bool& json = shared.json;
-  out.push_back({.app = c_audit,
-                 .run = [since, &data, &json] { return cmd_audit(data, *since, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back(
+      {.app = c_audit, .run = [since, &data, &json] { return cmd_audit(data, *since, json); }});
 }
 
 }  // namespace liandong::node

@@ -21,9 +21,9 @@
 #include "node/app/figures.h"
 #include "node/app/publish.h"
 #include "node/app/submit.h"
+#include "node/command_table.h"
 #include "node/commands.h"
 #include "node/control.h"
-#include "node/control_request.h"
 #include "node/daemon.h"
 #include "node/input_checks.h"
 #include "node/input_files.h"
@@ -56,7 +56,7 @@ namespace {
 thread_local DaemonContext* t_ctx = nullptr;
 thread_local std::string* t_out = nullptr;
 thread_local std::string* t_err = nullptr;
-// The files sent with the command (node/control_request.h), by name.
+// The files sent with the command (protocol/control.capnp), by name.
 thread_local const std::map<std::string, std::string>* t_files = nullptr;
 }  // namespace
 
@@ -442,9 +442,8 @@ namespace {
 
 // The command as the daemon gets it: the arguments as given, and the bytes
 // of every file the command names, read here (bounded) and not by the
-// daemon (node/control_request.h).
-std::vector<std::string> forwarded_request(int argc, char** argv,
-                                           const std::vector<std::string>& files) {
+// daemon (protocol/control.capnp).
+ControlRequest forwarded_request(int argc, char** argv, const std::vector<std::string>& files) {
   ControlRequest r;
   for (int i = 1; i < argc; ++i)
     r.args.emplace_back(argv[i]);
@@ -452,7 +451,25 @@ std::vector<std::string> forwarded_request(int argc, char** argv,
     if (f.empty() || r.files.count(f) != 0) continue;
     r.files.emplace(f, read_file(f, kMaxForwardedFileBytes));
   }
-  return encode_control_request(r);
+  return r;
+}
+
+// The name path of the command CLI11 parsed: "case list", "act accept".
+std::string parsed_path(const CLI::App& app) {
+  std::string path;
+  const CLI::App* at = &app;
+  for (;;) {
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : at->get_subcommands()) {
+      if (sub->parsed()) {
+        next = sub;
+        break;
+      }
+    }
+    if (next == nullptr) return path;
+    path += (path.empty() ? "" : " ") + next->get_name();
+    at = next;
+  }
 }
 
 int dispatch(int argc, char** argv) {
@@ -689,18 +706,17 @@ int dispatch(int argc, char** argv) {
       if (t_ctx != nullptr) fail(Status::invalid("the daemon is already running"));
       auto cfg = config::load_config(run_config);
       if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
-      return run_daemon(std::get<config::NodeConfig>(cfg), run_level);
+      return run_daemon(std::get<config::NodeConfig>(cfg), run_level, run_cli_in_daemon);
     }
     // Writes (and status) go through a daemon running on the same data
-    // directory, so its single writer takes them and sends them on at once.
+    // directory, so its single writer takes them and sends them on at once;
+    // which commands do is said once, in node/command_table.h.
+    const std::string path = parsed_path(app);
     const CommandSpec* module = nullptr;
     for (const auto& m : modules) {
       if (m.app->parsed()) module = &m;
     }
-    const bool through_daemon = c_submit->parsed() || c_act->parsed() || c_publish->parsed() ||
-                                c_trust->parsed() || c_status->parsed() ||
-                                (module != nullptr && module->through_daemon);
-    if (through_daemon && t_ctx == nullptr && !data.empty()) {
+    if (sent_to_daemon(path) && t_ctx == nullptr && !data.empty()) {
       if (auto d = find_daemon(data)) {
         std::vector<std::string> forwarded_files = {sub.json_file, publish_file};
         for (const std::string* f : shared.files)
@@ -722,9 +738,7 @@ int dispatch(int argc, char** argv) {
         return reply->exit_code;
       }
     }
-    if (t_ctx != nullptr && !through_daemon && !c_list->parsed() && !c_show->parsed() &&
-        !c_events->parsed() && !c_keys_show->parsed() && !c_check->parsed() &&
-        !(module != nullptr && module->in_daemon))
+    if (t_ctx != nullptr && !daemon_takes(path))
       fail(Status::invalid("not a command the daemon takes"));
     if (module != nullptr) return audited_command(module->app, data, actor, module->run());
     if (c_init->parsed()) return cmd_init(init);
@@ -760,37 +774,31 @@ int run_cli(int argc, char** argv) {
   return dispatch(argc, argv);
 }
 
-int run_cli_in_daemon(const std::vector<std::string>& frames, DaemonContext& ctx, std::string& out,
-                      std::string& err) {
-  auto request = decode_control_request(frames, kMaxForwardedFileBytes);
-  if (!request.ok()) {
-    err += "错误：" + request.status().message() + "\n";
-    return 2;
-  }
+ControlReply run_cli_in_daemon(const ControlRequest& request, DaemonContext& ctx) {
+  ControlReply reply;
   std::vector<std::string> owned;
-  owned.reserve(request->args.size() + 1);
+  owned.reserve(request.args.size() + 1);
   owned.push_back("liandong");
-  owned.insert(owned.end(), request->args.begin(), request->args.end());
+  owned.insert(owned.end(), request.args.begin(), request.args.end());
   std::vector<char*> argv;
   for (auto& a : owned)
     argv.push_back(a.data());
   argv.push_back(nullptr);
   t_ctx = &ctx;
-  t_out = &out;
-  t_err = &err;
-  t_files = &request->files;
-  int rc = 1;
+  t_out = &reply.out;
+  t_err = &reply.err;
+  t_files = &request.files;
   try {
-    rc = dispatch(static_cast<int>(owned.size()), argv.data());
+    reply.exit_code = dispatch(static_cast<int>(owned.size()), argv.data());
   } catch (const std::exception& e) {
-    err += std::string("错误：") + e.what() + "\n";
-    rc = 1;
+    reply.err += std::string("错误：") + e.what() + "\n";
+    reply.exit_code = 1;
   }
   t_ctx = nullptr;
   t_out = nullptr;
   t_err = nullptr;
   t_files = nullptr;
-  return rc;
+  return reply;
 }
 
 }  // namespace liandong::node

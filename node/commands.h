@@ -59,7 +59,7 @@ void print_error(const std::string& message);
 bool in_daemon();
 // The whole file, at most `max_bytes` (node/input_files.h), or fail()
 // naming it: a regular file only (config/input_file.h). Inside the daemon,
-// the bytes the CLI sent with the command (node/control_request.h); the
+// the bytes the CLI sent with the command (protocol/control.capnp); the
 // daemon never opens the path.
 std::string read_file(const std::string& path, std::size_t max_bytes);
 
@@ -73,7 +73,7 @@ struct CliShared {
   std::function<void(CLI::App*)> add_data;   // adds --data to a subcommand
   std::function<void(CLI::App*)> add_actor;  // adds --actor, --role, ...
   // File arguments of a module's commands: read by the CLI and sent with
-  // the command when it goes to a daemon (node/control_request.h).
+  // the command when it goes to a daemon (protocol/control.capnp).
   std::vector<const std::string*> files{};
 };
 
@@ -82,8 +82,7 @@ struct CliShared {
 struct CommandSpec {
   CLI::App* app = nullptr;
   std::function<int()> run;
-  bool through_daemon = false;  // a write: sent to the daemon when one runs
-  bool in_daemon = false;       // a read the daemon may also run
+  // Whether it goes to a running daemon: node/command_table.h, by name.
 };
 using CommandSet = std::vector<CommandSpec>;
 

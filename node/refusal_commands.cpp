@@ -67,10 +67,10 @@ void add_refusal_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   shared.add_actor(c);
   c->add_option("event", *id, "the refused event's number, e.g. 360723101007-000003")->required();
   c->add_flag("--json", shared.json, "print JSON");
-  out.push_back({.app = c,
-                 .run = [id, &data = shared.data, &actor = shared.actor,
-                         &json = shared.json] { return cmd_reissue(data, *id, actor, json); },
-                 .through_daemon = true});
+  out.push_back(
+      {.app = c, .run = [id, &data = shared.data, &actor = shared.actor, &json = shared.json] {
+         return cmd_reissue(data, *id, actor, json);
+       }});
 }
 
 }  // namespace liandong::node

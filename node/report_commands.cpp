@@ -56,10 +56,8 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_report->add_flag("--csv", args->csv, "print CSV (UTF-8 with BOM) for a spreadsheet");
   std::string& data = shared.data;
   bool& json = shared.json;
-  out.push_back({.app = c_report,
-                 .run = [args, &data, &json] { return cmd_report(data, *args, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back(
+      {.app = c_report, .run = [args, &data, &json] { return cmd_report(data, *args, json); }});
 
   auto* c_case = app.get_subcommand("case");
   auto trace_id = std::make_shared<std::string>();
@@ -68,9 +66,7 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_trace->add_option("id", *trace_id, "case number, e.g. 360723101007-000001")->required();
   c_trace->add_flag("--json", shared.json, "print JSON");
   out.push_back({.app = c_trace,
-                 .run = [trace_id, &data, &json] { return cmd_trace(data, *trace_id, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+                 .run = [trace_id, &data, &json] { return cmd_trace(data, *trace_id, json); }});
 }
 
 }  // namespace liandong::node

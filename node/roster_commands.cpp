@@ -130,19 +130,14 @@ void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_publish->add_option("--file", pa->file, "the roster (TOML)")->required();
   c_publish->add_flag("--json", json, "print JSON");
   shared.files.push_back(&pa->file);
-  out.push_back(
-      {.app = c_publish,
-       .run = [pa, &data, &actor,
-               &json] { return cmd_roster_publish(data, pa->version, pa->file, actor, json); },
-       .through_daemon = true});
+  out.push_back({.app = c_publish, .run = [pa, &data, &actor, &json] {
+                   return cmd_roster_publish(data, pa->version, pa->file, actor, json);
+                 }});
 
   auto* c_show = c_roster->add_subcommand("show", "the roster in force here");
   shared.add_data(c_show);
   c_show->add_flag("--json", json, "print JSON");
-  out.push_back({.app = c_show,
-                 .run = [&data, &json] { return cmd_roster_show(data, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back({.app = c_show, .run = [&data, &json] { return cmd_roster_show(data, json); }});
 }
 
 }  // namespace liandong::node

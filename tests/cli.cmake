@@ -55,3 +55,10 @@ target_link_libraries(import_cli_test PRIVATE liandong_catch_main liandong_net_f
 target_compile_definitions(import_cli_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(import_cli_test liandong)
 catch_discover_tests(import_cli_test PROPERTIES TIMEOUT 300)
+# One application layer behind the CLI and the control socket (node/app).
+add_executable(app_layer_test app_layer_test.cpp)
+target_link_libraries(app_layer_test PRIVATE liandong_catch_main liandong_net_fixture
+  liandong_json_reader cppzmq)
+target_compile_definitions(app_layer_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(app_layer_test liandong)
+catch_discover_tests(app_layer_test PROPERTIES TIMEOUT 300)
