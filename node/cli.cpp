@@ -27,7 +27,7 @@
 #include "node/daemon.h"
 #include "node/input_checks.h"
 #include "node/input_files.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/refusals.h"
 #include "node/render.h"
 #include "node/report.h"
@@ -227,8 +227,7 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
   auto done = app::submit(app_context(node), req);
   if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"case\":\"" + format_id(done->case_id) + "\",\"lsn\":" + std::to_string(done->lsn) +
-          "}\n");
+    print(json_text(Json{{"case", format_id(done->case_id)}, {"lsn", done->lsn}}) + "\n");
   } else {
     print("已登记 办件 " + format_id(done->case_id) + "\n");
   }
@@ -291,9 +290,11 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
   auto done = app::act(app_context(node), req);
   if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"event\":\"" + format_id(done->event) + "\",\"case\":\"" + a.case_id +
-          "\",\"status\":\"" + status_label(done->after) +
-          "\",\"lsn\":" + std::to_string(done->lsn) + "}\n");
+    print(json_text(Json{{"event", format_id(done->event)},
+                         {"case", a.case_id},
+                         {"status", status_label(done->after)},
+                         {"lsn", done->lsn}}) +
+          "\n");
   } else {
     print(std::string("已记录 ") + kind_name_zh(done->kind) + " " + format_id(done->event) +
           "  办件 " + a.case_id + " 现为 " + status_label_zh(done->after) + "\n");
@@ -319,14 +320,11 @@ int cmd_keys_show(const fs::path& data, bool json) {
   const std::string curve =
       to_z85(std::string_view(reinterpret_cast<const char*>(node.identity.curve.pub.data()), 32));
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("code", node.store->code());
-    j.field("sign_key", sign);
-    j.field("curve_key", curve);
-    j.field("store_id", node.store->store_id());
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"code", node.store->code()},
+                         {"sign_key", sign},
+                         {"curve_key", curve},
+                         {"store_id", node.store->store_id()}}) +
+          "\n");
     return 0;
   }
   print(fmt::format("code:                     {}\n", node.store->code()));
@@ -341,9 +339,8 @@ int cmd_store_events(const fs::path& data, bool json) {
   auto custody = read_custody(*node.store);
   if (!custody.ok()) fail(custody.status());
   std::map<Id, std::vector<Id>> superseded_in;  // case -> its superseded events
-  JsonWriter j;
+  Json rows = Json::array();
   std::string text;
-  j.begin_array();
   Status bad = Status::ok();
   auto s = node.store->scan_log(0, ~std::size_t{0}, [&](uint64_t lsn, std::string_view v) {
     auto ev = EventView::parse(v);
@@ -355,15 +352,15 @@ int cmd_store_events(const fs::path& data, bool json) {
     const bool broadcast = is_broadcast(ev->kind());
     const std::string case_id = names_case(ev->kind()) ? format_id(ev->case_id()) : "";
     if (json) {
-      j.begin_object();
-      j.field("lsn", lsn);
-      j.field("id", format_id(ev->id()));
-      j.field("case", case_id);
-      j.field("kind", kind_name(ev->kind()));
-      j.field("origin", ev->id().origin);
-      j.field("home", home);
-      j.field("broadcast", broadcast);
-      j.field("lineage", is_lineage(ev->kind()));
+      Json row;
+      row["lsn"] = lsn;
+      row["id"] = format_id(ev->id());
+      row["case"] = case_id;
+      row["kind"] = kind_name(ev->kind());
+      row["origin"] = ev->id().origin;
+      row["home"] = home;
+      row["broadcast"] = broadcast;
+      row["lineage"] = is_lineage(ev->kind());
       bool superseded = false;
       if (names_case(ev->kind())) {
         auto it = superseded_in.find(ev->case_id());
@@ -375,10 +372,10 @@ int cmd_store_events(const fs::path& data, bool json) {
         }
         superseded = std::binary_search(it->second.begin(), it->second.end(), ev->id());
       }
-      j.field("superseded", superseded);
+      row["superseded"] = superseded;
       const Refusal* r = custody->refusal_of(ev->id());
-      j.field("refused_by", r != nullptr ? r->by : std::string());
-      j.end_object();
+      row["refused_by"] = r != nullptr ? r->by : std::string();
+      rows.push_back(std::move(row));
     } else {
       text += fmt::format("{:>8}  {:<22} {:<22} {:<12} {}\n", lsn, format_id(ev->id()),
                           broadcast ? "(通知)" : case_id, home, kind_name_zh(ev->kind()));
@@ -387,8 +384,7 @@ int cmd_store_events(const fs::path& data, bool json) {
   });
   if (!s) fail(s);
   if (!bad) fail(bad);
-  j.end_array();
-  print(json ? j.str() + "\n" : text);
+  print(json ? json_text(rows) + "\n" : text);
   return 0;
 }
 
@@ -406,8 +402,7 @@ int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
   auto done = app::publish(app_context(node), req);
   if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"event\":\"" + format_id(done->event) + "\",\"lsn\":" + std::to_string(done->lsn) +
-          "}\n");
+    print(json_text(Json{{"event", format_id(done->event)}, {"lsn", done->lsn}}) + "\n");
   } else {
     print(std::string("已发布 ") + kind_name_zh(done->kind) + " " + format_id(done->event) +
           "，下发至 " + done->code + " 辖区全部节点\n");
