@@ -234,15 +234,8 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
 
 void record_role_refusal(const Opened& node, const ActorOptions& actor, proto::Role role,
                          EventKind kind, const std::string& subject, const Status& why) {
-  AuditNote n;
-  n.what = proto::AuditWhat::ROLE_REFUSED;
-  n.peer_code = node.store->code();
-  n.who = actor.name;
-  n.actor_name = actor.name;
-  n.actor_role = role;
-  n.subject = std::string(kind_name(kind)) + (subject.empty() ? "" : " " + subject);
-  n.reason = why.message();
-  record_audit(*node.store, node.identity.sign, n);
+  app::record_role_refusal(app::Context{*node.store, node.identity.sign},
+                           app::RoleRefusal{actor.name, role, kind, subject}, why);
 }
 
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
@@ -255,10 +248,8 @@ void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_audit->add_flag("--json", shared.json, "print JSON");
   std::string& data = shared.data;
   bool& json = shared.json;
-  out.push_back({.app = c_audit,
-                 .run = [since, &data, &json] { return cmd_audit(data, *since, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back(
+      {.app = c_audit, .run = [since, &data, &json] { return cmd_audit(data, *since, json); }});
 }
 
 }  // namespace liandong::node

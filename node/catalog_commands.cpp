@@ -265,21 +265,18 @@ void add_catalog_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   shared.add_data(c_publish);
   shared.add_actor(c_publish);
   c_publish->add_flag("--json", shared.json, "print JSON");
-  out.push_back(CommandSpec{c_publish, [&shared, file] { return cmd_publish(shared, *file); },
-                            /*through_daemon=*/true, /*in_daemon=*/false});
+  out.push_back(CommandSpec{c_publish, [&shared, file] { return cmd_publish(shared, *file); }});
 
   auto* c_list = c_catalog->add_subcommand("list", "the items of the catalog held here");
   shared.add_data(c_list);
   c_list->add_flag("--json", shared.json, "print JSON");
-  out.push_back(CommandSpec{c_list, [&shared] { return cmd_list(shared); },
-                            /*through_daemon=*/false, /*in_daemon=*/true});
+  out.push_back(CommandSpec{c_list, [&shared] { return cmd_list(shared); }});
 
   auto* c_show = c_catalog->add_subcommand("show", "one item with its eight public items (八公开)");
   shared.add_data(c_show);
   c_show->add_option("code", *item, "item code, e.g. LY-001")->required();
   c_show->add_flag("--json", shared.json, "print JSON");
-  out.push_back(CommandSpec{c_show, [&shared, item] { return cmd_show(shared, *item); },
-                            /*through_daemon=*/false, /*in_daemon=*/true});
+  out.push_back(CommandSpec{c_show, [&shared, item] { return cmd_show(shared, *item); }});
 }
 
 }  // namespace liandong::node

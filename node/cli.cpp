@@ -16,14 +16,19 @@
 
 #include "config/input_file.h"
 #include "config/node_config.h"
+#include "node/app/act.h"
+#include "node/app/cases.h"
+#include "node/app/figures.h"
+#include "node/app/publish.h"
+#include "node/app/submit.h"
 #include "node/case_list_command.h"
+#include "node/command_table.h"
 #include "node/commands.h"
 #include "node/control.h"
-#include "node/control_request.h"
 #include "node/daemon.h"
 #include "node/input_checks.h"
 #include "node/input_files.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/refusals.h"
 #include "node/render.h"
 #include "node/report.h"
@@ -52,7 +57,7 @@ namespace {
 thread_local DaemonContext* t_ctx = nullptr;
 thread_local std::string* t_out = nullptr;
 thread_local std::string* t_err = nullptr;
-// The files sent with the command (node/control_request.h), by name.
+// The files sent with the command (protocol/control.capnp), by name.
 thread_local const std::map<std::string, std::string>* t_files = nullptr;
 }  // namespace
 
@@ -73,35 +78,9 @@ Opened open_node(const fs::path& data) {
   return o;
 }
 
-namespace {
-
-// The role an action is recorded with (fill_actor): --role, or by level.
-proto::Role actor_role(const ActorOptions& a, const std::string& node_code) {
-  if (!a.role.empty()) {
-    if (auto r = role_from_name(a.role)) return *r;
-  }
-  return node_code.size() == 12 ? proto::Role::AGENT : proto::Role::CLERK;
-}
-
-}  // namespace
-
 void check_actor_level(const ActorOptions& a, const std::string& node_code) {
-  if (a.role.empty()) return;
-  const auto role = role_from_name(a.role);
-  if (!role) fail(Status::invalid("unknown role '" + a.role + "'"));
-  // Rule 2 of storage/authority.h, as for any action at this node.
-  storage::ActContext ctx;
-  ctx.node = node_code;
-  ctx.role = *role;
-  ctx.kind = EventKind::comment;
-  if (auto s = storage::may_act(ctx); !s) refuse(s);
-}
-
-void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code) {
-  b.setName(a.name);
-  b.setRole(actor_role(a, node_code));
-  b.setStaffId(a.staff_id);
-  b.setOnBehalfOf(a.on_behalf_of);
+  auto checked = app::check_level(a, node_code);
+  if (!checked.ok()) throw CommandError{checked.error().status, checked.error().refused};
 }
 
 [[noreturn]] void fail(Status s) {
@@ -201,49 +180,10 @@ int cmd_init(const InitArgs& a) {
 
 // ---- submit ---------------------------------------------------------------
 
-struct SubmitArgs {
-  std::string json_file, item, item_name, applicant, id_number, phone, address, home, summary,
-      fee_due;
-  std::vector<std::string> fields, materials;
-  uint32_t catalog_version = 0;
+// The options of `submit`: the request (node/app/submit.h), or --json FILE.
+struct SubmitArgs : app::SubmitRequest {
+  std::string json_file;
 };
-
-std::optional<proto::MaterialState> material_state(std::string_view s) {
-  if (s == "provided" || s == "已提交" || s == "已交") return proto::MaterialState::PROVIDED;
-  if (s == "missing" || s == "缺") return proto::MaterialState::MISSING;
-  if (s == "later" || s == "容缺") return proto::MaterialState::LATER;
-  return std::nullopt;
-}
-
-// "身份证" or "身份证:later" or "身份证:provided:copy".
-void fill_materials(capnp::List<proto::Material>::Builder out, const std::vector<std::string>& in,
-                    proto::MaterialState dflt) {
-  for (unsigned i = 0; i < in.size(); ++i) {
-    std::vector<std::string> parts;
-    std::stringstream ss(in[i]);
-    for (std::string p; std::getline(ss, p, ':');)
-      parts.push_back(p);
-    if (parts.empty() || parts[0].empty()) fail(Status::invalid("empty material name"));
-    out[i].setName(parts[0]);
-    out[i].setCount(1);
-    out[i].setOriginal(true);
-    out[i].setState(dflt);
-    if (parts.size() > 1) {
-      auto st = material_state(parts[1]);
-      if (!st)
-        fail(
-            Status::invalid("material state '" + parts[1] + "' is not provided, missing or later"));
-      out[i].setState(*st);
-    }
-    if (parts.size() > 2) {
-      if (parts[2] != "copy" && parts[2] != "复印件" && parts[2] != "original" &&
-          parts[2] != "原件")
-        fail(Status::invalid("material form '" + parts[2] + "' is not original or copy"));
-      out[i].setOriginal(parts[2] == "original" || parts[2] == "原件");
-    }
-    if (parts.size() > 3) fail(Status::invalid("material '" + in[i] + "' has too many parts"));
-  }
-}
 
 }  // namespace
 
@@ -267,163 +207,30 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
 
 namespace {
 
-// The staff roster (storage/roster.h): where this node holds one, the actor
-// must be listed here, and acts with the role it lists. A refusal is
-// recorded like any role refusal.
-ActorOptions checked_person(const Opened& node, const ActorOptions& actor, EventKind kind,
-                            const std::string& subject) {
-  auto roster = storage::held_roster(*node.store);
-  if (!roster.ok()) fail(roster.status());
-  if (!*roster) return actor;
-  const std::string code = node.store->code();
-  const std::optional<proto::Role> claimed =
-      actor.role.empty() ? std::nullopt : role_from_name(actor.role);
-  auto role = storage::check_person(**roster, code, actor.name, actor.staff_id, claimed,
-                                    actor.on_behalf_of);
-  if (!role.ok()) {
-    record_role_refusal(node, actor, actor_role(actor, code), kind, subject, role.status());
-    refuse(role.status());
-  }
-  ActorOptions out = actor;
-  out.role = role_name(*role);
-  return out;
+// Fails the command with an operation's error (node/app/result.h).
+[[noreturn]] void fail_with(const app::AppError& e) {
+  throw CommandError{e.status, e.refused};
+}
+
+app::Context app_context(const Opened& node) {
+  return app::Context{*node.store, node.identity.sign};
 }
 
 int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& given_actor,
                bool json) {
   auto node = open_node(data);
-  const ActorOptions actor = checked_person(node, given_actor, EventKind::submitted, a.item);
-  capnp::MallocMessageBuilder scratch;
-  auto sub = scratch.initRoot<proto::Submitted>();
+  app::SubmitRequest req = a;
+  req.actor = given_actor;
   if (!a.json_file.empty()) {
-    const std::string text = read_file(a.json_file, kMaxSubmissionFileBytes);
-    if (auto s = decode_submission_json(text, sub); !s)
-      fail(Status::invalid(a.json_file + ": " + s.message()));
-  } else {
-    if (a.item.empty() || a.applicant.empty())
-      fail(Status::invalid("submit needs --item and --applicant (or --json FILE)"));
-    sub.setItemCode(a.item);
-    sub.setItemName(a.item_name);
-    auto ap = sub.initApplicant();
-    ap.setName(a.applicant);
-    ap.setIdNumber(a.id_number);
-    ap.setPhone(a.phone);
-    ap.setAddress(a.address);
-    sub.setSummary(a.summary);
-    sub.setCatalogVersion(a.catalog_version);
-    auto fields = sub.initFields(static_cast<unsigned>(a.fields.size()));
-    for (unsigned i = 0; i < a.fields.size(); ++i) {
-      const auto eq = a.fields[i].find('=');
-      if (eq == std::string::npos || eq == 0)
-        fail(Status::invalid("form field '" + a.fields[i] + "' is not NAME=VALUE"));
-      fields[i].setKey(a.fields[i].substr(0, eq));
-      fields[i].setValue(a.fields[i].substr(eq + 1));
-    }
-    fill_materials(sub.initMaterials(static_cast<unsigned>(a.materials.size())), a.materials,
-                   proto::MaterialState::PROVIDED);
-    if (!a.fee_due.empty()) {
-      auto fen = parse_yuan(a.fee_due);
-      if (!fen) fail(Status::invalid("fee '" + a.fee_due + "' is not an amount in yuan"));
-      sub.setFeeDue(*fen);
-    }
+    req.json_name = a.json_file;
+    req.json_text = read_file(a.json_file, kMaxSubmissionFileBytes);
   }
-  // The applicant's ID number and phone (protocol/resident_id.h), checked
-  // here where the application is made, never on receipt. A clock outside
-  // the stamp range has no "today" to judge a birth date by: the store
-  // refuses to stamp the event then, saying why (本机时钟不正确).
-  if (const uint64_t wall = wall_clock_ms(); stamp_in_range(wall)) {
-    if (auto s = check_applicant(sub.getApplicant(), china_day(wall)); !s) fail(s);
-  }
-  if (!a.home.empty() && !plausible_code(a.home))
-    fail(Status::invalid("home '" + a.home + "' is not a division code"));
-  // Who may register here (storage/authority.h), before anything else.
-  {
-    storage::ActContext ctx;
-    ctx.node = node.store->code();
-    ctx.role = actor_role(actor, ctx.node);
-    ctx.kind = EventKind::submitted;
-    ctx.home = a.home;
-    if (auto s = storage::may_act(ctx); !s) {
-      record_role_refusal(node, actor, ctx.role, ctx.kind, sub.getItemCode().cStr(), s);
-      refuse(s);
-    }
-  }
-  // Checked against the catalog held here (or the version the form names):
-  // the item must be in it; a missing material that may follow later is
-  // recorded as LATER (容缺); any other missing material refuses the
-  // application, naming all of them at once (一次性告知).
-  {
-    auto held = storage::held_catalog(*node.store, sub.getCatalogVersion());
-    if (!held.ok() && held.status().code() == Code::not_found) {
-      // No catalog held at all: the form's version is taken as given.
-      auto newest = storage::held_catalog(*node.store);
-      if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
-    }
-    if (!held.ok()) refuse(held.status());
-    if (*held) {
-      const storage::Catalog& cat = **held;
-      const std::string item_code(sub.getItemCode().cStr());
-      const storage::CatalogItem* item = cat.find(item_code);
-      if (item == nullptr)
-        refuse(Status::invalid("item '" + item_code + "' is not in the service catalog (version " +
-                               std::to_string(cat.version) + ")"));
-      sub.setCatalogVersion(cat.version);
-      if (sub.getItemName().size() == 0) sub.setItemName(item->name);
-      if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
-      struct Given {
-        std::string name;
-        bool original;
-        uint32_t count;
-        proto::MaterialState state;
-      };
-      std::vector<Given> given;
-      for (auto m : sub.getMaterials().asReader())
-        given.push_back(
-            Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
-      std::vector<std::string> missing;
-      for (const auto& need : item->materials) {
-        auto it = std::find_if(given.begin(), given.end(),
-                               [&need](const Given& g) { return g.name == need.name; });
-        if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
-        if (!need.later_ok) {
-          missing.push_back(need.name);
-        } else if (it == given.end()) {
-          given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
-        } else {
-          it->state = proto::MaterialState::LATER;
-        }
-      }
-      if (!missing.empty()) {
-        std::string list;
-        for (const auto& m : missing)
-          list += (list.empty() ? "" : "、") + m;
-        refuse(Status::invalid("材料不全，请一次性补齐 (missing materials, all at once) for " +
-                               item_code + " " + item->name + ": " + list));
-      }
-      auto out = sub.initMaterials(static_cast<unsigned>(given.size()));
-      for (unsigned i = 0; i < given.size(); ++i) {
-        out[i].setName(given[i].name);
-        out[i].setOriginal(given[i].original);
-        out[i].setCount(given[i].count);
-        out[i].setState(given[i].state);
-      }
-    }
-  }
-  storage::LocalDraft draft;
-  draft.home = a.home;
-  const std::string code = node.store->code();
-  auto reader = sub.asReader();
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    ev.getBody().setSubmitted(reader);
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  auto done = app::submit(app_context(node), req);
+  if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"case\":\"" + format_id(stored->view.id()) +
-          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+    print(json_text(Json{{"case", format_id(done->case_id)}, {"lsn", done->lsn}}) + "\n");
   } else {
-    print("已登记 办件 " + format_id(stored->view.id()) + "\n");
+    print("已登记 办件 " + format_id(done->case_id) + "\n");
   }
   return 0;
 }
@@ -440,286 +247,61 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
 namespace {
 
 // The options of `case list`.
-struct ListArgs {
-  std::string status;
-  bool conflict = false;
+struct ListArgs : app::ListRequest {
   bool overdue = false, warning = false;  // 超期 / 预警 (node/deadline_commands.cpp)
   std::string as_of;                      // judge deadlines as of this date
   CaseListArgs find;                      // search and paging (node/case_list_command.h)
 };
 
 int cmd_list(const fs::path& data, const ListArgs& a, bool json) {
-  const std::string& status = a.status;
-  storage::CaseFilter f;
-  if (status == "conflict" || status == "冲突待处理") {
-    f.conflict_only = true;
-  } else if (!status.empty()) {
-    f.status = storage::status_from_name(status);
-    if (!f.status) fail(Status::invalid("unknown status '" + status + "'"));
+  if (a.overdue || a.warning) {
+    auto f = app::case_filter(a);
+    if (!f.ok()) fail_with(f.error());
+    return list_by_deadline(data.string(), *f, a.overdue, a.warning, a.as_of, json);
   }
-  if (a.conflict) f.conflict_only = true;
-  if (a.overdue || a.warning)
-    return list_by_deadline(data.string(), f, a.overdue, a.warning, a.as_of, json);
   if (!a.as_of.empty()) fail(Status::invalid("--as-of goes with --overdue or --warning"));
+  // Search and paging run on the store's indexes (storage/case_query.h),
+  // one page at a time (node/case_list_command.h).
+  auto f = app::case_filter(a);
+  if (!f.ok()) fail_with(f.error());
   CaseListArgs find = a.find;
-  find.status = f.status;
-  find.conflict_only = f.conflict_only;
+  find.status = f->status;
+  find.conflict_only = f->conflict_only;
   return list_cases_found(data.string(), find, json);
-}
-
-Id parse_case_id(const std::string& text) {
-  auto id = parse_id(text);
-  if (!id) fail(Status::invalid("'" + text + "' is not a case number like 360723101007-000042"));
-  return *id;
 }
 
 int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   auto node = open_node(data);
-  const Id id = parse_case_id(id_text);
-  auto st = node.store->get_case(id);
-  if (!st.ok()) fail(st.status());
-  if (!*st) fail(Status::not_found("no case " + id_text + " here"));
-  auto events = node.store->case_events(id);
-  if (!events.ok()) fail(events.status());
-  auto custody = read_custody(*node.store);
-  if (!custody.ok()) fail(custody.status());
+  auto shown = app::show_case(app_context(node), id_text);
+  if (!shown.ok()) fail_with(shown.error());
   const std::string& code = node.store->code();
-  // A 咨询 (consult) item shows its question: the catalog version the case
-  // was submitted with says, else the newest held; none held, not a consult.
-  bool consult = false;
-  {
-    uint32_t version = 0;
-    for (const auto& e : *events) {
-      if (e.view.kind() == EventKind::submitted)
-        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
-    }
-    auto held = storage::held_catalog(*node.store, version);
-    if (!held.ok() || !*held) held = storage::held_catalog(*node.store);
-    if (held.ok() && *held) {
-      const storage::CatalogItem* item = (*held)->find((*st)->item_code);
-      consult = item != nullptr && item->handling == storage::Handling::consult;
-    }
-  }
-  print(json ? render_case_json(**st, *events, &*custody, code, consult)
-             : render_case(**st, *events, &*custody, code, consult));
+  const app::CaseView& v = *shown;
+  print(json ? render_case_json(v.state, v.events, &v.custody, code, v.consult)
+             : render_case(v.state, v.events, &v.custody, code, v.consult));
   return 0;
 }
 
 // ---- act ------------------------------------------------------------------
 
-struct ActArgs {
-  std::string case_id;
-  std::string due, note, to, reason, basis, certificate, text, method, comment, amount, receipt,
-      against, department;
-  std::vector<std::string> missing, provided, departments;
-  bool approve = false, reject = false, settle = false;
-  int score = 0;
-};
-
-bool yes_no(const ActArgs& a, const char* what) {
-  if (a.approve == a.reject)
-    fail(Status::invalid(std::string(what) + " needs exactly one of --approve or --reject"));
-  return a.approve;
-}
-
-// Builds the body for `action`; throws CommandError on bad arguments.
-void fill_body(const std::string& action, const ActArgs& a, const std::string& node_code,
-               const storage::CaseState& st, proto::Event::Body::Builder b) {
-  if (action == "accept") {
-    if (!a.due.empty()) {
-      if (auto why = due_date_problem(a.due, china_day(wall_clock_ms())))
-        fail(Status::invalid("--due: " + *why));
-    }
-    auto x = b.initAccepted();
-    x.setDueDate(a.due);
-    x.setNote(a.note);
-  } else if (action == "request-supplement") {
-    if (a.missing.empty())
-      fail(Status::invalid("request-supplement needs --missing (all of them at once)"));
-    auto x = b.initSupplementRequested();
-    fill_materials(x.initMissing(static_cast<unsigned>(a.missing.size())), a.missing,
-                   proto::MaterialState::MISSING);
-    x.setNote(a.note);
-  } else if (action == "supplement") {
-    if (a.provided.empty()) fail(Status::invalid("supplement needs --provided"));
-    auto x = b.initSupplemented();
-    fill_materials(x.initProvided(static_cast<unsigned>(a.provided.size())), a.provided,
-                   proto::MaterialState::PROVIDED);
-    x.setNote(a.note);
-  } else if (action == "escalate") {
-    std::string to = a.to.empty() ? parent_code(st.handler.empty() ? node_code : st.handler) : a.to;
-    if (!plausible_code(to)) fail(Status::invalid("escalate: '" + to + "' is not a division code"));
-    auto x = b.initEscalated();
-    x.setTo(to);
-    x.setNote(a.note);
-  } else if (action == "assign") {
-    if (a.departments.empty()) fail(Status::invalid("assign needs --dept (one or more)"));
-    auto x = b.initAssigned();
-    auto d = x.initDepartments(static_cast<unsigned>(a.departments.size()));
-    for (unsigned i = 0; i < a.departments.size(); ++i)
-      d.set(i, a.departments[i]);
-    x.setNote(a.note);
-  } else if (action == "opinion") {
-    if (a.department.empty()) fail(Status::invalid("opinion needs --dept"));
-    auto x = b.initOpinion();
-    x.setDepartment(a.department);
-    x.setApprove(yes_no(a, "opinion"));
-    x.setText(a.text);
-  } else if (action == "decide") {
-    auto x = b.initDecided();
-    x.setApproved(yes_no(a, "decide"));
-    if (!a.approve && a.reason.empty())
-      fail(Status::invalid("a refusal needs --reason (and --basis, the legal basis)"));
-    x.setReason(a.reason);
-    x.setLegalBasis(a.basis);
-    x.setCertificateNo(a.certificate);
-  } else if (action == "reply") {
-    if (a.text.empty()) fail(Status::invalid("reply needs --text"));
-    b.initReplied().setText(a.text);
-  } else if (action == "deliver") {
-    auto x = b.initDelivered();
-    x.setMethod(a.method);
-    x.setNote(a.note);
-  } else if (action == "rate") {
-    if (a.score < 1 || a.score > 5) fail(Status::invalid("rate needs --score from 1 to 5"));
-    auto x = b.initRated();
-    x.setScore(static_cast<uint8_t>(a.score));
-    x.setComment(a.comment);
-  } else if (action == "collect-fee") {
-    auto fen = parse_yuan(a.amount);
-    if (!fen || *fen <= 0) fail(Status::invalid("collect-fee needs --amount in yuan, e.g. 200.00"));
-    if (a.receipt.empty())
-      fail(Status::invalid("collect-fee needs --receipt (the receipt number)"));
-    auto x = b.initFeeCollected();
-    x.setAmount(*fen);
-    x.setReceiptNo(a.receipt);
-    x.setReason(a.reason);
-  } else if (action == "close") {
-    b.initClosed().setNote(a.note);
-  } else if (action == "withdraw") {
-    b.initWithdrawn().setReason(a.reason);
-  } else if (action == "comment") {
-    if (a.text.empty()) fail(Status::invalid("comment needs --text"));
-    b.initComment().setText(a.text);
-  } else if (action == "complain") {
-    if (a.text.empty()) fail(Status::invalid("complain needs --text"));
-    if (!a.against.empty() && !plausible_code(a.against))
-      fail(Status::invalid("complain: --against '" + a.against + "' is not a division code"));
-    auto x = b.initComplaint();
-    x.setText(a.text);
-    x.setAgainst(a.against);
-  } else {
-    fail(Status::invalid("unknown action '" + action + "'"));
-  }
-}
-
-// The catalog rules of the case's item: from the catalog version the case
-// was submitted with, or the newest held when that version is not held
-// here (or the case named none); nullopt when no held catalog lists it.
-std::optional<storage::ItemRules> case_item_rules(const storage::Store& store,
-                                                  const storage::CaseState& st) {
-  uint32_t version = 0;
-  auto events = store.case_events(st.case_id);
-  if (events.ok()) {
-    for (const auto& e : *events) {
-      if (e.view.kind() == EventKind::submitted)
-        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
-    }
-  }
-  auto held = storage::held_catalog(store, version);
-  if (!held.ok() && version != 0) held = storage::held_catalog(store);
-  if (!held.ok() || !*held) return std::nullopt;
-  return storage::item_rules(**held, st.item_code);
-}
-
-// The event kind an `act` subcommand makes.
-EventKind action_kind(const std::string& action) {
-  static const std::pair<const char*, EventKind> kinds[] = {
-      {"accept", EventKind::accepted},
-      {"request-supplement", EventKind::supplement_requested},
-      {"supplement", EventKind::supplemented},
-      {"escalate", EventKind::escalated},
-      {"assign", EventKind::assigned},
-      {"opinion", EventKind::opinion},
-      {"decide", EventKind::decided},
-      {"reply", EventKind::replied},
-      {"deliver", EventKind::delivered},
-      {"rate", EventKind::rated},
-      {"collect-fee", EventKind::fee_collected},
-      {"close", EventKind::closed},
-      {"withdraw", EventKind::withdrawn},
-      {"comment", EventKind::comment},
-      {"complain", EventKind::complaint},
-  };
-  for (const auto& [name, kind] : kinds) {
-    if (action == name) return kind;
-  }
-  fail(Status::invalid("unknown action '" + action + "'"));
-}
+using ActArgs = app::ActRequest;
 
 int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
             const ActorOptions& given_actor, bool json) {
   auto node = open_node(data);
-  const ActorOptions actor = checked_person(node, given_actor, action_kind(action), a.case_id);
-  const Id id = parse_case_id(a.case_id);
-  auto st = node.store->get_case(id);
-  if (!st.ok()) fail(st.status());
-  if (!*st) fail(Status::not_found("no case " + a.case_id + " here"));
-  const std::string code = node.store->code();
-  // Build the body once up front so argument errors surface before writing.
-  capnp::MallocMessageBuilder scratch;
-  auto probe = scratch.initRoot<proto::Event>();
-  fill_body(action, a, code, **st, probe.getBody());
-  // Whether this node and role may take the action (storage/authority.h).
-  {
-    storage::ActContext ctx;
-    ctx.node = code;
-    ctx.role = actor_role(actor, code);
-    ctx.kind = action_kind(action);
-    ctx.state = &**st;
-    if (ctx.kind == EventKind::decided || ctx.kind == EventKind::replied)
-      ctx.item = case_item_rules(*node.store, **st);
-    if (auto s = storage::may_act(ctx); !s) {
-      record_role_refusal(node, actor, ctx.role, ctx.kind, a.case_id, s);
-      refuse(s);
-    }
-  }
-  // The amount collected is what the case owes (its fee due, else the
-  // catalog's fee for the item) unless a reason is given (storage/fees.h).
-  if (action == "collect-fee") {
-    int64_t due = (*st)->fee_due;
-    if (due == 0) {
-      if (auto rules = case_item_rules(*node.store, **st)) due = rules->fee_fen;
-    }
-    auto fee = probe.getBody().getFeeCollected().asReader();
-    if (auto why =
-            storage::fee_amount_problem(fee.getAmount(), due, (*st)->fee_collected, a.reason))
-      fail(Status::invalid(*why));
-  }
-  storage::LocalDraft draft;
-  draft.case_id = id;
-  const auto conflicts = (*st)->conflicts;
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    if (a.settle) {
-      auto s = ev.initSettles(static_cast<unsigned>(conflicts.size()));
-      for (unsigned i = 0; i < s.size(); ++i)
-        write_id(s[i], conflicts[i]);
-    }
-    fill_body(action, a, code, **st, ev.getBody());
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) refuse(stored.status());
-  auto after = node.store->get_case(id);
-  if (!after.ok() || !*after) fail(Status::internal("case vanished after an action"));
+  app::ActRequest req = a;
+  req.action = action;
+  req.actor = given_actor;
+  auto done = app::act(app_context(node), req);
+  if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"event\":\"" + format_id(stored->view.id()) + "\",\"case\":\"" + a.case_id +
-          "\",\"status\":\"" + status_label(**after) + "\",\"lsn\":" + std::to_string(stored->lsn) +
-          "}\n");
+    print(json_text(Json{{"event", format_id(done->event)},
+                         {"case", a.case_id},
+                         {"status", status_label(done->after)},
+                         {"lsn", done->lsn}}) +
+          "\n");
   } else {
-    print(std::string("已记录 ") + kind_name_zh(stored->view.kind()) + " " +
-          format_id(stored->view.id()) + "  办件 " + a.case_id + " 现为 " +
-          status_label_zh(**after) + "\n");
+    print(std::string("已记录 ") + kind_name_zh(done->kind) + " " + format_id(done->event) +
+          "  办件 " + a.case_id + " 现为 " + status_label_zh(done->after) + "\n");
   }
   return 0;
 }
@@ -742,14 +324,11 @@ int cmd_keys_show(const fs::path& data, bool json) {
   const std::string curve =
       to_z85(std::string_view(reinterpret_cast<const char*>(node.identity.curve.pub.data()), 32));
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("code", node.store->code());
-    j.field("sign_key", sign);
-    j.field("curve_key", curve);
-    j.field("store_id", node.store->store_id());
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"code", node.store->code()},
+                         {"sign_key", sign},
+                         {"curve_key", curve},
+                         {"store_id", node.store->store_id()}}) +
+          "\n");
     return 0;
   }
   print(fmt::format("code:                     {}\n", node.store->code()));
@@ -764,9 +343,8 @@ int cmd_store_events(const fs::path& data, bool json) {
   auto custody = read_custody(*node.store);
   if (!custody.ok()) fail(custody.status());
   std::map<Id, std::vector<Id>> superseded_in;  // case -> its superseded events
-  JsonWriter j;
+  Json rows = Json::array();
   std::string text;
-  j.begin_array();
   Status bad = Status::ok();
   auto s = node.store->scan_log(0, ~std::size_t{0}, [&](uint64_t lsn, std::string_view v) {
     auto ev = EventView::parse(v);
@@ -778,15 +356,15 @@ int cmd_store_events(const fs::path& data, bool json) {
     const bool broadcast = is_broadcast(ev->kind());
     const std::string case_id = names_case(ev->kind()) ? format_id(ev->case_id()) : "";
     if (json) {
-      j.begin_object();
-      j.field("lsn", lsn);
-      j.field("id", format_id(ev->id()));
-      j.field("case", case_id);
-      j.field("kind", kind_name(ev->kind()));
-      j.field("origin", ev->id().origin);
-      j.field("home", home);
-      j.field("broadcast", broadcast);
-      j.field("lineage", is_lineage(ev->kind()));
+      Json row;
+      row["lsn"] = lsn;
+      row["id"] = format_id(ev->id());
+      row["case"] = case_id;
+      row["kind"] = kind_name(ev->kind());
+      row["origin"] = ev->id().origin;
+      row["home"] = home;
+      row["broadcast"] = broadcast;
+      row["lineage"] = is_lineage(ev->kind());
       bool superseded = false;
       if (names_case(ev->kind())) {
         auto it = superseded_in.find(ev->case_id());
@@ -798,10 +376,10 @@ int cmd_store_events(const fs::path& data, bool json) {
         }
         superseded = std::binary_search(it->second.begin(), it->second.end(), ev->id());
       }
-      j.field("superseded", superseded);
+      row["superseded"] = superseded;
       const Refusal* r = custody->refusal_of(ev->id());
-      j.field("refused_by", r != nullptr ? r->by : std::string());
-      j.end_object();
+      row["refused_by"] = r != nullptr ? r->by : std::string();
+      rows.push_back(std::move(row));
     } else {
       text += fmt::format("{:>8}  {:<22} {:<22} {:<12} {}\n", lsn, format_id(ev->id()),
                           broadcast ? "(通知)" : case_id, home, kind_name_zh(ev->kind()));
@@ -810,8 +388,7 @@ int cmd_store_events(const fs::path& data, bool json) {
   });
   if (!s) fail(s);
   if (!bad) fail(bad);
-  j.end_array();
-  print(json ? j.str() + "\n" : text);
+  print(json ? json_text(rows) + "\n" : text);
   return 0;
 }
 
@@ -819,64 +396,20 @@ int cmd_store_events(const fs::path& data, bool json) {
 
 int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
                 const std::string& file, const ActorOptions& actor, bool json) {
-  const std::string doc = read_file(file, kMaxNoticeFileBytes);
-  // The document must be what it claims, with the number it claims: the
-  // same checks as `catalog publish` and `calendar publish`.
-  if (what == "calendar") {
-    auto cal = storage::parse_calendar(doc, file);
-    if (!cal.ok()) fail(cal.status());
-    if (static_cast<uint32_t>(cal->year) != number)
-      fail(Status::invalid(
-          fmt::format("{} is the calendar of {}, not --year {}", file, cal->year, number)));
-  } else {
-    auto cat = storage::parse_catalog(doc, file);
-    if (!cat.ok()) fail(cat.status());
-    if (cat->version != number)
-      fail(Status::invalid(
-          fmt::format("{} says version {}, not --version {}", file, cat->version, number)));
-  }
+  app::PublishRequest req;
+  req.what = what;
+  req.number = number;
+  req.file_name = file;
+  req.document = read_file(file, kMaxNoticeFileBytes);
+  req.actor = actor;
   auto node = open_node(data);
-  const std::string code = node.store->code();
-  check_actor_level(actor, code);
-  if (code.size() != 6)
-    refuse(Status::invalid(
-        fmt::format("只有县级节点发布{}，本节点是{} {} (only the county publishes "
-                    "the {})",
-                    what == "calendar" ? "工作日历" : "事项目录", level_name_zh(code), code,
-                    what == "calendar" ? "working-day calendar" : "catalog")));
-  if (what == "catalog") {
-    auto held = node.store->notices(EventKind::catalog_published);
-    if (!held.ok()) fail(held.status());
-    for (const auto& n : *held) {
-      if (n.origin == code && n.number >= number)
-        refuse(
-            Status::invalid(fmt::format("catalog version {} is not higher than the one held "
-                                        "here (version {}); raise the version",
-                                        number, n.number)));
-    }
-  }
-  storage::LocalDraft draft;
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    const capnp::Data::Reader bytes(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size());
-    if (what == "calendar") {
-      auto c = ev.getBody().initCalendarPublished();
-      c.setYear(static_cast<uint16_t>(number));
-      c.setDocument(bytes);
-    } else {
-      auto c = ev.getBody().initCatalogPublished();
-      c.setVersion(number);
-      c.setDocument(bytes);
-    }
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  auto done = app::publish(app_context(node), req);
+  if (!done.ok()) fail_with(done.error());
   if (json) {
-    print("{\"event\":\"" + format_id(stored->view.id()) +
-          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+    print(json_text(Json{{"event", format_id(done->event)}, {"lsn", done->lsn}}) + "\n");
   } else {
-    print(std::string("已发布 ") + kind_name_zh(stored->view.kind()) + " " +
-          format_id(stored->view.id()) + "，下发至 " + code + " 辖区全部节点\n");
+    print(std::string("已发布 ") + kind_name_zh(done->kind) + " " + format_id(done->event) +
+          "，下发至 " + done->code + " 辖区全部节点\n");
   }
   return 0;
 }
@@ -885,49 +418,12 @@ int cmd_publish(const fs::path& data, const std::string& what, uint32_t number,
 
 // `as_of`: judge deadlines as of the end of that China day (empty: now).
 int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
-  uint64_t now = wall_clock_ms();
-  if (!as_of.empty()) {
-    auto d = storage::parse_date(as_of);
-    if (!d) fail(Status::invalid("--as-of '" + as_of + "' is not a date YYYY-MM-DD"));
-    now = static_cast<uint64_t>(storage::days_from_date(*d) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
-  }
-  StatusReport r;
-  if (t_ctx != nullptr) {
-    r = t_ctx->status();
-  } else {
-    // No daemon: what the store alone can tell.
-    auto node = open_node(data);
-    auto st = node.store->stats();
-    if (!st.ok()) fail(st.status());
-    r.code = node.store->code();
-    r.store_id = node.store->store_id();
-    r.events = st->events;
-    r.cases = st->cases;
-    r.last_lsn = st->last_lsn;
-    r.next_seq = st->next_seq;
-    r.store_full_since_ms = node.store->full_since_ms();
-  }
-  // Deadlines of the cases held, the same inside the daemon (its store) and
-  // without one.
-  {
-    auto node = open_node(data);
-    auto counts = count_deadlines(*node.store, now);
-    if (!counts.ok()) fail(counts.status());
-    r.overdue = counts->overdue;
-    r.warning = counts->warning;
-    auto held = node.store->quarantined();
-    if (!held.ok()) fail(held.status());
-    r.quarantined = held->size();
-    auto own = own_refusals(*node.store);
-    if (!own.ok()) fail(own.status());
-    for (const auto& o : *own) {
-      r.refused.push_back({format_id(o.refusal.id), o.case_id.empty() ? "" : format_id(o.case_id),
-                           refusal_text(o.refusal), o.refusal.reason, o.refusal.by,
-                           cause_name(o.refusal.cause), o.open,
-                           o.reissued_as ? format_id(*o.reissued_as) : ""});
-    }
-  }
-  print(json ? render_status_json(r) : render_status(r));
+  auto node = open_node(data);
+  std::optional<StatusReport> live;
+  if (t_ctx != nullptr) live = t_ctx->status();
+  auto r = app::status(app_context(node), app::StatusRequest{as_of}, live ? &*live : nullptr);
+  if (!r.ok()) fail_with(r.error());
+  print(json ? render_status_json(*r) : render_status(*r));
   return 0;
 }
 
@@ -945,9 +441,8 @@ namespace {
 
 // The command as the daemon gets it: the arguments as given, and the bytes
 // of every file the command names, read here (bounded) and not by the
-// daemon (node/control_request.h).
-std::vector<std::string> forwarded_request(int argc, char** argv,
-                                           const std::vector<std::string>& files) {
+// daemon (protocol/control.capnp).
+ControlRequest forwarded_request(int argc, char** argv, const std::vector<std::string>& files) {
   ControlRequest r;
   for (int i = 1; i < argc; ++i)
     r.args.emplace_back(argv[i]);
@@ -955,7 +450,25 @@ std::vector<std::string> forwarded_request(int argc, char** argv,
     if (f.empty() || r.files.count(f) != 0) continue;
     r.files.emplace(f, read_file(f, kMaxForwardedFileBytes));
   }
-  return encode_control_request(r);
+  return r;
+}
+
+// The name path of the command CLI11 parsed: "case list", "act accept".
+std::string parsed_path(const CLI::App& app) {
+  std::string path;
+  const CLI::App* at = &app;
+  for (;;) {
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : at->get_subcommands()) {
+      if (sub->parsed()) {
+        next = sub;
+        break;
+      }
+    }
+    if (next == nullptr) return path;
+    path += (path.empty() ? "" : " ") + next->get_name();
+    at = next;
+  }
 }
 
 int dispatch(int argc, char** argv) {
@@ -1201,18 +714,17 @@ int dispatch(int argc, char** argv) {
       if (t_ctx != nullptr) fail(Status::invalid("the daemon is already running"));
       auto cfg = config::load_config(run_config);
       if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
-      return run_daemon(std::get<config::NodeConfig>(cfg), run_level);
+      return run_daemon(std::get<config::NodeConfig>(cfg), run_level, run_cli_in_daemon);
     }
     // Writes (and status) go through a daemon running on the same data
-    // directory, so its single writer takes them and sends them on at once.
+    // directory, so its single writer takes them and sends them on at once;
+    // which commands do is said once, in node/command_table.h.
+    const std::string path = parsed_path(app);
     const CommandSpec* module = nullptr;
     for (const auto& m : modules) {
       if (m.app->parsed()) module = &m;
     }
-    const bool through_daemon = c_submit->parsed() || c_act->parsed() || c_publish->parsed() ||
-                                c_trust->parsed() || c_status->parsed() ||
-                                (module != nullptr && module->through_daemon);
-    if (through_daemon && t_ctx == nullptr && !data.empty()) {
+    if (sent_to_daemon(path) && t_ctx == nullptr && !data.empty()) {
       if (auto d = find_daemon(data)) {
         std::vector<std::string> forwarded_files = {sub.json_file, publish_file};
         for (const std::string* f : shared.files)
@@ -1234,9 +746,7 @@ int dispatch(int argc, char** argv) {
         return reply->exit_code;
       }
     }
-    if (t_ctx != nullptr && !through_daemon && !c_list->parsed() && !c_show->parsed() &&
-        !c_events->parsed() && !c_keys_show->parsed() && !c_check->parsed() &&
-        !(module != nullptr && module->in_daemon))
+    if (t_ctx != nullptr && !daemon_takes(path))
       fail(Status::invalid("not a command the daemon takes"));
     if (module != nullptr) return audited_command(module->app, data, actor, module->run());
     if (c_init->parsed()) return cmd_init(init);
@@ -1272,37 +782,31 @@ int run_cli(int argc, char** argv) {
   return dispatch(argc, argv);
 }
 
-int run_cli_in_daemon(const std::vector<std::string>& frames, DaemonContext& ctx, std::string& out,
-                      std::string& err) {
-  auto request = decode_control_request(frames, kMaxForwardedFileBytes);
-  if (!request.ok()) {
-    err += "错误：" + request.status().message() + "\n";
-    return 2;
-  }
+ControlReply run_cli_in_daemon(const ControlRequest& request, DaemonContext& ctx) {
+  ControlReply reply;
   std::vector<std::string> owned;
-  owned.reserve(request->args.size() + 1);
+  owned.reserve(request.args.size() + 1);
   owned.push_back("liandong");
-  owned.insert(owned.end(), request->args.begin(), request->args.end());
+  owned.insert(owned.end(), request.args.begin(), request.args.end());
   std::vector<char*> argv;
   for (auto& a : owned)
     argv.push_back(a.data());
   argv.push_back(nullptr);
   t_ctx = &ctx;
-  t_out = &out;
-  t_err = &err;
-  t_files = &request->files;
-  int rc = 1;
+  t_out = &reply.out;
+  t_err = &reply.err;
+  t_files = &request.files;
   try {
-    rc = dispatch(static_cast<int>(owned.size()), argv.data());
+    reply.exit_code = dispatch(static_cast<int>(owned.size()), argv.data());
   } catch (const std::exception& e) {
-    err += std::string("错误：") + e.what() + "\n";
-    rc = 1;
+    reply.err += std::string("错误：") + e.what() + "\n";
+    reply.exit_code = 1;
   }
   t_ctx = nullptr;
   t_out = nullptr;
   t_err = nullptr;
   t_files = nullptr;
-  return rc;
+  return reply;
 }
 
 }  // namespace liandong::node

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "node/app/actor.h"
 #include "node/identity.h"
 #include "protocol/status.h"
 #include "storage/store.h"
@@ -27,13 +28,8 @@ struct CommandError {
 
 int exit_code(const Status& s);
 
-// Options every action shares.
-struct ActorOptions {
-  std::string name;
-  std::string role;  // agent, clerk, reviewer, officer, director (or Chinese)
-  std::string staff_id;
-  std::string on_behalf_of;  // AB角: the primary (A) this backup acts for
-};
+// Options every action shares: who acts (node/app/actor.h).
+using ActorOptions = app::Actor;
 
 struct Opened {
   std::unique_ptr<storage::Store> owned;  // empty inside the daemon (its store)
@@ -51,7 +47,7 @@ Opened open_node(const std::filesystem::path& data);
 // above (storage/authority.h, rule 2). No --role: nothing to check.
 void check_actor_level(const ActorOptions& a, const std::string& node_code);
 // Fills the actor of an event from the options (default role from level).
-void fill_actor(proto::Actor::Builder b, const ActorOptions& a, const std::string& node_code);
+using app::fill_actor;
 
 // Failing a command: bad input (exit 2) or a refusal (exit 1).
 [[noreturn]] void fail(Status s);
@@ -63,7 +59,7 @@ void print_error(const std::string& message);
 bool in_daemon();
 // The whole file, at most `max_bytes` (node/input_files.h), or fail()
 // naming it: a regular file only (config/input_file.h). Inside the daemon,
-// the bytes the CLI sent with the command (node/control_request.h); the
+// the bytes the CLI sent with the command (protocol/control.capnp); the
 // daemon never opens the path.
 std::string read_file(const std::string& path, std::size_t max_bytes);
 
@@ -77,7 +73,7 @@ struct CliShared {
   std::function<void(CLI::App*)> add_data;   // adds --data to a subcommand
   std::function<void(CLI::App*)> add_actor;  // adds --actor, --role, ...
   // File arguments of a module's commands: read by the CLI and sent with
-  // the command when it goes to a daemon (node/control_request.h).
+  // the command when it goes to a daemon (protocol/control.capnp).
   std::vector<const std::string*> files{};
 };
 
@@ -86,8 +82,7 @@ struct CliShared {
 struct CommandSpec {
   CLI::App* app = nullptr;
   std::function<int()> run;
-  bool through_daemon = false;  // a write: sent to the daemon when one runs
-  bool in_daemon = false;       // a read the daemon may also run
+  // Whether it goes to a running daemon: node/command_table.h, by name.
 };
 using CommandSet = std::vector<CommandSpec>;
 

@@ -75,7 +75,7 @@ std::optional<RunningDaemon> find_daemon(const fs::path& data) {
   return d;
 }
 
-Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<std::string>& args,
+Result<ControlReply> call_daemon(const std::string& endpoint, const ControlRequest& request,
                                  std::chrono::milliseconds timeout,
                                  const std::function<bool()>& alive) {
   try {
@@ -83,13 +83,14 @@ Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<
     zmq::socket_t sock(ctx, zmq::socket_type::req);
     sock.set(zmq::sockopt::linger, 0);
     sock.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
+    sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxControlMessageBytes));
     sock.connect(endpoint);
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto flags = i + 1 < args.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-      if (!sock.send(zmq::buffer(args[i]), flags))
-        return Status::disconnected("the daemon at " + endpoint + " does not take commands");
-    }
-    if (args.empty()) sock.send(zmq::str_buffer(""), zmq::send_flags::none);
+    const std::string bytes = encode_control_request(request);
+    if (bytes.size() > kMaxControlMessageBytes)
+      return Status::invalid("the command and its files are larger than the daemon takes (" +
+                             std::to_string(kMaxControlMessageBytes) + " bytes)");
+    if (!sock.send(zmq::buffer(bytes), zmq::send_flags::none))
+      return Status::disconnected("the daemon at " + endpoint + " does not take commands");
     // Wait in slices, so a daemon that stops or dies meanwhile is noticed
     // at once instead of after the whole timeout.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -104,20 +105,14 @@ Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<
             "the daemon stopped before answering; check with `liandong case list` whether the "
             "command was carried out");
     }
-    std::vector<std::string> parts;
-    for (int i = 0; i < 8; ++i) {
-      zmq::message_t m;
-      if (!sock.recv(m, zmq::recv_flags::dontwait))
-        return Status::disconnected("torn answer from the daemon at " + endpoint);
-      parts.push_back(m.to_string());
-      if (!m.more()) break;
-    }
-    if (parts.size() != 3) return Status::corruption("malformed answer from the daemon");
-    ControlReply r;
-    r.exit_code = std::atoi(parts[0].c_str());
-    r.out = std::move(parts[1]);
-    r.err = std::move(parts[2]);
-    return r;
+    zmq::message_t m;
+    if (!sock.recv(m, zmq::recv_flags::dontwait))
+      return Status::disconnected("torn answer from the daemon at " + endpoint);
+    if (m.more()) return Status::corruption("malformed answer from the daemon");
+    auto reply = decode_control_reply(m.to_string_view());
+    if (!reply.ok())
+      return Status::corruption("malformed answer from the daemon: " + reply.status().message());
+    return std::move(reply).value();
   } catch (const zmq::error_t& e) {
     return Status::disconnected("cannot reach the daemon at " + endpoint + ": " + e.what());
   }

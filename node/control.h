@@ -3,9 +3,9 @@
 // A daemon holds an exclusive flock on DATA/daemon.lock for as long as it
 // runs (so two daemons never share a data directory) and writes its pid and
 // control endpoint into it. The CLI finds a running daemon through that
-// lock and sends it the command's arguments over the control socket (ZeroMQ
-// REQ -> ROUTER, ipc:// by default); the daemon runs the command on its own
-// store through its single writer and returns exit code, stdout and stderr.
+// lock and sends it the command's arguments and files over the control
+// socket (protocol/control.capnp; ZeroMQ REQ -> ROUTER, ipc:// by default); the daemon runs the
+// command on its own store through its single writer and returns exit code, stdout and stderr.
 //
 // Thread contract: DaemonLock is owned by the daemon's main thread;
 // find_daemon and call_daemon are plain functions.
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/control_codec.h"
 #include "protocol/status.h"
 
 namespace liandong::node {
@@ -43,14 +44,11 @@ struct RunningDaemon {
 // The daemon running on `data`, if one holds its lock.
 std::optional<RunningDaemon> find_daemon(const std::filesystem::path& data);
 
-struct ControlReply {
-  int exit_code = 1;
-  std::string out, err;
-};
-// Sends `args` (a liandong command line without the program name) and
-// waits for the reply: disconnected when no answer came within `timeout`,
-// or as soon as `alive` (asked a few times a second) says the daemon is gone.
-Result<ControlReply> call_daemon(const std::string& endpoint, const std::vector<std::string>& args,
+// The one client of the control socket: sends `request`
+// (protocol/control.capnp) and waits for the reply: disconnected when no
+// answer came within `timeout`, or as soon as `alive` (asked a few times a
+// second) says the daemon is gone; corruption for a reply that is not one.
+Result<ControlReply> call_daemon(const std::string& endpoint, const ControlRequest& request,
                                  std::chrono::milliseconds timeout,
                                  const std::function<bool()>& alive = {});
 

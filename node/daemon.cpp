@@ -20,11 +20,12 @@
 
 #include "node/abuse.h"
 #include "node/audit_log.h"
-#include "node/cli.h"
 #include "node/commands.h"
 #include "node/control.h"
 #include "node/credit_window.h"
+#include "node/daemon_context.h"
 #include "node/identity.h"
+#include "node/input_files.h"
 #include "node/listen_guard.h"
 #include "node/log_mask.h"
 #include "node/net_watch.h"
@@ -200,8 +201,13 @@ struct UpLink {
 
 class Daemon {
  public:
-  Daemon(const config::NodeConfig& cfg, std::unique_ptr<storage::Store> store, Identity id)
-      : cfg_(cfg), store_(std::move(store)), id_(std::move(id)), rng_(std::random_device{}()) {}
+  Daemon(const config::NodeConfig& cfg, std::unique_ptr<storage::Store> store, Identity id,
+         ControlHandler control)
+      : cfg_(cfg),
+        store_(std::move(store)),
+        id_(std::move(id)),
+        rng_(std::random_device{}()),
+        control_handler_(std::move(control)) {}
 
   void start(int signal_fd);
   int loop();
@@ -329,6 +335,7 @@ class Daemon {
   VerifyPool verify_pool_{0};
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> listen_, control_;
+  ControlHandler control_handler_;  // runs a command from the control socket
   // ZAP (ZeroMQ's authentication protocol) handler for the children's
   // CurveZMQ handshakes: admits only the public keys the config names and
   // binds each to its child's code. Polled by the loop like the others.
@@ -503,7 +510,7 @@ void Daemon::drain_zap() {
 void Daemon::open_control() {
   control_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
   control_->set(zmq::sockopt::linger, 0);
-  control_->set(zmq::sockopt::maxmsgsize, int64_t{16} << 20);
+  control_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxControlMessageBytes));
   const std::string& ep = cfg_.control_endpoint;
   if (ep.rfind("ipc://", 0) == 0) {
     // A stale socket file from a killed daemon would make bind fail; the
@@ -683,28 +690,37 @@ void Daemon::drain_control() {
     zmq::message_t m;
     if (!control_->recv(m, zmq::recv_flags::dontwait)) return;
     frames.push_back(m.to_string());
-    while (m.more() && frames.size() < 512) {
+    while (m.more() && frames.size() < 4) {
       if (!control_->recv(m)) break;
       frames.push_back(m.to_string());
     }
-    // [client id, "", arg...] from a REQ socket.
+    while (m.more() && control_->recv(m)) {
+    }
+    // [client id, "", request] from a REQ socket (protocol/control.capnp).
     if (frames.size() < 2 || !frames[1].empty()) continue;
-    std::vector<std::string> args(frames.begin() + 2, frames.end());
-    DaemonContext ctx;
-    ctx.store = store_.get();
-    ctx.identity = &id_;
-    ctx.data = cfg_.data;
-    ctx.status = [this] { return status_report(); };
-    ctx.sync_now = [this] { sync_now(); };
-    std::string out, err;
-    const int code = run_cli_in_daemon(args, ctx, out, err);
-    const std::string code_text = std::to_string(code);
+    ControlReply reply;
+    auto request = frames.size() == 3
+                       ? decode_control_request(frames[2], kMaxForwardedFileBytes)
+                       : Result<ControlRequest>(Status::invalid(
+                             "control request: not one message (a liandong of another version?)"));
+    if (!request.ok()) {
+      // Malformed: answered, and nothing runs.
+      reply.exit_code = 2;
+      reply.err = "错误：" + request.status().message() + "\n";
+    } else {
+      DaemonContext ctx;
+      ctx.store = store_.get();
+      ctx.identity = &id_;
+      ctx.data = cfg_.data;
+      ctx.status = [this] { return status_report(); };
+      ctx.sync_now = [this] { sync_now(); };
+      reply = control_handler_(*request, ctx);
+    }
+    const std::string bytes = encode_control_reply(reply);
     try {
       control_->send(zmq::buffer(frames[0]), zmq::send_flags::sndmore);
       control_->send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-      control_->send(zmq::buffer(code_text), zmq::send_flags::sndmore);
-      control_->send(zmq::buffer(out), zmq::send_flags::sndmore);
-      control_->send(zmq::buffer(err), zmq::send_flags::none);
+      control_->send(zmq::buffer(bytes), zmq::send_flags::none);
     } catch (const zmq::error_t& e) {
       spdlog::warn("control reply failed: {}", e.what());
     }
@@ -2061,7 +2077,8 @@ int Daemon::loop() {
 
 }  // namespace
 
-int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override) {
+int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override,
+               ControlHandler control) {
   // Signals arrive on a descriptor polled by the loop; every thread started
   // from here on (ZeroMQ's I/O threads) inherits the mask.
   sigset_t mask;
@@ -2109,7 +2126,7 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     auto id = load_identity(cfg.data);
     if (!id.ok()) throw StartupError{id.status().message()};
     if (auto s = storage::check_own_key(**store, id->sign.pub); !s) throw StartupError{s.message()};
-    Daemon d(cfg, std::move(store).value(), std::move(id).value());
+    Daemon d(cfg, std::move(store).value(), std::move(id).value(), std::move(control));
     d.start(sfd);
     const int rc = d.loop();
     ::close(sfd);

@@ -18,12 +18,16 @@
 #include <string>
 
 #include "config/node_config.h"
+#include "node/daemon_context.h"
 
 namespace liandong::node {
 
 // Runs the node until SIGTERM/SIGINT. Returns the process exit code: 0 after
 // a clean stop, 2 when it refuses to start (the reason is printed on stderr
 // as one line), 1 on a fatal error while running.
-int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override);
+// `control` runs each command the control socket brings
+// (node/daemon_context.h).
+int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override,
+               ControlHandler control);
 
 }  // namespace liandong::node

@@ -312,12 +312,10 @@ void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_pub->add_option("file", pub->file, "calendar document (TOML: year, holidays, workdays)")
       ->required();
   c_pub->add_flag("--json", shared.json, "print JSON");
-  out.push_back(CommandSpec{c_pub,
-                            [&shared, pub] {
+  out.push_back(CommandSpec{c_pub, [&shared, pub] {
                               return cmd_calendar_publish(shared.data, pub->file, shared.actor,
                                                           shared.json);
-                            },
-                            true, false});
+                            }});
 
   auto year = std::make_shared<int>(0);
   auto* c_show = cal->add_subcommand("show", "the calendar held here, by year");
@@ -325,8 +323,7 @@ void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_show->add_option("--year", *year, "only this year");
   c_show->add_flag("--json", shared.json, "print JSON");
   out.push_back(CommandSpec{
-      c_show, [&shared, year] { return cmd_calendar_show(shared.data, *year, shared.json); }, false,
-      true});
+      c_show, [&shared, year] { return cmd_calendar_show(shared.data, *year, shared.json); }});
 
   auto* dl = app.add_subcommand("deadline", "time limits of cases (限时办结)");
   dl->require_subcommand(1);
@@ -335,9 +332,9 @@ void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   shared.add_data(c_dshow);
   c_dshow->add_option("id", *case_id, "case number, e.g. 360723101007-000001")->required();
   c_dshow->add_flag("--json", shared.json, "print JSON");
-  out.push_back(CommandSpec{
-      c_dshow, [&shared, case_id] { return cmd_deadline_show(shared.data, *case_id, shared.json); },
-      false, true});
+  out.push_back(CommandSpec{c_dshow, [&shared, case_id] {
+                              return cmd_deadline_show(shared.data, *case_id, shared.json);
+                            }});
 }
 
 }  // namespace liandong::node

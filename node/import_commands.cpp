@@ -24,7 +24,6 @@
 #include "node/cli.h"
 #include "node/commands.h"
 #include "node/control.h"
-#include "node/control_request.h"
 #include "node/input_checks.h"
 #include "node/input_files.h"
 #include "node/ledger_import.h"
@@ -251,11 +250,10 @@ int cmd_import(const std::string& data, const ImportArgs& a, const ActorOptions&
       if (!actor.on_behalf_of.empty())
         r.args.insert(r.args.end(), {"--on-behalf-of", actor.on_behalf_of});
       r.files.emplace("batch", encode_rows(p.rows, begin, end));
-      auto reply = call_daemon(daemon->control_endpoint, encode_control_request(r),
-                               std::chrono::seconds(120), [&] {
-                                 auto now = find_daemon(data);
-                                 return now && now->pid == daemon->pid;
-                               });
+      auto reply = call_daemon(daemon->control_endpoint, r, std::chrono::seconds(120), [&] {
+        auto now = find_daemon(data);
+        return now && now->pid == daemon->pid;
+      });
       if (!reply.ok())
         fail(Status::disconnected("联网服务（pid " + std::to_string(daemon->pid) +
                                   "）未响应，已导入前 " + std::to_string(begin) +
@@ -332,8 +330,7 @@ void add_import_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   shared.add_data(c);
   shared.add_actor(c);
   out.push_back(CommandSpec{
-      c, [args, &shared] { return cmd_import(shared.data, *args, shared.actor, shared.json); },
-      /*through_daemon=*/false, /*in_daemon=*/false});
+      c, [args, &shared] { return cmd_import(shared.data, *args, shared.actor, shared.json); }});
 
   // How the CLI hands one batch to the daemon (not for people).
   auto name = std::make_shared<std::string>();
@@ -342,9 +339,8 @@ void add_import_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   r->add_option("name", *name)->required();
   shared.add_data(r);
   shared.add_actor(r);
-  out.push_back(
-      CommandSpec{r, [name, &shared] { return cmd_import_rows(shared.data, *name, shared.actor); },
-                  /*through_daemon=*/false, /*in_daemon=*/true});
+  out.push_back(CommandSpec{
+      r, [name, &shared] { return cmd_import_rows(shared.data, *name, shared.actor); }});
 }
 
 }  // namespace liandong::node

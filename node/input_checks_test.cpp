@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "node/control_request.h"
 #include "storage/calendar.h"
 
 using namespace liandong::node;
@@ -41,28 +40,4 @@ TEST_CASE("input checks: a due date is a real day, not before acceptance", "[nod
   CHECK_FALSE(due_date_problem("2099-01-01", today));
   CHECK_FALSE(due_date_problem("2028-02-29", today));
   CHECK(due_date_problem("2027-02-29", today));
-}
-
-TEST_CASE("control request: files travel after the arguments, split without ambiguity", "[node]") {
-  ControlRequest r;
-  r.args = {"submit", "--json", "a.json", ""};
-  r.files["a.json"] = std::string("{\"x\":\0}", 7);
-  auto frames = encode_control_request(r);
-  auto back = decode_control_request(frames, 100);
-  REQUIRE(back.ok());
-  CHECK(back->args == r.args);
-  CHECK(back->files == r.files);
-  // No files: the frames are the arguments, as before.
-  ControlRequest plain;
-  plain.args = {"status", "--json"};
-  CHECK(encode_control_request(plain) == plain.args);
-  CHECK(decode_control_request(plain.args, 100)->files.empty());
-  // Too large, torn or repeated: refused.
-  CHECK_FALSE(decode_control_request(frames, 3).ok());
-  frames.pop_back();
-  CHECK_FALSE(decode_control_request(frames, 100).ok());
-  frames.push_back("{}");
-  frames.push_back("a.json");
-  frames.push_back("{}");
-  CHECK_FALSE(decode_control_request(frames, 100).ok());
 }

@@ -9,7 +9,7 @@
 //   key file (DATA/keys/*)                  4 KiB
 //
 // Through a running daemon the CLI reads the file and sends its bytes with
-// the command (node/control_request.h), at most kMaxForwardedFileBytes
+// the command (protocol/control.capnp), at most kMaxForwardedFileBytes
 // each; the daemon checks the kind's limit again on the bytes it received.
 #pragma once
 

@@ -350,12 +350,9 @@ void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
                      "roll the CurveZMQ link key instead (daemon stopped; the parent's config "
                      "must then name the new key)");
   c_rotate->add_flag("--json", json, "print JSON");
-  out.push_back({.app = c_rotate,
-                 .run =
-                     [link, &data, &actor, &json] {
-                       return *link ? cmd_rotate_link(data, json) : cmd_rotate(data, actor, json);
-                     },
-                 .through_daemon = true});
+  out.push_back({.app = c_rotate, .run = [link, &data, &actor, &json] {
+                   return *link ? cmd_rotate_link(data, json) : cmd_rotate(data, actor, json);
+                 }});
 
   struct RevokeArgs {
     std::string code, key, reason;
@@ -369,11 +366,9 @@ void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_revoke->add_option("--key", rv->key, "only this key (hex; default: every active key)");
   c_revoke->add_option("--reason", rv->reason, "why, e.g. 笔记本电脑被盗")->required();
   c_revoke->add_flag("--json", json, "print JSON");
-  out.push_back(
-      {.app = c_revoke,
-       .run = [rv, &data, &actor,
-               &json] { return cmd_revoke(data, rv->code, rv->key, rv->reason, actor, json); },
-       .through_daemon = true});
+  out.push_back({.app = c_revoke, .run = [rv, &data, &actor, &json] {
+                   return cmd_revoke(data, rv->code, rv->key, rv->reason, actor, json);
+                 }});
 
   auto pk = std::make_shared<RevokeArgs>();
   auto* c_publish = keys->add_subcommand("publish",
@@ -385,27 +380,21 @@ void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_publish->add_option("key", pk->key, "its Ed25519 public key, hex (from `keys show`)")
       ->required();
   c_publish->add_flag("--json", json, "print JSON");
-  out.push_back({.app = c_publish,
-                 .run = [pk, &data, &actor,
-                         &json] { return cmd_publish_key(data, pk->code, pk->key, actor, json); },
-                 .through_daemon = true});
+  out.push_back({.app = c_publish, .run = [pk, &data, &actor, &json] {
+                   return cmd_publish_key(data, pk->code, pk->key, actor, json);
+                 }});
 
   auto* c_list = keys->add_subcommand("list", "the key directory held here (密钥目录)");
   shared.add_data(c_list);
   c_list->add_flag("--json", json, "print JSON");
-  out.push_back({.app = c_list,
-                 .run = [&data, &json] { return cmd_list(data, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back({.app = c_list, .run = [&data, &json] { return cmd_list(data, json); }});
 
   auto* c_quarantine = app.add_subcommand(
       "quarantine", "events held for review: signed with a revoked or retired key (隔离区)");
   shared.add_data(c_quarantine);
   c_quarantine->add_flag("--json", json, "print JSON");
-  out.push_back({.app = c_quarantine,
-                 .run = [&data, &json] { return cmd_quarantine(data, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back(
+      {.app = c_quarantine, .run = [&data, &json] { return cmd_quarantine(data, json); }});
 }
 
 }  // namespace liandong::node

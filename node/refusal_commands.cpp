@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "node/commands.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/refusals.h"
 #include "node/render.h"
 
@@ -39,15 +39,12 @@ int cmd_reissue(const std::string& data, const std::string& id_text, const Actor
   auto after = node.store->get_case(case_id);
   if (!after.ok() || !*after) fail(Status::internal("case vanished after a re-issue"));
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("event", format_id(stored->view.id()));
-    j.field("supersedes", id_text);
-    j.field("case", format_id(case_id));
-    j.field("status", status_label(**after));
-    j.field("lsn", stored->lsn);
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"event", format_id(stored->view.id())},
+                         {"supersedes", id_text},
+                         {"case", format_id(case_id)},
+                         {"status", status_label(**after)},
+                         {"lsn", stored->lsn}}) +
+          "\n");
   } else {
     print("已重新报送 " + id_text + (r ? "（原" + refusal_text(*r) + "）" : std::string()) +
           "\n新事件 " + format_id(stored->view.id()) + "  办件 " + format_id(case_id) + " 现为 " +
@@ -67,10 +64,10 @@ void add_refusal_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   shared.add_actor(c);
   c->add_option("event", *id, "the refused event's number, e.g. 360723101007-000003")->required();
   c->add_flag("--json", shared.json, "print JSON");
-  out.push_back({.app = c,
-                 .run = [id, &data = shared.data, &actor = shared.actor,
-                         &json = shared.json] { return cmd_reissue(data, *id, actor, json); },
-                 .through_daemon = true});
+  out.push_back(
+      {.app = c, .run = [id, &data = shared.data, &actor = shared.actor, &json = shared.json] {
+         return cmd_reissue(data, *id, actor, json);
+       }});
 }
 
 }  // namespace liandong::node

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "node/app/figures.h"
 #include "node/commands.h"
 #include "node/input_checks.h"
 #include "node/report.h"
@@ -14,37 +15,15 @@ namespace liandong::node {
 
 namespace {
 
-struct ReportArgs {
-  std::string from, to, by, home, as_of;
+struct ReportArgs : app::ReportRequest {
   bool csv = false;
 };
 
-int64_t parse_day_or_fail(const std::string& text, const char* what) {
-  auto d = parse_date(text);
-  if (!d)
-    fail(Status::invalid(std::string(what) + " '" + text + "' is not a date like 2026-11-01"));
-  return *d;
-}
-
 int cmd_report(const std::string& data, const ReportArgs& a, bool json) {
-  ReportOptions o;
-  if (!a.from.empty()) o.from = parse_day_or_fail(a.from, "--from");
-  if (!a.to.empty()) o.to = parse_day_or_fail(a.to, "--to");
-  if (o.from && o.to && *o.from > *o.to) fail(Status::invalid("--from is after --to"));
-  auto by = group_by_from_name(a.by);
-  if (!by) fail(Status::invalid("--by must be village, township, item, department or level"));
-  o.by = *by;
   if (json && a.csv) fail(Status::invalid("--json and --csv: choose one"));
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  o.as_of = a.as_of.empty() ? china_day(static_cast<uint64_t>(now_ms))
-                            : parse_day_or_fail(a.as_of, "--as-of");
-  if (!a.home.empty() && !plausible_code(a.home))
-    fail(Status::invalid("--home '" + a.home + "' is not a division code"));
   auto node = open_node(data);
-  auto r = build_report_from_store(*node.store, o, a.home);
-  if (!r.ok()) fail(r.status());
+  auto r = app::report(app::Context{*node.store, node.identity.sign}, a);
+  if (!r.ok()) throw CommandError{r.error().status, r.error().refused};
   print(json ? render_report_json(*r) : a.csv ? render_report_csv(*r) : render_report(*r));
   return 0;
 }
@@ -77,10 +56,8 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_report->add_flag("--csv", args->csv, "print CSV (UTF-8 with BOM) for a spreadsheet");
   std::string& data = shared.data;
   bool& json = shared.json;
-  out.push_back({.app = c_report,
-                 .run = [args, &data, &json] { return cmd_report(data, *args, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back(
+      {.app = c_report, .run = [args, &data, &json] { return cmd_report(data, *args, json); }});
 
   auto* c_case = app.get_subcommand("case");
   auto trace_id = std::make_shared<std::string>();
@@ -89,9 +66,7 @@ void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_trace->add_option("id", *trace_id, "case number, e.g. 360723101007-000001")->required();
   c_trace->add_flag("--json", shared.json, "print JSON");
   out.push_back({.app = c_trace,
-                 .run = [trace_id, &data, &json] { return cmd_trace(data, *trace_id, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+                 .run = [trace_id, &data, &json] { return cmd_trace(data, *trace_id, json); }});
 }
 
 }  // namespace liandong::node

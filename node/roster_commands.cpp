@@ -8,7 +8,7 @@
 
 #include "node/commands.h"
 #include "node/input_files.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/render.h"
 #include "protocol/ids.h"
 #include "storage/roster.h"
@@ -54,13 +54,10 @@ int cmd_roster_publish(const std::string& data, uint32_t version, const std::str
   auto stored = node.store->append_local(d, node.identity.sign);
   if (!stored.ok()) fail(stored.status());
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("event", format_id(stored->view.id()));
-    j.field("version", static_cast<uint64_t>(version));
-    j.field("staff", static_cast<uint64_t>(roster->staff.size()));
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"event", format_id(stored->view.id())},
+                         {"version", static_cast<uint64_t>(version)},
+                         {"staff", static_cast<uint64_t>(roster->staff.size())}}) +
+          "\n");
   } else {
     print(fmt::format("已发布人员名册 v{}（{} 人）{}，下发至 {} 辖区全部节点\n", version,
                       roster->staff.size(), format_id(stored->view.id()), code));
@@ -73,25 +70,17 @@ int cmd_roster_show(const std::string& data, bool json) {
   auto held = storage::held_roster(*node.store);
   if (!held.ok()) fail(held.status());
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.key("version");
-    *held ? j.value(static_cast<uint64_t>((*held)->version)) : j.null();
-    j.key("staff");
-    j.begin_array();
+    Json j;
+    j["version"] = *held ? Json(static_cast<uint64_t>((*held)->version)) : Json(nullptr);
+    j["staff"] = Json::array();
     if (*held) {
-      for (const auto& e : (*held)->staff) {
-        j.begin_object();
-        j.field("name", e.name);
-        j.field("staff_id", e.staff_id);
-        j.field("role", role_name(e.role));
-        j.field("node", e.node);
-        j.end_object();
-      }
+      for (const auto& e : (*held)->staff)
+        j["staff"].push_back(Json{{"name", e.name},
+                                  {"staff_id", e.staff_id},
+                                  {"role", role_name(e.role)},
+                                  {"node", e.node}});
     }
-    j.end_array();
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(j) + "\n");
     return 0;
   }
   if (!*held) {
@@ -130,19 +119,14 @@ void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_publish->add_option("--file", pa->file, "the roster (TOML)")->required();
   c_publish->add_flag("--json", json, "print JSON");
   shared.files.push_back(&pa->file);
-  out.push_back(
-      {.app = c_publish,
-       .run = [pa, &data, &actor,
-               &json] { return cmd_roster_publish(data, pa->version, pa->file, actor, json); },
-       .through_daemon = true});
+  out.push_back({.app = c_publish, .run = [pa, &data, &actor, &json] {
+                   return cmd_roster_publish(data, pa->version, pa->file, actor, json);
+                 }});
 
   auto* c_show = c_roster->add_subcommand("show", "the roster in force here");
   shared.add_data(c_show);
   c_show->add_flag("--json", json, "print JSON");
-  out.push_back({.app = c_show,
-                 .run = [&data, &json] { return cmd_roster_show(data, json); },
-                 .through_daemon = false,
-                 .in_daemon = true});
+  out.push_back({.app = c_show, .run = [&data, &json] { return cmd_roster_show(data, json); }});
 }
 
 }  // namespace liandong::node

@@ -114,7 +114,8 @@ int cmd_sync_now(const std::string& data, const SyncNowArgs& a) {
   auto ask = [&](bool request) -> SyncView {
     std::vector<std::string> args = {"sync", "now", "--data", data};
     if (!request) args.push_back("--no-request");
-    auto reply = call_daemon(d->control_endpoint, args, std::chrono::seconds(10), alive);
+    auto reply =
+        call_daemon(d->control_endpoint, ControlRequest{args, {}}, std::chrono::seconds(10), alive);
     if (!reply.ok())
       refuse(Status::disconnected("联网服务未响应（pid " + std::to_string(d->pid) + "）：" +
                                   reply.status().message()));
@@ -146,12 +147,10 @@ void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
                     "seconds to wait for the upstreams to come up (default 5)");
   // Used by the CLI when it asks the daemon again: report, do not redial.
   c_now->add_flag("--no-request", args->no_request, "only report the links")->group("");
-  out.push_back(CommandSpec{c_now,
-                            [args, &shared] {
+  out.push_back(CommandSpec{c_now, [args, &shared] {
                               return in_daemon() ? in_daemon_sync_now(*args)
                                                  : cmd_sync_now(shared.data, *args);
-                            },
-                            /*through_daemon=*/false, /*in_daemon=*/true});
+                            }});
 }
 
 }  // namespace liandong::node

@@ -62,3 +62,10 @@ target_link_libraries(case_search_cli_test PRIVATE liandong_catch_main liandong_
 target_compile_definitions(case_search_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(case_search_cli_test liandong)
 catch_discover_tests(case_search_cli_test PROPERTIES TIMEOUT 300)
+# One application layer behind the CLI and the control socket (node/app).
+add_executable(app_layer_test app_layer_test.cpp)
+target_link_libraries(app_layer_test PRIVATE liandong_catch_main liandong_net_fixture
+  liandong_json_reader cppzmq)
+target_compile_definitions(app_layer_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(app_layer_test liandong)
+catch_discover_tests(app_layer_test PROPERTIES TIMEOUT 300)

@@ -1,0 +1,234 @@
+#include "node/app/act.h"
+
+#include <capnp/message.h>
+
+#include "node/app/materials.h"
+#include "node/input_checks.h"
+#include "node/render.h"
+#include "node/report.h"
+#include "storage/fees.h"
+
+namespace liandong::app {
+
+const std::vector<ActionName>& action_names() {
+  static const std::vector<ActionName> kinds = {
+      {"accept", EventKind::accepted},
+      {"request-supplement", EventKind::supplement_requested},
+      {"supplement", EventKind::supplemented},
+      {"escalate", EventKind::escalated},
+      {"assign", EventKind::assigned},
+      {"opinion", EventKind::opinion},
+      {"decide", EventKind::decided},
+      {"reply", EventKind::replied},
+      {"deliver", EventKind::delivered},
+      {"rate", EventKind::rated},
+      {"collect-fee", EventKind::fee_collected},
+      {"close", EventKind::closed},
+      {"withdraw", EventKind::withdrawn},
+      {"comment", EventKind::comment},
+      {"complain", EventKind::complaint},
+  };
+  return kinds;
+}
+
+std::optional<EventKind> action_kind(const std::string& name) {
+  for (const auto& a : action_names()) {
+    if (name == a.name) return a.kind;
+  }
+  return std::nullopt;
+}
+
+std::optional<storage::ItemRules> case_item_rules(const storage::Store& store,
+                                                  const storage::CaseState& st) {
+  uint32_t version = 0;
+  auto events = store.case_events(st.case_id);
+  if (events.ok()) {
+    for (const auto& e : *events) {
+      if (e.view.kind() == EventKind::submitted)
+        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
+    }
+  }
+  auto held = storage::held_catalog(store, version);
+  if (!held.ok() && version != 0) held = storage::held_catalog(store);
+  if (!held.ok() || !*held) return std::nullopt;
+  return storage::item_rules(**held, st.item_code);
+}
+
+namespace {
+
+Id parse_case_id(const std::string& text) {
+  auto id = parse_id(text);
+  if (!id) fail(Status::invalid("'" + text + "' is not a case number like 360723101007-000042"));
+  return *id;
+}
+
+bool yes_no(const ActRequest& a, const char* what) {
+  if (a.approve == a.reject)
+    fail(Status::invalid(std::string(what) + " needs exactly one of --approve or --reject"));
+  return a.approve;
+}
+
+// Builds the body for `action`; throws AppError on bad arguments.
+void fill_body(const Context& c, const std::string& action, const ActRequest& a,
+               const std::string& node_code, const storage::CaseState& st,
+               proto::Event::Body::Builder b) {
+  if (action == "accept") {
+    if (!a.due.empty()) {
+      if (auto why = node::due_date_problem(a.due, node::china_day(c.now())))
+        fail(Status::invalid("--due: " + *why));
+    }
+    auto x = b.initAccepted();
+    x.setDueDate(a.due);
+    x.setNote(a.note);
+  } else if (action == "request-supplement") {
+    if (a.missing.empty())
+      fail(Status::invalid("request-supplement needs --missing (all of them at once)"));
+    auto x = b.initSupplementRequested();
+    fill_materials(x.initMissing(static_cast<unsigned>(a.missing.size())), a.missing,
+                   proto::MaterialState::MISSING);
+    x.setNote(a.note);
+  } else if (action == "supplement") {
+    if (a.provided.empty()) fail(Status::invalid("supplement needs --provided"));
+    auto x = b.initSupplemented();
+    fill_materials(x.initProvided(static_cast<unsigned>(a.provided.size())), a.provided,
+                   proto::MaterialState::PROVIDED);
+    x.setNote(a.note);
+  } else if (action == "escalate") {
+    std::string to = a.to.empty() ? parent_code(st.handler.empty() ? node_code : st.handler) : a.to;
+    if (!node::plausible_code(to))
+      fail(Status::invalid("escalate: '" + to + "' is not a division code"));
+    auto x = b.initEscalated();
+    x.setTo(to);
+    x.setNote(a.note);
+  } else if (action == "assign") {
+    if (a.departments.empty()) fail(Status::invalid("assign needs --dept (one or more)"));
+    auto x = b.initAssigned();
+    auto d = x.initDepartments(static_cast<unsigned>(a.departments.size()));
+    for (unsigned i = 0; i < a.departments.size(); ++i)
+      d.set(i, a.departments[i]);
+    x.setNote(a.note);
+  } else if (action == "opinion") {
+    if (a.department.empty()) fail(Status::invalid("opinion needs --dept"));
+    auto x = b.initOpinion();
+    x.setDepartment(a.department);
+    x.setApprove(yes_no(a, "opinion"));
+    x.setText(a.text);
+  } else if (action == "decide") {
+    auto x = b.initDecided();
+    x.setApproved(yes_no(a, "decide"));
+    if (!a.approve && a.reason.empty())
+      fail(Status::invalid("a refusal needs --reason (and --basis, the legal basis)"));
+    x.setReason(a.reason);
+    x.setLegalBasis(a.basis);
+    x.setCertificateNo(a.certificate);
+  } else if (action == "reply") {
+    if (a.text.empty()) fail(Status::invalid("reply needs --text"));
+    b.initReplied().setText(a.text);
+  } else if (action == "deliver") {
+    auto x = b.initDelivered();
+    x.setMethod(a.method);
+    x.setNote(a.note);
+  } else if (action == "rate") {
+    if (a.score < 1 || a.score > 5) fail(Status::invalid("rate needs --score from 1 to 5"));
+    auto x = b.initRated();
+    x.setScore(static_cast<uint8_t>(a.score));
+    x.setComment(a.comment);
+  } else if (action == "collect-fee") {
+    auto fen = node::parse_yuan(a.amount);
+    if (!fen || *fen <= 0) fail(Status::invalid("collect-fee needs --amount in yuan, e.g. 200.00"));
+    if (a.receipt.empty())
+      fail(Status::invalid("collect-fee needs --receipt (the receipt number)"));
+    auto x = b.initFeeCollected();
+    x.setAmount(*fen);
+    x.setReceiptNo(a.receipt);
+    x.setReason(a.reason);
+  } else if (action == "close") {
+    b.initClosed().setNote(a.note);
+  } else if (action == "withdraw") {
+    b.initWithdrawn().setReason(a.reason);
+  } else if (action == "comment") {
+    if (a.text.empty()) fail(Status::invalid("comment needs --text"));
+    b.initComment().setText(a.text);
+  } else if (action == "complain") {
+    if (a.text.empty()) fail(Status::invalid("complain needs --text"));
+    if (!a.against.empty() && !node::plausible_code(a.against))
+      fail(Status::invalid("complain: --against '" + a.against + "' is not a division code"));
+    auto x = b.initComplaint();
+    x.setText(a.text);
+    x.setAgainst(a.against);
+  } else {
+    fail(Status::invalid("unknown action '" + action + "'"));
+  }
+}
+
+ActResult acted(const Context& c, const ActRequest& a) {
+  const std::string& action = a.action;
+  const auto kind = action_kind(action);
+  if (!kind) fail(Status::invalid("unknown action '" + action + "'"));
+  auto person = checked_person(c, a.actor, *kind, a.case_id);
+  if (!person.ok()) throw person.error();
+  const Actor actor = std::move(person).value();
+  const Id id = parse_case_id(a.case_id);
+  auto st = c.store.get_case(id);
+  if (!st.ok()) fail(st.status());
+  if (!*st) fail(Status::not_found("no case " + a.case_id + " here"));
+  const std::string code = c.store.code();
+  // Build the body once up front so argument errors surface before writing.
+  capnp::MallocMessageBuilder scratch;
+  auto probe = scratch.initRoot<proto::Event>();
+  fill_body(c, action, a, code, **st, probe.getBody());
+  // Whether this node and role may take the action (storage/authority.h).
+  {
+    storage::ActContext ctx;
+    ctx.node = code;
+    ctx.role = actor_role(actor, code);
+    ctx.kind = *kind;
+    ctx.state = &**st;
+    if (ctx.kind == EventKind::decided || ctx.kind == EventKind::replied)
+      ctx.item = case_item_rules(c.store, **st);
+    if (auto s = storage::may_act(ctx); !s)
+      throw AppError{s, true, RoleRefusal{actor.name, ctx.role, ctx.kind, a.case_id}};
+  }
+  // The amount collected is what the case owes (its fee due, else the
+  // catalog's fee for the item) unless a reason is given (storage/fees.h).
+  if (action == "collect-fee") {
+    int64_t due = (*st)->fee_due;
+    if (due == 0) {
+      if (auto rules = case_item_rules(c.store, **st)) due = rules->fee_fen;
+    }
+    auto fee = probe.getBody().getFeeCollected().asReader();
+    if (auto why =
+            storage::fee_amount_problem(fee.getAmount(), due, (*st)->fee_collected, a.reason))
+      fail(Status::invalid(*why));
+  }
+  storage::LocalDraft draft;
+  draft.case_id = id;
+  const auto conflicts = (*st)->conflicts;
+  draft.fill = [&](proto::Event::Builder ev) {
+    fill_actor(ev.initActor(), actor, code);
+    if (a.settle) {
+      auto s = ev.initSettles(static_cast<unsigned>(conflicts.size()));
+      for (unsigned i = 0; i < s.size(); ++i)
+        write_id(s[i], conflicts[i]);
+    }
+    fill_body(c, action, a, code, **st, ev.getBody());
+  };
+  auto stored = c.store.append_local(draft, c.signer);
+  if (!stored.ok()) refuse(stored.status());
+  auto after = c.store.get_case(id);
+  if (!after.ok() || !*after) fail(Status::internal("case vanished after an action"));
+  return ActResult{stored->view.id(), stored->view.kind(), a.case_id, std::move(**after),
+                   stored->lsn};
+}
+
+}  // namespace
+
+AppResult<ActResult> act(const Context& ctx, const ActRequest& req) {
+  try {
+    return acted(ctx, req);
+  } catch (AppError& e) {
+    return recorded(ctx, std::move(e));
+  }
+}
+
+}  // namespace liandong::app

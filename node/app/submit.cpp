@@ -1,0 +1,181 @@
+#include "node/app/submit.h"
+
+#include <algorithm>
+
+#include "node/app/materials.h"
+#include "node/input_checks.h"
+#include "node/render.h"
+#include "node/report.h"
+#include "protocol/hlc.h"
+#include "protocol/resident_id.h"
+#include "protocol/submission_json.h"
+#include "storage/authority.h"
+#include "storage/catalog.h"
+
+namespace liandong::app {
+
+CheckedSubmission::CheckedSubmission() : message_(std::make_unique<capnp::MallocMessageBuilder>()) {
+  message_->initRoot<proto::Submitted>();
+}
+
+proto::Submitted::Reader CheckedSubmission::submitted() const {
+  return message_->getRoot<proto::Submitted>().asReader();
+}
+
+proto::Submitted::Builder CheckedSubmission::builder() {
+  return message_->getRoot<proto::Submitted>();
+}
+
+namespace {
+
+// The rules, in the order a clerk meets them; fails by throwing AppError.
+CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
+  CheckedSubmission out;
+  auto node_roster = checked_person(ctx, a.actor, EventKind::submitted, a.item);
+  if (!node_roster.ok()) throw node_roster.error();
+  const Actor actor = std::move(node_roster).value();
+  out.actor = actor;
+  out.home = a.home;
+  auto sub = out.builder();
+  if (!a.json_name.empty() || !a.json_text.empty()) {
+    if (auto s = decode_submission_json(a.json_text, sub); !s)
+      fail(Status::invalid(a.json_name + ": " + s.message()));
+  } else {
+    if (a.item.empty() || a.applicant.empty())
+      fail(Status::invalid("submit needs --item and --applicant (or --json FILE)"));
+    sub.setItemCode(a.item);
+    sub.setItemName(a.item_name);
+    auto ap = sub.initApplicant();
+    ap.setName(a.applicant);
+    ap.setIdNumber(a.id_number);
+    ap.setPhone(a.phone);
+    ap.setAddress(a.address);
+    sub.setSummary(a.summary);
+    sub.setCatalogVersion(a.catalog_version);
+    auto fields = sub.initFields(static_cast<unsigned>(a.fields.size()));
+    for (unsigned i = 0; i < a.fields.size(); ++i) {
+      const auto eq = a.fields[i].find('=');
+      if (eq == std::string::npos || eq == 0)
+        fail(Status::invalid("form field '" + a.fields[i] + "' is not NAME=VALUE"));
+      fields[i].setKey(a.fields[i].substr(0, eq));
+      fields[i].setValue(a.fields[i].substr(eq + 1));
+    }
+    fill_materials(sub.initMaterials(static_cast<unsigned>(a.materials.size())), a.materials,
+                   proto::MaterialState::PROVIDED);
+    if (!a.fee_due.empty()) {
+      auto fen = node::parse_yuan(a.fee_due);
+      if (!fen) fail(Status::invalid("fee '" + a.fee_due + "' is not an amount in yuan"));
+      sub.setFeeDue(*fen);
+    }
+  }
+  // The applicant's ID number and phone (protocol/resident_id.h), checked
+  // here where the application is made, never on receipt. A clock outside
+  // the stamp range has no "today" to judge a birth date by: the store
+  // refuses to stamp the event then, saying why (本机时钟不正确).
+  if (const uint64_t wall = ctx.now(); stamp_in_range(wall)) {
+    if (auto s = check_applicant(sub.getApplicant(), node::china_day(wall)); !s) fail(s);
+  }
+  if (!a.home.empty() && !node::plausible_code(a.home))
+    fail(Status::invalid("home '" + a.home + "' is not a division code"));
+  // Who may register here (storage/authority.h), before anything else.
+  {
+    storage::ActContext act;
+    act.node = ctx.store.code();
+    act.role = actor_role(actor, act.node);
+    act.kind = EventKind::submitted;
+    act.home = a.home;
+    if (auto s = storage::may_act(act); !s)
+      throw AppError{s, true,
+                     RoleRefusal{actor.name, act.role, act.kind, sub.getItemCode().cStr()}};
+  }
+  // Checked against the catalog held here (or the version the form names):
+  // the item must be in it; a missing material that may follow later is
+  // recorded as LATER (容缺); any other missing material refuses the
+  // application, naming all of them at once (一次性告知).
+  {
+    auto held = storage::held_catalog(ctx.store, sub.getCatalogVersion());
+    if (!held.ok() && held.status().code() == Code::not_found) {
+      // No catalog held at all: the form's version is taken as given.
+      auto newest = storage::held_catalog(ctx.store);
+      if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
+    }
+    if (!held.ok()) refuse(held.status());
+    if (*held) {
+      const storage::Catalog& cat = **held;
+      const std::string item_code(sub.getItemCode().cStr());
+      const storage::CatalogItem* item = cat.find(item_code);
+      if (item == nullptr)
+        refuse(Status::invalid("item '" + item_code + "' is not in the service catalog (version " +
+                               std::to_string(cat.version) + ")"));
+      sub.setCatalogVersion(cat.version);
+      if (sub.getItemName().size() == 0) sub.setItemName(item->name);
+      if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
+      struct Given {
+        std::string name;
+        bool original;
+        uint32_t count;
+        proto::MaterialState state;
+      };
+      std::vector<Given> given;
+      for (auto m : sub.getMaterials().asReader())
+        given.push_back(
+            Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
+      std::vector<std::string> missing;
+      for (const auto& need : item->materials) {
+        auto it = std::find_if(given.begin(), given.end(),
+                               [&need](const Given& g) { return g.name == need.name; });
+        if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
+        if (!need.later_ok) {
+          missing.push_back(need.name);
+        } else if (it == given.end()) {
+          given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
+        } else {
+          it->state = proto::MaterialState::LATER;
+        }
+      }
+      if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing)
+          list += (list.empty() ? "" : "、") + m;
+        refuse(Status::invalid("材料不全，请一次性补齐 (missing materials, all at once) for " +
+                               item_code + " " + item->name + ": " + list));
+      }
+      auto mats = sub.initMaterials(static_cast<unsigned>(given.size()));
+      for (unsigned i = 0; i < given.size(); ++i) {
+        mats[i].setName(given[i].name);
+        mats[i].setOriginal(given[i].original);
+        mats[i].setCount(given[i].count);
+        mats[i].setState(given[i].state);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+AppResult<CheckedSubmission> check_submission(const Context& ctx, const SubmitRequest& req) {
+  try {
+    return checked(ctx, req);
+  } catch (AppError& e) {
+    return std::move(e);
+  }
+}
+
+AppResult<SubmitResult> submit(const Context& ctx, const SubmitRequest& req) {
+  auto sub = check_submission(ctx, req);
+  if (!sub.ok()) return recorded(ctx, sub.error());
+  storage::LocalDraft draft;
+  draft.home = sub->home;
+  const std::string code = ctx.store.code();
+  auto reader = sub->submitted();
+  draft.fill = [&](proto::Event::Builder ev) {
+    fill_actor(ev.initActor(), sub->actor, code);
+    ev.getBody().setSubmitted(reader);
+  };
+  auto stored = ctx.store.append_local(draft, ctx.signer);
+  if (!stored.ok()) return AppError{stored.status()};
+  return SubmitResult{stored->view.id(), stored->lsn};
+}
+
+}  // namespace liandong::app

@@ -1,0 +1,71 @@
+// Registering an application (申请登记): the rules an application meets
+// before it is stored, and storing it.
+//
+// check_submission validates and completes a submission without writing
+// anything: the applicant's ID number and phone, who may register here
+// (role, level, roster), the item in the catalog held here, the catalog
+// version, the item's name and fee due from the catalog, each required
+// material provided or recorded as 容缺 (LATER) where the catalog allows.
+// submit() checks the same way, then stores the application as a
+// `submitted` event through the store's writer.
+//
+// Thread contract: as node/app/context.h.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node/app/actor.h"
+#include "node/app/context.h"
+#include "node/app/result.h"
+#include "protocol/ids.h"
+#include "protocol/records.capnp.h"
+
+namespace liandong::app {
+
+// One application, as a person or a ledger gives it: either as JSON
+// (protocol/submission_json.h) in `json_text`, or field by field.
+struct SubmitRequest {
+  // The application as JSON, and what to call it in errors (a file name).
+  // Both empty: the application is the fields below.
+  std::string json_text, json_name;
+  std::string item, item_name, applicant, id_number, phone, address, summary;
+  std::string fee_due;  // in yuan, "200" or "200.50"; empty: the catalog's
+  // Form fields NAME=VALUE; materials NAME[:provided|missing|later[:original|copy]].
+  std::vector<std::string> fields, materials;
+  uint32_t catalog_version = 0;  // 0: the newest held
+  std::string home;              // home code of the case (empty: this node)
+  Actor actor;
+};
+
+// A checked, completed application, ready to store.
+class CheckedSubmission {
+ public:
+  CheckedSubmission();
+  proto::Submitted::Reader submitted() const;
+  proto::Submitted::Builder builder();
+  Actor actor;       // with the role the roster gives, if one is held
+  std::string home;  // home code (empty: this node)
+
+ private:
+  std::unique_ptr<capnp::MallocMessageBuilder> message_;
+};
+
+// Checks and completes `req` against the store's catalog and roster and the
+// context's clock. Writes nothing (a role refusal comes back with its
+// RoleRefusal, for the caller to record).
+AppResult<CheckedSubmission> check_submission(const Context& ctx, const SubmitRequest& req);
+
+struct SubmitResult {
+  Id case_id;  // the new case's number (办件编号)
+  uint64_t lsn = 0;
+};
+
+// check_submission, then stores the application. A role refusal is
+// recorded in the audit log.
+AppResult<SubmitResult> submit(const Context& ctx, const SubmitRequest& req);
+
+}  // namespace liandong::app
