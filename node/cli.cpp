@@ -697,6 +697,7 @@ int dispatch(int argc, char** argv) {
   add_sync_commands(app, shared, modules);
   add_refusal_commands(app, shared, modules);
   add_import_commands(app, shared, modules);
+  add_division_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

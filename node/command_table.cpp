@@ -35,6 +35,8 @@ const std::vector<CommandInfo>& command_table() {
       {"quarantine", false, Route::read},
       {"roster publish", true, Route::daemon},
       {"roster show", false, Route::read},
+      {"publish divisions", true, Route::daemon},
+      {"divisions show", false, Route::read},
       // Inside the daemon it redials at once; without one it starts the
       // links itself (node/sync_commands.cpp).
       {"sync now", false, Route::read},

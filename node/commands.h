@@ -95,6 +95,7 @@ void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_refusal_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_import_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_division_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 
 // `store check [--deep]` (node/store_check_command.cpp).
 int cmd_store_check(const std::filesystem::path& data, bool deep);

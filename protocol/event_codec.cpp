@@ -281,6 +281,16 @@ Status body_ok(proto::Event::Reader ev) {
       if (body.getRosterPublished().getVersion() == 0)
         return Status::invalid("staff roster: version must be at least 1");
       return document_ok(body.getRosterPublished().getDocument());
+    case proto::Event::Body::DIVISIONS_PUBLISHED:
+      if (ev.getId().getOrigin().size() > 6)
+        return Status::invalid("division table: only a county (or above) publishes it");
+      if (body.getDivisionsPublished().getVersion() == 0)
+        return Status::invalid("division table: version must be at least 1");
+      return document_ok(body.getDivisionsPublished().getDocument());
+    case proto::Event::Body::HELD29:
+    case proto::Event::Body::HELD30:
+    case proto::Event::Body::HELD31:
+      break;
   }
   return Status::invalid("unknown event kind (written by a newer schema?)");
 }
@@ -295,7 +305,7 @@ const char* kind_name(EventKind k) {
                                 "withdrawn",       "comment",           "complaint",
                                 "replied",         "catalog_published", "calendar_published",
                                 "audit",           "key_rotated",       "keys_published",
-                                "roster_published"};
+                                "roster_published", "divisions_published"};
   return names[static_cast<int>(k)];
 }
 
@@ -304,20 +314,23 @@ const char* kind_name_zh(EventKind k) {
       "申请登记", "受理",     "补正告知",     "补正材料",    "上报",         "分派",
       "部门意见", "办结",     "回复",         "评价",        "代收费",       "销号",
       "撤回",     "备注",     "投诉",         "答复",        "事项目录发布", "工作日历发布",
-      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布"};
+      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布", "区划表发布"};
   return names[static_cast<int>(k)];
 }
 
 std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
+  if (w == proto::Event::Body::DIVISIONS_PUBLISHED) return EventKind::divisions_published;
   const auto n = static_cast<int>(w);
-  // Body members are numbered in EventKind order from `submitted`.
-  if (n < 0 || n >= kEventKindCount) return std::nullopt;
+  // Body members up to `rosterPublished` are numbered in EventKind order
+  // from `submitted`; the held ordinals (@29-@31) are no kind yet.
+  if (n < 0 || n > static_cast<int>(proto::Event::Body::ROSTER_PUBLISHED)) return std::nullopt;
   return static_cast<EventKind>(n);
 }
 
 bool is_broadcast(EventKind k) {
   return k == EventKind::catalog_published || k == EventKind::calendar_published ||
-         k == EventKind::keys_published || k == EventKind::roster_published;
+         k == EventKind::keys_published || k == EventKind::roster_published ||
+         k == EventKind::divisions_published;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes) {

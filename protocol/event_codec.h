@@ -53,8 +53,9 @@ enum class EventKind : uint8_t {
   key_rotated,       // 密钥轮换: belongs at the origin's lineage (routing.h)
   keys_published,    // 密钥目录: a broadcast, from a county or above
   roster_published,  // 人员名册: a broadcast, from a county or above
+  divisions_published,  // 行政区划表: a broadcast, from a county or above
 };
-constexpr int kEventKindCount = 22;
+constexpr int kEventKindCount = 23;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 

@@ -312,19 +312,25 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
     names.emplace_back(kind_name(k));
     CHECK_FALSE(names.back().empty());
     CHECK(std::strlen(kind_name_zh(k)) > 0);
-    auto back = kind_from_body(static_cast<proto::Event::Body::Which>(i));
+    const auto which = k == EventKind::divisions_published
+                           ? proto::Event::Body::DIVISIONS_PUBLISHED
+                           : static_cast<proto::Event::Body::Which>(i);
+    auto back = kind_from_body(which);
     REQUIRE(back);
     CHECK(*back == k);
     CHECK(is_broadcast(k) ==
           (k == EventKind::catalog_published || k == EventKind::calendar_published ||
-           k == EventKind::keys_published || k == EventKind::roster_published));
+           k == EventKind::keys_published || k == EventKind::roster_published ||
+           k == EventKind::divisions_published));
   }
   std::sort(names.begin(), names.end());
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
   CHECK(std::string(kind_name(EventKind::supplement_requested)) == "supplement_requested");
   CHECK(std::string(kind_name_zh(EventKind::escalated)) == "上报");
-  CHECK_FALSE(kind_from_body(static_cast<proto::Event::Body::Which>(kEventKindCount)));
-  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 1);
+  // The held ordinals (@29-@31) are no kind: an event using one is refused.
+  CHECK_FALSE(kind_from_body(proto::Event::Body::HELD29));
+  CHECK_FALSE(kind_from_body(proto::Event::Body::HELD31));
+  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 2);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

@@ -237,6 +237,15 @@ struct RosterPublished {
   document @1 :Data;
 }
 
+# 行政区划表: the names of the divisions (县, 乡镇, 村) under the county,
+# published by the county (an origin of 6 digits or fewer) to its whole
+# subtree, so that every node shows places by name. The document's format
+# is storage/divisions.h; the newest version held is the one in force.
+struct DivisionsPublished {
+  version @0 :UInt32;
+  document @1 :Data;
+}
+
 struct Event {
   id @0 :EventId;
   case @1 :EventId;            # id of the case's `submitted`; unset for broadcasts, audit
@@ -267,6 +276,12 @@ struct Event {
     keyRotated @25 :KeyRotated;
     keysPublished @26 :KeysPublished;
     rosterPublished @27 :RosterPublished;
+    # @29-@31: held for case events; a reader that meets one it does not
+    # know refuses the event as written by a newer schema.
+    held29 @29 :Void;
+    held30 @30 :Void;
+    held31 @31 :Void;
+    divisionsPublished @32 :DivisionsPublished;
   }
   # A re-issue (重新报送): this event redoes the named event of the same
   # origin and case, which a level above refused (a clock stamped ahead, a

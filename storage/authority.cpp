@@ -109,6 +109,7 @@ const char* verb(K k) {
     case K::catalog_published:
     case K::calendar_published:
     case K::roster_published:
+    case K::divisions_published:
     case K::audit:
       return "publish a notice";
     case K::key_rotated:
@@ -156,6 +157,7 @@ const char* verb_zh(K k) {
     case K::catalog_published:
     case K::calendar_published:
     case K::roster_published:
+    case K::divisions_published:
     case K::audit:
       return "发布通知";
     case K::key_rotated:
@@ -318,16 +320,19 @@ const char* role_label_zh(proto::Role r) {
 
 Status may_publish(const EventView& ev) {
   const K k = ev.kind();
-  if (k != K::catalog_published && k != K::calendar_published && k != K::roster_published)
+  if (k != K::catalog_published && k != K::calendar_published && k != K::roster_published &&
+      k != K::divisions_published)
     return Status::ok();
   const std::string& origin = ev.id().origin;
   if (origin.size() <= 6) return Status::ok();  // a county, or a city or province above it
   const char* what_zh = k == K::catalog_published    ? "事项目录"
                         : k == K::calendar_published ? "工作日历"
-                                                     : "人员名册";
+                        : k == K::roster_published   ? "人员名册"
+                                                     : "行政区划表";
   const char* what = k == K::catalog_published    ? "service catalog"
                      : k == K::calendar_published ? "working-day calendar"
-                                                  : "staff roster";
+                     : k == K::roster_published   ? "staff roster"
+                                                  : "division table";
   return refuse(std::string("只有县级节点发布") + what_zh + "，" + place_zh(origin) + " 不能发布",
                 std::string("only the county publishes the ") + what + "; event " +
                     format_id(ev.id()) + " comes from " + place(origin));

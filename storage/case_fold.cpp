@@ -138,6 +138,7 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
     case K::key_rotated:
     case K::keys_published:
     case K::roster_published:
+    case K::divisions_published:
       return Status::invalid(std::string("a ") + kind_name(k) + " event is not a case event");
   }
   return refuse(st, k);
@@ -257,6 +258,7 @@ void transition(CaseState& st, const EventView& view) {
     case K::key_rotated:
     case K::keys_published:
     case K::roster_published:
+    case K::divisions_published:
       break;
   }
 }

@@ -207,6 +207,10 @@ EventView candidate(History& h, const CaseState& st, K k) {
       return must_parse(h.forge().broadcast(kCounty, h.tick(), [](proto::Event::Builder ev) {
         ev.getBody().initRosterPublished().setVersion(1);
       }));
+    case K::divisions_published:
+      return must_parse(h.forge().broadcast(kCounty, h.tick(), [](proto::Event::Builder ev) {
+        ev.getBody().initDivisionsPublished().setVersion(1);
+      }));
     case K::keys_published:
       return must_parse(h.forge().broadcast(
           kCounty, h.tick(),

@@ -106,6 +106,7 @@ uint64_t notice_number(const EventView& ev) {
   if (body.isCatalogPublished()) return body.getCatalogPublished().getVersion();
   if (body.isCalendarPublished()) return body.getCalendarPublished().getYear();
   if (body.isRosterPublished()) return body.getRosterPublished().getVersion();
+  if (body.isDivisionsPublished()) return body.getDivisionsPublished().getVersion();
   if (ev.kind() == EventKind::audit || ev.kind() == EventKind::key_rotated ||
       ev.kind() == EventKind::keys_published)
     return ev.hlc();
@@ -1298,7 +1299,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
           }
           continue;
         }
-        // Only the county publishes catalog, calendar and roster.
+        // Only the county publishes catalog, calendar, roster and divisions.
         if (auto s = may_publish(ev); !s) {
           out[i] = IngestResult{Outcome::rejected, 0, s};
           continue;
@@ -1774,9 +1775,16 @@ Result<std::vector<Notice>> Store::notices(EventKind kind) const {
         auto view = EventView::parse(bytes);
         if (!view.ok()) throw MdbError(MDB_CORRUPTED, "stored event: " + view.status().message());
         auto body = view->event().getBody();
-        capnp::Data::Reader doc = body.isCatalogPublished()
-                                      ? body.getCatalogPublished().getDocument()
-                                      : body.getCalendarPublished().getDocument();
+        capnp::Data::Reader doc;
+        if (body.isCatalogPublished()) {
+          doc = body.getCatalogPublished().getDocument();
+        } else if (body.isCalendarPublished()) {
+          doc = body.getCalendarPublished().getDocument();
+        } else if (body.isRosterPublished()) {
+          doc = body.getRosterPublished().getDocument();
+        } else if (body.isDivisionsPublished()) {
+          doc = body.getDivisionsPublished().getDocument();
+        }
         n.document.assign(reinterpret_cast<const char*>(doc.begin()), doc.size());
         out.push_back(std::move(n));
       }

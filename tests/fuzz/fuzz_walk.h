@@ -181,6 +181,14 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.num(body.getRosterPublished().getVersion());
       s.data(body.getRosterPublished().getDocument());
       break;
+    case proto::Event::Body::DIVISIONS_PUBLISHED:
+      s.num(body.getDivisionsPublished().getVersion());
+      s.data(body.getDivisionsPublished().getDocument());
+      break;
+    case proto::Event::Body::HELD29:
+    case proto::Event::Body::HELD30:
+    case proto::Event::Body::HELD31:
+      break;
     case proto::Event::Body::KEYS_PUBLISHED:
       for (auto e : body.getKeysPublished().getEntries()) {
         s.text(e.getCode());
