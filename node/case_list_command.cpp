@@ -54,6 +54,8 @@ int list_cases_found(const std::string& data, const CaseListArgs& a, bool json) 
   }
   auto node = open_node(data);
   const RefusedCases refused = refused_cases(*node.store);
+  const auto held_places = places_here(*node.store);
+  const storage::Divisions* places = held_places ? &*held_places : nullptr;
   if (a.paged()) {
     q.limit = a.limit != 0 ? a.limit : storage::kDefaultPageSize;
     auto page = storage::find_cases(*node.store, q);
@@ -67,7 +69,7 @@ int list_cases_found(const std::string& data, const CaseListArgs& a, bool json) 
       print(out + "}\n");
       return 0;
     }
-    std::string out = render_case_list(page->cases, &refused);
+    std::string out = render_case_list(page->cases, &refused, places);
     if (page->next)
       out += "下一页：liandong case list --after " + format_id(*page->next) + " (同样的条件)\n";
     print(out);
@@ -87,7 +89,7 @@ int list_cases_found(const std::string& data, const CaseListArgs& a, bool json) 
         out += render_case_list_item_json(st, &refused);
       } else {
         bool f = false;
-        out += render_case_list_row(st, &refused, &f);
+        out += render_case_list_row(st, &refused, &f, places);
         flagged += f ? 1 : 0;
       }
       ++total;

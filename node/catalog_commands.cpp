@@ -48,7 +48,7 @@ std::string limits_text(const CatalogItem& item) {
   step("村代理点转交", l.village_forward);
   step("乡镇办理", l.township_handle);
   step("县审批", l.county_decide);
-  step("乡镇回复", l.township_reply);
+  step("结果回传", l.township_reply);
   step("村告知申请人", l.village_notify);
   return fmt::format("{} 个工作日（{}）", item.total_days(), steps);
 }

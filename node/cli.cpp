@@ -276,8 +276,10 @@ int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   if (!shown.ok()) fail_with(shown.error());
   const std::string& code = node.store->code();
   const app::CaseView& v = *shown;
+  const auto places = places_here(*node.store);
   print(json ? render_case_json(v.state, v.events, &v.custody, code, v.consult)
-             : render_case(v.state, v.events, &v.custody, code, v.consult));
+             : render_case(v.state, v.events, &v.custody, code, v.consult,
+                           places ? &*places : nullptr));
   return 0;
 }
 
@@ -423,7 +425,8 @@ int cmd_status(const fs::path& data, bool json, const std::string& as_of) {
   if (t_ctx != nullptr) live = t_ctx->status();
   auto r = app::status(app_context(node), app::StatusRequest{as_of}, live ? &*live : nullptr);
   if (!r.ok()) fail_with(r.error());
-  print(json ? render_status_json(*r) : render_status(*r));
+  const auto places = places_here(*node.store);
+  print(json ? render_status_json(*r) : render_status(*r, places ? &*places : nullptr));
   return 0;
 }
 
@@ -578,12 +581,12 @@ int dispatch(int argc, char** argv) {
       {"accept", "受理: accept the application"},
       {"request-supplement", "补正: list every missing material at once"},
       {"supplement", "补正材料: the applicant supplied materials"},
-      {"escalate", "上报: pass to the level above"},
+      {"escalate", "转报乡镇 (村) / 上报 (乡镇): pass to the level above"},
       {"assign", "分派: assign departments (several = joint handling)"},
       {"opinion", "部门意见: one department's opinion on a joint case"},
       {"decide", "办结: approve or refuse with reason and legal basis"},
       {"reply", "答复: answer a consultation"},
-      {"deliver", "回复: the result was handed to the applicant"},
+      {"deliver", "结果送达: the result was handed to the applicant"},
       {"rate", "一事一评: the applicant's rating, 1-5"},
       {"collect-fee", "代收费: fee collected with receipt number"},
       {"close", "销号: close and archive"},
@@ -706,7 +709,7 @@ int dispatch(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return t_ctx ? 2 : app.exit(e);
   } catch (const CLI::ParseError& e) {
-    print_error(e.what());
+    print_error(std::string("命令参数有误，请用 --help 查看用法 (") + e.what() + ")");
     return 2;
   }
 
@@ -771,7 +774,7 @@ int dispatch(int argc, char** argv) {
     if (c_trust->parsed())
       return audited_command(c_trust, data, actor, cmd_keys_trust(data, trust_code, trust_key));
   } catch (const CommandError& e) {
-    print_error(e.status.message());
+    print_error(error_text_zh(e.status));
     return e.refused ? 1 : exit_code(e.status);
   }
   return 2;

@@ -85,7 +85,7 @@ void step_json(JsonWriter& j, const storage::StepDeadline& s) {
   j.end_object();
 }
 
-std::string render_steps(const CaseDeadlines& d) {
+std::string render_steps(const CaseDeadlines& d, const storage::Divisions* places) {
   std::string out = pad("环节", 10) + pad("责任方", 14) + pad("开始", 21) + pad("时限", 12) +
                     pad("应办结", 12) + pad("完成", 21) + "标记\n";
   for (const auto& s : d.steps) {
@@ -93,7 +93,7 @@ std::string render_steps(const CaseDeadlines& d) {
     std::string flag = storage::flag_name_zh(s.flag);
     if (s.paused) flag = "补正中(停表)";
     if (!s.done && s.due && s.days_left >= 0) flag += fmt::format(" (剩{}个工作日)", s.days_left);
-    out += pad(storage::step_name_zh(s.step), 10) + pad(s.holder, 14) +
+    out += pad(storage::step_name_zh(s.step), 10) + pad(place_name(places, s.holder), 14) +
            pad(format_time(s.started_ms), 21) + pad(limit, 12) + pad(date_or_dash(s.due), 12) +
            pad(s.done ? format_time(s.done_ms) : "未完成", 21) + flag + "\n";
   }
@@ -198,10 +198,12 @@ int cmd_calendar_show(const std::string& data, int year, bool json) {
 int cmd_deadline_show(const std::string& data, const std::string& id_text, bool json) {
   auto node = open_node(data);
   auto id = parse_id(id_text);
-  if (!id) fail(Status::invalid("'" + id_text + "' is not a case number like 360723101007-000042"));
+  if (!id)
+    fail(Status::invalid("'" + id_text +
+                         "' 不是办件编号，应形如 360723101007-000042 (not a case number)"));
   auto st = node.store->get_case(*id);
   if (!st.ok()) fail(st.status());
-  if (!*st) fail(Status::not_found("no case " + id_text + " here"));
+  if (!*st) fail(Status::not_found("本机没有办件 " + id_text + " (no case " + id_text + " here)"));
   auto events = node.store->case_events(*id);
   if (!events.ok()) fail(events.status());
   storage::CatalogCache catalogs(*node.store);
@@ -223,7 +225,8 @@ int cmd_deadline_show(const std::string& data, const std::string& id_text, bool 
   }
   print("办件编号  " + id_text + "  时限 " + storage::flag_name_zh(d.open_flag) +
         (d.late ? " (有环节超期办结)" : "") + "\n");
-  print(render_steps(d));
+  const auto places = places_here(*node.store);
+  print(render_steps(d, places ? &*places : nullptr));
   return 0;
 }
 
@@ -282,12 +285,14 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
     print(j.str() + "\n");
     return 0;
   }
+  const auto places = places_here(*node.store);
   std::string out = pad("办件编号", 22) + pad("时限", 6) + pad("环节", 10) + pad("责任方", 14) +
                     pad("应办结", 12) + pad("状态", 12) + "事项\n";
   for (const auto& l : lines) {
     const auto* s = headline_step(l.d);
     out += pad(format_id(l.st.case_id), 22) + pad(storage::flag_name_zh(l.d.open_flag), 6) +
-           pad(s ? storage::step_name_zh(s->step) : "-", 10) + pad(s ? s->holder : "-", 14) +
+           pad(s ? storage::step_name_zh(s->step) : "-", 10) +
+           pad(s ? place_name(places ? &*places : nullptr, s->holder) : "-", 14) +
            pad(s ? date_or_dash(s->due) : "-", 12) + pad(status_label_zh(l.st), 12) +
            l.st.item_name + "\n";
   }

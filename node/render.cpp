@@ -122,14 +122,81 @@ static const char* material_state_name(proto::MaterialState s) {
   return "unknown";
 }
 
+namespace {
+std::string str_of(capnp::Text::Reader t) {
+  return std::string(t.begin(), t.size());
+}
+}  // namespace
+
 std::string status_label_zh(const CaseState& st) {
-  return st.conflict ? std::string("冲突待处理") : std::string(storage::status_name_zh(st.status));
+  if (st.conflict) return "冲突待处理";
+  if (st.status == storage::CaseStatus::escalated)
+    return st.handler.size() == 9   ? "待乡镇办理"
+           : st.handler.size() == 6 ? "待县办理"
+                                    : "待上级办理";
+  if (st.status == storage::CaseStatus::decided && st.has_decision && !st.approved)
+    return "不予许可";
+  return storage::status_name_zh(st.status);
+}
+
+std::string event_kind_zh(const EventView& v) {
+  if (v.kind() == EventKind::escalated) {
+    const std::string to = str_of(v.event().getBody().getEscalated().getTo());
+    return to.size() == 9 ? "转报乡镇" : "上报";
+  }
+  return kind_name_zh(v.kind());
 }
 std::string status_label(const CaseState& st) {
   return st.conflict ? std::string("conflict") : std::string(storage::status_name(st.status));
 }
 
-namespace {}  // namespace
+std::string place_zh(const storage::Divisions* places, const std::string& code) {
+  return storage::place_label(places, code);
+}
+std::string place_name(const storage::Divisions* places, const std::string& code) {
+  return storage::place_short_label(places, code);
+}
+std::optional<storage::Divisions> places_here(const storage::Store& store) {
+  auto held = storage::held_divisions(store);
+  if (!held.ok() || !*held) return std::nullopt;
+  return std::move(**held);
+}
+std::string error_text_zh(const Status& s) {
+  const std::string& m = s.message();
+  // A CJK ideograph anywhere (UTF-8 lead byte 0xE4..0xE9): Chinese already.
+  for (unsigned char c : m) {
+    if (c >= 0xE4 && c <= 0xE9) return m;
+  }
+  const char* zh = "输入有误";
+  switch (s.code()) {
+    case Code::ok:
+    case Code::invalid:
+      break;
+    case Code::not_found:
+      zh = "未找到";
+      break;
+    case Code::corruption:
+      zh = "本机存储数据有误";
+      break;
+    case Code::overloaded:
+      zh = "系统繁忙，请稍后再试";
+      break;
+    case Code::disconnected:
+      zh = "联网服务无应答";
+      break;
+    case Code::no_space:
+      zh = "存储空间已满";
+      break;
+    case Code::internal:
+      zh = "内部错误";
+      break;
+  }
+  return std::string(zh) + " (" + m + ")";
+}
+
+const char* home_label_zh(const std::string& home) {
+  return home.size() == 12 ? "所属村" : home.size() == 9 ? "所属乡镇" : "所属县";
+}
 
 // Pads `s` to `width` display columns (CJK characters count two).
 std::string pad(const std::string& text, int width) {
@@ -159,14 +226,14 @@ std::string actor_label(proto::Actor::Reader a) {
 // One line of what the event says beyond its kind.
 }  // namespace
 
-std::string event_detail(const EventView& v) {
+std::string event_detail(const EventView& v, const storage::Divisions* places) {
   auto b = v.event().getBody();
   switch (v.kind()) {
     case EventKind::submitted:
       return str(b.getSubmitted().getItemName());
     case EventKind::accepted: {
       auto d = str(b.getAccepted().getDueDate());
-      return d.empty() ? "" : "承诺 " + d;
+      return d.empty() ? "" : "承诺办结日期 " + d;
     }
     case EventKind::supplement_requested: {
       std::string s = "缺:";
@@ -180,8 +247,10 @@ std::string event_detail(const EventView& v) {
         s += " " + str(m.getName());
       return s;
     }
-    case EventKind::escalated:
-      return "上报至 " + str(b.getEscalated().getTo());
+    case EventKind::escalated: {
+      const std::string to = str(b.getEscalated().getTo());
+      return (to.size() == 9 ? "转报 " : "上报 ") + place_zh(places, to);
+    }
     case EventKind::assigned: {
       std::string s = "部门:";
       for (auto d : b.getAssigned().getDepartments())
@@ -193,7 +262,7 @@ std::string event_detail(const EventView& v) {
              (b.getOpinion().getApprove() ? " 同意" : " 不同意");
     case EventKind::decided: {
       auto d = b.getDecided();
-      std::string s = d.getApproved() ? "准予" : "不予";
+      std::string s = d.getApproved() ? "准予许可" : "不予许可";
       if (d.getReason().size() > 0) s += " 理由: " + str(d.getReason());
       if (d.getLegalBasis().size() > 0) s += " 依据: " + str(d.getLegalBasis());
       return s;
@@ -246,12 +315,14 @@ void state_json(JsonWriter& j, const CaseState& st) {
 
 std::string render_case_list_header() {
   return pad("办件编号", 22) + pad("状态", 12) + pad("事项", 24) + pad("申请人", 10) +
-         pad("归属", 14) + "登记时间\n";
+         pad("所属村", 14) + "登记时间\n";
 }
 
-std::string render_case_list_row(const CaseState& st, const RefusedCases* refused, bool* flagged) {
+std::string render_case_list_row(const CaseState& st, const RefusedCases* refused, bool* flagged,
+                                 const storage::Divisions* places) {
   std::string out = pad(format_id(st.case_id), 22) + pad(status_label_zh(st), 12) +
-                    pad(st.item_name, 24) + pad(st.applicant_name, 10) + pad(st.home, 14) +
+                    pad(st.item_name, 24) + pad(st.applicant_name, 10) +
+                    pad(place_name(places, st.home), 14) +
                     (st.submitted_hlc ? format_time(hlc_ms(st.submitted_hlc)) : "-") + "\n";
   if (flagged != nullptr) *flagged = false;
   if (refused != nullptr) {
@@ -271,12 +342,13 @@ std::string render_case_list_total(std::size_t cases, std::size_t flagged) {
   return out + "\n";
 }
 
-std::string render_case_list(const std::vector<CaseState>& cases, const RefusedCases* refused) {
+std::string render_case_list(const std::vector<CaseState>& cases, const RefusedCases* refused,
+                             const storage::Divisions* places) {
   std::string out = render_case_list_header();
   std::size_t flagged = 0;
   for (const auto& st : cases) {
     bool f = false;
-    out += render_case_list_row(st, refused, &f);
+    out += render_case_list_row(st, refused, &f, places);
     flagged += f ? 1 : 0;
   }
   return out + render_case_list_total(cases.size(), flagged);
@@ -359,7 +431,8 @@ const StoredEvent* application_of(const CaseState& st, const std::vector<StoredE
 }  // namespace
 
 std::string render_case(const CaseState& st, const std::vector<StoredEvent>& events,
-                        const Custody* custody, const std::string& node_code, bool consult) {
+                        const Custody* custody, const std::string& node_code, bool consult,
+                        const storage::Divisions* places) {
   std::string out;
   out += "办件编号  " + format_id(st.case_id) + "\n";
   out += "事项      " + terminal_field(st.item_name) + " (" + terminal_field(st.item_code) + ")\n";
@@ -381,10 +454,10 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
       out += "\n";
     }
   }
-  out += "归属      " + terminal_field(st.home) + " (" + level_name_zh(st.home) + ")   当前办理 " +
-         terminal_field(st.handler) + " (" + level_name_zh(st.handler) + ")\n";
+  out += pad(home_label_zh(st.home), 10) + terminal_field(place_zh(places, st.home)) +
+         "   当前办理 " + terminal_field(place_zh(places, st.handler)) + "\n";
   out += "状态      " + status_label_zh(st) + "\n";
-  if (!st.due_date.empty()) out += "承诺日期  " + terminal_field(st.due_date) + "\n";
+  if (!st.due_date.empty()) out += "承诺办结日期  " + terminal_field(st.due_date) + "\n";
   if (!st.departments.empty()) {
     out += "办理部门 ";
     for (const auto& d : st.departments) {
@@ -429,7 +502,7 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
          pad("事件编号", 22) + (custody ? pad("存储位置", 30) : "") + "说明\n";
   for (const auto& e : events) {
     auto ev = e.view.event();
-    std::string kind = kind_name_zh(e.view.kind());
+    std::string kind = event_kind_zh(e.view);
     for (const auto& c : st.conflicts) {
       if (c == e.view.id()) kind += "(冲突)";
     }
@@ -437,10 +510,10 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
       kind += "(已作废)";
     if (storage::superseded_by(e.view)) kind += "(重报)";
     out += "  " + pad(format_time(hlc_ms(e.view.hlc())), 21) + pad(kind, 10) +
-           pad(actor_label(ev.getActor()), 22) + pad(e.view.id().origin, 14) +
+           pad(actor_label(ev.getActor()), 22) + pad(place_name(places, e.view.id().origin), 14) +
            pad(format_id(e.view.id()), 22) +
            (custody ? pad(whereabouts_zh(whereabouts(e, custody, node_code)), 30) : "") +
-           terminal_field(event_detail(e.view)) + "\n";
+           terminal_field(event_detail(e.view, places)) + "\n";
   }
   return out;
 }
@@ -582,13 +655,13 @@ std::string bytes_text(uint64_t b) {
 
 }  // namespace
 
-std::string render_status(const StatusReport& r) {
-  std::string out = "节点 " + r.code + " (" + level_name_zh(r.code) + ")  ";
-  out += r.running ? "运行中 (pid " + std::to_string(r.pid) + ")\n" : "未运行 (无守护进程)\n";
+std::string render_status(const StatusReport& r, const storage::Divisions* places) {
+  std::string out = "本机 " + place_zh(places, r.code) + " (" + level_name_zh(r.code) + ")  ";
+  out += r.running ? "联网服务运行中 (pid " + std::to_string(r.pid) + ")\n" : "联网服务未启动\n";
   out += "本机共 " + std::to_string(r.events) + " 条事件，" + std::to_string(r.cases) +
          " 件办件，日志位置 " + std::to_string(r.last_lsn) + "\n";
-  out += "限时办结: 超期 " + std::to_string(r.overdue) + " 件，预警 " + std::to_string(r.warning) +
-         " 件 (一个工作日内到期)\n";
+  out += "限时办结: 红牌超期 " + std::to_string(r.overdue) + " 件，黄牌预警 " +
+         std::to_string(r.warning) + " 件 (一个工作日内到期)\n";
   if (r.quarantined != 0)
     out += "隔离区: " + std::to_string(r.quarantined) +
            " 条事件待审 (签名密钥已吊销或已轮换; liandong quarantine)\n";
@@ -608,16 +681,17 @@ std::string render_status(const StatusReport& r) {
   if (r.links.empty()) return out;
   out += "链路:\n";
   out += "  " + pad("对端", 16) + pad("方向", 8) + pad("状态", 10) + pad("持续", 12) +
-         pad("往返", 10) + pad("发送", 12) + pad("接收", 12) + pad("未确认", 10) +
-         pad("最早未确认", 14) + "拒收事件\n";
+         pad("往返", 10) + pad("发送", 12) + pad("接收", 12) + pad("待上传", 10) +
+         pad("最早待上传", 14) + "拒收事件\n";
   for (const auto& l : r.links) {
     std::string state = link_state_zh(l.state);
     if (l.up_link && l.active) state += "*";
     char rtt[32] = "-";
     if (l.rtt_ms >= 0) std::snprintf(rtt, sizeof rtt, "%.1f ms", l.rtt_ms);
-    out += "  " + pad(l.peer, 16) + pad(l.up_link ? "上级" : "下级", 8) + pad(state, 10) +
-           pad(duration_zh(l.for_ms), 12) + pad(rtt, 10) + pad(bytes_text(l.bytes_sent), 12) +
-           pad(bytes_text(l.bytes_received), 12) + pad(std::to_string(l.unacked_events), 10) +
+    out += "  " + pad(place_name(places, l.peer), 16) + pad(l.up_link ? "上级" : "下级", 8) +
+           pad(state, 10) + pad(duration_zh(l.for_ms), 12) + pad(rtt, 10) +
+           pad(bytes_text(l.bytes_sent), 12) + pad(bytes_text(l.bytes_received), 12) +
+           pad(std::to_string(l.unacked_events), 10) +
            pad(l.oldest_unacked_age_ms >= 0
                    ? duration_zh(static_cast<uint64_t>(l.oldest_unacked_age_ms)) + "前"
                    : "-",

@@ -10,6 +10,7 @@
 
 #include "node/sync_state.h"
 #include "storage/case_fold.h"
+#include "storage/divisions.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -28,10 +29,31 @@ const char* material_state_zh(proto::MaterialState s);
 
 // Pads `s` with spaces to `width` display columns (CJK characters count two).
 std::string pad(const std::string& s, int width);
-// What an event says beyond its kind, in a few words (Chinese).
-std::string event_detail(const EventView& v);
 
-// The status a person sees, with conflict overriding: "已受理" or "冲突待处理".
+// Places as people read them, with the division table held here
+// (storage/divisions.h; nullptr when none is held): "南安镇（360723101）",
+// or the bare code where the table does not name it. `place_name` gives
+// the name alone where the code adds nothing (a column of a list).
+std::string place_zh(const storage::Divisions* places, const std::string& code);
+std::string place_name(const storage::Divisions* places, const std::string& code);
+// The table held by `store`, or nullopt (none, or unreadable: codes bare).
+std::optional<storage::Divisions> places_here(const storage::Store& store);
+// The line of an error a person reads (after "错误："): the message as is
+// when it is in Chinese, else the kind of failure in Chinese first and the
+// English message after it: "未找到 (no case 360723101007-000042 here)".
+std::string error_text_zh(const Status& s);
+// "所属村", "所属乡镇" or "所属县" by the length of the case's home code.
+const char* home_label_zh(const std::string& home);
+// What an event says beyond its kind, in a few words (Chinese); places
+// named with the division table when one is given.
+std::string event_detail(const EventView& v, const storage::Divisions* places = nullptr);
+// The event's kind as the halls say it: a village passing a case up
+// 转报乡镇, a township passing it to the county 上报, else kind_name_zh.
+std::string event_kind_zh(const EventView& v);
+
+// The status a person sees, with conflict overriding: "已受理" or "冲突待处理";
+// a case passed up reads 待乡镇办理 / 待县办理 by the level holding it, a
+// refused decision 不予许可.
 std::string status_label_zh(const storage::CaseState& st);
 std::string status_label(const storage::CaseState& st);
 
@@ -39,7 +61,8 @@ std::string status_label(const storage::CaseState& st);
 // yet ("被乡镇拒收：时间戳超前 (...)"); such a case is flagged loudly.
 using RefusedCases = std::map<Id, std::string>;
 std::string render_case_list(const std::vector<storage::CaseState>& cases,
-                             const RefusedCases* refused = nullptr);
+                             const RefusedCases* refused = nullptr,
+                             const storage::Divisions* places = nullptr);
 std::string render_case_list_json(const std::vector<storage::CaseState>& cases,
                                   const RefusedCases* refused = nullptr);
 // The pieces of render_case_list / render_case_list_json, for output page
@@ -47,7 +70,7 @@ std::string render_case_list_json(const std::vector<storage::CaseState>& cases,
 // line), the closing total; one case's JSON object.
 std::string render_case_list_header();
 std::string render_case_list_row(const storage::CaseState& st, const RefusedCases* refused,
-                                 bool* flagged);
+                                 bool* flagged, const storage::Divisions* places = nullptr);
 std::string render_case_list_total(std::size_t cases, std::size_t flagged);
 std::string render_case_list_item_json(const storage::CaseState& st, const RefusedCases* refused);
 // With `custody`, each event this node originated shows where it is
@@ -58,7 +81,7 @@ std::string render_case_list_item_json(const storage::CaseState& st, const Refus
 std::string render_case(const storage::CaseState& st,
                         const std::vector<storage::StoredEvent>& events,
                         const Custody* custody = nullptr, const std::string& node_code = {},
-                        bool consult = false);
+                        bool consult = false, const storage::Divisions* places = nullptr);
 std::string render_case_json(const storage::CaseState& st,
                              const std::vector<storage::StoredEvent>& events,
                              const Custody* custody = nullptr, const std::string& node_code = {},
@@ -102,7 +125,7 @@ struct StatusReport {
   };
   std::vector<Refused> refused;
 };
-std::string render_status(const StatusReport& r);
+std::string render_status(const StatusReport& r, const storage::Divisions* places = nullptr);
 std::string render_status_json(const StatusReport& r);
 
 }  // namespace liandong::node

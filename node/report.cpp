@@ -444,15 +444,15 @@ const Column kColumns[] = {
     {"转报乡镇", 9, [](const Figures& f) { return n(f.forwarded); }},
     {"上报件", 7, [](const Figures& f) { return n(f.escalated); }},
     {"联办", 6, [](const Figures& f) { return n(f.joint); }},
-    {"不予批准", 9, [](const Figures& f) { return n(f.refused); }},
+    {"不予许可", 9, [](const Figures& f) { return n(f.refused); }},
     {"撤回", 6, [](const Figures& f) { return n(f.withdrawn); }},
     {"在办", 6, [](const Figures& f) { return n(f.open); }},
-    {"超期", 6, [](const Figures& f) { return n(f.overdue); }},
+    {"红牌超期", 9, [](const Figures& f) { return n(f.overdue); }},
     {"受理用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepAccept], f.step_cases[0])); }},
     {"承办用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepDecide], f.step_cases[1])); }},
-    {"回复用时(工作日)", 17,
+    {"送达用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepDeliver], f.step_cases[2])); }},
     {"代收费(元)", 12, [](const Figures& f) { return format_yuan(f.fees_fen); }},
     {"评价数", 7, [](const Figures& f) { return n(f.rated); }},
@@ -510,22 +510,28 @@ void figures_json(JsonWriter& j, const Figures& f) {
   j.field("complaints", f.complaints);
 }
 
-// A row's first cell: the key; for a level, its code and 县/乡镇/村.
-std::string row_label(const Report& r, const ReportRow& row) {
-  if (r.options.by != GroupBy::level) return row.key;
-  return row.key + " " + level_zh(level_of_code(row.key));
+}  // namespace
+
+namespace {
+
+// A row's first cell as people read it: the village or township by name;
+// for a level, the place and 县/乡镇/村.
+std::string row_key_zh(const Report& r, const std::string& key, const storage::Divisions* places) {
+  if (r.options.by == GroupBy::level)
+    return place_zh(places, key) + " " + level_zh(level_of_code(key));
+  const bool place = r.options.by == GroupBy::village || r.options.by == GroupBy::township;
+  return place ? place_zh(places, key) : key;
 }
 
 }  // namespace
 
-std::string render_report(const Report& r) {
+std::string render_report(const Report& r, const storage::Divisions* places) {
   const auto& o = r.options;
-  std::string out = "统计报表 (台帐)  节点 " + r.node_code + "\n";
+  std::string out = "统计报表  " + place_zh(places, r.node_code) + "\n";
   out += "统计期间  " + period_zh(o) + "\n";
   out += "统计截至  " + format_date(o.as_of) + " (超期按此日计)\n";
   out += std::string("分组      ") + group_by_zh(o.by) + "\n\n";
-  const int key_width =
-      o.by == GroupBy::item || o.by == GroupBy::department || o.by == GroupBy::level ? 22 : 14;
+  const int key_width = o.by == GroupBy::none ? 14 : places != nullptr ? 28 : 22;
   out += pad(o.by == GroupBy::none ? "" : group_by_zh(o.by), key_width);
   for (const auto& c : kColumns)
     out += pad(c.header, c.width);
@@ -537,7 +543,7 @@ std::string render_report(const Report& r) {
     out += "\n";
   };
   for (const auto& row : r.rows)
-    line(row_label(r, row), row.figures);
+    line(row_key_zh(r, row.key, places), row.figures);
   line("合计", r.total);
   if (o.by == GroupBy::level)
     out +=
@@ -547,7 +553,7 @@ std::string render_report(const Report& r) {
     out += "注: 联办件在每个办理部门各计一次, 合计中每件只计一次。\n";
   out +=
       "说明: 按时办结 = 办结日期不晚于受理时承诺办结日期; 即办 = 在作出决定的层级当场办结"
-      "(案件到达该层级当日), 非上报件, 事项为即办件或咨询; 好评 = 非常满意、满意、基本满意。\n";
+      "(办件到达该层级当日), 非上报件, 事项为即办件或咨询; 好评 = 非常满意、满意、基本满意。\n";
   return out;
 }
 
@@ -578,7 +584,7 @@ std::string render_report_json(const Report& r) {
   return j.str() + "\n";
 }
 
-std::string render_report_csv(const Report& r) {
+std::string render_report_csv(const Report& r, const storage::Divisions* places) {
   std::string out = "\xEF\xBB\xBF";
   out += csv_cell(r.options.by == GroupBy::none ? "分组" : group_by_zh(r.options.by));
   for (const auto& c : kColumns)
@@ -591,7 +597,7 @@ std::string render_report_csv(const Report& r) {
     out += "\r\n";
   };
   for (const auto& row : r.rows)
-    line(row_label(r, row), row.figures);
+    line(row_key_zh(r, row.key, places), row.figures);
   line("合计", r.total);
   return out;
 }

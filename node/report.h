@@ -68,6 +68,7 @@
 #include "storage/calendar.h"
 #include "storage/case_fold.h"
 #include "storage/catalog.h"
+#include "storage/divisions.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -196,8 +197,10 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
 
 // Text for county staff (Chinese headers), JSON (English keys), CSV (UTF-8
 // with a BOM, Chinese headers, one row per group plus 合计).
-std::string render_report(const Report& r);
+// `places`: the division table held here (node/render.h place_zh), to name
+// the node and the village or township of each row; nullptr: codes bare.
+std::string render_report(const Report& r, const storage::Divisions* places = nullptr);
 std::string render_report_json(const Report& r);
-std::string render_report_csv(const Report& r);
+std::string render_report_csv(const Report& r, const storage::Divisions* places = nullptr);
 
 }  // namespace liandong::node

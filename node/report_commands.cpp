@@ -8,6 +8,7 @@
 #include "node/app/figures.h"
 #include "node/commands.h"
 #include "node/input_checks.h"
+#include "node/render.h"
 #include "node/report.h"
 #include "node/trace.h"
 
@@ -24,7 +25,11 @@ int cmd_report(const std::string& data, const ReportArgs& a, bool json) {
   auto node = open_node(data);
   auto r = app::report(app::Context{*node.store, node.identity.sign}, a);
   if (!r.ok()) throw CommandError{r.error().status, r.error().refused};
-  print(json ? render_report_json(*r) : a.csv ? render_report_csv(*r) : render_report(*r));
+  const auto places = places_here(*node.store);
+  const storage::Divisions* names = places ? &*places : nullptr;
+  print(json    ? render_report_json(*r)
+        : a.csv ? render_report_csv(*r, names)
+                : render_report(*r, names));
   return 0;
 }
 

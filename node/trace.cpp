@@ -105,8 +105,9 @@ std::string wait_zh(uint64_t ms) {
 std::string render_trace(const CaseTrace& t) {
   const auto& st = t.state;
   std::string out = "办件倒查  " + format_id(st.case_id) + "  " + st.item_name + "\n";
-  out += "申请人    " + st.applicant_name + "   归属 " + st.home + "   状态 " +
-         status_label_zh(st) + (st.due_date.empty() ? "" : "   承诺日期 " + st.due_date) + "\n";
+  out += "申请人    " + st.applicant_name + "   " + home_label_zh(st.home) + " " + st.home +
+         "   状态 " + status_label_zh(st) +
+         (st.due_date.empty() ? "" : "   承诺办结日期 " + st.due_date) + "\n";
   out += "共 " + std::to_string(t.steps.size()) + " 步, 历时 " + wait_zh(t.total_ms) + "\n\n";
   out += pad("序号", 6) + pad("环节", 12) + pad("经办人", 26) + pad("节点", 14) +
          pad("发生时间", 21) + pad("本机存储时间", 21) + pad("等待", 18) + pad("存储位置", 28) +

@@ -298,22 +298,37 @@ Status body_ok(proto::Event::Reader ev) {
 }  // namespace
 
 const char* kind_name(EventKind k) {
-  static const char* names[] = {"submitted",       "accepted",          "supplement_requested",
-                                "supplemented",    "escalated",         "assigned",
-                                "opinion",         "decided",           "delivered",
-                                "rated",           "fee_collected",     "closed",
-                                "withdrawn",       "comment",           "complaint",
-                                "replied",         "catalog_published", "calendar_published",
-                                "audit",           "key_rotated",       "keys_published",
-                                "roster_published", "divisions_published"};
+  static const char* names[] = {"submitted",
+                                "accepted",
+                                "supplement_requested",
+                                "supplemented",
+                                "escalated",
+                                "assigned",
+                                "opinion",
+                                "decided",
+                                "delivered",
+                                "rated",
+                                "fee_collected",
+                                "closed",
+                                "withdrawn",
+                                "comment",
+                                "complaint",
+                                "replied",
+                                "catalog_published",
+                                "calendar_published",
+                                "audit",
+                                "key_rotated",
+                                "keys_published",
+                                "roster_published",
+                                "divisions_published"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
   static const char* names[] = {
-      "申请登记", "受理",     "补正告知",     "补正材料",    "上报",         "分派",
-      "部门意见", "办结",     "回复",         "评价",        "代收费",       "销号",
-      "撤回",     "备注",     "投诉",         "答复",        "事项目录发布", "工作日历发布",
+      "申请登记", "受理",     "补正告知",     "补正材料",     "上报",         "分派",
+      "部门意见", "办结",     "结果送达",     "评价",         "代收费",       "销号",
+      "撤回",     "备注",     "投诉",         "答复",         "事项目录发布", "工作日历发布",
       "审计",     "密钥轮换", "密钥目录发布", "人员名册发布", "区划表发布"};
   return names[static_cast<int>(k)];
 }

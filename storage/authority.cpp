@@ -141,7 +141,7 @@ const char* verb_zh(K k) {
     case K::replied:
       return "答复咨询";
     case K::delivered:
-      return "回复申请人";
+      return "向申请人送达结果";
     case K::rated:
       return "登记评价";
     case K::fee_collected:
@@ -192,7 +192,10 @@ std::size_t level_len(DecidingLevel l) {
 }
 
 // "乡镇 360723101" / "township 360723101".
-std::string place_zh(const std::string& code) {
+// "南安镇（360723101）" when the division table names the code, else
+// "乡镇 360723101".
+std::string place_zh(const std::string& code, const Divisions* places = nullptr) {
+  if (places != nullptr && places->name_of(code)) return places->label(code);
   return std::string(::liandong::level_name_zh(code)) + " " + code;
 }
 std::string place(const std::string& code) {
@@ -212,14 +215,14 @@ Status check_where(const ActContext& c, Where w, const std::string& home,
       return Status::ok();
     case Where::home:
       if (n == home) return Status::ok();
-      return refuse(
-          zh_kind + "须在办件所属地 " + place_zh(home) + " 办理，本节点 " + n + " 不能办理",
-          std::string(verb(c.kind)) + " is done where the case was submitted, at " + place(home) +
-              ", not at " + n);
+      return refuse(zh_kind + "须在办件所属地 " + place_zh(home, c.places) + " 办理，本节点 " + n +
+                        " 不能办理",
+                    std::string(verb(c.kind)) + " is done where the case was submitted, at " +
+                        place(home) + ", not at " + n);
     case Where::home_or_handler:
       if (n == home || n == handler) return Status::ok();
-      return refuse(zh_kind + "须在办件所属地 " + place_zh(home) + " 或现办理地 " +
-                        place_zh(handler) + " 办理",
+      return refuse(zh_kind + "须在办件所属地 " + place_zh(home, c.places) + " 或现办理地 " +
+                        place_zh(handler, c.places) + " 办理",
                     std::string(verb(c.kind)) + " is done at " + place(home) + " or at " +
                         place(handler) + ", not at " + n);
     case Where::handler:
@@ -228,12 +231,12 @@ Status check_where(const ActContext& c, Where w, const std::string& home,
       if (w == Where::at_or_above && within(handler, n)) return Status::ok();
       if (within(n, handler))
         return refuse(
-            "办件已上报，现由" + place_zh(handler) + " 办理，本节点不能" + zh_kind,
+            "办件已报送上级，现由" + place_zh(handler, c.places) + " 办理，本节点不能" + zh_kind,
             "the case is handled at " + place(handler) + " now; " + n + " may not " + verb(c.kind));
-      return refuse(
-          "办件现由" + place_zh(handler) + " 办理，尚未上报至本节点 " + n + "，不能" + zh_kind,
-          "the case is handled at " + place(handler) + " and was not escalated to " + n + "; " +
-              verb(c.kind) + " there");
+      return refuse("办件现由" + place_zh(handler, c.places) + " 办理，尚未上报至本节点 " + n +
+                        "，不能" + zh_kind,
+                    "the case is handled at " + place(handler) + " and was not escalated to " + n +
+                        "; " + verb(c.kind) + " there");
   }
   return Status::ok();
 }

@@ -83,6 +83,7 @@
 #include "protocol/status.h"
 #include "storage/case_fold.h"
 #include "storage/catalog.h"
+#include "storage/divisions.h"
 
 namespace liandong::storage {
 
@@ -104,6 +105,9 @@ struct ActContext {
   std::string home;
   // The case's catalog item; nullopt when no catalog with it is held.
   std::optional<ItemRules> item;
+  // The division table held here (storage/divisions.h), for naming places
+  // in a refusal; nullptr: codes are named bare.
+  const Divisions* places = nullptr;
 };
 
 // Status::ok(), or invalid() with a one-line refusal, Chinese then English:

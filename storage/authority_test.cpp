@@ -439,7 +439,7 @@ TEST_CASE("authority: decide, assign and reply only at the level handling the ca
        false,
        "handled at county 360723 now"},
       {"agent decides a case escalated away", kVillage, R::AGENT, K::decided,
-       a_case(kVillage, kTown), kVillageItem, false, "已上报"},
+       a_case(kVillage, kTown), kVillageItem, false, "已报送上级"},
       {"county clerk assigns its case", kCounty, R::CLERK, K::assigned, at_county, {}, true},
       {"township clerk assigns a county case",
        kTown,

@@ -274,8 +274,8 @@ const char* status_name(CaseStatus s) {
 }
 
 const char* status_name_zh(CaseStatus s) {
-  static const char* names[] = {"未到齐", "已登记", "待补正", "已受理", "已上报",
-                                "办理中", "已办结", "已回复", "已销号", "已撤回"};
+  static const char* names[] = {"未到齐", "已登记", "待补正", "已受理", "待上级办理",
+                                "办理中", "已办结", "已送达", "已销号", "已撤回"};
   return names[static_cast<int>(s)];
 }
 
@@ -284,6 +284,9 @@ std::optional<CaseStatus> status_from_name(std::string_view name) {
     auto s = static_cast<CaseStatus>(i);
     if (name == status_name(s) || name == status_name_zh(s)) return s;
   }
+  // The words a person also types for a case passed up, and the older ones.
+  if (name == "待乡镇办理" || name == "待县办理" || name == "已上报") return CaseStatus::escalated;
+  if (name == "已回复") return CaseStatus::delivered;
   return std::nullopt;
 }
 

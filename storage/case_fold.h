@@ -33,10 +33,10 @@ enum class CaseStatus : uint8_t {
   submitted,             // 已登记
   supplement_requested,  // 待补正
   accepted,              // 已受理
-  escalated,             // 已上报
+  escalated,             // 待上级办理 (待乡镇办理 / 待县办理 by who holds it)
   assigned,              // 办理中
   decided,               // 已办结
-  delivered,             // 已回复
+  delivered,             // 已送达 (结果送达)
   closed,                // 已销号
   withdrawn,             // 已撤回
 };

@@ -187,7 +187,7 @@ const char* step_name(Step s) {
 }
 
 const char* step_name_zh(Step s) {
-  static const char* names[] = {"村级转交", "乡镇承办", "县级办理", "结果回传", "村级回复"};
+  static const char* names[] = {"转报乡镇", "乡镇承办", "县级办理", "结果回传", "结果送达"};
   return names[static_cast<int>(s)];
 }
 
@@ -197,7 +197,7 @@ const char* flag_name(DeadlineFlag f) {
 }
 
 const char* flag_name_zh(DeadlineFlag f) {
-  static const char* names[] = {"正常", "预警", "超期"};
+  static const char* names[] = {"正常", "黄牌预警", "红牌超期"};
   return names[static_cast<int>(f)];
 }
 

@@ -51,7 +51,7 @@ enum class Step : uint8_t {
   township_handle,  // 乡镇承办: the township holds the case until it decides or reports up
   county_decide,    // 县级办理: the county holds the case until it decides
   township_reply,   // 结果回传: from the decision until the result is at the village point
-  village_notify,   // 村级回复: the village point tells the applicant
+  village_notify,   // 结果送达: the village point tells the applicant
 };
 const char* step_name(Step s);     // "township_handle"
 const char* step_name_zh(Step s);  // "乡镇承办"
@@ -62,7 +62,7 @@ enum class DeadlineFlag : uint8_t {
   overdue,  // 超期 (red): not done after its due day, or done after it
 };
 const char* flag_name(DeadlineFlag f);     // "ok", "warning", "overdue"
-const char* flag_name_zh(DeadlineFlag f);  // "正常", "预警", "超期"
+const char* flag_name_zh(DeadlineFlag f);  // "正常", "黄牌预警", "红牌超期"
 
 // One step of one case.
 struct StepDeadline {

@@ -162,7 +162,7 @@ TEST_CASE("authority cli: a role may not act outside its work, with or without a
   require_refused(net, kTown, c, {"accept", "--actor", "周国平", "--role", "reviewer"},
                   "审查员不能受理 (a reviewer may not accept a case)");
   // The village escalated it: it may no longer decide.
-  require_refused(net, kVillage, c, {"decide", "--actor", "王小红", "--approve"}, "已上报");
+  require_refused(net, kVillage, c, {"decide", "--actor", "王小红", "--approve"}, "已报送上级");
   // The county may not decide what the township has not escalated.
   wait_field(net, kCounty, c, "status", "escalated");
   require_refused(net, kCounty, c,

@@ -402,7 +402,7 @@ TEST_CASE("cli: status without a daemon reports the store and no links", "[cli][
   CHECK(r.out.find("\"links\":[]") != std::string::npos);
   auto text = cli({"status", "--data", data.string()});
   REQUIRE(text.exit_code == 0);
-  CHECK(text.out.find("未运行") != std::string::npos);
+  CHECK(text.out.find("联网服务未启动") != std::string::npos);
 }
 
 TEST_CASE("cli: a fee is checked against the fee due, and a receipt number is used once",

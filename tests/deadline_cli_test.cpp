@@ -166,8 +166,8 @@ TEST_CASE("deadline cli: case list --overdue and --warning pick the cases past o
     CHECK(json.out.find(sent) == std::string::npos);
     CHECK(json.out.find("\"deadline\":\"overdue\"") != std::string::npos);
     auto text = cli({"case", "list", "--data", village.string(), "--overdue", "--as-of", later});
-    CHECK(text.out.find("超期") != std::string::npos);
-    CHECK(text.out.find("村级转交") != std::string::npos);
+    CHECK(text.out.find("红牌超期") != std::string::npos);
+    CHECK(text.out.find("转报乡镇") != std::string::npos);
     CHECK(text.out.find("共 1 件") != std::string::npos);
     auto warn = cli({"case", "list", "--data", village.string(), "--warning", "--as-of", later});
     CHECK(warn.out.find("共 0 件") != std::string::npos);
@@ -179,7 +179,7 @@ TEST_CASE("deadline cli: case list --overdue and --warning pick the cases past o
     CHECK(json.out.find(idle) != std::string::npos);
     CHECK(json.out.find("\"deadline\":\"warning\"") != std::string::npos);
     auto text = cli({"case", "list", "--data", village.string(), "--warning", "--as-of", due});
-    CHECK(text.out.find("预警") != std::string::npos);
+    CHECK(text.out.find("黄牌预警") != std::string::npos);
     auto over = cli({"case", "list", "--data", village.string(), "--overdue", "--as-of", due});
     CHECK(over.out.find("共 0 件") != std::string::npos);
   }

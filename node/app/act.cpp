@@ -58,7 +58,9 @@ namespace {
 
 Id parse_case_id(const std::string& text) {
   auto id = parse_id(text);
-  if (!id) fail(Status::invalid("'" + text + "' is not a case number like 360723101007-000042"));
+  if (!id)
+    fail(Status::invalid("'" + text +
+                         "' 不是办件编号，应形如 360723101007-000042 (not a case number)"));
   return *id;
 }
 
@@ -171,7 +173,8 @@ ActResult acted(const Context& c, const ActRequest& a) {
   const Id id = parse_case_id(a.case_id);
   auto st = c.store.get_case(id);
   if (!st.ok()) fail(st.status());
-  if (!*st) fail(Status::not_found("no case " + a.case_id + " here"));
+  if (!*st)
+    fail(Status::not_found("本机没有办件 " + a.case_id + " (no case " + a.case_id + " here)"));
   const std::string code = c.store.code();
   // Build the body once up front so argument errors surface before writing.
   capnp::MallocMessageBuilder scratch;
@@ -184,6 +187,8 @@ ActResult acted(const Context& c, const ActRequest& a) {
     ctx.role = actor_role(actor, code);
     ctx.kind = *kind;
     ctx.state = &**st;
+    const auto places = places_here(c.store);
+    ctx.places = places ? &*places : nullptr;
     if (ctx.kind == EventKind::decided || ctx.kind == EventKind::replied)
       ctx.item = case_item_rules(c.store, **st);
     if (auto s = storage::may_act(ctx); !s)

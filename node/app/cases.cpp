@@ -8,12 +8,14 @@ namespace liandong::app {
 AppResult<CaseView> show_case(const Context& ctx, const std::string& id_text) {
   auto parsed = parse_id(id_text);
   if (!parsed)
-    return AppError{
-        Status::invalid("'" + id_text + "' is not a case number like 360723101007-000042")};
+    return AppError{Status::invalid(
+        "'" + id_text + "' 不是办件编号，应形如 360723101007-000042 (not a case number)")};
   const Id id = *parsed;
   auto st = ctx.store.get_case(id);
   if (!st.ok()) return AppError{st.status()};
-  if (!*st) return AppError{Status::not_found("no case " + id_text + " here")};
+  if (!*st)
+    return AppError{
+        Status::not_found("本机没有办件 " + id_text + " (no case " + id_text + " here)")};
   auto events = ctx.store.case_events(id);
   if (!events.ok()) return AppError{events.status()};
   auto custody = node::read_custody(ctx.store);
