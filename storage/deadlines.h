@@ -47,7 +47,7 @@ struct StepLimits {
 
 // The steps of 全程代理, in the order a case meets them.
 enum class Step : uint8_t {
-  village_forward,  // 村级转交: intake at the village point until it passes the case up
+  village_forward,  // 转报乡镇: intake at the village point until it passes the case up
   township_handle,  // 乡镇承办: the township holds the case until it decides or reports up
   county_decide,    // 县级办理: the county holds the case until it decides
   township_reply,   // 结果回传: from the decision until the result is at the village point
