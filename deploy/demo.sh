@@ -46,7 +46,7 @@ wait_for() { # data case key value what
   exit 1
 }
 
-step "初始化县行政服务中心 360723、上竹乡便民服务中心 360723101、黄沙村代理点 360723101007"
+step "初始化大余县行政服务中心 360723、南安镇便民服务中心 360723101、水城村代理点 360723101007"
 for d in "$county" "$township" "$village"; do
   "$L" init --data "$d" --code "$(basename "$d")" | sed -n 1p
 done
@@ -97,14 +97,22 @@ for d in "$county" "$township" "$village"; do
   done
   "$L" status --data "$d" --json | grep -q '"running":true' || { echo "$d did not start"; exit 1; }
 done
-echo "三级节点已运行并互联"
+echo "三级联网服务已启动并互联"
 T() { "$L" "$@" --data "$township"; }
 C() { "$L" "$@" --data "$county"; }
+
+step "县发布行政区划表：各级按名称显示地点"
+C publish divisions --version 1 --file "$here/config/divisions-example.toml" --actor 李建国
+for _ in $(seq 300); do
+  "$L" divisions show --json | grep -q '"version":1' && break
+  sleep 0.1
+done
+"$L" divisions show | sed -n 1p
 
 step "代理员登记三件申请"
 c1=$("$L" submit --json-out --actor 王小红 --item NC-ZJD-001 --item-name 农村宅基地建房 \
   --applicant 张三 --id-number 360723198805123413 --phone 13907970001 \
-  --address 上竹乡黄沙村三组 --field 建房面积=120平方米 --field 层数=2 \
+  --address 南安镇水城村三组 --field 建房面积=120平方米 --field 层数=2 \
   --material 居民身份证:provided:copy --material 户口簿:provided:copy \
   --material 宅基地使用申请表:provided:original --material 村民会议意见:later \
   --fee-due 0 | sed 's/.*"case":"\([^"]*\)".*/\1/')
@@ -118,7 +126,7 @@ c3=$("$L" submit --json-out --actor 王小红 --item MZ-DB-003 --item-name 农�
   | sed 's/.*"case":"\([^"]*\)".*/\1/')
 echo "登记: $c1 $c2 $c3"
 
-step "宅基地建房: 村受理、上报乡镇、乡镇上报县、县并联审批、办结，村回复、评价、销号"
+step "宅基地建房: 村受理、转报乡镇、乡镇上报县、县并联审批、办结，村结果送达、评价、销号"
 "$L" act "$c1" accept --actor 王小红 --due 2099-12-04
 "$L" act "$c1" escalate --actor 王小红 --to 360723101
 wait_for "$township" "$c1" handler 360723101 "$c1 at the township"
@@ -168,8 +176,11 @@ after=$("$L" case list --json)
 step "办件详情"
 "$L" case show "$c1"
 
-step "台帐 (本节点全部办件)"
+step "办件台账 (本村全部办件)"
 "$L" case list
+
+step "本机联网状态"
+"$L" status
 
 step "存储检查"
 "$L" store check
@@ -177,4 +188,4 @@ step "存储检查"
 closed=$("$L" case list --status closed --json | grep -o '"case"' | wc -l)
 total=$("$L" case list --json | grep -o '"case"' | wc -l)
 [ "$total" -eq 3 ] && [ "$closed" -eq 1 ]
-printf '\nsummary: %d cases, %d closed, store consistent — demo ok\n' "$total" "$closed"
+printf '\n共 %d 件办件，已销号 %d 件，存储一致 (summary: %d cases, %d closed, store consistent — demo ok)\n' "$total" "$closed" "$total" "$closed"
