@@ -486,7 +486,7 @@ class Network:
         else:
             how = "代办登记，由乡镇窗口受理"
         say(f"  {village} {AGENT[village]} 登记 {case['id']} {it['name']} 申请人 {applicant} "
-            f"({how}{'' if n.running() else '；本村节点未运行，直接写入本地库'})")
+            f"({how}{'' if n.running() else '；本村联网服务未启动，直接写入本地库'})")
         return case
 
     def village_ids(self, case: dict) -> list[str]:
@@ -521,7 +521,7 @@ class Network:
         else:
             self.act(c, case, "decide", it["decider"], "officer", "--reject", "--reason", REFUSAL,
                      "--basis", it["basis"])
-            verdict = f"不予批准 ({REFUSAL}; {it['basis']})"
+            verdict = f"不予许可 ({REFUSAL}; {it['basis']})"
         say(f"  {c} 分派 {case['id']} {it['name']} → {'、'.join(it['depts'])}"
             f"{' (并联审批)' if len(it['depts']) > 1 else ''}，{it['decider']} {verdict}")
 
@@ -557,7 +557,7 @@ class Network:
                     need = ["township", "county"] if len(code) == 12 else ["county"]
                     lack = [n for n in need if cu.get(n) is not True]
                     if lack:
-                        gaps.append(f"{code}: {e['id']} 未确认 {'/'.join(lack)}")
+                        gaps.append(f"{code}: {e['id']} 待上传 {'/'.join(lack)}")
         return gaps
 
     def wait_custody(self, timeout: float = WAIT_S) -> float:
@@ -639,7 +639,7 @@ def scenario(net: Network) -> None:
     took = net.wait_for("乡镇的处理结果到达各村",
                         {v: [ev for k in phase1 + phase3a if k["village"] == v
                              for ev in net.acts_by(k, k["township"])] for v in VILLAGES})
-    say(f"  乡镇的受理、上报、办结已到各村 ({took:.1f} s)；县未运行，上报件在乡镇排队:")
+    say(f"  乡镇的受理、上报、办结已到各村 ({took:.1f} s)；县联网服务未启动，上报件在乡镇排队:")
     for line in net.cli("status", "--data", N[T1].data).stdout.rstrip().splitlines():
         say("    " + line)
 
@@ -676,7 +676,7 @@ def scenario(net: Network) -> None:
         v = k["village"]
         approved = k["outcome"] == "approve"
         net.act(v, k, "deliver", AGENT[v], "agent", "--method", "当面送达" if i % 3 else "电话告知后上门送达",
-                "--note", "申请人签收" if approved else "送达不予批准决定书，告知复议途径")
+                "--note", "申请人签收" if approved else "送达不予许可决定书，告知复议途径")
         net.act(v, k, "rate", AGENT[v], "agent", "--score", "5" if approved else "3",
                 "--comment", ratings[i % len(ratings)] if approved else "理解，会补充材料再申请")
         net.act(v, k, "close", AGENT[v], "agent", "--note", "办结销号，材料归档")
@@ -691,12 +691,12 @@ def scenario(net: Network) -> None:
 
 def report(net: Network) -> None:
     N = net.nodes
-    step(f"县行政服务中心 {COUNTY} 台帐 (liandong case list --data 县)")
+    step(f"县行政服务中心 {COUNTY} 台账 (liandong case list --data 县)")
     say(net.cli("case", "list", "--data", N[COUNTY].data).stdout.rstrip())
 
     reject = next((k for k in net.cases if k["outcome"] == "reject"), None)
     if reject:
-        step(f"不予批准的办件在村代理点 {reject['village']} 的记录 (case show)")
+        step(f"不予许可的办件在村代理点 {reject['village']} 的记录 (case show)")
         say(net.cli("case", "show", reject["id"], "--data", N[reject["village"]].data).stdout.rstrip())
 
     step("各办件路径与时间 (相对开始时间；到达时间为轮询首次看到，精度约 0.2 s)")
@@ -724,9 +724,9 @@ def report(net: Network) -> None:
         r_t, r_c = net.round[t].get(cid, 0), net.round[COUNTY].get(cid, 0)
         path = (f"{v}→{t}→{COUNTY}" if r_t < r_c else f"{v}→{COUNTY}(直连)→{t}" if r_c < r_t
                 else f"{v}→{t}、{COUNTY}(同一轮)")
-        note = {"1": "上联中断时登记" if k["village_online"] else "村节点未运行时登记",
+        note = {"1": "上联中断时登记" if k["village_online"] else "村联网服务未启动时登记",
                 "3a": f"{T1} 重启期间登记", "3b": f"{T1} 被强制终止、县离线期间登记"}[k["phase"]]
-        verdict = "批准" if k["outcome"] == "approve" else "不予批准"
+        verdict = "批准" if k["outcome"] == "approve" else "不予许可"
         cells = [cid, ITEMS[k["item"]]["name"], k["applicant"], net.rel(hlc_of.get(cid)),
                  net.rel(at_t), net.rel(at_c), net.rel(dec_ms), net.rel(back), net.rel(hlc_of.get(dlv)),
                  f"{path}；{TIER[len(decider)]}级{verdict}；{note}"]
@@ -737,7 +737,7 @@ def report(net: Network) -> None:
     n_county = sum(1 for k in net.cases if ITEMS[k["item"]]["level"] == "county")
     n_rej = sum(1 for k in net.cases if k["outcome"] == "reject")
     say(f"  办件 {len(net.cases)} 件 (县级审批 {n_county}、乡镇即办 {len(net.cases) - n_county}；"
-        f"批准 {len(net.cases) - n_rej}、不予批准 {n_rej})，全部已送达、销号")
+        f"批准 {len(net.cases) - n_rej}、不予许可 {n_rej})，全部已送达、销号")
     say(f"  事件共 {total_events} 个；各节点持有:")
     for c in ALL:
         say(f"    {pad(c, 13)} {pad(NAME[c], 20)} {len(net.events[c]):4d} 个事件  "
