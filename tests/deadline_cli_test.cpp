@@ -270,7 +270,7 @@ TEST_CASE("deadline cli: status counts overdue and warning cases, with and witho
 
   auto text = net.cli("360723", {"status", "--as-of", china_date_in(30)});
   REQUIRE(text.exit_code == 0);
-  CHECK(text.out.find("超期 1 件，预警 0 件") != std::string::npos);
+  CHECK(text.out.find("红牌超期 1 件，黄牌预警 0 件") != std::string::npos);
   auto bad = net.cli("360723", {"status", "--as-of", "2026-02-30"});
   CHECK(bad.exit_code == 2);
   CHECK(lines(bad.err) == 1);
