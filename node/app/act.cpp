@@ -187,7 +187,7 @@ ActResult acted(const Context& c, const ActRequest& a) {
     ctx.role = actor_role(actor, code);
     ctx.kind = *kind;
     ctx.state = &**st;
-    const auto places = places_here(c.store);
+    const auto places = node::places_here(c.store);
     ctx.places = places ? &*places : nullptr;
     if (ctx.kind == EventKind::decided || ctx.kind == EventKind::replied)
       ctx.item = case_item_rules(c.store, **st);
