@@ -37,6 +37,7 @@
 #include "storage/calendar.h"
 #include "storage/catalog.h"
 #include "storage/fees.h"
+#include "storage/intake.h"
 #include "storage/roster.h"
 
 namespace liandong::node {
@@ -289,6 +290,14 @@ ActorOptions checked_person(const Opened& node, const ActorOptions& actor, Event
   return out;
 }
 
+// The materials an application names, as storage/intake.h takes them.
+std::vector<storage::GivenMaterial> given_materials(proto::Submitted::Builder sub) {
+  std::vector<storage::GivenMaterial> given;
+  for (auto m : sub.getMaterials().asReader())
+    given.push_back({std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
+  return given;
+}
+
 int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& given_actor,
                bool json) {
   auto node = open_node(data);
@@ -350,8 +359,8 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
   }
   // Checked against the catalog held here (or the version the form names):
   // the item must be in it; a missing material that may follow later is
-  // recorded as LATER (容缺); any other missing material refuses the
-  // application, naming all of them at once (一次性告知).
+  // recorded as LATER (容缺); any other is recorded MISSING.
+  std::optional<storage::IntakeCheck> check;
   {
     auto held = storage::held_catalog(*node.store, sub.getCatalogVersion());
     if (!held.ok() && held.status().code() == Code::not_found) {
@@ -370,44 +379,22 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
       sub.setCatalogVersion(cat.version);
       if (sub.getItemName().size() == 0) sub.setItemName(item->name);
       if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
-      struct Given {
-        std::string name;
-        bool original;
-        uint32_t count;
-        proto::MaterialState state;
-      };
-      std::vector<Given> given;
-      for (auto m : sub.getMaterials().asReader())
-        given.push_back(
-            Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
-      std::vector<std::string> missing;
-      for (const auto& need : item->materials) {
-        auto it = std::find_if(given.begin(), given.end(),
-                               [&need](const Given& g) { return g.name == need.name; });
-        if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
-        if (!need.later_ok) {
-          missing.push_back(need.name);
-        } else if (it == given.end()) {
-          given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
-        } else {
-          it->state = proto::MaterialState::LATER;
-        }
-      }
-      if (!missing.empty()) {
-        std::string list;
-        for (const auto& m : missing)
-          list += (list.empty() ? "" : "、") + m;
-        refuse(Status::invalid("材料不全，请一次性补齐 (missing materials, all at once) for " +
-                               item_code + " " + item->name + ": " + list));
-      }
-      auto out = sub.initMaterials(static_cast<unsigned>(given.size()));
-      for (unsigned i = 0; i < given.size(); ++i) {
-        out[i].setName(given[i].name);
-        out[i].setOriginal(given[i].original);
-        out[i].setCount(given[i].count);
-        out[i].setState(given[i].state);
-      }
+      check = storage::check_intake(item, given_materials(sub));
     }
+  }
+  // 补办件, not refusal (storage/intake.h): an application whose required
+  // materials are missing is registered, waiting (待补正) for all of them,
+  // told at once (一次性告知).
+  if (!check) check = storage::check_intake(nullptr, given_materials(sub));
+  {
+    auto out = sub.initMaterials(static_cast<unsigned>(check->materials.size()));
+    for (unsigned i = 0; i < out.size(); ++i) {
+      out[i].setName(check->materials[i].name);
+      out[i].setOriginal(check->materials[i].original);
+      out[i].setCount(check->materials[i].count);
+      out[i].setState(check->materials[i].state);
+    }
+    sub.setSupplementCase(check->supplement_case());
   }
   storage::LocalDraft draft;
   draft.home = a.home;
@@ -420,8 +407,21 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
   auto stored = node.store->append_local(draft, node.identity.sign);
   if (!stored.ok()) fail(stored.status());
   if (json) {
-    print("{\"case\":\"" + format_id(stored->view.id()) +
-          "\",\"lsn\":" + std::to_string(stored->lsn) + "}\n");
+    JsonWriter j;
+    j.begin_object();
+    j.field("case", format_id(stored->view.id()));
+    j.field("lsn", stored->lsn);
+    j.field("supplement_case", check->supplement_case());
+    j.key("missing").begin_array();
+    for (const auto& m : check->missing)
+      j.value(m);
+    j.end_array();
+    j.end_object();
+    print(j.str() + "\n");
+  } else if (check->supplement_case()) {
+    print("已登记 补办件 " + format_id(stored->view.id()) + "（待补正）\n一次性告知：请补齐以下 " +
+          std::to_string(check->missing.size()) + " 项材料：" +
+          storage::join_names(check->missing) + "\n");
   } else {
     print("已登记 办件 " + format_id(stored->view.id()) + "\n");
   }
@@ -596,6 +596,13 @@ void fill_body(const std::string& action, const ActArgs& a, const std::string& n
     x.setReason(a.reason);
   } else if (action == "close") {
     b.initClosed().setNote(a.note);
+  } else if (action == "not-accept") {
+    if (a.reason.empty())
+      fail(Status::invalid(
+          "不予受理须写明理由 --reason（及法律依据 --basis） (not-accept needs --reason)"));
+    auto x = b.initNotAccepted();
+    x.setReason(a.reason);
+    x.setLegalBasis(a.basis);
   } else if (action == "withdraw") {
     b.initWithdrawn().setReason(a.reason);
   } else if (action == "comment") {
@@ -650,6 +657,7 @@ EventKind action_kind(const std::string& action) {
       {"withdraw", EventKind::withdrawn},
       {"comment", EventKind::comment},
       {"complain", EventKind::complaint},
+      {"not-accept", EventKind::not_accepted},
   };
   for (const auto& [name, kind] : kinds) {
     if (action == name) return kind;
@@ -684,6 +692,8 @@ int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
       refuse(s);
     }
   }
+  // A 容缺 material still outstanding blocks 办结 (storage/intake.h).
+  if (auto s = storage::may_complete(**st, action_kind(action), a.approve); !s) refuse(s);
   // The amount collected is what the case owes (its fee due, else the
   // catalog's fee for the item) unless a reason is given (storage/fees.h).
   if (action == "collect-fee") {
@@ -1077,6 +1087,7 @@ int dispatch(int argc, char** argv) {
       {"withdraw", "撤回: the applicant withdraws"},
       {"comment", "备注: a note on the case"},
       {"complain", "投诉: a complaint"},
+      {"not-accept", "不予受理: refuse the application at intake, with reason and legal basis"},
   };
   std::string action;
   for (const auto& spec : actions) {
@@ -1106,6 +1117,10 @@ int dispatch(int argc, char** argv) {
       c->add_option("--certificate", act.certificate, "certificate number");
     }
     if (n == "withdraw") c->add_option("--reason", act.reason, "why");
+    if (n == "not-accept") {
+      c->add_option("--reason", act.reason, "reason (不予受理理由)")->required();
+      c->add_option("--basis", act.basis, "legal basis (法律依据)");
+    }
     if (n == "reply" || n == "comment" || n == "complain" || n == "opinion")
       c->add_option("--text", act.text, "text");
     if (n == "complain")

@@ -281,6 +281,11 @@ Status body_ok(proto::Event::Reader ev) {
       if (body.getRosterPublished().getVersion() == 0)
         return Status::invalid("staff roster: version must be at least 1");
       return document_ok(body.getRosterPublished().getDocument());
+    case proto::Event::Body::NOT_ACCEPTED: {
+      auto n = body.getNotAccepted();
+      if (auto s = text_ok(n.getReason(), "reason", true); !s) return s;
+      return text_ok(n.getLegalBasis(), "legal basis");
+    }
   }
   return Status::invalid("unknown event kind (written by a newer schema?)");
 }
@@ -288,23 +293,38 @@ Status body_ok(proto::Event::Reader ev) {
 }  // namespace
 
 const char* kind_name(EventKind k) {
-  static const char* names[] = {"submitted",       "accepted",          "supplement_requested",
-                                "supplemented",    "escalated",         "assigned",
-                                "opinion",         "decided",           "delivered",
-                                "rated",           "fee_collected",     "closed",
-                                "withdrawn",       "comment",           "complaint",
-                                "replied",         "catalog_published", "calendar_published",
-                                "audit",           "key_rotated",       "keys_published",
-                                "roster_published"};
+  static const char* names[] = {"submitted",
+                                "accepted",
+                                "supplement_requested",
+                                "supplemented",
+                                "escalated",
+                                "assigned",
+                                "opinion",
+                                "decided",
+                                "delivered",
+                                "rated",
+                                "fee_collected",
+                                "closed",
+                                "withdrawn",
+                                "comment",
+                                "complaint",
+                                "replied",
+                                "catalog_published",
+                                "calendar_published",
+                                "audit",
+                                "key_rotated",
+                                "keys_published",
+                                "roster_published",
+                                "not_accepted"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
   static const char* names[] = {
-      "申请登记", "受理",     "补正告知",     "补正材料",    "上报",         "分派",
-      "部门意见", "办结",     "回复",         "评价",        "代收费",       "销号",
-      "撤回",     "备注",     "投诉",         "答复",        "事项目录发布", "工作日历发布",
-      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布"};
+      "申请登记", "受理",     "补正告知",     "补正材料",     "上报",         "分派",
+      "部门意见", "办结",     "回复",         "评价",         "代收费",       "销号",
+      "撤回",     "备注",     "投诉",         "答复",         "事项目录发布", "工作日历发布",
+      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布", "不予受理"};
   return names[static_cast<int>(k)];
 }
 

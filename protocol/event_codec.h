@@ -53,8 +53,9 @@ enum class EventKind : uint8_t {
   key_rotated,       // 密钥轮换: belongs at the origin's lineage (routing.h)
   keys_published,    // 密钥目录: a broadcast, from a county or above
   roster_published,  // 人员名册: a broadcast, from a county or above
+  not_accepted,      // 不予受理: refused at intake, with reason and legal basis
 };
-constexpr int kEventKindCount = 22;
+constexpr int kEventKindCount = 23;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 
@@ -68,9 +69,9 @@ constexpr bool is_lineage(EventKind k) {
   return k == EventKind::key_rotated;
 }
 // Whether the event is about a case (names one, is folded into its state):
-// every kind but the broadcasts and `audit`.
+// every kind but the broadcasts, `audit` and key changes.
 constexpr bool names_case(EventKind k) {
-  return k < EventKind::catalog_published;
+  return k < EventKind::catalog_published || k == EventKind::not_accepted;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes);

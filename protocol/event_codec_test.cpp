@@ -324,7 +324,7 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
   CHECK(std::string(kind_name(EventKind::supplement_requested)) == "supplement_requested");
   CHECK(std::string(kind_name_zh(EventKind::escalated)) == "上报");
   CHECK_FALSE(kind_from_body(static_cast<proto::Event::Body::Which>(kEventKindCount)));
-  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 1);
+  CHECK(proto::Event::Body::NOT_ACCEPTED == kEventKindCount - 1);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

@@ -76,6 +76,10 @@ struct Submitted {
   attachments @6 :List(AttachmentRef);
   feeDue @7 :Int64;           # fen
   summary @8 :Text;
+  # 补办件: registered with required materials missing. The case waits for
+  # them (待补正) from the start; the materials listed with state `missing`
+  # are the whole list the applicant was told at once (一次性告知).
+  supplementCase @9 :Bool;
 }
 
 struct Accepted {              # 受理
@@ -152,6 +156,11 @@ struct Complaint {             # 投诉
 
 struct Replied {               # answer to a consult case (咨询)
   text @0 :Text;
+}
+
+struct NotAccepted {           # 不予受理: refused at intake, a final outcome
+  reason @0 :Text;             # required
+  legalBasis @1 :Text;         # 办事依据
 }
 
 # Broadcast payloads are opaque documents here; their content is defined by
@@ -267,6 +276,7 @@ struct Event {
     keyRotated @25 :KeyRotated;
     keysPublished @26 :KeysPublished;
     rosterPublished @27 :RosterPublished;
+    notAccepted @29 :NotAccepted;
   }
   # A re-issue (重新报送): this event redoes the named event of the same
   # origin and case, which a level above refused (a clock stamped ahead, a
