@@ -1427,6 +1427,13 @@ TEST_CASE("flow: 不予受理 at intake is its own final outcome, with reason an
   act(net, kV7, d, {"accept", "--actor", "张桂兰", "--role", "agent"});
   act_refused(net, kV7, d,
               {"not-accept", "--actor", "张桂兰", "--role", "agent", "--reason", "迟到的拒绝"});
+  // The figures: 不予受理 is neither open (在办) nor a decision.
+  const Json r = run_json(net, kV7, {"report", "--json"});
+  const Json* total = r.get("total");
+  REQUIRE(total != nullptr);
+  CHECK(total->u64("received") == 2);
+  CHECK(total->u64("open") == 1);
+  CHECK(total->u64("completed") == 0);
 }
 
 TEST_CASE("flow: a 容缺 material still outstanding blocks 办结 until it is supplied",
