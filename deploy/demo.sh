@@ -122,12 +122,15 @@ c2=$("$L" submit --json-out --actor 王小红 --item LY-CF-002 --item-name 林�
   | sed 's/.*"case":"\([^"]*\)".*/\1/')
 c3=$("$L" submit --json-out --actor 王小红 --item MZ-DB-003 --item-name 农村最低生活保障 \
   --applicant 王五 --id-number 360723195501207710 --field 家庭人口=3 \
-  --material 户口簿:provided:copy --material 收入证明:missing \
+  --material 户口簿:provided:copy --material 收入证明:missing --material 村委会评议记录:missing \
   | sed 's/.*"case":"\([^"]*\)".*/\1/')
 echo "登记: $c1 $c2 $c3"
+"$L" case show "$c3" | grep -E "^(状态|尚缺材料|容缺待补)"
 
 step "宅基地建房: 村受理、转报乡镇、乡镇上报县、县并联审批、办结，村结果送达、评价、销号"
 "$L" act "$c1" accept --actor 王小红 --due 2099-12-04
+# 容缺受理: 村民会议意见 follows later, and must be in before 办结.
+"$L" act "$c1" supplement --actor 王小红 --provided 村民会议意见
 "$L" act "$c1" escalate --actor 王小红 --to 360723101
 wait_for "$township" "$c1" handler 360723101 "$c1 at the township"
 T act "$c1" escalate --actor 刘乡长 --role clerk --to 360723
@@ -142,10 +145,16 @@ wait_for "$village" "$c1" status decided "the decision on $c1 at the village"
 "$L" act "$c1" rate --actor 王小红 --score 5 --comment 不用跑县城，很满意
 "$L" act "$c1" close --actor 王小红
 
-step "低保: 一次性告知补正，补齐后受理"
-"$L" act "$c3" request-supplement --actor 王小红 --missing 收入证明 --missing 村委会评议记录
-"$L" act "$c3" supplement --actor 王小红 --provided 收入证明 --provided 村委会评议记录
+step "低保: 补办件，登记时一次性告知所缺材料，分两次补齐后受理"
+"$L" act "$c3" supplement --actor 王小红 --provided 收入证明
+"$L" act "$c3" supplement --actor 王小红 --provided 村委会评议记录
 "$L" act "$c3" accept --actor 王小红
+
+step "不予受理: 登记后发现不属于本代办点受理范围，写明理由和依据"
+c4=$("$L" submit --json-out --actor 王小红 --item MZ-DB-003 --item-name 农村最低生活保障 \
+  --applicant 赵六 --id-number 360723195501207710 --material 户口簿:provided:copy \
+  | sed 's/.*"case":"\([^"]*\)".*/\1/')
+"$L" act "$c4" not-accept --actor 王小红 --reason 申请人户籍不在本村 --basis 《社会救助暂行办法》第十一条
 
 step "林木采伐: 乡镇办结后撤回被拒绝 (本节点按流程校验)"
 "$L" act "$c2" accept --actor 王小红

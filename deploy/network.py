@@ -480,6 +480,11 @@ class Network:
             # 全程代理: the agent accepts on the spot with a promised date and
             # forwards to the township hub.
             self.act(village, case, "accept", AGENT[village], "agent", "--due", due_date(it["days"]))
+            # 容缺受理: a material that may follow is brought in before 办结.
+            for m in it["materials"]:
+                if m.endswith(":later"):
+                    self.act(village, case, "supplement", AGENT[village], "agent",
+                             "--provided", m.split(":")[0], "--note", "容缺材料已补交")
             self.act(village, case, "escalate", AGENT[village], "agent", "--to", PARENT[village],
                      "--note", "代理员转报乡镇")
             how = "受理并转报乡镇"

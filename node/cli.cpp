@@ -42,6 +42,7 @@
 #include "storage/calendar.h"
 #include "storage/catalog.h"
 #include "storage/fees.h"
+#include "storage/intake.h"
 #include "storage/roster.h"
 
 namespace liandong::node {
@@ -228,7 +229,15 @@ int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& gi
   auto done = app::submit(app_context(node), req);
   if (!done.ok()) fail_with(done.error());
   if (json) {
-    print(json_text(Json{{"case", format_id(done->case_id)}, {"lsn", done->lsn}}) + "\n");
+    print(json_text(Json{{"case", format_id(done->case_id)},
+                         {"lsn", done->lsn},
+                         {"supplement_case", done->supplement_case()},
+                         {"missing", done->missing}}) +
+          "\n");
+  } else if (done->supplement_case()) {
+    print("已登记 补办件 " + format_id(done->case_id) + "（待补正）\n一次性告知：请补齐以下 " +
+          std::to_string(done->missing.size()) + " 项材料：" + storage::join_names(done->missing) +
+          "\n");
   } else {
     print("已登记 办件 " + format_id(done->case_id) + "\n");
   }
@@ -593,6 +602,7 @@ int dispatch(int argc, char** argv) {
       {"withdraw", "撤回: the applicant withdraws"},
       {"comment", "备注: a note on the case"},
       {"complain", "投诉: a complaint"},
+      {"not-accept", "不予受理: refuse the application at intake, with reason and legal basis"},
   };
   std::string action;
   for (const auto& spec : actions) {
@@ -622,6 +632,10 @@ int dispatch(int argc, char** argv) {
       c->add_option("--certificate", act.certificate, "certificate number");
     }
     if (n == "withdraw") c->add_option("--reason", act.reason, "why");
+    if (n == "not-accept") {
+      c->add_option("--reason", act.reason, "reason (不予受理理由)")->required();
+      c->add_option("--basis", act.basis, "legal basis (法律依据)");
+    }
     if (n == "reply" || n == "comment" || n == "complain" || n == "opinion")
       c->add_option("--text", act.text, "text");
     if (n == "complain")

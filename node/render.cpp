@@ -11,6 +11,7 @@
 #include "node/report_levels.h"
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
+#include "storage/intake.h"
 
 namespace liandong::node {
 
@@ -130,6 +131,9 @@ std::string str_of(capnp::Text::Reader t) {
 
 std::string status_label_zh(const CaseState& st) {
   if (st.conflict) return "冲突待处理";
+  // A 补办件 waiting for its materials (storage/intake.h).
+  if (st.supplement_case && st.status == storage::CaseStatus::supplement_requested)
+    return "补办件 待补正";
   if (st.status == storage::CaseStatus::escalated)
     return st.handler.size() == 9   ? "待乡镇办理"
            : st.handler.size() == 6 ? "待县办理"
@@ -229,8 +233,17 @@ std::string actor_label(proto::Actor::Reader a) {
 std::string event_detail(const EventView& v, const storage::Divisions* places) {
   auto b = v.event().getBody();
   switch (v.kind()) {
-    case EventKind::submitted:
-      return str(b.getSubmitted().getItemName());
+    case EventKind::submitted: {
+      std::string s = str(b.getSubmitted().getItemName());
+      if (b.getSubmitted().getSupplementCase()) {
+        // 补办件: the whole list told at once (一次性告知).
+        s += " 补办件，一次性告知缺:";
+        for (auto m : b.getSubmitted().getMaterials()) {
+          if (m.getState() == proto::MaterialState::MISSING) s += " " + str(m.getName());
+        }
+      }
+      return s;
+    }
     case EventKind::accepted: {
       auto d = str(b.getAccepted().getDueDate());
       return d.empty() ? "" : "承诺办结日期 " + d;
@@ -283,6 +296,12 @@ std::string event_detail(const EventView& v, const storage::Divisions* places) {
       return str(b.getComplaint().getText());
     case EventKind::replied:
       return str(b.getReplied().getText());
+    case EventKind::not_accepted: {
+      auto n = b.getNotAccepted();
+      std::string s = "理由: " + str(n.getReason());
+      if (n.getLegalBasis().size() > 0) s += " 依据: " + str(n.getLegalBasis());
+      return s;
+    }
     default:
       return "";
   }
@@ -306,6 +325,15 @@ void state_json(JsonWriter& j, const CaseState& st) {
   j.field("fee_collected_fen", st.fee_collected);
   j.field("rating", static_cast<unsigned>(st.rating));
   j.field("complaints", st.complaints);
+  j.field("supplement_case", st.supplement_case);
+  j.key("missing").begin_array();
+  for (const auto& m : storage::materials_in(st, proto::MaterialState::MISSING))
+    j.value(m);
+  j.end_array();
+  j.key("later").begin_array();
+  for (const auto& m : storage::materials_in(st, proto::MaterialState::LATER))
+    j.value(m);
+  j.end_array();
   j.field("event_count", st.event_count);
   j.key("submitted_at");
   st.submitted_hlc ? j.value(format_time(hlc_ms(st.submitted_hlc))) : j.null();
@@ -456,7 +484,11 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
   }
   out += pad(home_label_zh(st.home), 10) + terminal_field(place_zh(places, st.home)) +
          "   当前办理 " + terminal_field(place_zh(places, st.handler)) + "\n";
-  out += "状态      " + status_label_zh(st) + "\n";
+  out +=
+      "状态      " + status_label_zh(st) +
+      (st.supplement_case && st.status != storage::CaseStatus::supplement_requested ? "（补办件）"
+                                                                                    : "") +
+      "\n";
   if (!st.due_date.empty()) out += "承诺办结日期  " + terminal_field(st.due_date) + "\n";
   if (!st.departments.empty()) {
     out += "办理部门 ";
@@ -473,6 +505,12 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
     for (const auto& m : st.materials)
       out += " " + terminal_field(m.name) + "[" + material_state_zh(m.state) + "]";
     out += "\n";
+    // What the case still waits for (storage/intake.h).
+    for (const auto& [state, label] : {std::pair{proto::MaterialState::MISSING, "尚缺材料  "},
+                                       std::pair{proto::MaterialState::LATER, "容缺待补  "}}) {
+      const auto names = storage::materials_in(st, state);
+      if (!names.empty()) out += label + terminal_field(storage::join_names(names)) + "\n";
+    }
   }
   out += "收费      应收 " + format_yuan(st.fee_due) + " 元，已收 " +
          format_yuan(st.fee_collected) + " 元\n";

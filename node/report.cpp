@@ -97,7 +97,7 @@ Result<DeadlineCounts> count_deadlines(const storage::Store& store, uint64_t now
   DeadlineCounts out;
   for (const auto& st : *cases) {
     if (st.status == CaseStatus::closed || st.status == CaseStatus::withdrawn ||
-        st.status == CaseStatus::incomplete)
+        st.status == CaseStatus::not_accepted || st.status == CaseStatus::incomplete)
       continue;
     auto events = store.case_events(st.case_id);
     if (!events.ok()) return events.status();
@@ -138,6 +138,7 @@ std::optional<CaseFacts> case_facts(const CaseState& st, const std::vector<Store
   c.reached_day = levels.reached_day;
   c.complaints_against = std::move(levels.complaints_against);
   c.handling = handling;
+  c.not_accepted = st.status == CaseStatus::not_accepted;
   c.fee_collected = st.fee_collected;
   c.rating = st.rating;
   c.complaints = st.complaints;
@@ -200,7 +201,7 @@ Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar&
     f.on_time = !c.due_day || *c.decided_day <= *c.due_day ? 1 : 0;
     f.immediate = decided_on_the_spot(c) ? 1 : 0;
   }
-  if (!c.completed && !c.withdrawn) {
+  if (!c.completed && !c.withdrawn && !c.not_accepted) {
     f.open = 1;
     f.overdue = c.due_day && as_of > *c.due_day ? 1 : 0;
   }

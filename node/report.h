@@ -27,7 +27,7 @@
 //   joint      联办      two or more departments assigned
 //   refused    不予批准  decided, not approved
 //   withdrawn  撤回      status withdrawn
-//   open       在办      not completed, not withdrawn
+//   open       在办      not completed, not withdrawn, not 不予受理
 //   overdue    超期      open, and `as_of` (a China date) is past the due date
 //   steps      环节用时  working days (工作日, held calendar) from
 //                        submission to acceptance (受理), from
@@ -111,6 +111,7 @@ struct CaseFacts {
   bool completed = false, approved = false, withdrawn = false;
   bool escalated = false;  // 上报件 (CaseLevels::escalated)
   bool forwarded = false;  // 转报乡镇
+  bool not_accepted = false;  // 不予受理 at intake: ended, not open, not decided
   int64_t fee_collected = 0;
   uint8_t rating = 0;
   uint32_t complaints = 0;

@@ -6,6 +6,7 @@
 #include "node/input_checks.h"
 #include "protocol/resident_id.h"
 #include "storage/authority.h"
+#include "storage/intake.h"
 
 namespace liandong::node {
 
@@ -61,43 +62,20 @@ std::optional<SubmissionProblem> SubmissionChecker::check(proto::Submitted::Buil
   sub.setCatalogVersion(cat.version);
   if (sub.getItemName().size() == 0) sub.setItemName(item->name);
   if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
-  struct Given {
-    std::string name;
-    bool original;
-    uint32_t count;
-    proto::MaterialState state;
-  };
-  std::vector<Given> given;
+  // 补办件, not refusal (storage/intake.h): missing materials are recorded
+  // MISSING, all at once (一次性告知), and the application waits for them.
+  std::vector<storage::GivenMaterial> given;
   for (auto m : sub.getMaterials().asReader())
-    given.push_back(
-        Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
-  std::vector<std::string> missing;
-  for (const auto& need : item->materials) {
-    auto it = std::find_if(given.begin(), given.end(),
-                           [&need](const Given& g) { return g.name == need.name; });
-    if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
-    if (!need.later_ok) {
-      missing.push_back(need.name);
-    } else if (it == given.end()) {
-      given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
-    } else {
-      it->state = proto::MaterialState::LATER;
-    }
+    given.push_back({std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
+  const storage::IntakeCheck intake = storage::check_intake(item, given);
+  auto out = sub.initMaterials(static_cast<unsigned>(intake.materials.size()));
+  for (unsigned i = 0; i < out.size(); ++i) {
+    out[i].setName(intake.materials[i].name);
+    out[i].setOriginal(intake.materials[i].original);
+    out[i].setCount(intake.materials[i].count);
+    out[i].setState(intake.materials[i].state);
   }
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing)
-      list += (list.empty() ? "" : "、") + m;
-    return SubmissionProblem{
-        P::materials, "材料不全，请一次性补齐：" + list + " (missing materials, all at once)"};
-  }
-  auto out = sub.initMaterials(static_cast<unsigned>(given.size()));
-  for (unsigned i = 0; i < given.size(); ++i) {
-    out[i].setName(given[i].name);
-    out[i].setOriginal(given[i].original);
-    out[i].setCount(given[i].count);
-    out[i].setState(given[i].state);
-  }
+  sub.setSupplementCase(intake.supplement_case());
   return std::nullopt;
 }
 

@@ -3,8 +3,9 @@
 // rows (node/ledger_import.h) can be checked row by row and only the good
 // rows stored: the applicant's ID number and phone (protocol/resident_id.h),
 // the home code, who may register here (storage/authority.h) and the item
-// and its materials against the catalog held here (一次性告知: every
-// missing material named at once; a missing 容缺 material recorded LATER).
+// and its materials against the catalog held here (storage/intake.h: a
+// missing material recorded MISSING and the application a 补办件, every one
+// named at once; a missing 容缺 material recorded LATER).
 //
 // Thread contract: one SubmissionChecker per command, on one thread; it
 // reads the store (catalogs) and never writes.
@@ -41,7 +42,8 @@ class SubmissionChecker {
 
   // Checks `sub` (for the case home `home`, empty: this node) and completes
   // it as submit does: ID number normalised, catalog version, item name and
-  // fee from the catalog, 容缺 materials marked LATER. nullopt when it may
+  // fee from the catalog, materials marked MISSING (补办件) or LATER
+  // (容缺) as storage/intake.h says. nullopt when it may
   // be stored; else the first problem (then `sub` may be half completed).
   std::optional<SubmissionProblem> check(proto::Submitted::Builder sub, const std::string& home);
 

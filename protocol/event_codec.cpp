@@ -281,13 +281,17 @@ Status body_ok(proto::Event::Reader ev) {
       if (body.getRosterPublished().getVersion() == 0)
         return Status::invalid("staff roster: version must be at least 1");
       return document_ok(body.getRosterPublished().getDocument());
+    case proto::Event::Body::NOT_ACCEPTED: {
+      auto n = body.getNotAccepted();
+      if (auto s = text_ok(n.getReason(), "reason", true); !s) return s;
+      return text_ok(n.getLegalBasis(), "legal basis");
+    }
     case proto::Event::Body::DIVISIONS_PUBLISHED:
       if (ev.getId().getOrigin().size() > 6)
         return Status::invalid("division table: only a county (or above) publishes it");
       if (body.getDivisionsPublished().getVersion() == 0)
         return Status::invalid("division table: version must be at least 1");
       return document_ok(body.getDivisionsPublished().getDocument());
-    case proto::Event::Body::HELD29:
     case proto::Event::Body::HELD30:
     case proto::Event::Body::HELD31:
       break;
@@ -320,6 +324,7 @@ const char* kind_name(EventKind k) {
                                 "key_rotated",
                                 "keys_published",
                                 "roster_published",
+                                "not_accepted",
                                 "divisions_published"};
   return names[static_cast<int>(k)];
 }
@@ -329,15 +334,17 @@ const char* kind_name_zh(EventKind k) {
       "申请登记", "受理",     "补正告知",     "补正材料",     "上报",         "分派",
       "部门意见", "办结",     "结果送达",     "评价",         "代收费",       "销号",
       "撤回",     "备注",     "投诉",         "答复",         "事项目录发布", "工作日历发布",
-      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布", "区划表发布"};
+      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布", "不予受理",     "区划表发布"};
   return names[static_cast<int>(k)];
 }
 
 std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
+  if (w == proto::Event::Body::NOT_ACCEPTED) return EventKind::not_accepted;
   if (w == proto::Event::Body::DIVISIONS_PUBLISHED) return EventKind::divisions_published;
   const auto n = static_cast<int>(w);
   // Body members up to `rosterPublished` are numbered in EventKind order
-  // from `submitted`; the held ordinals (@29-@31) are no kind yet.
+  // from `submitted`; later members are mapped by name above; the held ordinals (@30-@31) are no
+  // kind yet.
   if (n < 0 || n > static_cast<int>(proto::Event::Body::ROSTER_PUBLISHED)) return std::nullopt;
   return static_cast<EventKind>(n);
 }

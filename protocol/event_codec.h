@@ -49,13 +49,14 @@ enum class EventKind : uint8_t {
   replied,
   catalog_published,
   calendar_published,
-  audit,             // 审计: neither a case event nor a broadcast (records.capnp)
-  key_rotated,       // 密钥轮换: belongs at the origin's lineage (routing.h)
-  keys_published,    // 密钥目录: a broadcast, from a county or above
-  roster_published,  // 人员名册: a broadcast, from a county or above
+  audit,                // 审计: neither a case event nor a broadcast (records.capnp)
+  key_rotated,          // 密钥轮换: belongs at the origin's lineage (routing.h)
+  keys_published,       // 密钥目录: a broadcast, from a county or above
+  roster_published,     // 人员名册: a broadcast, from a county or above
+  not_accepted,         // 不予受理: refused at intake, with reason and legal basis
   divisions_published,  // 行政区划表: a broadcast, from a county or above
 };
-constexpr int kEventKindCount = 23;
+constexpr int kEventKindCount = 24;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 
@@ -69,9 +70,9 @@ constexpr bool is_lineage(EventKind k) {
   return k == EventKind::key_rotated;
 }
 // Whether the event is about a case (names one, is folded into its state):
-// every kind but the broadcasts and `audit`.
+// every kind but the broadcasts, `audit` and key changes.
 constexpr bool names_case(EventKind k) {
-  return k < EventKind::catalog_published;
+  return k < EventKind::catalog_published || k == EventKind::not_accepted;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes);

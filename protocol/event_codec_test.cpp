@@ -327,10 +327,13 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
   CHECK(std::string(kind_name(EventKind::supplement_requested)) == "supplement_requested");
   CHECK(std::string(kind_name_zh(EventKind::escalated)) == "上报");
-  // The held ordinals (@29-@31) are no kind: an event using one is refused.
-  CHECK_FALSE(kind_from_body(proto::Event::Body::HELD29));
+  // The held ordinals (@30-@31) are no kind: an event using one is refused;
+  // members after rosterPublished are mapped by name.
+  CHECK_FALSE(kind_from_body(proto::Event::Body::HELD30));
   CHECK_FALSE(kind_from_body(proto::Event::Body::HELD31));
-  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 2);
+  CHECK(kind_from_body(proto::Event::Body::NOT_ACCEPTED) == EventKind::not_accepted);
+  CHECK(kind_from_body(proto::Event::Body::DIVISIONS_PUBLISHED) == EventKind::divisions_published);
+  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 3);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

@@ -76,6 +76,10 @@ struct Submitted {
   attachments @6 :List(AttachmentRef);
   feeDue @7 :Int64;           # fen
   summary @8 :Text;
+  # 补办件: registered with required materials missing. The case waits for
+  # them (待补正) from the start; the materials listed with state `missing`
+  # are the whole list the applicant was told at once (一次性告知).
+  supplementCase @9 :Bool;
 }
 
 struct Accepted {              # 受理
@@ -152,6 +156,11 @@ struct Complaint {             # 投诉
 
 struct Replied {               # answer to a consult case (咨询)
   text @0 :Text;
+}
+
+struct NotAccepted {           # 不予受理: refused at intake, a final outcome
+  reason @0 :Text;             # required
+  legalBasis @1 :Text;         # 办事依据
 }
 
 # Broadcast payloads are opaque documents here; their content is defined by
@@ -276,9 +285,9 @@ struct Event {
     keyRotated @25 :KeyRotated;
     keysPublished @26 :KeysPublished;
     rosterPublished @27 :RosterPublished;
-    # @29-@31: held for case events; a reader that meets one it does not
+    notAccepted @29 :NotAccepted;
+    # @30-@31: held for case events; a reader that meets one it does not
     # know refuses the event as written by a newer schema.
-    held29 @29 :Void;
     held30 @30 :Void;
     held31 @31 :Void;
     divisionsPublished @32 :DivisionsPublished;

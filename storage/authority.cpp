@@ -44,6 +44,7 @@ constexpr Rule kRules[] = {
     {K::withdrawn, true, true, false, false, Where::home_or_handler},
     {K::comment, true, true, true, true, Where::anywhere},
     {K::complaint, true, true, true, true, Where::anywhere},
+    {K::not_accepted, true, true, false, false, Where::at_or_above},
 };
 
 const Rule* rule_for(K k) {
@@ -106,6 +107,8 @@ const char* verb(K k) {
       return "comment on a case";
     case K::complaint:
       return "file a complaint";
+    case K::not_accepted:
+      return "refuse an application at intake";
     case K::catalog_published:
     case K::calendar_published:
     case K::roster_published:
@@ -154,6 +157,8 @@ const char* verb_zh(K k) {
       return "备注";
     case K::complaint:
       return "投诉";
+    case K::not_accepted:
+      return "不予受理";
     case K::catalog_published:
     case K::calendar_published:
     case K::roster_published:

@@ -25,6 +25,7 @@
 //    action (event kind)          roles                     where (5.)
 //    submit (submitted)           agent clerk director      H in N's subtree
 //    accept (accepted, 受理)      agent clerk director      at or above K
+//    not-accept (不予受理)        agent clerk director      at or above K
 //    request-supplement (补正)    agent clerk director      at or above K
 //    supplement (supplemented)    agent clerk director      at H or at K
 //    escalate (escalated, 上报)   agent clerk director      at or above K

@@ -74,6 +74,16 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
       break;
     case K::supplemented:
       if (st.status == S::supplement_requested) return Status::ok();
+      // A 容缺 material (accepted now, supplied later) may follow while the
+      // case is handled, until it is closed.
+      if (one_of(st.status, {S::submitted, S::accepted, S::escalated, S::assigned, S::decided,
+                             S::delivered}) &&
+          std::any_of(st.materials.begin(), st.materials.end(),
+                      [](const MaterialLine& m) { return m.state == proto::MaterialState::LATER; }))
+        return Status::ok();
+      break;
+    case K::not_accepted:
+      if (one_of(st.status, {S::submitted, S::supplement_requested})) return Status::ok();
       break;
     case K::escalated: {
       if (!one_of(st.status, {S::submitted, S::accepted, S::escalated})) break;
@@ -179,6 +189,12 @@ void transition(CaseState& st, const EventView& view) {
       record_materials(st, b.getMaterials());
       st.status = S::submitted;
       st.submitted_hlc = view.hlc();
+      // 补办件: waiting for its missing materials from the start.
+      st.supplement_case = b.getSupplementCase();
+      if (st.supplement_case) {
+        st.prior = S::submitted;
+        st.status = S::supplement_requested;
+      }
       break;
     }
     case K::accepted:
@@ -195,8 +211,18 @@ void transition(CaseState& st, const EventView& view) {
                        proto::MaterialState::MISSING);
       break;
     case K::supplemented:
-      st.status = st.prior;
       record_materials(st, body.getSupplemented().getProvided(), proto::MaterialState::PROVIDED);
+      // Supplied in parts: the case waits while any material told missing
+      // is still missing, and goes on when the last one is in.
+      if (st.status == S::supplement_requested &&
+          std::none_of(st.materials.begin(), st.materials.end(), [](const MaterialLine& m) {
+            return m.state == proto::MaterialState::MISSING;
+          }))
+        st.status = st.prior;
+      break;
+    case K::not_accepted:
+      st.status = S::not_accepted;
+      st.closed_hlc = view.hlc();
       break;
     case K::escalated:
       st.status = S::escalated;
@@ -266,16 +292,16 @@ void transition(CaseState& st, const EventView& view) {
 }  // namespace
 
 const char* status_name(CaseStatus s) {
-  static const char* names[] = {"incomplete", "submitted", "supplement_requested",
-                                "accepted",   "escalated", "assigned",
-                                "decided",    "delivered", "closed",
-                                "withdrawn"};
+  static const char* names[] = {"incomplete", "submitted",   "supplement_requested",
+                                "accepted",   "escalated",   "assigned",
+                                "decided",    "delivered",   "closed",
+                                "withdrawn",  "not_accepted"};
   return names[static_cast<int>(s)];
 }
 
 const char* status_name_zh(CaseStatus s) {
-  static const char* names[] = {"未到齐", "已登记", "待补正", "已受理", "待上级办理",
-                                "办理中", "已办结", "已送达", "已销号", "已撤回"};
+  static const char* names[] = {"未到齐", "已登记", "待补正", "已受理", "待上级办理", "办理中",
+                                "已办结", "已送达", "已销号", "已撤回", "不予受理"};
   return names[static_cast<int>(s)];
 }
 
@@ -427,6 +453,7 @@ std::string encode_state(const CaseState& s) {
   b.setDecidedHlc(s.decided_hlc);
   b.setDeliveredHlc(s.delivered_hlc);
   b.setClosedHlc(s.closed_hlc);
+  b.setSupplementCase(s.supplement_case);
   b.setLastHlc(s.last.hlc);
   write_id(b.initLast(), s.last.id);
   if (!s.superseded.empty()) {
@@ -498,6 +525,7 @@ Result<CaseState> decode_state(std::string_view bytes) {
     s.decided_hlc = r.getDecidedHlc();
     s.delivered_hlc = r.getDeliveredHlc();
     s.closed_hlc = r.getClosedHlc();
+    s.supplement_case = r.getSupplementCase();
     s.last = OrderKey{r.getLastHlc(), read_id(r.getLast())};
     for (auto id : r.getSuperseded())
       s.superseded.push_back(read_id(id));

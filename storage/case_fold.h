@@ -39,8 +39,9 @@ enum class CaseStatus : uint8_t {
   delivered,             // 已送达 (结果送达)
   closed,                // 已销号
   withdrawn,             // 已撤回
+  not_accepted,          // 不予受理: refused at intake (final; not 不予许可)
 };
-constexpr int kCaseStatusCount = 10;
+constexpr int kCaseStatusCount = 11;
 
 const char* status_name(CaseStatus s);     // "supplement_requested"
 const char* status_name_zh(CaseStatus s);  // "待补正"
@@ -91,6 +92,9 @@ struct CaseState {
   OrderKey last;  // the largest event folded in
   // Events named by a re-issue in this case, by id: skipped by the fold.
   std::vector<Id> superseded;
+  // 补办件: registered with required materials missing (Submitted
+  // .supplementCase); the case waited for them from its registration.
+  bool supplement_case = false;
 
   // The status a user sees: conflict overrides.
   bool operator==(const CaseState&) const = default;

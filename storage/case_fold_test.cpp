@@ -126,6 +126,10 @@ void reach(History& h, S target) {
     h.act(kVillage, withdrawn_body());
     return;
   }
+  if (target == S::not_accepted) {
+    h.act(kTownship, not_accepted_body());
+    return;
+  }
   h.act(kTownship, accepted_body());
   if (target == S::accepted) return;
   h.act(kTownship, escalated_body(kCounty));
@@ -215,32 +219,39 @@ EventView candidate(History& h, const CaseState& st, K k) {
       return must_parse(h.forge().broadcast(
           kCounty, h.tick(),
           keys_body(kVillage, generate_signing_key().pub, proto::KeyState::REVOKED, 3, "stolen")));
+    case K::not_accepted:
+      return h.make(kTownship, not_accepted_body());
   }
   throw std::logic_error("unknown kind");
 }
 
 // The transition table, written from the workflow (DESIGN.md, DOMAIN.md):
-// which event kinds a node may add to a case in each status.
+// which event kinds a node may add to a case in each status. The cases here
+// hold a 容缺 material (土地承包合同, LATER) not yet supplied, so a
+// supplement may follow while the case is handled, until it is closed.
 const std::map<S, std::set<K>>& allowed_table() {
   static const std::map<S, std::set<K>> table = {
       {S::incomplete, {K::submitted}},
       {S::submitted,
-       {K::accepted, K::supplement_requested, K::escalated, K::withdrawn, K::comment, K::complaint,
-        K::replied}},
-      {S::supplement_requested, {K::supplemented, K::withdrawn, K::comment, K::complaint}},
+       {K::accepted, K::supplement_requested, K::supplemented, K::escalated, K::withdrawn,
+        K::comment, K::complaint, K::replied, K::not_accepted}},
+      {S::supplement_requested,
+       {K::supplemented, K::withdrawn, K::comment, K::complaint, K::not_accepted}},
       {S::accepted,
-       {K::supplement_requested, K::escalated, K::assigned, K::decided, K::fee_collected,
-        K::withdrawn, K::comment, K::complaint, K::replied}},
+       {K::supplement_requested, K::supplemented, K::escalated, K::assigned, K::decided,
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::replied}},
       {S::escalated,
-       {K::supplement_requested, K::escalated, K::assigned, K::decided, K::fee_collected,
-        K::withdrawn, K::comment, K::complaint, K::replied}},
+       {K::supplement_requested, K::supplemented, K::escalated, K::assigned, K::decided,
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::replied}},
       {S::assigned,
-       {K::supplement_requested, K::assigned, K::opinion, K::decided, K::fee_collected,
-        K::withdrawn, K::comment, K::complaint, K::replied}},
-      {S::decided, {K::delivered, K::fee_collected, K::comment, K::complaint}},
-      {S::delivered, {K::rated, K::fee_collected, K::closed, K::comment, K::complaint}},
+       {K::supplement_requested, K::supplemented, K::assigned, K::opinion, K::decided,
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::replied}},
+      {S::decided, {K::supplemented, K::delivered, K::fee_collected, K::comment, K::complaint}},
+      {S::delivered,
+       {K::supplemented, K::rated, K::fee_collected, K::closed, K::comment, K::complaint}},
       {S::closed, {K::rated, K::comment, K::complaint}},
       {S::withdrawn, {K::comment, K::complaint}},
+      {S::not_accepted, {K::comment, K::complaint}},
   };
   return table;
 }
@@ -256,8 +267,10 @@ S next_status(const CaseState& st, K k) {
                                        {K::replied, S::decided},
                                        {K::delivered, S::delivered},
                                        {K::closed, S::closed},
-                                       {K::withdrawn, S::withdrawn}};
-  if (k == K::supplemented) return st.prior;
+                                       {K::withdrawn, S::withdrawn},
+                                       {K::not_accepted, S::not_accepted}};
+  // The candidate supplies what the request named: the case goes on.
+  if (k == K::supplemented) return st.status == S::supplement_requested ? st.prior : st.status;
   auto it = moves.find(k);
   return it == moves.end() ? st.status : it->second;
 }

@@ -51,7 +51,7 @@ struct CaseState {
   superseded @29 :List(Records.EventId);  # events re-issued by others (skipped)
   # @30-@44 are reserved for fields defined elsewhere; Void placeholders keep
   # the ordinals sequential until those fields land.
-  reserved30 @30 :Void;
+  supplementCase @30 :Bool;  # 补办件: registered with materials missing
   reserved31 @31 :Void;
   reserved32 @32 :Void;
   reserved33 @33 :Void;

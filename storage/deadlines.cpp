@@ -1,5 +1,7 @@
 #include "storage/deadlines.h"
 
+#include <algorithm>
+
 #include "storage/store.h"
 
 namespace liandong::storage {
@@ -51,11 +53,21 @@ class Walk {
              : by == Level::township ? Step::township_handle
                                      : Step::county_decide,
              origin, t);
+        // 补办件: the clock waits for the missing materials from the start.
+        if (ev.event().getBody().getSubmitted().getSupplementCase()) {
+          note_missing(ev.event().getBody().getSubmitted().getMaterials(), true);
+          if (auto* s = handling(); s != nullptr && !missing_.empty()) s->paused = true;
+        }
         break;
       case EventKind::supplement_requested:
+        note_missing(ev.event().getBody().getSupplementRequested().getMissing(), false);
         if (auto* s = handling()) s->paused = true;
         break;
       case EventKind::supplemented:
+        // Supplied in parts: the clock runs again when the last is in.
+        for (auto m : ev.event().getBody().getSupplemented().getProvided())
+          std::erase(missing_, text(m.getName()));
+        if (!missing_.empty()) break;
         if (auto* s = handling(); s != nullptr && s->paused) {
           s->paused = false;
           s->started_ms = t;
@@ -80,6 +92,7 @@ class Walk {
         break;
       case EventKind::withdrawn:
       case EventKind::closed:
+      case EventKind::not_accepted:
         for (auto& s : steps_) {
           if (!s.done) finish(s, t);
         }
@@ -148,6 +161,16 @@ class Walk {
     }
     return nullptr;
   }
+  // Adds the materials told missing (all of `ms`, or those in state
+  // `missing` when `only_missing`) to missing_.
+  void note_missing(capnp::List<proto::Material>::Reader ms, bool only_missing) {
+    for (auto m : ms) {
+      if (only_missing && m.getState() != proto::MaterialState::MISSING) continue;
+      std::string name = text(m.getName());
+      if (std::find(missing_.begin(), missing_.end(), name) == missing_.end())
+        missing_.push_back(std::move(name));
+    }
+  }
   void close_handling(uint64_t t) {
     if (auto* s = handling()) finish(*s, t);
   }
@@ -176,6 +199,7 @@ class Walk {
   std::vector<StepDeadline> steps_;
   std::string home_;
   Level decider_ = Level::county;
+  std::vector<std::string> missing_;  // materials told missing, not yet supplied
 };
 
 }  // namespace

@@ -208,6 +208,13 @@ inline BodyFill fee_collected_body(int64_t amount = 1000) {
 inline BodyFill closed_body() {
   return [](proto::Event::Builder ev) { ev.getBody().initClosed().setNote("办结销号"); };
 }
+inline BodyFill not_accepted_body(std::string reason = "不属于本事项受理范围") {
+  return [=](proto::Event::Builder ev) {
+    auto b = ev.getBody().initNotAccepted();
+    b.setReason(reason);
+    b.setLegalBasis("《行政许可法》第三十二条");
+  };
+}
 inline BodyFill withdrawn_body() {
   return [](proto::Event::Builder ev) { ev.getBody().initWithdrawn().setReason("申请人撤回"); };
 }

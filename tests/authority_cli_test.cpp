@@ -42,11 +42,16 @@ std::size_t event_count(const Net& net, const std::string& code) {
 // Submits a timber-cutting permit (LY-001, decided by the county) at the
 // village, with every material the example catalog requires.
 std::string submit_timber(const Net& net) {
-  auto r =
-      net.cli(kVillage, {"submit", "--json-out", "--actor", "王小红", "--role", "agent", "--item",
-                         "LY-001", "--applicant", "李四", "--id-number", "360723197603021158",
-                         "--material", "林木采伐申请表", "--material", "居民身份证:provided:copy",
-                         "--material", "林权证或不动产权证书:provided:copy"});
+  auto r = net.cli(kVillage, {"submit",      "--json-out",
+                              "--actor",     "王小红",
+                              "--role",      "agent",
+                              "--item",      "LY-001",
+                              "--applicant", "李四",
+                              "--id-number", "360723197603021158",
+                              "--material",  "林木采伐申请表",
+                              "--material",  "居民身份证:provided:copy",
+                              "--material",  "林权证或不动产权证书:provided:copy",
+                              "--material",  "伐区调查设计或采伐作业说明"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = parse_json(r.out);

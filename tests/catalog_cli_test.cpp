@@ -153,14 +153,23 @@ TEST_CASE("catalog cli: applications are checked against the catalog held", "[cl
   publish_example(d);
   const auto before = lines(events(d));
 
-  SECTION("every missing material is named at once, nothing stored") {
+  SECTION("missing materials register a 补办件 naming every one at once") {
     auto r = submit({"--item", "LY-001", "--material", "居民身份证"});
-    CHECK(r.exit_code == 1);
-    CHECK(lines(r.err) == 1);
-    CHECK(has(r.err, "林木采伐申请表"));
-    CHECK(has(r.err, "林权证或不动产权证书"));
-    CHECK_FALSE(has(r.err, "伐区调查设计"));  // may follow later (容缺)
-    CHECK(lines(events(d)) == before);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "\"supplement_case\":true"));
+    CHECK(has(r.out, "\"missing\":[\"林木采伐申请表\",\"林权证或不动产权证书\"]"));
+    CHECK_FALSE(has(r.out, "伐区调查设计"));  // may follow later (容缺)
+    CHECK(lines(events(d)) == before + 1);    // the applicant's visit leaves a trace
+    const std::string show = case_json(d, case_id_of(r.out));
+    CHECK(has(show, "\"status\":\"supplement_requested\""));
+    CHECK(has(show, "\"supplement_case\":true"));
+    std::vector<std::string> plain = base;
+    plain.pop_back();  // without --json-out
+    plain.insert(plain.end(), {"--item", "LY-001", "--material", "居民身份证"});
+    auto text = cli(plain);
+    CHECK(has(text.out, "已登记 补办件"));
+    CHECK(has(text.out, "一次性告知：请补齐以下 2 项材料：林木采伐申请表、林权证或不动产权证书"));
   }
   SECTION("a later_ok material left out is recorded LATER") {
     auto r = submit({"--item", "LY-001", "--material", "居民身份证", "--material", "林木采伐申请表",

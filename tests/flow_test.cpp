@@ -655,6 +655,9 @@ TEST_CASE(
       net, kTownB, "黄丽", "clerk",
       {"WS-001", "李秀梅", "360723199303214520", {"夫妻双方居民身份证:provided:copy"}, {}, ""});
   act(net, kTownB, c, {"accept", "--actor", "黄丽", "--role", "clerk", "--due", today});
+  // 结婚证 may follow (容缺), but is in before the certificate is issued.
+  act(net, kTownB, c,
+      {"supplement", "--actor", "黄丽", "--role", "clerk", "--provided", "结婚证:provided:copy"});
   const std::string decision =
       act(net, kTownB, c,
           {"decide", "--actor", "黄丽", "--role", "clerk", "--approve", "--basis",
@@ -674,9 +677,9 @@ TEST_CASE(
     CHECK(d.str("origin") == kTownB);
     CHECK(body(d, "decided").flag("approved"));
     CHECK(body(d, "decided").str("certificateNo") == "赣生登字360723102-0087");
-    // 结婚证 may follow (容缺).
+    // 结婚证 followed (容缺) before the decision.
     CHECK(materials(j) == std::map<std::string, std::string>{{"夫妻双方居民身份证", "provided"},
-                                                             {"结婚证", "later"}});
+                                                             {"结婚证", "provided"}});
   });
   // Accepted and decided the same China day, never escalated: 即办.
   for (const auto& code : {kTownB, kCounty}) {
@@ -780,7 +783,7 @@ TEST_CASE(
                                {"GA-003",
                                 "赵德明",
                                 "36072319580716301X",
-                                {"户口簿:provided:original"},
+                                {"户口簿:provided:original", "原居民身份证:provided:original"},
                                 {},
                                 "证件有效期满换领"});
   accept_and_forward(net, kV2, "李秀英", c, due_in(23));
@@ -1288,12 +1291,13 @@ TEST_CASE(
             [&](const Json& j) { return has_event(j, decision); });
 
   // A new application is checked against version 2: the new material is
-  // asked for, all at once.
+  // asked for, all at once, and the application registered as a 补办件.
   {
     auto r = net.cli(kV4, submit_args("陈玉珍", "agent", v1_form));
     INFO("submit under version 1's list: exit " << r.exit_code << ": " << r.err << r.out);
-    CHECK(r.exit_code == 1);
-    CHECK(r.err.find("食品经营许可承诺书") != std::string::npos);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("\"supplement_case\":true") != std::string::npos);
+    CHECK(r.out.find("\"missing\":[\"食品经营许可承诺书\"]") != std::string::npos);
   }
   Application v2_form = v1_form;
   v2_form.applicant = "邓小军";
@@ -1324,4 +1328,133 @@ TEST_CASE(
     CHECK(body(only_event(j, "submitted"), "submitted").u64("catalogVersion") == 2);
     CHECK(materials(j).count("食品经营许可承诺书") == 1);
   });
+}
+
+// ---- 补办件, 不予受理, 容缺 ------------------------------------------------------------------
+
+TEST_CASE(
+    "flow: an application missing two materials is registered as a 补办件, supplied in two "
+    "parts, and then goes to the township",
+    "[flow][intake]") {
+  Net net(flow_tree());
+  start_with_catalog(net);
+  // Two required materials left at home; 家庭收入及财产状况说明 may follow (容缺).
+  const Json reg =
+      run_json(net, kV7,
+               submit_args("张桂兰", "agent",
+                           {"MZ-001",
+                            "孙秋菊",
+                            "36072319670925422X",
+                            {"最低生活保障申请书:provided:original", "户口簿:provided:copy"},
+                            {"家庭人口=3"},
+                            ""}));
+  const std::string c = reg.str("case");
+  REQUIRE_FALSE(c.empty());
+  CHECK(reg.flag("supplement_case"));
+  CHECK(string_list(reg.get("missing")) ==
+        std::vector<std::string>{"家庭成员居民身份证", "家庭经济状况核对授权书"});
+
+  // The visit left a trace up the tree: the township holds the 补办件 too.
+  wait_case(net, kTownA, c, "the 补办件", [](const Json& j) {
+    return j.str("status") == "supplement_requested" && j.flag("supplement_case");
+  });
+  // Nothing goes on while materials are missing.
+  act_refused(net, kV7, c, {"accept", "--actor", "张桂兰", "--role", "agent"});
+
+  act(net, kV7, c,
+      {"supplement", "--actor", "张桂兰", "--role", "agent", "--provided",
+       "家庭成员居民身份证:provided:copy"});
+  const Json part = wait_case(net, kTownA, c, "the first supplement", [](const Json& j) {
+    return events_of(j, "supplemented").size() == 1;
+  });
+  CHECK(part.str("status") == "supplement_requested");
+  CHECK(string_list(part.get("missing")) == std::vector<std::string>{"家庭经济状况核对授权书"});
+  CHECK(materials(part).at("家庭成员居民身份证") == "provided");
+  act_refused(net, kV7, c, {"escalate", "--actor", "张桂兰", "--role", "agent"});
+
+  act(net, kV7, c,
+      {"supplement", "--actor", "张桂兰", "--role", "agent", "--provided",
+       "家庭经济状况核对授权书:provided:original"});
+  CHECK(show(net, kV7, c).str("status") == "submitted");
+  accept_and_forward(net, kV7, "张桂兰", c, due_in(37));
+  const Json up = wait_status(net, kTownA, c, "escalated");
+  CHECK(up.str("handler") == kTownA);
+  CHECK(string_list(up.get("missing")).empty());
+  CHECK(string_list(up.get("later")) == std::vector<std::string>{"家庭收入及财产状况说明"});
+  require_case_converged(net, c, kV7);
+}
+
+TEST_CASE("flow: 不予受理 at intake is its own final outcome, with reason and legal basis",
+          "[flow][intake]") {
+  Net net(flow_tree());
+  start_with_catalog(net);
+  const std::string c = submit(
+      net, kV7, "张桂兰", "agent",
+      {"MZ-001", "孙秋菊", "36072319670925422X", {"最低生活保障申请书:provided:original"}, {}, ""});
+  // A reason is required; nothing is written without one.
+  {
+    auto r = net.cli(kV7, {"act", c, "not-accept", "--actor", "张桂兰", "--role", "agent"});
+    CHECK(r.exit_code == 2);
+    CHECK(show(net, kV7, c).u64("event_count") == 1);
+  }
+  const std::string refusal = act(
+      net, kV7, c,
+      {"not-accept", "--actor", "张桂兰", "--role", "agent", "--reason",
+       "申请人户籍不在本村，不属于本代办点受理范围", "--basis", "《社会救助暂行办法》第十一条"});
+  wait_case(net, kTownA, c, "the 不予受理", [&](const Json& j) { return has_event(j, refusal); });
+  require_case_converged(net, c, kV7);
+  at_every_holder(net, c, kV7, [&](const std::string&, const Json& j) {
+    CHECK(j.str("status") == "not_accepted");
+    CHECK(j.str("status_zh") == "不予受理");
+    const Json& n = only_event(j, "not_accepted");
+    CHECK(body(n, "notAccepted").str("reason") == "申请人户籍不在本村，不属于本代办点受理范围");
+    CHECK(body(n, "notAccepted").str("legalBasis") == "《社会救助暂行办法》第十一条");
+    CHECK(events_of(j, "decided").empty());  // not a 不予许可
+  });
+  // Final: nothing of the workflow follows.
+  act_refused(net, kV7, c, {"accept", "--actor", "张桂兰", "--role", "agent"});
+  act_refused(net, kV7, c, {"withdraw", "--actor", "张桂兰", "--role", "agent"});
+  // An accepted case is past intake: 不予受理 no longer applies.
+  const std::string d =
+      submit(net, kV7, "张桂兰", "agent",
+             {"MZ-001",
+              "孙秋菊",
+              "36072319670925422X",
+              {"最低生活保障申请书:provided:original", "家庭成员居民身份证:provided:copy",
+               "户口簿:provided:copy", "家庭经济状况核对授权书:provided:original"},
+              {},
+              ""});
+  act(net, kV7, d, {"accept", "--actor", "张桂兰", "--role", "agent"});
+  act_refused(net, kV7, d,
+              {"not-accept", "--actor", "张桂兰", "--role", "agent", "--reason", "迟到的拒绝"});
+  // The figures: 不予受理 is neither open (在办) nor a decision.
+  const Json r = run_json(net, kV7, {"report", "--json"});
+  const Json* total = r.get("total");
+  REQUIRE(total != nullptr);
+  CHECK(total->u64("received") == 2);
+  CHECK(total->u64("open") == 1);
+  CHECK(total->u64("completed") == 0);
+}
+
+TEST_CASE("flow: a 容缺 material still outstanding blocks 办结 until it is supplied",
+          "[flow][intake]") {
+  Net net(flow_tree());
+  start_with_catalog(net);
+  const std::string c = submit(
+      net, kTownB, "黄丽", "clerk",
+      {"WS-001", "李秀梅", "360723199303214520", {"夫妻双方居民身份证:provided:copy"}, {}, ""});
+  act(net, kTownB, c, {"accept", "--actor", "黄丽", "--role", "clerk"});
+  const std::string why =
+      act_refused(net, kTownB, c, {"decide", "--actor", "黄丽", "--role", "clerk", "--approve"});
+  CHECK(why.rfind("错误：容缺材料未补齐，不能办结：结婚证", 0) == 0);
+  CHECK(show(net, kTownB, c).str("status") == "accepted");
+  act(net, kTownB, c,
+      {"supplement", "--actor", "黄丽", "--role", "clerk", "--provided", "结婚证:provided:copy"});
+  const Json j = show(net, kTownB, c);
+  CHECK(j.str("status") == "accepted");
+  CHECK(string_list(j.get("later")).empty());
+  act(net, kTownB, c,
+      {"decide", "--actor", "黄丽", "--role", "clerk", "--approve", "--certificate",
+       "赣生登字0088"});
+  CHECK(show(net, kTownB, c).str("status") == "decided");
 }

@@ -6,7 +6,9 @@
 #include "node/input_checks.h"
 #include "node/render.h"
 #include "node/report.h"
+#include "storage/authority.h"
 #include "storage/fees.h"
+#include "storage/intake.h"
 
 namespace liandong::app {
 
@@ -25,6 +27,7 @@ const std::vector<ActionName>& action_names() {
       {"collect-fee", EventKind::fee_collected},
       {"close", EventKind::closed},
       {"withdraw", EventKind::withdrawn},
+      {"not-accept", EventKind::not_accepted},
       {"comment", EventKind::comment},
       {"complain", EventKind::complaint},
   };
@@ -148,6 +151,13 @@ void fill_body(const Context& c, const std::string& action, const ActRequest& a,
     b.initClosed().setNote(a.note);
   } else if (action == "withdraw") {
     b.initWithdrawn().setReason(a.reason);
+  } else if (action == "not-accept") {
+    if (a.reason.empty())
+      fail(Status::invalid(
+          "不予受理须写明理由 --reason（及法律依据 --basis） (not-accept needs --reason)"));
+    auto x = b.initNotAccepted();
+    x.setReason(a.reason);
+    x.setLegalBasis(a.basis);
   } else if (action == "comment") {
     if (a.text.empty()) fail(Status::invalid("comment needs --text"));
     b.initComment().setText(a.text);
@@ -194,6 +204,8 @@ ActResult acted(const Context& c, const ActRequest& a) {
     if (auto s = storage::may_act(ctx); !s)
       throw AppError{s, true, RoleRefusal{actor.name, ctx.role, ctx.kind, a.case_id}};
   }
+  // A 容缺 material still outstanding blocks 办结 (storage/intake.h).
+  if (auto s = storage::may_complete(**st, *kind, a.approve); !s) refuse(s);
   // The amount collected is what the case owes (its fee due, else the
   // catalog's fee for the item) unless a reason is given (storage/fees.h).
   if (action == "collect-fee") {

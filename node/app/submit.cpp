@@ -11,6 +11,7 @@
 #include "protocol/submission_json.h"
 #include "storage/authority.h"
 #include "storage/catalog.h"
+#include "storage/intake.h"
 
 namespace liandong::app {
 
@@ -27,6 +28,14 @@ proto::Submitted::Builder CheckedSubmission::builder() {
 }
 
 namespace {
+
+// The materials an application names, as storage/intake.h takes them.
+std::vector<storage::GivenMaterial> given_materials(proto::Submitted::Builder sub) {
+  std::vector<storage::GivenMaterial> given;
+  for (auto m : sub.getMaterials().asReader())
+    given.push_back({std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
+  return given;
+}
 
 // The rules, in the order a clerk meets them; fails by throwing AppError.
 CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
@@ -90,8 +99,8 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
   }
   // Checked against the catalog held here (or the version the form names):
   // the item must be in it; a missing material that may follow later is
-  // recorded as LATER (容缺); any other missing material refuses the
-  // application, naming all of them at once (一次性告知).
+  // recorded as LATER (容缺); any other is recorded MISSING.
+  std::optional<storage::IntakeCheck> check;
   {
     auto held = storage::held_catalog(ctx.store, sub.getCatalogVersion());
     if (!held.ok() && held.status().code() == Code::not_found) {
@@ -110,44 +119,23 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
       sub.setCatalogVersion(cat.version);
       if (sub.getItemName().size() == 0) sub.setItemName(item->name);
       if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
-      struct Given {
-        std::string name;
-        bool original;
-        uint32_t count;
-        proto::MaterialState state;
-      };
-      std::vector<Given> given;
-      for (auto m : sub.getMaterials().asReader())
-        given.push_back(
-            Given{std::string(m.getName().cStr()), m.getOriginal(), m.getCount(), m.getState()});
-      std::vector<std::string> missing;
-      for (const auto& need : item->materials) {
-        auto it = std::find_if(given.begin(), given.end(),
-                               [&need](const Given& g) { return g.name == need.name; });
-        if (it != given.end() && it->state == proto::MaterialState::PROVIDED) continue;
-        if (!need.later_ok) {
-          missing.push_back(need.name);
-        } else if (it == given.end()) {
-          given.push_back(Given{need.name, need.original, need.count, proto::MaterialState::LATER});
-        } else {
-          it->state = proto::MaterialState::LATER;
-        }
-      }
-      if (!missing.empty()) {
-        std::string list;
-        for (const auto& m : missing)
-          list += (list.empty() ? "" : "、") + m;
-        refuse(Status::invalid("材料不全，请一次性补齐 (missing materials, all at once) for " +
-                               item_code + " " + item->name + ": " + list));
-      }
-      auto mats = sub.initMaterials(static_cast<unsigned>(given.size()));
-      for (unsigned i = 0; i < given.size(); ++i) {
-        mats[i].setName(given[i].name);
-        mats[i].setOriginal(given[i].original);
-        mats[i].setCount(given[i].count);
-        mats[i].setState(given[i].state);
-      }
+      check = storage::check_intake(item, given_materials(sub));
     }
+  }
+  // 补办件, not refusal (storage/intake.h): an application whose required
+  // materials are missing is registered, waiting (待补正) for all of them,
+  // told at once (一次性告知).
+  if (!check) check = storage::check_intake(nullptr, given_materials(sub));
+  {
+    auto mats = sub.initMaterials(static_cast<unsigned>(check->materials.size()));
+    for (unsigned i = 0; i < mats.size(); ++i) {
+      mats[i].setName(check->materials[i].name);
+      mats[i].setOriginal(check->materials[i].original);
+      mats[i].setCount(check->materials[i].count);
+      mats[i].setState(check->materials[i].state);
+    }
+    sub.setSupplementCase(check->supplement_case());
+    out.missing = check->missing;
   }
   return out;
 }
@@ -175,7 +163,7 @@ AppResult<SubmitResult> submit(const Context& ctx, const SubmitRequest& req) {
   };
   auto stored = ctx.store.append_local(draft, ctx.signer);
   if (!stored.ok()) return AppError{stored.status()};
-  return SubmitResult{stored->view.id(), stored->lsn};
+  return SubmitResult{stored->view.id(), stored->lsn, sub->missing};
 }
 
 }  // namespace liandong::app

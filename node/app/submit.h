@@ -49,6 +49,10 @@ class CheckedSubmission {
   proto::Submitted::Builder builder();
   Actor actor;       // with the role the roster gives, if one is held
   std::string home;  // home code (empty: this node)
+  // 补办件 (storage/intake.h): registered with required materials missing,
+  // every one of them named here at once (一次性告知).
+  std::vector<std::string> missing;
+  bool supplement_case() const { return !missing.empty(); }
 
  private:
   std::unique_ptr<capnp::MallocMessageBuilder> message_;
@@ -62,6 +66,8 @@ AppResult<CheckedSubmission> check_submission(const Context& ctx, const SubmitRe
 struct SubmitResult {
   Id case_id;  // the new case's number (办件编号)
   uint64_t lsn = 0;
+  std::vector<std::string> missing;  // a 补办件's missing materials (一次性告知)
+  bool supplement_case() const { return !missing.empty(); }
 };
 
 // check_submission, then stores the application. A role refusal is

@@ -384,6 +384,7 @@ std::optional<Fill> follow_up(CaseState& st, const std::string& up, std::mt19937
       if (r < 5) return to(CaseStatus::withdrawn, withdraw());
       return comment("申请人询问进度，已答复");
     case CaseStatus::withdrawn:
+    case CaseStatus::not_accepted:
     case CaseStatus::incomplete:
       return std::nullopt;
   }

@@ -87,6 +87,7 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       walk_attachments(s, b.getAttachments());
       s.num(static_cast<uint64_t>(b.getFeeDue()));
       s.text(b.getSummary());
+      s.num(b.getSupplementCase() ? 1 : 0);
       break;
     }
     case proto::Event::Body::ACCEPTED:
@@ -177,6 +178,10 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.data(r.getProof());
       break;
     }
+    case proto::Event::Body::NOT_ACCEPTED:
+      s.text(body.getNotAccepted().getReason());
+      s.text(body.getNotAccepted().getLegalBasis());
+      break;
     case proto::Event::Body::ROSTER_PUBLISHED:
       s.num(body.getRosterPublished().getVersion());
       s.data(body.getRosterPublished().getDocument());
@@ -185,7 +190,6 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.num(body.getDivisionsPublished().getVersion());
       s.data(body.getDivisionsPublished().getDocument());
       break;
-    case proto::Event::Body::HELD29:
     case proto::Event::Body::HELD30:
     case proto::Event::Body::HELD31:
       break;
