@@ -109,8 +109,8 @@ struct CaseFacts {
   int64_t submitted_day = 0;
   std::optional<int64_t> accepted_day, decided_day, delivered_day, due_day;
   bool completed = false, approved = false, withdrawn = false;
-  bool escalated = false;  // 上报件 (CaseLevels::escalated)
-  bool forwarded = false;  // 转报乡镇
+  bool escalated = false;     // 上报件 (CaseLevels::escalated)
+  bool forwarded = false;     // 转报乡镇
   bool not_accepted = false;  // 不予受理 at intake: ended, not open, not decided
   int64_t fee_collected = 0;
   uint8_t rating = 0;
