@@ -613,7 +613,12 @@ int dispatch(int argc, char** argv) {
     c->add_flag("--json", json, "print JSON");
     c->callback([&action, name = spec.name] { action = name; });
     const std::string n = spec.name;
-    if (n == "accept") c->add_option("--due", act.due, "committed date YYYY-MM-DD");
+    if (n == "accept") {
+      c->add_option("--due", act.due,
+                    "承诺办结日期 YYYY-MM-DD (default: the catalog's limit in working days)");
+      c->add_option("--extend-reason", act.extend_reason,
+                    "why the date is later than the catalog's limit (延期理由)");
+    }
     if (n == "request-supplement")
       c->add_option("--missing", act.missing, "missing material (repeatable)")->required();
     if (n == "supplement")

@@ -39,6 +39,7 @@
 #include "protocol/sync_codec.h"
 #include "protocol/verify_pool.h"
 #include "storage/own_key.h"
+#include "storage/receipts.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -233,6 +234,10 @@ class Daemon {
   void on_hello(const std::string& rid, proto::Hello::Reader hello);
   void on_welcome(UpLink& link, proto::Welcome::Reader w);
   void on_batch(Peer& p, proto::Batch::Reader b);
+  // 已接收: a receipt for each stored event that hands a case to this node
+  // (storage/receipts.h).
+  void record_receipts(const std::vector<std::string>& events,
+                       const std::vector<storage::IngestResult>& results);
   void on_ack(Peer& p, proto::Ack::Reader a);
   void on_heartbeat(Peer& p, proto::Heartbeat::Reader h);
   void on_recover(Peer& p);
@@ -1249,6 +1254,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
       note_refused_event(p, id, r.status.message());
     }
   }
+  if (stored > 0) record_receipts(*events, *results);
   p.rx = next;
   ++p.batches_received;
   p.events_received += events->size();
@@ -1256,6 +1262,40 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
                   events->size(), stored);
   send_ack(p, false, rejected);
   if (stored > 0) pump_all();
+}
+
+void Daemon::record_receipts(const std::vector<std::string>& events,
+                             const std::vector<storage::IngestResult>& results) {
+  std::vector<Id> owed;
+  std::vector<storage::LocalDraft> drafts;
+  for (std::size_t i = 0; i < results.size() && i < events.size(); ++i) {
+    if (results[i].outcome != storage::Outcome::stored) continue;
+    // Only a case homed here or below can be handed to this node.
+    auto info = sync::route_info(events[i]);
+    if (!info.ok() || info->broadcast || !within(info->home, cfg_.code)) continue;
+    auto view = EventView::parse(events[i]);
+    if (!view.ok()) continue;
+    auto id = storage::receipt_owed(cfg_.code, *view);
+    if (!id) continue;
+    owed.push_back(*id);
+    storage::LocalDraft d;
+    d.case_id = view->case_id();
+    d.fill = [handed = *id](proto::Event::Builder ev) {
+      ev.initActor().setName("system");
+      ev.getActor().setRole(proto::Role::SYSTEM);
+      write_id(ev.getBody().initReceived().initEvent(), handed);
+    };
+    drafts.push_back(std::move(d));
+  }
+  if (drafts.empty()) return;
+  auto stored = store_->append_local(drafts, id_.sign);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    // Without a receipt the clocks fall back to the next event this node
+    // makes in the case (storage/deadlines.h).
+    if (!stored[i].ok())
+      spdlog::error("cannot record the receipt of {}: {}", format_id(owed[i]),
+                    stored[i].status().message());
+  }
 }
 
 void Daemon::publish_directory() {

@@ -245,9 +245,17 @@ std::string event_detail(const EventView& v, const storage::Divisions* places) {
       return s;
     }
     case EventKind::accepted: {
-      auto d = str(b.getAccepted().getDueDate());
-      return d.empty() ? "" : "承诺办结日期 " + d;
+      auto a = b.getAccepted();
+      auto d = str(a.getDueDate());
+      if (d.empty()) return "未定承诺办结日期";
+      std::string s = "承诺办结日期 " + d;
+      if (a.getExtendReason().size() > 0)
+        s += "（晚于目录时限 " + str(a.getLimitDate()) + "，理由: " + str(a.getExtendReason()) +
+             "）";
+      return s;
     }
+    case EventKind::received:
+      return "";
     case EventKind::supplement_requested: {
       std::string s = "缺:";
       for (auto m : b.getSupplementRequested().getMissing())
@@ -489,7 +497,18 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
       (st.supplement_case && st.status != storage::CaseStatus::supplement_requested ? "（补办件）"
                                                                                     : "") +
       "\n";
-  if (!st.due_date.empty()) out += "承诺办结日期  " + terminal_field(st.due_date) + "\n";
+  if (!st.due_date.empty()) {
+    out += "承诺办结日期  " + terminal_field(st.due_date);
+    if (!st.due_limit_date.empty() && st.due_limit_date != st.due_date)
+      out +=
+          "（目录时限 " + terminal_field(st.due_limit_date) +
+          (st.due_extend_reason.empty() ? ""
+                                        : "，延期理由: " + terminal_field(st.due_extend_reason)) +
+          "）";
+    out += "\n";
+  } else if (st.accepted_hlc != 0) {
+    out += "承诺办结日期  未定（事项目录无时限）\n";
+  }
   if (!st.departments.empty()) {
     out += "办理部门 ";
     for (const auto& d : st.departments) {

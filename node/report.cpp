@@ -12,6 +12,7 @@
 #include "protocol/hlc.h"
 #include "storage/catalog.h"
 #include "storage/deadlines.h"
+#include "storage/due_date.h"
 
 namespace liandong::node {
 
@@ -159,6 +160,7 @@ Figures& Figures::operator+=(const Figures& o) {
   withdrawn += o.withdrawn;
   open += o.open;
   overdue += o.overdue;
+  late_steps += o.late_steps;
   forwarded += o.forwarded;
   for (int i = 0; i < kStepCount; ++i) {
     step_days[static_cast<std::size_t>(i)] += o.step_days[static_cast<std::size_t>(i)];
@@ -187,6 +189,13 @@ bool decided_on_the_spot(const CaseFacts& c) {
 
 }  // namespace
 
+std::optional<int64_t> promised_day(const CaseFacts& c, const storage::Calendar& calendar) {
+  if (c.accepted_day) return c.due_day;
+  if (!c.promise_days || *c.promise_days == 0) return std::nullopt;
+  return storage::days_from_date(
+      calendar.add_working_days(storage::date_from_days(c.submitted_day), *c.promise_days));
+}
+
 Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar& calendar) {
   Figures f;
   f.received = 1;
@@ -196,15 +205,18 @@ Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar&
   f.forwarded = c.forwarded ? 1 : 0;
   f.joint = c.departments.size() >= 2 ? 1 : 0;
   f.withdrawn = c.withdrawn ? 1 : 0;
+  const std::optional<int64_t> due = promised_day(c, calendar);
   if (c.completed) {
     f.refused = c.approved ? 0 : 1;
-    f.on_time = !c.due_day || *c.decided_day <= *c.due_day ? 1 : 0;
+    // No promised date: never on time for want of one.
+    f.on_time = due && *c.decided_day <= *due ? 1 : 0;
     f.immediate = decided_on_the_spot(c) ? 1 : 0;
   }
   if (!c.completed && !c.withdrawn && !c.not_accepted) {
     f.open = 1;
-    f.overdue = c.due_day && as_of > *c.due_day ? 1 : 0;
+    f.overdue = due && as_of > *due ? 1 : 0;
   }
+  f.late_steps = c.late_holders.size();
   auto step = [&](Step s, int64_t from, int64_t to) {
     f.step_days[s] += step_days(from, to, calendar);
     f.step_cases[s] += 1;
@@ -233,6 +245,10 @@ std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& 
   decision.on_time = std::exchange(intake.on_time, 0);
   decision.immediate = std::exchange(intake.immediate, 0);
   decision.refused = std::exchange(intake.refused, 0);
+  // Each late step to the level that held the case then.
+  intake.late_steps = 0;
+  for (const auto& holder : c.late_holders)
+    out[holder].late_steps += 1;
   Figures rated;
   rated.rated = std::exchange(intake.rated, 0);
   rated.rating_sum = std::exchange(intake.rating_sum, 0);
@@ -366,6 +382,11 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   if (!cases.ok()) return cases.status();
   std::vector<CaseFacts> facts;
   storage::CatalogCache catalogs(store);
+  auto cal = storage::held_calendar(store);
+  if (!cal.ok()) return cal.status();
+  // "now" for the step clocks: the end of the as_of day (China time).
+  const uint64_t now_ms =
+      static_cast<uint64_t>(std::max<int64_t>(o.as_of, 0) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
   for (const auto& st : *cases) {
     if (st.submitted_hlc == 0) continue;
     const int64_t day = china_day(hlc_ms(st.submitted_hlc));
@@ -376,13 +397,26 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
     auto catalog = catalogs.get(storage::submitted_catalog_version(*events));
     if (!catalog.ok()) return catalog.status();
     std::optional<storage::Handling> handling;
+    std::optional<uint32_t> promise_days;
+    storage::StepLimits limits;
     if (*catalog != nullptr) {
-      if (const auto* item = (*catalog)->find(st.item_code)) handling = item->handling;
+      if (const auto* item = (*catalog)->find(st.item_code)) {
+        handling = item->handling;
+        promise_days = storage::promised_days(*item, st.home);
+        limits = item->limits;
+      }
     }
-    if (auto f = case_facts(st, *events, handling)) facts.push_back(std::move(*f));
+    auto f = case_facts(st, *events, handling);
+    if (!f) continue;
+    f->promise_days = promise_days;
+    // The steps done late, or open past their day, by the level holding
+    // the case then (storage/deadlines.h).
+    const auto steps = storage::compute_deadlines(st, *events, limits, *cal, now_ms);
+    for (const auto& s : steps.steps) {
+      if (s.flag == storage::DeadlineFlag::overdue) f->late_holders.push_back(s.holder);
+    }
+    facts.push_back(std::move(*f));
   }
-  auto cal = storage::held_calendar(store);
-  if (!cal.ok()) return cal.status();
   ReportOptions counted = o;
   counted.calendar = std::move(cal).value();
   Report r = build_report(facts, counted);
@@ -449,6 +483,7 @@ const Column kColumns[] = {
     {"撤回", 6, [](const Figures& f) { return n(f.withdrawn); }},
     {"在办", 6, [](const Figures& f) { return n(f.open); }},
     {"红牌超期", 9, [](const Figures& f) { return n(f.overdue); }},
+    {"超期环节", 9, [](const Figures& f) { return n(f.late_steps); }},
     {"受理用时(工作日)", 17,
      [](const Figures& f) { return fixed1(average(f.step_days[kStepAccept], f.step_cases[0])); }},
     {"承办用时(工作日)", 17,
@@ -485,6 +520,7 @@ void figures_json(JsonWriter& j, const Figures& f) {
   j.field("withdrawn", f.withdrawn);
   j.field("open", f.open);
   j.field("overdue", f.overdue);
+  j.field("late_steps", f.late_steps);
   j.key("steps").begin_object();
   const char* names[kStepCount] = {"accept", "decide", "deliver"};
   for (std::size_t i = 0; i < kStepCount; ++i) {

@@ -8,9 +8,11 @@
 //   completed  办结      decided (approved or refused) or replied; a
 //                        withdrawal that voided a decision does not count
 //   on_time    按时办结  completed, and the decision's China date is on or
-//                        before the due date its `accepted` event committed
-//                        to (a case decided without acceptance, or accepted
-//                        without a due date, counts as on time)
+//                        before its promised day (promised_day below: the
+//                        date its acceptance committed to, or for a case
+//                        never accepted its submission day plus the
+//                        catalog's promised working days); a case with no
+//                        promised day is never on time
 //   immediate  即办      completed on the spot (当场办结) at the level that
 //                        decided it: the decision's China date is the day
 //                        the case reached that level (its acceptance there,
@@ -28,7 +30,11 @@
 //   refused    不予批准  decided, not approved
 //   withdrawn  撤回      status withdrawn
 //   open       在办      not completed, not withdrawn, not 不予受理
-//   overdue    超期      open, and `as_of` (a China date) is past the due date
+//   overdue    超期      open, and `as_of` (a China date) is past its
+//                        promised day
+//   late_steps 超期环节  steps of 全程代理 done after their due day or open
+//                        past it (storage/deadlines.h), each a figure of
+//                        the level that held the case in that step
 //   steps      环节用时  working days (工作日, held calendar) from
 //                        submission to acceptance (受理), from
 //                        acceptance (or submission) to decision (承办), from
@@ -46,7 +52,8 @@
 // signs its own row (县 / each 乡镇 / each 村): what the applicant brought
 // (收件, 受理, 转报, 上报, 撤回, 在办, 超期, 用时, 代收费) to the level that
 // took the application; 办结, 按时办结, 即办, 不予批准 and ratings to the
-// level that decided; complaints to the level they are against. The rows
+// level that decided; complaints to the level they are against; each late
+// step (超期环节) to the level that held the case in it. The rows
 // add up to 合计, each case once.
 //
 // Figures are sums of integers, so a county's report over its whole tree
@@ -124,7 +131,20 @@ struct CaseFacts {
   // The item's handling in the catalog the case was submitted with;
   // nullopt when no held catalog lists it.
   std::optional<storage::Handling> handling;
+  // The working days that catalog promises for the case
+  // (storage::promised_days); nullopt when no held catalog lists the item.
+  std::optional<uint32_t> promise_days;
+  // The holder (level code) of each step done late or open past its day
+  // (storage/deadlines.h), in step order.
+  std::vector<std::string> late_holders;
 };
+
+// The day a case was promised (承诺办结日期): the date its acceptance
+// committed to; for a case never accepted (passed up or decided without
+// 受理), its submission day plus the catalog's promised working days. None
+// when acceptance named no date or no catalog limit is known — such a case
+// is never on time.
+std::optional<int64_t> promised_day(const CaseFacts& c, const storage::Calendar& calendar);
 
 // nullopt for a case whose application (`submitted`) is not here yet.
 // `events` are the case's events in fold order (Store::case_events);
@@ -139,7 +159,8 @@ enum Step : int { kStepAccept = 0, kStepDecide = 1, kStepDeliver = 2, kStepCount
 
 struct Figures {
   uint64_t received = 0, accepted = 0, completed = 0, on_time = 0, immediate = 0, escalated = 0,
-           joint = 0, refused = 0, withdrawn = 0, open = 0, overdue = 0, forwarded = 0;
+           joint = 0, refused = 0, withdrawn = 0, open = 0, overdue = 0, forwarded = 0,
+           late_steps = 0;
   std::array<int64_t, kStepCount> step_days{};
   std::array<uint64_t, kStepCount> step_cases{};
   int64_t fees_fen = 0;

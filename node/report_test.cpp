@@ -152,7 +152,9 @@ class Workload {
       const int64_t d = day_of(t) + rnd(0, 3);
       act(kCounty, at(d, 10), test::replied_body());
       f.completed = 1;
-      f.on_time = 1;
+      // Never accepted, and no catalog is held: no promised day, so never
+      // on time (report.h).
+      f.on_time = 0;
       f.immediate = d == s_day ? 1 : 0;
       f.step_days[kStepDecide] = working_days(s_day, d);
       f.step_cases[kStepDecide] = 1;
@@ -327,10 +329,20 @@ std::map<std::string, Figures> rows_of(const Report& r) {
   return m;
 }
 
+// The generator does not model the step clocks; late steps (超期环节) by
+// level are checked where receipts are made (tests/blame_test.cpp) and in
+// storage/deadlines_test.cpp.
+void drop_late_steps(Figures& f) {
+  f.late_steps = 0;
+}
+
 Report report(const Store& store, ReportOptions o, GroupBy by, const std::string& prefix = {}) {
   o.by = by;
   auto r = build_report_from_store(store, o, prefix);
   REQUIRE(r.ok());
+  drop_late_steps(r->total);
+  for (auto& row : r->rows)
+    drop_late_steps(row.figures);
   return std::move(r).value();
 }
 
@@ -524,4 +536,54 @@ TEST_CASE("report: step durations are working days of the held calendar, across 
     cal.add(*y);
   }
   CHECK(step_days(*parse_date("2026-09-30"), *parse_date("2026-10-10"), cal) == (held ? 3 : 7));
+}
+
+TEST_CASE("report: a case is on time only against a promised day", "[report]") {
+  storage::Calendar cal;
+  storage::CalendarYear y;
+  y.year = 2026;
+  for (int d = 1; d <= 7; ++d)
+    y.holidays.push_back(storage::Date{2026, 10, d});  // 国庆节
+  y.workdays.push_back(storage::Date{2026, 10, 10});   // 周六调休
+  cal.add(y);
+  const int64_t sep30 = *parse_date("2026-09-30");
+  CaseFacts c;
+  c.home = "360723101007";
+  c.submitted_day = sep30;
+  c.completed = true;
+  c.approved = true;
+  SECTION("accepted with no date: never on time") {
+    c.accepted_day = sep30;
+    c.decided_day = sep30;
+    CHECK(case_figures(c, sep30, cal).on_time == 0);
+    c.due_day = sep30;
+    CHECK(case_figures(c, sep30, cal).on_time == 1);
+  }
+  SECTION("never accepted: the catalog's days from submission, in working days") {
+    c.promise_days = 5;  // 10-08, 10-09, 10-10 (调休), 10-12, 10-13
+    CHECK(promised_day(c, cal) == *parse_date("2026-10-13"));
+    c.decided_day = *parse_date("2026-10-13");
+    CHECK(case_figures(c, sep30, cal).on_time == 1);
+    c.decided_day = *parse_date("2026-10-14");
+    CHECK(case_figures(c, sep30, cal).on_time == 0);
+    // Weekends only, the same five days end on 10-07.
+    CHECK(promised_day(c, storage::Calendar()) == *parse_date("2026-10-07"));
+  }
+  SECTION("never accepted, no catalog limit: never on time, never overdue") {
+    c.decided_day = sep30;
+    CHECK(case_figures(c, sep30, cal).on_time == 0);
+    c.completed = false;
+    CHECK(case_figures(c, sep30 + 100, cal).overdue == 0);
+  }
+  SECTION("late steps belong to the level that held the case") {
+    c.decided_day = sep30;
+    c.taken = "360723101007";
+    c.decider = "360723101";
+    c.late_holders = {"360723101007", "360723101", "360723101"};
+    const Figures f = case_figures(c, sep30, cal);
+    CHECK(f.late_steps == 3);
+    auto parts = level_figures(c, f);
+    CHECK(parts["360723101007"].late_steps == 1);
+    CHECK(parts["360723101"].late_steps == 2);
+  }
 }

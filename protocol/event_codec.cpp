@@ -292,7 +292,14 @@ Status body_ok(proto::Event::Reader ev) {
       if (body.getDivisionsPublished().getVersion() == 0)
         return Status::invalid("division table: version must be at least 1");
       return document_ok(body.getDivisionsPublished().getDocument());
-    case proto::Event::Body::HELD30:
+    case proto::Event::Body::RECEIVED: {
+      auto r = body.getReceived();
+      if (!r.hasEvent() || r.getEvent().getOrigin().size() == 0)
+        return Status::invalid("receipt: names no event");
+      if (ev.getActor().getRole() != proto::Role::SYSTEM)
+        return Status::invalid("receipt: only the node itself records one (actor: system)");
+      return Status::ok();
+    }
     case proto::Event::Body::HELD31:
       break;
   }
@@ -325,25 +332,28 @@ const char* kind_name(EventKind k) {
                                 "keys_published",
                                 "roster_published",
                                 "not_accepted",
-                                "divisions_published"};
+                                "divisions_published",
+                                "received"};
   return names[static_cast<int>(k)];
 }
 
 const char* kind_name_zh(EventKind k) {
   static const char* names[] = {
-      "申请登记", "受理",     "补正告知",     "补正材料",     "上报",         "分派",
-      "部门意见", "办结",     "结果送达",     "评价",         "代收费",       "销号",
-      "撤回",     "备注",     "投诉",         "答复",         "事项目录发布", "工作日历发布",
-      "审计",     "密钥轮换", "密钥目录发布", "人员名册发布", "不予受理",     "区划表发布"};
+      "申请登记",     "受理",         "补正告知",     "补正材料",   "上报",
+      "分派",         "部门意见",     "办结",         "结果送达",   "评价",
+      "代收费",       "销号",         "撤回",         "备注",       "投诉",
+      "答复",         "事项目录发布", "工作日历发布", "审计",       "密钥轮换",
+      "密钥目录发布", "人员名册发布", "不予受理",     "区划表发布", "已接收"};
   return names[static_cast<int>(k)];
 }
 
 std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
   if (w == proto::Event::Body::NOT_ACCEPTED) return EventKind::not_accepted;
   if (w == proto::Event::Body::DIVISIONS_PUBLISHED) return EventKind::divisions_published;
+  if (w == proto::Event::Body::RECEIVED) return EventKind::received;
   const auto n = static_cast<int>(w);
   // Body members up to `rosterPublished` are numbered in EventKind order
-  // from `submitted`; later members are mapped by name above; the held ordinals (@30-@31) are no
+  // from `submitted`; later members are mapped by name above; the held ordinal (@31) is no
   // kind yet.
   if (n < 0 || n > static_cast<int>(proto::Event::Body::ROSTER_PUBLISHED)) return std::nullopt;
   return static_cast<EventKind>(n);

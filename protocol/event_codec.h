@@ -55,8 +55,9 @@ enum class EventKind : uint8_t {
   roster_published,     // 人员名册: a broadcast, from a county or above
   not_accepted,         // 不予受理: refused at intake, with reason and legal basis
   divisions_published,  // 行政区划表: a broadcast, from a county or above
+  received,             // 已接收: a hand-over stored at the level it was handed to
 };
-constexpr int kEventKindCount = 24;
+constexpr int kEventKindCount = 25;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 
@@ -72,7 +73,8 @@ constexpr bool is_lineage(EventKind k) {
 // Whether the event is about a case (names one, is folded into its state):
 // every kind but the broadcasts, `audit` and key changes.
 constexpr bool names_case(EventKind k) {
-  return k < EventKind::catalog_published || k == EventKind::not_accepted;
+  return k < EventKind::catalog_published || k == EventKind::not_accepted ||
+         k == EventKind::received;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes);

@@ -312,9 +312,9 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
     names.emplace_back(kind_name(k));
     CHECK_FALSE(names.back().empty());
     CHECK(std::strlen(kind_name_zh(k)) > 0);
-    const auto which = k == EventKind::divisions_published
-                           ? proto::Event::Body::DIVISIONS_PUBLISHED
-                           : static_cast<proto::Event::Body::Which>(i);
+    const auto which = k == EventKind::divisions_published ? proto::Event::Body::DIVISIONS_PUBLISHED
+                       : k == EventKind::received          ? proto::Event::Body::RECEIVED
+                                                  : static_cast<proto::Event::Body::Which>(i);
     auto back = kind_from_body(which);
     REQUIRE(back);
     CHECK(*back == k);
@@ -327,13 +327,13 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
   CHECK(std::string(kind_name(EventKind::supplement_requested)) == "supplement_requested");
   CHECK(std::string(kind_name_zh(EventKind::escalated)) == "上报");
-  // The held ordinals (@30-@31) are no kind: an event using one is refused;
+  // The held ordinal (@31) is no kind: an event using one is refused;
   // members after rosterPublished are mapped by name.
-  CHECK_FALSE(kind_from_body(proto::Event::Body::HELD30));
   CHECK_FALSE(kind_from_body(proto::Event::Body::HELD31));
+  CHECK(kind_from_body(proto::Event::Body::RECEIVED) == EventKind::received);
   CHECK(kind_from_body(proto::Event::Body::NOT_ACCEPTED) == EventKind::not_accepted);
   CHECK(kind_from_body(proto::Event::Body::DIVISIONS_PUBLISHED) == EventKind::divisions_published);
-  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 3);
+  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 4);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

@@ -83,8 +83,14 @@ struct Submitted {
 }
 
 struct Accepted {              # 受理
-  dueDate @0 :Text;            # committed date (承诺时限), may be empty
+  dueDate @0 :Text;            # 承诺办结日期, "YYYY-MM-DD"; empty only when no limit is known
   note @1 :Text;
+  # The latest date the item's limit (承诺时限) in the catalog the case was
+  # submitted with allows, counted in working days from the day of
+  # acceptance; empty when no held catalog gives the item a limit.
+  limitDate @2 :Text;
+  limitDays @3 :UInt32;        # that limit, working days
+  extendReason @4 :Text;       # why dueDate is later than limitDate (required then)
 }
 
 struct SupplementRequested {   # 补正: every missing material at once (一次性告知)
@@ -161,6 +167,15 @@ struct Replied {               # answer to a consult case (咨询)
 struct NotAccepted {           # 不予受理: refused at intake, a final outcome
   reason @0 :Text;             # required
   legalBasis @1 :Text;         # 办事依据
+}
+
+# 已接收: the level a case was handed to has stored the hand-over — the
+# escalation to it, or (at the case's home) the decision or reply. Made by
+# the receiving node itself (actor: system) when it stores the event, so
+# the sender's clock (转报乡镇, 乡镇承办 when passed up, 结果回传) stops and
+# the receiver's starts at the moment the case is really there.
+struct Received {
+  event @0 :EventId;           # the hand-over event stored
 }
 
 # Broadcast payloads are opaque documents here; their content is defined by
@@ -286,9 +301,9 @@ struct Event {
     keysPublished @26 :KeysPublished;
     rosterPublished @27 :RosterPublished;
     notAccepted @29 :NotAccepted;
-    # @30-@31: held for case events; a reader that meets one it does not
+    # @31: held for a case event; a reader that meets one it does not
     # know refuses the event as written by a newer schema.
-    held30 @30 :Void;
+    received @30 :Received;
     held31 @31 :Void;
     divisionsPublished @32 :DivisionsPublished;
   }

@@ -118,6 +118,8 @@ const char* verb(K k) {
     case K::key_rotated:
     case K::keys_published:
       return "change keys";
+    case K::received:
+      return "record a receipt";
   }
   return "act";
 }
@@ -168,6 +170,8 @@ const char* verb_zh(K k) {
     case K::key_rotated:
     case K::keys_published:
       return "变更密钥";
+    case K::received:
+      return "登记接收";
   }
   return "办理";
 }

@@ -140,6 +140,7 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
       break;
     case K::comment:
     case K::complaint:
+    case K::received:
       return Status::ok();
     case K::catalog_published:
     case K::calendar_published:
@@ -200,6 +201,8 @@ void transition(CaseState& st, const EventView& view) {
     case K::accepted:
       st.status = S::accepted;
       st.due_date = str(body.getAccepted().getDueDate());
+      st.due_limit_date = str(body.getAccepted().getLimitDate());
+      st.due_extend_reason = str(body.getAccepted().getExtendReason());
       st.accepted_hlc = view.hlc();
       if (view.id().origin.size() < st.handler.size() || st.handler.empty())
         st.handler = view.id().origin;
@@ -276,6 +279,11 @@ void transition(CaseState& st, const EventView& view) {
       break;
     case K::complaint:
       ++st.complaints;
+      break;
+    case K::received:
+      // The home node stored the decision (结果已达): its 送达 clock runs.
+      if (view.id().origin == st.home && st.has_decision && st.result_received_hlc == 0)
+        st.result_received_hlc = view.hlc();
       break;
     case K::comment:
     case K::catalog_published:
@@ -454,6 +462,9 @@ std::string encode_state(const CaseState& s) {
   b.setDeliveredHlc(s.delivered_hlc);
   b.setClosedHlc(s.closed_hlc);
   b.setSupplementCase(s.supplement_case);
+  b.setDueLimitDate(text(s.due_limit_date));
+  b.setDueExtendReason(text(s.due_extend_reason));
+  b.setResultReceivedHlc(s.result_received_hlc);
   b.setLastHlc(s.last.hlc);
   write_id(b.initLast(), s.last.id);
   if (!s.superseded.empty()) {
@@ -526,6 +537,9 @@ Result<CaseState> decode_state(std::string_view bytes) {
     s.delivered_hlc = r.getDeliveredHlc();
     s.closed_hlc = r.getClosedHlc();
     s.supplement_case = r.getSupplementCase();
+    s.due_limit_date = str(r.getDueLimitDate());
+    s.due_extend_reason = str(r.getDueExtendReason());
+    s.result_received_hlc = r.getResultReceivedHlc();
     s.last = OrderKey{r.getLastHlc(), read_id(r.getLast())};
     for (auto id : r.getSuperseded())
       s.superseded.push_back(read_id(id));

@@ -87,7 +87,9 @@ struct CaseState {
   uint8_t rating = 0;
   uint32_t complaints = 0;
   uint32_t event_count = 0;
-  std::string due_date;  // committed date from 受理, "YYYY-MM-DD" or empty
+  // 承诺办结日期 from 受理, "YYYY-MM-DD" or empty; the latest date the
+  // catalog's limit allowed then, and why the promised date is later.
+  std::string due_date, due_limit_date, due_extend_reason;
   uint64_t submitted_hlc = 0, accepted_hlc = 0, decided_hlc = 0, delivered_hlc = 0, closed_hlc = 0;
   OrderKey last;  // the largest event folded in
   // Events named by a re-issue in this case, by id: skipped by the fold.
@@ -95,6 +97,9 @@ struct CaseState {
   // 补办件: registered with required materials missing (Submitted
   // .supplementCase); the case waited for them from its registration.
   bool supplement_case = false;
+  // When the case's home node stored the decision or reply (its `received`):
+  // 结果回传 ended and the 送达 clock started. 0: not yet.
+  uint64_t result_received_hlc = 0;
 
   // The status a user sees: conflict overrides.
   bool operator==(const CaseState&) const = default;

@@ -221,6 +221,8 @@ EventView candidate(History& h, const CaseState& st, K k) {
           keys_body(kVillage, generate_signing_key().pub, proto::KeyState::REVOKED, 3, "stolen")));
     case K::not_accepted:
       return h.make(kTownship, not_accepted_body());
+    case K::received:
+      return h.make(kTownship, received_body());
   }
   throw std::logic_error("unknown kind");
 }
@@ -234,24 +236,26 @@ const std::map<S, std::set<K>>& allowed_table() {
       {S::incomplete, {K::submitted}},
       {S::submitted,
        {K::accepted, K::supplement_requested, K::supplemented, K::escalated, K::withdrawn,
-        K::comment, K::complaint, K::replied, K::not_accepted}},
+        K::comment, K::complaint, K::received, K::replied, K::not_accepted}},
       {S::supplement_requested,
-       {K::supplemented, K::withdrawn, K::comment, K::complaint, K::not_accepted}},
+       {K::supplemented, K::withdrawn, K::comment, K::complaint, K::received, K::not_accepted}},
       {S::accepted,
        {K::supplement_requested, K::supplemented, K::escalated, K::assigned, K::decided,
-        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::replied}},
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied}},
       {S::escalated,
        {K::supplement_requested, K::supplemented, K::escalated, K::assigned, K::decided,
-        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::replied}},
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied}},
       {S::assigned,
        {K::supplement_requested, K::supplemented, K::assigned, K::opinion, K::decided,
-        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::replied}},
-      {S::decided, {K::supplemented, K::delivered, K::fee_collected, K::comment, K::complaint}},
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied}},
+      {S::decided,
+       {K::supplemented, K::delivered, K::fee_collected, K::comment, K::complaint, K::received}},
       {S::delivered,
-       {K::supplemented, K::rated, K::fee_collected, K::closed, K::comment, K::complaint}},
-      {S::closed, {K::rated, K::comment, K::complaint}},
-      {S::withdrawn, {K::comment, K::complaint}},
-      {S::not_accepted, {K::comment, K::complaint}},
+       {K::supplemented, K::rated, K::fee_collected, K::closed, K::comment, K::complaint,
+        K::received}},
+      {S::closed, {K::rated, K::comment, K::complaint, K::received}},
+      {S::withdrawn, {K::comment, K::complaint, K::received}},
+      {S::not_accepted, {K::comment, K::complaint, K::received}},
   };
   return table;
 }

@@ -56,9 +56,9 @@ struct CaseState {
   reserved32 @32 :Void;
   reserved33 @33 :Void;
   reserved34 @34 :Void;
-  reserved35 @35 :Void;
-  reserved36 @36 :Void;
-  reserved37 @37 :Void;
+  dueLimitDate @35 :Text;        # the catalog's latest date at 受理 (Accepted.limitDate)
+  dueExtendReason @36 :Text;     # why the promised date is later than that
+  resultReceivedHlc @37 :UInt64; # the home node stored the decision (结果已达)
   reserved38 @38 :Void;
   reserved39 @39 :Void;
   reserved40 @40 :Void;

@@ -1,6 +1,7 @@
 #include "storage/deadlines.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "storage/store.h"
 
@@ -46,6 +47,11 @@ class Walk {
     const uint64_t t = event_ms(ev);
     const std::string& origin = ev.id().origin;
     const Level by = level_of(origin);
+    // A level the case was passed to acts before its receipt is here (a
+    // store from before receipts, or a receipt not yet arrived): the case
+    // was in its hands by then.
+    if (!handover_to_.empty() && origin == handover_to_ && ev.kind() != EventKind::received)
+      take_over(t);
     switch (ev.kind()) {
       case EventKind::submitted:
         home_ = text(ev.event().getHome());
@@ -73,26 +79,46 @@ class Walk {
           s->started_ms = t;
         }
         break;
-      case EventKind::escalated: {
+      case EventKind::escalated:
+        // The sender's step ends with its act; the level above's starts
+        // when it has stored the case (its receipt). The time between is
+        // the link's (在途), charged to neither.
+        if (!handover_to_.empty()) take_over(t);
         close_handling(t);
-        const std::string to = text(ev.event().getBody().getEscalated().getTo());
-        open(level_of(to) == Level::township ? Step::township_handle : Step::county_decide, to, t);
+        handover_to_ = text(ev.event().getBody().getEscalated().getTo());
         break;
-      }
+      case EventKind::received:
+        if (!handover_to_.empty() && origin == handover_to_) {
+          take_over(t);
+        } else if (origin == home_) {
+          result_arrived(t);
+        } else if (auto* r = find_open(Step::township_reply);
+                   r != nullptr && r->holder == origin && r->started_ms <= t) {
+          // The township has the county's decision: its part of the
+          // return is done; the rest is the link's until the home has it.
+          finish(*r, t);
+        }
+        return;
       case EventKind::decided:
       case EventKind::replied:
         close_handling(t);
         decider_ = by;
+        awaiting_home_ = origin != home_;
+        decided_ms_ = t;
         if (by == Level::village) {
           open(Step::village_notify, origin, t);
         } else {
           open(Step::township_reply, by == Level::county ? parent_of_home(Level::township) : origin,
                t);
+          // A township's own decision for a village below it is in its
+          // hands at once.
+          if (by == Level::township && awaiting_home_) finish(steps_.back(), t);
         }
         break;
       case EventKind::withdrawn:
       case EventKind::closed:
       case EventKind::not_accepted:
+        handover_to_.clear();
         for (auto& s : steps_) {
           if (!s.done) finish(s, t);
         }
@@ -100,19 +126,10 @@ class Walk {
       default:
         break;
     }
-    // The result reached the level below the decider (any event made there
-    // after the decision shows it holds the case): the reply step stops and
-    // the village point's clock starts.
-    if (auto* r = find_open(Step::township_reply); r != nullptr && r->started_ms <= t &&
-                                                   ev.kind() != EventKind::decided &&
-                                                   ev.kind() != EventKind::replied) {
-      const bool below =
-          by == Level::village || (by == Level::township && decider_ == Level::county);
-      if (below) {
-        finish(*r, t);
-        if (level_of(home_) == Level::village) open(Step::village_notify, home_, t);
-      }
-    }
+    // The case's home acts after the decision without a receipt held (a
+    // store from before receipts): the result was there by then.
+    if (ev.kind() != EventKind::decided && ev.kind() != EventKind::replied && origin == home_)
+      result_arrived(t);
     if (ev.kind() == EventKind::delivered) {
       if (auto* r = find_open(Step::township_reply)) finish(*r, t);
       if (auto* v = find_open(Step::village_notify)) finish(*v, t);
@@ -174,6 +191,19 @@ class Walk {
   void close_handling(uint64_t t) {
     if (auto* s = handling()) finish(*s, t);
   }
+  // The level the case was passed to has it at `t`: its step starts.
+  void take_over(uint64_t t) {
+    const std::string to = std::exchange(handover_to_, {});
+    open(level_of(to) == Level::township ? Step::township_handle : Step::county_decide, to, t);
+  }
+  // The decision is stored at the case's home at `t` (结果回传 ends there);
+  // a village point's 送达 clock starts.
+  void result_arrived(uint64_t t) {
+    if (!awaiting_home_ || decided_ms_ > t) return;
+    awaiting_home_ = false;
+    if (auto* r = find_open(Step::township_reply)) finish(*r, t);
+    if (level_of(home_) == Level::village) open(Step::village_notify, home_, t);
+  }
   static void finish(StepDeadline& s, uint64_t t) {
     s.done = true;
     s.done_ms = t;
@@ -199,6 +229,11 @@ class Walk {
   std::vector<StepDeadline> steps_;
   std::string home_;
   Level decider_ = Level::county;
+  // The level an escalation names, until it has stored the case ("": none).
+  std::string handover_to_;
+  // A decision made away from the case's home, not yet known stored there.
+  bool awaiting_home_ = false;
+  uint64_t decided_ms_ = 0;
   std::vector<std::string> missing_;  // materials told missing, not yet supplied
 };
 

@@ -2,10 +2,17 @@
 // time it started, the working day it is due, whether it is done, and a flag
 // ok | warning (预警, one working day left) | overdue (超期).
 //
-// A step's clock starts at the event that hands the case to a level and stops
-// at the event that level makes; each event's own time (hlc >> 16, ms) counts,
+// Each step's clock belongs to the level that holds the case. An escalation
+// ends the sender's step when the sender makes it, and the receiver's step
+// starts when the receiver has stored it (its receipt, `received`,
+// storage/receipts.h): the time between is the link's (在途), charged to
+// neither level. The decision's return (结果回传, the township's: DOMAIN's
+// "back to the village point within 3 working days after it is made") ends,
+// and the village point's 送达 clock starts, at the receipt of the case's
+// home. Each event's own time (hlc >> 16, ms) counts,
 // so a village offline for days is not blamed for the township's delay and
-// vice versa.
+// vice versa. Without a receipt held (a store from before receipts), the
+// receiver's first event in the case stands for it.
 //
 // Pure logic: no I/O, no clocks (the caller passes "now"); safe from any thread.
 #pragma once
@@ -95,10 +102,11 @@ inline uint64_t event_ms(const EventView& ev) {
 
 // Deadlines of one case from its events in fold order (broadcasts and
 // events of other cases are skipped). `now_ms` is the caller's clock;
-// "today" is its date in China time. A step starts at the event that hands
-// the case to a level (submitted, escalated, the decision) and stops at the
-// event that level makes (escalated, decided/replied, delivered); a
-// withdrawal or close ends every open step.
+// "today" is its date in China time. A step starts when the case reaches a
+// level (submitted there; the receipt of an escalation; the decision) and
+// stops when the level passes it on or decides, when the result is stored
+// at the home (结果回传), or when it is delivered; a withdrawal, close or 不予受理 ends
+// every open step.
 CaseDeadlines compute_deadlines(std::span<const EventView* const> events, const StepLimits& limits,
                                 const Calendar& calendar, uint64_t now_ms);
 CaseDeadlines compute_deadlines(const CaseState& state, const std::vector<StoredEvent>& events,

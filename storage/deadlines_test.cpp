@@ -120,27 +120,41 @@ TEST_CASE("deadlines: each level's clock runs on its own events", "[deadlines]")
   StepLimits limits;
   limits.township_handle = 5;
   SECTION("a village offline for three days is not blamed for the township's delay") {
-    // The village forwards on Tuesday while offline; the township only
-    // sees it on Friday and decides three weeks later.
+    // The village forwards on Tuesday while offline; the township stores
+    // it on Friday (its receipt) and decides three weeks later.
     History h(at(2026, 11, 2));
     h.then(kVillage, at(2026, 11, 3), test::escalated_body(kTownship));
+    h.then(kTownship, at(2026, 11, 6), test::received_body());
     h.then(kTownship, at(2026, 11, 24), test::decided_body());
     auto d = h.at(at(2026, 11, 25), limits);
     const auto& f = step(d, Step::village_forward);
     CHECK(f.done);
+    CHECK(f.done_ms == at(2026, 11, 3));
     CHECK(f.flag == DeadlineFlag::ok);
     const auto& t = step(d, Step::township_handle);
     CHECK(t.holder == kTownship);
-    CHECK(t.started_ms == at(2026, 11, 3));
-    CHECK(t.due == Date{2026, 11, 10});
+    CHECK(t.started_ms == at(2026, 11, 6));
+    CHECK(t.due == Date{2026, 11, 13});
     CHECK(t.done);
     CHECK(t.flag == DeadlineFlag::overdue);
     CHECK(d.late);
-    // The result must be back at the village point by Friday 11-27.
+    // The township holds its own decision at once; the village point's
+    // clock waits for the result to be stored there.
     const auto& r = step(d, Step::township_reply);
-    CHECK(!r.done);
-    CHECK(r.due == Date{2026, 11, 27});
+    CHECK(r.done);
+    CHECK(r.flag == DeadlineFlag::ok);
+    for (const auto& x : d.steps)
+      CHECK(x.step != Step::village_notify);
     CHECK(d.open_flag == DeadlineFlag::ok);
+    SECTION("the village, offline when the result came back, stores it a week later") {
+      h.then(kVillage, at(2026, 12, 1), test::received_body());
+      auto back = h.at(at(2026, 12, 2), limits);
+      const auto& v = step(back, Step::village_notify);
+      CHECK(v.started_ms == at(2026, 12, 1));
+      CHECK(v.due == Date{2026, 12, 3});
+      CHECK(v.flag == DeadlineFlag::warning);
+      CHECK(step(back, Step::township_reply).flag == DeadlineFlag::ok);
+    }
   }
   SECTION("the township is not blamed for the village's delay") {
     // The village sits on the case for a week, then goes offline; the
@@ -155,6 +169,11 @@ TEST_CASE("deadlines: each level's clock runs on its own events", "[deadlines]")
   SECTION("an open step is judged against today") {
     History h(at(2026, 11, 2));
     h.then(kVillage, at(2026, 11, 3), test::escalated_body(kTownship));
+    // Not yet stored at the township: the case is the link's (在途).
+    auto transit = h.at(at(2026, 11, 11), limits);
+    CHECK(transit.steps.size() == 1);
+    CHECK(transit.open_flag == DeadlineFlag::ok);
+    h.then(kTownship, at(2026, 11, 3, 11), test::received_body());
     auto d = h.at(at(2026, 11, 11), limits);
     CHECK(step(d, Step::village_forward).flag == DeadlineFlag::ok);
     CHECK(step(d, Step::township_handle).flag == DeadlineFlag::overdue);
@@ -168,7 +187,9 @@ TEST_CASE("deadlines: an escalated case runs through every step", "[deadlines]")
   limits.county_decide = 10;
   History h(at(2026, 11, 2));
   h.then(kVillage, at(2026, 11, 3), test::escalated_body(kTownship));
+  h.then(kTownship, at(2026, 11, 3, 11), test::received_body());
   h.then(kTownship, at(2026, 11, 4), test::escalated_body(kCounty));
+  h.then(kCounty, at(2026, 11, 4, 11), test::received_body());
   h.then(kCounty, at(2026, 11, 16), test::assigned_body({"林业局"}));
   h.then(kCounty, at(2026, 11, 17), test::decided_body());
   auto mid = h.at(at(2026, 11, 18), limits);
@@ -177,8 +198,12 @@ TEST_CASE("deadlines: an escalated case runs through every step", "[deadlines]")
   CHECK(step(mid, Step::county_decide).flag == DeadlineFlag::ok);
   CHECK(step(mid, Step::township_reply).holder == kTownship);
   CHECK(!step(mid, Step::township_reply).done);
-  // The village point acts on the result: the reply leg ends and the
+  // The township stores the county's decision: its part of the return
+  // is done; the village point acts on the result before its receipt is
+  // held (a store from before receipts): the reply leg ends and the
   // village's own two days start.
+  h.then(kTownship, at(2026, 11, 17, 12), test::received_body());
+  CHECK(step(h.at(at(2026, 11, 18), limits), Step::township_reply).done);
   h.then(kVillage, at(2026, 11, 19), test::comment_body("已收到县林业局批复"));
   auto after = h.at(at(2026, 11, 23), limits);
   CHECK(step(after, Step::township_reply).done);
@@ -210,6 +235,7 @@ TEST_CASE("deadlines: waiting for materials (补正) stops the clock", "[deadlin
 TEST_CASE("deadlines: zero limits never warn, a withdrawal ends every step", "[deadlines]") {
   History h(at(2026, 11, 2));
   h.then(kVillage, at(2026, 11, 3), test::escalated_body(kTownship));
+  h.then(kTownship, at(2026, 11, 3, 11), test::received_body());
   auto d = h.at(at(2027, 1, 1));
   CHECK(!step(d, Step::township_handle).due);
   CHECK(d.open_flag == DeadlineFlag::ok);

@@ -215,6 +215,14 @@ inline BodyFill not_accepted_body(std::string reason = "不属于本事项受理
     b.setLegalBasis("《行政许可法》第三十二条");
   };
 }
+// 已接收: the node itself records that it stored the hand-over `of`.
+inline BodyFill received_body(Id of = Id{"360723", 1}) {
+  return [=](proto::Event::Builder ev) {
+    ev.getActor().setName("system");
+    ev.getActor().setRole(proto::Role::SYSTEM);
+    write_id(ev.getBody().initReceived().initEvent(), of);
+  };
+}
 inline BodyFill withdrawn_body() {
   return [](proto::Event::Builder ev) { ev.getBody().initWithdrawn().setReason("申请人撤回"); };
 }

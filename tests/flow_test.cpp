@@ -834,10 +834,13 @@ TEST_CASE(
     std::vector<std::string> who;
     for (const auto& e : j.get("events")->items)
       who.push_back(e.str("kind") + "@" + e.str("origin") + ":" + e.str("actor"));
+    // Each level that was handed the case records when it stored it (已接收).
     CHECK(who == std::vector<std::string>{
                      "submitted@" + kV2 + ":李秀英", "accepted@" + kV2 + ":李秀英",
-                     "escalated@" + kV2 + ":李秀英", "escalated@" + kTownA + ":刘芳",
+                     "escalated@" + kV2 + ":李秀英", "received@" + kTownA + ":system",
+                     "escalated@" + kTownA + ":刘芳", "received@" + kCounty + ":system",
                      "assigned@" + kCounty + ":吴主任", "decided@" + kCounty + ":黄志强",
+                     "received@" + kTownA + ":system", "received@" + kV2 + ":system",
                      "delivered@" + kV2 + ":李秀英", "rated@" + kV2 + ":李秀英",
                      "fee_collected@" + kV2 + ":李秀英", "closed@" + kV2 + ":李秀英"});
   });
@@ -1126,7 +1129,9 @@ TEST_CASE(
     CHECK(string_list(j.get("conflicts")).empty());
     // The applicant's withdrawal came first and stands.
     CHECK(j.str("status") == "withdrawn");
-    CHECK(j.u64("event_count") == 7);
+    // Seven acts, and the receipts (已接收) of the levels the case reached.
+    CHECK(j.u64("event_count") == 7 + events_of(j, "received").size());
+    CHECK(events_of(j, "received").size() >= 2);
   });
 }
 

@@ -297,7 +297,9 @@ TEST_CASE("sync: a county decision reaches the village it concerns and no siblin
   wait_for("both cases escalated to the county", quietly([&] {
              return case_status(net, kCounty, c1) == "escalated" &&
                     case_status(net, kCounty, c2) == "escalated" &&
-                    case_event_ids(net, kCounty, c1).size() == 4;
+                    // submitted, accepted, escalated, the township's receipt,
+                    // escalated, the county's receipt.
+                    case_event_ids(net, kCounty, c1).size() == 6;
            }));
   const std::string d1 = decide(net, kCounty, c1);
   const std::string d2 =

@@ -7,6 +7,9 @@
 #include "node/render.h"
 #include "node/report.h"
 #include "storage/authority.h"
+#include "storage/calendar.h"
+#include "storage/catalog.h"
+#include "storage/due_date.h"
 #include "storage/fees.h"
 #include "storage/intake.h"
 
@@ -74,16 +77,40 @@ bool yes_no(const ActRequest& a, const char* what) {
 }
 
 // Builds the body for `action`; throws AppError on bad arguments.
-void fill_body(const Context& c, const std::string& action, const ActRequest& a,
-               const std::string& node_code, const storage::CaseState& st,
+// The promised date (承诺办结日期) of a case accepted now: the limits of its
+// item in the catalog version it was submitted with, counted in the held
+// working-day calendar (storage/due_date.h).
+storage::DuePromise accept_promise(const Context& c, const storage::CaseState& st,
+                                   const ActRequest& a) {
+  auto events = c.store.case_events(st.case_id);
+  if (!events.ok()) fail(events.status());
+  storage::CatalogCache catalogs(c.store);
+  auto catalog = catalogs.get(storage::submitted_catalog_version(*events));
+  if (!catalog.ok()) fail(catalog.status());
+  std::optional<uint32_t> days;
+  if (*catalog != nullptr) {
+    if (const auto* item = (*catalog)->find(st.item_code))
+      days = storage::promised_days(*item, st.home);
+  }
+  auto calendar = storage::held_calendar(c.store);
+  if (!calendar.ok()) fail(calendar.status());
+  auto promise =
+      storage::promise_due(storage::china_date(c.now()), days, a.due, a.extend_reason, *calendar);
+  if (!promise.ok()) fail(promise.status());
+  return std::move(promise).value();
+}
+
+void fill_body(const std::string& action, const ActRequest& a, const std::string& node_code,
+               const storage::CaseState& st, const storage::DuePromise* promise,
                proto::Event::Body::Builder b) {
   if (action == "accept") {
-    if (!a.due.empty()) {
-      if (auto why = node::due_date_problem(a.due, node::china_day(c.now())))
-        fail(Status::invalid("--due: " + *why));
-    }
     auto x = b.initAccepted();
-    x.setDueDate(a.due);
+    if (promise != nullptr) {
+      x.setDueDate(promise->due);
+      x.setLimitDate(promise->limit);
+      x.setLimitDays(promise->limit_days);
+      x.setExtendReason(promise->extend_reason);
+    }
     x.setNote(a.note);
   } else if (action == "request-supplement") {
     if (a.missing.empty())
@@ -189,7 +216,10 @@ ActResult acted(const Context& c, const ActRequest& a) {
   // Build the body once up front so argument errors surface before writing.
   capnp::MallocMessageBuilder scratch;
   auto probe = scratch.initRoot<proto::Event>();
-  fill_body(c, action, a, code, **st, probe.getBody());
+  std::optional<storage::DuePromise> promise;
+  if (action == "accept") promise = accept_promise(c, **st, a);
+  const storage::DuePromise* promised = promise ? &*promise : nullptr;
+  fill_body(action, a, code, **st, promised, probe.getBody());
   // Whether this node and role may take the action (storage/authority.h).
   {
     storage::ActContext ctx;
@@ -228,7 +258,7 @@ ActResult acted(const Context& c, const ActRequest& a) {
       for (unsigned i = 0; i < s.size(); ++i)
         write_id(s[i], conflicts[i]);
     }
-    fill_body(c, action, a, code, **st, ev.getBody());
+    fill_body(action, a, code, **st, promised, ev.getBody());
   };
   auto stored = c.store.append_local(draft, c.signer);
   if (!stored.ok()) refuse(stored.status());

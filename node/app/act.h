@@ -41,8 +41,11 @@ std::optional<EventKind> action_kind(const std::string& name);
 struct ActRequest {
   std::string action;   // "accept", "decide", ... (action_names)
   std::string case_id;  // 办件编号, "360723101007-000042"
-  std::string due, note, to, reason, basis, certificate, text, method, comment, amount, receipt,
-      against, department;
+  // accept: the promised date (empty: the catalog's) and why it is later
+  // than the catalog's limit, when it is (storage/due_date.h).
+  std::string due, extend_reason;
+  std::string note, to, reason, basis, certificate, text, method, comment, amount, receipt, against,
+      department;
   std::vector<std::string> missing, provided, departments;
   bool approve = false, reject = false;
   bool settle = false;  // settles the case's conflict with this action

@@ -190,7 +190,9 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.num(body.getDivisionsPublished().getVersion());
       s.data(body.getDivisionsPublished().getDocument());
       break;
-    case proto::Event::Body::HELD30:
+    case proto::Event::Body::RECEIVED:
+      s.id(body.getReceived().getEvent());
+      break;
     case proto::Event::Body::HELD31:
       break;
     case proto::Event::Body::KEYS_PUBLISHED:
