@@ -3,8 +3,8 @@
 //
 // The CLI reads and decodes the file (node/ledger_table.h), makes each row
 // an application with its row key (node/ledger_import.h), then has the
-// rows checked as `submit` checks one (node/submission_check.h) and the
-// good ones stored, kImportBatchRows at a time, each batch one write
+// rows checked as `submit` checks one and the good ones stored
+// (app::import_rows, node/app/import.h), kImportBatchRows at a time, each batch one write
 // transaction of the single writer: through the daemon's control socket
 // when a daemon runs on the data directory (the hidden command
 // `import-rows`, one control request per batch, so the daemon's loop
@@ -16,11 +16,11 @@
 // 2 when the file as a whole cannot be read.
 #include <fmt/format.h>
 
-#include <capnp/message.h>
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "node/app/import.h"
 #include "node/cli.h"
 #include "node/commands.h"
 #include "node/control.h"
@@ -29,11 +29,6 @@
 #include "node/ledger_import.h"
 #include "node/ledger_table.h"
 #include "node/render.h"
-#include "node/report.h"
-#include "node/submission_check.h"
-#include "protocol/hlc.h"
-#include "protocol/submission_json.h"
-#include "storage/roster.h"
 
 namespace liandong::node {
 
@@ -49,105 +44,40 @@ struct ImportArgs {
   std::size_t batch = kImportBatchRows;
 };
 
-// The outcome of one row: stored (case number), duplicate (the case it was
-// imported as before) or bad (the problem and the part it is about).
-struct RowOutcome {
+using app::RowOutcome;
+
+// One row's outcome as a person reads it: the case number, or why nothing
+// was stored from the row, in the words `submit` uses for the same
+// application (error_text_zh, node/render.h).
+struct RowReport {
   std::size_t line = 0;
-  enum Kind : uint8_t { stored, duplicate, bad } kind = bad;
-  SubmissionPart part = SubmissionPart::whole;
+  RowOutcome::Kind kind = RowOutcome::bad;
+  app::RequestPart part = app::RequestPart::whole;
   std::string text;
 };
 
-proto::Role role_of(const ActorOptions& a, const std::string& node_code) {
-  if (!a.role.empty()) {
-    if (auto r = role_from_name(a.role)) return *r;
-  }
-  return node_code.size() == 12 ? proto::Role::AGENT : proto::Role::CLERK;
+app::Context app_context(const Opened& node) {
+  return app::Context{*node.store, node.identity.sign};
 }
 
-// Checks and stores `rows` on `node`'s store, one write transaction. The
-// actor is checked against the roster once, as submit checks it.
-std::vector<RowOutcome> store_rows(const Opened& node, ActorOptions actor,
-                                   const std::vector<ImportRow>& rows) {
-  const std::string code = node.store->code();
-  check_actor_level(actor, code);
-  if (auto roster = storage::held_roster(*node.store); !roster.ok()) {
-    fail(roster.status());
-  } else if (*roster) {
-    const std::optional<proto::Role> claimed =
-        actor.role.empty() ? std::nullopt : role_from_name(actor.role);
-    auto role = storage::check_person(**roster, code, actor.name, actor.staff_id, claimed,
-                                      actor.on_behalf_of);
-    if (!role.ok()) {
-      record_role_refusal(node, actor, role_of(actor, code), EventKind::submitted, "import",
-                          role.status());
-      refuse(role.status());
-    }
-    actor.role = role_name(*role);
+// Checks and stores `rows` on `node`'s store (app::import_rows), or fails
+// the command.
+std::vector<RowReport> store_rows(const Opened& node, const ActorOptions& actor,
+                                  const std::vector<ImportRow>& rows) {
+  auto out = app::import_rows(app_context(node), actor, rows);
+  if (!out.ok()) throw CommandError{out.error().status, out.error().refused};
+  std::vector<RowReport> reports;
+  reports.reserve(out->size());
+  for (const auto& o : *out) {
+    reports.push_back(
+        RowReport{o.line, o.kind, o.part,
+                  o.kind == RowOutcome::bad ? error_text_zh(o.error) : o.case_number});
   }
-  std::vector<RowOutcome> out(rows.size());
-  std::vector<std::string> keys;
-  keys.reserve(rows.size());
-  for (const auto& r : rows)
-    keys.push_back(r.key);
-  auto had = node.store->imported(keys);
-  if (!had.ok()) fail(had.status());
-  const uint64_t wall = wall_clock_ms();
-  std::optional<int64_t> today;
-  if (stamp_in_range(wall)) today = china_day(wall);
-  SubmissionChecker checker(*node.store, today, role_of(actor, code));
-  std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> msgs;
-  std::vector<storage::LocalDraft> drafts;
-  std::vector<std::size_t> draft_row;
-  msgs.reserve(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    out[i].line = rows[i].line;
-    if ((*had)[i]) {
-      out[i].kind = RowOutcome::duplicate;
-      out[i].text = *(*had)[i];
-      continue;
-    }
-    auto msg = std::make_unique<capnp::MallocMessageBuilder>(512);
-    auto sub = msg->initRoot<proto::Submitted>();
-    if (auto s = decode_submission_json(rows[i].json, sub); !s) {
-      out[i].text = s.message();
-      continue;
-    }
-    if (auto problem = checker.check(sub, rows[i].home)) {
-      out[i].part = problem->part;
-      out[i].text = problem->message;
-      continue;
-    }
-    storage::LocalDraft d;
-    d.home = rows[i].home;
-    d.import_key = rows[i].key;
-    d.fill = [reader = sub.asReader(), &actor, &code](proto::Event::Builder ev) {
-      fill_actor(ev.initActor(), actor, code);
-      ev.getBody().setSubmitted(reader);
-    };
-    drafts.push_back(std::move(d));
-    draft_row.push_back(i);
-    msgs.push_back(std::move(msg));
-  }
-  if (drafts.empty()) return out;
-  auto stored = node.store->append_local(drafts, node.identity.sign);
-  for (std::size_t k = 0; k < stored.size(); ++k) {
-    RowOutcome& o = out[draft_row[k]];
-    if (stored[k].ok()) {
-      o.kind = RowOutcome::stored;
-      o.text = format_id(stored[k]->view.id());
-    } else if (stored[k].status().code() == Code::invalid) {
-      o.text = stored[k].status().message();
-    } else {
-      // The store itself failed (full disk, ...): nothing of the batch is stored.
-      fail(stored[k].status());
-    }
-  }
-  return out;
+  return reports;
 }
 
 // The daemon's reply for a batch: one line per row.
-std::string encode_outcomes(const std::vector<RowOutcome>& out) {
+std::string encode_outcomes(const std::vector<RowReport>& out) {
   std::string s;
   for (const auto& o : out) {
     std::string text = o.text;
@@ -158,15 +88,15 @@ std::string encode_outcomes(const std::vector<RowOutcome>& out) {
   return s;
 }
 
-std::vector<RowOutcome> decode_outcomes(const std::string& s) {
-  std::vector<RowOutcome> out;
+std::vector<RowReport> decode_outcomes(const std::string& s) {
+  std::vector<RowReport> out;
   std::size_t pos = 0;
   while (pos < s.size()) {
     std::size_t nl = s.find('\n', pos);
     if (nl == std::string::npos) nl = s.size();
     const std::string l = s.substr(pos, nl - pos);
     pos = nl + 1;
-    RowOutcome o;
+    RowReport o;
     unsigned long kind = 0, part = 0;
     std::size_t a = l.find('\t'), b = l.find('\t', a + 1), c = l.find('\t', b + 1);
     if (a == std::string::npos || b == std::string::npos || c == std::string::npos)
@@ -174,10 +104,10 @@ std::vector<RowOutcome> decode_outcomes(const std::string& s) {
     o.line = std::strtoull(l.substr(0, a).c_str(), nullptr, 10);
     kind = std::strtoul(l.substr(a + 1, b - a - 1).c_str(), nullptr, 10);
     part = std::strtoul(l.substr(b + 1, c - b - 1).c_str(), nullptr, 10);
-    if (kind > RowOutcome::bad || part > static_cast<unsigned long>(SubmissionPart::role))
+    if (kind > RowOutcome::bad || part > static_cast<unsigned long>(app::kLastRequestPart))
       fail(Status::internal("联网服务的导入回复无法识别 (malformed reply)"));
     o.kind = static_cast<RowOutcome::Kind>(kind);
-    o.part = static_cast<SubmissionPart>(part);
+    o.part = static_cast<app::RequestPart>(part);
     o.text = l.substr(c + 1);
     out.push_back(std::move(o));
   }
@@ -228,7 +158,7 @@ int cmd_import(const std::string& data, const ImportArgs& a, const ActorOptions&
   if (!prepared.ok()) fail(Status::invalid(a.file + "：" + prepared.status().message()));
   PreparedLedger& p = *prepared;
 
-  std::vector<RowOutcome> outcomes;
+  std::vector<RowReport> outcomes;
   outcomes.reserve(p.rows.size());
   const auto daemon = find_daemon(data);
   std::optional<Opened> node;
@@ -241,7 +171,7 @@ int cmd_import(const std::string& data, const ImportArgs& a, const ActorOptions&
       if (end > begin && batch_bytes > kMaxBatchBytes) break;
       ++end;
     }
-    std::vector<RowOutcome> got;
+    std::vector<RowReport> got;
     if (daemon) {
       ControlRequest r;
       r.args = {"import-rows", "batch", "--data", data, "--actor", actor.name};

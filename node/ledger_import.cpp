@@ -308,6 +308,18 @@ std::string to_json(proto::Submitted::Reader sub) {
   return std::string(text.cStr(), text.size());
 }
 
+// A row without what every application needs.
+constexpr const char* kNoApplicant = "缺少申请人姓名 (no applicant)";
+constexpr const char* kNoItem = "缺少事项编码 (no item code)";
+
+// The index of the (single) column of `kind`; map_columns made sure there is one.
+std::size_t column_of(const std::vector<Column>& columns, ColumnKind kind) {
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].kind == kind) return i;
+  }
+  return 0;
+}
+
 // Gives each "row:HASH" its occurrence: identical rows stay distinct.
 class KeyMaker {
  public:
@@ -380,22 +392,22 @@ std::string row_problem_text(const RowProblem& p) {
   return s + "：" + p.message;
 }
 
-std::string column_of_part(const std::vector<Column>& columns, SubmissionPart part) {
+std::string column_of_part(const std::vector<Column>& columns, app::RequestPart part) {
   ColumnKind want = ColumnKind::unknown;
   switch (part) {
-    case SubmissionPart::item:
+    case app::RequestPart::item:
       want = ColumnKind::item_code;
       break;
-    case SubmissionPart::id_number:
+    case app::RequestPart::id_number:
       want = ColumnKind::id_number;
       break;
-    case SubmissionPart::phone:
+    case app::RequestPart::phone:
       want = ColumnKind::phone;
       break;
-    case SubmissionPart::materials:
+    case app::RequestPart::materials:
       want = ColumnKind::materials;
       break;
-    case SubmissionPart::home:
+    case app::RequestPart::home:
       want = ColumnKind::home;
       break;
     default:
@@ -559,6 +571,11 @@ Result<PreparedLedger> prepare_table(const LedgerTable& t, const std::string& ho
           break;
       }
     }
+    // The cells every application needs (map_columns found their columns).
+    if (!bad && ap.getName().size() == 0)
+      problem(column_of(out.columns, ColumnKind::name), kNoApplicant);
+    if (!bad && sub.getItemCode().size() == 0)
+      problem(column_of(out.columns, ColumnKind::item_code), kNoItem);
     if (bad) {
       out.problems.push_back(std::move(*bad));
       continue;
@@ -614,6 +631,11 @@ Result<PreparedLedger> prepare_jsonl(std::string_view bytes, const std::string& 
     auto sub = msg.initRoot<proto::Submitted>();
     if (auto st = decode_submission_json(l, sub); !st) {
       out.problems.push_back(RowProblem{line, "", "不是一件申请的 JSON：" + st.message()});
+      continue;
+    }
+    if (sub.getApplicant().getName().size() == 0 || sub.getItemCode().size() == 0) {
+      out.problems.push_back(
+          RowProblem{line, "", sub.getApplicant().getName().size() == 0 ? kNoApplicant : kNoItem});
       continue;
     }
     ImportRow r;

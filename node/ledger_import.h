@@ -26,8 +26,9 @@
 #include <string_view>
 #include <vector>
 
+#include "node/app/import.h"
+#include "node/app/result.h"
 #include "node/ledger_table.h"
-#include "node/submission_check.h"
 #include "protocol/status.h"
 
 namespace liandong::node {
@@ -72,13 +73,9 @@ std::string column_letter(std::size_t index);
 // the same single thing.
 Result<std::vector<Column>> map_columns(const std::vector<std::string>& headers);
 
-// One row made into an application, ready to be checked and stored.
-struct ImportRow {
-  std::size_t line = 0;
-  std::string key;   // row key (above)
-  std::string home;  // case home; empty: the node itself
-  std::string json;  // the application in submit --json form, one line
-};
+// One row made into an application (the JSON on one line), ready to be
+// checked and stored (app::import_rows).
+using ImportRow = app::ImportRow;
 
 // A row that cannot be imported, with its line and (when known) column.
 struct RowProblem {
@@ -107,8 +104,8 @@ Result<PreparedLedger> prepare_table(const LedgerTable& t, const std::string& ho
 Result<PreparedLedger> prepare_jsonl(std::string_view bytes, const std::string& home);
 
 // The column a problem with `part` of an application is about, for the
-// header row `columns` ("C（身份证号码）"); empty for JSON lines or none.
-std::string column_of_part(const std::vector<Column>& columns, SubmissionPart part);
+// header row `columns` ("C 列（身份证号码）"); empty for JSON lines or none.
+std::string column_of_part(const std::vector<Column>& columns, app::RequestPart part);
 
 // The rows as the daemon receives them: "LINE\tKEY\tHOME\tJSON\n" each.
 std::string encode_rows(const std::vector<ImportRow>& rows, std::size_t begin, std::size_t end);

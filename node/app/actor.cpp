@@ -61,6 +61,7 @@ void record_role_refusal(const Context& ctx, const RoleRefusal& r, const Status&
   n.actor_role = r.role;
   n.subject = std::string(kind_name(r.kind)) + (r.subject.empty() ? "" : " " + r.subject);
   n.reason = why.message();
+  n.count = r.count;
   node::record_audit(ctx.store, ctx.signer, n);
 }
 

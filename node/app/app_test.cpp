@@ -3,10 +3,14 @@
 // control socket and the desk call them.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "node/app/act.h"
+#include "node/app/import.h"
+#include "node/app/publish.h"
 #include "node/app/submit.h"
 #include "protocol/crypto.h"
 #include "storage/store.h"
@@ -96,4 +100,170 @@ TEST_CASE("app: check_submission checks an application without writing it", "[ap
   CHECK_FALSE(bad.error().refused);
   CHECK(app::exit_code(bad.error()) == 2);
   CHECK(village.events() == before);
+}
+
+// ---- the same rules for a paper ledger (node/app/import.h) -------------------
+
+namespace {
+
+constexpr const char* kCounty = "360723";
+
+// A county catalog of one item: two required materials and one 容缺.
+constexpr const char* kCatalog = R"(version = 1
+[[item]]
+code = "MZ-003"
+name = "农村最低生活保障"
+category = "政策兑现"
+level = "county"
+departments = ["民政"]
+handling = "promised"
+legal_basis = "《社会救助暂行办法》"
+conditions = "家庭人均收入低于当地低保标准"
+procedure = ["村代理点受理", "县民政局审批"]
+fee_fen = 0
+
+[item.limits]
+village_forward = 2
+county_decide = 10
+
+[[item.material]]
+name = "居民身份证"
+form = "copy"
+
+[[item.material]]
+name = "户口簿"
+form = "copy"
+
+[[item.material]]
+name = "家庭收入证明"
+form = "original"
+later_ok = true
+)";
+
+void publish_catalog(Node& county) {
+  app::PublishRequest req;
+  req.what = "catalog";
+  req.number = 1;
+  req.file_name = "catalog.toml";
+  req.document = kCatalog;
+  req.actor = app::Actor{"吴主任", "director", "", ""};
+  auto done = app::publish(county.ctx(), req);
+  if (!done.ok()) FAIL("publish: " << done.error().status.to_string());
+}
+
+// A ledger row as node/ledger_import.h makes it: the application as JSON.
+app::ImportRow ledger_row(std::size_t line, const std::string& name, const std::string& id,
+                          const std::string& item, const std::vector<std::string>& materials,
+                          const std::string& home = "") {
+  std::string json = R"({"itemCode":")" + item + R"(","applicant":{"name":")" + name +
+                     R"(","idNumber":")" + id + R"("},"materials":[)";
+  for (std::size_t i = 0; i < materials.size(); ++i) {
+    if (i) json += ",";
+    json += R"({"name":")" + materials[i] + R"(","original":true,"count":1,"state":"provided"})";
+  }
+  json += "]}";
+  return app::ImportRow{line, "row:" + std::to_string(line), home, json};
+}
+
+// What check_submission (behind `submit`) says of the row's application.
+app::AppResult<app::CheckedSubmission> submit_check(Node& node, const app::ImportRow& row,
+                                                    const app::Actor& actor) {
+  app::SubmitRequest req;
+  req.json_name = "application.json";
+  req.json_text = row.json;
+  req.home = row.home;
+  req.actor = actor;
+  return app::check_submission(node.ctx(), req);
+}
+
+}  // namespace
+
+TEST_CASE("app: a ledger import refuses each row exactly as submit would, naming the part",
+          "[app][import]") {
+  Node county(kCounty);
+  publish_catalog(county);
+  const app::Actor clerk{"王小红", "clerk", "", ""};
+  const std::vector<std::string> both = {"居民身份证", "户口簿"};
+  const std::vector<app::ImportRow> rows = {
+      ledger_row(2, "刘秀英", "360723197001010021", "MZ-003", both),
+      ledger_row(3, "陈桂兰", "360723195503030068", "MZ-003", both),          // wrong check digit
+      ledger_row(4, "张建国", "360723198808080041", "XX-999", both),          // not in the catalog
+      ledger_row(5, "周八", "360723200105200051", "MZ-003", {"居民身份证"}),  // lacks 户口簿
+      // Another county's village: outside this node's jurisdiction.
+      ledger_row(6, "吴九", "360723195503030066", "MZ-003", both, "360724101001"),
+  };
+  const std::size_t audit_before = county.store->audit_events(0).value().size();
+  auto first = app::import_rows(county.ctx(), clerk, rows);
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == rows.size());
+
+  using K = app::RowOutcome;
+  CHECK((*first)[0].kind == K::stored);
+  CHECK((*first)[3].kind == K::stored);
+  const std::map<std::size_t, app::RequestPart> bad = {
+      {1, app::RequestPart::id_number}, {2, app::RequestPart::item}, {4, app::RequestPart::role}};
+  for (const auto& [i, part] : bad) {
+    INFO("line " << rows[i].line);
+    const auto& o = (*first)[i];
+    CHECK(o.kind == K::bad);
+    CHECK(o.part == part);
+    // submit refuses the same application for the same reason, about the same part.
+    auto alone = submit_check(county, rows[i], clerk);
+    REQUIRE_FALSE(alone.ok());
+    CHECK(alone.error().part == part);
+    CHECK(alone.error().status.message() == o.error.message());
+    CHECK(alone.error().status.code() == o.error.code());
+  }
+  // The good rows are what submit would register: row 5 a 补办件 waiting
+  // for its 户口簿, 家庭收入证明 to follow (容缺) in both.
+  auto alone = submit_check(county, rows[3], clerk);
+  REQUIRE(alone.ok());
+  CHECK(alone->missing == std::vector<std::string>{"户口簿"});
+  auto cases = county.store->list_cases({});
+  REQUIRE(cases.ok());
+  std::map<std::string, storage::CaseStatus> held;
+  for (const auto& c : *cases)
+    held[c.applicant_name] = c.status;
+  CHECK(held == std::map<std::string, storage::CaseStatus>{
+                    {"刘秀英", storage::CaseStatus::submitted},
+                    {"周八", storage::CaseStatus::supplement_requested}});
+  // Row 6's refusal by the role rules is in the audit log, as submit's is.
+  auto audit = county.store->audit_events(0).value();
+  REQUIRE(audit.size() == audit_before + 1);
+  CHECK(std::string(audit.back().view.event().getBody().getAudit().getReason().cStr()) ==
+        (*first)[4].error.message());
+
+  // The same ledger again: the stored rows are found, the bad ones are bad again.
+  auto again = app::import_rows(county.ctx(), clerk, rows);
+  REQUIRE(again.ok());
+  CHECK((*again)[0].kind == K::duplicate);
+  CHECK((*again)[0].case_number == (*first)[0].case_number);
+  CHECK((*again)[3].kind == K::duplicate);
+  CHECK((*again)[1].kind == K::bad);
+  CHECK(county.store->list_cases({}).value().size() == 2);
+}
+
+TEST_CASE("app: an agent may not register at a county by importing a ledger either",
+          "[app][import]") {
+  Node county(kCounty);
+  const uint64_t before = county.events();
+  const app::Actor agent{"王小红", "agent", "", ""};
+  const app::ImportRow row = ledger_row(2, "王五", "360723197603021158", "MZ-DB-003", {});
+  auto alone = submit_check(county, row, agent);
+  REQUIRE_FALSE(alone.ok());
+  REQUIRE(alone.error().role_refusal);
+
+  auto imported = app::import_rows(county.ctx(), agent, {row});
+  REQUIRE_FALSE(imported.ok());
+  CHECK(imported.error().refused);
+  CHECK(app::exit_code(imported.error()) == 1);
+  CHECK(imported.error().part == app::RequestPart::role);
+  CHECK(imported.error().status.message() == alone.error().status.message());
+  // Nothing stored; the refusal recorded in the audit log, as submit records it.
+  CHECK(county.store->list_cases({}).value().empty());
+  auto audit = county.store->audit_events(0).value();
+  REQUIRE(audit.size() == 1);
+  CHECK(county.events() == before + 1);
+  CHECK(std::string(audit.front().view.event().getBody().getAudit().getReason().cStr()) ==
+        alone.error().status.message());
 }

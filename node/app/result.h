@@ -13,6 +13,7 @@
 // Thread contract: plain values.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,13 +34,24 @@ struct RoleRefusal {
   proto::Role role = proto::Role::CLERK;
   EventKind kind = EventKind::comment;
   std::string subject;
+  // How many such actions were refused for the same reason (the rows of a
+  // ledger, node/app/import.h): recorded as one audit note.
+  uint32_t count = 1;
 };
+
+// Which part of a request an error is about, so an entry point can point at
+// it: the form field, or the column of a ledger row (node/ledger_import.h).
+// The values travel between the CLI and the daemon (`import-rows`): add new
+// ones at the end only.
+enum class RequestPart : uint8_t { whole, item, id_number, phone, materials, home, role };
+constexpr RequestPart kLastRequestPart = RequestPart::role;
 
 struct AppError {
   Status status;
   bool refused = false;
   // Set when the refusal is a person's action refused by role or roster.
   std::optional<RoleRefusal> role_refusal{};
+  RequestPart part = RequestPart::whole;
 };
 
 // The exit code of the CLI for an error: 2 for bad input, else 1.
@@ -76,6 +88,13 @@ class [[nodiscard]] AppResult {
 }
 [[noreturn]] inline void refuse(Status s) {
   throw AppError{std::move(s), true};
+}
+// The same, about one part of the request.
+[[noreturn]] inline void fail(Status s, RequestPart part) {
+  throw AppError{std::move(s), false, std::nullopt, part};
+}
+[[noreturn]] inline void refuse(Status s, RequestPart part) {
+  throw AppError{std::move(s), true, std::nullopt, part};
 }
 
 }  // namespace liandong::app

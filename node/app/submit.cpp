@@ -15,7 +15,17 @@
 
 namespace liandong::app {
 
-CheckedSubmission::CheckedSubmission() : message_(std::make_unique<capnp::MallocMessageBuilder>()) {
+namespace {
+
+// The first segment of an application's message: room for a typical one
+// (a ledger keeps a thousand of them alive until its batch is stored); a
+// larger one grows into further segments.
+constexpr unsigned kFirstSegmentWords = 256;
+
+}  // namespace
+
+CheckedSubmission::CheckedSubmission()
+    : message_(std::make_unique<capnp::MallocMessageBuilder>(kFirstSegmentWords)) {
   message_->initRoot<proto::Submitted>();
 }
 
@@ -37,18 +47,50 @@ std::vector<storage::GivenMaterial> given_materials(proto::Submitted::Builder su
   return given;
 }
 
+}  // namespace
+
+AppResult<SubmissionChecker> SubmissionChecker::open(const Context& ctx, const Actor& actor,
+                                                     const std::string& subject) {
+  // Who may register here: the roster first (storage/roster.h).
+  auto person = checked_person(ctx, actor, EventKind::submitted, subject);
+  if (!person.ok()) {
+    AppError e = person.error();
+    e.part = RequestPart::role;
+    return e;
+  }
+  return SubmissionChecker(ctx, std::move(person).value());
+}
+
+AppResult<CheckedSubmission> SubmissionChecker::check(const SubmitRequest& req) {
+  try {
+    return checked(req);
+  } catch (AppError& e) {
+    return std::move(e);
+  }
+}
+
+const Result<std::optional<storage::Catalog>>& SubmissionChecker::catalog(uint32_t version) {
+  if (auto it = catalogs_.find(version); it != catalogs_.end()) return it->second;
+  auto held = storage::held_catalog(ctx_.store, version);
+  if (!held.ok() && held.status().code() == Code::not_found) {
+    // No catalog held at all: the form's version is taken as given.
+    auto newest = storage::held_catalog(ctx_.store);
+    if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
+  }
+  return catalogs_.emplace(version, std::move(held)).first->second;
+}
+
 // The rules, in the order a clerk meets them; fails by throwing AppError.
-CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
+CheckedSubmission SubmissionChecker::checked(const SubmitRequest& a) {
+  const Context& ctx = ctx_;
   CheckedSubmission out;
-  auto node_roster = checked_person(ctx, a.actor, EventKind::submitted, a.item);
-  if (!node_roster.ok()) throw node_roster.error();
-  const Actor actor = std::move(node_roster).value();
+  const Actor& actor = actor_;
   out.actor = actor;
   out.home = a.home;
   auto sub = out.builder();
   if (!a.json_name.empty() || !a.json_text.empty()) {
     if (auto s = decode_submission_json(a.json_text, sub); !s)
-      fail(Status::invalid(a.json_name + ": " + s.message()));
+      fail(Status::invalid(a.json_name.empty() ? s.message() : a.json_name + ": " + s.message()));
   } else {
     if (a.item.empty() || a.applicant.empty())
       fail(Status::invalid("submit needs --item and --applicant (or --json FILE)"));
@@ -69,8 +111,13 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
       fields[i].setKey(a.fields[i].substr(0, eq));
       fields[i].setValue(a.fields[i].substr(eq + 1));
     }
-    fill_materials(sub.initMaterials(static_cast<unsigned>(a.materials.size())), a.materials,
-                   proto::MaterialState::PROVIDED);
+    try {
+      fill_materials(sub.initMaterials(static_cast<unsigned>(a.materials.size())), a.materials,
+                     proto::MaterialState::PROVIDED);
+    } catch (AppError& e) {
+      e.part = RequestPart::materials;
+      throw;
+    }
     if (!a.fee_due.empty()) {
       auto fen = node::parse_yuan(a.fee_due);
       if (!fen) fail(Status::invalid("fee '" + a.fee_due + "' is not an amount in yuan"));
@@ -82,10 +129,19 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
   // the stamp range has no "today" to judge a birth date by: the store
   // refuses to stamp the event then, saying why (本机时钟不正确).
   if (const uint64_t wall = ctx.now(); stamp_in_range(wall)) {
-    if (auto s = check_applicant(sub.getApplicant(), node::china_day(wall)); !s) fail(s);
+    const int64_t today = node::china_day(wall);
+    auto ap = sub.getApplicant();
+    if (auto s = check_applicant(ap, today); !s) {
+      // The ID number is checked first: the part is the phone only when
+      // the ID number passes.
+      const auto id = ap.getIdNumber();
+      const bool id_bad =
+          id.size() > 0 && resident_id_problem(std::string_view(id.begin(), id.size()), today);
+      fail(s, id_bad ? RequestPart::id_number : RequestPart::phone);
+    }
   }
   if (!a.home.empty() && !node::plausible_code(a.home))
-    fail(Status::invalid("home '" + a.home + "' is not a division code"));
+    fail(Status::invalid("home '" + a.home + "' is not a division code"), RequestPart::home);
   // Who may register here (storage/authority.h), before anything else.
   {
     storage::ActContext act;
@@ -94,20 +150,15 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
     act.kind = EventKind::submitted;
     act.home = a.home;
     if (auto s = storage::may_act(act); !s)
-      throw AppError{s, true,
-                     RoleRefusal{actor.name, act.role, act.kind, sub.getItemCode().cStr()}};
+      throw AppError{s, true, RoleRefusal{actor.name, act.role, act.kind, sub.getItemCode().cStr()},
+                     RequestPart::role};
   }
   // Checked against the catalog held here (or the version the form names):
   // the item must be in it; a missing material that may follow later is
   // recorded as LATER (容缺); any other is recorded MISSING.
   std::optional<storage::IntakeCheck> check;
   {
-    auto held = storage::held_catalog(ctx.store, sub.getCatalogVersion());
-    if (!held.ok() && held.status().code() == Code::not_found) {
-      // No catalog held at all: the form's version is taken as given.
-      auto newest = storage::held_catalog(ctx.store);
-      if (newest.ok() && !*newest) held = std::optional<storage::Catalog>();
-    }
+    const auto& held = catalog(sub.getCatalogVersion());
     if (!held.ok()) refuse(held.status());
     if (*held) {
       const storage::Catalog& cat = **held;
@@ -115,7 +166,8 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
       const storage::CatalogItem* item = cat.find(item_code);
       if (item == nullptr)
         refuse(Status::invalid("item '" + item_code + "' is not in the service catalog (version " +
-                               std::to_string(cat.version) + ")"));
+                               std::to_string(cat.version) + ")"),
+               RequestPart::item);
       sub.setCatalogVersion(cat.version);
       if (sub.getItemName().size() == 0) sub.setItemName(item->name);
       if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
@@ -140,14 +192,10 @@ CheckedSubmission checked(const Context& ctx, const SubmitRequest& a) {
   return out;
 }
 
-}  // namespace
-
 AppResult<CheckedSubmission> check_submission(const Context& ctx, const SubmitRequest& req) {
-  try {
-    return checked(ctx, req);
-  } catch (AppError& e) {
-    return std::move(e);
-  }
+  auto checker = SubmissionChecker::open(ctx, req.actor, req.item);
+  if (!checker.ok()) return checker.error();
+  return checker->check(req);
 }
 
 AppResult<SubmitResult> submit(const Context& ctx, const SubmitRequest& req) {

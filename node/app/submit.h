@@ -7,14 +7,18 @@
 // version, the item's name and fee due from the catalog, each required
 // material provided or recorded as 容缺 (LATER) where the catalog allows.
 // submit() checks the same way, then stores the application as a
-// `submitted` event through the store's writer.
+// `submitted` event through the store's writer. SubmissionChecker applies
+// the same rules to many applications of one person (a paper ledger,
+// node/app/import.h), reading the roster and the catalogs once.
 //
 // Thread contract: as node/app/context.h.
 #pragma once
 
 #include <capnp/message.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +27,7 @@
 #include "node/app/result.h"
 #include "protocol/ids.h"
 #include "protocol/records.capnp.h"
+#include "storage/catalog.h"
 
 namespace liandong::app {
 
@@ -60,8 +65,45 @@ class CheckedSubmission {
 
 // Checks and completes `req` against the store's catalog and roster and the
 // context's clock. Writes nothing (a role refusal comes back with its
-// RoleRefusal, for the caller to record).
+// RoleRefusal, for the caller to record). An error names the part of the
+// application it is about (AppError::part).
 AppResult<CheckedSubmission> check_submission(const Context& ctx, const SubmitRequest& req);
+
+// check_submission for many applications made by one person: the person is
+// checked against the roster once (open), each catalog version is read and
+// parsed once, and every application meets the same rules in the same
+// order as check_submission's. Writes nothing.
+//
+// Thread contract: one per command, on the thread of its context; the
+// context (its store) outlives it.
+class SubmissionChecker {
+ public:
+  // The person checked against the roster held here (checked_person): a
+  // refusal carries its RoleRefusal about `subject` (part `role`), for the
+  // caller to record.
+  static AppResult<SubmissionChecker> open(const Context& ctx, const Actor& actor,
+                                           const std::string& subject);
+
+  // check_submission(ctx, req), by the person opened with (`req.actor` is
+  // not looked at).
+  AppResult<CheckedSubmission> check(const SubmitRequest& req);
+
+  // The person, with the role the roster gives, if one is held.
+  const Actor& actor() const { return actor_; }
+
+ private:
+  SubmissionChecker(const Context& ctx, Actor actor) : ctx_(ctx), actor_(std::move(actor)) {}
+  CheckedSubmission checked(const SubmitRequest& req);
+  // The catalog an application naming `version` (0: none) is checked
+  // against, as submit chooses it: exactly that version when one is named
+  // (not_found if it is not held), else the newest held; nullopt when no
+  // catalog is held at all (the form's version is then taken as given).
+  const Result<std::optional<storage::Catalog>>& catalog(uint32_t version);
+
+  Context ctx_;
+  Actor actor_;
+  std::map<uint32_t, Result<std::optional<storage::Catalog>>> catalogs_;
+};
 
 struct SubmitResult {
   Id case_id;  // the new case's number (办件编号)
