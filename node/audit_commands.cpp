@@ -9,7 +9,7 @@
 
 #include "node/audit_log.h"
 #include "node/commands.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/render.h"
 #include "node/report.h"
 #include "protocol/hlc.h"
@@ -115,8 +115,7 @@ int cmd_audit(const std::string& data, const std::string& since, bool json) {
   auto node = open_node(data);
   auto events = node.store->audit_events(since_hlc);
   if (!events.ok()) fail(events.status());
-  JsonWriter j;
-  j.begin_array();
+  Json j = Json::array();
   std::string text;
   if (!json && !events->empty()) {
     text += pad("时间", 20) + "  " + pad("节点", 12) + "  " + pad("事项", 8) + "  " +
@@ -127,22 +126,20 @@ int cmd_audit(const std::string& data, const std::string& since, bool json) {
     auto a = ev.getBody().getAudit();
     auto actor = ev.getActor();
     if (json) {
-      j.begin_object();
-      j.field("id", format_id(e.view.id()));
-      j.field("node", e.view.id().origin);
-      j.field("time", format_time(a.getLastMs()));
-      j.field("first_ms", a.getFirstMs());
-      j.field("last_ms", a.getLastMs());
-      j.field("what", what_name(a.getWhat()));
-      j.field("what_zh", what_name_zh(a.getWhat()));
-      j.field("peer_code", str(a.getPeerCode()));
-      j.field("who", str(a.getWho()));
-      j.field("actor", str(actor.getName()));
-      j.field("actor_role", role_name(actor.getRole()));
-      j.field("subject", str(a.getSubject()));
-      j.field("reason", str(a.getReason()));
-      j.field("count", static_cast<uint64_t>(a.getCount()));
-      j.end_object();
+      j.push_back(Json{{"id", format_id(e.view.id())},
+                       {"node", e.view.id().origin},
+                       {"time", format_time(a.getLastMs())},
+                       {"first_ms", a.getFirstMs()},
+                       {"last_ms", a.getLastMs()},
+                       {"what", what_name(a.getWhat())},
+                       {"what_zh", what_name_zh(a.getWhat())},
+                       {"peer_code", str(a.getPeerCode())},
+                       {"who", str(a.getWho())},
+                       {"actor", str(actor.getName())},
+                       {"actor_role", role_name(actor.getRole())},
+                       {"subject", str(a.getSubject())},
+                       {"reason", str(a.getReason())},
+                       {"count", static_cast<uint64_t>(a.getCount())}});
       continue;
     }
     const std::string who = who_of(e.view);
@@ -154,9 +151,8 @@ int cmd_audit(const std::string& data, const std::string& since, bool json) {
     if (a.getCount() > 1) text += "（至 " + format_time(a.getLastMs()) + "）";
     text += "\n";
   }
-  j.end_array();
   if (json) {
-    print(j.str() + "\n");
+    print(json_text(j) + "\n");
   } else {
     print(text.empty() ? "没有审计记录\n" : text);
   }

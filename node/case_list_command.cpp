@@ -4,7 +4,6 @@
 #include "node/case_list_command.h"
 
 #include "node/commands.h"
-#include "node/json_writer.h"
 #include "node/refusals.h"
 #include "node/render.h"
 
@@ -61,12 +60,7 @@ int list_cases_found(const std::string& data, const CaseListArgs& a, bool json) 
     auto page = storage::find_cases(*node.store, q);
     if (!page.ok()) fail(page.status());
     if (json) {
-      std::string out = "{\"cases\":";
-      out += render_case_list_json(page->cases, &refused);
-      out.pop_back();  // its newline
-      out += ",\"next\":";
-      out += page->next ? json_escape(format_id(*page->next)) : "null";
-      print(out + "}\n");
+      print(render_case_page_json(page->cases, &refused, page->next));
       return 0;
     }
     std::string out = render_case_list(page->cases, &refused, places);
@@ -75,7 +69,9 @@ int list_cases_found(const std::string& data, const CaseListArgs& a, bool json) 
     print(out);
     return 0;
   }
-  // Every case, streamed page by page: the same output as one list.
+  // Every case, streamed page by page: the same output as one list. Each
+  // case is one JSON value (render_case_list_item_json); only the array's
+  // brackets and commas are written here, so memory stays one page.
   q.limit = kStreamPage;
   std::size_t total = 0, flagged = 0;
   print(json ? "[" : render_case_list_header());

@@ -8,7 +8,7 @@
 
 #include "node/commands.h"
 #include "node/input_files.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "storage/catalog.h"
 
 namespace liandong::node {
@@ -68,54 +68,44 @@ Catalog must_hold(const storage::Store& store) {
   return std::move(**cat);
 }
 
-void write_limits_json(JsonWriter& j, const storage::StepLimits& l) {
-  j.key("limits").begin_object();
-  j.field("village_forward", l.village_forward);
-  j.field("township_handle", l.township_handle);
-  j.field("county_decide", l.county_decide);
-  j.field("township_reply", l.township_reply);
-  j.field("village_notify", l.village_notify);
-  j.end_object();
+Json limits_json(const storage::StepLimits& l) {
+  return Json{{"village_forward", l.village_forward},
+              {"township_handle", l.township_handle},
+              {"county_decide", l.county_decide},
+              {"township_reply", l.township_reply},
+              {"village_notify", l.village_notify}};
 }
 
-void write_item_json(JsonWriter& j, const CatalogItem& item, bool full) {
-  j.begin_object();
-  j.field("code", item.code);
-  j.field("name", item.name);
-  j.field("category", item.category);
-  j.field("level", storage::level_name(item.level));
-  j.field("handling", storage::handling_name(item.handling));
-  j.key("departments").begin_array();
-  for (const auto& d : item.departments)
-    j.value(d);
-  j.end_array();
-  j.field("time_limit_days", item.total_days());
-  j.field("fee_fen", item.fee_fen);
+Json item_json(const CatalogItem& item, bool full) {
+  Json j = Json::object();
+  j["code"] = item.code;
+  j["name"] = item.name;
+  j["category"] = item.category;
+  j["level"] = storage::level_name(item.level);
+  j["handling"] = storage::handling_name(item.handling);
+  j["departments"] = Json(item.departments);
+  j["time_limit_days"] = item.total_days();
+  j["fee_fen"] = item.fee_fen;
   if (full) {
-    j.field("legal_basis", item.legal_basis);
-    j.field("conditions", item.conditions);
-    j.key("procedure").begin_array();
-    for (const auto& p : item.procedure)
-      j.value(p);
-    j.end_array();
-    j.key("materials").begin_array();
+    j["legal_basis"] = item.legal_basis;
+    j["conditions"] = item.conditions;
+    j["procedure"] = Json(item.procedure);
+    Json materials = Json::array();
     for (const auto& m : item.materials) {
-      j.begin_object();
-      j.field("name", m.name);
-      j.field("form", m.original ? "original" : "copy");
-      j.field("count", m.count);
-      j.field("later_ok", m.later_ok);
-      j.field("note", m.note);
-      j.end_object();
+      materials.push_back(Json{{"name", m.name},
+                               {"form", m.original ? "original" : "copy"},
+                               {"count", m.count},
+                               {"later_ok", m.later_ok},
+                               {"note", m.note}});
     }
-    j.end_array();
-    write_limits_json(j, item.limits);
-    j.field("fee_note", item.fee_note);
-    j.field("staff", item.staff);
-    j.field("complaint_phone", item.complaint_phone);
-    j.field("note", item.note);
+    j["materials"] = std::move(materials);
+    j["limits"] = limits_json(item.limits);
+    j["fee_note"] = item.fee_note;
+    j["staff"] = item.staff;
+    j["complaint_phone"] = item.complaint_phone;
+    j["note"] = item.note;
   }
-  j.end_object();
+  return j;
 }
 
 // ---- catalog publish --------------------------------------------------------
@@ -154,14 +144,11 @@ int cmd_publish(const CliShared& shared, const std::string& file) {
   auto stored = node.store->append_local(draft, node.identity.sign);
   if (!stored.ok()) fail(stored.status());
   if (shared.json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("event", format_id(stored->view.id()));
-    j.field("lsn", stored->lsn);
-    j.field("version", parsed->version);
-    j.field("items", static_cast<uint64_t>(parsed->items.size()));
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"event", format_id(stored->view.id())},
+                         {"lsn", stored->lsn},
+                         {"version", parsed->version},
+                         {"items", static_cast<uint64_t>(parsed->items.size())}}) +
+          "\n");
   } else {
     print(fmt::format("已发布 事项目录 第{}版（{} 项） {}，下发至 {} 辖区全部节点\n",
                       parsed->version, parsed->items.size(), format_id(stored->view.id()), code));
@@ -175,16 +162,12 @@ int cmd_list(const CliShared& shared) {
   auto node = open_node(shared.data);
   const Catalog cat = must_hold(*node.store);
   if (shared.json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("version", cat.version);
-    j.field("title", cat.title);
-    j.key("items").begin_array();
+    Json items = Json::array();
     for (const auto& item : cat.items)
-      write_item_json(j, item, false);
-    j.end_array();
-    j.end_object();
-    print(j.str() + "\n");
+      items.push_back(item_json(item, false));
+    print(json_text(
+              Json{{"version", cat.version}, {"title", cat.title}, {"items", std::move(items)}}) +
+          "\n");
     return 0;
   }
   std::string out =
@@ -209,13 +192,7 @@ int cmd_show(const CliShared& shared, const std::string& code) {
     fail(Status::not_found(
         fmt::format("item '{}' is not in the service catalog (version {})", code, cat.version)));
   if (shared.json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("version", cat.version);
-    j.key("item");
-    write_item_json(j, *item, true);
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"version", cat.version}, {"item", item_json(*item, true)}}) + "\n");
     return 0;
   }
   std::string out =

@@ -9,7 +9,7 @@
 
 #include "node/commands.h"
 #include "node/input_files.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/render.h"
 #include "protocol/hlc.h"
 #include "storage/calendar.h"
@@ -60,29 +60,19 @@ const storage::StepDeadline* headline_step(const CaseDeadlines& d) {
   return out;
 }
 
-void step_json(JsonWriter& j, const storage::StepDeadline& s) {
-  j.begin_object();
-  j.field("step", storage::step_name(s.step));
-  j.field("holder", s.holder);
-  j.field("started", format_time(s.started_ms));
-  j.field("limit_days", s.limit);
-  j.key("due");
-  if (s.due) {
-    j.value(storage::format_date(*s.due));
-  } else {
-    j.null();
-  }
-  j.field("done", s.done);
-  j.key("done_at");
-  if (s.done) {
-    j.value(format_time(s.done_ms));
-  } else {
-    j.null();
-  }
-  j.field("paused", s.paused);
-  j.field("flag", storage::flag_name(s.flag));
-  if (!s.done && s.due) j.field("days_left", s.days_left);
-  j.end_object();
+Json step_json(const storage::StepDeadline& s) {
+  Json j = Json::object();
+  j["step"] = storage::step_name(s.step);
+  j["holder"] = s.holder;
+  j["started"] = format_time(s.started_ms);
+  j["limit_days"] = s.limit;
+  j["due"] = s.due ? Json(storage::format_date(*s.due)) : Json();
+  j["done"] = s.done;
+  j["done_at"] = s.done ? Json(format_time(s.done_ms)) : Json();
+  j["paused"] = s.paused;
+  j["flag"] = storage::flag_name(s.flag);
+  if (!s.done && s.due) j["days_left"] = s.days_left;
+  return j;
 }
 
 std::string render_steps(const CaseDeadlines& d, const storage::Divisions* places) {
@@ -126,15 +116,12 @@ int cmd_calendar_publish(const std::string& data, const std::string& file,
   auto stored = node.store->append_local(draft, node.identity.sign);
   if (!stored.ok()) fail(stored.status());
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("event", format_id(stored->view.id()));
-    j.field("lsn", stored->lsn);
-    j.field("year", year);
-    j.field("holidays", static_cast<uint64_t>(parsed->holidays.size()));
-    j.field("workdays", static_cast<uint64_t>(parsed->workdays.size()));
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"event", format_id(stored->view.id())},
+                         {"lsn", stored->lsn},
+                         {"year", year},
+                         {"holidays", static_cast<uint64_t>(parsed->holidays.size())},
+                         {"workdays", static_cast<uint64_t>(parsed->workdays.size())}}) +
+          "\n");
   } else {
     print(fmt::format(
         "已发布 {}年工作日历 {} (节假日 {} 天, 调休上班 {} 天)，下发至 {} 辖区全部节点\n", year,
@@ -153,25 +140,21 @@ int cmd_calendar_show(const std::string& data, int year, bool json) {
                   [year](const storage::HeldCalendarYear& y) { return y.year.year != year; });
   }
   if (json) {
-    JsonWriter j;
-    j.begin_array();
+    Json j = Json::array();
     for (const auto& y : years) {
-      j.begin_object();
-      j.field("year", y.year.year);
-      j.field("origin", y.origin);
-      j.field("lsn", y.lsn);
-      j.key("holidays").begin_array();
+      Json holidays = Json::array();
       for (const auto& d : y.year.holidays)
-        j.value(storage::format_date(d));
-      j.end_array();
-      j.key("workdays").begin_array();
+        holidays.push_back(storage::format_date(d));
+      Json workdays = Json::array();
       for (const auto& d : y.year.workdays)
-        j.value(storage::format_date(d));
-      j.end_array();
-      j.end_object();
+        workdays.push_back(storage::format_date(d));
+      j.push_back(Json{{"year", y.year.year},
+                       {"origin", y.origin},
+                       {"lsn", y.lsn},
+                       {"holidays", std::move(holidays)},
+                       {"workdays", std::move(workdays)}});
     }
-    j.end_array();
-    print(j.str() + "\n");
+    print(json_text(j) + "\n");
     return 0;
   }
   if (years.empty()) {
@@ -210,17 +193,14 @@ int cmd_deadline_show(const std::string& data, const std::string& id_text, bool 
   const auto d = storage::compute_deadlines(**st, *events, limits_for(catalogs, **st, *events),
                                             calendar_here(*node.store), wall_clock_ms());
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("case", id_text);
-    j.field("deadline", storage::flag_name(d.open_flag));
-    j.field("late", d.late);
-    j.key("steps").begin_array();
+    Json steps = Json::array();
     for (const auto& s : d.steps)
-      step_json(j, s);
-    j.end_array();
-    j.end_object();
-    print(j.str() + "\n");
+      steps.push_back(step_json(s));
+    print(json_text(Json{{"case", id_text},
+                         {"deadline", storage::flag_name(d.open_flag)},
+                         {"late", d.late},
+                         {"steps", std::move(steps)}}) +
+          "\n");
     return 0;
   }
   print("办件编号  " + id_text + "  时限 " + storage::flag_name_zh(d.open_flag) +
@@ -262,27 +242,23 @@ int list_by_deadline(const std::string& data, const storage::CaseFilter& filter,
       lines.push_back(Line{std::move(st), std::move(d)});
   }
   if (json) {
-    JsonWriter j;
-    j.begin_array();
+    Json j = Json::array();
     for (const auto& l : lines) {
-      j.begin_object();
-      j.field("case", format_id(l.st.case_id));
-      j.field("status", status_label(l.st));
-      j.field("item_code", l.st.item_code);
-      j.field("item_name", l.st.item_name);
-      j.field("applicant", l.st.applicant_name);
-      j.field("home", l.st.home);
-      j.field("handler", l.st.handler);
-      j.field("deadline", storage::flag_name(l.d.open_flag));
-      j.key("steps").begin_array();
+      Json steps = Json::array();
       for (const auto& s : l.d.steps) {
-        if (!s.done) step_json(j, s);
+        if (!s.done) steps.push_back(step_json(s));
       }
-      j.end_array();
-      j.end_object();
+      j.push_back(Json{{"case", format_id(l.st.case_id)},
+                       {"status", status_label(l.st)},
+                       {"item_code", l.st.item_code},
+                       {"item_name", l.st.item_name},
+                       {"applicant", l.st.applicant_name},
+                       {"home", l.st.home},
+                       {"handler", l.st.handler},
+                       {"deadline", storage::flag_name(l.d.open_flag)},
+                       {"steps", std::move(steps)}});
     }
-    j.end_array();
-    print(j.str() + "\n");
+    print(json_text(j) + "\n");
     return 0;
   }
   const auto places = places_here(*node.store);

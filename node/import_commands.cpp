@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "node/app/import.h"
 #include "node/cli.h"
@@ -26,6 +25,7 @@
 #include "node/control.h"
 #include "node/input_checks.h"
 #include "node/input_files.h"
+#include "node/json_text.h"
 #include "node/ledger_import.h"
 #include "node/ledger_table.h"
 #include "node/render.h"
@@ -221,17 +221,17 @@ int cmd_import(const std::string& data, const ImportArgs& a, const ActorOptions&
   std::stable_sort(problems.begin(), problems.end(),
                    [](const RowProblem& x, const RowProblem& y) { return x.line < y.line; });
   if (json) {
-    nlohmann::json j;
+    Json j = Json::object();
     j["file"] = a.file;
     j["encoding"] = p.encoding;
     j["rows"] = p.total;
     j["stored"] = stored;
     j["duplicates"] = duplicates;
-    j["bad"] = nlohmann::json::array();
+    j["bad"] = Json::array();
     for (const auto& pr : problems)
-      j["bad"].push_back({{"line", pr.line}, {"column", pr.column}, {"error", pr.message}});
+      j["bad"].push_back(Json{{"line", pr.line}, {"column", pr.column}, {"error", pr.message}});
     j["unknownColumns"] = p.unknown;
-    print(j.dump() + "\n");
+    print(json_text(j) + "\n");
   } else {
     for (const auto& u : p.unknown)
       print("未识别的列（未导入）：" + u + "\n");

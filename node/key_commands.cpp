@@ -15,7 +15,7 @@
 
 #include "node/commands.h"
 #include "node/input_checks.h"
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/render.h"
 #include "protocol/hlc.h"
 #include "protocol/ids.h"
@@ -60,12 +60,7 @@ int cmd_rotate_link(const std::string& data, bool json) {
   const std::string z85 =
       to_z85(std::string_view(reinterpret_cast<const char*>(next.pub.data()), next.pub.size()));
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("code", node.store->code());
-    j.field("curve_key", z85);
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"code", node.store->code()}, {"curve_key", z85}}) + "\n");
   } else {
     print(fmt::format(
         "已轮换链路密钥 (link key rotated): {}\n  新链路公钥 curve_key: {}\n"
@@ -106,14 +101,11 @@ int cmd_rotate(const std::string& data, const ActorOptions& actor, bool json) {
   if (auto s = promote_signing_key(dir); !s) fail(s);
   if (node.identity_slot != nullptr) node.identity_slot->sign = next;
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("code", code);
-    j.field("event", format_id(stored->view.id()));
-    j.field("old_key", to_hex(old_key.pub));
-    j.field("new_key", to_hex(next.pub));
-    j.end_object();
-    print(j.str() + "\n");
+    print(json_text(Json{{"code", code},
+                         {"event", format_id(stored->view.id())},
+                         {"old_key", to_hex(old_key.pub)},
+                         {"new_key", to_hex(next.pub)}}) +
+          "\n");
   } else {
     print(
         fmt::format("已轮换签名密钥 (signing key rotated): {}\n  旧密钥 old: {}\n  新密钥 new: "
@@ -165,19 +157,15 @@ int publish_entries(Opened& node, const ActorOptions& actor, const std::string& 
   auto stored = node.store->append_local(d, node.identity.sign);
   if (!stored.ok()) fail(stored.status());
   if (json) {
-    JsonWriter j;
-    j.begin_object();
-    j.field("event", format_id(stored->view.id()));
-    j.field("code", code);
-    j.field("state", state == proto::KeyState::REVOKED ? "revoked" : "active");
-    j.field("trusted_seq", trusted);
-    j.key("keys");
-    j.begin_array();
+    Json hex_keys = Json::array();
     for (const auto& k : keys)
-      j.value(to_hex(k));
-    j.end_array();
-    j.end_object();
-    print(j.str() + "\n");
+      hex_keys.push_back(to_hex(k));
+    print(json_text(Json{{"event", format_id(stored->view.id())},
+                         {"code", code},
+                         {"state", state == proto::KeyState::REVOKED ? "revoked" : "active"},
+                         {"trusted_seq", trusted},
+                         {"keys", std::move(hex_keys)}}) +
+          "\n");
     return 0;
   }
   for (const auto& k : keys) {
@@ -262,21 +250,18 @@ int cmd_list(const std::string& data, bool json) {
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return std::tie(a.code, a.rec.since_hlc, a.key) < std::tie(b.code, b.rec.since_hlc, b.key);
   });
-  JsonWriter j;
-  j.begin_array();
+  Json j = Json::array();
   std::string text = pad("节点", 12) + "  " + pad("签名密钥", 18) + "  " + pad("状态", 6) + "  " +
                      pad("有效至序号", 10) + "  原因\n";
   for (const auto& r : rows) {
     const bool limited = r.rec.state != storage::KeyState::active;
     if (json) {
-      j.begin_object();
-      j.field("code", r.code);
-      j.field("key", to_hex(r.key));
-      j.field("state", storage::key_state_name(r.rec.state));
-      j.field("first", r.first);
-      j.field("trusted_seq", r.rec.trusted_seq);
-      j.field("reason", r.rec.reason);
-      j.end_object();
+      j.push_back(Json{{"code", r.code},
+                       {"key", to_hex(r.key)},
+                       {"state", storage::key_state_name(r.rec.state)},
+                       {"first", r.first},
+                       {"trusted_seq", r.rec.trusted_seq},
+                       {"reason", r.rec.reason}});
       continue;
     }
     text += pad(r.code, 12) + "  " + pad(short_key(r.key), 18) + "  " +
@@ -284,8 +269,7 @@ int cmd_list(const std::string& data, bool json) {
             pad(limited ? std::to_string(r.rec.trusted_seq) : "-", 10) + "  " +
             (r.rec.reason.empty() ? "-" : r.rec.reason) + "\n";
   }
-  j.end_array();
-  print(json ? j.str() + "\n" : (rows.empty() ? std::string("密钥目录为空\n") : text));
+  print(json ? json_text(j) + "\n" : (rows.empty() ? std::string("密钥目录为空\n") : text));
   return 0;
 }
 
@@ -293,8 +277,7 @@ int cmd_quarantine(const std::string& data, bool json) {
   auto node = open_node(data);
   auto held = node.store->quarantined();
   if (!held.ok()) fail(held.status());
-  JsonWriter j;
-  j.begin_array();
+  Json j = Json::array();
   std::string text;
   if (!held->empty())
     text = pad("事件", 22) + "  " + pad("类型", 12) + "  " + pad("办件", 22) + "  " +
@@ -305,23 +288,20 @@ int cmd_quarantine(const std::string& data, bool json) {
     const std::string kind = v.ok() ? kind_name(v->kind()) : "?";
     const std::string case_id = v.ok() && names_case(v->kind()) ? format_id(v->case_id()) : "";
     if (json) {
-      j.begin_object();
-      j.field("id", id);
-      j.field("kind", kind);
-      j.field("case", case_id);
-      j.field("home", v.ok() ? str(v->event().getHome()) : "");
-      j.field("hlc_ms", v.ok() ? hlc_ms(v->hlc()) : 0);
-      j.field("arrival_ms", q.arrival_ms);
-      j.field("reason", q.reason);
-      j.end_object();
+      j.push_back(Json{{"id", id},
+                       {"kind", kind},
+                       {"case", case_id},
+                       {"home", v.ok() ? str(v->event().getHome()) : ""},
+                       {"hlc_ms", v.ok() ? hlc_ms(v->hlc()) : 0},
+                       {"arrival_ms", q.arrival_ms},
+                       {"reason", q.reason}});
       continue;
     }
     text += pad(id, 22) + "  " + pad(v.ok() ? kind_name_zh(v->kind()) : "?", 12) + "  " +
             pad(case_id.empty() ? "-" : case_id, 22) + "  " + pad(format_time(q.arrival_ms), 20) +
             "  " + q.reason + "\n";
   }
-  j.end_array();
-  print(json ? j.str() + "\n" : (held->empty() ? std::string("隔离区为空\n") : text));
+  print(json ? json_text(j) + "\n" : (held->empty() ? std::string("隔离区为空\n") : text));
   return 0;
 }
 

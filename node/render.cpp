@@ -1,13 +1,12 @@
 #include "node/render.h"
 
-#include <capnp/compat/json.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <optional>
 
-#include "node/json_writer.h"
+#include "node/capnp_json.h"
+#include "node/json_text.h"
 #include "node/report_levels.h"
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
@@ -317,34 +316,27 @@ std::string event_detail(const EventView& v, const storage::Divisions* places) {
 
 namespace {
 
-void state_json(JsonWriter& j, const CaseState& st) {
-  j.field("case", format_id(st.case_id));
-  j.field("status", status_label(st));
-  j.field("status_zh", status_label_zh(st));
-  j.field("conflict", st.conflict);
-  j.field("home", st.home);
-  j.field("handler", st.handler);
-  j.field("item_code", st.item_code);
-  j.field("item_name", st.item_name);
-  j.field("applicant_name", st.applicant_name);
-  j.field("applicant_id", st.applicant_id);
-  j.field("due_date", st.due_date);
-  j.field("fee_due_fen", st.fee_due);
-  j.field("fee_collected_fen", st.fee_collected);
-  j.field("rating", static_cast<unsigned>(st.rating));
-  j.field("complaints", st.complaints);
-  j.field("supplement_case", st.supplement_case);
-  j.key("missing").begin_array();
-  for (const auto& m : storage::materials_in(st, proto::MaterialState::MISSING))
-    j.value(m);
-  j.end_array();
-  j.key("later").begin_array();
-  for (const auto& m : storage::materials_in(st, proto::MaterialState::LATER))
-    j.value(m);
-  j.end_array();
-  j.field("event_count", st.event_count);
-  j.key("submitted_at");
-  st.submitted_hlc ? j.value(format_time(hlc_ms(st.submitted_hlc))) : j.null();
+void state_json(Json& j, const CaseState& st) {
+  j["case"] = format_id(st.case_id);
+  j["status"] = status_label(st);
+  j["status_zh"] = status_label_zh(st);
+  j["conflict"] = st.conflict;
+  j["home"] = st.home;
+  j["handler"] = st.handler;
+  j["item_code"] = st.item_code;
+  j["item_name"] = st.item_name;
+  j["applicant_name"] = st.applicant_name;
+  j["applicant_id"] = st.applicant_id;
+  j["due_date"] = st.due_date;
+  j["fee_due_fen"] = st.fee_due;
+  j["fee_collected_fen"] = st.fee_collected;
+  j["rating"] = static_cast<unsigned>(st.rating);
+  j["complaints"] = st.complaints;
+  j["supplement_case"] = st.supplement_case;
+  j["missing"] = storage::materials_in(st, proto::MaterialState::MISSING);
+  j["later"] = storage::materials_in(st, proto::MaterialState::LATER);
+  j["event_count"] = st.event_count;
+  j["submitted_at"] = st.submitted_hlc ? Json(format_time(hlc_ms(st.submitted_hlc))) : Json();
 }
 
 }  // namespace
@@ -390,30 +382,33 @@ std::string render_case_list(const std::vector<CaseState>& cases, const RefusedC
   return out + render_case_list_total(cases.size(), flagged);
 }
 
-std::string render_case_list_item_json(const CaseState& st, const RefusedCases* refused) {
-  JsonWriter j;
-  j.begin_object();
+namespace {
+
+Json case_list_item(const CaseState& st, const RefusedCases* refused) {
+  Json j = Json::object();
   state_json(j, st);
   if (refused != nullptr) {
-    j.key("refused");
-    if (auto it = refused->find(st.case_id); it != refused->end()) {
-      j.value(it->second);
-    } else {
-      j.null();
-    }
+    auto it = refused->find(st.case_id);
+    j["refused"] = it != refused->end() ? Json(it->second) : Json();
   }
-  j.end_object();
-  return j.str();
+  return j;
 }
 
-std::string render_case_list_json(const std::vector<CaseState>& cases,
-                                  const RefusedCases* refused) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    if (i > 0) out += ",";
-    out += render_case_list_item_json(cases[i], refused);
-  }
-  return out + "]\n";
+}  // namespace
+
+std::string render_case_list_item_json(const CaseState& st, const RefusedCases* refused) {
+  return json_text(case_list_item(st, refused));
+}
+
+std::string render_case_page_json(const std::vector<CaseState>& cases, const RefusedCases* refused,
+                                  const std::optional<Id>& next) {
+  Json list = Json::array();
+  for (const auto& st : cases)
+    list.push_back(case_list_item(st, refused));
+  Json j = Json::object();
+  j["cases"] = std::move(list);
+  j["next"] = next ? Json(format_id(*next)) : Json();
+  return json_text(j) + "\n";
 }
 
 namespace {
@@ -577,107 +572,83 @@ std::string render_case(const CaseState& st, const std::vector<StoredEvent>& eve
 
 std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>& events,
                              const Custody* custody, const std::string& node_code, bool consult) {
-  JsonWriter j;
-  j.begin_object();
+  Json j = Json::object();
   state_json(j, st);
-  j.field("consult", consult);
+  j["consult"] = consult;
   {
     const StoredEvent* app = application_of(st, events);
     std::optional<proto::Submitted::Reader> sub;
     if (app != nullptr) sub = app->view.event().getBody().getSubmitted();
-    j.field("applicant_phone", sub ? str(sub->getApplicant().getPhone()) : "");
-    j.field("applicant_address", sub ? str(sub->getApplicant().getAddress()) : "");
-    j.field("summary", sub ? str(sub->getSummary()) : "");
-    j.key("question");
-    consult ? j.value(sub ? str(sub->getSummary()) : "") : j.null();
-    j.key("fields").begin_array();
+    j["applicant_phone"] = sub ? str(sub->getApplicant().getPhone()) : "";
+    j["applicant_address"] = sub ? str(sub->getApplicant().getAddress()) : "";
+    j["summary"] = sub ? str(sub->getSummary()) : "";
+    j["question"] = consult ? Json(sub ? str(sub->getSummary()) : "") : Json();
+    Json fields = Json::array();
     if (sub) {
       for (auto f : sub->getFields())
-        j.begin_object()
-            .field("key", str(f.getKey()))
-            .field("value", str(f.getValue()))
-            .end_object();
+        fields.push_back(Json{{"key", str(f.getKey())}, {"value", str(f.getValue())}});
     }
-    j.end_array();
+    j["fields"] = std::move(fields);
   }
-  j.key("conflicts").begin_array();
+  Json conflicts = Json::array();
   for (const auto& c : st.conflicts)
-    j.value(format_id(c));
-  j.end_array();
-  j.key("departments").begin_array();
+    conflicts.push_back(format_id(c));
+  j["conflicts"] = std::move(conflicts);
+  Json departments = Json::array();
   for (const auto& d : st.departments) {
-    j.begin_object().field("department", d);
-    j.key("opinion");
-    bool found = false;
-    for (const auto& o : st.opinions) {
-      if (o.department == d) {
-        j.value(o.approve ? "approve" : "reject");
-        found = true;
-      }
-    }
-    if (!found) j.null();
-    j.end_object();
+    // The department's first opinion (a second can only come from a
+    // conflicting peer, and the case shows the conflict).
+    auto o = std::find_if(st.opinions.begin(), st.opinions.end(),
+                          [&](const storage::DeptOpinion& x) { return x.department == d; });
+    departments.push_back(Json{
+        {"department", d},
+        {"opinion", o != st.opinions.end() ? Json(o->approve ? "approve" : "reject") : Json()}});
   }
-  j.end_array();
-  j.key("materials").begin_array();
+  j["departments"] = std::move(departments);
+  Json materials = Json::array();
   for (const auto& m : st.materials)
-    j.begin_object()
-        .field("name", m.name)
-        .field("state", material_state_name(m.state))
-        .end_object();
-  j.end_array();
-  j.key("events").begin_array();
-  capnp::JsonCodec codec;
+    materials.push_back(Json{{"name", m.name}, {"state", material_state_name(m.state)}});
+  j["materials"] = std::move(materials);
+  Json list = Json::array();
   for (const auto& e : events) {
     auto ev = e.view.event();
-    j.begin_object();
-    j.field("id", format_id(e.view.id()));
-    j.field("kind", kind_name(e.view.kind()));
-    j.field("kind_zh", kind_name_zh(e.view.kind()));
-    j.field("time", format_time(hlc_ms(e.view.hlc())));
-    j.field("hlc", ev.getHlc());
-    j.field("origin", e.view.id().origin);
-    j.field("lsn", e.lsn);
-    j.field("actor", str(ev.getActor().getName()));
-    j.field("role", role_name(ev.getActor().getRole()));
-    j.field("on_behalf_of", str(ev.getActor().getOnBehalfOf()));
-    j.field("superseded",
-            std::binary_search(st.superseded.begin(), st.superseded.end(), e.view.id()));
-    j.key("supersedes");
-    if (auto sup = storage::superseded_by(e.view)) {
-      j.value(format_id(*sup));
-    } else {
-      j.null();
-    }
+    Json x = Json::object();
+    x["id"] = format_id(e.view.id());
+    x["kind"] = kind_name(e.view.kind());
+    x["kind_zh"] = kind_name_zh(e.view.kind());
+    x["time"] = format_time(hlc_ms(e.view.hlc()));
+    x["hlc"] = ev.getHlc();
+    x["origin"] = e.view.id().origin;
+    x["lsn"] = e.lsn;
+    x["actor"] = str(ev.getActor().getName());
+    x["role"] = role_name(ev.getActor().getRole());
+    x["on_behalf_of"] = str(ev.getActor().getOnBehalfOf());
+    x["superseded"] = std::binary_search(st.superseded.begin(), st.superseded.end(), e.view.id());
+    const auto sup = storage::superseded_by(e.view);
+    x["supersedes"] = sup ? Json(format_id(*sup)) : Json();
     if (custody != nullptr) {
       const auto w = whereabouts(e, custody, node_code);
-      j.key("custody").begin_object();
-      j.field("here", true);
+      Json c = Json::object();
+      c["here"] = true;
       // Refused at a level: not there, nor above it.
       const bool refused_at_parent = w.refused && w.refused->by.size() >= 9;
-      j.key("township");
-      w.own&& w.has_parent ? j.value(w.at_parent && !refused_at_parent) : j.null();
-      j.key("county");
-      w.own&& w.has_top ? j.value(w.at_top && !w.refused) : j.null();
+      c["township"] = w.own && w.has_parent ? Json(w.at_parent && !refused_at_parent) : Json();
+      c["county"] = w.own && w.has_top ? Json(w.at_top && !w.refused) : Json();
       if (w.refused != nullptr) {
-        j.key("refused").begin_object();
-        j.field("by", w.refused->by);
-        j.field("level", level_name(w.refused->by));
-        j.field("cause", cause_name(w.refused->cause));
-        j.field("reason", w.refused->reason);
-        j.field("text", refusal_text(*w.refused));
-        j.field("at_ms", w.refused->at_ms);
-        j.end_object();
+        c["refused"] = Json{{"by", w.refused->by},
+                            {"level", level_name(w.refused->by)},
+                            {"cause", cause_name(w.refused->cause)},
+                            {"reason", w.refused->reason},
+                            {"text", refusal_text(*w.refused)},
+                            {"at_ms", w.refused->at_ms}};
       }
-      j.end_object();
+      x["custody"] = std::move(c);
     }
-    auto body = codec.encode(ev.getBody());
-    j.key("body").raw(std::string_view(body.cStr(), body.size()));
-    j.end_object();
+    x["body"] = capnp_json(capnp::toDynamic(ev.getBody()));
+    list.push_back(std::move(x));
   }
-  j.end_array();
-  j.end_object();
-  return j.str() + "\n";
+  j["events"] = std::move(list);
+  return json_text(j) + "\n";
 }
 
 // ---- status ------------------------------------------------------------------
@@ -765,77 +736,69 @@ std::string render_status(const StatusReport& r, const storage::Divisions* place
 }
 
 std::string render_status_json(const StatusReport& r) {
-  JsonWriter j;
-  j.begin_object();
-  j.field("code", r.code);
-  j.field("level", level_name(r.code));
-  j.field("running", r.running);
+  Json j = Json::object();
+  j["code"] = r.code;
+  j["level"] = level_name(r.code);
+  j["running"] = r.running;
   if (r.running) {
-    j.field("pid", r.pid);
-    j.field("started_ms", r.started_ms);
+    j["pid"] = r.pid;
+    j["started_ms"] = r.started_ms;
   }
   // Also without a daemon: the mark is the store's (Store::full_since_ms).
-  j.field("store_full", r.store_full_since_ms != 0);
-  if (r.store_full_since_ms != 0) j.field("store_full_since_ms", r.store_full_since_ms);
-  j.field("store_id", r.store_id);
-  j.key("links").begin_array();
+  j["store_full"] = r.store_full_since_ms != 0;
+  if (r.store_full_since_ms != 0) j["store_full_since_ms"] = r.store_full_since_ms;
+  j["store_id"] = r.store_id;
+  Json links = Json::array();
   for (const auto& l : r.links) {
-    j.begin_object();
-    j.field("peer", l.peer);
-    j.field("direction", l.up_link ? "up" : "down");
-    j.field("state", l.state);
-    j.field("active", l.active);
-    j.field("since_ms", l.since_ms);
-    j.field("for_ms", l.for_ms);
-    j.key("rtt_ms");
-    l.rtt_ms >= 0 ? j.value(l.rtt_ms) : j.null();
-    j.field("bytes_sent", l.bytes_sent);
-    j.field("bytes_received", l.bytes_received);
-    j.field("batches_sent", l.batches_sent);
-    j.field("batches_received", l.batches_received);
-    j.field("events_received", l.events_received);
-    j.field("events_rejected", l.events_rejected);
-    j.field("acked_lsn", l.acked_lsn);
-    j.field("sent_lsn", l.sent_lsn);
-    j.field("held_lsn", l.held_lsn);
-    if (l.up_link) j.field("top_lsn", l.top_lsn);
-    j.field("unacked_events", l.unacked_events);
-    j.key("oldest_unacked_age_ms");
-    l.oldest_unacked_age_ms >= 0 ? j.value(l.oldest_unacked_age_ms) : j.null();
-    j.end_object();
+    Json x = Json::object();
+    x["peer"] = l.peer;
+    x["direction"] = l.up_link ? "up" : "down";
+    x["state"] = l.state;
+    x["active"] = l.active;
+    x["since_ms"] = l.since_ms;
+    x["for_ms"] = l.for_ms;
+    x["rtt_ms"] = l.rtt_ms >= 0 ? Json(l.rtt_ms) : Json();
+    x["bytes_sent"] = l.bytes_sent;
+    x["bytes_received"] = l.bytes_received;
+    x["batches_sent"] = l.batches_sent;
+    x["batches_received"] = l.batches_received;
+    x["events_received"] = l.events_received;
+    x["events_rejected"] = l.events_rejected;
+    x["acked_lsn"] = l.acked_lsn;
+    x["sent_lsn"] = l.sent_lsn;
+    x["held_lsn"] = l.held_lsn;
+    if (l.up_link) x["top_lsn"] = l.top_lsn;
+    x["unacked_events"] = l.unacked_events;
+    x["oldest_unacked_age_ms"] =
+        l.oldest_unacked_age_ms >= 0 ? Json(l.oldest_unacked_age_ms) : Json();
+    links.push_back(std::move(x));
   }
-  j.end_array();
-  j.key("totals").begin_object();
-  j.field("events", r.events);
-  j.field("cases", r.cases);
-  j.field("last_lsn", r.last_lsn);
-  j.field("next_seq", r.next_seq);
-  j.field("overdue", r.overdue);
-  j.field("warning", r.warning);
-  j.field("quarantined", r.quarantined);
+  j["links"] = std::move(links);
   std::size_t open_refused = 0;
   for (const auto& x : r.refused)
     open_refused += x.open ? 1 : 0;
-  j.field("refused", static_cast<uint64_t>(r.refused.size()));
-  j.field("refused_open", static_cast<uint64_t>(open_refused));
-  j.end_object();
-  j.key("refused").begin_array();
+  j["totals"] = Json{{"events", r.events},
+                     {"cases", r.cases},
+                     {"last_lsn", r.last_lsn},
+                     {"next_seq", r.next_seq},
+                     {"overdue", r.overdue},
+                     {"warning", r.warning},
+                     {"quarantined", r.quarantined},
+                     {"refused", static_cast<uint64_t>(r.refused.size())},
+                     {"refused_open", static_cast<uint64_t>(open_refused)}};
+  Json refused = Json::array();
   for (const auto& x : r.refused) {
-    j.begin_object();
-    j.field("event", x.event);
-    j.field("case", x.case_id);
-    j.field("by", x.by);
-    j.field("cause", x.cause);
-    j.field("reason", x.reason);
-    j.field("text", x.text);
-    j.field("open", x.open);
-    j.key("reissued_as");
-    x.reissued_as.empty() ? j.null() : j.value(x.reissued_as);
-    j.end_object();
+    refused.push_back(Json{{"event", x.event},
+                           {"case", x.case_id},
+                           {"by", x.by},
+                           {"cause", x.cause},
+                           {"reason", x.reason},
+                           {"text", x.text},
+                           {"open", x.open},
+                           {"reissued_as", x.reissued_as.empty() ? Json() : Json(x.reissued_as)}});
   }
-  j.end_array();
-  j.end_object();
-  return j.str() + "\n";
+  j["refused"] = std::move(refused);
+  return json_text(j) + "\n";
 }
 
 }  // namespace liandong::node

@@ -63,9 +63,11 @@ using RefusedCases = std::map<Id, std::string>;
 std::string render_case_list(const std::vector<storage::CaseState>& cases,
                              const RefusedCases* refused = nullptr,
                              const storage::Divisions* places = nullptr);
-std::string render_case_list_json(const std::vector<storage::CaseState>& cases,
-                                  const RefusedCases* refused = nullptr);
-// The pieces of render_case_list / render_case_list_json, for output page
+// One page of `case list --json`: {"cases": [...], "next": the cursor of
+// the next page, or null on the last}.
+std::string render_case_page_json(const std::vector<storage::CaseState>& cases,
+                                  const RefusedCases* refused, const std::optional<Id>& next);
+// The pieces of render_case_list / render_case_page_json, for output page
 // by page: the header line, one case's row (`flagged`: it has a refusal
 // line), the closing total; one case's JSON object.
 std::string render_case_list_header();

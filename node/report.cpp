@@ -5,7 +5,7 @@
 #include <map>
 #include <utility>
 
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/render.h"
 #include "node/report_levels.h"
 #include "node/text_escape.h"
@@ -501,50 +501,45 @@ const Column kColumns[] = {
     {"投诉", 6, [](const Figures& f) { return n(f.complaints); }},
 };
 
-void figures_json(JsonWriter& j, const Figures& f) {
-  auto opt = [&](std::string_view k, std::optional<double> v) {
-    j.key(k);
-    v ? j.value(*v) : j.null();
-  };
-  j.field("received", f.received);
-  j.field("accepted", f.accepted);
-  j.field("completed", f.completed);
-  j.field("completed_on_time", f.on_time);
-  opt("on_time_rate", ratio(f.on_time, f.completed));
-  j.field("immediate", f.immediate);
-  opt("immediate_rate", ratio(f.immediate, f.completed));
-  j.field("forwarded", f.forwarded);
-  j.field("escalated", f.escalated);
-  j.field("joint", f.joint);
-  j.field("refused", f.refused);
-  j.field("withdrawn", f.withdrawn);
-  j.field("open", f.open);
-  j.field("overdue", f.overdue);
-  j.field("late_steps", f.late_steps);
-  j.key("steps").begin_object();
+void figures_json(Json& j, const Figures& f) {
+  auto opt = [](std::optional<double> v) { return v ? Json(*v) : Json(); };
+  j["received"] = f.received;
+  j["accepted"] = f.accepted;
+  j["completed"] = f.completed;
+  j["completed_on_time"] = f.on_time;
+  j["on_time_rate"] = opt(ratio(f.on_time, f.completed));
+  j["immediate"] = f.immediate;
+  j["immediate_rate"] = opt(ratio(f.immediate, f.completed));
+  j["forwarded"] = f.forwarded;
+  j["escalated"] = f.escalated;
+  j["joint"] = f.joint;
+  j["refused"] = f.refused;
+  j["withdrawn"] = f.withdrawn;
+  j["open"] = f.open;
+  j["overdue"] = f.overdue;
+  j["late_steps"] = f.late_steps;
+  Json steps = Json::object();
   const char* names[kStepCount] = {"accept", "decide", "deliver"};
   for (std::size_t i = 0; i < kStepCount; ++i) {
-    j.key(names[i]).begin_object();
-    j.field("cases", f.step_cases[i]);
-    j.field("days_total", f.step_days[i]);
-    opt("average_days", average(f.step_days[i], f.step_cases[i]));
-    j.end_object();
+    steps[names[i]] = Json{{"cases", f.step_cases[i]},
+                           {"days_total", f.step_days[i]},
+                           {"average_days", opt(average(f.step_days[i], f.step_cases[i]))}};
   }
-  j.end_object();
-  j.field("fees_collected_fen", f.fees_fen);
-  j.field("fees_collected_yuan", format_yuan(f.fees_fen));
-  j.field("rated", f.rated);
-  j.field("rating_sum", f.rating_sum);
-  opt("average_rating", average(static_cast<int64_t>(f.rating_sum), f.rated));
-  j.key("ratings").begin_object();
+  j["steps"] = std::move(steps);
+  j["fees_collected_fen"] = f.fees_fen;
+  j["fees_collected_yuan"] = format_yuan(f.fees_fen);
+  j["rated"] = f.rated;
+  j["rating_sum"] = f.rating_sum;
+  j["average_rating"] = opt(average(static_cast<int64_t>(f.rating_sum), f.rated));
+  Json ratings = Json::object();
   const char* rating_keys[5] = {"very_dissatisfied", "dissatisfied", "basically_satisfied",
                                 "satisfied", "very_satisfied"};
   for (std::size_t i = 0; i < 5; ++i)
-    j.field(rating_keys[i], f.ratings[i]);
-  j.end_object();
-  j.field("good_ratings", good_ratings(f));
-  opt("good_rating_rate", ratio(good_ratings(f), f.rated));
-  j.field("complaints", f.complaints);
+    ratings[rating_keys[i]] = f.ratings[i];
+  j["ratings"] = std::move(ratings);
+  j["good_ratings"] = good_ratings(f);
+  j["good_rating_rate"] = opt(ratio(good_ratings(f), f.rated));
+  j["complaints"] = f.complaints;
 }
 
 }  // namespace
@@ -596,29 +591,25 @@ std::string render_report(const Report& r, const storage::Divisions* places) {
 
 std::string render_report_json(const Report& r) {
   const auto& o = r.options;
-  JsonWriter j;
-  j.begin_object();
-  j.field("node", r.node_code);
-  j.key("from");
-  o.from ? j.value(format_date(*o.from)) : j.null();
-  j.key("to");
-  o.to ? j.value(format_date(*o.to)) : j.null();
-  j.field("as_of", format_date(o.as_of));
-  j.field("by", group_by_name(o.by));
-  j.key("rows").begin_array();
+  Json j = Json::object();
+  j["node"] = r.node_code;
+  j["from"] = o.from ? Json(format_date(*o.from)) : Json();
+  j["to"] = o.to ? Json(format_date(*o.to)) : Json();
+  j["as_of"] = format_date(o.as_of);
+  j["by"] = group_by_name(o.by);
+  Json rows = Json::array();
   for (const auto& row : r.rows) {
-    j.begin_object();
-    j.field("key", row.key);
-    if (r.options.by == GroupBy::level) j.field("level", level_key(level_of_code(row.key)));
-    figures_json(j, row.figures);
-    j.end_object();
+    Json x = Json::object();
+    x["key"] = row.key;
+    if (r.options.by == GroupBy::level) x["level"] = level_key(level_of_code(row.key));
+    figures_json(x, row.figures);
+    rows.push_back(std::move(x));
   }
-  j.end_array();
-  j.key("total").begin_object();
-  figures_json(j, r.total);
-  j.end_object();
-  j.end_object();
-  return j.str() + "\n";
+  j["rows"] = std::move(rows);
+  Json total = Json::object();
+  figures_json(total, r.total);
+  j["total"] = std::move(total);
+  return json_text(j) + "\n";
 }
 
 std::string render_report_csv(const Report& r, const storage::Divisions* places) {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "node/json_writer.h"
+#include "node/json_text.h"
 #include "node/render.h"
 #include "protocol/hlc.h"
 
@@ -149,57 +149,51 @@ std::string render_trace(const CaseTrace& t) {
 
 std::string render_trace_json(const CaseTrace& t) {
   const auto& st = t.state;
-  JsonWriter j;
-  j.begin_object();
-  j.field("case", format_id(st.case_id));
-  j.field("node", t.node_code);
-  j.field("status", status_label(st));
-  j.field("home", st.home);
-  j.field("item_code", st.item_code);
-  j.field("item_name", st.item_name);
-  j.field("due_date", st.due_date);
-  j.field("total_ms", t.total_ms);
-  j.key("steps").begin_array();
+  Json j = Json::object();
+  j["case"] = format_id(st.case_id);
+  j["node"] = t.node_code;
+  j["status"] = status_label(st);
+  j["home"] = st.home;
+  j["item_code"] = st.item_code;
+  j["item_name"] = st.item_name;
+  j["due_date"] = st.due_date;
+  j["total_ms"] = t.total_ms;
+  Json steps = Json::array();
   for (const auto& s : t.steps) {
-    j.begin_object();
-    j.field("event", format_id(s.event));
-    j.field("kind", kind_name(s.kind));
-    j.field("kind_zh", kind_name_zh(s.kind));
-    j.field("conflict", s.conflict);
-    j.field("actor", s.actor);
-    j.field("role", s.role);
-    j.field("staff_id", s.staff_id);
-    j.field("on_behalf_of", s.on_behalf_of);
-    j.field("node", s.node);
-    j.field("time", format_time(s.at_ms));
-    j.field("time_ms", s.at_ms);
-    j.field("lsn", s.lsn);
-    j.key("stored_ms");
-    s.stored_ms ? j.value(*s.stored_ms) : j.null();
-    j.field("wait_ms", s.wait_ms);
-    j.field("detail", s.detail);
-    j.key("custody");
+    Json x = Json::object();
+    x["event"] = format_id(s.event);
+    x["kind"] = kind_name(s.kind);
+    x["kind_zh"] = kind_name_zh(s.kind);
+    x["conflict"] = s.conflict;
+    x["actor"] = s.actor;
+    x["role"] = s.role;
+    x["staff_id"] = s.staff_id;
+    x["on_behalf_of"] = s.on_behalf_of;
+    x["node"] = s.node;
+    x["time"] = format_time(s.at_ms);
+    x["time_ms"] = s.at_ms;
+    x["lsn"] = s.lsn;
+    x["stored_ms"] = s.stored_ms ? Json(*s.stored_ms) : Json();
+    x["wait_ms"] = s.wait_ms;
+    x["detail"] = s.detail;
     if (s.own) {
-      j.begin_object();
-      j.field("here", true);
-      j.key("township");
-      s.at_township ? j.value(*s.at_township) : j.null();
-      j.key("county");
-      s.at_county ? j.value(*s.at_county) : j.null();
+      Json c = Json::object();
+      c["here"] = true;
+      c["township"] = s.at_township ? Json(*s.at_township) : Json();
+      c["county"] = s.at_county ? Json(*s.at_county) : Json();
       if (s.refused) {
-        j.field("refused_by", s.refused->by);
-        j.field("refused_cause", cause_name(s.refused->cause));
-        j.field("refused_text", refusal_text(*s.refused));
+        c["refused_by"] = s.refused->by;
+        c["refused_cause"] = cause_name(s.refused->cause);
+        c["refused_text"] = refusal_text(*s.refused);
       }
-      j.end_object();
+      x["custody"] = std::move(c);
     } else {
-      j.null();
+      x["custody"] = nullptr;
     }
-    j.end_object();
+    steps.push_back(std::move(x));
   }
-  j.end_array();
-  j.end_object();
-  return j.str() + "\n";
+  j["steps"] = std::move(steps);
+  return json_text(j) + "\n";
 }
 
 }  // namespace liandong::node
