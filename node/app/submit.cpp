@@ -141,7 +141,9 @@ CheckedSubmission SubmissionChecker::checked(const SubmitRequest& a) {
     }
   }
   if (!a.home.empty() && !node::plausible_code(a.home))
-    fail(Status::invalid("home '" + a.home + "' is not a division code"), RequestPart::home);
+    fail(Status::invalid("所属地 '" + a.home + "' 不是行政区划代码 (home '" + a.home +
+                         "' is not a division code)"),
+         RequestPart::home);
   // Who may register here (storage/authority.h), before anything else.
   {
     storage::ActContext act;
@@ -165,8 +167,10 @@ CheckedSubmission SubmissionChecker::checked(const SubmitRequest& a) {
       const std::string item_code(sub.getItemCode().cStr());
       const storage::CatalogItem* item = cat.find(item_code);
       if (item == nullptr)
-        refuse(Status::invalid("item '" + item_code + "' is not in the service catalog (version " +
-                               std::to_string(cat.version) + ")"),
+        refuse(Status::invalid("事项 '" + item_code + "' 不在事项目录（第 " +
+                               std::to_string(cat.version) + " 版）中 (item '" + item_code +
+                               "' is not in the service catalog (version " +
+                               std::to_string(cat.version) + "))"),
                RequestPart::item);
       sub.setCatalogVersion(cat.version);
       if (sub.getItemName().size() == 0) sub.setItemName(item->name);
