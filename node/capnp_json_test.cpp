@@ -64,8 +64,8 @@ TEST_CASE("capnp_json: a Void member is null, an enum of a key directory entry i
           "[render][json]") {
   capnp::MallocMessageBuilder m;
   auto ev = m.initRoot<proto::Event>();
-  ev.getBody().setHeld30();
-  CHECK(json_text(capnp_json(capnp::toDynamic(ev.getBody().asReader()))) == "{\"held30\":null}");
+  ev.getBody().setHeld31();
+  CHECK(json_text(capnp_json(capnp::toDynamic(ev.getBody().asReader()))) == "{\"held31\":null}");
   auto e = ev.getBody().initKeysPublished().initEntries(1)[0];
   e.setCode("360723101007");
   e.setState(proto::KeyState::REVOKED);
