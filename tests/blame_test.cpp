@@ -108,7 +108,6 @@ class Blame {
     for (const auto& code : net_.codes()) {
       if (net_.running(code)) REQUIRE(net_.stop(code) == 0);
     }
-    day_ = day;
     for (const auto& code : net_.codes())
       net_.set_env(code, {"LIANDONG_TEST_CLOCK_OFFSET_MS=" + std::to_string(day * kDayMs)});
     for (const auto& code : up)
@@ -169,11 +168,8 @@ class Blame {
     return j.str("case");
   }
 
-  int today() const { return day_; }
-
  private:
   Net net_;
-  int day_ = 0;
 };
 
 // The steps of `deadline show ID --json` at `code`, by step name.
