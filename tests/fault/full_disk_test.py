@@ -56,20 +56,26 @@ class Scenario:
         self.tb = tb
         self.n = 0
 
-    def submit_args(self, code: str, actor: str, role: str, big: bool = False) -> list[str]:
+    def submit_args(self, code: str, actor: str, role: str, big: bool = False,
+                    parts: int = 1) -> list[str]:
         """A 低保 application; `big`: with a long family-income statement
-        (about 60 KiB), so that storing it needs fresh pages: on a full disk
-        LMDB could otherwise fit a small event into pages it freed earlier."""
+        (about 60 KiB, in each of `parts` form fields), so that storing it
+        needs fresh pages: on a full disk LMDB could otherwise fit a small
+        event into pages it freed earlier, or into file space a batch that
+        failed for lack of space had already taken."""
         self.n += 1
         i = self.n
         statement = f"村民{i:03d}家庭收入情况说明：" + "家庭成员务农收入、外出务工收入及各项补贴逐月登记。" * (
             800 if big else 1)
+        fields = ["--field", f"家庭收入说明={statement}"]
+        for k in range(2, parts + 1):
+            fields += ["--field", f"家庭收入说明{k}={statement}"]
         return ["submit", "--data", self.tb.nodes[code].data, "--json-out",
                 "--actor", actor, "--role", role, "--item", "MZ-DB-001",
                 "--item-name", "农村最低生活保障申请", "--applicant", f"村民{i:03d}",
                 "--id-number", T.resident_id(f"36072319700101{i % 1000:03d}"), "--phone", f"1397970{i:04d}",
                 "--address", "上竹乡黄沙村", "--field", "家庭人口=3",
-                "--field", f"家庭收入说明={statement}",
+                *fields,
                 "--material", "居民身份证:provided:copy", "--fee-due", "0",
                 "--summary", f"村民{i:03d}申请低保"]
 
@@ -140,7 +146,9 @@ class Scenario:
         if len(cases) != 10:
             raise T.Fail(f"case list at the township on a full disk: {len(cases)} cases, want 10")
 
-        r = tb.cli(*self.submit_args(TOWNSHIP, "周敏", "clerk", big=True), check=False, quiet=True)
+        # About 600 KiB: more than any run of pages the failed batches left.
+        r = tb.cli(*self.submit_args(TOWNSHIP, "周敏", "clerk", big=True, parts=10), check=False,
+                   quiet=True)
         msg = (r.stderr or r.stdout).strip()
         say(f"  a submission at the township window: exit {r.returncode}: {msg}")
         if r.returncode == 0:
