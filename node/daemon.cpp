@@ -234,10 +234,23 @@ class Daemon {
   void on_hello(const std::string& rid, proto::Hello::Reader hello);
   void on_welcome(UpLink& link, proto::Welcome::Reader w);
   void on_batch(Peer& p, proto::Batch::Reader b);
-  // 已接收: a receipt for each stored event that hands a case to this node
-  // (storage/receipts.h).
-  void record_receipts(const std::vector<std::string>& events,
+  // 已接收 (storage/receipts.h): the receipts a batch may owe, found before
+  // it is stored and marked pending (receipt_key) in its transaction; then
+  // made for the hand-overs stored, and their marks cleared. The first
+  // batch after a start also makes those a stopped run left pending.
+  struct OwedReceipt {
+    std::size_t index = 0;  // in the batch
+    Id handed, case_id;
+  };
+  std::vector<OwedReceipt> receipts_owed(const std::vector<std::string>& events);
+  void record_receipts(const std::vector<OwedReceipt>& owed,
                        const std::vector<storage::IngestResult>& results);
+  bool receipt_held(const Id& case_id, const Id& handed) const;
+  bool receipts_swept_ = false;
+  // Test-only (LIANDONG_TEST_EXIT_BEFORE_RECEIPTS set): the process exits
+  // after storing a batch that owes receipts, before making them, as a
+  // crash at that moment would.
+  bool exit_before_receipts_ = std::getenv("LIANDONG_TEST_EXIT_BEFORE_RECEIPTS") != nullptr;
   void on_ack(Peer& p, proto::Ack::Reader a);
   void on_heartbeat(Peer& p, proto::Heartbeat::Reader h);
   void on_recover(Peer& p);
@@ -1201,6 +1214,9 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   }
   sync::CursorValue next{p.store_id, to, read_id(b.getLastId())};
   const bool map_for_top = !p.parent && !cfg_.upstreams.empty();
+  // Receipts this batch may owe (storage/receipts.h): marked pending in the
+  // batch's own transaction, so a crash before they are made loses none.
+  const std::vector<OwedReceipt> owed = receipts_owed(*events);
   storage::IngestOptions opts;
   if (events->size() >= 16) opts.pool = &verify_pool_;
   opts.authorize = [&](const EventView& ev) { return authorize(p, ev); };
@@ -1211,6 +1227,8 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
       put_be64(v, to);
       w.put(map_key(p.code, w.last_lsn()), v);
     }
+    for (const auto& o : owed)
+      w.put(receipt_key(o.handed), format_id(o.case_id));
   };
   auto results = store_->ingest(*events, opts);
   if (!results.ok()) {
@@ -1254,7 +1272,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
       note_refused_event(p, id, r.status.message());
     }
   }
-  if (stored > 0) record_receipts(*events, *results);
+  record_receipts(owed, *results);
   p.rx = next;
   ++p.batches_received;
   p.events_received += events->size();
@@ -1264,38 +1282,99 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   if (stored > 0) pump_all();
 }
 
-void Daemon::record_receipts(const std::vector<std::string>& events,
-                             const std::vector<storage::IngestResult>& results) {
-  std::vector<Id> owed;
-  std::vector<storage::LocalDraft> drafts;
-  for (std::size_t i = 0; i < results.size() && i < events.size(); ++i) {
-    if (results[i].outcome != storage::Outcome::stored) continue;
+std::vector<Daemon::OwedReceipt> Daemon::receipts_owed(const std::vector<std::string>& events) {
+  std::vector<OwedReceipt> owed;
+  for (std::size_t i = 0; i < events.size(); ++i) {
     // Only a case homed here or below can be handed to this node.
     auto info = sync::route_info(events[i]);
     if (!info.ok() || info->broadcast || !within(info->home, cfg_.code)) continue;
     auto view = EventView::parse(events[i]);
     if (!view.ok()) continue;
-    auto id = storage::receipt_owed(cfg_.code, *view);
-    if (!id) continue;
-    owed.push_back(*id);
+    if (auto id = storage::receipt_owed(cfg_.code, *view))
+      owed.push_back(OwedReceipt{i, *id, view->case_id()});
+  }
+  return owed;
+}
+
+void Daemon::record_receipts(const std::vector<OwedReceipt>& owed,
+                             const std::vector<storage::IngestResult>& results) {
+  std::vector<OwedReceipt> make;
+  std::vector<std::string> done;
+  for (const auto& o : owed) {
+    const auto outcome =
+        o.index < results.size() ? results[o.index].outcome : storage::Outcome::rejected;
+    // A hand-over sent again after this node stopped before its receipt
+    // (stored then, a duplicate now) still needs one.
+    if (outcome == storage::Outcome::stored ||
+        (outcome == storage::Outcome::duplicate && !receipt_held(o.case_id, o.handed))) {
+      make.push_back(o);
+    } else {
+      done.push_back(receipt_key(o.handed));
+    }
+  }
+  if (exit_before_receipts_ && !make.empty()) {
+    spdlog::warn("LIANDONG_TEST_EXIT_BEFORE_RECEIPTS: exiting before {} receipt(s)", make.size());
+    std::_Exit(9);
+  }
+  // Left pending by a run that stopped before making them: made once, by
+  // the first batch after a start (a receipt already held is not made again).
+  if (!receipts_swept_) {
+    receipts_swept_ = true;
+    std::vector<std::pair<std::string, std::string>> pending;
+    if (auto scan = store_->sync_scan(kReceiptPrefix); scan.ok()) pending = std::move(scan).value();
+    for (const auto& [key, value] : pending) {
+      auto handed = parse_id(std::string_view(key).substr(kReceiptPrefix.size()));
+      auto case_id = parse_id(value);
+      const bool this_batch = handed && std::any_of(owed.begin(), owed.end(), [&](const auto& o) {
+                                return o.handed == *handed;
+                              });
+      if (this_batch) continue;
+      if (handed && case_id && !receipt_held(*case_id, *handed)) {
+        make.push_back(OwedReceipt{0, *handed, *case_id});
+      } else {
+        done.push_back(key);  // made already, or unreadable
+      }
+    }
+  }
+  std::vector<storage::LocalDraft> drafts;
+  for (const auto& o : make) {
     storage::LocalDraft d;
-    d.case_id = view->case_id();
-    d.fill = [handed = *id](proto::Event::Builder ev) {
+    d.case_id = o.case_id;
+    d.fill = [handed = o.handed](proto::Event::Builder ev) {
       ev.initActor().setName("system");
       ev.getActor().setRole(proto::Role::SYSTEM);
       write_id(ev.getBody().initReceived().initEvent(), handed);
     };
     drafts.push_back(std::move(d));
   }
-  if (drafts.empty()) return;
-  auto stored = store_->append_local(drafts, id_.sign);
-  for (std::size_t i = 0; i < stored.size(); ++i) {
-    // Without a receipt the clocks fall back to the next event this node
-    // makes in the case (storage/deadlines.h).
-    if (!stored[i].ok())
-      spdlog::error("cannot record the receipt of {}: {}", format_id(owed[i]),
-                    stored[i].status().message());
+  if (!drafts.empty()) {
+    auto stored = store_->append_local(drafts, id_.sign);
+    for (std::size_t i = 0; i < stored.size() && i < make.size(); ++i) {
+      // Kept pending on failure: the next start tries again; meanwhile the
+      // clocks fall back to the next event this node makes in the case
+      // (storage/deadlines.h).
+      if (!stored[i].ok()) {
+        spdlog::error("cannot record the receipt of {}: {}", format_id(make[i].handed),
+                      stored[i].status().message());
+        continue;
+      }
+      done.push_back(receipt_key(make[i].handed));
+    }
   }
+  if (done.empty()) return;
+  if (auto s = store_->sync_erase(done); !s)
+    spdlog::error("cannot clear {} pending receipt mark(s): {}", done.size(), s.message());
+}
+
+bool Daemon::receipt_held(const Id& case_id, const Id& handed) const {
+  auto events = store_->case_events(case_id);
+  if (!events.ok()) return false;
+  for (const auto& e : *events) {
+    if (e.view.kind() == EventKind::received && e.view.id().origin == cfg_.code &&
+        read_id(e.view.event().getBody().getReceived().getEvent()) == handed)
+      return true;
+  }
+  return false;
 }
 
 void Daemon::publish_directory() {

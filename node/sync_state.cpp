@@ -22,6 +22,10 @@ std::string map_key(std::string_view child, uint64_t lsn) {
   return k;
 }
 
+std::string receipt_key(const Id& handed) {
+  return std::string(kReceiptPrefix) + format_id(handed);
+}
+
 std::string encode_custody(const CustodyMark& m) {
   std::string out;
   put_be64(out, m.acked);

@@ -9,6 +9,9 @@
 //   map/<child>/<be64 lsn>    be64 child LSN: after this node's log reached
 //                             `lsn`, it held the child's log up to the value
 //                             (maps the top's acks of ours back to the child)
+//   rcpt/<event id>           the case id: a hand-over stored in a batch whose
+//                             receipt (已接收) is not made yet; written in the
+//                             batch's transaction, cleared once it is made
 //
 // Thread contract: plain functions over a Store (itself thread-safe).
 #pragma once
@@ -28,6 +31,8 @@ std::string rx_key(std::string_view peer);
 std::string custody_key(std::string_view upstream);
 std::string map_prefix(std::string_view child);
 std::string map_key(std::string_view child, uint64_t lsn);
+inline constexpr std::string_view kReceiptPrefix = "rcpt/";
+std::string receipt_key(const Id& handed);
 
 struct CustodyMark {
   uint64_t acked = 0;  // the upstream holds our log up to here

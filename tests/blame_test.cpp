@@ -305,3 +305,41 @@ TEST_CASE("blame: each step's clock belongs to the level holding the case, offli
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("红牌超期") != std::string::npos);
 }
+
+TEST_CASE(
+    "blame: a township stopped after storing a hand-over, before its receipt, makes it on restart",
+    "[integration][deadlines]") {
+  Blame b;
+  Net& net = b.net();
+  b.day(0, {kCounty, kTown, kVillage});
+  const std::string id = b.submit("王五", "360723198805123413");
+  b.act(kVillage, id, {"accept", "--actor", "王小红", "--role", "agent"});
+  // The township exits the moment the batch holding the escalation is
+  // stored, before its receipt is made and before it acknowledges.
+  REQUIRE(net.stop(kTown) == 0);
+  net.set_env(kTown, {"LIANDONG_TEST_EXIT_BEFORE_RECEIPTS=1"});
+  net.start(kTown);
+  b.act(kVillage, id, {"escalate", "--actor", "王小红", "--role", "agent"});
+  REQUIRE(liandong::test::wait_until([&] { return !net.running(kTown); }, 30s));
+  bool escalation_held = false;
+  for (const auto& e : net.events(kTown)) {
+    if (e.case_id == id && e.kind == "escalated") escalation_held = true;
+  }
+  CHECK(escalation_held);
+  CHECK_FALSE(b.has_receipt(kTown, id, kTown));
+
+  // Started again: the village sends the batch again (it was never
+  // acknowledged), and the township makes the receipt it owed, once.
+  net.set_env(kTown, {});
+  net.start(kTown);
+  b.wait_status(kTown, id, "escalated", kTown);
+  auto conv = liandong::test::wait_converged(net, 30s);
+  INFO(conv.report);
+  REQUIRE(conv.ok);
+  int receipts = 0;
+  for (const auto& e : net.events(kTown)) {
+    if (e.case_id == id && e.kind == "received") ++receipts;
+  }
+  CHECK(receipts == 1);
+  CHECK(steps(b, kTown, id)["township_handle"].str("holder") == kTown);
+}
