@@ -24,6 +24,7 @@
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
 
+using liandong::test::china_date_in;
 using liandong::test::Json;
 using liandong::test::Net;
 using liandong::test::NodeSpec;
@@ -34,17 +35,6 @@ namespace {
 
 const std::string kCounty = "360723", kTown = "360723101", kVillage = "360723101007";
 constexpr long long kDayMs = 24LL * 3600 * 1000;
-
-// The China date (UTC+8) `days` after now, "YYYY-MM-DD".
-std::string china_date_in(int days) {
-  const auto t = std::chrono::system_clock::now() + std::chrono::hours(24 * days + 8);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 int china_year_in(int days) {
   return std::stoi(china_date_in(days).substr(0, 4));

@@ -13,6 +13,7 @@
 #include "tests/run_process.h"
 #include "tests/temp_dir.h"
 
+using liandong::test::china_date_in;
 using liandong::test::run_process;
 namespace fs = std::filesystem;
 
@@ -34,17 +35,6 @@ fs::path init(const fs::path& root, const std::string& code) {
   auto r = cli({"init", "--data", data.string(), "--code", code});
   REQUIRE(r.exit_code == 0);
   return data;
-}
-
-// The date `days` from now in China time (UTC+8), "YYYY-MM-DD".
-std::string china_date_in(int days) {
-  const auto t = std::chrono::system_clock::now() + std::chrono::hours(24 * days + 8);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
 }
 
 // The value of the first "key":"value" in a JSON text.

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <ostream>
@@ -170,6 +171,16 @@ std::string env_or(const char* name, const std::string& fallback) {
 }
 
 }  // namespace
+
+std::string china_date_in(int days) {
+  const auto t = std::chrono::system_clock::now() + std::chrono::hours(24 * days + 8);
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
 
 bool wait_until(const std::function<bool()>& pred, milliseconds timeout, milliseconds interval) {
   const auto deadline = Clock::now() + timeout;

@@ -203,6 +203,9 @@ class Net {
   std::map<std::string, Node> nodes_;
 };
 
+// The China date (UTC+8) `days` after now, "YYYY-MM-DD".
+std::string china_date_in(int days);
+
 // Waits until `pred` holds: calls it, then at most every `interval`, until
 // `timeout`. Returns whether it held. The number of calls is bounded too.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
