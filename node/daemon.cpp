@@ -1288,6 +1288,10 @@ std::vector<Daemon::OwedReceipt> Daemon::receipts_owed(const std::vector<std::st
     // Only a case homed here or below can be handed to this node.
     auto info = sync::route_info(events[i]);
     if (!info.ok() || info->broadcast || !within(info->home, cfg_.code)) continue;
+    // Only these kinds hand a case over: the rest are not parsed again.
+    if (info->kind != EventKind::escalated && info->kind != EventKind::decided &&
+        info->kind != EventKind::replied)
+      continue;
     auto view = EventView::parse(events[i]);
     if (!view.ok()) continue;
     if (auto id = storage::receipt_owed(cfg_.code, *view))

@@ -18,6 +18,7 @@
 #include "protocol/event_codec.h"
 #include "protocol/hlc.h"
 #include "protocol/ids.h"
+#include "protocol/sync_codec.h"
 
 using namespace liandong;
 
@@ -963,4 +964,20 @@ TEST_CASE("codec: reader options hold the limits", "[protocol]") {
   CHECK(o.nestingLimit == static_cast<int>(kMaxNesting));
   CHECK(o.traversalLimitInWords >= kMaxEventBytes / 8);
   CHECK(o.traversalLimitInWords <= kMaxEventBytes / 8 + 64);
+}
+
+TEST_CASE("route info names the body's kind, and none for a kind this build does not know",
+          "[protocol]") {
+  auto submitted = sync::route_info(valid_sealed());
+  REQUIRE(submitted.ok());
+  CHECK(submitted->kind == EventKind::submitted);
+  CHECK(submitted->home == kVillage);
+  auto escalated = sync::route_info(
+      sealed_with([](proto::Event::Builder ev) { ev.getBody().initEscalated().setTo(kTownship); }));
+  REQUIRE(escalated.ok());
+  CHECK(escalated->kind == EventKind::escalated);
+  auto held =
+      sync::route_info(sealed_with([](proto::Event::Builder ev) { ev.getBody().setHeld31(); }));
+  REQUIRE(held.ok());
+  CHECK_FALSE(held->kind.has_value());
 }

@@ -77,6 +77,7 @@ Result<RouteInfo> route_info(std::string_view sealed) {
     auto kind = kind_from_body(ev.getBody().which());
     r.broadcast = kind && is_broadcast(*kind);
     r.lineage = kind && is_lineage(*kind);
+    r.kind = kind;
     return r;
   } catch (const kj::Exception& e) {
     return Status::corruption(std::string("stored event: ") + e.getDescription().cStr());

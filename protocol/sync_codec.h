@@ -13,11 +13,13 @@
 #include <capnp/message.h>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "protocol/event_codec.h"
 #include "protocol/ids.h"
 #include "protocol/status.h"
 #include "protocol/sync.capnp.h"
@@ -33,6 +35,8 @@ struct RouteInfo {
   std::string home;  // the issuer for broadcasts
   bool broadcast = false;
   bool lineage = false;  // a key rotation (routing.h)
+  // The body's kind; nullopt for one this build does not know.
+  std::optional<EventKind> kind;
 };
 Result<RouteInfo> route_info(std::string_view sealed);
 
