@@ -230,6 +230,14 @@ const Desk = (function () {
     if (typeof table.title === 'string') document.title = table.title + T.titleSuffix;
   }
 
+  // True for a real calendar date written YYYY-MM-DD.
+  function isDate(text) {
+    const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(String(text || ''));
+    if (!m) return false;
+    const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    return d.getFullYear() === Number(m[1]) && d.getMonth() === Number(m[2]) - 1 && d.getDate() === Number(m[3]);
+  }
+
   function levelOf(code) {
     return T.levelOf[String(code || '').length] || '';
   }
@@ -374,6 +382,7 @@ const Desk = (function () {
     clear,
     mark,
     texts,
+    isDate,
     levelOf,
     place,
     roleZh,
