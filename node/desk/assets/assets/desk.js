@@ -9,6 +9,7 @@
 //       error, part, retry_after}; 401 goes to /login.html.
 //   Desk.showError(err, scope) / Desk.say(text, kind)  the #message area;
 //       with `part`, the field [data-part=PART] in scope is marked.
+//   Desk.findItems(items, typed)  catalog items by name or pinyin initials.
 //   Desk.el(tag, props, ...children)  builds DOM. Data from the API only
 //       ever goes into textContent or attributes, never into innerHTML.
 //
@@ -230,6 +231,35 @@ const Desk = (function () {
     if (typeof table.title === 'string') document.title = table.title + T.titleSuffix;
   }
 
+  // The catalog items matching what was typed, best first: the name
+  // contains it, the pinyin initials start with it or contain it, the code
+  // starts with it, or its letters come in order in the initials ("DB"
+  // finds 最低生活保障, ZDSHBZ).
+  function findItems(items, typed) {
+    const q = String(typed || '').trim();
+    const upper = q.toUpperCase();
+    const rank = (it) => {
+      if (!q) return 0;
+      const initials = String(it.initials || '').toUpperCase();
+      if (String(it.name || '').includes(q)) return 0;
+      if (initials.startsWith(upper)) return 1;
+      if (initials.includes(upper)) return 2;
+      if (String(it.code || '').toUpperCase().startsWith(upper)) return 3;
+      if (!/^[A-Z]{2,}$/.test(upper)) return -1;
+      let at = 0;
+      for (const ch of upper) {
+        at = initials.indexOf(ch, at) + 1;
+        if (at === 0) return -1;
+      }
+      return 4;
+    };
+    return items
+      .map((it, i) => ({ it, i, r: rank(it) }))
+      .filter((x) => x.r >= 0)
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map((x) => x.it);
+  }
+
   // True for a real calendar date written YYYY-MM-DD.
   function isDate(text) {
     const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(String(text || ''));
@@ -383,6 +413,7 @@ const Desk = (function () {
     mark,
     texts,
     isDate,
+    findItems,
     levelOf,
     place,
     roleZh,

@@ -176,36 +176,9 @@ function showCheck(hintId, result) {
 
 // ---- the item --------------------------------------------------------------------
 
-// How well item `it` matches what was typed (smaller is better), or -1:
-// the name contains it, the initials start with it or contain it, the code
-// starts with it, or its letters come in order in the initials ("DB" finds
-// 最低生活保障, ZDSHBZ).
-function rank(it, q) {
-  if (!q) return 0;
-  const upper = q.toUpperCase();
-  const initials = String(it.initials || '').toUpperCase();
-  if (it.name.includes(q)) return 0;
-  if (initials.startsWith(upper)) return 1;
-  if (initials.includes(upper)) return 2;
-  if (String(it.code || '').toUpperCase().startsWith(upper)) return 3;
-  if (/^[A-Z]{2,}$/.test(upper)) {
-    let at = 0;
-    for (const ch of upper) {
-      at = initials.indexOf(ch, at) + 1;
-      if (at === 0) return -1;
-    }
-    return 4;
-  }
-  return -1;
-}
-
 function listItems() {
   const q = node('item-search').value.trim();
-  const found = items
-    .map((it, i) => ({ it, i, r: rank(it, q) }))
-    .filter((x) => x.r >= 0)
-    .sort((a, b) => a.r - b.r || a.i - b.i)
-    .map((x) => x.it);
+  const found = Desk.findItems(items, q);
   const list = node('item-list');
   if (found.length === 0) {
     Desk.fill(list, Desk.el('li', { class: 'empty' }, T.noMatch));

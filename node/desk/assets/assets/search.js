@@ -169,6 +169,7 @@ async function show(params, after) {
   history.replaceState(null, '', location.pathname + Desk.query(q));
 }
 
+// Reads and shows a page; `after` is the cursor ('' for the first page).
 async function run(after) {
   Desk.clear(node('search-form'));
   const button = node('search-submit');
@@ -201,7 +202,9 @@ Desk.start({
     options(node('q-status'), Object.entries(T.statuses));
     node('search-form').addEventListener('submit', (e) => {
       e.preventDefault();
-      run('');
+      run('').then(() => {
+        if (!node('results').hidden) node('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
+      });
     });
     node('search-reset').addEventListener('click', () => {
       node('search-form').reset();
