@@ -352,6 +352,13 @@ function custody(ev) {
   return text;
 }
 
+// "王小红 · 代理员（代 李明）"; events the system makes: "系统".
+function who(ev) {
+  if (ev.actor === 'system' || ev.role === 'system') return Desk.roleZh('system');
+  const role = ev.role ? T.dot + Desk.roleZh(ev.role, ev.role_zh) : '';
+  return (ev.actor || '') + role + (ev.on_behalf_of ? T.behalf(ev.on_behalf_of) : '');
+}
+
 function historyRows(c) {
   const events = c.events || [];
   Desk.fill(
@@ -368,13 +375,7 @@ function historyRows(c) {
           ev.superseded ? T.superseded : null,
           detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
         ),
-        Desk.el(
-          'td',
-          null,
-          ev.actor || '',
-          ev.role ? T.dot + Desk.roleZh(ev.role, ev.role_zh) : null,
-          ev.on_behalf_of ? T.behalf(ev.on_behalf_of) : null,
-        ),
+        Desk.el('td', { class: 'who' }, who(ev)),
         Desk.el('td', null, Desk.place(ev.origin, ev.origin_name)),
         Desk.el('td', { class: 'custody' }, custody(ev)),
       ),

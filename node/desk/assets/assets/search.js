@@ -183,6 +183,12 @@ async function run(after) {
   }
 }
 
+// As run, then brings the results into view.
+async function runAndShow(after) {
+  await run(after);
+  if (!node('results').hidden) node('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
+}
+
 async function refresh() {
   if (current) await show(current.params, current.after);
 }
@@ -202,9 +208,7 @@ Desk.start({
     options(node('q-status'), Object.entries(T.statuses));
     node('search-form').addEventListener('submit', (e) => {
       e.preventDefault();
-      run('').then(() => {
-        if (!node('results').hidden) node('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
-      });
+      runAndShow('');
     });
     node('search-reset').addEventListener('click', () => {
       node('search-form').reset();
@@ -214,8 +218,8 @@ Desk.start({
       history.replaceState(null, '', location.pathname);
       node('q-name').focus();
     });
-    node('next-page').addEventListener('click', () => next && run(next));
-    node('first-page').addEventListener('click', () => run(''));
+    node('next-page').addEventListener('click', () => next && runAndShow(next));
+    node('first-page').addEventListener('click', () => runAndShow(''));
     try {
       const cat = await Desk.get('/api/catalog');
       options(
