@@ -10,6 +10,7 @@
 //   Desk.showError(err, scope) / Desk.say(text, kind)  the #message area;
 //       with `part`, the field [data-part=PART] in scope is marked.
 //   Desk.findItems(items, typed)  catalog items by name or pinyin initials.
+//   Desk.showSync(node, sync)  the sync state in words (SYNC_WORDS).
 //   Desk.el(tag, props, ...children)  builds DOM. Data from the API only
 //       ever goes into textContent or attributes, never into innerHTML.
 //
@@ -53,6 +54,9 @@ const Desk = (function () {
     yuan: '元',
     daysLeft: (n) => (n > 0 ? '剩 ' + n + ' 个工作日' : n === 0 ? '今日到期' : '已超期 ' + -n + ' 个工作日'),
     none: '—',
+    syncOk: '联网正常',
+    linkDown: (name) => '与' + name + '断开',
+    sep: ' · ',
     titleSuffix: ' - 联动办事台',
   };
 
@@ -298,6 +302,28 @@ const Desk = (function () {
     return T.daysLeft(Number(n));
   }
 
+  // SYNC_WORDS (docs/DESK.md) as one line: {text, down (links down)}.
+  function syncLine(sync) {
+    const s = sync || {};
+    const links = s.links || [];
+    const isUp = (l) => (typeof l.up === 'boolean' ? l.up : l.state === 'up');
+    const down = links.filter((l) => !isUp(l));
+    const parts = [];
+    if (!down.length) parts.push(T.syncOk);
+    if (s.last_sync_zh) parts.push(s.last_sync_zh);
+    if (s.pending_up_zh) parts.push(s.pending_up_zh);
+    for (const l of down) parts.push(l.words_zh || T.linkDown(place(l.peer, l.peer_name)));
+    return { text: parts.join(T.sep), down: down.length };
+  }
+
+  // Shows SYNC_WORDS in `node`: class "down" and data-down=N when links are down.
+  function showSync(node, sync) {
+    const line = syncLine(sync);
+    node.textContent = line.text;
+    node.classList.toggle('down', line.down > 0);
+    node.dataset.down = String(line.down);
+  }
+
   // ---- the top bar ------------------------------------------------------------
 
   function topbar(page) {
@@ -420,6 +446,7 @@ const Desk = (function () {
     yuan,
     flagBadge,
     daysLeft,
+    showSync,
     seen,
     start,
     session: () => session,

@@ -32,8 +32,6 @@ const T = {
   },
   empty: '本点目前没有待办的办件。',
   dueNone: '受理后确定',
-  syncOk: '联网正常',
-  sep: ' · ',
 };
 
 function node(id) {
@@ -42,21 +40,6 @@ function node(id) {
 
 function setCount(id, n) {
   node(id).textContent = String(n || 0);
-}
-
-function syncLine(sync) {
-  const s = sync || {};
-  const links = s.links || [];
-  const down = links.filter((l) => !l.up);
-  const parts = [];
-  if (s.last_sync_zh) parts.push(s.last_sync_zh);
-  if (s.pending_up_zh) parts.push(s.pending_up_zh);
-  for (const l of down) parts.push(l.words_zh || l.peer_name || l.peer);
-  if (down.length === 0) parts.unshift(T.syncOk);
-  const line = node('sync-line');
-  line.classList.toggle('down', down.length > 0);
-  line.dataset.down = String(down.length);
-  Desk.fill(line, parts.join(T.sep));
 }
 
 function row(c) {
@@ -81,7 +64,7 @@ function row(c) {
 
 async function refresh() {
   const d = await Desk.get('/api/desk');
-  syncLine(d.sync);
+  Desk.showSync(node('sync-line'), d.sync);
   const today = d.today || {};
   const counts = d.counts || {};
   setCount('count-waiting', counts.waiting);

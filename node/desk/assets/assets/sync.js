@@ -51,8 +51,6 @@ const T = {
     refused: '被拒收事件',
     refused_open: '待重新签发',
   },
-  syncOk: '联网正常',
-  sep: ' · ',
   duration: {
     none: '—',
     lessMinute: '不到 1 分钟',
@@ -76,19 +74,6 @@ function duration(ms) {
   if (h >= 24) return D.days(Math.floor(h / 24), h % 24);
   if (h >= 1) return D.hours(h, min % 60);
   return D.minutes(min);
-}
-
-function syncLine(sync) {
-  const s = sync || {};
-  const links = s.links || [];
-  const down = links.filter((l) => !l.up);
-  const parts = [];
-  if (s.last_sync_zh) parts.push(s.last_sync_zh);
-  if (s.pending_up_zh) parts.push(s.pending_up_zh);
-  for (const l of down) parts.push(l.words_zh || l.peer_name || l.peer);
-  if (!down.length) parts.unshift(T.syncOk);
-  node('sync-line').classList.toggle('down', down.length > 0);
-  node('sync-line').textContent = parts.join(T.sep);
 }
 
 function linkRow(l, names) {
@@ -147,8 +132,9 @@ function totals(s) {
 
 async function refresh() {
   const s = await Desk.get('/api/sync');
-  const words = s.sync || s;
-  syncLine(words);
+  // SYNC_WORDS: in "sync", or merged into the status itself.
+  const words = s.sync || { last_sync_zh: s.last_sync_zh, pending_up_zh: s.pending_up_zh, links: s.links };
+  Desk.showSync(node('sync-line'), words);
   const names = {};
   for (const l of words.links || []) if (l.peer_name) names[l.peer] = l.peer_name;
   node('not-running').hidden = s.running !== false;
