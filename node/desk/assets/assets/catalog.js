@@ -16,6 +16,7 @@ const T = {
   searchHint: '输入名称或拼音首字母，如“宅基地”或“ZJD”',
   count: (n, all) => (n === all ? '共 ' + all + ' 项' : '找到 ' + n + ' 项（共 ' + all + ' 项）'),
   none: '没有找到这个事项。',
+  noCatalog: '本机还没有收到县里发布的事项目录。请检查“同步状态”，联网后目录会自动下发。',
   pick: '在左边点选一个事项，查看它的办事依据、条件、程序、材料、时限、收费、经办人员和监督电话。',
   newFromItem: '按此事项登记新办件',
   printService: '打印服务告知单',
@@ -170,6 +171,7 @@ async function show(summary) {
 async function load() {
   const cat = await Desk.get('/api/catalog');
   items = cat.items || [];
+  if (!items.length) Desk.say(T.noCatalog, 'error');
   node('catalog-title').textContent = cat.version ? T.catalogTitle(cat.title, cat.version) : '';
   list();
   const wanted = items.find((it) => it.code === Desk.param('item'));

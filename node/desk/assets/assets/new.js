@@ -20,6 +20,7 @@ const T = {
   itemSearch: '办理事项',
   itemSearchHint: '输入事项名称或拼音首字母，例如“低保”或“DB”，再点选。',
   noMatch: '没有找到这个事项。换个说法试试，或到“事项目录”里查找。',
+  noCatalog: '本机还没有收到县里发布的事项目录，暂时不能登记。请检查“同步状态”，联网后目录会自动下发。',
   itemChange: '重新选择',
   itemService: '打印本事项的服务告知单',
   facts: {
@@ -436,6 +437,7 @@ Desk.start({
     node('new-form').addEventListener('submit', submit);
     const cat = await Desk.get('/api/catalog');
     items = cat.items || [];
+    if (!items.length) Desk.say(T.noCatalog, 'error');
     const wanted = items.find((it) => it.code === Desk.param('item'));
     if (wanted) pick(wanted);
     else {
