@@ -182,7 +182,7 @@ function listItems() {
   const found = Desk.findItems(items, q);
   const list = node('item-list');
   if (found.length === 0) {
-    Desk.fill(list, Desk.el('li', { class: 'empty' }, T.noMatch));
+    Desk.fill(list, Desk.el('li', { class: 'empty' }, items.length ? T.noMatch : T.noCatalog));
   } else {
     Desk.fill(
       list,
@@ -437,7 +437,6 @@ Desk.start({
     node('new-form').addEventListener('submit', submit);
     const cat = await Desk.get('/api/catalog');
     items = cat.items || [];
-    if (!items.length) Desk.say(T.noCatalog, 'error');
     const wanted = items.find((it) => it.code === Desk.param('item'));
     if (wanted) pick(wanted);
     else {
