@@ -1,0 +1,31 @@
+# The desk's browser tests (tests/desk/desk_test.py): headless Chromium
+# through chromedriver and python3-selenium against a county, a township and
+# a village running on 127.0.0.1 (deploy/install-deps.sh installs them).
+# Screenshots and printouts go to BUILD/desk-artifacts. About two minutes.
+# Run: `ctest -R desk --output-on-failure`.
+find_package(Python3 3.9 COMPONENTS Interpreter)
+# The interpreter that has Selenium: the one CMake found (it may be a
+# pyenv shim without Debian's packages), else the system's.
+set(LIANDONG_DESK_PYTHON "")
+foreach(py ${Python3_EXECUTABLE} /usr/bin/python3)
+  if(NOT LIANDONG_DESK_PYTHON AND EXISTS ${py})
+    execute_process(COMMAND ${py} -c "import selenium"
+      RESULT_VARIABLE has_selenium OUTPUT_QUIET ERROR_QUIET)
+    if(has_selenium EQUAL 0)
+      set(LIANDONG_DESK_PYTHON ${py})
+    endif()
+  endif()
+endforeach()
+if(LIANDONG_DESK_PYTHON AND EXISTS /usr/bin/chromium AND EXISTS /usr/bin/chromedriver)
+  add_test(NAME desk.browser
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/desk_test.py
+      --bin $<TARGET_FILE:liandong>)
+  # Ports are picked by the system; RUN_SERIAL only so that the timings of
+  # two Chromiums and three daemons are not shared with a parallel build.
+  set_tests_properties(desk.browser PROPERTIES
+    LABELS desk TIMEOUT 600 RUN_SERIAL TRUE
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts")
+else()
+  message(WARNING "desk browser tests not registered: python3-selenium, /usr/bin/chromium or "
+    "/usr/bin/chromedriver missing (deploy/install-deps.sh installs them)")
+endif()
