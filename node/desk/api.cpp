@@ -90,7 +90,11 @@ void fail(httplib::Response& res, const app::AppError& e) {
   } else if (e.status.code() == Code::invalid) {
     status = 400;
   }
-  fail(res, status, node::error_text_zh(e.status), part_name(e.part));
+  std::string text = node::error_text_zh(e.status);
+  // A workflow refusal the rules word in English only: said plainly first.
+  if (status == 409 && text.rfind("输入有误", 0) == 0)
+    text = "办件当前状态不允许此操作" + text.substr(std::string("输入有误").size());
+  fail(res, status, text, part_name(e.part));
 }
 
 // The request's JSON object, or nullopt after answering 400.
