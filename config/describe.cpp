@@ -60,6 +60,17 @@ std::string describe(const NodeConfig& config) {
     << " ms without ack\n";
   o << "           redial backoff " << s.redial_min.count() << ".." << s.redial_max.count()
     << " ms plus jitter; messages up to " << s.max_message_bytes << " bytes\n";
+  const DeskSettings& d = config.desk;
+  if (!d.enabled) {
+    o << "desk       off\n";
+  } else {
+    o << "desk       " << (d.tls() ? "https://" : "http://") << d.host << ":"
+      << (d.port == 0 ? std::string("(a free port)") : std::to_string(d.port))
+      << (d.tls() ? " (open to the office LAN)" : " (this machine only)") << "\n";
+    if (d.tls() && !d.tls_cert.empty())
+      o << "           certificate " << d.tls_cert.string() << ", key " << d.tls_key.string()
+        << "\n";
+  }
   return o.str();
 }
 

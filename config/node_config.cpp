@@ -42,13 +42,15 @@ class Parser {
       : root_(root), reader_(source), base_dir_(base_dir) {}
 
   std::variant<NodeConfig, ConfigError> run() {
-    reader_.allow_only(root_, "", {"node", "listen", "control", "upstream", "child", "sync"});
+    reader_.allow_only(root_, "",
+                       {"node", "listen", "control", "upstream", "child", "sync", "desk"});
     if (!reader_.failed()) read_node();
     if (!reader_.failed()) read_listen();
     if (!reader_.failed()) read_control();
     if (!reader_.failed()) read_upstreams();
     if (!reader_.failed()) read_children();
     if (!reader_.failed()) config_.sync = read_sync(reader_, reader_.table(root_, "", "sync"));
+    if (!reader_.failed()) read_desk();
     if (reader_.failed()) return reader_.error();
     return std::move(config_);
   }
@@ -134,6 +136,55 @@ class Parser {
     } else {
       config_.control_endpoint = "ipc://" + path->string();
     }
+  }
+
+  void read_desk() {
+    const toml::table* desk = reader_.table(root_, "", "desk");
+    if (desk == nullptr) return;
+    reader_.allow_only(*desk, "desk", {"listen", "tls_cert", "tls_key"});
+    if (auto listen = reader_.string(*desk, "desk", "listen", Need::kOptional)) {
+      if (listen->value == "off") {
+        config_.desk.enabled = false;
+      } else if (auto problem = desk_listen_problem(listen->value, config_.desk)) {
+        reader_.fail(listen->line, "desk.listen", *problem);
+      }
+    }
+    auto cert = reader_.string(*desk, "desk", "tls_cert", Need::kOptional);
+    auto key = reader_.string(*desk, "desk", "tls_key", Need::kOptional);
+    if (reader_.failed()) return;
+    if (cert.has_value() != key.has_value()) {
+      reader_.fail(cert ? cert->line : key->line, cert ? "desk.tls_key" : "desk.tls_cert",
+                   "missing: tls_cert and tls_key go together");
+      return;
+    }
+    if (cert) {
+      config_.desk.tls_cert = resolve(cert->value, base_dir_);
+      config_.desk.tls_key = resolve(key->value, base_dir_);
+    }
+  }
+
+  // "HOST:PORT" or "[V6]:PORT" into `out`; the problem, if any.
+  static std::optional<std::string> desk_listen_problem(const std::string& v, DeskSettings& out) {
+    const auto colon = v.rfind(':');
+    const std::string bad = in_quotes(v) + " is not HOST:PORT (e.g. \"127.0.0.1:8701\") or \"off\"";
+    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return bad;
+    std::string host = v.substr(0, colon);
+    const std::string port = v.substr(colon + 1);
+    if (host.front() == '[') {
+      if (host.size() < 3 || host.back() != ']') return bad;
+      host = host.substr(1, host.size() - 2);
+    }
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return bad;
+    const unsigned long n = std::stoul(port);
+    if (n > 65535) return in_quotes(v) + ": port " + port + " is above 65535";
+    for (char c : host) {
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      c == '.' || c == '-' || c == ':';
+      if (!ok) return bad;
+    }
+    out.host = host;
+    out.port = static_cast<uint16_t>(n);
+    return std::nullopt;
   }
 
   // Reads the curve_key and sign_key every [[upstream]] and [[child]] entry has

@@ -76,6 +76,23 @@ struct SyncSettings {
   friend bool operator==(const SyncSettings&, const SyncSettings&) = default;
 };
 
+// [desk]: where the node serves its web desk (docs/DESK.md).
+//   listen    "HOST:PORT" (PORT 0: a free one); "off": no desk.
+//             Default "127.0.0.1:0". HOST other than 127.0.0.1, localhost
+//             or ::1 opens it to the office LAN: HTTPS only.
+//   tls_cert, tls_key  PEM files (relative: against the config's
+//             directory); both or neither. Neither: DATA/desk/cert.pem and
+//             DATA/desk/key.pem, made at `liandong init`.
+struct DeskSettings {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::filesystem::path tls_cert, tls_key;  // empty: the ones made at init
+  // Served over HTTPS: the desk is open beyond this machine.
+  bool tls() const { return host != "127.0.0.1" && host != "localhost" && host != "::1"; }
+  friend bool operator==(const DeskSettings&, const DeskSettings&) = default;
+};
+
 struct NodeConfig {
   std::string code;                // this node's division code (2, 4, 6, 9 or 12 digits)
   std::filesystem::path data;      // data directory (store, keys), see "Paths" above
@@ -88,6 +105,7 @@ struct NodeConfig {
   std::vector<Upstream> upstreams;  // [[upstream]], in the file's order
   std::vector<Child> children;      // [[child]], in the file's order
   SyncSettings sync;
+  DeskSettings desk;
 
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };

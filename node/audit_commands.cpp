@@ -58,6 +58,12 @@ const char* what_name(proto::AuditWhat w) {
       return "admin_command";
     case proto::AuditWhat::EVENT_QUARANTINED:
       return "event_quarantined";
+    case proto::AuditWhat::DESK_LOGIN:
+      return "desk_login";
+    case proto::AuditWhat::DESK_LOGIN_REFUSED:
+      return "desk_login_refused";
+    case proto::AuditWhat::DESK_REQUEST_REFUSED:
+      return "desk_request_refused";
   }
   return "unknown";
 }
@@ -78,6 +84,12 @@ const char* what_name_zh(proto::AuditWhat w) {
       return "管理操作";
     case proto::AuditWhat::EVENT_QUARANTINED:
       return "隔离事件";
+    case proto::AuditWhat::DESK_LOGIN:
+      return "办事台登录";
+    case proto::AuditWhat::DESK_LOGIN_REFUSED:
+      return "登录失败";
+    case proto::AuditWhat::DESK_REQUEST_REFUSED:
+      return "办事台拒绝";
   }
   return "未知";
 }

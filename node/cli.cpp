@@ -169,6 +169,10 @@ int cmd_init(const InitArgs& a) {
     fail(id.status());
   }
   if (auto s = (*store)->put_key(a.code, id->sign.pub); !s) fail(s);
+  // The desk's certificate, for when it is opened to the office LAN.
+  if (auto s = make_desk_certificate(data, a.code); !s)
+    print(fmt::format("注意：办事台证书未能生成（{}），可稍后运行 liandong desk cert\n",
+                      s.message()));
   print(fmt::format("已初始化节点 {} ({}) 于 {}\n", a.code, level_name_zh(a.code),
                     fs::absolute(data).string()));
   print(fmt::format("store id:                 {}\n", (*store)->store_id()));
@@ -720,6 +724,7 @@ int dispatch(int argc, char** argv) {
   add_refusal_commands(app, shared, modules);
   add_import_commands(app, shared, modules);
   add_division_commands(app, shared, modules);
+  add_desk_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

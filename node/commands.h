@@ -96,6 +96,9 @@ void add_refusal_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_import_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_division_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_desk_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+// The desk's certificate in DATA/desk/ (made at `init`; kept if there is one).
+Status make_desk_certificate(const std::filesystem::path& data, const std::string& code);
 
 // `store check [--deep]` (node/store_check_command.cpp).
 int cmd_store_check(const std::filesystem::path& data, bool deep);

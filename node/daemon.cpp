@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <thread>
 #include <zmq.hpp>
 
 #include "node/abuse.h"
@@ -24,6 +26,8 @@
 #include "node/control.h"
 #include "node/credit_window.h"
 #include "node/daemon_context.h"
+#include "node/desk/loop_jobs.h"
+#include "node/desk/server.h"
 #include "node/identity.h"
 #include "node/input_files.h"
 #include "node/listen_guard.h"
@@ -212,6 +216,9 @@ class Daemon {
 
   void start(int signal_fd);
   int loop();
+  // The desk (node/desk/): serves on threads of its own; its writes come
+  // to this loop through the jobs' descriptor. Stopped when the loop ends.
+  Status start_desk();
 
  private:
   // ---- sockets ----
@@ -353,7 +360,10 @@ class Daemon {
   VerifyPool verify_pool_{0};
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> listen_, control_;
-  ControlHandler control_handler_;  // runs a command from the control socket
+  ControlHandler control_handler_;
+  desk::LoopJobs desk_jobs_;
+  std::unique_ptr<desk::DeskServer> desk_;
+  void drain_desk();  // runs a command from the control socket
   // ZAP (ZeroMQ's authentication protocol) handler for the children's
   // CurveZMQ handshakes: admits only the public keys the config names and
   // binds each to its child's code. Polled by the loop like the others.
@@ -2003,6 +2013,21 @@ void Daemon::unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms) {
   });
 }
 
+Status Daemon::start_desk() {
+  if (!cfg_.desk.enabled) return Status::ok();
+  desk::DeskOptions o{cfg_.desk, cfg_.data, cfg_.code};
+  auto server = desk::DeskServer::start(o, *store_, desk_jobs_);
+  if (!server.ok()) return server.status();
+  desk_ = std::move(server).value();
+  return Status::ok();
+}
+
+void Daemon::drain_desk() {
+  const app::Context ctx{*store_, id_.sign};
+  desk::LoopServices services{ctx, [this] { return status_report(); }};
+  if (desk_jobs_.drain(services) > 0) pump_all();  // new local events go out at once
+}
+
 StatusReport Daemon::status_report() {
   StatusReport r;
   r.code = cfg_.code;
@@ -2124,6 +2149,7 @@ int Daemon::loop() {
     if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
     if (guard_) items.push_back({guard_->events().handle(), 0, ZMQ_POLLIN, 0});
     if (net_watch_.fd() >= 0) items.push_back({nullptr, net_watch_.fd(), ZMQ_POLLIN, 0});
+    if (desk_) items.push_back({nullptr, desk_jobs_.fd(), ZMQ_POLLIN, 0});
     std::vector<UpLink*> polled;
     for (auto& u : ups_) {
       if (u->sock) {
@@ -2168,11 +2194,30 @@ int Daemon::loop() {
       }
       ++next;
     }
+    if (desk_) {
+      if (items[next].revents & ZMQ_POLLIN) drain_desk();
+      ++next;
+    }
     for (UpLink* u : polled) {
       if (items[next].revents & ZMQ_POLLIN) drain_upstream(*u);
       ++next;
     }
     tick();
+  }
+  // The desk first: requests in hand finish (their writes run here), then
+  // no job runs any more.
+  if (desk_) {
+    std::atomic<bool> stopped{false};
+    std::thread stopper([this, &stopped] {
+      desk_->stop();
+      stopped = true;
+    });
+    for (int i = 0; i < 1500 && !stopped; ++i) {
+      drain_desk();
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    desk_jobs_.close();  // a request still waiting is told the node stops
+    stopper.join();
   }
   // Clean stop: every transaction is committed by now (writes are
   // synchronous); say goodbye so peers need not wait for a timeout.
@@ -2251,6 +2296,7 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     if (auto s = storage::check_own_key(**store, id->sign.pub); !s) throw StartupError{s.message()};
     Daemon d(cfg, std::move(store).value(), std::move(id).value(), std::move(control));
     d.start(sfd);
+    if (auto s = d.start_desk(); !s) throw StartupError{s.message()};
     const int rc = d.loop();
     ::close(sfd);
     return rc;

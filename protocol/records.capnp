@@ -204,6 +204,9 @@ enum AuditWhat {
   keyChanged @4;           # 密钥变更: a key was trusted or learned
   adminCommand @5;         # 管理操作: an administrative command was run
   eventQuarantined @6;     # 隔离事件: an event signed with a revoked or retired key was held
+  deskLogin @7;            # 办事台登录: a person logged in at the node's desk (or set a password)
+  deskLoginRefused @8;     # 登录失败: a wrong password or code, a slowed or locked account
+  deskRequestRefused @9;   # 办事台拒绝: a desk request refused (no CSRF token, role, origin)
 }
 
 struct Audit {

@@ -2,6 +2,8 @@
 
 #include <capnp/message.h>
 
+#include <algorithm>
+
 #include "node/app/materials.h"
 #include "node/input_checks.h"
 #include "node/render.h"
@@ -269,6 +271,81 @@ ActResult acted(const Context& c, const ActRequest& a) {
 }
 
 }  // namespace
+
+namespace {
+
+// Typical arguments of `action` on `st`, for a probe (open_actions).
+ActRequest probe_request(const std::string& action, const storage::CaseState& st) {
+  ActRequest a;
+  a.action = action;
+  a.approve = true;
+  a.text = a.reason = a.receipt = a.note = "-";
+  a.method = "当面送达";
+  a.amount = "1";
+  a.score = 5;
+  a.departments = {"-"};
+  std::string first_material = st.materials.empty() ? "-" : st.materials.front().name;
+  a.missing = {first_material};
+  a.provided = {first_material};
+  for (const auto& m : st.materials) {
+    if (m.state != proto::MaterialState::PROVIDED) {
+      a.provided = {m.name};
+      break;
+    }
+  }
+  for (const auto& d : st.departments) {
+    const bool given = std::any_of(st.opinions.begin(), st.opinions.end(),
+                                   [&](const auto& o) { return o.department == d; });
+    if (!given) {
+      a.department = d;
+      break;
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+std::vector<ActionName> open_actions(const Context& ctx, const Actor& actor,
+                                     const storage::CaseState& st) {
+  std::vector<ActionName> open;
+  auto person = checked_person(ctx, actor, EventKind::comment, format_id(st.case_id));
+  if (!person.ok()) return open;
+  const std::string code = ctx.store.code();
+  const auto places = node::places_here(ctx.store);
+  const auto rules = case_item_rules(ctx.store, st);
+  for (const auto& action : action_names()) {
+    if (std::string_view(action.name) == "opinion" &&
+        probe_request("opinion", st).department.empty())
+      continue;
+    try {
+      const ActRequest a = probe_request(action.name, st);
+      capnp::MallocMessageBuilder msg;
+      auto ev = msg.initRoot<proto::Event>();
+      write_id(ev.initId(), Id{code, 1});
+      write_id(ev.initCase(), st.case_id);
+      ev.setHome(st.home);
+      ev.setHlc(make_hlc(ctx.now(), 0));
+      fill_actor(ev.initActor(), *person, code);
+      fill_body(action.name, a, code, st, nullptr, ev.getBody());
+      auto view = EventView::parse(seal(msg, ctx.signer));
+      if (!view.ok() || !storage::check(&st, *view)) continue;
+      storage::ActContext act_ctx;
+      act_ctx.node = code;
+      act_ctx.role = actor_role(*person, code);
+      act_ctx.kind = action.kind;
+      act_ctx.state = &st;
+      act_ctx.places = places ? &*places : nullptr;
+      act_ctx.item = rules;
+      if (!storage::may_act(act_ctx)) continue;
+      if (!storage::may_complete(st, action.kind, a.approve)) continue;
+      open.push_back(action);
+    } catch (const AppError&) {
+      // The probe's arguments do not fit this case: not offered.
+    }
+  }
+  return open;
+}
 
 AppResult<ActResult> act(const Context& ctx, const ActRequest& req) {
   try {

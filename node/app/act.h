@@ -66,6 +66,14 @@ struct ActResult {
 // audit log) and the fee, then stores the action.
 AppResult<ActResult> act(const Context& ctx, const ActRequest& req);
 
+// The actions `actor` may take on case `st` here and now: those the
+// workflow (storage::check), the role and level rules (storage::may_act),
+// the roster and the 容缺 rule allow, each judged on a probe of the
+// action with typical arguments; nothing is stored or recorded. A person
+// the roster does not list here may take none.
+std::vector<ActionName> open_actions(const Context& ctx, const Actor& actor,
+                                     const storage::CaseState& st);
+
 // The catalog rules of the case's item: from the catalog version the case
 // was submitted with, or the newest held when that version is not held
 // here (or the case named none); nullopt when no held catalog lists it.

@@ -70,4 +70,38 @@ AppResult<CaseList> list_cases(const Context& ctx, const ListRequest& req) {
   return out;
 }
 
+const char* waiting_here(const storage::CaseState& st, std::string_view node) {
+  using S = storage::CaseStatus;
+  const bool holds = st.handler == node;
+  const bool home = st.home == node;
+  if (st.conflict && (holds || home)) return "冲突待处理";
+  switch (st.status) {
+    case S::submitted:
+      return holds ? "待受理" : nullptr;
+    case S::supplement_requested:
+      return holds ? "待补正" : nullptr;
+    case S::accepted:
+      if (!holds) return nullptr;
+      return node.size() == 12 ? "待转报乡镇" : "待办理";
+    case S::escalated:
+      return holds ? "待办理" : nullptr;
+    case S::assigned:
+      return holds ? "待决定" : nullptr;
+    case S::decided:
+      return home ? "待送达" : nullptr;
+    case S::delivered:
+      return home ? "待评价销号" : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+const std::vector<storage::CaseStatus>& waiting_statuses() {
+  using S = storage::CaseStatus;
+  static const std::vector<S> kStatuses = {
+      S::submitted, S::supplement_requested, S::accepted, S::escalated, S::assigned, S::decided,
+      S::delivered};
+  return kStatuses;
+}
+
 }  // namespace liandong::app

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "node/app/context.h"
@@ -45,5 +46,14 @@ struct CaseList {
   node::RefusedCases refused;
 };
 AppResult<CaseList> list_cases(const Context& ctx, const ListRequest& req);
+
+// What case `st` waits for at node `node` ("待受理", "待补正", "待转报乡镇",
+// "待办理", "待决定", "待送达", "待评价销号", "冲突待处理"), or nullptr when
+// it waits for nothing here: the node that holds it acts until it passes
+// it on or decides; the result then waits at the case's home.
+const char* waiting_here(const storage::CaseState& st, std::string_view node);
+
+// The statuses a case may wait in (waiting_here), for scanning an index.
+const std::vector<storage::CaseStatus>& waiting_statuses();
 
 }  // namespace liandong::app

@@ -1,0 +1,90 @@
+// The desk's JSON API (docs/DESK.md "Routes"): each route parses its
+// request, calls the application layer (node/app/) and renders the answer.
+// No rule is checked here that the application layer holds; what is here
+// is the desk's own: sessions, CSRF tokens, login throttling, the Host and
+// Origin of requests.
+//
+// Thread contract: an Api is shared by the HTTP server's threads; reads go
+// to the store directly, writes through LoopJobs to the daemon's loop.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "node/desk/loop_jobs.h"
+#include "node/desk/people.h"
+#include "node/desk/sessions.h"
+#include "node/json_text.h"
+#include "storage/store.h"
+
+namespace liandong::desk {
+
+// The largest request body taken (an application with its materials).
+constexpr std::size_t kMaxBodyBytes = 1 << 20;
+
+// {"error": zh, "part": part} as JSON text.
+std::string api_error_body(const std::string& zh, const std::string& part = {});
+
+struct ApiOptions {
+  std::string code;
+  std::filesystem::path data;
+  bool tls = false;      // cookies are Secure
+  bool loopback = true;  // only Host 127.0.0.1 / localhost is answered
+  int port = 0;
+  std::function<uint64_t()> now = wall_clock_ms;
+};
+
+class Api {
+ public:
+  Api(ApiOptions options, storage::Store& store, LoopJobs& jobs);
+
+  // Before routing: refuses a request for another Host (DNS rebinding) or
+  // a write from another Origin. True when it answered.
+  bool pre_route(const httplib::Request& req, httplib::Response& res);
+  void route(httplib::Server& http);
+
+ private:
+  using Req = httplib::Request;
+  using Res = httplib::Response;
+
+  // The caller's session, or nullopt after answering 401.
+  std::optional<Session> session(const Req& req, Res& res);
+  // session() for a write: also checks the CSRF token (403, audited).
+  std::optional<Session> writer(const Req& req, Res& res);
+  std::string cookie_name() const { return "liandong_" + o_.code; }
+  // Answers with the session's JSON and sets its cookie.
+  void logged_in(const std::string& name, Res& res, bool first);
+  void audit(proto::AuditWhat what, const std::string& who, const std::string& subject,
+             const std::string& reason, const Req& req);
+
+  void people(const Req&, Res&);
+  void login(const Req&, Res&);
+  void set_password(const Req&, Res&);
+  void logout(const Req&, Res&);
+  void session_info(const Req&, Res&);
+  void desk(const Req&, Res&);
+  void changes(const Req&, Res&);
+  void search(const Req&, Res&);
+  void show(const Req&, Res&);
+  void submit(const Req&, Res&);
+  void act(const Req&, Res&);
+  void catalog(const Req&, Res&);
+  void sync(const Req&, Res&);
+  void qr(const Req&, Res&);
+
+  // Runs `job` on the loop; false (after answering 503) when it did not run.
+  bool on_loop(const LoopJob& job, Res& res);
+
+  ApiOptions o_;
+  storage::Store& store_;
+  LoopJobs& jobs_;
+  People people_;
+  Sessions sessions_;
+};
+
+}  // namespace liandong::desk
