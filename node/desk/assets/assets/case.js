@@ -46,6 +46,8 @@ const T = {
     submitted: '登记时间',
     due: '承诺办结日期',
     limit: (n) => '（目录时限 ' + n + ' 个工作日）',
+    limitDate: (d) => '（目录时限 ' + d + '）',
+    extend: (r) => '延期理由：' + r,
     fee: '应收费用',
     feeCollected: '已代收',
     rating: '评价',
@@ -209,6 +211,8 @@ function handlingFacts(c) {
       T.f.due,
       Desk.el('strong', { id: 'case-due' }, due || T.dueNone),
       promise.limit_days ? T.f.limit(promise.limit_days) : null,
+      promise.limit_date && promise.limit_date !== due ? T.f.limitDate(promise.limit_date) : null,
+      promise.extend_reason ? Desk.el('span', { class: 'detail' }, T.f.extend(promise.extend_reason)) : null,
     ),
     c.supplement_case ? fact(T.f.supplement, T.f.yes) : null,
     c.missing && c.missing.length ? fact(T.f.missing, names(c.missing)) : null,
@@ -383,28 +387,16 @@ function historyRows(c) {
   );
 }
 
+// The printouts the server lists; 服务告知单 is the item's, always offered.
 function prints(c) {
-  const kinds = (c.prints || []).slice();
-  const links = kinds.map((k) =>
-    Desk.el(
-      'a',
-      { class: 'button secondary', dataset: { print: k }, href: '/print.html' + Desk.query({ kind: k, id: c.case }) },
-      T.prints[k] || k,
-    ),
+  const kinds = (c.prints || []).filter((k) => k !== 'service');
+  if (c.item_code) kinds.push('service');
+  const href = (k) =>
+    '/print.html' + Desk.query(k === 'service' ? { kind: k, item: c.item_code } : { kind: k, id: c.case });
+  Desk.fill(
+    'prints',
+    kinds.map((k) => Desk.el('a', { class: 'button secondary', dataset: { print: k }, href: href(k) }, T.prints[k] || k)),
   );
-  if (c.item_code)
-    links.push(
-      Desk.el(
-        'a',
-        {
-          class: 'button secondary',
-          dataset: { print: 'service' },
-          href: '/print.html' + Desk.query({ kind: 'service', item: c.item_code }),
-        },
-        T.prints.service,
-      ),
-    );
-  Desk.fill('prints', links);
 }
 
 function actions(c) {

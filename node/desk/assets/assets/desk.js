@@ -306,7 +306,8 @@ const Desk = (function () {
   function syncLine(sync) {
     const s = sync || {};
     const links = s.links || [];
-    const isUp = (l) => (typeof l.up === 'boolean' ? l.up : l.state === 'up');
+    // `state` says whether a link is connected ("up" names its direction).
+    const isUp = (l) => (l.state ? l.state === 'up' : l.up === true);
     const down = links.filter((l) => !isUp(l));
     const parts = [];
     if (!down.length) parts.push(T.syncOk);
@@ -450,8 +451,5 @@ const Desk = (function () {
     seen,
     start,
     session: () => session,
-    setSession: (s) => {
-      session = s;
-    },
   };
 })();

@@ -228,7 +228,7 @@ function pick(it) {
     fact(T.facts.limit, T.limitDays(itemDays(it))),
     fact(T.facts.fee, fee),
     fact(T.facts.level, it.level_zh || T.levels[it.level] || it.level || ''),
-    fact(T.facts.handling, T.handling[it.handling] || it.handling || ''),
+    fact(T.facts.handling, T.handling[it.handling] || it.handling_zh || it.handling || ''),
     fact(T.facts.materials, T.materialsCount(mats.length, later)),
     it.conditions ? fact(T.facts.conditions, it.conditions) : null,
   );
