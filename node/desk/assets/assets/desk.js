@@ -303,12 +303,16 @@ const Desk = (function () {
   }
 
   // SYNC_WORDS (docs/DESK.md) as one line: {text, down (links down)}.
+  // A link is connected when its state is "up"; `up` (or `direction`)
+  // says it leads to a level above. An upward link that is down while
+  // another upward link is connected is a standby, not an outage.
   function syncLine(sync) {
     const s = sync || {};
     const links = s.links || [];
-    // `state` says whether a link is connected ("up" names its direction).
-    const isUp = (l) => (l.state ? l.state === 'up' : l.up === true);
-    const down = links.filter((l) => !isUp(l));
+    const connected = (l) => l.state === 'up';
+    const upward = (l) => l.direction === 'up' || (l.direction === undefined && l.up === true);
+    const upOk = links.some((l) => upward(l) && connected(l));
+    const down = links.filter((l) => !connected(l) && !(upward(l) && upOk));
     const parts = [];
     if (!down.length) parts.push(T.syncOk);
     if (s.last_sync_zh) parts.push(s.last_sync_zh);
