@@ -155,6 +155,8 @@ const caseId = Desk.param('id');
 let current = null;
 let item = null;
 let openAction = '';
+// Place names this page has seen (the steps name their holders).
+const names = {};
 
 function node(id) {
   return document.getElementById(id);
@@ -167,7 +169,11 @@ function bodyOf(ev) {
   return (k && b[k]) || {};
 }
 
-function names(list) {
+function where(code, name) {
+  return Desk.place(code, name || names[code]);
+}
+
+function listed(list) {
   return (list || []).map((m) => (typeof m === 'string' ? m : m.name)).join(T.sep);
 }
 
@@ -204,8 +210,8 @@ function handlingFacts(c) {
   Desk.fill(
     'handling-facts',
     fact(T.f.item, (c.item_name || '') + (c.item_code ? '（' + c.item_code + '）' : '')),
-    fact(T.f.home, Desk.place(c.home, c.home_name)),
-    fact(T.f.handler, Desk.place(c.handler, c.handler_name)),
+    fact(T.f.home, where(c.home, c.home_name)),
+    fact(T.f.handler, where(c.handler, c.handler_name)),
     fact(T.f.submitted, c.submitted_at || ''),
     fact(
       T.f.due,
@@ -215,11 +221,11 @@ function handlingFacts(c) {
       promise.extend_reason ? Desk.el('span', { class: 'detail' }, T.f.extend(promise.extend_reason)) : null,
     ),
     c.supplement_case ? fact(T.f.supplement, T.f.yes) : null,
-    c.missing && c.missing.length ? fact(T.f.missing, names(c.missing)) : null,
-    c.later && c.later.length ? fact(T.f.later, names(c.later)) : null,
+    c.missing && c.missing.length ? fact(T.f.missing, listed(c.missing)) : null,
+    c.later && c.later.length ? fact(T.f.later, listed(c.later)) : null,
     c.fee_due_fen ? fact(T.f.fee, Desk.yuan(c.fee_due_fen)) : null,
     c.fee_collected_fen ? fact(T.f.feeCollected, Desk.yuan(c.fee_collected_fen)) : null,
-    c.departments && c.departments.length ? fact(T.f.departments, names(c.departments)) : null,
+    c.departments && c.departments.length ? fact(T.f.departments, listed(c.departments)) : null,
     c.rating ? fact(T.f.rating, T.ratings[c.rating] || String(c.rating)) : null,
     c.complaints ? fact(T.f.complaints, T.times(c.complaints)) : null,
   );
@@ -255,7 +261,7 @@ function stepRows(c) {
         'tr',
         { dataset: { step: s.step || s.step_zh, flag: s.flag || 'ok' } },
         Desk.el('td', null, s.step_zh || s.step),
-        Desk.el('td', null, Desk.place(s.holder, s.holder_name)),
+        Desk.el('td', null, where(s.holder, s.holder_name)),
         Desk.el('td', { class: 'nowrap' }, s.due || Desk.T.none),
         Desk.el('td', null, s.done ? s.done_at || '✓' : T.notDone),
         Desk.el(
@@ -288,16 +294,16 @@ function detail(ev) {
       add(b.extendReason, D.extend(b.extendReason));
       break;
     case 'supplement_requested':
-      out.push(D.missing(names(b.missing)));
+      out.push(D.missing(listed(b.missing)));
       break;
     case 'supplemented':
-      out.push(D.provided(names(b.provided)));
+      out.push(D.provided(listed(b.provided)));
       break;
     case 'escalated':
-      add(b.to, D.to(Desk.place(b.to)));
+      add(b.to, D.to(where(b.to)));
       break;
     case 'assigned':
-      out.push(D.departments(names(b.departments)));
+      out.push(D.departments(listed(b.departments)));
       break;
     case 'opinion':
       out.push((b.department || '') + ' ' + (b.approve ? D.approve : D.reject));
@@ -329,7 +335,7 @@ function detail(ev) {
       break;
     case 'complaint':
       add(b.text, b.text);
-      add(b.against, D.against(Desk.place(b.against)));
+      add(b.against, D.against(where(b.against)));
       break;
     case 'replied':
     case 'comment':
@@ -380,7 +386,7 @@ function historyRows(c) {
           detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
         ),
         Desk.el('td', { class: 'who' }, who(ev)),
-        Desk.el('td', null, Desk.place(ev.origin, ev.origin_name)),
+        Desk.el('td', { class: 'place' }, where(ev.origin, ev.origin_name)),
         Desk.el('td', { class: 'custody' }, custody(ev)),
       ),
     ),
@@ -433,7 +439,7 @@ function materialOptions(c, states) {
 function levelsAbove(c) {
   const home = String(c.home || '');
   const out = [];
-  for (const len of [12, 9, 6]) if (home.length >= len) out.push([home.slice(0, len), Desk.place(home.slice(0, len))]);
+  for (const len of [12, 9, 6]) if (home.length >= len) out.push([home.slice(0, len), where(home.slice(0, len))]);
   return out;
 }
 
@@ -735,6 +741,7 @@ async function send(a, specs, form) {
 async function load() {
   const c = await Desk.get('/api/cases/' + encodeURIComponent(caseId));
   current = c;
+  for (const st of c.steps || []) if (st.holder && st.holder_name) names[st.holder] = st.holder_name;
   header(c);
   actions(c);
   prints(c);

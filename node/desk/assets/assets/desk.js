@@ -279,6 +279,7 @@ const Desk = (function () {
   // "水城村便民服务代理点（360723101007）" when the name is known.
   function place(code, name) {
     if (!code) return T.none;
+    if (!name && session && code === session.node) name = session.node_name;
     if (name && name !== code) return name + '（' + code + '）';
     return (levelOf(code) ? levelOf(code) + ' ' : '') + code;
   }
