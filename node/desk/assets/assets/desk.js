@@ -43,6 +43,8 @@ const Desk = (function () {
       503: '本机服务正忙，请稍后再试',
     },
     levelOf: { 12: '村代理点', 9: '乡镇', 6: '县' },
+    // What a node's office is called after its place's name.
+    officeOf: { 12: '便民服务代理点', 9: '便民服务中心', 6: '行政服务中心' },
     roles: {
       agent: '代理员',
       clerk: '窗口人员',
@@ -272,6 +274,14 @@ const Desk = (function () {
     return d.getFullYear() === Number(m[1]) && d.getMonth() === Number(m[2]) - 1 && d.getDate() === Number(m[3]);
   }
 
+  // This node's office: "水城村便民服务代理点" from the place "水城村".
+  function office() {
+    if (!session) return '';
+    const name = session.node_name || session.node || '';
+    if (/服务|代理点|中心/.test(name)) return name;
+    return name + (T.officeOf[String(session.node || '').length] || '');
+  }
+
   function levelOf(code) {
     return T.levelOf[String(code || '').length] || '';
   }
@@ -345,7 +355,7 @@ const Desk = (function () {
     const bar = el(
       'header',
       { class: 'topbar', id: 'topbar' },
-      el('span', { class: 'node', id: 'node-name' }, session.node_name || session.node || ''),
+      el('span', { class: 'node', id: 'node-name' }, office()),
       el('nav', { 'aria-label': T.nav.index }, el('ul', null, links)),
       el(
         'span',
@@ -447,6 +457,7 @@ const Desk = (function () {
     isDate,
     findItems,
     levelOf,
+    office,
     place,
     roleZh,
     yuan,

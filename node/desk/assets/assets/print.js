@@ -80,7 +80,8 @@ const T = {
     bring: (days, office) =>
       '请您自收到本告知书之日起 ' + days + ' 个工作日内，将上述材料送到' + office + '。材料补齐后即予受理，您不必为同一事项再跑第二趟。',
     later: (list) => '以下材料可容缺后补，须在发证前补齐：' + list + '。',
-    none: '（本办件目前没有缺少的材料）',
+    none: '（本办件登记时材料齐全，没有需要补正的材料）',
+    brought: '已补交',
     receivedBy: '申请人签收：',
   },
   refusal: {
@@ -208,11 +209,11 @@ function masked(id) {
 }
 
 function office() {
-  return session ? session.node_name || session.node || '' : '';
+  return Desk.office();
 }
 
 function officeLine() {
-  return session ? Desk.place(session.node, session.node_name) : '';
+  return session ? Desk.place(session.node, Desk.office()) : '';
 }
 
 // Amount in fen -> 人民币壹拾伍元伍角 (GB/T: 大写金额).
@@ -414,10 +415,20 @@ function receipt(c, item) {
 
 // ---- 一次性告知书 ----------------------------------------------------------------------------
 
-function notice(c, item) {
+// The materials the notice asks for: those of the last 补正 request, or
+// those missing at registration; with the ones brought since.
+function noticeList(c) {
   const req = lastEvent(c, ['supplement_requested']);
-  let missing = (c.missing || []).map((m) => (typeof m === 'string' ? m : m.name));
-  if (!missing.length && req && c.status === 'supplement_requested') missing = (bodyOf(req).missing || []).map((m) => m.name);
+  const sub = lastEvent(c, ['submitted']);
+  let asked = req ? (bodyOf(req).missing || []).map((m) => m.name) : [];
+  if (!asked.length) asked = (bodyOf(sub).materials || []).filter((m) => m.state === 'missing').map((m) => m.name);
+  const still = (c.missing || []).map((m) => (typeof m === 'string' ? m : m.name));
+  for (const m of still) if (!asked.includes(m)) asked.push(m);
+  return { asked, still, at: req ? req.time : c.submitted_at };
+}
+
+function notice(c, item) {
+  const { asked: missing, still, at } = noticeList(c);
   const later = (c.later || []).map((m) => (typeof m === 'string' ? m : m.name));
   const mats = registeredMaterials(c);
   const reg = (name) => mats.find((m) => m.name === name) || {};
@@ -456,7 +467,7 @@ function notice(c, item) {
                 el('td', null, name),
                 el('td', null, formOf(reg(name), cat)),
                 el('td', { class: 'num' }, copiesOf(reg(name), cat)),
-                el('td', null, cat.note || ''),
+                el('td', null, [still.includes(name) ? '' : N.brought, cat.note || ''].filter(Boolean).join('；')),
               );
             }),
           ),
@@ -465,7 +476,7 @@ function notice(c, item) {
     later.length ? el('p', { class: 'indent' }, N.later(later.join(T.sep))) : null,
     el('p', { class: 'indent', id: 'notice-bring' }, N.bring(noticeDays, officeLine())),
     item && (item.complaint_phone || item.contact) ? el('p', null, T.f.complaint + '：' + (item.complaint_phone || item.contact)) : null,
-    issued(req ? req.time : c.submitted_at),
+    issued(at),
     sign(N.receivedBy, T.signStaff),
   ];
 }
