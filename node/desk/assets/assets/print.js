@@ -96,6 +96,7 @@ const T = {
   result: {
     body: (item, id) => '您申请办理的“' + item + '”（办件编号：' + id + '）已办结。',
     decision: '办理结果：',
+    decidedBy: '决定机关：',
     approved: '准予',
     refused: '不予许可',
     certificate: '证照或批文编号：',
@@ -154,6 +155,7 @@ const T = {
   printed: '打印日期：',
   ratings: { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' },
   sep: '、',
+  behalf: (name) => '（代 ' + name + '）',
   yuanSign: '¥',
   rmb: {
     digits: '零壹贰叁肆伍陆柒捌玖',
@@ -201,6 +203,17 @@ function today() {
   const d = new Date();
   const p = (n) => String(n).padStart(2, '0');
   return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+}
+
+// A place by the name the case's steps give it.
+function placeIn(c, code) {
+  const step = (c.steps || []).find((st) => st.holder === code && st.holder_name);
+  return Desk.place(code, step ? step.holder_name : '');
+}
+
+// "李明（代 王小红）" for an act of a backup (AB角).
+function actorWords(ev) {
+  return (ev.actor || '') + (ev.on_behalf_of ? T.behalf(ev.on_behalf_of) : '');
 }
 
 function masked(id) {
@@ -358,7 +371,7 @@ function receipt(c, item) {
   const missing = mats.filter((m) => m.state === 'missing').map((m) => m.name);
   const fee = Number((item && item.fee_fen) || c.fee_due_fen || 0);
   const limitDays = (c.promise && c.promise.limit_days) || (item && (item.limit_days || item.time_limit_days));
-  const staff = (accepted && accepted.actor) || (sub && sub.actor) || '';
+  const staff = actorWords(accepted || sub || {});
   return [
     header(T.titles.receipt),
     docNumber(c, true),
@@ -522,6 +535,7 @@ function result(c) {
     el('p', { class: 'indent' }, R.body(c.item_name || '', c.case)),
     dec.kind === 'decided' ? el('p', { class: 'indent' }, R.decision, approved ? R.approved : R.refused) : null,
     dec.kind === 'replied' ? el('p', { class: 'indent' }, b.text || '') : null,
+    dec.origin ? el('p', { class: 'indent' }, R.decidedBy, placeIn(c, dec.origin)) : null,
     b.certificateNo ? el('p', { class: 'indent' }, R.certificate, b.certificateNo) : null,
     b.reason ? el('p', { class: 'indent' }, R.reason, b.reason) : null,
     b.legalBasis ? el('p', { class: 'indent' }, R.basis, b.legalBasis) : null,
@@ -536,7 +550,7 @@ function result(c) {
       [P.to, c.applicant_name || ''],
       [P.place, c.applicant_address || officeLine()],
       [P.method, dv.method || el('span', { class: 'line' }, '')],
-      [P.by, (delivered && delivered.actor) || el('span', { class: 'line' }, '')],
+      [P.by, (delivered && actorWords(delivered)) || el('span', { class: 'line' }, '')],
       [P.date, delivered ? chineseDate(delivered.time) : T.dateBlank],
       [P.sign, el('span', null, el('span', { class: 'line' }, ''), ' ', T.signDate, T.dateBlank)],
     ], true),
@@ -573,7 +587,7 @@ function fee(c) {
       [F.small, el('span', { class: 'upper' }, money(total))],
       [F.upper, el('span', { class: 'upper', id: 'print-amount' }, rmbUpper(total))],
       [F.payee, officeLine() + F.agency],
-      [F.collector, last.actor || ''],
+      [F.collector, actorWords(last)],
       [F.date, chineseDate(last.time)],
     ], true),
     sign(T.notice.receivedBy, F.collector + '：'),
