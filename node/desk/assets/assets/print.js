@@ -33,6 +33,7 @@ const T = {
   caseNo: (id) => '办件编号：' + id,
   dueLine: (d) => '承诺办结日期：' + d,
   dueUnknown: '受理后确定',
+  dueAfter: (n) => '受理后确定（自受理之日起 ' + n + ' 个工作日内办结）',
   qrCaption: '凭编号或扫码查询进度',
   qrAlt: '办件编号二维码',
   f: {
@@ -272,7 +273,7 @@ function header(title) {
   ];
 }
 
-function docNumber(c, withQr) {
+function docNumber(c, withQr, days) {
   return el(
     'div',
     { class: 'docno' },
@@ -280,7 +281,9 @@ function docNumber(c, withQr) {
       'div',
       { class: 'lines' },
       el('p', { class: 'key', id: 'print-case' }, T.caseNo(c.case)),
-      withQr ? el('p', { class: 'key', id: 'print-due' }, T.dueLine(dueOf(c) || T.dueUnknown)) : null,
+      withQr
+        ? el('p', { class: 'key', id: 'print-due' }, T.dueLine(dueOf(c) || (days ? T.dueAfter(days) : T.dueUnknown)))
+        : null,
     ),
     withQr
       ? el(
@@ -374,7 +377,7 @@ function receipt(c, item) {
   const staff = actorWords(accepted || sub || {});
   return [
     header(T.titles.receipt),
-    docNumber(c, true),
+    docNumber(c, true, limitDays),
     formTable([
       [T.f.applicant, c.applicant_name || ''],
       [T.f.idNumber, masked(c.applicant_id)],
