@@ -81,7 +81,9 @@ const T = {
   },
   superseded: '（已被更正）',
   sep: '、',
+  semi: '；',
   dot: ' · ',
+  doneMark: '✓',
   ratings: { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' },
   detail: {
     submitted: (n, miss) => '材料 ' + n + ' 项' + (miss ? '，缺 ' + miss + ' 项' : ''),
@@ -109,6 +111,7 @@ const T = {
     behalfOf: (name) => '代 ' + name + ' 办理',
     behalf: '办理身份（AB角）',
     other: '其他（多项用“、”隔开）',
+    split: /[、,，;；]/,
     sending: '正在提交…',
     done: (label, status) => '已记录：' + label + '。办件现为：' + status + '。',
     need: (label) => '请填写“' + label + '”',
@@ -177,6 +180,11 @@ function listed(list) {
   return (list || []).map((m) => (typeof m === 'string' ? m : m.name)).join(T.sep);
 }
 
+// "林木采伐许可（LY-001）"
+function itemWords(c) {
+  return (c.item_name || '') + (c.item_code ? Desk.paren(c.item_code) : '');
+}
+
 function fact(label, ...value) {
   return [Desk.el('dt', null, label), Desk.el('dd', null, ...value)];
 }
@@ -187,7 +195,7 @@ function header(c) {
   node('case-id').textContent = c.case;
   node('case-status').textContent = c.status_zh || c.status;
   node('case-status').dataset.status = c.status;
-  node('case-item').textContent = (c.item_name || '') + (c.item_code ? '（' + c.item_code + '）' : '');
+  node('case-item').textContent = itemWords(c);
   node('case-conflict').hidden = !c.conflict;
 }
 
@@ -209,7 +217,7 @@ function handlingFacts(c) {
   const due = c.due_date || promise.due_date || '';
   Desk.fill(
     'handling-facts',
-    fact(T.f.item, (c.item_name || '') + (c.item_code ? '（' + c.item_code + '）' : '')),
+    fact(T.f.item, itemWords(c)),
     fact(T.f.home, where(c.home, c.home_name)),
     fact(T.f.handler, where(c.handler, c.handler_name)),
     fact(T.f.submitted, c.submitted_at || ''),
@@ -263,7 +271,7 @@ function stepRows(c) {
         Desk.el('td', null, s.step_zh || s.step),
         Desk.el('td', null, where(s.holder, s.holder_name)),
         Desk.el('td', { class: 'nowrap' }, s.due || Desk.T.none),
-        Desk.el('td', null, s.done ? s.done_at || '✓' : T.notDone),
+        Desk.el('td', null, s.done ? s.done_at || T.doneMark : T.notDone),
         Desk.el(
           'td',
           null,
@@ -345,7 +353,7 @@ function detail(ev) {
       break;
   }
   if (ev.kind !== 'rated' && ev.kind !== 'fee_collected') add(b.note, D.note(b.note));
-  return out.join('；');
+  return out.join(T.semi);
 }
 
 function custody(ev) {
@@ -680,7 +688,7 @@ function collect(a, specs, form) {
       const list = [...form.querySelectorAll('input[name="' + s.key + '"]:checked')].map((i) => i.value);
       const other = form.querySelector('#act-' + s.key + '-other');
       if (other)
-        for (const v of other.value.split(/[、,，;；]/))
+        for (const v of other.value.split(T.form.split))
           if (v.trim() && !list.includes(v.trim())) list.push(v.trim());
       if (s.required && !list.length) return refuse(form, s.key, T.form.needOne(s.label));
       body[s.key] = list;

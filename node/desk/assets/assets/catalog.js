@@ -162,7 +162,7 @@ async function show(summary) {
     ),
     fact(E.materials, materials(it.materials)),
     fact(E.limit, days ? T.limitWords(days) : T.missing),
-    fact(E.fee, fee > 0 ? Desk.yuan(fee) + (it.fee_note ? '（' + it.fee_note + '）' : '') : it.fee_note || T.free),
+    fact(E.fee, fee > 0 ? Desk.yuan(fee) + (it.fee_note ? Desk.paren(it.fee_note) : '') : it.fee_note || T.free),
     fact(E.staff, it.staff || it.window || T.missing),
     fact(E.phone, it.complaint_phone || it.contact || T.missing),
   );

@@ -34,6 +34,11 @@ const Desk = (function () {
     unreachable: '连不上本机的联动服务。请确认本机联动服务在运行，稍后再试。',
     badAnswer: '本机服务的回答无法读取，请刷新页面再试。',
     failed: '操作未成功',
+    failedCode: (n) => '操作未成功（' + n + '）',
+    failedWith: (why) => '操作未成功：' + why,
+    paren: (text) => '（' + text + '）',
+    // A place name that already names an office.
+    officeWords: /服务|代理点|中心/,
     statusWords: {
       400: '填写的内容有误',
       403: '无权进行此操作',
@@ -145,7 +150,7 @@ const Desk = (function () {
       throw new ApiError(401, (data && data.error) || '');
     }
     if (!res.ok) {
-      const words = (data && data.error) || T.statusWords[res.status] || T.failed + '（' + res.status + '）';
+      const words = (data && data.error) || T.statusWords[res.status] || T.failedCode(res.status);
       throw new ApiError(res.status, words, data && data.part, data && data.retry_after);
     }
     if (data === null) throw new ApiError(res.status, T.badAnswer);
@@ -204,7 +209,7 @@ const Desk = (function () {
 
   function showError(err, scope) {
     clearMarks(scope);
-    const text = err instanceof ApiError ? err.error : T.failed + '：' + String((err && err.message) || err);
+    const text = err instanceof ApiError ? err.error : T.failedWith(String((err && err.message) || err));
     say(text, 'error');
     const target = err && err.part ? mark(err.part, scope) : null;
     if (target && target.focus) target.focus({ preventScroll: true });
@@ -278,8 +283,12 @@ const Desk = (function () {
   function office() {
     if (!session) return '';
     const name = session.node_name || session.node || '';
-    if (/服务|代理点|中心/.test(name)) return name;
+    if (T.officeWords.test(name)) return name;
     return name + (T.officeOf[String(session.node || '').length] || '');
+  }
+
+  function paren(text) {
+    return T.paren(text);
   }
 
   function levelOf(code) {
@@ -290,7 +299,7 @@ const Desk = (function () {
   function place(code, name) {
     if (!code) return T.none;
     if (!name && session && code === session.node) name = session.node_name;
-    if (name && name !== code) return name + '（' + code + '）';
+    if (name && name !== code) return name + T.paren(code);
     return (levelOf(code) ? levelOf(code) + ' ' : '') + code;
   }
 
@@ -458,6 +467,7 @@ const Desk = (function () {
     findItems,
     levelOf,
     office,
+    paren,
     place,
     roleZh,
     yuan,

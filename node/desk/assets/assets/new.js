@@ -222,7 +222,7 @@ function pick(it) {
   node('item-code').textContent = it.code;
   const mats = it.materials || [];
   const later = mats.filter(matLater).length;
-  const fee = Number(it.fee_fen || 0) > 0 ? Desk.yuan(it.fee_fen) + (it.fee_note ? '（' + it.fee_note + '）' : '') : it.fee_note || T.free;
+  const fee = Number(it.fee_fen || 0) > 0 ? Desk.yuan(it.fee_fen) + (it.fee_note ? Desk.paren(it.fee_note) : '') : it.fee_note || T.free;
   Desk.fill(
     'item-facts',
     fact(T.facts.limit, T.limitDays(itemDays(it))),

@@ -127,6 +127,7 @@ const T = {
     total: '合计',
     payee: '代收单位',
     collector: '收款人',
+    collectorSign: '收款人签字：',
     date: '收款日期',
     agency: '（代收）',
     none: '（本办件没有代收费记录）',
@@ -156,6 +157,10 @@ const T = {
   printed: '打印日期：',
   ratings: { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' },
   sep: '、',
+  semi: '；',
+  gap: '　',
+  dateWords: (y, m, d) => y + '年' + m + '月' + d + '日',
+  complaintLine: (phone) => '监督电话：' + phone,
   behalf: (name) => '（代 ' + name + '）',
   yuanSign: '¥',
   rmb: {
@@ -197,7 +202,7 @@ function names(list) {
 // "2026-12-02 23:28:24" -> "2026年12月02日"
 function chineseDate(text) {
   const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})/.exec(String(text || ''));
-  return m ? m[1] + '年' + m[2] + '月' + m[3] + '日' : '';
+  return m ? T.dateWords(m[1], m[2], m[3]) : '';
 }
 
 function today() {
@@ -483,7 +488,7 @@ function notice(c, item) {
                 el('td', null, name),
                 el('td', null, formOf(reg(name), cat)),
                 el('td', { class: 'num' }, copiesOf(reg(name), cat)),
-                el('td', null, [still.includes(name) ? '' : N.brought, cat.note || ''].filter(Boolean).join('；')),
+                el('td', null, [still.includes(name) ? '' : N.brought, cat.note || ''].filter(Boolean).join(T.semi)),
               );
             }),
           ),
@@ -491,7 +496,7 @@ function notice(c, item) {
       : el('p', null, N.none),
     later.length ? el('p', { class: 'indent' }, N.later(later.join(T.sep))) : null,
     el('p', { class: 'indent', id: 'notice-bring' }, N.bring(noticeDays, officeLine())),
-    item && (item.complaint_phone || item.contact) ? el('p', null, T.f.complaint + '：' + (item.complaint_phone || item.contact)) : null,
+    item && (item.complaint_phone || item.contact) ? el('p', null, T.complaintLine(item.complaint_phone || item.contact)) : null,
     issued(at),
     sign(N.receivedBy, T.signStaff),
   ];
@@ -585,7 +590,7 @@ function fee(c) {
       [F.item, (c.item_name || '') + F.agency],
       ...paid.map((e) => [
         F.detail,
-        [chineseDate(e.time), money(bodyOf(e).amount), bodyOf(e).reason || ''].filter(Boolean).join('　'),
+        [chineseDate(e.time), money(bodyOf(e).amount), bodyOf(e).reason || ''].filter(Boolean).join(T.gap),
       ]),
       [F.small, el('span', { class: 'upper' }, money(total))],
       [F.upper, el('span', { class: 'upper', id: 'print-amount' }, rmbUpper(total))],
@@ -593,7 +598,7 @@ function fee(c) {
       [F.collector, actorWords(last)],
       [F.date, chineseDate(last.time)],
     ], true),
-    sign(T.notice.receivedBy, F.collector + '：'),
+    sign(T.notice.receivedBy, F.collectorSign),
   ];
 }
 
@@ -639,7 +644,7 @@ function service(item) {
           null,
           mats.map((m, i) => {
             const later = m.later_allowed !== undefined ? m.later_allowed : m.later_ok;
-            const note = [later ? S.later : '', m.note || ''].filter(Boolean).join('；');
+            const note = [later ? S.later : '', m.note || ''].filter(Boolean).join(T.semi);
             return el(
               'tr',
               null,
@@ -654,12 +659,12 @@ function service(item) {
       )
     : none;
   const limit = days
-    ? [el('p', null, S.limitWords(days)), steps.length ? el('p', { class: 'small' }, steps.join('；')) : null]
+    ? [el('p', null, S.limitWords(days)), steps.length ? el('p', { class: 'small' }, steps.join(T.semi)) : null]
     : none;
-  const fee = feeFen > 0 ? money(feeFen) + (item.fee_note ? '（' + item.fee_note + '）' : '') : item.fee_note || T.free;
+  const fee = feeFen > 0 ? money(feeFen) + (item.fee_note ? Desk.paren(item.fee_note) : '') : item.fee_note || T.free;
   return [
     header(T.titles.service),
-    el('p', { class: 'key', id: 'print-item' }, item.name + '（' + item.code + '）'),
+    el('p', { class: 'key', id: 'print-item' }, item.name + Desk.paren(item.code)),
     el('p', null, S.intro),
     el(
       'table',
