@@ -8,8 +8,9 @@
 // good/bad), #phone (+ #phone-hint), #address, #summary, the item's own
 // fields [data-field=NAME]; material rows tr[data-material=NAME] with radios
 // value provided / missing / later (later only where the catalog allows it),
-// #materials-all-provided, #materials-summary, #submit-note (补办件 warning); #on-behalf-of (AB角, when the
-// session has colleagues); #submit-case; #message. After success: #result,
+// #materials-all-provided, #materials-summary, #submit-note (the 补办件
+// warning); #on-behalf-of (AB角, when the session has colleagues);
+// #submit-case; #message. After success: #result,
 // #case-number, #result-words, #print-receipt, #print-notice (only when
 // materials are missing), #view-case, #new-another.
 // Opening new.html?item=CODE picks that item.
