@@ -59,6 +59,7 @@ const Desk = (function () {
       system: '系统',
     },
     yuan: '元',
+    free: '不收费',
     daysLeft: (n) => (n > 0 ? '剩 ' + n + ' 个工作日' : n === 0 ? '今日到期' : '已超期 ' + -n + ' 个工作日'),
     none: '—',
     syncOk: '联网正常',
@@ -312,6 +313,12 @@ const Desk = (function () {
     return (n / 100).toFixed(2) + ' ' + T.yuan;
   }
 
+  // An item's fee in words: "15.50 元（工本费）", or its note / 不收费.
+  function feeWords(fen, note) {
+    if (Number(fen || 0) > 0) return yuan(fen) + (note ? T.paren(note) : '');
+    return note || T.free;
+  }
+
   function flagBadge(flag, words) {
     if (!flag) return null;
     return el('span', { class: 'badge ' + flag, dataset: { flag } }, words || flag);
@@ -471,6 +478,7 @@ const Desk = (function () {
     place,
     roleZh,
     yuan,
+    feeWords,
     flagBadge,
     daysLeft,
     showSync,

@@ -33,7 +33,6 @@ const T = {
     conditions: '办理条件',
   },
   limitDays: (n) => n + ' 个工作日',
-  free: '不收费',
   materialsCount: (n, later) => '共 ' + n + ' 项' + (later ? '，其中 ' + later + ' 项可容缺后补' : ''),
   handling: {
     immediate: '即办件',
@@ -223,11 +222,10 @@ function pick(it) {
   node('item-code').textContent = it.code;
   const mats = it.materials || [];
   const later = mats.filter(matLater).length;
-  const fee = Number(it.fee_fen || 0) > 0 ? Desk.yuan(it.fee_fen) + (it.fee_note ? Desk.paren(it.fee_note) : '') : it.fee_note || T.free;
   Desk.fill(
     'item-facts',
     fact(T.facts.limit, T.limitDays(itemDays(it))),
-    fact(T.facts.fee, fee),
+    fact(T.facts.fee, Desk.feeWords(it.fee_fen, it.fee_note)),
     fact(T.facts.level, it.level_zh || T.levels[it.level] || it.level || ''),
     fact(T.facts.handling, T.handling[it.handling] || it.handling_zh || it.handling || ''),
     fact(T.facts.materials, T.materialsCount(mats.length, later)),
