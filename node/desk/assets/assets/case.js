@@ -1,0 +1,798 @@
+// case.js: 办件详情 — GET /api/cases/CASE: every field, the materials, the
+// steps with their time limits, the history with where each event is
+// stored, the actions this person may take now (POST /api/cases/CASE/act,
+// each from a small form opened in place) and the printouts.
+//
+// Ids: #case-id, #case-status, #case-item, #case-conflict; #actions with
+// buttons [data-action=accept|request-supplement|...] (only those the
+// server lists); the open form #act-form [data-action=...], its fields
+// named by the JSON keys they fill ([data-part=due], [data-part=reason],
+// ... inputs #act-due, #act-reason, #act-text, ...; choices: radios
+// name=decision value approve|reject, name=score value 1..5; checkboxes
+// name=missing / provided / departments with the material or department as
+// value, and #act-missing-other etc. for others), #act-on-behalf (AB角),
+// #act-submit, #act-cancel; #message (moves into the open form);
+// #prints with links [data-print=receipt|notice|refusal|result|fee|service];
+// #applicant-facts, #handling-facts, #material-rows (tr[data-material]
+// [data-state]), #step-rows (tr[data-step] [data-flag]), #history-rows
+// (tr[data-kind]).
+const T = {
+  title: '办件详情',
+  heading: '办件',
+  conflict: '本办件在不同层级有相互冲突的记录，须由有权限的人员处理后才能继续办理。',
+  workHeading: '办理',
+  noActions: '您在本点对本办件目前没有可以进行的操作。',
+  printsHeading: '打印',
+  prints: {
+    receipt: '打印受理回执',
+    notice: '打印一次性告知书',
+    refusal: '打印不予受理通知书',
+    result: '打印办结通知 / 送达回证',
+    fee: '打印代收费收据',
+    service: '打印服务告知单',
+  },
+  appHeading: '申请信息',
+  handlingHeading: '办理信息',
+  f: {
+    applicant: '申请人',
+    idNumber: '公民身份号码',
+    phone: '联系电话',
+    address: '住址',
+    summary: '申请事项说明',
+    question: '咨询内容',
+    item: '办理事项',
+    home: '所属村',
+    handler: '当前办理',
+    submitted: '登记时间',
+    due: '承诺办结日期',
+    limit: (n) => '（目录时限 ' + n + ' 个工作日）',
+    limitDate: (d) => '（目录时限 ' + d + '）',
+    extend: (r) => '延期理由：' + r,
+    fee: '应收费用',
+    feeCollected: '已代收',
+    rating: '评价',
+    complaints: '投诉',
+    departments: '联办部门',
+    supplement: '补办件',
+    yes: '是',
+    missing: '尚缺材料',
+    later: '容缺待补',
+  },
+  dueNone: '受理后确定',
+  times: (n) => n + ' 次',
+  materialsHeading: '申报材料',
+  mat: { name: '材料名称', state: '收取情况' },
+  matStates: { provided: '已收', missing: '缺', later: '容缺后补' },
+  noMaterials: '登记时没有列出材料。',
+  stepsHeading: '办理环节与时限',
+  step: { name: '环节', holder: '责任方', due: '应办结日期', done: '完成', flag: '时限' },
+  notDone: '未完成',
+  noSteps: '本办件还没有计时的环节。',
+  historyHeading: '办理记录',
+  hist: { time: '时间', what: '事项', who: '办理人', node: '办理地点', stored: '存放情况' },
+  behalf: (name) => '（代 ' + name + '）',
+  custody: {
+    here: '本机已存',
+    township: '已达乡镇',
+    townshipNo: '未达乡镇',
+    county: '已达县',
+    countyNo: '未达县',
+    refused: (why) => '被拒收：' + why,
+  },
+  superseded: '（已被更正）',
+  sep: '、',
+  semi: '；',
+  dot: ' · ',
+  doneMark: '✓',
+  ratings: { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' },
+  detail: {
+    submitted: (n, miss) => '材料 ' + n + ' 项' + (miss ? '，缺 ' + miss + ' 项' : ''),
+    due: (d, n) => '承诺办结日期 ' + d + (n ? '（' + n + ' 个工作日）' : ''),
+    extend: (r) => '延期理由：' + r,
+    missing: (list) => '所缺材料：' + list,
+    provided: (list) => '补交：' + list,
+    to: (place) => '报送 ' + place,
+    departments: (list) => '分派：' + list,
+    approve: '同意',
+    reject: '不同意',
+    approved: '准予',
+    refused: '不予许可',
+    certificate: (c) => '证照编号 ' + c,
+    reason: (r) => '理由：' + r,
+    basis: (b) => '依据：' + b,
+    fee: (yuan, receipt) => '代收 ' + yuan + '，收据号 ' + receipt,
+    against: (place) => '投诉对象：' + place,
+    note: (n) => '说明：' + n,
+  },
+  form: {
+    submit: '确认',
+    cancel: '取消',
+    self: '本人办理',
+    behalfOf: (name) => '代 ' + name + ' 办理',
+    behalf: '办理身份（AB角）',
+    other: '其他（多项用“、”隔开）',
+    split: /[、,，;；]/,
+    sending: '正在提交…',
+    done: (label, status) => '已记录：' + label + '。办件现为：' + status + '。',
+    need: (label) => '请填写“' + label + '”',
+    needOne: (label) => '请至少选择一项“' + label + '”',
+    datePlaceholder: '如 2026-12-15',
+    badDate: (label) => '“' + label + '”请写成 年-月-日，如 2026-12-15',
+  },
+  fields: {
+    due: '承诺办结日期',
+    dueHint: '不填则按事项目录的时限计算；只能提前，不能推后（推后须写延期理由）',
+    extend_reason: '延期理由',
+    note: '说明',
+    missing: '所缺材料（一次性告知全部）',
+    provided: '本次补交的材料',
+    escalateHint: '办件将报送上一级办理。',
+    departments: '分派部门（选多个即为联办）',
+    department: '部门',
+    decision: '决定',
+    opinion: '意见',
+    approve: '同意 / 准予',
+    reject: '不同意 / 不予许可',
+    reason: '理由',
+    reasonHint: '不予许可或不予受理时必须写明理由',
+    basis: '依据（法律、法规、规章条款）',
+    certificate: '证照或批文编号',
+    text: '内容',
+    reply: '答复内容',
+    method: '送达方式',
+    methods: ['当面送达', '邮寄送达', '电话告知', '代理员上门送达', '电子送达'],
+    score: '申请人的评价（由申请人本人选择）',
+    comment: '申请人的意见',
+    amount: '代收金额（元）',
+    receipt: '收据编号',
+    feeReason: '金额与应收不同时的说明',
+    withdrawReason: '撤回原因',
+    notAcceptReason: '不予受理的理由',
+    complaint: '投诉内容',
+    against: '投诉对象',
+    commentText: '备注内容',
+  },
+};
+
+const caseId = Desk.param('id');
+let current = null;
+let item = null;
+let openAction = '';
+// Place names this page has seen (the steps name their holders).
+const names = {};
+
+function node(id) {
+  return document.getElementById(id);
+}
+
+// The one member of an event's body: {"accepted": {...}} -> {...}.
+function bodyOf(ev) {
+  const b = ev.body || {};
+  const k = Object.keys(b)[0];
+  return (k && b[k]) || {};
+}
+
+function where(code, name) {
+  return Desk.place(code, name || names[code]);
+}
+
+function listed(list) {
+  return (list || []).map((m) => (typeof m === 'string' ? m : m.name)).join(T.sep);
+}
+
+// "林木采伐许可（LY-001）"
+function itemWords(c) {
+  return (c.item_name || '') + (c.item_code ? Desk.paren(c.item_code) : '');
+}
+
+function fact(label, ...value) {
+  return [Desk.el('dt', null, label), Desk.el('dd', null, ...value)];
+}
+
+// ---- what the case shows ------------------------------------------------------------
+
+function header(c) {
+  node('case-id').textContent = c.case;
+  node('case-status').textContent = c.status_zh || c.status;
+  node('case-status').dataset.status = c.status;
+  node('case-item').textContent = itemWords(c);
+  node('case-conflict').hidden = !c.conflict;
+}
+
+function applicantFacts(c) {
+  Desk.fill(
+    'applicant-facts',
+    fact(T.f.applicant, c.applicant_name || ''),
+    fact(T.f.idNumber, c.applicant_id || Desk.T.none),
+    fact(T.f.phone, c.applicant_phone || Desk.T.none),
+    fact(T.f.address, c.applicant_address || Desk.T.none),
+    c.summary ? fact(T.f.summary, c.summary) : null,
+    c.question ? fact(T.f.question, typeof c.question === 'string' ? c.question : JSON.stringify(c.question)) : null,
+    (c.fields || []).map((f) => fact(f.key, f.value)),
+  );
+}
+
+function handlingFacts(c) {
+  const promise = c.promise || {};
+  const due = c.due_date || promise.due_date || '';
+  Desk.fill(
+    'handling-facts',
+    fact(T.f.item, itemWords(c)),
+    fact(T.f.home, where(c.home, c.home_name)),
+    fact(T.f.handler, where(c.handler, c.handler_name)),
+    fact(T.f.submitted, c.submitted_at || ''),
+    fact(
+      T.f.due,
+      Desk.el('strong', { id: 'case-due' }, due || T.dueNone),
+      promise.limit_days ? T.f.limit(promise.limit_days) : null,
+      promise.limit_date && promise.limit_date !== due ? T.f.limitDate(promise.limit_date) : null,
+      promise.extend_reason ? Desk.el('span', { class: 'detail' }, T.f.extend(promise.extend_reason)) : null,
+    ),
+    c.supplement_case ? fact(T.f.supplement, T.f.yes) : null,
+    c.missing && c.missing.length ? fact(T.f.missing, listed(c.missing)) : null,
+    c.later && c.later.length ? fact(T.f.later, listed(c.later)) : null,
+    c.fee_due_fen ? fact(T.f.fee, Desk.yuan(c.fee_due_fen)) : null,
+    c.fee_collected_fen ? fact(T.f.feeCollected, Desk.yuan(c.fee_collected_fen)) : null,
+    c.departments && c.departments.length ? fact(T.f.departments, listed(c.departments)) : null,
+    c.rating ? fact(T.f.rating, T.ratings[c.rating] || String(c.rating)) : null,
+    c.complaints ? fact(T.f.complaints, T.times(c.complaints)) : null,
+  );
+}
+
+function materialRows(c) {
+  const mats = c.materials || [];
+  Desk.fill(
+    'material-rows',
+    mats.map((m) =>
+      Desk.el(
+        'tr',
+        { dataset: { material: m.name, state: m.state } },
+        Desk.el('td', null, m.name),
+        Desk.el(
+          'td',
+          null,
+          Desk.el('span', { class: 'badge ' + (m.state === 'provided' ? 'ok' : m.state) }, T.matStates[m.state] || m.state),
+        ),
+      ),
+    ),
+  );
+  node('materials-table').hidden = mats.length === 0;
+  node('materials-empty').hidden = mats.length > 0;
+}
+
+function stepRows(c) {
+  const steps = c.steps || [];
+  Desk.fill(
+    'step-rows',
+    steps.map((s) =>
+      Desk.el(
+        'tr',
+        { dataset: { step: s.step || s.step_zh, flag: s.flag || 'ok' } },
+        Desk.el('td', null, s.step_zh || s.step),
+        Desk.el('td', null, where(s.holder, s.holder_name)),
+        Desk.el('td', { class: 'nowrap' }, s.due || Desk.T.none),
+        Desk.el('td', null, s.done ? s.done_at || T.doneMark : T.notDone),
+        Desk.el(
+          'td',
+          null,
+          Desk.flagBadge(s.flag || 'ok', s.flag_zh),
+          !s.done && s.days_left !== undefined && s.days_left !== null ? [' ', Desk.daysLeft(s.days_left)] : null,
+        ),
+      ),
+    ),
+  );
+  node('steps-table').hidden = steps.length === 0;
+  node('steps-empty').hidden = steps.length > 0;
+}
+
+// Words for what an event says beyond its kind.
+function detail(ev) {
+  const b = bodyOf(ev);
+  const D = T.detail;
+  const out = [];
+  const add = (cond, text) => cond && out.push(text);
+  switch (ev.kind) {
+    case 'submitted': {
+      const mats = b.materials || [];
+      out.push(D.submitted(mats.length, mats.filter((m) => m.state === 'missing').length));
+      break;
+    }
+    case 'accepted':
+      add(b.dueDate, D.due(b.dueDate, b.limitDays));
+      add(b.extendReason, D.extend(b.extendReason));
+      break;
+    case 'supplement_requested':
+      out.push(D.missing(listed(b.missing)));
+      break;
+    case 'supplemented':
+      out.push(D.provided(listed(b.provided)));
+      break;
+    case 'escalated':
+      add(b.to, D.to(where(b.to)));
+      break;
+    case 'assigned':
+      out.push(D.departments(listed(b.departments)));
+      break;
+    case 'opinion':
+      out.push((b.department || '') + ' ' + (b.approve ? D.approve : D.reject));
+      add(b.text, b.text);
+      break;
+    case 'decided':
+      out.push(b.approved ? D.approved : D.refused);
+      add(b.certificateNo, D.certificate(b.certificateNo));
+      add(b.reason, D.reason(b.reason));
+      add(b.legalBasis, D.basis(b.legalBasis));
+      break;
+    case 'not_accepted':
+      add(b.reason, D.reason(b.reason));
+      add(b.legalBasis, D.basis(b.legalBasis));
+      break;
+    case 'fee_collected':
+      out.push(D.fee(Desk.yuan(b.amount), b.receiptNo || ''));
+      add(b.reason, D.note(b.reason));
+      break;
+    case 'rated':
+      out.push(T.ratings[b.score] || String(b.score || ''));
+      add(b.comment, b.comment);
+      break;
+    case 'delivered':
+      add(b.method, b.method);
+      break;
+    case 'withdrawn':
+      add(b.reason, D.reason(b.reason));
+      break;
+    case 'complaint':
+      add(b.text, b.text);
+      add(b.against, D.against(where(b.against)));
+      break;
+    case 'replied':
+    case 'comment':
+      add(b.text, b.text);
+      break;
+    default:
+      break;
+  }
+  if (ev.kind !== 'rated' && ev.kind !== 'fee_collected') add(b.note, D.note(b.note));
+  return out.join(T.semi);
+}
+
+function custody(ev) {
+  const c = ev.custody;
+  if (!c) return '';
+  const C = T.custody;
+  const words = [C.here];
+  if (c.township === true) words.push(C.township);
+  if (c.township === false) words.push(C.townshipNo);
+  if (c.county === true) words.push(C.county);
+  if (c.county === false) words.push(C.countyNo);
+  const text = words.join(T.dot);
+  if (c.refused) return [text, Desk.el('span', { class: 'detail no' }, C.refused(c.refused.text || c.refused.reason || ''))];
+  return text;
+}
+
+// "王小红 · 代理员（代 李明）"; events the system makes: "系统".
+function who(ev) {
+  if (ev.actor === 'system' || ev.role === 'system') return Desk.roleZh('system');
+  const role = ev.role ? T.dot + Desk.roleZh(ev.role, ev.role_zh) : '';
+  return (ev.actor || '') + role + (ev.on_behalf_of ? T.behalf(ev.on_behalf_of) : '');
+}
+
+function historyRows(c) {
+  const events = c.events || [];
+  Desk.fill(
+    'history-rows',
+    events.map((ev) =>
+      Desk.el(
+        'tr',
+        { dataset: { kind: ev.kind, event: ev.id }, class: ev.superseded ? 'superseded' : null },
+        Desk.el('td', null, ev.time || ''),
+        Desk.el(
+          'td',
+          null,
+          Desk.el('span', { class: 'what' }, ev.kind_zh || ev.kind),
+          ev.superseded ? T.superseded : null,
+          detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
+        ),
+        Desk.el('td', { class: 'who' }, who(ev)),
+        Desk.el('td', { class: 'place' }, where(ev.origin, ev.origin_name)),
+        Desk.el('td', { class: 'custody' }, custody(ev)),
+      ),
+    ),
+  );
+}
+
+// The printouts the server lists; 服务告知单 is the item's, always offered.
+function prints(c) {
+  const kinds = (c.prints || []).filter((k) => k !== 'service');
+  if (c.item_code) kinds.push('service');
+  const href = (k) =>
+    '/print.html' + Desk.query(k === 'service' ? { kind: k, item: c.item_code } : { kind: k, id: c.case });
+  Desk.fill(
+    'prints',
+    kinds.map((k) => Desk.el('a', { class: 'button secondary', dataset: { print: k }, href: href(k) }, T.prints[k] || k)),
+  );
+}
+
+function actions(c) {
+  const list = c.actions || [];
+  Desk.fill(
+    'actions',
+    list.map((a) =>
+      Desk.el(
+        'button',
+        {
+          type: 'button',
+          class: a.action === openAction ? '' : 'secondary',
+          dataset: { action: a.action },
+          'aria-expanded': a.action === openAction ? 'true' : 'false',
+          onclick: () => open(a),
+        },
+        a.label_zh || a.action,
+      ),
+    ),
+  );
+  node('no-actions').hidden = list.length > 0;
+}
+
+// ---- action forms --------------------------------------------------------------------
+//
+// Each action's fields, by the JSON key each fills (node/app/act.h):
+//   {key, type: text|textarea|date|select|radio|checks|money, label, hint,
+//    required, options: [[value, words]] or a function of the case}.
+
+function materialOptions(c, states) {
+  return (c.materials || []).filter((m) => states.includes(m.state)).map((m) => [m.name, m.name]);
+}
+
+function levelsAbove(c) {
+  const home = String(c.home || '');
+  const out = [];
+  for (const len of [12, 9, 6]) if (home.length >= len) out.push([home.slice(0, len), where(home.slice(0, len))]);
+  return out;
+}
+
+const F = T.fields;
+const FORMS = {
+  accept: [
+    { key: 'due', type: 'date', label: F.due, hint: F.dueHint },
+    { key: 'extend_reason', type: 'text', label: F.extend_reason },
+    { key: 'note', type: 'text', label: F.note },
+  ],
+  'request-supplement': [
+    {
+      key: 'missing',
+      type: 'checks',
+      label: F.missing,
+      required: true,
+      options: (c) => materialOptions(c, ['missing', 'later', 'provided']),
+      checked: (c) => (c.missing || []).map((m) => (typeof m === 'string' ? m : m.name)),
+    },
+    { key: 'note', type: 'text', label: F.note },
+  ],
+  supplement: [
+    {
+      key: 'provided',
+      type: 'checks',
+      label: F.provided,
+      required: true,
+      options: (c) => materialOptions(c, ['missing', 'later']),
+    },
+    { key: 'note', type: 'text', label: F.note },
+  ],
+  escalate: [
+    { type: 'info', label: F.escalateHint },
+    { key: 'note', type: 'text', label: F.note },
+  ],
+  assign: [
+    {
+      key: 'departments',
+      type: 'checks',
+      label: F.departments,
+      required: true,
+      options: () => ((item && item.departments) || []).map((d) => [d, d]),
+    },
+    { key: 'note', type: 'text', label: F.note },
+  ],
+  opinion: [
+    {
+      key: 'department',
+      type: 'select',
+      label: F.department,
+      required: true,
+      options: (c) => (c.departments || []).map((d) => (typeof d === 'string' ? [d, d] : [d.name, d.name])),
+    },
+    {
+      key: 'decision',
+      type: 'radio',
+      label: F.opinion,
+      required: true,
+      options: () => [['approve', F.approve], ['reject', F.reject]],
+    },
+    { key: 'text', type: 'textarea', label: F.text },
+  ],
+  decide: [
+    {
+      key: 'decision',
+      type: 'radio',
+      label: F.decision,
+      required: true,
+      options: () => [['approve', F.approve], ['reject', F.reject]],
+    },
+    { key: 'reason', type: 'textarea', label: F.reason, hint: F.reasonHint },
+    { key: 'basis', type: 'text', label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
+    { key: 'certificate', type: 'text', label: F.certificate },
+  ],
+  reply: [{ key: 'text', type: 'textarea', label: F.reply, required: true }],
+  deliver: [
+    { key: 'method', type: 'select', label: F.method, required: true, options: () => F.methods.map((m) => [m, m]) },
+    { key: 'note', type: 'text', label: F.note },
+  ],
+  rate: [
+    {
+      key: 'score',
+      type: 'radio',
+      label: F.score,
+      required: true,
+      options: () => [5, 4, 3, 2, 1].map((n) => [String(n), T.ratings[n]]),
+    },
+    { key: 'comment', type: 'text', label: F.comment },
+  ],
+  'collect-fee': [
+    {
+      key: 'amount',
+      type: 'money',
+      label: F.amount,
+      required: true,
+      value: (c) => (c.fee_due_fen ? (c.fee_due_fen / 100).toFixed(2) : ''),
+    },
+    { key: 'receipt', type: 'text', label: F.receipt, required: true },
+    { key: 'reason', type: 'text', label: F.feeReason },
+  ],
+  close: [{ key: 'note', type: 'text', label: F.note }],
+  withdraw: [{ key: 'reason', type: 'textarea', label: F.withdrawReason, required: true }],
+  'not-accept': [
+    { key: 'reason', type: 'textarea', label: F.notAcceptReason, required: true },
+    { key: 'basis', type: 'text', label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
+  ],
+  comment: [{ key: 'text', type: 'textarea', label: F.commentText, required: true }],
+  complain: [
+    { key: 'text', type: 'textarea', label: F.complaint, required: true },
+    { key: 'against', type: 'select', label: F.against, options: levelsAbove },
+  ],
+};
+
+function inputFor(spec, c) {
+  const id = 'act-' + spec.key.replace(/_/g, '-');
+  const value = spec.value ? spec.value(c) : '';
+  switch (spec.type) {
+    case 'textarea':
+      return Desk.el('textarea', { id, rows: 2, maxlength: 1000, value });
+    case 'date':
+      return Desk.el('input', { type: 'text', id, value, placeholder: T.form.datePlaceholder, autocomplete: 'off' });
+    case 'money':
+      return Desk.el('input', { type: 'text', id, inputmode: 'decimal', value, autocomplete: 'off' });
+    case 'select': {
+      const opts = spec.options(c);
+      return Desk.el(
+        'select',
+        { id },
+        spec.required && opts.length === 1 ? null : Desk.el('option', { value: '' }, ''),
+        opts.map(([v, words]) => Desk.el('option', { value: v }, words)),
+      );
+    }
+    default:
+      return Desk.el('input', { type: 'text', id, value, autocomplete: 'off' });
+  }
+}
+
+function fieldFor(spec, c) {
+  if (spec.type === 'info') return Desk.el('p', { class: 'field wide' }, spec.label);
+  const label = spec.label;
+  if (spec.type === 'radio' || spec.type === 'checks') {
+    const multi = spec.type === 'checks';
+    const checked = spec.checked ? spec.checked(c) : [];
+    const boxes = spec.options(c).map(([v, words]) =>
+      Desk.el(
+        'label',
+        { class: 'choice' },
+        Desk.el('input', { type: multi ? 'checkbox' : 'radio', name: spec.key, value: v, checked: checked.includes(v) }),
+        words,
+      ),
+    );
+    const other = multi
+      ? Desk.el(
+          'div',
+          { class: 'field' },
+          Desk.el('label', { for: 'act-' + spec.key + '-other' }, T.form.other),
+          Desk.el('input', { type: 'text', id: 'act-' + spec.key + '-other', autocomplete: 'off' }),
+        )
+      : null;
+    return Desk.el(
+      'fieldset',
+      { class: 'field wide', dataset: { part: spec.key } },
+      Desk.el('legend', { class: spec.required ? 'required' : null }, label),
+      Desk.el('div', { class: 'checks' }, boxes),
+      other,
+    );
+  }
+  const input = inputFor(spec, c);
+  const wide = spec.type === 'textarea';
+  return Desk.el(
+    'div',
+    { class: 'field' + (wide ? ' wide' : ''), dataset: { part: spec.key } },
+    Desk.el('label', { for: input.id, class: spec.required ? 'required' : null }, label),
+    input,
+    spec.hint ? Desk.el('p', { class: 'hint' }, spec.hint) : null,
+  );
+}
+
+function behalfField() {
+  const colleagues = (Desk.session() && Desk.session().colleagues) || [];
+  if (!colleagues.length) return null;
+  return Desk.el(
+    'div',
+    { class: 'field', dataset: { part: 'on_behalf_of' } },
+    Desk.el('label', { for: 'act-on-behalf' }, T.form.behalf),
+    Desk.el(
+      'select',
+      { id: 'act-on-behalf' },
+      Desk.el('option', { value: '' }, T.form.self),
+      colleagues.map((n) => Desk.el('option', { value: n }, T.form.behalfOf(n))),
+    ),
+  );
+}
+
+function open(a) {
+  close();
+  openAction = a.action;
+  const specs = FORMS[a.action] || [{ key: 'note', type: 'text', label: F.note }];
+  const form = Desk.el(
+    'form',
+    { id: 'act-form', class: 'actform', dataset: { action: a.action }, novalidate: true },
+    Desk.el('h3', null, a.label_zh || a.action),
+    Desk.el('div', { class: 'grid' }, specs.map((s) => fieldFor(s, current)), behalfField()),
+    Desk.el(
+      'div',
+      { class: 'buttons' },
+      Desk.el('button', { type: 'submit', id: 'act-submit' }, T.form.submit),
+      Desk.el('button', { type: 'button', class: 'secondary', id: 'act-cancel', onclick: close }, T.form.cancel),
+    ),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    send(a, specs, form);
+  });
+  Desk.fill('act-area', form);
+  // The message area sits in the form, above its buttons.
+  form.insertBefore(node('message'), form.querySelector('.buttons'));
+  Desk.say('');
+  actions(current);
+  const first = form.querySelector('input, select, textarea');
+  if (first) first.focus();
+}
+
+function close() {
+  const form = node('act-form');
+  if (form) node('work').insertBefore(node('message'), node('act-area').nextSibling);
+  Desk.fill('act-area');
+  openAction = '';
+  if (current) actions(current);
+}
+
+// The request body from the form, or null (the message says why).
+function collect(a, specs, form) {
+  const body = { action: a.action };
+  for (const s of specs) {
+    if (!s.key) continue;
+    if (s.type === 'checks') {
+      const list = [...form.querySelectorAll('input[name="' + s.key + '"]:checked')].map((i) => i.value);
+      const other = form.querySelector('#act-' + s.key + '-other');
+      if (other)
+        for (const v of other.value.split(T.form.split))
+          if (v.trim() && !list.includes(v.trim())) list.push(v.trim());
+      if (s.required && !list.length) return refuse(form, s.key, T.form.needOne(s.label));
+      body[s.key] = list;
+    } else if (s.type === 'radio') {
+      const on = form.querySelector('input[name="' + s.key + '"]:checked');
+      if (s.required && !on) return refuse(form, s.key, T.form.need(s.label));
+      if (!on) continue;
+      if (s.key === 'decision') {
+        body.approve = on.value === 'approve';
+        body.reject = on.value === 'reject';
+      } else if (s.key === 'score') {
+        body.score = Number(on.value);
+      } else {
+        body[s.key] = on.value;
+      }
+    } else {
+      const input = form.querySelector('#act-' + s.key.replace(/_/g, '-'));
+      const v = input ? input.value.trim() : '';
+      if (s.required && !v) return refuse(form, s.key, T.form.need(s.label));
+      if (v && s.type === 'date' && !Desk.isDate(v)) return refuse(form, s.key, T.form.badDate(s.label));
+      if (v) body[s.key] = v;
+    }
+  }
+  const behalf = form.querySelector('#act-on-behalf');
+  if (behalf && behalf.value) body.on_behalf_of = behalf.value;
+  return body;
+}
+
+function refuse(form, part, text) {
+  Desk.clear(form);
+  Desk.say(text, 'error');
+  const input = Desk.mark(part, form);
+  if (input && input.focus) input.focus();
+  return null;
+}
+
+async function send(a, specs, form) {
+  Desk.clear(form);
+  const body = collect(a, specs, form);
+  if (!body) return;
+  const button = node('act-submit');
+  button.disabled = true;
+  button.textContent = T.form.sending;
+  try {
+    const r = await Desk.post('/api/cases/' + encodeURIComponent(caseId) + '/act', body);
+    close();
+    Desk.say(T.form.done(a.label_zh || a.action, r.status_zh || r.status || ''), 'ok');
+    await load();
+  } catch (err) {
+    button.disabled = false;
+    button.textContent = T.form.submit;
+    Desk.showError(err, form);
+  }
+}
+
+// ---- loading ------------------------------------------------------------------------------
+
+async function load() {
+  const c = await Desk.get('/api/cases/' + encodeURIComponent(caseId));
+  current = c;
+  for (const st of c.steps || []) if (st.holder && st.holder_name) names[st.holder] = st.holder_name;
+  header(c);
+  actions(c);
+  prints(c);
+  applicantFacts(c);
+  handlingFacts(c);
+  materialRows(c);
+  stepRows(c);
+  historyRows(c);
+  if (c.lsn !== undefined) Desk.seen(c.lsn);
+  if (!item && c.item_code) {
+    try {
+      item = await Desk.get('/api/catalog/' + encodeURIComponent(c.item_code));
+      if (item && item.item) item = item.item;
+    } catch (e) {
+      item = {}; // not in the catalog held here: the forms go without it
+    }
+  }
+}
+
+Desk.start({
+  page: 'case',
+  strings: T,
+  init: async () => {
+    if (!caseId) {
+      location.replace('/search.html');
+      return;
+    }
+    document.title = caseId + ' ' + document.title;
+    try {
+      await load();
+    } catch (err) {
+      Desk.showError(err);
+      if (err.status === 404) {
+        node('work').hidden = false;
+        Desk.fill('actions', Desk.el('a', { class: 'button', href: '/search.html' }, Desk.T.nav.search));
+      }
+    }
+  },
+  refresh: async () => {
+    try {
+      await load();
+    } catch (err) {
+      Desk.showError(err);
+    }
+  },
+});
