@@ -330,21 +330,18 @@ const Desk = (function () {
   }
 
   // SYNC_WORDS (docs/DESK.md) as one line: {text, down (links down)}.
-  // A link is connected when its state is "up"; `up` (or `direction`)
-  // says it leads to a level above. An upward link that is down while
-  // another upward link is connected is a standby, not an outage.
+  // An outage is an upward link that is down and not a standby (the
+  // server marks a standby: down while another upward link is up); the
+  // children's links come counted in the server's words, not one by one.
   function syncLine(sync) {
     const s = sync || {};
     const links = s.links || [];
-    const connected = (l) => l.state === 'up';
-    const upward = (l) => l.direction === 'up' || (l.direction === undefined && l.up === true);
-    const upOk = links.some((l) => upward(l) && connected(l));
-    const down = links.filter((l) => !connected(l) && !(upward(l) && upOk));
+    const down = links.filter((l) => l.upstream && l.state !== 'up' && !l.standby);
     const parts = [];
     if (!down.length) parts.push(T.syncOk);
     if (s.last_sync_zh) parts.push(s.last_sync_zh);
     if (s.pending_up_zh) parts.push(s.pending_up_zh);
-    for (const l of down) parts.push(l.words_zh || T.linkDown(place(l.peer, l.peer_name)));
+    for (const w of s.words_zh || []) parts.push(w);
     return { text: parts.join(T.sep), down: down.length };
   }
 
