@@ -688,3 +688,45 @@ TEST_CASE("config: sync values must agree with each other", "[config]") {
                  "sync.window_bytes = 1048576 (the default) must be at least");
   }
 }
+
+// --- [desk] -------------------------------------------------------------------
+
+TEST_CASE("config: [desk] defaults to a free port on 127.0.0.1", "[config][desk]") {
+  const NodeConfig c = parse_ok("[node]\ncode = \"360723\"\ndata = \"/srv/ld\"\n");
+  CHECK(c.desk.enabled);
+  CHECK(c.desk.host == "127.0.0.1");
+  CHECK(c.desk.port == 0);
+  CHECK_FALSE(c.desk.tls());
+}
+
+TEST_CASE("config: [desk] listen, off, and an office LAN with its certificate", "[config][desk]") {
+  const std::string head = "[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[desk]\n";
+  auto c = parse_ok(head + "listen = \"127.0.0.1:8701\"\n");
+  CHECK(c.desk.port == 8701);
+  CHECK_FALSE(c.desk.tls());
+  c = parse_ok(head + "listen = \"off\"\n");
+  CHECK_FALSE(c.desk.enabled);
+  c = parse_ok(head + "listen = \"192.168.10.5:8443\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n",
+               "/etc/liandong");
+  CHECK(c.desk.host == "192.168.10.5");
+  CHECK(c.desk.tls());
+  CHECK(c.desk.tls_cert == "/etc/liandong/c.pem");
+  CHECK(c.desk.tls_key == "/etc/liandong/k.pem");
+  c = parse_ok(head + "listen = \"[::1]:8701\"\n");
+  CHECK(c.desk.host == "::1");
+  CHECK_FALSE(c.desk.tls());
+  const std::string text =
+      liandong::config::describe(parse_ok(head + "listen = \"0.0.0.0:8443\"\n"));
+  CHECK_THAT(text, Contains("desk       https://0.0.0.0:8443 (open to the office LAN)"));
+}
+
+TEST_CASE("config: a wrong [desk] is one line naming the key", "[config][desk]") {
+  const std::string head = "[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[desk]\n";
+  expect_error(head + "listen = \"8701\"\n", 5, "desk.listen", "is not HOST:PORT");
+  expect_error(head + "listen = \"127.0.0.1:99999\"\n", 5, "desk.listen", "above 65535");
+  expect_error(head + "listen = \"127.0.0.1:\"\n", 5, "desk.listen", "is not HOST:PORT");
+  expect_error(head + "listen = \"a b:80\"\n", 5, "desk.listen", "is not HOST:PORT");
+  expect_error(head + "port = 8701\n", 5, "desk.port", "");
+  expect_error(head + "tls_cert = \"c.pem\"\n", 5, "desk.tls_key", "go together");
+  expect_error(head + "listen = 8701\n", 5, "desk.listen", "");
+}

@@ -8,7 +8,20 @@
 # not take them, and a consolidated list. Every action is taken at the
 # level and by the role that may take it (storage/authority.h). Exits 0
 # with a summary; any failed step fails the run.
+#
+#   bash deploy/demo.sh --keep-running
+# then publishes the staff roster, the catalog and the calendar, prints
+# each node's desk (办事台) address with a one-time code for each person
+# the roster lists there, and leaves the three nodes running for a person
+# to try in a browser, until Ctrl-C.
 set -euo pipefail
+keep_running=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep-running) keep_running=1 ;;
+    *) echo "usage: bash deploy/demo.sh [--keep-running]" >&2; exit 2 ;;
+  esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/deploy/install-deps.sh"
 build=${LIANDONG_BUILD:-$here/build}
@@ -59,9 +72,9 @@ peer() { # section data [endpoint]
   [ -z "${3:-}" ] || printf 'endpoint = "%s"\n' "$3"
   printf 'curve_key = "%s"\nsign_key = "%s"\n' "$(key "$2" curve_key)" "$(key "$2" sign_key)"
 }
-read -r port_c port_t < <(python3 -c '
+read -r port_c port_t desk_c desk_t desk_v < <(python3 -c '
 import socket
-s = [socket.socket() for _ in range(2)]
+s = [socket.socket() for _ in range(5)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
 ep_c="tcp://127.0.0.1:$port_c"
@@ -72,18 +85,21 @@ fast=$'\n[sync]\nheartbeat_ms = 200\npeer_timeout_ms = 1500\nack_timeout_ms = 20
   peer child "$township"
   peer child "$village"
   printf '%s' "$fast"
+  printf '\n[desk]\nlisten = "127.0.0.1:%s"\n' "$desk_c"
 } >"$work/county.toml"
 {
   printf '[node]\ncode = "360723101"\ndata = "%s"\n\n[listen]\nendpoint = "%s"\n' "$township" "$ep_t"
   peer upstream "$county" "$ep_c"
   peer child "$village"
   printf '%s' "$fast"
+  printf '\n[desk]\nlisten = "127.0.0.1:%s"\n' "$desk_t"
 } >"$work/township.toml"
 {
   printf '[node]\ncode = "360723101007"\ndata = "%s"\n' "$village"
   peer upstream "$township" "$ep_t"
   peer upstream "$county" "$ep_c"
   printf '%s' "$fast"
+  printf '\n[desk]\nlisten = "127.0.0.1:%s"\n' "$desk_v"
 } >"$work/village.toml"
 for n in county township village; do
   "$L" config check "$work/$n.toml" >/dev/null
@@ -198,3 +214,34 @@ closed=$("$L" case list --status closed --json | grep -o '"case"' | wc -l)
 total=$("$L" case list --json | grep -o '"case"' | wc -l)
 [ "$total" -eq 3 ] && [ "$closed" -eq 1 ]
 printf '\n共 %d 件办件，已销号 %d 件，存储一致 (summary: %d cases, %d closed, store consistent — demo ok)\n' "$total" "$closed" "$total" "$closed"
+
+step "各节点办事台 (浏览器打开)"
+for d in "$county" "$township" "$village"; do
+  printf '  %s  %s\n' "$(basename "$d")" "$("$L" desk info --data "$d" | sed -n 's/^办事台地址：//p')"
+done
+[ "$keep_running" -eq 1 ] || exit 0
+
+step "发布人员名册、事项目录、工作日历，为名册所列人员发放设置码"
+C roster publish --version 1 --file "$here/config/roster-example.toml" --actor 李建国 >/dev/null
+C catalog publish "$here/config/catalog-example.toml" --actor 李建国 >/dev/null
+C calendar publish "$here/config/calendar-2026.toml" --actor 李建国 >/dev/null
+C calendar publish "$here/config/calendar-2027.toml" --actor 李建国 >/dev/null
+for _ in $(seq 300); do
+  "$L" roster show --json | grep -q '"version":1' && break
+  sleep 0.1
+done
+for d in "$county" "$township" "$village"; do
+  url=$("$L" desk info --data "$d" | sed -n 's/^办事台地址：//p')
+  names=$("$L" roster show --data "$d" --json | python3 -c '
+import json, sys
+code = sys.argv[1]
+print(" ".join(s["name"] for s in json.load(sys.stdin)["staff"] if s["node"] == code))' "$(basename "$d")")
+  for n in $names; do
+    printf '  %s  %s  设置码 %s\n' "$url" "$n" \
+      "$("$L" desk invite "$n" --data "$d" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')"
+  done
+done
+echo
+echo "三个节点的办事台在上列地址运行；在登录页选“首次登录”，填姓名和设置码并设置密码。按 Ctrl-C 结束。"
+trap 'exit 0' INT TERM
+while :; do sleep 3600; done

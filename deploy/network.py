@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 import unicodedata
+import urllib.request
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "testbed"))
@@ -192,6 +193,7 @@ class Node:
         self.conf = os.path.join(net.work, "conf", code + ".toml")
         self.log = os.path.join(net.work, "logs", code + ".log")
         self.port = free_port() if len(code) < 12 else None
+        self.desk_port = free_port()
         self.proc: subprocess.Popen | None = None
         self.keys: dict = {}
         self.starts = 0
@@ -201,6 +203,10 @@ class Node:
     @property
     def endpoint(self) -> str:
         return f"tcp://127.0.0.1:{self.port}"
+
+    @property
+    def desk(self) -> str:
+        return f"http://127.0.0.1:{self.desk_port}/"
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -285,6 +291,8 @@ class Network:
                     text += peer("child", self.nodes[c], False)
         text += ("\n[sync]\nheartbeat_ms = 200\npeer_timeout_ms = 1500\nack_timeout_ms = 2000\n"
                  "redial_min_ms = 100\nredial_max_ms = 1000\n")
+        text += f'\n[desk]\nlisten = "127.0.0.1:{n.desk_port}"\n'
+
         with open(n.conf, "w", encoding="utf-8") as f:
             f.write(text)
 
@@ -322,7 +330,7 @@ class Network:
                 raise Fail(f"{code}: not answering `liandong status` {READY_S:.0f} s after start "
                            f"({(r.stderr or r.stdout).strip()[:200]})")
             time.sleep(0.1)
-        say(f"  启动 {code} {NAME[code]} (pid {n.proc.pid})")
+        say(f"  启动 {code} {NAME[code]} (pid {n.proc.pid})，办事台 {n.desk}")
 
     def stop(self, code: str, sig: int = signal.SIGTERM) -> int:
         n = self.nodes[code]
@@ -754,6 +762,25 @@ def report(net: Network) -> None:
     say(f"  CLI 调用 {net.cli_calls} 次，轮询 {net.polls} 轮；总用时 {(now_ms() - net.t0) / 1000:.1f} s")
 
 
+def check_desks(net: Network) -> None:
+    """Each node's desk answers at the address it wrote (DATA/desk/address)."""
+    step("各节点办事台 (liandong desk info；浏览器打开，deploy/demo.sh --keep-running 可留着试用)")
+    for c in ALL:
+        n = net.nodes[c]
+        with open(os.path.join(n.data, "desk", "address"), encoding="utf-8") as f:
+            url = f.read().strip()
+        if url != n.desk:
+            raise Fail(f"{c}: desk at {url}, config says {n.desk}")
+        try:
+            with urllib.request.urlopen(url + "api/people", timeout=5) as r:
+                names = json.load(r)
+        except (OSError, ValueError) as e:
+            raise Fail(f"{c}: desk at {url} does not answer: {e}")
+        if names.get("node") != c:
+            raise Fail(f"{c}: desk at {url} answers for {names.get('node')}")
+        say(f"  {pad(c, 13)} {pad(NAME[c], 20)} {url}")
+
+
 def tail_logs(net: Network, lines: int = 25) -> None:
     for c in ALL:
         path = net.nodes[c].log
@@ -778,6 +805,7 @@ def main() -> int:
     ok = False
     try:
         scenario(net)
+        check_desks(net)
         step("停止全部节点 (先村、再乡镇、最后县；SIGTERM，应退出码 0)")
         for c in VILLAGES + TOWNSHIPS + [COUNTY]:
             net.stop(c, signal.SIGTERM)

@@ -348,6 +348,7 @@ void Net::write_config(const std::string& code) {
     << "\nack_timeout_ms = " << timings_.ack_timeout_ms
     << "\nredial_min_ms = " << timings_.redial_min_ms
     << "\nredial_max_ms = " << timings_.redial_max_ms << "\n";
+  if (!n.extra_config.empty()) t << "\n" << n.extra_config << "\n";
   const fs::path tmp = config_path(code).string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -141,6 +141,11 @@ class Net {
   void set_env(const std::string& code, std::vector<std::string> env) {
     node(code).env = std::move(env);
   }
+  // TOML appended to the node's config (e.g. a [desk] table); takes
+  // effect when the configs are written again (write_configs).
+  void set_extra_config(const std::string& code, std::string text) {
+    node(code).extra_config = std::move(text);
+  }
   // Nodes whose daemon exited without being told to, with how it ended.
   std::vector<std::string> unexpected_exits();
 
@@ -187,6 +192,7 @@ class Net {
     NodeKeys keys;
     pid_t pid = 0;                 // 0: not running (as far as we know)
     std::vector<std::string> env;  // extra environment of its daemon
+    std::string extra_config;      // appended to its config
     std::string exit_note;         // how it ended, when it ended on its own
   };
   Node& node(const std::string& code);

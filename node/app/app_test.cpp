@@ -3,6 +3,7 @@
 // control socket and the desk call them.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -266,4 +267,49 @@ TEST_CASE("app: an agent may not register at a county by importing a ledger eith
   CHECK(county.events() == before + 1);
   CHECK(std::string(audit.front().view.event().getBody().getAudit().getReason().cStr()) ==
         alone.error().status.message());
+}
+
+TEST_CASE("app: open_actions offers what the workflow and the role allow, and stores nothing",
+          "[app][desk]") {
+  Node village(kVillage);
+  auto done = app::submit(village.ctx(), application("agent"));
+  REQUIRE(done.ok());
+  auto st = village.store->get_case(done->case_id);
+  REQUIRE(st.ok());
+  REQUIRE(*st);
+  const uint64_t before = village.events();
+  auto names = [&](const app::Actor& who) {
+    std::vector<std::string> out;
+    for (const auto& a : app::open_actions(village.ctx(), who, **st))
+      out.emplace_back(a.name);
+    return out;
+  };
+  const auto agent = names(app::Actor{"王小红", "agent", "", ""});
+  auto has = [](const std::vector<std::string>& v, const char* n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  // A registered application: accept it, ask for materials, refuse it, pass it up.
+  CHECK(has(agent, "accept"));
+  CHECK(has(agent, "request-supplement"));
+  CHECK(has(agent, "not-accept"));
+  CHECK(has(agent, "escalate"));
+  // Not yet: nothing decided to deliver, no departments to hear.
+  CHECK_FALSE(has(agent, "deliver"));
+  CHECK_FALSE(has(agent, "opinion"));
+  CHECK_FALSE(has(agent, "rate"));
+  // A clerk does not act at a village (level rule): nothing is offered.
+  CHECK(names(app::Actor{"赵六", "clerk", "", ""}).empty());
+  // Each action offered is one act() takes: accept it for real.
+  app::ActRequest accept;
+  accept.action = "accept";
+  accept.case_id = format_id(done->case_id);
+  accept.actor = app::Actor{"王小红", "agent", "", ""};
+  CHECK(village.events() == before);  // the probes stored nothing
+  auto acted = app::act(village.ctx(), accept);
+  REQUIRE(acted.ok());
+  const auto after = app::open_actions(village.ctx(), accept.actor, acted->after);
+  const bool accept_again = std::any_of(after.begin(), after.end(), [](const auto& a) {
+    return std::string_view(a.name) == "accept";
+  });
+  CHECK_FALSE(accept_again);
 }

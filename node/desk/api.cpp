@@ -90,7 +90,11 @@ void fail(httplib::Response& res, const app::AppError& e) {
   } else if (e.status.code() == Code::invalid) {
     status = 400;
   }
-  fail(res, status, node::error_text_zh(e.status), part_name(e.part));
+  std::string text = node::error_text_zh(e.status);
+  // A workflow refusal the rules word in English only: said plainly first.
+  if (status == 409 && text.rfind("输入有误", 0) == 0)
+    text = "办件当前状态不允许此操作" + text.substr(std::string("输入有误").size());
+  fail(res, status, text, part_name(e.part));
 }
 
 // The request's JSON object, or nullopt after answering 400.
@@ -456,30 +460,49 @@ void flag_row(Json& row, const std::string& due, const storage::Calendar& cal,
   }
 }
 
-// The sync state in a person's words (docs/DESK.md SYNC_WORDS).
+// The sync state in a person's words (docs/DESK.md SYNC_WORDS): each
+// upward link (a standby one only while no other is up), and the links of
+// the children counted, not listed (a county has hundreds).
 Json sync_words(const node::StatusReport& r, const storage::Divisions* places, uint64_t now,
                 uint64_t pending_up) {
   Json links = Json::array();
   uint64_t last_sync = 0;
-  bool any_up = false;
+  bool up_connected = false, any_up = false;
+  std::size_t children = 0, children_up = 0;
+  for (const auto& l : r.links) {
+    if (l.up_link && l.state == "up") up_connected = true;
+  }
+  Json words = Json::array();
   for (const auto& l : r.links) {
     const bool up = l.state == "up";
     const std::string name = node::place_name(places, l.peer);
-    std::string words;
+    std::string text;
     if (up) {
-      words = "与" + name + "已连接";
+      text = "与" + name + "已连接";
       last_sync = now;
       any_up = true;
     } else {
-      words = "与" + name + "断开 " + span_zh(l.for_ms);
+      text = "与" + name + "断开 " + span_zh(l.for_ms);
       if (l.since_ms > last_sync) last_sync = l.since_ms;
+    }
+    // A standby upward link that is down while another is up is no outage.
+    const bool standby = l.up_link && !up && up_connected;
+    if (!l.up_link) {
+      ++children;
+      children_up += up ? 1 : 0;
+    } else if (!standby) {
+      words.push_back(text);
     }
     links.push_back(Json{{"peer", l.peer},
                          {"peer_name", name},
-                         {"up", l.up_link},
+                         {"upstream", l.up_link},
                          {"state", l.state},
-                         {"words_zh", words}});
+                         {"standby", standby},
+                         {"words_zh", text}});
   }
+  if (children > 0)
+    words.push_back("下级节点 " + std::to_string(children_up) + " 个在线，" +
+                    std::to_string(children - children_up) + " 个未连接");
   std::string last = r.links.empty()  ? "本机未连接其他节点"
                      : any_up         ? "最近同步 刚刚"
                      : last_sync == 0 ? "尚未同步"
@@ -487,6 +510,7 @@ Json sync_words(const node::StatusReport& r, const storage::Divisions* places, u
   return Json{{"last_sync_zh", last},
               {"pending_up", pending_up},
               {"pending_up_zh", "待上传 " + std::to_string(pending_up) + " 件"},
+              {"words_zh", std::move(words)},
               {"links", std::move(links)}};
 }
 
@@ -911,6 +935,12 @@ Json item_json(const storage::CatalogItem& it) {
               {"handling_zh", storage::handling_name_zh(it.handling)},
               {"departments", std::move(departments)},
               {"limit_days", it.total_days()},
+              {"limits",
+               {{"village_forward", it.limits.village_forward},
+                {"township_handle", it.limits.township_handle},
+                {"county_decide", it.limits.county_decide},
+                {"township_reply", it.limits.township_reply},
+                {"village_notify", it.limits.village_notify}}},
               {"fee_fen", it.fee_fen},
               {"fee_yuan", node::format_yuan(it.fee_fen)},
               {"fee_note", it.fee_note},
