@@ -325,8 +325,14 @@ class Scenario:
         if c.get("due_date") or (c.get("promise") or {}).get("due_date"):
             if due != c.get("due_date"):
                 raise Fail(f"受理回执 promises {due}, the API {c.get('due_date')}")
-        elif due != "受理后确定":
-            raise Fail(f"受理回执 of a case not accepted says 承诺办结日期：{due}")
+        else:
+            # Before 受理 the date is open; the receipt may say within how
+            # many working days, which must be the catalog's.
+            days = a.api(f"/api/catalog/{ITEM}").get("limit_days")
+            said = re.search(r"(\d+)\s*个工作日", due)
+            if not due.startswith("受理后确定") or (said and int(said.group(1)) != days):
+                raise Fail(f"受理回执 of a case not accepted says 承诺办结日期：{due} "
+                           f"(the catalog's limit is {days} working days)")
 
         # 补正 on the case page, then 受理 and 转报乡镇.
         self.open_case(a, VILLAGE)
@@ -405,10 +411,10 @@ class Scenario:
         a.shot(shot, full=False)
         text = a.pdf(pdf)
         self.pdf_case_number(text, "受理回执")
-        m = re.search(r"承诺办结日期\s*[：:]\s*(\d{4}-\d{2}-\d{2}|\S+)", text)
+        m = re.search(r"承诺办结日期\s*[：:]\s*(.+)", text)
         if not m:
             raise Fail("受理回执 PDF has no 承诺办结日期 line")
-        return m.group(1)
+        return m.group(1).strip()
 
     # --- 3. forged and refused ----------------------------------------------------------
 
