@@ -770,6 +770,14 @@ void Api::show(const Req& req, Res& res) {
   Json j =
       Json::parse(node::render_case_json(v->state, v->events, &v->custody, o_.code, v->consult));
   const auto places = node::places_here(store_);
+  // Each event's place by name, as the history shows it.
+  if (auto evs = j.find("events"); evs != j.end() && evs->is_array()) {
+    for (auto& ev : *evs) {
+      if (ev.contains("origin") && ev["origin"].is_string())
+        ev["origin_name"] =
+            node::place_name(places ? &*places : nullptr, ev["origin"].get<std::string>());
+    }
+  }
   // Each step: its due day and the level that holds it.
   storage::CatalogCache catalogs(store_);
   auto limits = storage::case_step_limits(catalogs, v->state, v->events);
