@@ -75,6 +75,26 @@ const char* part_name(app::RequestPart p) {
   return "";
 }
 
+// An error as a person at the desk reads it: Chinese, without the CLI's
+// option name in front ("--due: ") or the English gloss at the end.
+std::string desk_words(std::string t) {
+  const bool chinese = std::any_of(t.begin(), t.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0xE4 && u <= 0xE9;
+  });
+  if (!chinese) return t;
+  if (t.rfind("--", 0) == 0) {
+    const auto colon = t.find(": ");
+    if (colon != std::string::npos && colon < 32) t = t.substr(colon + 2);
+  }
+  const auto gloss = t.rfind(" (");
+  if (gloss != std::string::npos && !t.empty() && t.back() == ')' &&
+      std::all_of(t.begin() + static_cast<std::ptrdiff_t>(gloss), t.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    t.erase(gloss);
+  return t;
+}
+
 // The HTTP answer to an application error: 400 bad input, 403 a person's
 // role or the roster, 404 no such case, 409 the workflow, 507 a full disk.
 void fail(httplib::Response& res, const app::AppError& e) {
@@ -94,7 +114,7 @@ void fail(httplib::Response& res, const app::AppError& e) {
   // A workflow refusal the rules word in English only: said plainly first.
   if (status == 409 && text.rfind("输入有误", 0) == 0)
     text = "办件当前状态不允许此操作" + text.substr(std::string("输入有误").size());
-  fail(res, status, text, part_name(e.part));
+  fail(res, status, desk_words(text), part_name(e.part));
 }
 
 // The request's JSON object, or nullopt after answering 400.
@@ -750,6 +770,14 @@ void Api::show(const Req& req, Res& res) {
   Json j =
       Json::parse(node::render_case_json(v->state, v->events, &v->custody, o_.code, v->consult));
   const auto places = node::places_here(store_);
+  // Each event's place by name, as the history shows it.
+  if (auto evs = j.find("events"); evs != j.end() && evs->is_array()) {
+    for (auto& ev : *evs) {
+      if (ev.contains("origin") && ev["origin"].is_string())
+        ev["origin_name"] =
+            node::place_name(places ? &*places : nullptr, ev["origin"].get<std::string>());
+    }
+  }
   // Each step: its due day and the level that holds it.
   storage::CatalogCache catalogs(store_);
   auto limits = storage::case_step_limits(catalogs, v->state, v->events);

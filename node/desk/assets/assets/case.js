@@ -394,7 +394,8 @@ function historyRows(c) {
           detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
         ),
         Desk.el('td', { class: 'who' }, who(ev)),
-        Desk.el('td', { class: 'place' }, where(ev.origin, ev.origin_name)),
+        // The place by name; its code on hover (the column stays narrow).
+        Desk.el('td', { class: 'place', title: ev.origin }, ev.origin_name || names[ev.origin] || where(ev.origin)),
         Desk.el('td', { class: 'custody' }, custody(ev)),
       ),
     ),
