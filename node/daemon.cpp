@@ -595,12 +595,16 @@ void Daemon::dial(UpLink& link) {
           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
   s.connect(link.cfg.endpoint);
   Peer& p = link.peer;
+  // A redial does not make the link any less down: the time it has been
+  // out of contact runs on from when it was last up (or first dialed).
+  const uint64_t out_since =
+      p.state != LinkState::up && p.since_wall_ms != 0 ? p.since_wall_ms : wall_ms();
   p = Peer{};
   p.code = link.cfg.code;
   p.parent = true;
   p.state = LinkState::connecting;
   p.since = p.last_heard = Clock::now();
-  p.since_wall_ms = wall_ms();
+  p.since_wall_ms = out_since;
   link.hello_pending = true;
   spdlog::debug("dialing upstream {} at {}", link.cfg.code, link.cfg.endpoint);
 }
@@ -617,7 +621,7 @@ void Daemon::close_link(UpLink& link, bool send_bye) {
   link.peer.state = LinkState::down;
   link.peer.credit.drop_in_flight();
   link.peer.since = Clock::now();
-  link.peer.since_wall_ms = wall_ms();
+  if (was_up || link.peer.since_wall_ms == 0) link.peer.since_wall_ms = wall_ms();
   link.hello_pending = false;
   if (active_ == static_cast<int>(link.index)) active_ = -1;
   if (was_up) persist_custody(true);

@@ -615,7 +615,7 @@ std::string render_case_json(const CaseState& st, const std::vector<StoredEvent>
     Json x = Json::object();
     x["id"] = format_id(e.view.id());
     x["kind"] = kind_name(e.view.kind());
-    x["kind_zh"] = kind_name_zh(e.view.kind());
+    x["kind_zh"] = event_kind_zh(e.view);
     x["time"] = format_time(hlc_ms(e.view.hlc()));
     x["hlc"] = ev.getHlc();
     x["origin"] = e.view.id().origin;

@@ -95,6 +95,8 @@ struct LinkReport {
   bool up_link = false;  // the peer is our upstream (else our child)
   std::string state;     // up, connecting, down
   bool active = false;   // carrying sync traffic now
+  // Up since, or (any other state) out of contact since: an upstream's
+  // redials do not restart it.
   uint64_t since_ms = 0, for_ms = 0;
   double rtt_ms = -1;  // -1: not measured yet
   uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,

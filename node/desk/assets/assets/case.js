@@ -177,7 +177,7 @@ function where(code, name) {
 }
 
 function listed(list) {
-  return (list || []).map((m) => (typeof m === 'string' ? m : m.name)).join(T.sep);
+  return (list || []).map((m) => (typeof m === 'string' ? m : m.name || m.department)).join(T.sep);
 }
 
 // "林木采伐许可（LY-001）"
@@ -500,7 +500,12 @@ const FORMS = {
       type: 'select',
       label: F.department,
       required: true,
-      options: (c) => (c.departments || []).map((d) => (typeof d === 'string' ? [d, d] : [d.name, d.name])),
+      // The assigned departments ({department, opinion}) still without an opinion.
+      options: (c) =>
+        (c.departments || [])
+          .filter((d) => typeof d === 'string' || !d.opinion)
+          .map((d) => (typeof d === 'string' ? d : d.department))
+          .map((n) => [n, n]),
     },
     {
       key: 'decision',

@@ -22,6 +22,8 @@ const T = {
   noCase: '没有指定办件编号。',
   titles: {
     receipt: '受理回执',
+    // Before 受理 (a 补办件 waiting for materials): a receipt of what was handed in.
+    received: '收件回执',
     notice: '一次性告知书',
     refusal: '不予受理通知书',
     refusalDecision: '不予许可决定书',
@@ -381,7 +383,7 @@ function receipt(c, item) {
   const limitDays = (c.promise && c.promise.limit_days) || (item && (item.limit_days || item.time_limit_days));
   const staff = actorWords(accepted || sub || {});
   return [
-    header(T.titles.receipt),
+    header(accepted ? T.titles.receipt : T.titles.received),
     docNumber(c, true, limitDays),
     formTable([
       [T.f.applicant, c.applicant_name || ''],
@@ -389,7 +391,7 @@ function receipt(c, item) {
       c.applicant_phone ? [T.f.phone, c.applicant_phone] : null,
       [T.f.item, c.item_name || c.item_code || ''],
       [T.f.received, chineseDate(c.submitted_at)],
-      [T.f.accepted, accepted ? chineseDate(accepted.time) : T.f.notYet],
+      accepted ? [T.f.accepted, chineseDate(accepted.time)] : null,
       limitDays ? [T.f.limit, T.days(limitDays)] : null,
       [T.f.fee, fee > 0 ? money(fee) : (item && item.fee_note) || T.free],
     ]),
