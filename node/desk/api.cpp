@@ -527,11 +527,13 @@ Json sync_words(const node::StatusReport& r, const storage::Divisions* places, u
                      : any_up         ? "最近同步 刚刚"
                      : last_sync == 0 ? "尚未同步"
                                       : "最近同步 " + span_zh(now - last_sync) + "前";
-  return Json{{"last_sync_zh", last},
-              {"pending_up", pending_up},
-              {"pending_up_zh", "待上传 " + std::to_string(pending_up) + " 件"},
-              {"words_zh", std::move(words)},
-              {"links", std::move(links)}};
+  return Json{
+      {"last_sync_zh", last},
+      {"pending_up", pending_up},
+      // The county uploads to nobody: nothing to say.
+      {"pending_up_zh", r.code.size() <= 6 ? "" : "待上传 " + std::to_string(pending_up) + " 件"},
+      {"words_zh", std::move(words)},
+      {"links", std::move(links)}};
 }
 
 // The cases with this node's own events its parent does not hold yet (at
