@@ -525,7 +525,7 @@ const FORMS = {
       options: () => [['approve', F.approve], ['reject', F.reject]],
     },
     { key: 'reason', type: 'textarea', label: F.reason, hint: F.reasonHint },
-    { key: 'basis', type: 'text', label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
+    { key: 'basis', type: 'text', wide: true, label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
     { key: 'certificate', type: 'text', label: F.certificate },
   ],
   reply: [{ key: 'text', type: 'textarea', label: F.reply, required: true }],
@@ -558,7 +558,7 @@ const FORMS = {
   withdraw: [{ key: 'reason', type: 'textarea', label: F.withdrawReason, required: true }],
   'not-accept': [
     { key: 'reason', type: 'textarea', label: F.notAcceptReason, required: true },
-    { key: 'basis', type: 'text', label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
+    { key: 'basis', type: 'text', wide: true, label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
   ],
   comment: [{ key: 'text', type: 'textarea', label: F.commentText, required: true }],
   complain: [
@@ -622,7 +622,7 @@ function fieldFor(spec, c) {
     );
   }
   const input = inputFor(spec, c);
-  const wide = spec.type === 'textarea';
+  const wide = spec.type === 'textarea' || spec.wide;
   return Desk.el(
     'div',
     { class: 'field' + (wide ? ' wide' : ''), dataset: { part: spec.key } },

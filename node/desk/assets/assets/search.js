@@ -46,7 +46,7 @@ const T = {
     case: '办件编号',
     item: '办理事项',
     applicant: '申请人',
-    idNumber: '身份证号',
+    idNumber: '公民身份号码',
     submitted: '登记时间',
     status: '状态',
     due: '承诺办结日期',

@@ -120,7 +120,8 @@ function refusedRow(r) {
 function totals(s) {
   const t = s.totals || {};
   const R = T.totals;
-  const started = s.started_ms ? new Date(s.started_ms).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }) : '';
+  // YYYY-MM-DD HH:MM:SS in China time, as every other time on the desk.
+  const started = s.started_ms ? new Date(s.started_ms + 8 * 3600 * 1000).toISOString().slice(0, 19).replace('T', ' ') : '';
   const rows = [
     [R.code, 'code', Desk.place(s.code || (Desk.session() || {}).node, (Desk.session() || {}).node_name)],
     [R.running, 'running', s.running ? R.runningYes(s.pid, started) : R.runningNo],
