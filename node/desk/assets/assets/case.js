@@ -46,6 +46,8 @@ const T = {
     submitted: '登记时间',
     due: '承诺办结日期',
     limit: (n) => '（目录时限 ' + n + ' 个工作日）',
+    limitDate: (d) => '（目录时限 ' + d + '）',
+    extend: (r) => '延期理由：' + r,
     fee: '应收费用',
     feeCollected: '已代收',
     rating: '评价',
@@ -79,7 +81,9 @@ const T = {
   },
   superseded: '（已被更正）',
   sep: '、',
+  semi: '；',
   dot: ' · ',
+  doneMark: '✓',
   ratings: { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' },
   detail: {
     submitted: (n, miss) => '材料 ' + n + ' 项' + (miss ? '，缺 ' + miss + ' 项' : ''),
@@ -107,6 +111,7 @@ const T = {
     behalfOf: (name) => '代 ' + name + ' 办理',
     behalf: '办理身份（AB角）',
     other: '其他（多项用“、”隔开）',
+    split: /[、,，;；]/,
     sending: '正在提交…',
     done: (label, status) => '已记录：' + label + '。办件现为：' + status + '。',
     need: (label) => '请填写“' + label + '”',
@@ -153,6 +158,8 @@ const caseId = Desk.param('id');
 let current = null;
 let item = null;
 let openAction = '';
+// Place names this page has seen (the steps name their holders).
+const names = {};
 
 function node(id) {
   return document.getElementById(id);
@@ -165,8 +172,17 @@ function bodyOf(ev) {
   return (k && b[k]) || {};
 }
 
-function names(list) {
+function where(code, name) {
+  return Desk.place(code, name || names[code]);
+}
+
+function listed(list) {
   return (list || []).map((m) => (typeof m === 'string' ? m : m.name)).join(T.sep);
+}
+
+// "林木采伐许可（LY-001）"
+function itemWords(c) {
+  return (c.item_name || '') + (c.item_code ? Desk.paren(c.item_code) : '');
 }
 
 function fact(label, ...value) {
@@ -179,7 +195,7 @@ function header(c) {
   node('case-id').textContent = c.case;
   node('case-status').textContent = c.status_zh || c.status;
   node('case-status').dataset.status = c.status;
-  node('case-item').textContent = (c.item_name || '') + (c.item_code ? '（' + c.item_code + '）' : '');
+  node('case-item').textContent = itemWords(c);
   node('case-conflict').hidden = !c.conflict;
 }
 
@@ -201,21 +217,23 @@ function handlingFacts(c) {
   const due = c.due_date || promise.due_date || '';
   Desk.fill(
     'handling-facts',
-    fact(T.f.item, (c.item_name || '') + (c.item_code ? '（' + c.item_code + '）' : '')),
-    fact(T.f.home, Desk.place(c.home, c.home_name)),
-    fact(T.f.handler, Desk.place(c.handler, c.handler_name)),
+    fact(T.f.item, itemWords(c)),
+    fact(T.f.home, where(c.home, c.home_name)),
+    fact(T.f.handler, where(c.handler, c.handler_name)),
     fact(T.f.submitted, c.submitted_at || ''),
     fact(
       T.f.due,
       Desk.el('strong', { id: 'case-due' }, due || T.dueNone),
       promise.limit_days ? T.f.limit(promise.limit_days) : null,
+      promise.limit_date && promise.limit_date !== due ? T.f.limitDate(promise.limit_date) : null,
+      promise.extend_reason ? Desk.el('span', { class: 'detail' }, T.f.extend(promise.extend_reason)) : null,
     ),
     c.supplement_case ? fact(T.f.supplement, T.f.yes) : null,
-    c.missing && c.missing.length ? fact(T.f.missing, names(c.missing)) : null,
-    c.later && c.later.length ? fact(T.f.later, names(c.later)) : null,
+    c.missing && c.missing.length ? fact(T.f.missing, listed(c.missing)) : null,
+    c.later && c.later.length ? fact(T.f.later, listed(c.later)) : null,
     c.fee_due_fen ? fact(T.f.fee, Desk.yuan(c.fee_due_fen)) : null,
     c.fee_collected_fen ? fact(T.f.feeCollected, Desk.yuan(c.fee_collected_fen)) : null,
-    c.departments && c.departments.length ? fact(T.f.departments, names(c.departments)) : null,
+    c.departments && c.departments.length ? fact(T.f.departments, listed(c.departments)) : null,
     c.rating ? fact(T.f.rating, T.ratings[c.rating] || String(c.rating)) : null,
     c.complaints ? fact(T.f.complaints, T.times(c.complaints)) : null,
   );
@@ -251,9 +269,9 @@ function stepRows(c) {
         'tr',
         { dataset: { step: s.step || s.step_zh, flag: s.flag || 'ok' } },
         Desk.el('td', null, s.step_zh || s.step),
-        Desk.el('td', null, Desk.place(s.holder, s.holder_name)),
+        Desk.el('td', null, where(s.holder, s.holder_name)),
         Desk.el('td', { class: 'nowrap' }, s.due || Desk.T.none),
-        Desk.el('td', null, s.done ? s.done_at || '✓' : T.notDone),
+        Desk.el('td', null, s.done ? s.done_at || T.doneMark : T.notDone),
         Desk.el(
           'td',
           null,
@@ -284,16 +302,16 @@ function detail(ev) {
       add(b.extendReason, D.extend(b.extendReason));
       break;
     case 'supplement_requested':
-      out.push(D.missing(names(b.missing)));
+      out.push(D.missing(listed(b.missing)));
       break;
     case 'supplemented':
-      out.push(D.provided(names(b.provided)));
+      out.push(D.provided(listed(b.provided)));
       break;
     case 'escalated':
-      add(b.to, D.to(Desk.place(b.to)));
+      add(b.to, D.to(where(b.to)));
       break;
     case 'assigned':
-      out.push(D.departments(names(b.departments)));
+      out.push(D.departments(listed(b.departments)));
       break;
     case 'opinion':
       out.push((b.department || '') + ' ' + (b.approve ? D.approve : D.reject));
@@ -325,7 +343,7 @@ function detail(ev) {
       break;
     case 'complaint':
       add(b.text, b.text);
-      add(b.against, D.against(Desk.place(b.against)));
+      add(b.against, D.against(where(b.against)));
       break;
     case 'replied':
     case 'comment':
@@ -335,7 +353,7 @@ function detail(ev) {
       break;
   }
   if (ev.kind !== 'rated' && ev.kind !== 'fee_collected') add(b.note, D.note(b.note));
-  return out.join('；');
+  return out.join(T.semi);
 }
 
 function custody(ev) {
@@ -376,35 +394,23 @@ function historyRows(c) {
           detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
         ),
         Desk.el('td', { class: 'who' }, who(ev)),
-        Desk.el('td', null, Desk.place(ev.origin, ev.origin_name)),
+        Desk.el('td', { class: 'place' }, where(ev.origin, ev.origin_name)),
         Desk.el('td', { class: 'custody' }, custody(ev)),
       ),
     ),
   );
 }
 
+// The printouts the server lists; 服务告知单 is the item's, always offered.
 function prints(c) {
-  const kinds = (c.prints || []).slice();
-  const links = kinds.map((k) =>
-    Desk.el(
-      'a',
-      { class: 'button secondary', dataset: { print: k }, href: '/print.html' + Desk.query({ kind: k, id: c.case }) },
-      T.prints[k] || k,
-    ),
+  const kinds = (c.prints || []).filter((k) => k !== 'service');
+  if (c.item_code) kinds.push('service');
+  const href = (k) =>
+    '/print.html' + Desk.query(k === 'service' ? { kind: k, item: c.item_code } : { kind: k, id: c.case });
+  Desk.fill(
+    'prints',
+    kinds.map((k) => Desk.el('a', { class: 'button secondary', dataset: { print: k }, href: href(k) }, T.prints[k] || k)),
   );
-  if (c.item_code)
-    links.push(
-      Desk.el(
-        'a',
-        {
-          class: 'button secondary',
-          dataset: { print: 'service' },
-          href: '/print.html' + Desk.query({ kind: 'service', item: c.item_code }),
-        },
-        T.prints.service,
-      ),
-    );
-  Desk.fill('prints', links);
 }
 
 function actions(c) {
@@ -441,7 +447,7 @@ function materialOptions(c, states) {
 function levelsAbove(c) {
   const home = String(c.home || '');
   const out = [];
-  for (const len of [12, 9, 6]) if (home.length >= len) out.push([home.slice(0, len), Desk.place(home.slice(0, len))]);
+  for (const len of [12, 9, 6]) if (home.length >= len) out.push([home.slice(0, len), where(home.slice(0, len))]);
   return out;
 }
 
@@ -682,7 +688,7 @@ function collect(a, specs, form) {
       const list = [...form.querySelectorAll('input[name="' + s.key + '"]:checked')].map((i) => i.value);
       const other = form.querySelector('#act-' + s.key + '-other');
       if (other)
-        for (const v of other.value.split(/[、,，;；]/))
+        for (const v of other.value.split(T.form.split))
           if (v.trim() && !list.includes(v.trim())) list.push(v.trim());
       if (s.required && !list.length) return refuse(form, s.key, T.form.needOne(s.label));
       body[s.key] = list;
@@ -743,6 +749,7 @@ async function send(a, specs, form) {
 async function load() {
   const c = await Desk.get('/api/cases/' + encodeURIComponent(caseId));
   current = c;
+  for (const st of c.steps || []) if (st.holder && st.holder_name) names[st.holder] = st.holder_name;
   header(c);
   actions(c);
   prints(c);

@@ -34,7 +34,6 @@ const T = {
     phone: '监督电话',
   },
   limitWords: (n) => n + ' 个工作日',
-  free: '不收费',
   missing: '（未公布）',
   mat: { name: '材料名称', form: '原件/复印件', copies: '份数', note: '说明' },
   forms: { original: '原件', copy: '复印件' },
@@ -144,7 +143,6 @@ async function show(summary) {
   node('new-from-item').href = '/new.html' + Desk.query({ item: it.code });
   node('print-service').href = '/print.html' + Desk.query({ kind: 'service', item: it.code });
   const days = it.limit_days !== undefined ? it.limit_days : it.time_limit_days;
-  const fee = Number(it.fee_fen || 0);
   const E = T.eight;
   Desk.fill(
     'detail-facts',
@@ -162,7 +160,7 @@ async function show(summary) {
     ),
     fact(E.materials, materials(it.materials)),
     fact(E.limit, days ? T.limitWords(days) : T.missing),
-    fact(E.fee, fee > 0 ? Desk.yuan(fee) + (it.fee_note ? '（' + it.fee_note + '）' : '') : it.fee_note || T.free),
+    fact(E.fee, Desk.feeWords(it.fee_fen, it.fee_note)),
     fact(E.staff, it.staff || it.window || T.missing),
     fact(E.phone, it.complaint_phone || it.contact || T.missing),
   );

@@ -34,6 +34,11 @@ const Desk = (function () {
     unreachable: '连不上本机的联动服务。请确认本机联动服务在运行，稍后再试。',
     badAnswer: '本机服务的回答无法读取，请刷新页面再试。',
     failed: '操作未成功',
+    failedCode: (n) => '操作未成功（' + n + '）',
+    failedWith: (why) => '操作未成功：' + why,
+    paren: (text) => '（' + text + '）',
+    // A place name that already names an office.
+    officeWords: /服务|代理点|中心/,
     statusWords: {
       400: '填写的内容有误',
       403: '无权进行此操作',
@@ -43,6 +48,8 @@ const Desk = (function () {
       503: '本机服务正忙，请稍后再试',
     },
     levelOf: { 12: '村代理点', 9: '乡镇', 6: '县' },
+    // What a node's office is called after its place's name.
+    officeOf: { 12: '便民服务代理点', 9: '便民服务中心', 6: '行政服务中心' },
     roles: {
       agent: '代理员',
       clerk: '窗口人员',
@@ -52,6 +59,7 @@ const Desk = (function () {
       system: '系统',
     },
     yuan: '元',
+    free: '不收费',
     daysLeft: (n) => (n > 0 ? '剩 ' + n + ' 个工作日' : n === 0 ? '今日到期' : '已超期 ' + -n + ' 个工作日'),
     none: '—',
     syncOk: '联网正常',
@@ -143,7 +151,7 @@ const Desk = (function () {
       throw new ApiError(401, (data && data.error) || '');
     }
     if (!res.ok) {
-      const words = (data && data.error) || T.statusWords[res.status] || T.failed + '（' + res.status + '）';
+      const words = (data && data.error) || T.statusWords[res.status] || T.failedCode(res.status);
       throw new ApiError(res.status, words, data && data.part, data && data.retry_after);
     }
     if (data === null) throw new ApiError(res.status, T.badAnswer);
@@ -202,7 +210,7 @@ const Desk = (function () {
 
   function showError(err, scope) {
     clearMarks(scope);
-    const text = err instanceof ApiError ? err.error : T.failed + '：' + String((err && err.message) || err);
+    const text = err instanceof ApiError ? err.error : T.failedWith(String((err && err.message) || err));
     say(text, 'error');
     const target = err && err.part ? mark(err.part, scope) : null;
     if (target && target.focus) target.focus({ preventScroll: true });
@@ -272,6 +280,18 @@ const Desk = (function () {
     return d.getFullYear() === Number(m[1]) && d.getMonth() === Number(m[2]) - 1 && d.getDate() === Number(m[3]);
   }
 
+  // This node's office: "水城村便民服务代理点" from the place "水城村".
+  function office() {
+    if (!session) return '';
+    const name = session.node_name || session.node || '';
+    if (T.officeWords.test(name)) return name;
+    return name + (T.officeOf[String(session.node || '').length] || '');
+  }
+
+  function paren(text) {
+    return T.paren(text);
+  }
+
   function levelOf(code) {
     return T.levelOf[String(code || '').length] || '';
   }
@@ -279,7 +299,8 @@ const Desk = (function () {
   // "水城村便民服务代理点（360723101007）" when the name is known.
   function place(code, name) {
     if (!code) return T.none;
-    if (name && name !== code) return name + '（' + code + '）';
+    if (!name && session && code === session.node) name = session.node_name;
+    if (name && name !== code) return name + T.paren(code);
     return (levelOf(code) ? levelOf(code) + ' ' : '') + code;
   }
 
@@ -290,6 +311,12 @@ const Desk = (function () {
   function yuan(fen) {
     const n = Number(fen || 0);
     return (n / 100).toFixed(2) + ' ' + T.yuan;
+  }
+
+  // An item's fee in words: "15.50 元（工本费）", or its note / 不收费.
+  function feeWords(fen, note) {
+    if (Number(fen || 0) > 0) return yuan(fen) + (note ? T.paren(note) : '');
+    return note || T.free;
   }
 
   function flagBadge(flag, words) {
@@ -303,11 +330,16 @@ const Desk = (function () {
   }
 
   // SYNC_WORDS (docs/DESK.md) as one line: {text, down (links down)}.
+  // A link is connected when its state is "up"; `up` (or `direction`)
+  // says it leads to a level above. An upward link that is down while
+  // another upward link is connected is a standby, not an outage.
   function syncLine(sync) {
     const s = sync || {};
     const links = s.links || [];
-    const isUp = (l) => (typeof l.up === 'boolean' ? l.up : l.state === 'up');
-    const down = links.filter((l) => !isUp(l));
+    const connected = (l) => l.state === 'up';
+    const upward = (l) => l.direction === 'up' || (l.direction === undefined && l.up === true);
+    const upOk = links.some((l) => upward(l) && connected(l));
+    const down = links.filter((l) => !connected(l) && !(upward(l) && upOk));
     const parts = [];
     if (!down.length) parts.push(T.syncOk);
     if (s.last_sync_zh) parts.push(s.last_sync_zh);
@@ -339,7 +371,7 @@ const Desk = (function () {
     const bar = el(
       'header',
       { class: 'topbar', id: 'topbar' },
-      el('span', { class: 'node', id: 'node-name' }, session.node_name || session.node || ''),
+      el('span', { class: 'node', id: 'node-name' }, office()),
       el('nav', { 'aria-label': T.nav.index }, el('ul', null, links)),
       el(
         'span',
@@ -441,17 +473,17 @@ const Desk = (function () {
     isDate,
     findItems,
     levelOf,
+    office,
+    paren,
     place,
     roleZh,
     yuan,
+    feeWords,
     flagBadge,
     daysLeft,
     showSync,
     seen,
     start,
     session: () => session,
-    setSession: (s) => {
-      session = s;
-    },
   };
 })();

@@ -30,7 +30,6 @@ const T = {
   wrong: '姓名或密码不对，请重新输入。',
   wrongCode: '设置码不对或已过期，请向管理员要新的设置码。',
   locked: '账号已被锁定。请 30 分钟后再试，或请管理员发放新的设置码解锁。',
-  lockedHelp: '30 分钟后可再试，或请管理员发放新的设置码解锁。',
   wait: (s) => '密码错误次数较多，请等 ' + s + ' 秒后再试。',
   waiting: (s) => '请等 ' + s + ' 秒',
   welcome: '登录成功，正在进入工作台…',
@@ -89,7 +88,7 @@ function waitThenRetry(button, seconds) {
 
 function explain(err, form, button, wrongWords) {
   if (err.status === 429) return waitThenRetry(button, err.retry_after);
-  if (err.status === 423) return Desk.say(err.error ? err.error + ' ' + T.lockedHelp : T.locked, 'error');
+  if (err.status === 423) return Desk.say(err.error || T.locked, 'error');
   if (err.status === 401) {
     Desk.say(err.error || wrongWords, 'error');
     return;
@@ -106,8 +105,7 @@ async function login(ev) {
   if (!name) return markOnly(form, 'name', T.needName);
   if (!password) return markOnly(form, 'password', T.needPassword);
   try {
-    const s = await Desk.post('/api/login', { name, password }, { noRedirect: true });
-    Desk.setSession(s);
+    await Desk.post('/api/login', { name, password }, { noRedirect: true });
     Desk.say(T.welcome, 'ok');
     goOn();
   } catch (err) {
@@ -135,8 +133,7 @@ async function reset(ev) {
   if (password.length < 8 || /^[0-9]+$/.test(password)) return markOnly(form, 'password', T.weak);
   if (password !== node('reset-password2').value) return markOnly(form, 'password2', T.notSame);
   try {
-    const s = await Desk.post('/api/password', { name, code, password }, { noRedirect: true });
-    Desk.setSession(s);
+    await Desk.post('/api/password', { name, code, password }, { noRedirect: true });
     Desk.say(T.welcome, 'ok');
     goOn();
   } catch (err) {

@@ -8,8 +8,9 @@
 // good/bad), #phone (+ #phone-hint), #address, #summary, the item's own
 // fields [data-field=NAME]; material rows tr[data-material=NAME] with radios
 // value provided / missing / later (later only where the catalog allows it),
-// #materials-all-provided, #materials-summary, #submit-note (补办件 warning); #on-behalf-of (AB角, when the
-// session has colleagues); #submit-case; #message. After success: #result,
+// #materials-all-provided, #materials-summary, #submit-note (the 补办件
+// warning); #on-behalf-of (AB角, when the session has colleagues);
+// #submit-case; #message. After success: #result,
 // #case-number, #result-words, #print-receipt, #print-notice (only when
 // materials are missing), #view-case, #new-another.
 // Opening new.html?item=CODE picks that item.
@@ -32,7 +33,6 @@ const T = {
     conditions: '办理条件',
   },
   limitDays: (n) => n + ' 个工作日',
-  free: '不收费',
   materialsCount: (n, later) => '共 ' + n + ' 项' + (later ? '，其中 ' + later + ' 项可容缺后补' : ''),
   handling: {
     immediate: '即办件',
@@ -222,13 +222,12 @@ function pick(it) {
   node('item-code').textContent = it.code;
   const mats = it.materials || [];
   const later = mats.filter(matLater).length;
-  const fee = Number(it.fee_fen || 0) > 0 ? Desk.yuan(it.fee_fen) + (it.fee_note ? '（' + it.fee_note + '）' : '') : it.fee_note || T.free;
   Desk.fill(
     'item-facts',
     fact(T.facts.limit, T.limitDays(itemDays(it))),
-    fact(T.facts.fee, fee),
+    fact(T.facts.fee, Desk.feeWords(it.fee_fen, it.fee_note)),
     fact(T.facts.level, it.level_zh || T.levels[it.level] || it.level || ''),
-    fact(T.facts.handling, T.handling[it.handling] || it.handling || ''),
+    fact(T.facts.handling, T.handling[it.handling] || it.handling_zh || it.handling || ''),
     fact(T.facts.materials, T.materialsCount(mats.length, later)),
     it.conditions ? fact(T.facts.conditions, it.conditions) : null,
   );

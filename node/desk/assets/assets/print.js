@@ -33,6 +33,7 @@ const T = {
   caseNo: (id) => '办件编号：' + id,
   dueLine: (d) => '承诺办结日期：' + d,
   dueUnknown: '受理后确定',
+  dueAfter: (n) => '受理后确定（自受理之日起 ' + n + ' 个工作日内办结）',
   qrCaption: '凭编号或扫码查询进度',
   qrAlt: '办件编号二维码',
   f: {
@@ -80,7 +81,8 @@ const T = {
     bring: (days, office) =>
       '请您自收到本告知书之日起 ' + days + ' 个工作日内，将上述材料送到' + office + '。材料补齐后即予受理，您不必为同一事项再跑第二趟。',
     later: (list) => '以下材料可容缺后补，须在发证前补齐：' + list + '。',
-    none: '（本办件目前没有缺少的材料）',
+    none: '（本办件登记时材料齐全，没有需要补正的材料）',
+    brought: '已补交',
     receivedBy: '申请人签收：',
   },
   refusal: {
@@ -95,6 +97,7 @@ const T = {
   result: {
     body: (item, id) => '您申请办理的“' + item + '”（办件编号：' + id + '）已办结。',
     decision: '办理结果：',
+    decidedBy: '决定机关：',
     approved: '准予',
     refused: '不予许可',
     certificate: '证照或批文编号：',
@@ -124,6 +127,7 @@ const T = {
     total: '合计',
     payee: '代收单位',
     collector: '收款人',
+    collectorSign: '收款人签字：',
     date: '收款日期',
     agency: '（代收）',
     none: '（本办件没有代收费记录）',
@@ -153,6 +157,11 @@ const T = {
   printed: '打印日期：',
   ratings: { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' },
   sep: '、',
+  semi: '；',
+  gap: '　',
+  dateWords: (y, m, d) => y + '年' + m + '月' + d + '日',
+  complaintLine: (phone) => '监督电话：' + phone,
+  behalf: (name) => '（代 ' + name + '）',
   yuanSign: '¥',
   rmb: {
     digits: '零壹贰叁肆伍陆柒捌玖',
@@ -193,7 +202,7 @@ function names(list) {
 // "2026-12-02 23:28:24" -> "2026年12月02日"
 function chineseDate(text) {
   const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})/.exec(String(text || ''));
-  return m ? m[1] + '年' + m[2] + '月' + m[3] + '日' : '';
+  return m ? T.dateWords(m[1], m[2], m[3]) : '';
 }
 
 function today() {
@@ -202,17 +211,28 @@ function today() {
   return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
 }
 
+// A place by the name the case's steps give it.
+function placeIn(c, code) {
+  const step = (c.steps || []).find((st) => st.holder === code && st.holder_name);
+  return Desk.place(code, step ? step.holder_name : '');
+}
+
+// "李明（代 王小红）" for an act of a backup (AB角).
+function actorWords(ev) {
+  return (ev.actor || '') + (ev.on_behalf_of ? T.behalf(ev.on_behalf_of) : '');
+}
+
 function masked(id) {
   const v = String(id || '');
   return v.length === 18 ? v.slice(0, 6) + '********' + v.slice(14) : v;
 }
 
 function office() {
-  return session ? session.node_name || session.node || '' : '';
+  return Desk.office();
 }
 
 function officeLine() {
-  return session ? Desk.place(session.node, session.node_name) : '';
+  return session ? Desk.place(session.node, Desk.office()) : '';
 }
 
 // Amount in fen -> 人民币壹拾伍元伍角 (GB/T: 大写金额).
@@ -258,7 +278,7 @@ function header(title) {
   ];
 }
 
-function docNumber(c, withQr) {
+function docNumber(c, withQr, days) {
   return el(
     'div',
     { class: 'docno' },
@@ -266,7 +286,9 @@ function docNumber(c, withQr) {
       'div',
       { class: 'lines' },
       el('p', { class: 'key', id: 'print-case' }, T.caseNo(c.case)),
-      withQr ? el('p', { class: 'key', id: 'print-due' }, T.dueLine(dueOf(c) || T.dueUnknown)) : null,
+      withQr
+        ? el('p', { class: 'key', id: 'print-due' }, T.dueLine(dueOf(c) || (days ? T.dueAfter(days) : T.dueUnknown)))
+        : null,
     ),
     withQr
       ? el(
@@ -357,10 +379,10 @@ function receipt(c, item) {
   const missing = mats.filter((m) => m.state === 'missing').map((m) => m.name);
   const fee = Number((item && item.fee_fen) || c.fee_due_fen || 0);
   const limitDays = (c.promise && c.promise.limit_days) || (item && (item.limit_days || item.time_limit_days));
-  const staff = (accepted && accepted.actor) || (sub && sub.actor) || '';
+  const staff = actorWords(accepted || sub || {});
   return [
     header(T.titles.receipt),
-    docNumber(c, true),
+    docNumber(c, true, limitDays),
     formTable([
       [T.f.applicant, c.applicant_name || ''],
       [T.f.idNumber, masked(c.applicant_id)],
@@ -414,10 +436,20 @@ function receipt(c, item) {
 
 // ---- 一次性告知书 ----------------------------------------------------------------------------
 
-function notice(c, item) {
+// The materials the notice asks for: those of the last 补正 request, or
+// those missing at registration; with the ones brought since.
+function noticeList(c) {
   const req = lastEvent(c, ['supplement_requested']);
-  let missing = (c.missing || []).map((m) => (typeof m === 'string' ? m : m.name));
-  if (!missing.length && req && c.status === 'supplement_requested') missing = (bodyOf(req).missing || []).map((m) => m.name);
+  const sub = lastEvent(c, ['submitted']);
+  let asked = req ? (bodyOf(req).missing || []).map((m) => m.name) : [];
+  if (!asked.length) asked = (bodyOf(sub).materials || []).filter((m) => m.state === 'missing').map((m) => m.name);
+  const still = (c.missing || []).map((m) => (typeof m === 'string' ? m : m.name));
+  for (const m of still) if (!asked.includes(m)) asked.push(m);
+  return { asked, still, at: req ? req.time : c.submitted_at };
+}
+
+function notice(c, item) {
+  const { asked: missing, still, at } = noticeList(c);
   const later = (c.later || []).map((m) => (typeof m === 'string' ? m : m.name));
   const mats = registeredMaterials(c);
   const reg = (name) => mats.find((m) => m.name === name) || {};
@@ -456,7 +488,7 @@ function notice(c, item) {
                 el('td', null, name),
                 el('td', null, formOf(reg(name), cat)),
                 el('td', { class: 'num' }, copiesOf(reg(name), cat)),
-                el('td', null, cat.note || ''),
+                el('td', null, [still.includes(name) ? '' : N.brought, cat.note || ''].filter(Boolean).join(T.semi)),
               );
             }),
           ),
@@ -464,8 +496,8 @@ function notice(c, item) {
       : el('p', null, N.none),
     later.length ? el('p', { class: 'indent' }, N.later(later.join(T.sep))) : null,
     el('p', { class: 'indent', id: 'notice-bring' }, N.bring(noticeDays, officeLine())),
-    item && (item.complaint_phone || item.contact) ? el('p', null, T.f.complaint + '：' + (item.complaint_phone || item.contact)) : null,
-    issued(req ? req.time : c.submitted_at),
+    item && (item.complaint_phone || item.contact) ? el('p', null, T.complaintLine(item.complaint_phone || item.contact)) : null,
+    issued(at),
     sign(N.receivedBy, T.signStaff),
   ];
 }
@@ -511,6 +543,7 @@ function result(c) {
     el('p', { class: 'indent' }, R.body(c.item_name || '', c.case)),
     dec.kind === 'decided' ? el('p', { class: 'indent' }, R.decision, approved ? R.approved : R.refused) : null,
     dec.kind === 'replied' ? el('p', { class: 'indent' }, b.text || '') : null,
+    dec.origin ? el('p', { class: 'indent' }, R.decidedBy, placeIn(c, dec.origin)) : null,
     b.certificateNo ? el('p', { class: 'indent' }, R.certificate, b.certificateNo) : null,
     b.reason ? el('p', { class: 'indent' }, R.reason, b.reason) : null,
     b.legalBasis ? el('p', { class: 'indent' }, R.basis, b.legalBasis) : null,
@@ -525,7 +558,7 @@ function result(c) {
       [P.to, c.applicant_name || ''],
       [P.place, c.applicant_address || officeLine()],
       [P.method, dv.method || el('span', { class: 'line' }, '')],
-      [P.by, (delivered && delivered.actor) || el('span', { class: 'line' }, '')],
+      [P.by, (delivered && actorWords(delivered)) || el('span', { class: 'line' }, '')],
       [P.date, delivered ? chineseDate(delivered.time) : T.dateBlank],
       [P.sign, el('span', null, el('span', { class: 'line' }, ''), ' ', T.signDate, T.dateBlank)],
     ], true),
@@ -557,15 +590,15 @@ function fee(c) {
       [F.item, (c.item_name || '') + F.agency],
       ...paid.map((e) => [
         F.detail,
-        [chineseDate(e.time), money(bodyOf(e).amount), bodyOf(e).reason || ''].filter(Boolean).join('　'),
+        [chineseDate(e.time), money(bodyOf(e).amount), bodyOf(e).reason || ''].filter(Boolean).join(T.gap),
       ]),
       [F.small, el('span', { class: 'upper' }, money(total))],
       [F.upper, el('span', { class: 'upper', id: 'print-amount' }, rmbUpper(total))],
       [F.payee, officeLine() + F.agency],
-      [F.collector, last.actor || ''],
+      [F.collector, actorWords(last)],
       [F.date, chineseDate(last.time)],
     ], true),
-    sign(T.notice.receivedBy, F.collector + '：'),
+    sign(T.notice.receivedBy, F.collectorSign),
   ];
 }
 
@@ -611,7 +644,7 @@ function service(item) {
           null,
           mats.map((m, i) => {
             const later = m.later_allowed !== undefined ? m.later_allowed : m.later_ok;
-            const note = [later ? S.later : '', m.note || ''].filter(Boolean).join('；');
+            const note = [later ? S.later : '', m.note || ''].filter(Boolean).join(T.semi);
             return el(
               'tr',
               null,
@@ -626,12 +659,12 @@ function service(item) {
       )
     : none;
   const limit = days
-    ? [el('p', null, S.limitWords(days)), steps.length ? el('p', { class: 'small' }, steps.join('；')) : null]
+    ? [el('p', null, S.limitWords(days)), steps.length ? el('p', { class: 'small' }, steps.join(T.semi)) : null]
     : none;
-  const fee = feeFen > 0 ? money(feeFen) + (item.fee_note ? '（' + item.fee_note + '）' : '') : item.fee_note || T.free;
+  const fee = feeFen > 0 ? money(feeFen) + (item.fee_note ? Desk.paren(item.fee_note) : '') : item.fee_note || T.free;
   return [
     header(T.titles.service),
-    el('p', { class: 'key', id: 'print-item' }, item.name + '（' + item.code + '）'),
+    el('p', { class: 'key', id: 'print-item' }, item.name + Desk.paren(item.code)),
     el('p', null, S.intro),
     el(
       'table',

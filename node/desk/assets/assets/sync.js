@@ -25,6 +25,7 @@ const T = {
     traffic: '发送 / 接收',
   },
   up: '上级',
+  standby: '当前未启用（另一条上级线路在用）',
   down: '下级',
   states: { up: '连通', down: '断开', connecting: '正在连接', handshake: '正在握手' },
   ms: (n) => (n < 10 ? n.toFixed(1) : Math.round(n)) + ' 毫秒',
@@ -76,7 +77,7 @@ function duration(ms) {
   return D.minutes(min);
 }
 
-function linkRow(l, names) {
+function linkRow(l, names, upOk) {
   const up = l.state === 'up';
   const lag = l.direction === 'up' && l.top_lsn !== undefined ? Math.max(0, l.top_lsn - l.acked_lsn) : null;
   return Desk.el(
@@ -84,7 +85,12 @@ function linkRow(l, names) {
     { dataset: { peer: l.peer, state: l.state } },
     Desk.el('td', null, Desk.place(l.peer, l.peer_name || names[l.peer])),
     Desk.el('td', null, l.direction === 'up' ? T.up : T.down),
-    Desk.el('td', null, Desk.el('span', { class: 'badge ' + (up ? 'ok' : 'overdue') }, T.states[l.state] || l.state)),
+    Desk.el(
+      'td',
+      null,
+      Desk.el('span', { class: 'badge ' + (up ? 'ok' : 'overdue') }, T.states[l.state] || l.state),
+      l.direction === 'up' && l.active === false && !up && upOk ? Desk.el('span', { class: 'detail' }, T.standby) : null,
+    ),
     Desk.el('td', null, l.for_ms ? duration(l.for_ms) : T.duration.none),
     Desk.el('td', { class: 'num' }, typeof l.rtt_ms === 'number' ? T.ms(l.rtt_ms) : T.duration.none),
     Desk.el('td', { class: 'num' }, String(l.unacked_events || 0)),
@@ -140,7 +146,8 @@ async function refresh() {
   node('not-running').hidden = s.running !== false;
   node('store-full').hidden = !s.store_full;
   const links = s.links || [];
-  Desk.fill('link-rows', links.map((l) => linkRow(l, names)));
+  const upOk = links.some((l) => l.direction === 'up' && l.state === 'up');
+  Desk.fill('link-rows', links.map((l) => linkRow(l, names, upOk)));
   node('links-table').hidden = links.length === 0;
   node('links-empty').hidden = links.length > 0;
   const refused = (s.refused || []).filter((r) => r.open || !r.reissued_as);
