@@ -103,48 +103,58 @@ void DeskClient::first_login(const std::string& name, const std::string& code,
   cookie_ = set.substr(0, set.find(';'));
 }
 
-Timing DeskClient::time(const std::string& what, const std::string& shown,
-                        const std::vector<std::string>& paths, int warmup, int runs, pid_t server,
-                        double idle_cpu_ms_per_s) {
+std::vector<Timing> time_requests(const std::vector<DeskClient*>& clients, const std::string& what,
+                                  const std::string& shown, const std::vector<std::string>& paths,
+                                  int warmup, int runs, pid_t server, double idle_cpu_ms_per_s) {
   if (paths.empty()) throw std::runtime_error(what + ": nothing to ask");
-  Timing t;
-  t.what = what;
-  t.request = shown;
-  std::size_t next = 0;
-  auto one = [&]() {
-    const std::string& path = paths[next++ % paths.size()];
+  struct Samples {
+    std::vector<double> ms, bytes;
+    double cpu_ms = 0;
+    std::string encoding;
+  };
+  std::vector<Samples> samples(clients.size());
+  auto one = [&](std::size_t c, const std::string& path, bool timed) {
+    const double cpu0 = timed ? process_cpu_ms(server) : 0;
     const auto t0 = Clock::now();
-    Answer a = get(path);
+    Answer a = clients[c]->get(path);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (a.status != 200)
       throw std::runtime_error(what + ": GET " + path + " answered " + std::to_string(a.status) +
                                " " + a.body.substr(0, 200));
-    t.content_encoding = a.content_encoding;
-    return std::pair{ms, a.body.size()};
+    if (!timed) return;
+    Samples& s = samples[c];
+    s.cpu_ms += process_cpu_ms(server) - cpu0;
+    s.ms.push_back(ms);
+    s.bytes.push_back(static_cast<double>(a.body.size()));
+    s.encoding = a.content_encoding;
   };
-  for (int k = 0; k < warmup; ++k)
-    one();
-  std::vector<double> ms;
-  std::vector<double> bytes;
-  const double cpu0 = process_cpu_ms(server);
-  for (int k = 0; k < runs; ++k) {
-    auto [m, b] = one();
-    ms.push_back(m);
-    bytes.push_back(static_cast<double>(b));
+  // Request by request, each client in turn, so that a change in the
+  // machine's load falls on every client alike.
+  for (int k = 0; k < warmup + runs; ++k) {
+    const std::string& path = paths[static_cast<std::size_t>(k) % paths.size()];
+    for (std::size_t c = 0; c < clients.size(); ++c)
+      one(c, path, k >= warmup);
   }
-  double sum = 0;
-  for (double m : ms)
-    sum += m;
-  // Less what the node spends idle over the same time.
-  const double idle = idle_cpu_ms_per_s * sum / 1000;
-  t.server_cpu_ms = std::max(0.0, process_cpu_ms(server) - cpu0 - idle) / runs;
-  t.runs = static_cast<std::size_t>(runs);
-  t.p50_ms = percentile(ms, 0.50);
-  t.p95_ms = percentile(ms, 0.95);
-  t.max_ms = *std::max_element(ms.begin(), ms.end());
-  t.mean_ms = sum / runs;
-  t.body_bytes = static_cast<std::size_t>(percentile(bytes, 0.5));
-  return t;
+  std::vector<Timing> out;
+  for (const Samples& s : samples) {
+    Timing t;
+    t.what = what;
+    t.request = shown;
+    t.runs = s.ms.size();
+    double sum = 0;
+    for (double m : s.ms)
+      sum += m;
+    // Less what the node spends idle over as long.
+    t.server_cpu_ms = std::max(0.0, s.cpu_ms - idle_cpu_ms_per_s * sum / 1000) / runs;
+    t.p50_ms = percentile(s.ms, 0.50);
+    t.p95_ms = percentile(s.ms, 0.95);
+    t.max_ms = *std::max_element(s.ms.begin(), s.ms.end());
+    t.mean_ms = sum / runs;
+    t.body_bytes = static_cast<std::size_t>(percentile(s.bytes, 0.5));
+    t.content_encoding = s.encoding;
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 PageWeight weigh_page(DeskClient& plain, DeskClient& browser, const std::string& page,

@@ -61,19 +61,20 @@ class DeskClient {
   // One GET with the session cookie; `path` already percent-encoded.
   Answer get(const std::string& path);
 
-  // `warmup` requests, then `runs` timed ones, cycling through `paths`;
-  // `server` is the node's pid (its CPU time from /proc/PID/stat, less
-  // `idle_cpu_ms_per_s` over the time the requests took). Throws on an
-  // answer other than 200.
-  Timing time(const std::string& what, const std::string& shown,
-              const std::vector<std::string>& paths, int warmup, int runs, pid_t server,
-              double idle_cpu_ms_per_s);
-
  private:
   std::unique_ptr<httplib::Client> http_;
   Mode mode_;
   std::string host_, cookie_;
 };
+
+// `warmup` requests, then `runs` timed ones, cycling through `paths`, each
+// asked of every client in turn; a Timing for each client. `server` is the
+// node's pid: its CPU time (/proc/PID/stat) around each timed request, less
+// `idle_cpu_ms_per_s` over the time the requests took. Throws on an answer
+// other than 200.
+std::vector<Timing> time_requests(const std::vector<DeskClient*>& clients, const std::string& what,
+                                  const std::string& shown, const std::vector<std::string>& paths,
+                                  int warmup, int runs, pid_t server, double idle_cpu_ms_per_s);
 
 struct PageWeight {
   std::string page;
