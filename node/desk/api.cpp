@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "node/app/act.h"
 #include "node/app/actor.h"
@@ -461,25 +463,6 @@ Json case_row(const storage::CaseState& st) {
   return Json::parse(node::render_case_list_item_json(st, nullptr));
 }
 
-// 黄牌预警 / 红牌超期 of a promised date, in the held calendar.
-void flag_row(Json& row, const std::string& due, const storage::Calendar& cal,
-              const storage::Date& today) {
-  row["flag"] = "ok";
-  row["flag_zh"] = "正常";
-  row["days_left"] = nullptr;
-  const auto d = storage::parse_date(due);
-  if (!d) return;
-  const int64_t left = cal.working_days_between(today, *d);
-  row["days_left"] = left;
-  if (left < 0) {
-    row["flag"] = "overdue";
-    row["flag_zh"] = "红牌超期";
-  } else if (left <= 1) {
-    row["flag"] = "warning";
-    row["flag_zh"] = "黄牌预警";
-  }
-}
-
 // The sync state in a person's words (docs/DESK.md SYNC_WORDS): each
 // upward link (a standby one only while no other is up), and the links of
 // the children counted, not listed (a county has hundreds).
@@ -622,25 +605,46 @@ void Api::desk(const Req& req, Res& res) {
       if (const char* w = app::waiting_here(st, o_.code)) rows.push_back(Row{std::move(st), w});
     }
   }
+  // Flag and order the states first; JSON only for the rows shown.
+  struct Ranked {
+    int rank;  // 0 overdue, 1 warning, 2 ok
+    std::string due;
+    uint64_t submitted;
+    std::optional<int64_t> days_left;
+    const Row* row;
+  };
   uint64_t warning = 0, overdue = 0;
-  Json work = Json::array();
-  std::vector<std::pair<std::tuple<int, std::string, uint64_t>, Json>> sorted;
+  std::vector<Ranked> ranked;
+  ranked.reserve(rows.size());
   for (const auto& r : rows) {
-    Json row = case_row(r.st);
-    row["waiting_for"] = r.waiting;
-    flag_row(row, r.st.due_date, calendar, today);
-    const std::string flag = row["flag"].get<std::string>();
-    warning += flag == "warning" ? 1 : 0;
-    overdue += flag == "overdue" ? 1 : 0;
-    const int rank = flag == "overdue" ? 0 : flag == "warning" ? 1 : 2;
-    // No promised date yet: after the dated ones, oldest first.
-    const std::string due = r.st.due_date.empty() ? "9999-99-99" : r.st.due_date;
-    sorted.push_back({{rank, due, r.st.submitted_hlc}, std::move(row)});
+    Ranked k{2, r.st.due_date.empty() ? "9999-99-99" : r.st.due_date, r.st.submitted_hlc,
+             std::nullopt, &r};
+    if (const auto d = storage::parse_date(r.st.due_date)) {
+      k.days_left = calendar.working_days_between(today, *d);
+      k.rank = *k.days_left < 0 ? 0 : *k.days_left <= 1 ? 1 : 2;
+    }
+    overdue += k.rank == 0 ? 1 : 0;
+    warning += k.rank == 1 ? 1 : 0;
+    ranked.push_back(std::move(k));
   }
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (std::size_t i = 0; i < sorted.size() && i < 200; ++i)
-    work.push_back(std::move(sorted[i].second));
+  const std::size_t shown = std::min<std::size_t>(ranked.size(), 200);
+  auto order = [](const Ranked& a, const Ranked& b) {
+    return std::tie(a.rank, a.due, a.submitted) < std::tie(b.rank, b.due, b.submitted);
+  };
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shown),
+                    ranked.end(), order);
+  Json work = Json::array();
+  for (std::size_t i = 0; i < shown; ++i) {
+    const Ranked& k = ranked[i];
+    Json row = case_row(k.row->st);
+    row["waiting_for"] = k.row->waiting;
+    static const char* const kFlag[] = {"overdue", "warning", "ok"};
+    static const char* const kFlagZh[] = {"红牌超期", "黄牌预警", "正常"};
+    row["flag"] = kFlag[k.rank];
+    row["flag_zh"] = kFlagZh[k.rank];
+    row["days_left"] = k.days_left ? Json(*k.days_left) : Json();
+    work.push_back(std::move(row));
+  }
 
   node::StatusReport live;
   if (!on_loop([&](LoopServices& s) { live = s.status(); }, res)) return;

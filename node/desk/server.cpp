@@ -1,14 +1,18 @@
 #include "node/desk/server.h"
 
 #include <httplib.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "node/desk/api.h"
 #include "node/desk/assets.h"
+#include "protocol/crypto.h"
 
 namespace liandong::desk {
 
@@ -59,6 +63,21 @@ void harden(httplib::Response& res) {
   res.set_header("Referrer-Policy", "no-referrer");
 }
 
+// A strong validator of an asset: a hash of its bytes, made once.
+std::string asset_etag(const Asset& a) {
+  static std::mutex mu;
+  static std::map<const Asset*, std::string> tags;
+  std::lock_guard lock(mu);
+  auto& tag = tags[&a];
+  if (tag.empty()) {
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(a.data), a.size, nullptr,
+                       0);
+    tag = "\"" + to_hex(std::string_view(reinterpret_cast<const char*>(h), sizeof h)) + "\"";
+  }
+  return tag;
+}
+
 Status write_address(const fs::path& data, const std::string& url) {
   std::error_code ec;
   fs::create_directories(data / "desk", ec);
@@ -103,6 +122,8 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
   http.set_payload_max_length(kMaxBodyBytes);
+  // Small answers go out at once, not after the client's delayed ACK.
+  http.set_tcp_nodelay(true);
 
   int port = s.port;
   if (port == 0) {
@@ -142,7 +163,15 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
       res.set_content(api_error_body("没有这个页面: /" + path), "application/json; charset=utf-8");
       return;
     }
+    // Revalidated on every open, answered 304 while unchanged: a page is
+    // not sent (nor compressed) again.
+    const std::string etag = asset_etag(*a);
     res.set_header("Cache-Control", "no-cache");
+    res.set_header("ETag", etag);
+    if (req.get_header_value("If-None-Match") == etag) {
+      res.status = 304;
+      return;
+    }
     res.set_content(std::string(a->data, a->size), a->content_type);
   });
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
