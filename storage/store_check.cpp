@@ -87,9 +87,11 @@ Status check_store_file(const fs::path& dir, bool allow_empty) {
   if (!stat_ok) return Status::internal("cannot stat " + path.string());
   if (st.st_size == 0) {
     if (allow_empty) return Status::ok();
-    return Status::corruption(
-        "存储文件损坏 (store file damaged): " + path.string() +
-        " is empty (an interrupted `liandong init`? run it again with --force)");
+    // A create killed before its first commit: no store was made, exactly
+    // as when the file holds no metadata yet (Store::open).
+    return Status::not_found("no store in " + dir.string() + " (" + path.string() +
+                             " is empty: an earlier init was interrupted: run `liandong init` "
+                             "again with --force)");
   }
   const std::string damaged = "存储文件损坏 (store file damaged): " + path.string() + ": ";
   const std::string what_now =

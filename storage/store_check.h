@@ -32,7 +32,7 @@ namespace liandong::storage {
 // corruption when data.mdb in `dir` is shorter than its newest meta page
 // says, or its meta pages are unreadable or disagree; ok for a store that is
 // absent, or empty when `allow_empty` (a create reuses what a create cut
-// short left).
+// short left); not_found for an empty one otherwise (no store was made).
 Status check_store_file(const std::filesystem::path& dir, bool allow_empty);
 
 // What run_isolated saw: the lines the work emitted, and how it ended.
