@@ -213,3 +213,19 @@ TEST_CASE("desk: a port already in use is refused at start in one line",
   CHECK(r.err.find("办事台无法监听 127.0.0.1:" + std::to_string(port)) != std::string::npos);
   CHECK(r.err.find("端口已被占用") != std::string::npos);
 }
+
+TEST_CASE("desk: a certificate whose key does not match is refused at start in one line",
+          "[desk][security][integration]") {
+  Net net({{kCounty, {}}});
+  REQUIRE(net.cli(kCounty, {"desk", "cert", "--host", "127.0.0.2", "--force"}).exit_code == 0);
+  // Another node's key in place of this one's.
+  Net other(std::vector<liandong::test::NodeSpec>{{"360724", {}}});
+  const auto key = net.data_dir(kCounty) / "desk" / "key.pem";
+  std::filesystem::copy_file(other.data_dir("360724") / "desk" / "key.pem", key,
+                             std::filesystem::copy_options::overwrite_existing);
+  net.set_extra_config(kCounty, "[desk]\nlisten = \"127.0.0.2:0\"\n");
+  net.write_configs();
+  auto r = net.cli_raw({"run", "--config", net.config_path(kCounty).string()}, 20s);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("办事台证书不能使用") != std::string::npos);
+}

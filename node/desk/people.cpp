@@ -274,10 +274,4 @@ Result<LoginResult> People::set_password(const std::string& name, const std::str
                                   });
 }
 
-Result<bool> People::known(const std::string& name) const {
-  return with_person<bool>(dir_, name, [&](json& person, bool&) -> Result<bool> {
-    return !get_str(person, "hash").empty() || !get_str(person, "code_hash").empty();
-  });
-}
-
 }  // namespace liandong::desk

@@ -67,9 +67,6 @@ class People {
   Result<LoginResult> set_password(const std::string& name, const std::string& code,
                                    const std::string& password, uint64_t now_ms) const;
 
-  // Whether `name` has a password or a code (the login page's hint).
-  Result<bool> known(const std::string& name) const;
-
  private:
   std::filesystem::path dir_;
   LoginPolicy policy_;

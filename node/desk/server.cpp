@@ -12,6 +12,7 @@
 
 #include "node/desk/api.h"
 #include "node/desk/assets.h"
+#include "node/desk/parts/tls_cert.h"
 #include "protocol/crypto.h"
 
 namespace liandong::desk {
@@ -102,10 +103,13 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   if (s.tls()) {
     const fs::path cert = s.tls_cert.empty() ? default_cert(options.data) : s.tls_cert;
     const fs::path key = s.tls_key.empty() ? default_key(options.data) : s.tls_key;
+    // Missing, unreadable, mismatched or expired: said before anything binds.
     if (!fs::exists(cert) || !fs::exists(key))
       return Status::invalid(
           "办事台对局域网开放须使用 HTTPS，但证书或私钥不存在: " + cert.string() + ", " +
           key.string() + " (desk: no certificate; run `liandong desk cert`)");
+    if (auto st = check_cert_pair(cert, key, wall_clock_ms()); !st)
+      return Status::invalid("办事台证书不能使用: " + st.message());
     auto tls = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
     if (!tls->is_valid())
       return Status::invalid("办事台证书或私钥无法使用: " + cert.string() + ", " + key.string());
