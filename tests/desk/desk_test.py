@@ -40,6 +40,7 @@ Usage: desk_test.py --bin build/node/liandong
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -728,13 +729,19 @@ class Scenario:
         net.start(VILLAGE)
         vdata = net.nodes[VILLAGE].data
 
+        def shown(*what: str):
+            """The JSON a `show`/`list` prints, or None while the village holds nothing yet:
+            each document arrives in its own batch, in any order."""
+            r = net.cli(*what, "--data", vdata, "--json", check=False)
+            return json.loads(r.stdout) if r.returncode == 0 else None
+
         def held():
-            r = net.cli_json("roster", "show", "--data", vdata, "--json")
-            cat = net.cli_json("catalog", "list", "--data", vdata, "--json")
-            div = net.cli_json("divisions", "show", "--data", vdata, "--json")
-            cal = net.cli("calendar", "show", "--data", vdata, "--json", check=False)
-            return bool(r) and r.get("version") == 1 and bool(cat) and div.get("version") == 1 \
-                and cal.returncode == 0
+            r = shown("roster", "show")
+            cat = shown("catalog", "list")
+            div = shown("divisions", "show")
+            cal = shown("calendar", "show")
+            return bool(r) and r.get("version") == 1 and bool(cat) and bool(div) \
+                and div.get("version") == 1 and cal is not None
         wait_for("the roster, catalog, divisions and calendar at the village", 30, held, every=0.3)
         net.stop(COUNTY)
         self.county_stopped = time.monotonic()
