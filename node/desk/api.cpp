@@ -11,13 +11,6 @@ using node::Json;
 using node::json_text;
 using namespace api_parts;
 
-std::string api_error_body(const std::string& zh, const std::string& part) {
-  Json j = Json::object();
-  j["error"] = zh;
-  if (!part.empty()) j["part"] = part;
-  return json_text(j);
-}
-
 Api::Api(ApiOptions options, storage::Store& store, LoopJobs& jobs)
     : o_(std::move(options)), store_(store), jobs_(jobs), people_(o_.data / "desk") {}
 

@@ -3,10 +3,20 @@
 #include <algorithm>
 #include <set>
 
-#include "node/desk/api.h"
 #include "node/sync_state.h"
 #include "protocol/event_codec.h"
 #include "protocol/ids.h"
+
+namespace liandong::desk {
+
+std::string api_error_body(const std::string& zh, const std::string& part) {
+  node::Json j = node::Json::object();
+  j["error"] = zh;
+  if (!part.empty()) j["part"] = part;
+  return node::json_text(j);
+}
+
+}  // namespace liandong::desk
 
 namespace liandong::desk::api_parts {
 

@@ -23,6 +23,13 @@
 #include "storage/divisions.h"
 #include "storage/store.h"
 
+namespace liandong::desk {
+
+// {"error": zh, "part": part} as JSON text.
+std::string api_error_body(const std::string& zh, const std::string& part = {});
+
+}  // namespace liandong::desk
+
 namespace liandong::desk::api_parts {
 
 using node::Json;
