@@ -133,25 +133,21 @@ int cmd_publish(const CliShared& shared, const std::string& file) {
         Status::invalid(fmt::format("{}: version {} is not higher than the catalog held here "
                                     "(version {}); raise `version`",
                                     file, parsed->version, newest)));
-  storage::LocalDraft draft;
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), shared.actor, code);
-    auto c = ev.getBody().initCatalogPublished();
-    c.setVersion(parsed->version);
-    c.setDocument(
-        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  const auto stored = store_publication(
+      node, shared.actor, doc, [&](proto::Event::Body::Builder body, capnp::Data::Reader bytes) {
+        auto c = body.initCatalogPublished();
+        c.setVersion(parsed->version);
+        c.setDocument(bytes);
+      });
   if (shared.json) {
-    print(json_text(Json{{"event", format_id(stored->view.id())},
-                         {"lsn", stored->lsn},
+    print(json_text(Json{{"event", format_id(stored.view.id())},
+                         {"lsn", stored.lsn},
                          {"version", parsed->version},
                          {"items", static_cast<uint64_t>(parsed->items.size())}}) +
           "\n");
   } else {
     print(fmt::format("已发布 事项目录 第{}版（{} 项） {}，下发至 {} 辖区全部节点\n",
-                      parsed->version, parsed->items.size(), format_id(stored->view.id()), code));
+                      parsed->version, parsed->items.size(), format_id(stored.view.id()), code));
   }
   return 0;
 }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "node/app/actor.h"
+#include "node/app/context.h"
+#include "node/app/result.h"
 #include "node/identity.h"
 #include "protocol/status.h"
 #include "storage/store.h"
@@ -52,6 +54,17 @@ using app::fill_actor;
 // Failing a command: bad input (exit 2) or a refusal (exit 1).
 [[noreturn]] void fail(Status s);
 [[noreturn]] void refuse(Status s);
+// Fails the command with an operation's error (node/app/result.h).
+[[noreturn]] void fail_with(const app::AppError& e);
+// Stores a document this node publishes to its subtree (catalog, calendar,
+// roster, divisions) as its own event, signed with its key and acted by
+// `actor`: `fill_body` starts the event's body and sets its number and the
+// document's bytes. Fails the command when the store refuses it.
+storage::StoredEvent store_publication(
+    const Opened& node, const ActorOptions& actor, const std::string& doc,
+    const std::function<void(proto::Event::Body::Builder, capnp::Data::Reader)>& fill_body);
+// The application layer's context on `node`'s store and signing key.
+app::Context app_context(const Opened& node);
 // Output of a command: stdout, or the control socket's reply in the daemon.
 void print(const std::string& s);
 void print_error(const std::string& message);
@@ -86,6 +99,9 @@ struct CommandSpec {
 };
 using CommandSet = std::vector<CommandSpec>;
 
+// `submit`, `case list`, `case show`, `act ...` (node/case_commands.cpp);
+// added before the others, which add to its `case` command.
+void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_catalog_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
@@ -99,6 +115,26 @@ void add_division_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_desk_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // The desk's certificate in DATA/desk/ (made at `init`; kept if there is one).
 Status make_desk_certificate(const std::filesystem::path& data, const std::string& code);
+
+// ---- the node's own commands (node/node_commands.cpp) ----------------------
+
+// The options of `init`.
+struct InitArgs {
+  std::string data, code;
+  bool force = false;
+  bool keep_keys = false;
+};
+int cmd_init(const InitArgs& a);
+int cmd_keys_trust(const std::filesystem::path& data, const std::string& code,
+                   const std::string& hex);
+int cmd_keys_show(const std::filesystem::path& data, bool json);
+int cmd_store_events(const std::filesystem::path& data, bool json);
+// `what`: "calendar" (`number` is the year) or "catalog" (its version).
+int cmd_publish(const std::filesystem::path& data, const std::string& what, uint32_t number,
+                const std::string& file, const ActorOptions& actor, bool json);
+// `as_of`: judge deadlines as of the end of that China day (empty: now).
+int cmd_status(const std::filesystem::path& data, bool json, const std::string& as_of);
+int cmd_config_check(const std::string& file);
 
 // `store check [--deep]` (node/store_check_command.cpp).
 int cmd_store_check(const std::filesystem::path& data, bool deep);

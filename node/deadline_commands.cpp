@@ -1,7 +1,7 @@
 // The `liandong` commands of the deadline module (限时办结, 电子监察; see
 // node/commands.h): publishing and showing the working-day calendar, the
 // deadlines of one case, and the deadline filter behind `case list
-// --overdue / --warning` (called from cmd_list in node/cli.cpp).
+// --overdue / --warning` (called from cmd_list in node/case_commands.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -105,19 +105,15 @@ int cmd_calendar_publish(const std::string& data, const std::string& file,
                                        "(工作日历); this node is ") +
                            level_name_zh(code) + " " + code));
   const int year = parsed->year;
-  storage::LocalDraft draft;
-  draft.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    auto c = ev.getBody().initCalendarPublished();
-    c.setYear(static_cast<uint16_t>(year));
-    c.setDocument(
-        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
-  };
-  auto stored = node.store->append_local(draft, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  const auto stored = store_publication(
+      node, actor, doc, [&](proto::Event::Body::Builder body, capnp::Data::Reader bytes) {
+        auto c = body.initCalendarPublished();
+        c.setYear(static_cast<uint16_t>(year));
+        c.setDocument(bytes);
+      });
   if (json) {
-    print(json_text(Json{{"event", format_id(stored->view.id())},
-                         {"lsn", stored->lsn},
+    print(json_text(Json{{"event", format_id(stored.view.id())},
+                         {"lsn", stored.lsn},
                          {"year", year},
                          {"holidays", static_cast<uint64_t>(parsed->holidays.size())},
                          {"workdays", static_cast<uint64_t>(parsed->workdays.size())}}) +
@@ -125,7 +121,7 @@ int cmd_calendar_publish(const std::string& data, const std::string& file,
   } else {
     print(fmt::format(
         "已发布 {}年工作日历 {} (节假日 {} 天, 调休上班 {} 天)，下发至 {} 辖区全部节点\n", year,
-        format_id(stored->view.id()), parsed->holidays.size(), parsed->workdays.size(), code));
+        format_id(stored.view.id()), parsed->holidays.size(), parsed->workdays.size(), code));
   }
   return 0;
 }
@@ -212,7 +208,7 @@ int cmd_deadline_show(const std::string& data, const std::string& id_text, bool 
 
 }  // namespace
 
-// ---- case list --overdue / --warning (from cmd_list in node/cli.cpp) -----------
+// ---- case list --overdue / --warning (from cmd_list in node/case_commands.cpp) ----
 
 int list_by_deadline(const std::string& data, const storage::CaseFilter& filter, bool overdue,
                      bool warning, const std::string& as_of, bool json) {

@@ -46,26 +46,22 @@ int cmd_divisions_publish(const std::string& data, uint32_t version, const std::
         fmt::format("本节点已有行政区划表第 {} 版，请用更高的 --version 发布 (version {} is "
                     "already held here)",
                     (*held)->version, (*held)->version)));
-  storage::LocalDraft d;
-  d.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    auto r = ev.getBody().initDivisionsPublished();
-    r.setVersion(version);
-    r.setDocument(
-        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
-  };
-  auto stored = node.store->append_local(d, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  const auto stored = store_publication(
+      node, actor, doc, [&](proto::Event::Body::Builder body, capnp::Data::Reader bytes) {
+        auto r = body.initDivisionsPublished();
+        r.setVersion(version);
+        r.setDocument(bytes);
+      });
   if (json) {
     Json j = Json::object();
-    j["event"] = format_id(stored->view.id());
-    j["lsn"] = stored->lsn;
+    j["event"] = format_id(stored.view.id());
+    j["lsn"] = stored.lsn;
     j["version"] = version;
     j["divisions"] = table->names.size();
     print(json_text(j) + "\n");
   } else {
     print(fmt::format("已发布行政区划表第 {} 版（{} 个区划）{}，下发至 {} 辖区全部节点\n", version,
-                      table->names.size(), format_id(stored->view.id()), table->label(code)));
+                      table->names.size(), format_id(stored.view.id()), table->label(code)));
   }
   return 0;
 }

@@ -56,10 +56,6 @@ struct RowReport {
   std::string text;
 };
 
-app::Context app_context(const Opened& node) {
-  return app::Context{*node.store, node.identity.sign};
-}
-
 // Checks and stores `rows` on `node`'s store (app::import_rows), or fails
 // the command.
 std::vector<RowReport> store_rows(const Opened& node, const ActorOptions& actor,

@@ -140,26 +140,13 @@ const char* kind_label(ColumnKind k) {
   }
 }
 
-std::string trim(std::string_view s) {
-  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && sp(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && sp(s.back()))
-    s.remove_suffix(1);
-  while (s.size() >= 3 && s.substr(0, 3) == "\xE3\x80\x80")
-    s.remove_prefix(3);
-  while (s.size() >= 3 && s.substr(s.size() - 3) == "\xE3\x80\x80")
-    s.remove_suffix(3);
-  return std::string(s);
-}
-
 // Splits on 、，,;；/ and newlines.
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;
   std::string cur;
   std::size_t i = 0;
   auto flush = [&] {
-    std::string t = trim(cur);
+    std::string t = ledger_trimmed(cur);
     if (!t.empty()) out.push_back(std::move(t));
     cur.clear();
   };
@@ -196,7 +183,7 @@ std::vector<std::string> split_colons(std::string_view s) {
     }
   }
   for (auto& p : out)
-    p = trim(p);
+    p = ledger_trimmed(p);
   return out;
 }
 
@@ -231,7 +218,7 @@ std::optional<proto::MaterialState> material_state(std::string_view s) {
 // A date as ledgers write it: 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日,
 // or an XLSX date serial; "YYYY-MM-DD" or nullopt if no such day.
 std::optional<std::string> ledger_date(const LedgerCell& c) {
-  const std::string v = trim(c.text);
+  const std::string v = ledger_trimmed(c.text);
   if (c.number) {
     char* end = nullptr;
     const double serial = std::strtod(v.c_str(), &end);
@@ -264,7 +251,7 @@ std::optional<std::string> ledger_date(const LedgerCell& c) {
 
 // A number cell's text as digits ("1.3912345678E10" -> "13912345678").
 std::string number_text(const LedgerCell& c) {
-  const std::string v = trim(c.text);
+  const std::string v = ledger_trimmed(c.text);
   if (!c.number || v.find_first_of("eE.") == std::string::npos) return v;
   char* end = nullptr;
   const double x = std::strtod(v.c_str(), &end);
@@ -356,10 +343,10 @@ Result<std::vector<Column>> map_columns(const std::vector<std::string>& headers)
       c.kind = ColumnKind::ignored;
     } else if (auto m = after_prefix(h, "材料")) {
       c.kind = ColumnKind::material_one;
-      c.name = trim(after_prefix(headers[i], "材料").value_or(*m));
+      c.name = ledger_trimmed(after_prefix(headers[i], "材料").value_or(*m));
     } else if (auto f = after_prefix(h, "表单")) {
       c.kind = ColumnKind::field;
-      c.name = trim(after_prefix(headers[i], "表单").value_or(*f));
+      c.name = ledger_trimmed(after_prefix(headers[i], "表单").value_or(*f));
     } else {
       for (const auto& k : kHeaders) {
         if (h == k.header) c.kind = k.kind;
@@ -451,7 +438,7 @@ Result<PreparedLedger> prepare_table(const LedgerTable& t, const std::string& ho
     };
     if (row.cells.size() > out.columns.size()) {
       for (std::size_t c = out.columns.size(); c < row.cells.size(); ++c) {
-        if (!trim(row.cells[c].text).empty()) {
+        if (!ledger_trimmed(row.cells[c].text).empty()) {
           bad = RowProblem{row.line, column_letter(c) + " 列",
                            "表头之外有内容（没有列名的列）(a cell outside the header)"};
           break;
@@ -461,7 +448,7 @@ Result<PreparedLedger> prepare_table(const LedgerTable& t, const std::string& ho
     for (std::size_t c = 0; c < out.columns.size() && c < row.cells.size() && !bad; ++c) {
       const Column& col = out.columns[c];
       const LedgerCell& cell = row.cells[c];
-      const std::string v = trim(cell.text);
+      const std::string v = ledger_trimmed(cell.text);
       if (col.kind == ColumnKind::unknown || col.kind == ColumnKind::ignored) continue;
       canonical += col.header + "\x1f" + v + "\x1e";
       if (v.empty()) continue;
@@ -622,7 +609,7 @@ Result<PreparedLedger> prepare_jsonl(std::string_view bytes, const std::string& 
     std::size_t nl = s.find('\n', pos);
     if (nl == std::string::npos) nl = s.size();
     ++line;
-    const std::string l = trim(std::string_view(s).substr(pos, nl - pos));
+    const std::string l = ledger_trimmed(std::string_view(s).substr(pos, nl - pos));
     pos = nl + 1;
     if (l.empty()) continue;
     ++out.total;

@@ -79,23 +79,9 @@ Result<std::string> gb18030_to_utf8(std::string_view in) {
   return out;
 }
 
-std::string trimmed(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back()))
-    s.remove_suffix(1);
-  // A full-width space (U+3000) typed around a value.
-  while (s.size() >= 3 && s.substr(0, 3) == "\xE3\x80\x80")
-    s.remove_prefix(3);
-  while (s.size() >= 3 && s.substr(s.size() - 3) == "\xE3\x80\x80")
-    s.remove_suffix(3);
-  return std::string(s);
-}
-
 bool all_empty(const std::vector<LedgerCell>& cells) {
   return std::all_of(cells.begin(), cells.end(),
-                     [](const LedgerCell& c) { return trimmed(c.text).empty(); });
+                     [](const LedgerCell& c) { return ledger_trimmed(c.text).empty(); });
 }
 
 // Moves the first non-empty row into the headers.
@@ -107,7 +93,7 @@ Status take_header(std::vector<LedgerRow>&& rows, LedgerTable& t) {
     return Status::invalid("文件中没有表头，也没有数据 (the file is empty)");
   t.header_line = rows[first].line;
   for (auto& c : rows[first].cells)
-    t.headers.push_back(trimmed(c.text));
+    t.headers.push_back(ledger_trimmed(c.text));
   while (!t.headers.empty() && t.headers.back().empty())
     t.headers.pop_back();
   for (std::size_t i = first + 1; i < rows.size(); ++i) {
@@ -124,6 +110,20 @@ Status too_big(const char* what, std::size_t limit) {
 }
 
 }  // namespace
+
+std::string ledger_trimmed(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
+  // A full-width space (U+3000) typed around a value.
+  while (s.size() >= 3 && s.substr(0, 3) == "\xE3\x80\x80")
+    s.remove_prefix(3);
+  while (s.size() >= 3 && s.substr(s.size() - 3) == "\xE3\x80\x80")
+    s.remove_suffix(3);
+  return std::string(s);
+}
 
 Result<std::string> ledger_text_utf8(std::string_view bytes, std::string* encoding) {
   if (bytes.size() >= 2 &&

@@ -48,6 +48,10 @@ struct LedgerTable {
   std::string encoding;              // "UTF-8", "UTF-8 (BOM)", "GB18030", "XLSX"
 };
 
+// A cell's text without the spaces, tabs, line breaks and full-width
+// spaces (U+3000) around it.
+std::string ledger_trimmed(std::string_view s);
+
 // `bytes` as UTF-8 text: a UTF-8 BOM is dropped; valid UTF-8 is taken as
 // is; anything else is decoded as GB18030 (GBK and GB2312 are subsets).
 // invalid when it is neither, or UTF-16 (saved as "Unicode text").

@@ -43,24 +43,20 @@ int cmd_roster_publish(const std::string& data, uint32_t version, const std::str
   if (*held && (*held)->version >= version)
     fail(Status::invalid("roster version " + std::to_string((*held)->version) +
                          " is already held here: publish a higher --version"));
-  storage::LocalDraft d;
-  d.fill = [&](proto::Event::Builder ev) {
-    fill_actor(ev.initActor(), actor, code);
-    auto r = ev.getBody().initRosterPublished();
-    r.setVersion(version);
-    r.setDocument(
-        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
-  };
-  auto stored = node.store->append_local(d, node.identity.sign);
-  if (!stored.ok()) fail(stored.status());
+  const auto stored = store_publication(
+      node, actor, doc, [&](proto::Event::Body::Builder body, capnp::Data::Reader bytes) {
+        auto r = body.initRosterPublished();
+        r.setVersion(version);
+        r.setDocument(bytes);
+      });
   if (json) {
-    print(json_text(Json{{"event", format_id(stored->view.id())},
+    print(json_text(Json{{"event", format_id(stored.view.id())},
                          {"version", static_cast<uint64_t>(version)},
                          {"staff", static_cast<uint64_t>(roster->staff.size())}}) +
           "\n");
   } else {
     print(fmt::format("已发布人员名册 v{}（{} 人）{}，下发至 {} 辖区全部节点\n", version,
-                      roster->staff.size(), format_id(stored->view.id()), code));
+                      roster->staff.size(), format_id(stored.view.id()), code));
   }
   return 0;
 }

@@ -222,8 +222,11 @@ struct Audit {
 
 # 密钥轮换: a node rolled its signing key (`liandong keys rotate`). Signed
 # with the old key, like the node's events before it; `proof` is the new
-# key's signature over "liandong key rotation" ‖ origin ‖ oldKey ‖ newKey,
-# so nobody can name a key whose secret they do not hold. Its home is its
+# key's Ed25519 signature over the bytes
+#   "liandong key rotation" 0x00 ‖ origin ‖ 0x00 ‖ oldKey ‖ newKey
+# (the ASCII text, a zero byte, the origin's code in ASCII, a zero byte,
+# then the two 32-byte keys; docs/FORMAT.md §6), so nobody can name a key
+# whose secret they do not hold. Its home is its
 # origin; it belongs at the origin's ancestors and its whole subtree: every
 # node that checks the origin's signatures. Events of the origin signed
 # with oldKey after this one (higher seq) are quarantined.

@@ -1,6 +1,8 @@
 # Liandong sync protocol: the messages between a child (ZeroMQ DEALER) and
 # its parent (ROUTER) over one CurveZMQ link. One SyncMessage per ZeroMQ
-# message (one frame after ROUTER's routing id).
+# message (one frame after ROUTER's routing id), in Cap'n Proto's standard
+# *packed* encoding; the SignedEvents inside Batch.events are unpacked
+# (docs/PROTOCOL.md §1 and §1.1, with a Hello byte by byte in §4.5).
 #
 # Delivery is never trusted to ZeroMQ: every session begins with Hello /
 # Welcome carrying durable cursors, batches are contiguous LSN ranges of
@@ -19,7 +21,8 @@ const protocolVersion :UInt32 = 1;
 
 # How far a holder has durably stored a peer's log: the peer's LSN, the id
 # of the event at that LSN in the peer's log (set even when that event was
-# not routed to the holder), and the peer's store id. A peer whose log at
+# not routed to the holder; unset at LSN 0), and the peer's store id (empty
+# in an Ack, and before the holder ever met the peer). A peer whose log at
 # `lsn` holds another event, or is shorter, or whose store id differs, was
 # restored or replaced: it is re-sent from zero (dedup makes that safe).
 struct Cursor {
@@ -33,8 +36,8 @@ struct Hello {                 # child -> parent, opens a session
   code @1 :Text;               # the child's division code
   storeId @2 :Text;
   have @3 :Cursor;             # how far the child holds the parent's log
-  capabilities @4 :List(Text); # e.g. "zstd"
-  keys @5 :List(KeyEntry);     # signing keys the child vouches for (its subtree)
+  capabilities @4 :List(Text); # ["zstd"]; read by no node: zstd is mandatory
+  keys @5 :List(KeyEntry);     # first keys the child vouches for: its own, its children's
   yourNextSeq @6 :UInt64;      # 1 + the highest parent-originated seq the child holds
   wallMs @7 :UInt64;           # the child's wall clock when it sent this (0: unknown)
 }
@@ -44,7 +47,8 @@ struct Hello {                 # child -> parent, opens a session
 # contradicts one already held is refused (rotation is a separate act).
 struct KeyEntry {
   code @0 :Text;
-  key @1 :Data;                # 32-byte Ed25519 public key
+  key @1 :Data;                # 32-byte Ed25519 first key; unset when the sender
+                               # holds none for `code` (the receiver skips the entry)
 }
 
 struct Welcome {               # parent -> child
@@ -52,8 +56,8 @@ struct Welcome {               # parent -> child
   code @1 :Text;
   storeId @2 :Text;
   have @3 :Cursor;             # how far the parent holds the child's log
-  capabilities @4 :List(Text);
-  keys @5 :List(KeyEntry);     # the parent's ancestors' keys and its own
+  capabilities @4 :List(Text); # ["zstd"], as in Hello
+  keys @5 :List(KeyEntry);     # first keys: the parent's own and its ancestors'
   yourNextSeq @6 :UInt64;      # 1 + the highest child-originated seq the parent holds
   wallMs @7 :UInt64;           # the parent's wall clock when it sent this (0: unknown):
                                # the child stops making events while its own clock is

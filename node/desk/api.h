@@ -27,9 +27,6 @@ namespace liandong::desk {
 // The largest request body taken (an application with its materials).
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
-// {"error": zh, "part": part} as JSON text.
-std::string api_error_body(const std::string& zh, const std::string& part = {});
-
 struct ApiOptions {
   std::string code;
   std::filesystem::path data;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "node/desk/api.h"
+#include "node/desk/api_parts.h"
 #include "node/desk/assets.h"
 #include "node/desk/parts/tls_cert.h"
 #include "protocol/crypto.h"

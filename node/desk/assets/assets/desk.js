@@ -1,7 +1,8 @@
 // desk.js: what every page of the desk shares (docs/DESK.md is the API).
 //
 //   Desk.start({page, init, refresh, nav})  checks the session (401: to
-//       /login.html), draws the top bar, fills [data-t] texts, calls
+//       /login.html), draws the top bar, fills [data-t] texts (and the
+//       header cells of <tr data-cols="KEY num:KEY ...">), calls
 //       init(session), then polls GET /api/changes?since=LSN every 3 s and
 //       calls refresh() when the store changed.
 //   Desk.get(path) / Desk.post(path, body)  JSON calls; a POST carries the
@@ -223,11 +224,25 @@ const Desk = (function () {
 
   // ---- words -----------------------------------------------------------------
 
+  // A table's header row written once: <tr data-cols="col.case num:col.rtt">
+  // gets a <th data-t=KEY> per key ("num:" right-aligns the column).
+  function headerCells(root) {
+    for (const tr of root.querySelectorAll('tr[data-cols]')) {
+      if (tr.childElementCount > 0) continue;
+      for (const key of tr.dataset.cols.split(/\s+/).filter(Boolean)) {
+        const num = key.startsWith('num:');
+        tr.appendChild(el('th', { class: num ? 'num' : null, dataset: { t: num ? key.slice(4) : key } }));
+      }
+    }
+  }
+
   // Fills [data-t=key] (text), [data-t-placeholder=key] and [data-t-label=key]
-  // (aria-label) from a page's string table; a key may be "a.b".
+  // (aria-label) from a page's string table, after the header rows of
+  // [data-cols]; a key may be "a.b".
   function texts(table, root) {
     const look = (key) => key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), table);
     const r = root || document;
+    headerCells(r);
     for (const n of r.querySelectorAll('[data-t]')) {
       const v = look(n.dataset.t);
       if (typeof v === 'string') n.textContent = v;
