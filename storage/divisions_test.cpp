@@ -7,8 +7,9 @@
 
 #include "storage/divisions.h"
 #include "storage/store.h"
+#include "storage/test_documents.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;
@@ -17,10 +18,7 @@ using namespace liandong::test;
 namespace {
 
 std::string example() {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/config/divisions-example.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return liandong::test::example_document("divisions-example.toml");
 }
 
 std::string table(uint32_t version, const std::string& township_name) {
