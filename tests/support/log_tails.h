@@ -39,6 +39,6 @@ struct LogTailsOnFailure : Catch::TestEventListenerBase {
   bool dumped_ = false;
 };
 
-}  // namespace liandong::test
+CATCH_REGISTER_LISTENER(LogTailsOnFailure)
 
-CATCH_REGISTER_LISTENER(liandong::test::LogTailsOnFailure)
+}  // namespace liandong::test
