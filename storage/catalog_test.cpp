@@ -12,6 +12,7 @@
 #include "storage/store.h"
 #include "storage/test_documents.h"
 #include "storage/test_events.h"
+#include "storage/test_store.h"
 #include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
@@ -300,11 +301,8 @@ TEST_CASE("store: broadcasts are indexed in notices, every event gets an arrival
 
 TEST_CASE("catalog cache: a case is handled by the version it was submitted with",
           "[catalog][storage]") {
-  test::TempDir tmp("liandong-catalog-cache-test");
-  StoreOptions opts;
-  opts.dir = tmp.path() / "store";
+  test::TempStore store(test::kVillage, "liandong-catalog-cache-test");
   test::Forge forge;
-  auto store = must(Store::create(opts, test::kVillage));
   REQUIRE(store->put_key(test::kCounty, forge.key(test::kCounty).pub));
   REQUIRE(store->put_key(test::kVillage, forge.key(test::kVillage).pub));
   SECTION("no catalog held") {

@@ -9,6 +9,7 @@
 #include "storage/store.h"
 #include "storage/test_documents.h"
 #include "storage/test_events.h"
+#include "storage/test_store.h"
 #include "tests/support/temp_dir.h"
 
 using namespace liandong;
@@ -98,12 +99,8 @@ TEST_CASE("divisions: broken tables are refused with file, line and key", "[stor
 
 TEST_CASE("divisions: a node holds the newest version from its own county",
           "[storage][divisions]") {
-  TempDir tmp("liandong-divisions-test");
-  StoreOptions o;
-  o.dir = tmp.path() / "store";
-  auto created = Store::create(o, kVillage);
-  REQUIRE(created.ok());
-  auto& store = **created;
+  TempStore temp(kVillage, "liandong-divisions-test");
+  Store& store = *temp;
   Forge forge;
   const std::string other_county = "360724";
   for (const auto& origin : {kCounty, other_county})
@@ -131,12 +128,8 @@ TEST_CASE("divisions: a node holds the newest version from its own county",
 }
 
 TEST_CASE("divisions: a table signed by a township is refused", "[storage][divisions]") {
-  TempDir tmp("liandong-divisions-test");
-  StoreOptions o;
-  o.dir = tmp.path() / "store";
-  auto created = Store::create(o, kVillage);
-  REQUIRE(created.ok());
-  auto& store = **created;
+  TempStore temp(kVillage, "liandong-divisions-test");
+  Store& store = *temp;
   Forge forge;
   REQUIRE(store.put_key(kTownship, forge.key(kTownship).pub));
   const std::vector<std::string> batch = {
