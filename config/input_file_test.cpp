@@ -7,7 +7,7 @@
 #include <chrono>
 #include <fstream>
 
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using Catch::Matchers::Contains;
 using liandong::config::read_input_file;

@@ -51,7 +51,7 @@ class Parser {
     if (!reader_.failed()) read_children();
     if (!reader_.failed()) config_.sync = read_sync(reader_, reader_.table(root_, "", "sync"));
     if (!reader_.failed()) read_desk();
-    if (reader_.failed()) return reader_.error();
+    if (reader_.failed()) return ConfigError{reader_.error()};
     return std::move(config_);
   }
 
@@ -311,18 +311,10 @@ class Parser {
 
 std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::string_view source,
                                                    const std::filesystem::path& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    std::string description(e.description());
-    for (char& c : description) {
-      if (c == '\n' || c == '\r') c = ' ';
-    }
-    return ConfigError{std::string(source) + ":" + std::to_string(e.source().begin.line) +
-                       ": syntax: " + description};
-  }
-  return Parser(root, source, base_dir).run();
+  std::string syntax_error;
+  const std::optional<toml::table> root = parse_toml(text, source, syntax_error);
+  if (!root) return ConfigError{syntax_error};
+  return Parser(*root, source, base_dir).run();
 }
 
 std::variant<NodeConfig, ConfigError> load_config(const std::filesystem::path& file) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/value_checks.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -84,19 +85,7 @@ void expect_error(const std::string& text, int line, const std::string& key,
   CHECK(message.find('\n') == std::string::npos);
 }
 
-// A temporary directory removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "liandong-config-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using liandong::test::TempDir;
 
 void write_file(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary);
@@ -233,13 +222,13 @@ TEST_CASE("config: a missing [node] table is an error", "[config]") {
 TEST_CASE("config: load_config reports a file it cannot read", "[config]") {
   TempDir dir;
   SECTION("missing") {
-    auto result = liandong::config::load_config(dir.path / "nope.toml");
+    auto result = liandong::config::load_config(dir.path() / "nope.toml");
     REQUIRE(std::holds_alternative<ConfigError>(result));
     CHECK_THAT(std::get<ConfigError>(result).message,
-               StartsWith((dir.path / "nope.toml").string() + ": cannot read: "));
+               StartsWith((dir.path() / "nope.toml").string() + ": cannot read: "));
   }
   SECTION("a directory") {
-    auto result = liandong::config::load_config(dir.path);
+    auto result = liandong::config::load_config(dir.path());
     REQUIRE(std::holds_alternative<ConfigError>(result));
     CHECK_THAT(std::get<ConfigError>(result).message, Contains("is a directory"));
   }
@@ -247,11 +236,11 @@ TEST_CASE("config: load_config reports a file it cannot read", "[config]") {
 
 TEST_CASE("config: load_config names the file and line in errors", "[config]") {
   TempDir dir;
-  write_file(dir.path / "village.toml", with_line(kTownship, 11, "curve_key = \"short\""));
-  auto result = liandong::config::load_config(dir.path / "village.toml");
+  write_file(dir.path() / "village.toml", with_line(kTownship, 11, "curve_key = \"short\""));
+  auto result = liandong::config::load_config(dir.path() / "village.toml");
   REQUIRE(std::holds_alternative<ConfigError>(result));
   CHECK(std::get<ConfigError>(result).message ==
-        (dir.path / "village.toml").string() +
+        (dir.path() / "village.toml").string() +
             ":11: upstream[0].curve_key: not a 40-character Z85 key (it has 5 characters)");
 }
 
@@ -398,23 +387,24 @@ TEST_CASE("config: a relative data directory is taken from the config file's dir
   }
   SECTION("load_config resolves against the file's directory") {
     TempDir dir;
-    fs::create_directories(dir.path / "etc");
-    write_file(dir.path / "etc" / "node.toml", with_line(kTownship, 3, "data = \"../var/ld\""));
-    auto result = liandong::config::load_config(dir.path / "etc" / "node.toml");
+    fs::create_directories(dir.path() / "etc");
+    write_file(dir.path() / "etc" / "node.toml", with_line(kTownship, 3, "data = \"../var/ld\""));
+    auto result = liandong::config::load_config(dir.path() / "etc" / "node.toml");
     if (const auto* error = std::get_if<ConfigError>(&result)) FAIL(error->message);
     const NodeConfig& c = std::get<NodeConfig>(result);
-    CHECK(c.data == dir.path / "var" / "ld");
-    CHECK(c.control_endpoint == "ipc://" + (dir.path / "var" / "ld" / "control.sock").string());
+    CHECK(c.data == dir.path() / "var" / "ld");
+    CHECK(c.control_endpoint == "ipc://" + (dir.path() / "var" / "ld" / "control.sock").string());
   }
   SECTION("load_config with a relative file name resolves against the current directory") {
     TempDir dir;
-    write_file(dir.path / "node.toml", with_line(kTownship, 3, "data = \"data\""));
+    write_file(dir.path() / "node.toml", with_line(kTownship, 3, "data = \"data\""));
     const fs::path old_cwd = fs::current_path();
-    fs::current_path(dir.path);
+    fs::current_path(dir.path());
     auto result = liandong::config::load_config("node.toml");
     fs::current_path(old_cwd);
     if (const auto* error = std::get_if<ConfigError>(&result)) FAIL(error->message);
-    CHECK(std::get<NodeConfig>(result).data == fs::absolute(dir.path / "data").lexically_normal());
+    CHECK(std::get<NodeConfig>(result).data ==
+          fs::absolute(dir.path() / "data").lexically_normal());
   }
 }
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::node;

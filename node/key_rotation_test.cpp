@@ -11,7 +11,7 @@
 #include "node/commands.h"
 #include "node/identity.h"
 #include "storage/store.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::node;

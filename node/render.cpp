@@ -12,6 +12,7 @@
 #include "node/text_escape.h"
 #include "protocol/hlc.h"
 #include "storage/intake.h"
+#include "storage/role_names.h"
 
 namespace liandong::node {
 
@@ -56,47 +57,15 @@ std::optional<int64_t> parse_yuan(std::string_view text) {
 }
 
 const char* role_name(proto::Role r) {
-  switch (r) {
-    case proto::Role::AGENT:
-      return "agent";
-    case proto::Role::CLERK:
-      return "clerk";
-    case proto::Role::REVIEWER:
-      return "reviewer";
-    case proto::Role::OFFICER:
-      return "officer";
-    case proto::Role::DIRECTOR:
-      return "director";
-    case proto::Role::SYSTEM:
-      return "system";
-  }
-  return "unknown";
+  return storage::role_label(r);
 }
 
 const char* role_name_zh(proto::Role r) {
-  switch (r) {
-    case proto::Role::AGENT:
-      return "代理员";
-    case proto::Role::CLERK:
-      return "窗口人员";
-    case proto::Role::REVIEWER:
-      return "审查员";
-    case proto::Role::OFFICER:
-      return "首席代表";
-    case proto::Role::DIRECTOR:
-      return "分管领导";
-    case proto::Role::SYSTEM:
-      return "系统";
-  }
-  return "?";
+  return storage::role_label_zh(r);
 }
 
 std::optional<proto::Role> role_from_name(std::string_view name) {
-  for (auto r : {proto::Role::AGENT, proto::Role::CLERK, proto::Role::REVIEWER,
-                 proto::Role::OFFICER, proto::Role::DIRECTOR}) {
-    if (name == role_name(r) || name == role_name_zh(r)) return r;
-  }
-  return std::nullopt;
+  return storage::role_from_label(name, /*accept_zh=*/true);
 }
 
 const char* material_state_zh(proto::MaterialState s) {

@@ -10,33 +10,15 @@ namespace liandong::node {
 using storage::StoredEvent;
 
 Level level_of_code(std::string_view code) {
-  if (code.size() >= 12) return Level::village;
-  if (code.size() >= 9) return Level::township;
-  return Level::county;
+  return storage::level_of(code);
 }
 
 const char* level_key(Level l) {
-  switch (l) {
-    case Level::village:
-      return "village";
-    case Level::township:
-      return "township";
-    case Level::county:
-      return "county";
-  }
-  return "county";
+  return storage::level_label(l);
 }
 
 const char* level_zh(Level l) {
-  switch (l) {
-    case Level::village:
-      return "村";
-    case Level::township:
-      return "乡镇";
-    case Level::county:
-      return "县";
-  }
-  return "县";
+  return storage::level_label_zh(l);
 }
 
 const char* rating_zh(unsigned score) {

@@ -18,11 +18,12 @@
 #include <vector>
 
 #include "storage/case_fold.h"
+#include "storage/role_names.h"
 #include "storage/store.h"
 
 namespace liandong::node {
 
-enum class Level : uint8_t { village, township, county };
+using Level = storage::Level;  // storage/role_names.h
 
 // By the code's length: 12 digits a village point, 9 a township, shorter
 // the county (a city or province above it counts as the county here).

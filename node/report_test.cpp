@@ -12,7 +12,7 @@
 #include "protocol/hlc.h"
 #include "storage/store.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::node;

@@ -9,7 +9,7 @@
 
 #include "storage/store.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;

@@ -187,19 +187,6 @@ bool is_village(const std::string& code) {
   return code.size() == 12;
 }
 
-// The deciding level as a code length, for "is N at or above it".
-std::size_t level_len(DecidingLevel l) {
-  switch (l) {
-    case DecidingLevel::village:
-      return 12;
-    case DecidingLevel::township:
-      return 9;
-    case DecidingLevel::county:
-      return 6;
-  }
-  return 6;
-}
-
 // "乡镇 360723101" / "township 360723101".
 // "南安镇（360723101）" when the division table names the code, else
 // "乡镇 360723101".
@@ -257,7 +244,7 @@ Status check_decide(const ActContext& c) {
   if (c.item && c.item->handling == Handling::consult)
     return refuse("咨询事项以答复办结，不能办结审批",
                   "a consultation is answered with reply, not decided");
-  if (c.item && n.size() > level_len(c.item->level)) {
+  if (c.item && n.size() > code_digits(c.item->level)) {
     const std::string lvl_zh = level_name_zh(c.item->level);
     const std::string lvl = level_name(c.item->level);
     return refuse(
@@ -293,42 +280,6 @@ Status check_decide(const ActContext& c) {
 }
 
 }  // namespace
-
-const char* role_label(proto::Role r) {
-  switch (r) {
-    case R::AGENT:
-      return "agent";
-    case R::CLERK:
-      return "clerk";
-    case R::REVIEWER:
-      return "reviewer";
-    case R::OFFICER:
-      return "officer";
-    case R::DIRECTOR:
-      return "director";
-    case R::SYSTEM:
-      return "system";
-  }
-  return "unknown";
-}
-
-const char* role_label_zh(proto::Role r) {
-  switch (r) {
-    case R::AGENT:
-      return "代理员";
-    case R::CLERK:
-      return "窗口人员";
-    case R::REVIEWER:
-      return "审查员";
-    case R::OFFICER:
-      return "首席代表";
-    case R::DIRECTOR:
-      return "分管领导";
-    case R::SYSTEM:
-      return "系统";
-  }
-  return "未知角色";
-}
 
 Status may_publish(const EventView& ev) {
   const K k = ev.kind();

@@ -85,6 +85,7 @@
 #include "storage/case_fold.h"
 #include "storage/catalog.h"
 #include "storage/divisions.h"
+#include "storage/role_names.h"
 
 namespace liandong::storage {
 
@@ -127,8 +128,5 @@ Status may_publish(const EventView& ev);
 
 // The rules of `code` in `catalog`; nullopt if the item is not in it.
 std::optional<ItemRules> item_rules(const Catalog& catalog, const std::string& code);
-
-const char* role_label(proto::Role r);     // "agent"
-const char* role_label_zh(proto::Role r);  // "代理员"
 
 }  // namespace liandong::storage

@@ -1,11 +1,10 @@
 #include "storage/calendar.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
 
+#include "config/toml_reader.h"
 #include "protocol/ids.h"
 #include "storage/store.h"
 
@@ -25,37 +24,26 @@ int days_in_month(int y, int m) {
   return m == 2 && leap(y) ? 29 : kDays[m - 1];
 }
 
-std::string where(std::string_view source, const toml::node& n, std::string_view key) {
-  return std::string(source) + ":" + std::to_string(n.source().begin.line) + ": " +
-         std::string(key) + ": ";
-}
-
 // Reads `key` (an array of date strings) into `out`, sorted and unique.
-Status read_dates(const toml::table& root, std::string_view key, int year, std::string_view source,
-                  std::vector<Date>& out) {
-  const toml::node* node = root.get(key);
-  if (node == nullptr) return Status::ok();
-  const toml::array* arr = node->as_array();
-  if (arr == nullptr)
-    return Status::invalid(where(source, *node, key) + "must be an array of dates \"YYYY-MM-DD\"");
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::node& el = *arr->get(i);
-    const std::string k = std::string(key) + "[" + std::to_string(i) + "]";
-    const auto* text = el.as_string();
-    if (text == nullptr)
-      return Status::invalid(where(source, el, k) + "must be a string \"YYYY-MM-DD\"");
-    auto d = parse_date(text->get());
-    if (!d)
-      return Status::invalid(where(source, el, k) + "'" + text->get() +
-                             "' is not a date YYYY-MM-DD");
-    if (d->year != year)
-      return Status::invalid(where(source, el, k) + text->get() + " is not in year " +
-                             std::to_string(year));
+void read_dates(config::Reader& reader, const toml::table& root, std::string_view key, int year,
+                std::vector<Date>& out) {
+  const auto texts = reader.strings(root, "", key, config::Need::kOptional);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto& text = texts[i];
+    const std::string at = config::index_path(key, i);
+    auto d = parse_date(text.value);
+    if (!d) {
+      reader.fail(text.line, at, "'" + text.value + "' is not a date YYYY-MM-DD");
+      return;
+    }
+    if (d->year != year) {
+      reader.fail(text.line, at, text.value + " is not in year " + std::to_string(year));
+      return;
+    }
     out.push_back(*d);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  return Status::ok();
 }
 
 }  // namespace
@@ -117,38 +105,27 @@ std::optional<Date> parse_date(std::string_view t) {
 }
 
 Result<CalendarYear> parse_calendar(std::string_view text, std::string_view source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return Status::invalid(std::string(source) + ":" + std::to_string(e.source().begin.line) +
-                           ": " + std::string(e.description()));
-  }
-  for (const auto& kv : root) {
-    const std::string_view k = kv.first.str();
-    if (k != "year" && k != "holidays" && k != "workdays")
-      return Status::invalid(std::string(source) + ":" +
-                             std::to_string(kv.first.source().begin.line) + ": " + std::string(k) +
-                             ": unknown key (expected year, holidays, workdays)");
-  }
+  std::string syntax_error;
+  const std::optional<toml::table> root = config::parse_toml(text, source, syntax_error);
+  if (!root) return Status::invalid(syntax_error);
+  config::Reader reader(source);
+  reader.allow_only(*root, "", {"year", "holidays", "workdays"});
   CalendarYear cal;
-  const toml::node* year = root.get("year");
-  if (year == nullptr) return Status::invalid(std::string(source) + ":1: year: missing");
-  const auto* y = year->as_integer();
-  if (y == nullptr || y->get() < 2000 || y->get() > 2200)
-    return Status::invalid(where(source, *year, "year") + "must be a year from 2000 to 2200");
-  cal.year = static_cast<int>(y->get());
-  if (auto s = read_dates(root, "holidays", cal.year, source, cal.holidays); !s) return s;
-  if (auto s = read_dates(root, "workdays", cal.year, source, cal.workdays); !s) return s;
+  if (auto y = reader.integer(*root, "", "year", 2000, 2200, config::Need::kRequired))
+    cal.year = static_cast<int>(y->value);
+  read_dates(reader, *root, "holidays", cal.year, cal.holidays);
+  read_dates(reader, *root, "workdays", cal.year, cal.workdays);
+  if (reader.failed()) return Status::invalid(reader.error());
   for (const auto& w : cal.workdays) {
-    const toml::node& n = *root.get("workdays");
+    const std::size_t line = config::line_of(*root->get("workdays"));
     if (weekday(w) < 5)
-      return Status::invalid(where(source, n, "workdays") + format_date(w) +
-                             " is a weekday already; list only weekend days worked (调休上班)");
+      reader.fail(
+          line, "workdays",
+          format_date(w) + " is a weekday already; list only weekend days worked (调休上班)");
     if (std::binary_search(cal.holidays.begin(), cal.holidays.end(), w))
-      return Status::invalid(where(source, n, "workdays") + format_date(w) +
-                             " is also listed in holidays");
+      reader.fail(line, "workdays", format_date(w) + " is also listed in holidays");
   }
+  if (reader.failed()) return Status::invalid(reader.error());
   return cal;
 }
 

@@ -1,4 +1,5 @@
 #include "storage/calendar.h"
+#include "storage/test_documents.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -8,23 +9,11 @@ using namespace liandong::storage;
 
 namespace {
 
+using liandong::test::calendar_2026;
+using liandong::test::example_document;
+
 Date d(int y, int m, int day) {
   return Date{y, m, day};
-}
-
-std::string read_source(const std::string& rel) {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Calendar calendar_2026() {
-  auto y = parse_calendar(read_source("config/calendar-2026.toml"), "calendar-2026.toml");
-  REQUIRE(y.ok());
-  Calendar cal;
-  cal.add(*y);
-  return cal;
 }
 
 }  // namespace
@@ -80,8 +69,8 @@ TEST_CASE("calendar: public holidays rest and make-up days (调休) work", "[cal
 }
 
 TEST_CASE("calendar: the shipped documents parse", "[calendar]") {
-  for (const char* f : {"config/calendar-2026.toml", "config/calendar-2027.toml"}) {
-    auto y = parse_calendar(read_source(f), f);
+  for (const char* f : {"calendar-2026.toml", "calendar-2027.toml"}) {
+    auto y = parse_calendar(example_document(f), f);
     INFO(f << ": " << y.status().to_string());
     REQUIRE(y.ok());
     CHECK(!y->holidays.empty());

@@ -13,7 +13,7 @@
 #include "storage/case_query.h"
 #include "storage/store.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;

@@ -35,6 +35,7 @@
 
 #include "protocol/status.h"
 #include "storage/deadlines.h"
+#include "storage/role_names.h"
 
 namespace liandong::storage {
 
@@ -43,7 +44,7 @@ struct StoredEvent;
 struct CaseState;
 
 // The level that decides an item.
-enum class DecidingLevel : uint8_t { village, township, county };
+using DecidingLevel = Level;
 
 // 即办 immediate, 承诺 promised, 联办 joint, 上报 escalated, 咨询 consult.
 enum class Handling : uint8_t { immediate, promised, joint, escalated, consult };

@@ -10,56 +10,23 @@
 #include <lmdb.h>
 
 #include "storage/store.h"
+#include "storage/test_documents.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "storage/test_store.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;
 
 namespace {
 
-const char* kGood = R"(version = 3
-title = "示例县政务服务事项目录"
-complaint_phone = "0797-12345"
-
-[[item]]
-code = "LY-001"
-name = "林木采伐许可"
-category = "证照代办"
-level = "county"
-departments = ["林业"]
-handling = "escalated"
-legal_basis = "《中华人民共和国森林法》第五十六条"
-conditions = "持有林权证的林木"
-procedure = ["村代理点受理", "乡镇林业站初审", "县林业局审批"]
-fee_fen = 0
-
-[item.limits]
-village_forward = 1
-county_decide = 3
-
-[[item.material]]
-name = "居民身份证"
-form = "copy"
-
-[[item.material]]
-name = "林权证"
-form = "original"
-
-[[item.material]]
-name = "伐区调查设计"
-later_ok = true
-
-[[item]]
-code = "ZX-001"
-name = "政策咨询"
-category = "咨询"
-level = "township"
-departments = ["党政办"]
-handling = "consult"
-legal_basis = "《中华人民共和国政府信息公开条例》"
-complaint_phone = "0797-88888"
-)";
+// Two items, one with [item.limits] and [[item.material]] tables; the
+// error checks below name its lines.
+const std::string& good() {
+  static const std::string text = liandong::test::test_data("catalog-small.toml");
+  return text;
+}
 
 // The error message of parsing `text`, which must fail.
 std::string error_of(const std::string& text) {
@@ -69,9 +36,9 @@ std::string error_of(const std::string& text) {
   return r.status().message();
 }
 
-// kGood with `from` replaced by `to` (must occur).
+// good() with `from` replaced by `to` (must occur).
 std::string with(const std::string& from, const std::string& to) {
-  std::string s = kGood;
+  std::string s = good();
   const auto at = s.find(from);
   REQUIRE(at != std::string::npos);
   s.replace(at, from.size(), to);
@@ -81,7 +48,7 @@ std::string with(const std::string& from, const std::string& to) {
 }  // namespace
 
 TEST_CASE("catalog: a good document parses with every public item", "[catalog]") {
-  auto r = parse_catalog(kGood, "cat.toml");
+  auto r = parse_catalog(good(), "cat.toml");
   REQUIRE(r.ok());
   const Catalog& c = *r;
   CHECK(c.version == 3);
@@ -131,7 +98,10 @@ TEST_CASE("catalog: bad documents are refused naming the key and line", "[catalo
     CHECK(error_of(with("version = 3", "")).find("version: missing") != std::string::npos);
   }
   SECTION("impossible values") {
-    CHECK(error_of(with("version = 3", "version = 0")).find("out of range") != std::string::npos);
+    CHECK(error_of(with("version = 3", "version = 0"))
+              .starts_with("cat.toml:1: version: 0 is not a positive integer (allowed 1.."));
+    CHECK(error_of(with("version = 3", "version = 3000000000")).find("out of range") !=
+          std::string::npos);
     CHECK(error_of(with("county_decide = 3", "county_decide = -1"))
               .starts_with("cat.toml:19: item[0].limits.county_decide: -1 is out of range"));
     CHECK(error_of(with("level = \"county\"", "level = \"city\""))
@@ -167,11 +137,9 @@ TEST_CASE("catalog: bad documents are refused naming the key and line", "[catalo
 }
 
 TEST_CASE("catalog: the example catalog parses", "[catalog]") {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/config/catalog-example.toml");
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto r = parse_catalog(ss.str(), "catalog-example.toml");
+  const std::string text = liandong::test::example_document("catalog-example.toml");
+  REQUIRE_FALSE(text.empty());
+  auto r = parse_catalog(text, "catalog-example.toml");
   INFO(r.status().message());
   REQUIRE(r.ok());
   CHECK(r->items.size() >= 20);
@@ -333,11 +301,8 @@ TEST_CASE("store: broadcasts are indexed in notices, every event gets an arrival
 
 TEST_CASE("catalog cache: a case is handled by the version it was submitted with",
           "[catalog][storage]") {
-  test::TempDir tmp("liandong-catalog-cache-test");
-  StoreOptions opts;
-  opts.dir = tmp.path() / "store";
+  test::TempStore store(test::kVillage, "liandong-catalog-cache-test");
   test::Forge forge;
-  auto store = must(Store::create(opts, test::kVillage));
   REQUIRE(store->put_key(test::kCounty, forge.key(test::kCounty).pub));
   REQUIRE(store->put_key(test::kVillage, forge.key(test::kVillage).pub));
   SECTION("no catalog held") {

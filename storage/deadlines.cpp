@@ -3,20 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "storage/role_names.h"
 #include "storage/store.h"
 
 namespace liandong::storage {
 
 namespace {
-
-enum class Level : uint8_t { village, township, county };
-
-// County and above (city, province) decide as "the county" here.
-Level level_of(std::string_view code) {
-  if (code.size() >= 12) return Level::village;
-  if (code.size() >= 9) return Level::township;
-  return Level::county;
-}
 
 std::string text(capnp::Text::Reader t) {
   return std::string(t.begin(), t.size());

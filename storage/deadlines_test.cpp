@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "storage/test_documents.h"
 #include "storage/test_events.h"
 
 using namespace liandong;
@@ -14,21 +15,12 @@ using liandong::test::kVillage;
 
 namespace {
 
+using liandong::test::calendar_2026;
+
 // ms of `hour`:00 China time on a civil date.
 uint64_t at(int y, int m, int day, int hour = 10) {
   return static_cast<uint64_t>(days_from_date(Date{y, m, day})) * 86'400'000 +
          static_cast<uint64_t>(hour - 8) * 3'600'000;
-}
-
-Calendar calendar_2026() {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/config/calendar-2026.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto y = parse_calendar(ss.str(), "calendar-2026.toml");
-  REQUIRE(y.ok());
-  Calendar cal;
-  cal.add(*y);
-  return cal;
 }
 
 // One case's history: "who did what, when", in the order written.

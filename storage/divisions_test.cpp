@@ -7,8 +7,10 @@
 
 #include "storage/divisions.h"
 #include "storage/store.h"
+#include "storage/test_documents.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "storage/test_store.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;
@@ -17,10 +19,7 @@ using namespace liandong::test;
 namespace {
 
 std::string example() {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/config/divisions-example.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return liandong::test::example_document("divisions-example.toml");
 }
 
 std::string table(uint32_t version, const std::string& township_name) {
@@ -100,12 +99,8 @@ TEST_CASE("divisions: broken tables are refused with file, line and key", "[stor
 
 TEST_CASE("divisions: a node holds the newest version from its own county",
           "[storage][divisions]") {
-  TempDir tmp("liandong-divisions-test");
-  StoreOptions o;
-  o.dir = tmp.path() / "store";
-  auto created = Store::create(o, kVillage);
-  REQUIRE(created.ok());
-  auto& store = **created;
+  TempStore temp(kVillage, "liandong-divisions-test");
+  Store& store = *temp;
   Forge forge;
   const std::string other_county = "360724";
   for (const auto& origin : {kCounty, other_county})
@@ -133,12 +128,8 @@ TEST_CASE("divisions: a node holds the newest version from its own county",
 }
 
 TEST_CASE("divisions: a table signed by a township is refused", "[storage][divisions]") {
-  TempDir tmp("liandong-divisions-test");
-  StoreOptions o;
-  o.dir = tmp.path() / "store";
-  auto created = Store::create(o, kVillage);
-  REQUIRE(created.ok());
-  auto& store = **created;
+  TempStore temp(kVillage, "liandong-divisions-test");
+  Store& store = *temp;
   Forge forge;
   REQUIRE(store.put_key(kTownship, forge.key(kTownship).pub));
   const std::vector<std::string> batch = {

@@ -1,35 +1,15 @@
 #include "storage/due_date.h"
 
+#include <algorithm>
+
+#include "storage/role_names.h"
+
 namespace liandong::storage {
 
-namespace {
-
-enum class Level : uint8_t { village, township, county };
-
-Level level_of_code(std::string_view code) {
-  if (code.size() >= 12) return Level::village;
-  if (code.size() >= 9) return Level::township;
-  return Level::county;
-}
-
-Level level_of_item(DecidingLevel l) {
-  switch (l) {
-    case DecidingLevel::village:
-      return Level::village;
-    case DecidingLevel::township:
-      return Level::township;
-    case DecidingLevel::county:
-      return Level::county;
-  }
-  return Level::county;
-}
-
-}  // namespace
-
 uint32_t promised_days(const CatalogItem& item, std::string_view home) {
-  const Level h = level_of_code(home);
+  const Level h = level_of(home);
   // A case decides no lower than where it is homed.
-  const Level d = std::max(level_of_item(item.level), h);
+  const Level d = std::max(item.level, h);
   const StepLimits& l = item.limits;
   uint32_t days = 0;
   if (h == Level::village && d != Level::village) days += l.village_forward;

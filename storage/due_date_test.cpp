@@ -1,4 +1,5 @@
 #include "storage/due_date.h"
+#include "storage/test_documents.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -9,16 +10,7 @@ using namespace liandong::storage;
 
 namespace {
 
-Calendar calendar_2026() {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/config/calendar-2026.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto y = parse_calendar(ss.str(), "calendar-2026.toml");
-  REQUIRE(y.ok());
-  Calendar cal;
-  cal.add(*y);
-  return cal;
-}
+using liandong::test::calendar_2026;
 
 CatalogItem timber_permit() {
   CatalogItem item;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/hlc.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;
@@ -19,23 +20,7 @@ namespace {
 
 constexpr const char* kVillage = "360723101007";
 
-// A fresh directory, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ingest_test.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using liandong::test::TempDir;
 
 // A `submitted` event of `origin` number `seq`, sealed with `key`.
 std::string make_event(const SigningKey& key, const std::string& origin, uint64_t seq) {
@@ -56,7 +41,7 @@ std::string make_event(const SigningKey& key, const std::string& origin, uint64_
 }
 
 struct Fixture {
-  TempDir dir;
+  TempDir dir{"ingest_test"};
   SigningKey key = generate_signing_key();
   std::unique_ptr<Store> store;
 

@@ -1,11 +1,11 @@
 #include "storage/roster.h"
 
-#include <toml++/toml.h>
-
-#include <algorithm>
 #include <set>
 
+#include "config/toml_reader.h"
 #include "protocol/ids.h"
+#include "storage/held_document.h"
+#include "storage/role_names.h"
 #include "storage/store.h"
 
 namespace liandong::storage {
@@ -14,125 +14,76 @@ namespace {
 
 constexpr int64_t kMaxRosterVersion = 1'000'000'000;
 
-std::string one_line(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<proto::Role> roster_role(std::string_view name) {
-  static const std::pair<std::string_view, proto::Role> kRoles[] = {
-      {"agent", proto::Role::AGENT},
-      {"clerk", proto::Role::CLERK},
-      {"reviewer", proto::Role::REVIEWER},
-      {"officer", proto::Role::OFFICER},
-      {"director", proto::Role::DIRECTOR}};
-  for (const auto& [n, r] : kRoles) {
-    if (n == name) return r;
-  }
-  return std::nullopt;
+  return role_from_label(name, /*accept_zh=*/false);
 }
 
 Result<Roster> parse_roster(std::string_view text, std::string_view source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return Status::invalid(std::string(source) + ":" + std::to_string(e.source().begin.line) +
-                           ": syntax: " + one_line(e.description()));
-  }
-  auto where = [&](const toml::node& n, const std::string& path, const std::string& what) {
-    return Status::invalid(std::string(source) + ":" + std::to_string(n.source().begin.line) +
-                           ": " + path + ": " + what);
-  };
+  using config::Need;
+  std::string syntax_error;
+  const std::optional<toml::table> root = config::parse_toml(text, source, syntax_error);
+  if (!root) return Status::invalid(syntax_error);
+  config::Reader reader(source);
+  reader.allow_only(*root, "", {"version", "staff"});
   Roster r;
-  for (auto&& [k, v] : root) {
-    if (k.str() != "version" && k.str() != "staff")
-      return where(v, std::string(k.str()), "unknown key (expected version, staff)");
-  }
-  const auto* version = root.get("version");
-  if (version == nullptr || !version->is_integer())
-    return Status::invalid(std::string(source) + ":1: version: required, a whole number");
-  const int64_t ver = version->as_integer()->get();
-  if (ver < 1 || ver > kMaxRosterVersion)
-    return where(*version, "version", "must be from 1 to " + std::to_string(kMaxRosterVersion));
-  r.version = static_cast<uint32_t>(ver);
-  const auto* staff = root.get("staff");
-  if (staff == nullptr || !staff->is_array_of_tables() || staff->as_array()->empty())
-    return Status::invalid(std::string(source) + ":1: staff: the roster lists no [[staff]]");
-  if (staff->as_array()->size() > kMaxRosterStaff)
-    return where(*staff, "staff", "more than " + std::to_string(kMaxRosterStaff) + " entries");
+  if (auto v = reader.integer(*root, "", "version", 1, kMaxRosterVersion, Need::kRequired))
+    r.version = static_cast<uint32_t>(v->value);
+  const auto staff = reader.tables(*root, "", "staff", kMaxRosterStaff);
+  if (!reader.failed() && staff.empty()) reader.fail(1, "staff", "the roster lists no [[staff]]");
   std::set<std::pair<std::string, std::string>> seen;
-  std::size_t i = 0;
-  for (const auto& node : *staff->as_array()) {
-    const std::string path = "staff[" + std::to_string(i++) + "]";
-    const auto& t = *node.as_table();
+  for (std::size_t i = 0; i < staff.size() && !reader.failed(); ++i) {
+    const std::string path = config::index_path("staff", i);
+    const toml::table& t = *staff[i];
+    reader.allow_only(t, path, {"name", "staff_id", "role", "node"});
+    const auto name = reader.string(t, path, "name", Need::kRequired, 200);
+    // A staff id may be left empty (no id on the roster).
+    const auto staff_id =
+        reader.string(t, path, "staff_id", Need::kOptional, 64, config::Text::kAny);
+    const auto node = reader.string(t, path, "node", Need::kRequired);
+    const auto role_name = reader.string(t, path, "role", Need::kRequired);
+    if (reader.failed()) break;
     StaffEntry e;
-    for (auto&& [k, v] : t) {
-      const std::string key(k.str());
-      if (key != "name" && key != "staff_id" && key != "role" && key != "node")
-        return where(v, path + "." + key, "unknown key (expected name, staff_id, role, node)");
-      if (!v.is_string()) return where(v, path + "." + key, "must be a string");
+    e.name = name->value;
+    e.staff_id = staff_id ? staff_id->value : std::string();
+    e.node = node->value;
+    if (e.name.find_first_not_of(" \t") == std::string::npos) {
+      reader.fail(name->line, path + ".name", "must not be blank");
+      break;
     }
-    auto text_of = [&](const char* key) { return t[key].value_or(std::string()); };
-    // The line of the key when it is there, else of the [[staff]] table.
-    auto at = [&](const char* key) -> const toml::node& {
-      const toml::node* n = t.get(key);
-      return n != nullptr ? *n : static_cast<const toml::node&>(t);
-    };
-    e.name = text_of("name");
-    e.staff_id = text_of("staff_id");
-    e.node = text_of("node");
-    if (e.name.empty() || e.name.size() > 200)
-      return where(at("name"), path + ".name", "required, at most 200 bytes");
-    if (e.name.find_first_not_of(" \t") == std::string::npos ||
-        std::any_of(e.name.begin(), e.name.end(),
-                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
-      return where(at("name"), path + ".name", "a name, not blank, without control characters");
-    if (e.staff_id.size() > 64)
-      return where(at("staff_id"), path + ".staff_id", "at most 64 bytes");
-    if (!valid_code(e.node))
-      return where(at("node"), path + ".node", "'" + e.node + "' is not a division code");
-    auto role = roster_role(text_of("role"));
-    if (!role)
-      return where(
-          at("role"), path + ".role",
-          "'" + text_of("role") + "' is not a role (agent, clerk, reviewer, officer, director)");
+    if (!valid_code(e.node)) {
+      reader.fail(node->line, path + ".node", "'" + e.node + "' is not a division code");
+      break;
+    }
+    auto role = roster_role(role_name->value);
+    if (!role) {
+      reader.fail(
+          role_name->line, path + ".role",
+          "'" + role_name->value + "' is not a role (agent, clerk, reviewer, officer, director)");
+      break;
+    }
     e.role = *role;
     // Rule 2 of storage/authority.h: an agent works at a village point,
     // every other role at a township or above.
     const bool village = e.node.size() == 12;
     if (e.role == proto::Role::AGENT && !village)
-      return where(at("role"), path + ".role",
-                   "an agent (代理员) works at a village point (12 digits), not at " + e.node);
+      reader.fail(role_name->line, path + ".role",
+                  "an agent (代理员) works at a village point (12 digits), not at " + e.node);
     if (e.role != proto::Role::AGENT && village)
-      return where(at("role"), path + ".role",
-                   "a village point has agents only; '" + text_of("role") + "' works at " +
-                       "a township or above, not at " + e.node);
-    if (!seen.emplace(e.node, e.name).second)
-      return where(t, path, e.name + " is listed twice at " + e.node);
+      reader.fail(role_name->line, path + ".role",
+                  "a village point has agents only; '" + role_name->value + "' works at " +
+                      "a township or above, not at " + e.node);
+    if (!reader.failed() && !seen.emplace(e.node, e.name).second)
+      reader.fail(config::line_of(t), path, e.name + " is listed twice at " + e.node);
     r.staff.push_back(std::move(e));
   }
+  if (reader.failed()) return Status::invalid(reader.error());
   return r;
 }
 
 Result<std::optional<Roster>> held_roster(const Store& store) {
-  auto notices = store.notices(EventKind::roster_published);
-  if (!notices.ok()) return notices.status();
-  const std::string& code = store.code();
-  const std::string county = code.size() >= 6 ? code.substr(0, 6) : std::string();
-  for (auto it = notices->rbegin(); it != notices->rend(); ++it) {
-    if (!county.empty() && it->origin != county) continue;
-    auto r = parse_roster(it->document, "roster v" + std::to_string(it->number));
-    if (!r.ok()) continue;
-    r->version = static_cast<uint32_t>(it->number);
-    return std::optional<Roster>(std::move(r).value());
-  }
-  return std::optional<Roster>();
+  return held_document<Roster>(store, EventKind::roster_published, "roster", parse_roster);
 }
 
 Result<proto::Role> check_person(const Roster& roster, std::string_view node, std::string_view name,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "storage/roster.h"
+#include "storage/test_documents.h"
 
 using namespace liandong;
 using namespace liandong::storage;
@@ -13,10 +14,7 @@ using namespace liandong::storage;
 namespace {
 
 std::string example() {
-  std::ifstream in(std::string(LIANDONG_SOURCE_DIR) + "/config/roster-example.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return liandong::test::example_document("roster-example.toml");
 }
 
 const char* kSmall = R"(version = 3

@@ -14,6 +14,8 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Json;
 using liandong::test::Net;
@@ -29,24 +31,11 @@ const std::string kTown = "360723101";
 const std::string kV1 = "360723101001";  // its link key is not the one the township knows
 const std::string kV2 = "360723101002";  // its signing key is not the one the township knows
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using liandong::test::read_text;
 
 // Replaces every occurrence of `from` in the file.
 void replace_in(const fs::path& p, const std::string& from, const std::string& to) {
-  std::string text = read_text(p);
-  std::size_t at = 0, n = 0;
-  while ((at = text.find(from, at)) != std::string::npos) {
-    text.replace(at, from.size(), to);
-    at += to.size();
-    ++n;
-  }
-  REQUIRE(n > 0);
-  std::ofstream(p, std::ios::trunc) << text;
+  REQUIRE(liandong::test::replace_in_file(p, from, to) > 0);
 }
 
 struct AuditRow {
@@ -106,12 +95,7 @@ TEST_CASE("audit: the county sees the tree's trail, the township only its own su
   net.start_all();
 
   // Village 002's application is refused at the township (bad signature).
-  auto sub = net.cli(
-      kV2, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-            "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
-  INFO(sub.err);
-  REQUIRE(sub.exit_code == 0);
-  const std::string refused_case = liandong::test::parse_json(sub.out)->str("case");
+  const std::string refused_case = liandong::test::submit(net, kV2);
 
   // An administrative command and a role refusal at the county.
   const fs::path doc = net.root() / "calendar-2026.toml";

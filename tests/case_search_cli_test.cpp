@@ -9,7 +9,7 @@
 
 #include "tests/json_reader.h"
 #include "tests/run_process.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using liandong::test::Json;
 using liandong::test::parse_json;

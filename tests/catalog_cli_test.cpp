@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "tests/run_process.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using liandong::test::run_process;
 namespace fs = std::filesystem;

@@ -1,26 +1,24 @@
 # The CLI as a user meets it: the real liandong binary on real stores.
-add_library(liandong_test_process STATIC run_process.cpp)
-target_include_directories(liandong_test_process PUBLIC ${CMAKE_SOURCE_DIR})
 add_executable(cli_test cli_test.cpp)
-target_link_libraries(cli_test PRIVATE liandong_catch_main liandong_test_process)
+target_link_libraries(cli_test PRIVATE liandong_catch_main liandong_test_support)
 target_compile_definitions(cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(cli_test liandong)
 catch_discover_tests(cli_test PROPERTIES TIMEOUT 300)
 add_executable(report_cli_test report_cli_test.cpp)
-target_link_libraries(report_cli_test PRIVATE liandong_catch_main liandong_test_process
+target_link_libraries(report_cli_test PRIVATE liandong_catch_main liandong_net_fixture
   liandong_json_reader)
 target_compile_definitions(report_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(report_cli_test liandong)
 catch_discover_tests(report_cli_test PROPERTIES TIMEOUT 300)
 # The service catalog (事项目录): publish, list, show, submissions checked against it.
 add_executable(catalog_cli_test catalog_cli_test.cpp)
-target_link_libraries(catalog_cli_test PRIVATE liandong_catch_main liandong_test_process)
+target_link_libraries(catalog_cli_test PRIVATE liandong_catch_main liandong_test_support)
 target_compile_definitions(catalog_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>"
   LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(catalog_cli_test liandong)
 catch_discover_tests(catalog_cli_test PROPERTIES TIMEOUT 300)
 add_executable(deadline_cli_test deadline_cli_test.cpp)
-target_link_libraries(deadline_cli_test PRIVATE liandong_catch_main liandong_test_process
+target_link_libraries(deadline_cli_test PRIVATE liandong_catch_main liandong_test_support
   liandong_net_fixture liandong_json_reader)
 target_compile_definitions(deadline_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>" LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(deadline_cli_test liandong)
@@ -41,7 +39,7 @@ add_dependencies(hostile_input_test liandong)
 catch_discover_tests(hostile_input_test PROPERTIES TIMEOUT 300)
 # Figures a county can sign: `report --by level` on 12,000 generated cases.
 add_executable(figures_cli_test figures_cli_test.cpp)
-target_link_libraries(figures_cli_test PRIVATE liandong_catch_main liandong_test_process
+target_link_libraries(figures_cli_test PRIVATE liandong_catch_main liandong_test_support
   liandong_json_reader liandong_node)
 target_compile_definitions(figures_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>"
   LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
@@ -57,7 +55,7 @@ add_dependencies(import_cli_test liandong)
 catch_discover_tests(import_cli_test PROPERTIES TIMEOUT 300)
 # `case list` paging and search (storage/case_query.h).
 add_executable(case_search_cli_test case_search_cli_test.cpp)
-target_link_libraries(case_search_cli_test PRIVATE liandong_catch_main liandong_test_process
+target_link_libraries(case_search_cli_test PRIVATE liandong_catch_main liandong_test_support
   liandong_json_reader)
 target_compile_definitions(case_search_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(case_search_cli_test liandong)

@@ -10,17 +10,15 @@
 #include <fstream>
 
 #include "tests/run_process.h"
-#include "tests/temp_dir.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 using liandong::test::run_process;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  liandong::test::TempDir dir{"liandong-cli"};
-  const fs::path& path = dir.path();
-};
+using liandong::test::TempDir;
 
 liandong::test::ProcessResult cli(std::vector<std::string> args) {
   args.insert(args.begin(), LIANDONG_BIN);
@@ -55,8 +53,8 @@ std::size_t non_audit_events(const fs::path& data) {
 }  // namespace
 
 TEST_CASE("cli: init refuses bad input with one line and exit code 2", "[cli]") {
-  TempDir tmp;
-  const auto data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const auto data = tmp.path() / "v";
   SECTION("a malformed code") {
     for (const char* code : {"3607231", "36072310100x", "", "3607231010071"}) {
       auto r = cli({"init", "--data", data.string(), "--code", code});
@@ -85,8 +83,8 @@ TEST_CASE("cli: init refuses bad input with one line and exit code 2", "[cli]") 
 }
 
 TEST_CASE("cli: keys and store are private to the node's user", "[cli]") {
-  TempDir tmp;
-  const auto data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const auto data = tmp.path() / "v";
   REQUIRE(cli({"init", "--data", data.string(), "--code", "360723101007"}).exit_code == 0);
   for (const char* f : {"sign.key", "sign.pub", "curve.key", "curve.pub"}) {
     struct stat st;
@@ -104,8 +102,8 @@ TEST_CASE("cli: keys and store are private to the node's user", "[cli]") {
 }
 
 TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]") {
-  TempDir tmp;
-  const auto data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const auto data = tmp.path() / "v";
   const std::string d = data.string();
   REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
 
@@ -157,9 +155,10 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
        "--receipt", "1"},
       {"submit", "--data", d, "--actor", "王小红", "--item", "X", "--applicant", "某", "--field",
        "no-equals-sign"},
-      {"submit", "--data", d, "--actor", "王小红", "--json", (tmp.path / "missing.json").string()},
+      {"submit", "--data", d, "--actor", "王小红", "--json",
+       (tmp.path() / "missing.json").string()},
       {"case", "show", "360723101007-000002", "--data", d},
-      {"case", "list", "--data", (tmp.path / "nowhere").string()},
+      {"case", "list", "--data", (tmp.path() / "nowhere").string()},
   };
   for (const auto& args : bad) {
     auto r = cli(args);
@@ -185,11 +184,11 @@ TEST_CASE("cli: Chinese text round-trips and every error writes nothing", "[cli]
 }
 
 TEST_CASE("cli: submit reads an application from a JSON file", "[cli]") {
-  TempDir tmp;
-  const auto data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const auto data = tmp.path() / "v";
   const std::string d = data.string();
   REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
-  const auto file = tmp.path / "app.json";
+  const auto file = tmp.path() / "app.json";
   std::ofstream(file) << R"({"applicant": {"name": "李四", "idNumber": "360723197603021158"},
     "itemCode": "LY-CF-002", "itemName": "林木采伐许可",
     "fields": [{"key": "树种", "value": "杉木"}],
@@ -201,17 +200,17 @@ TEST_CASE("cli: submit reads an application from a JSON file", "[cli]") {
   CHECK(show.out.find("\"applicant_name\":\"李四\"") != std::string::npos);
   CHECK(show.out.find("\"fee_due_fen\":1550") != std::string::npos);
 
-  std::ofstream(tmp.path / "broken.json") << R"({"applicant": {"name": )";
-  auto broken = cli(
-      {"submit", "--data", d, "--actor", "王小红", "--json", (tmp.path / "broken.json").string()});
+  std::ofstream(tmp.path() / "broken.json") << R"({"applicant": {"name": )";
+  auto broken = cli({"submit", "--data", d, "--actor", "王小红", "--json",
+                     (tmp.path() / "broken.json").string()});
   CHECK(broken.exit_code == 2);
   CHECK(lines(broken.err) == 1);
 }
 
 TEST_CASE("cli: submit refuses a bad ID number, phone or birth date with one line, storing nothing",
           "[cli][idcheck]") {
-  TempDir tmp;
-  const auto data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const auto data = tmp.path() / "v";
   const std::string d = data.string();
   REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
   auto submit = [&](const std::string& id, const std::string& phone) {
@@ -243,7 +242,7 @@ TEST_CASE("cli: submit refuses a bad ID number, phone or birth date with one lin
     CHECK(r.err.find(b.first_words) != std::string::npos);
   }
   // The same check on an application given as JSON.
-  const auto file = tmp.path / "app.json";
+  const auto file = tmp.path() / "app.json";
   std::ofstream(file) << R"({"applicant": {"name": "李四", "idNumber": "360723197603021150"},
     "itemCode": "LY-CF-002", "itemName": "林木采伐许可"})";
   auto json = cli({"submit", "--data", d, "--actor", "王小红", "--json", file.string()});
@@ -262,9 +261,9 @@ TEST_CASE("cli: submit refuses a bad ID number, phone or birth date with one lin
 }
 
 TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow", "[cli]") {
-  TempDir tmp;
+  TempDir tmp("liandong-cli");
   // The village point: intake, 补正, 受理 and 上报 by its agent.
-  const std::string v = (tmp.path / "v").string();
+  const std::string v = (tmp.path() / "v").string();
   REQUIRE(cli({"init", "--data", v, "--code", "360723101007"}).exit_code == 0);
   REQUIRE(cli({"submit", "--data", v, "--actor", "王小红", "--item", "MZ-DB-003", "--item-name",
                "农村最低生活保障", "--applicant", "王五"})
@@ -290,7 +289,7 @@ TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow"
 
   // A case taken at the county hall's window (home: the county): joint
   // handling, opinions, the decision, 回复, 一事一评 and 销号 all there.
-  const std::string d = (tmp.path / "county").string();
+  const std::string d = (tmp.path() / "county").string();
   REQUIRE(cli({"init", "--data", d, "--code", "360723"}).exit_code == 0);
   REQUIRE(cli({"submit", "--data", d, "--actor", "陈静", "--item", "MZ-DB-003", "--item-name",
                "农村最低生活保障", "--applicant", "赵六"})
@@ -326,8 +325,7 @@ TEST_CASE("cli: the workflow runs end to end and refuses what it does not allow"
 namespace {
 
 void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
+  liandong::test::write_text(p, text);
 }
 
 // A TCP port on 127.0.0.1 held open by this test until `close()`.
@@ -356,10 +354,10 @@ struct HeldPort {
 
 TEST_CASE("cli: run refuses to start, with one line and exit code 2, when it cannot serve",
           "[cli][daemon]") {
-  TempDir tmp;
-  const fs::path data = tmp.path / "county";
+  TempDir tmp("liandong-cli");
+  const fs::path data = tmp.path() / "county";
   REQUIRE(cli({"init", "--data", data.string(), "--code", "360723"}).exit_code == 0);
-  const fs::path conf = tmp.path / "county.toml";
+  const fs::path conf = tmp.path() / "county.toml";
   auto expect_refusal = [&](const std::string& text, const std::string& says) {
     write_file(conf, text);
     auto r = cli({"run", "--config", conf.string()});
@@ -393,8 +391,8 @@ TEST_CASE("cli: run refuses to start, with one line and exit code 2, when it can
 }
 
 TEST_CASE("cli: status without a daemon reports the store and no links", "[cli][daemon]") {
-  TempDir tmp;
-  const fs::path data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const fs::path data = tmp.path() / "v";
   REQUIRE(cli({"init", "--data", data.string(), "--code", "360723101007"}).exit_code == 0);
   auto r = cli({"status", "--data", data.string(), "--json"});
   REQUIRE(r.exit_code == 0);
@@ -407,8 +405,8 @@ TEST_CASE("cli: status without a daemon reports the store and no links", "[cli][
 
 TEST_CASE("cli: a fee is checked against the fee due, and a receipt number is used once",
           "[cli][fee]") {
-  TempDir tmp;
-  const auto data = tmp.path / "v";
+  TempDir tmp("liandong-cli");
+  const auto data = tmp.path() / "v";
   const std::string d = data.string();
   REQUIRE(cli({"init", "--data", d, "--code", "360723101007"}).exit_code == 0);
   auto submit = [&](const std::string& applicant) {

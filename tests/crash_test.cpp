@@ -16,7 +16,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -54,9 +54,7 @@ constexpr int kMaxKillDelayMs = 300;
 constexpr const char* kWriterRate = "10000";
 constexpr auto kDrainLimit = std::chrono::seconds(10);  // output left after the kill
 
-struct TempDir : liandong::test::TempDir {
-  TempDir() : liandong::test::TempDir("liandong-crash") {}
-};
+using liandong::test::TempDir;
 
 // A crash_writer child with its stdout on a pipe. Owns the child: the
 // destructor kills (SIGKILL) and reaps it if the test has not, so a failed
@@ -300,7 +298,7 @@ TEST_CASE(
   const uint64_t seed = test_seed();
   INFO("seed " << seed << " (LIANDONG_CRASH_SEED replays it)");
   std::mt19937_64 rng(seed);
-  TempDir tmp;
+  TempDir tmp("liandong-crash");
   const fs::path dir = tmp.path() / "store";
   Ledger ledger;
   const auto started = Clock::now();
@@ -370,7 +368,7 @@ TEST_CASE("crash: a writer restarted after a kill continues its sequence where i
   const uint64_t seed = test_seed();
   INFO("seed " << seed << " (LIANDONG_CRASH_SEED replays it)");
   std::mt19937_64 rng(seed);
-  TempDir tmp;
+  TempDir tmp("liandong-crash");
   const fs::path dir = tmp.path() / "store";
   const std::string own_prefix = std::string("stored ") + kCode + "-";
   uint64_t next = 1;  // the own seq the next writer must use first
@@ -424,7 +422,7 @@ TEST_CASE("crash: a writer killed while it creates the store leaves a store that
   constexpr int kMaxCreateKillMs = 15;  // creating the store takes a few ms
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     CAPTURE(attempt);
-    TempDir tmp;
+    TempDir tmp("liandong-crash");
     const fs::path dir = tmp.path() / "store";
     const int delay_ms = static_cast<int>(rng() % (kMaxCreateKillMs + 1));
     CAPTURE(delay_ms);

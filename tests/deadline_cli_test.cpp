@@ -11,7 +11,8 @@
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
 #include "tests/run_process.h"
-#include "tests/temp_dir.h"
+#include "tests/support/submit.h"
+#include "tests/support/temp_dir.h"
 
 using liandong::test::china_date_in;
 using liandong::test::run_process;
@@ -48,12 +49,13 @@ std::string json_string(const std::string& json, const std::string& key) {
 
 // Registers a case at the village; returns its number.
 std::string submit(const fs::path& village, const std::string& applicant) {
-  auto r = cli({"submit", "--data", village.string(), "--actor", "李明", "--item", "360723-LY-0001",
-                "--item-name", "林木采伐", "--applicant", applicant, "--json-out"});
-  REQUIRE(r.exit_code == 0);
-  const std::string id = json_string(r.out, "case");
-  REQUIRE(!id.empty());
-  return id;
+  liandong::test::Application a;
+  a.actor = "李明";
+  a.item = "360723-LY-0001";
+  a.item_name = "林木采伐";
+  a.applicant = applicant;
+  a.id_number.clear();
+  return liandong::test::submit_in(village, a);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Net;
 using liandong::test::wait_until;
@@ -40,12 +41,7 @@ TEST_CASE("divisions: the county's table names places in what a village shows",
   Net net({{kCounty, {}}, {kTown1, {kCounty}}, {kV1, {kTown1}}});
   net.start_all();
 
-  auto sub = net.cli(
-      kV1, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-            "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
-  INFO(sub.err);
-  REQUIRE(sub.exit_code == 0);
-  const std::string id = liandong::test::parse_json(sub.out)->str("case");
+  const std::string id = liandong::test::submit(net, kV1);
 
   // No table yet: codes bare, and the line says which village it is.
   auto bare = net.cli(kV1, {"case", "show", id});

@@ -37,7 +37,8 @@
 #include "storage/test_events.h"
 #include "tests/json_reader.h"
 #include "tests/run_process.h"
-#include "tests/temp_dir.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using liandong::test::Json;
@@ -48,12 +49,7 @@ constexpr int64_t kHourMs = 3600LL * 1000;
 constexpr int64_t kDayMs = 24 * kHourMs;
 const std::string kCountyCode = "360723";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using liandong::test::read_text;
 
 // ms at `hour` o'clock China time on day `day` (days since 1970-01-01).
 uint64_t china_ms(int64_t day, int64_t hour) {

@@ -22,37 +22,15 @@
 #include <vector>
 
 #include "tests/net_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/log_tails.h"
+#include "tests/support/submit.h"
 
 using namespace std::chrono_literals;
 using liandong::test::Json;
 using liandong::test::Net;
 using liandong::test::NodeSpec;
 namespace fs = std::filesystem;
-
-namespace {
-
-// On the first failed assertion of a test case, print the tail of every
-// daemon's log while the tree still exists.
-struct FlowLogTailsOnFailure : Catch::TestEventListenerBase {
-  using TestEventListenerBase::TestEventListenerBase;
-  void testCaseStarting(const Catch::TestCaseInfo& info) override {
-    TestEventListenerBase::testCaseStarting(info);
-    dumped_ = false;
-  }
-  bool assertionEnded(const Catch::AssertionStats& stats) override {
-    if (!stats.assertionResult.isOk() && !dumped_) {
-      dumped_ = true;
-      std::cerr << "\n----- flow_test: a check failed; tail of every node's log -----\n";
-      Net::dump_live_logs(std::cerr, 40);
-    }
-    return TestEventListenerBase::assertionEnded(stats);
-  }
-  bool dumped_ = false;
-};
-
-}  // namespace
-
-CATCH_REGISTER_LISTENER(FlowLogTailsOnFailure)
 
 namespace {
 
@@ -84,182 +62,7 @@ std::vector<std::string> holders(const std::string& home) {
 
 // ---- the service catalog (事项目录) the county publishes -----------------------------------
 
-// The items the scenarios use, as config/catalog-example.toml describes them
-// (here with inline tables). Version 2 changes 个体工商户登记 (SC-001): one
-// more required material and a shorter township time limit.
-std::string catalog_toml(int version) {
-  const std::string sc_limits =
-      version >= 2 ? "village_forward = 2, township_handle = 2, township_reply = 3, "
-                     "village_notify = 2"
-                   : "village_forward = 2, township_handle = 3, township_reply = 3, "
-                     "village_notify = 2";
-  const std::string sc_extra =
-      version >= 2 ? R"(  { name = "食品经营许可承诺书", form = "original" },)" : "";
-  return "version = " + std::to_string(version) + R"(
-title = "示例县乡村便民服务事项目录"
-complaint_phone = "0797-12345"
-
-[[item]]
-code = "ZX-001"
-name = "惠农政策咨询"
-category = "咨询"
-level = "county"
-departments = ["农业农村"]
-handling = "consult"
-legal_basis = "《中华人民共和国政府信息公开条例》第二十七条"
-staff = "县农业农村局窗口"
-limits = { village_forward = 1, township_handle = 1, county_decide = 3, township_reply = 1, village_notify = 1 }
-
-[[item]]
-code = "WS-001"
-name = "生育登记"
-category = "证照代办"
-level = "township"
-departments = ["卫生健康"]
-handling = "immediate"
-legal_basis = "《中华人民共和国人口与计划生育法》；《江西省人口与计划生育条例》"
-staff = "乡镇计生窗口"
-limits = { village_forward = 2, township_handle = 1, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "夫妻双方居民身份证", form = "copy", count = 2 },
-  { name = "结婚证", form = "copy", later_ok = true },
-]
-
-[[item]]
-code = "GA-001"
-name = "出生登记（新生儿落户）"
-category = "证照代办"
-level = "township"
-departments = ["公安"]
-handling = "promised"
-legal_basis = "《中华人民共和国户口登记条例》第七条"
-staff = "乡镇派出所户籍窗口"
-limits = { village_forward = 2, township_handle = 5, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "出生医学证明", form = "original" },
-  { name = "父母居民身份证", form = "copy", count = 2 },
-  { name = "户口簿", form = "original" },
-]
-
-[[item]]
-code = "GA-002"
-name = "户口迁移"
-category = "证照代办"
-level = "county"
-departments = ["公安"]
-handling = "escalated"
-legal_basis = "《中华人民共和国户口登记条例》第十条"
-staff = "县公安局户政窗口"
-limits = { village_forward = 2, township_handle = 2, county_decide = 5, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "户口迁移申请表", form = "original" },
-  { name = "居民身份证", form = "copy" },
-  { name = "户口簿", form = "original" },
-]
-
-[[item]]
-code = "GA-003"
-name = "居民身份证换领补领"
-category = "证照代办"
-level = "county"
-departments = ["公安"]
-handling = "escalated"
-legal_basis = "《中华人民共和国居民身份证法》第十一条、第二十条"
-staff = "县公安局户政窗口"
-fee_fen = 2000
-fee_note = "换领、补领工本费每证20元，代收并开具票据"
-limits = { village_forward = 2, township_handle = 1, county_decide = 20, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "户口簿", form = "original" },
-  { name = "原居民身份证", form = "original", later_ok = true },
-]
-
-[[item]]
-code = "ZJ-001"
-name = "农村宅基地建房审批"
-category = "证照代办"
-level = "township"
-departments = ["自然资源", "农业农村", "住房城乡建设"]
-handling = "joint"
-legal_basis = "《中华人民共和国土地管理法》第六十二条；《农村宅基地管理暂行办法》"
-staff = "乡镇国土村规窗口 A角 刘建华 / B角 陈芳"
-limits = { village_forward = 2, township_handle = 20, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "农村宅基地和建房（规划许可）申请表", form = "original" },
-  { name = "居民身份证", form = "copy" },
-  { name = "户口簿", form = "copy" },
-  { name = "村民小组会议记录", form = "original" },
-]
-
-[[item]]
-code = "MZ-001"
-name = "农村最低生活保障"
-category = "政策兑现"
-level = "county"
-departments = ["民政"]
-handling = "escalated"
-legal_basis = "《社会救助暂行办法》第九条至第十三条；《最低生活保障审核确认办法》"
-staff = "乡镇民政窗口 / 县民政局社会救助股"
-limits = { village_forward = 2, township_handle = 20, county_decide = 15, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "最低生活保障申请书", form = "original" },
-  { name = "家庭成员居民身份证", form = "copy" },
-  { name = "户口簿", form = "copy" },
-  { name = "家庭经济状况核对授权书", form = "original" },
-  { name = "家庭收入及财产状况说明", form = "original", later_ok = true },
-]
-
-[[item]]
-code = "MZ-002"
-name = "特困人员供养（五保）认定"
-category = "政策兑现"
-level = "county"
-departments = ["民政"]
-handling = "escalated"
-legal_basis = "《社会救助暂行办法》第十四条至第十九条；《特困人员认定办法》"
-staff = "乡镇民政窗口"
-limits = { village_forward = 2, township_handle = 20, county_decide = 15, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "特困人员救助供养申请书", form = "original" },
-  { name = "居民身份证", form = "copy" },
-  { name = "户口簿", form = "copy" },
-]
-
-[[item]]
-code = "MZ-003"
-name = "高龄津贴"
-category = "政策兑现"
-level = "county"
-departments = ["民政"]
-handling = "escalated"
-legal_basis = "《中华人民共和国老年人权益保障法》第三十三条"
-staff = "乡镇民政窗口 A角 刘芳 / B角 邱雪梅"
-limits = { village_forward = 2, township_handle = 5, county_decide = 10, township_reply = 3, village_notify = 2 }
-material = [
-  { name = "高龄津贴申请表", form = "original" },
-  { name = "居民身份证", form = "copy" },
-]
-
-[[item]]
-code = "SC-001"
-name = "个体工商户登记"
-category = "证照代办"
-level = "township"
-departments = ["市场监管"]
-handling = "promised"
-legal_basis = "《促进个体工商户发展条例》；《中华人民共和国市场主体登记管理条例》第十九条"
-staff = "乡镇市场监管所窗口"
-limits = { )" +
-         sc_limits + R"( }
-material = [
-  { name = "个体工商户登记申请书", form = "original" },
-  { name = "经营者居民身份证", form = "copy" },
-  { name = "经营场所使用证明", form = "copy" },
-)" + sc_extra +
-         R"(
-]
-)";
-}
+// The catalog versions are tests/data/flow-catalog-v1.toml and -v2.toml.
 
 // ---- waiting -----------------------------------------------------------------------------
 
@@ -333,55 +136,42 @@ Json wait_status(const Net& net, const std::string& code, const std::string& cas
 }
 
 // One application as a village agent or a window clerk registers it.
-struct Application {
+struct Form {
   std::string item, applicant, id_number;
   std::vector<std::string> materials;  // NAME[:state[:form]] as `submit --material` takes
   std::vector<std::string> fields;     // NAME=VALUE
   std::string summary;
 };
 
+liandong::test::Application application(const std::string& actor, const std::string& role,
+                                        const Form& f) {
+  liandong::test::Application a;
+  a.actor = actor;
+  a.role = role;
+  a.item = f.item;
+  a.item_name.clear();  // the catalog names the item
+  a.applicant = f.applicant;
+  a.id_number = f.id_number;
+  a.extra = {"--phone", "13907971234"};
+  for (const auto& m : f.materials)
+    a.extra.insert(a.extra.end(), {"--material", m});
+  for (const auto& field : f.fields)
+    a.extra.insert(a.extra.end(), {"--field", field});
+  if (!f.summary.empty()) a.extra.insert(a.extra.end(), {"--summary", f.summary});
+  return a;
+}
+
 std::vector<std::string> submit_args(const std::string& actor, const std::string& role,
-                                     const Application& a) {
-  std::vector<std::string> args = {"submit",      "--actor",     actor,       "--role",
-                                   role,          "--item",      a.item,      "--applicant",
-                                   a.applicant,   "--id-number", a.id_number, "--phone",
-                                   "13907971234", "--json-out"};
-  for (const auto& m : a.materials) {
-    args.push_back("--material");
-    args.push_back(m);
-  }
-  for (const auto& f : a.fields) {
-    args.push_back("--field");
-    args.push_back(f);
-  }
-  if (!a.summary.empty()) {
-    args.push_back("--summary");
-    args.push_back(a.summary);
-  }
-  return args;
+                                     const Form& f) {
+  return liandong::test::submit_args(application(actor, role, f));
 }
 
 std::string submit(const Net& net, const std::string& code, const std::string& actor,
-                   const std::string& role, const Application& a) {
-  const Json j = run_json(net, code, submit_args(actor, role, a));
-  REQUIRE_FALSE(j.str("case").empty());
-  return j.str("case");
+                   const std::string& role, const Form& f) {
+  return liandong::test::submit(net, code, application(actor, role, f));
 }
 
-// `liandong act CASE ARGS... --json` at `code`; returns the new event's id.
-std::string act(const Net& net, const std::string& code, const std::string& case_id,
-                std::vector<std::string> args) {
-  args.insert(args.begin(), {"act", case_id});
-  args.push_back("--json");
-  auto r = net.cli(code, args);
-  INFO("act " << case_id << " " << args[2] << " at " << code << ": exit " << r.exit_code << ": "
-              << r.err << r.out);
-  REQUIRE(r.exit_code == 0);
-  auto j = liandong::test::parse_json(r.out);
-  REQUIRE(j);
-  REQUIRE_FALSE(j->str("event").empty());
-  return j->str("event");
-}
+using liandong::test::act;
 
 // An action the node must refuse: exit 1 with a reason, nothing written.
 std::string act_refused(const Net& net, const std::string& code, const std::string& case_id,
@@ -557,14 +347,11 @@ std::chrono::sys_days add_working_days(std::chrono::sys_days from, std::uint64_t
 // The county publishes catalog `version`; waits until every running node
 // holds it.
 void publish_catalog(Net& net, int version) {
-  const fs::path file = net.root() / ("catalog-v" + std::to_string(version) + ".toml");
-  {
-    std::ofstream out(file);
-    out << catalog_toml(version);
-  }
-  const Json j = run_json(net, kCounty,
-                          {"catalog", "publish", fs::absolute(file).string(), "--actor", "吴主任",
-                           "--role", "director", "--json"});
+  const fs::path file =
+      liandong::test::test_data_path("flow-catalog-v" + std::to_string(version) + ".toml");
+  const Json j = run_json(
+      net, kCounty,
+      {"catalog", "publish", file.string(), "--actor", "吴主任", "--role", "director", "--json"});
   CHECK(j.u64("version") == static_cast<std::uint64_t>(version));
   for (const auto& code : net.codes()) {
     if (!net.running(code)) continue;
@@ -1256,13 +1043,13 @@ TEST_CASE(
     "[flow]") {
   Net net(flow_tree());
   start_with_catalog(net);
-  const Application v1_form{"SC-001",
-                            "邓小兰",
-                            "360723199208083024",
-                            {"个体工商户登记申请书:provided:original",
-                             "经营者居民身份证:provided:copy", "经营场所使用证明:provided:copy"},
-                            {"字号=兰姐小吃店", "经营范围=小吃服务"},
-                            ""};
+  const Form v1_form{"SC-001",
+                     "邓小兰",
+                     "360723199208083024",
+                     {"个体工商户登记申请书:provided:original", "经营者居民身份证:provided:copy",
+                      "经营场所使用证明:provided:copy"},
+                     {"字号=兰姐小吃店", "经营范围=小吃服务"},
+                     ""};
   const std::string old_case = submit(net, kV4, "陈玉珍", "agent", v1_form);
   CHECK(
       body(only_event(show(net, kV4, old_case), "submitted"), "submitted").u64("catalogVersion") ==
@@ -1304,7 +1091,7 @@ TEST_CASE(
     CHECK(r.out.find("\"supplement_case\":true") != std::string::npos);
     CHECK(r.out.find("\"missing\":[\"食品经营许可承诺书\"]") != std::string::npos);
   }
-  Application v2_form = v1_form;
+  Form v2_form = v1_form;
   v2_form.applicant = "邓小军";
   v2_form.id_number = "360723199511113038";
   v2_form.materials.push_back("食品经营许可承诺书:provided:original");

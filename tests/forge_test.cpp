@@ -51,6 +51,8 @@
 #include "storage/test_events.h"
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Json;
 using liandong::test::Net;
@@ -84,12 +86,7 @@ Net make_net(bool second_township = false) {
   return Net(std::move(tree), t);
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using liandong::test::read_text;
 
 // The log is written by another process: wait (bounded) for the line.
 bool log_shows(const Net& net, const std::string& code, const std::string& text) {
@@ -139,15 +136,15 @@ struct Application {
 std::string submit(const Net& net, const std::string& code, const Application& a) {
   // An agent at a village point, a window clerk at a township hub.
   const bool at_village = code.size() == 12;
-  auto r = net.cli(code, {"submit", "--actor", at_village ? "王小红" : "李明", "--role",
-                          at_village ? "agent" : "clerk", "--item", a.item, "--item-name",
-                          a.item_name, "--applicant", a.applicant, "--id-number", a.id_number,
-                          "--fee-due", a.fee_yuan, "--json-out"});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = liandong::test::parse_json(r.out);
-  REQUIRE(j);
-  return j->str("case");
+  liandong::test::Application app;
+  app.actor = at_village ? "王小红" : "李明";
+  app.role = at_village ? "agent" : "clerk";
+  app.item = a.item;
+  app.item_name = a.item_name;
+  app.applicant = a.applicant;
+  app.id_number = a.id_number;
+  app.extra = {"--fee-due", a.fee_yuan};
+  return liandong::test::submit(net, code, app);
 }
 
 // Every event of the village's log as sealed bytes, by printed id.

@@ -34,6 +34,8 @@
 #include "protocol/sync_codec.h"
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Net;
 using liandong::test::NodeSpec;
@@ -63,12 +65,7 @@ Net make_net() {
              t);
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using liandong::test::read_text;
 
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -90,16 +87,7 @@ std::string first_word(const fs::path& p) {
   return w;
 }
 
-std::string submit(const Net& net, const std::string& code) {
-  auto r = net.cli(
-      code, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-             "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = liandong::test::parse_json(r.out);
-  REQUIRE(j);
-  return j->str("case");
-}
+using liandong::test::submit;
 
 // The link from `code` to `peer` is up ("up" or "up+active").
 bool link_up(const Net& net, const std::string& code, const std::string& peer) {

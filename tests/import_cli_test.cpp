@@ -16,6 +16,7 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/files.h"
 
 using liandong::test::Json;
 using liandong::test::Net;
@@ -85,9 +86,8 @@ std::string to_gbk(const std::string& utf8) {
   return out;
 }
 
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream f(p, std::ios::binary);
-  f << bytes;
+void write_file(const fs::path& p, const std::string& text) {
+  liandong::test::write_text(p, text);
 }
 
 // The ledger as XLSX, with row 3's ID number typed as a number (Excel keeps

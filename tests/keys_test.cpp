@@ -22,6 +22,7 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Json;
 using liandong::test::Net;
@@ -38,14 +39,10 @@ const std::string kV2 = "360723101008";
 // Submits an application at `code`; returns its case id.
 std::string submit(const Net& net, const std::string& code, const std::string& applicant,
                    const std::string& id_number) {
-  auto r = net.cli(
-      code, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-             "--applicant", applicant, "--id-number", id_number, "--json-out"});
-  INFO(code << ": " << r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = liandong::test::parse_json(r.out);
-  REQUIRE(j);
-  return j->str("case");
+  liandong::test::Application a;
+  a.applicant = applicant;
+  a.id_number = id_number;
+  return liandong::test::submit(net, code, a);
 }
 
 bool holds(const Net& net, const std::string& code, const std::string& event_id) {

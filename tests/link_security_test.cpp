@@ -25,6 +25,8 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Net;
 using liandong::test::NodeSpec;
@@ -44,41 +46,15 @@ std::vector<NodeSpec> small_tree() {
   return {{kCounty, {}}, {kTown, {kCounty}}, {kV1, {kTown}}, {kV2, {kTown}}};
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::trunc);
-  out << text;
-}
+using liandong::test::read_text;
+using liandong::test::write_text;
 
 // Replaces every occurrence of `from` in the file.
 void replace_in(const fs::path& p, const std::string& from, const std::string& to) {
-  std::string text = read_text(p);
-  std::size_t at = 0, n = 0;
-  while ((at = text.find(from, at)) != std::string::npos) {
-    text.replace(at, from.size(), to);
-    at += to.size();
-    ++n;
-  }
-  REQUIRE(n > 0);
-  write_text(p, text);
+  REQUIRE(liandong::test::replace_in_file(p, from, to) > 0);
 }
 
-std::string submit(const Net& net, const std::string& code) {
-  auto r = net.cli(
-      code, {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-             "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = liandong::test::parse_json(r.out);
-  REQUIRE(j);
-  return j->str("case");
-}
+using liandong::test::submit;
 
 bool holds(const Net& net, const std::string& code, const std::string& id) {
   for (const auto& e : net.events(code))

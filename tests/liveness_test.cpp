@@ -30,6 +30,7 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/submit.h"
 
 using namespace std::chrono_literals;
 using liandong::test::Net;
@@ -62,21 +63,9 @@ double ms_since(Clock::time_point t) {
 
 // Registers one application at the village through its daemon; the case id.
 std::optional<std::string> submit(const Net& net, int i, std::string& err) {
-  auto r = net.cli(kVillage,
-                   {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name",
-                    "农村宅基地建房", "--applicant", "村民" + std::to_string(i), "--id-number",
-                    "360723198805123413", "--json-out"},
-                   20s);
-  if (r.exit_code != 0) {
-    err = "exit " + std::to_string(r.exit_code) + ": " + r.err;
-    return std::nullopt;
-  }
-  auto j = liandong::test::parse_json(r.out);
-  if (!j || j->str("case").empty()) {
-    err = "unexpected output: " + r.out;
-    return std::nullopt;
-  }
-  return j->str("case");
+  liandong::test::Application a;
+  a.applicant = "村民" + std::to_string(i);
+  return liandong::test::try_submit(net, kVillage, a, &err, 20s);
 }
 
 bool county_has(const Net& net, const std::string& case_id) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/net_fixture.h"
+#include "tests/support/submit.h"
 
 using namespace std::chrono_literals;
 using liandong::test::Net;
@@ -38,18 +39,9 @@ ProcessResult cli_env(const Net& net, const std::string& code, std::vector<std::
 }
 
 std::vector<std::string> submit_args(const std::string& applicant) {
-  return {"submit",
-          "--actor",
-          "王小红",
-          "--item",
-          "NC-ZJD-001",
-          "--item-name",
-          "农村宅基地建房",
-          "--applicant",
-          applicant,
-          "--id-number",
-          "360723198805123413",
-          "--json-out"};
+  liandong::test::Application a;
+  a.applicant = applicant;
+  return liandong::test::submit_args(a);
 }
 
 std::string case_of(const ProcessResult& r) {

@@ -8,7 +8,8 @@
 
 #include "tests/json_reader.h"
 #include "tests/run_process.h"
-#include "tests/temp_dir.h"
+#include "tests/support/submit.h"
+#include "tests/support/temp_dir.h"
 
 using liandong::test::Json;
 using liandong::test::parse_json;
@@ -76,12 +77,12 @@ struct Village {
 
   std::string submit(const std::string& item, const std::string& name,
                      const std::string& applicant) {
-    auto r = cli({"submit", "--data", d, "--json-out", "--actor", "王小红", "--item", item,
-                  "--item-name", name, "--applicant", applicant});
-    REQUIRE(r.exit_code == 0);
-    auto j = parse_json(r.out);
-    REQUIRE(j);
-    return j->str("case");
+    liandong::test::Application a;
+    a.item = item;
+    a.item_name = name;
+    a.applicant = applicant;
+    a.id_number.clear();
+    return liandong::test::submit_in(d, a);
   }
   void act(const std::string& id, const std::string& role, std::vector<std::string> args) {
     std::vector<std::string> full = {"act",     id,       args[0],  "--data", d,

@@ -10,6 +10,7 @@
 
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
+#include "tests/support/submit.h"
 
 using liandong::test::Net;
 using liandong::test::wait_until;
@@ -22,14 +23,15 @@ const std::string kTown1 = "360723101";
 const std::string kTown2 = "360723102";
 const std::string kV1 = "360723101007";
 
+// The case id of a homestead application `actor` registers at kV1, or the
+// CLI's refusal ("exit 1 after N ms: ...").
 std::string submit_json(const Net& net, const std::string& actor, const std::string& role = "") {
-  std::vector<std::string> args = {
-      "submit",         "--actor",     actor,  "--item",      "NC-ZJD-001",         "--item-name",
-      "农村宅基地建房", "--applicant", "张三", "--id-number", "360723198805123413", "--json-out"};
-  if (!role.empty()) args.insert(args.end(), {"--role", role});
-  auto r = net.cli(kV1, args);
-  return r.exit_code == 0 ? liandong::test::parse_json(r.out)->str("case")
-                          : "exit " + std::to_string(r.exit_code) + ": " + r.err;
+  liandong::test::Application a;
+  a.actor = actor;
+  a.role = role;
+  std::string err;
+  const auto c = liandong::test::try_submit(net, kV1, a, &err);
+  return c ? *c : err;
 }
 
 int roster_version(const Net& net, const std::string& code) {

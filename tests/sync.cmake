@@ -1,12 +1,4 @@
 # Multi-process sync tests: trees of real `liandong run` daemons on loopback.
-add_library(liandong_json_reader STATIC json_reader.cpp)
-target_include_directories(liandong_json_reader PUBLIC ${CMAKE_SOURCE_DIR})
-add_library(liandong_net_fixture STATIC net_fixture.cpp)
-target_link_libraries(liandong_net_fixture PUBLIC liandong_protocol liandong_test_process
-  liandong_json_reader)
-target_compile_definitions(liandong_net_fixture PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
-add_dependencies(liandong_net_fixture liandong)
-
 add_executable(sync_test sync_test.cpp)
 target_link_libraries(sync_test PRIVATE liandong_catch_main liandong_net_fixture)
 add_dependencies(sync_test liandong)

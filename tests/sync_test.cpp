@@ -20,36 +20,13 @@
 #include <vector>
 
 #include "tests/net_fixture.h"
+#include "tests/support/log_tails.h"
+#include "tests/support/submit.h"
 
 using namespace std::chrono_literals;
 using liandong::test::Net;
 using liandong::test::NodeSpec;
 namespace fs = std::filesystem;
-
-namespace {
-
-// On the first failed assertion of a test case, print the tail of every
-// daemon's log while the tree still exists.
-struct LogTailsOnFailure : Catch::TestEventListenerBase {
-  using TestEventListenerBase::TestEventListenerBase;
-  void testCaseStarting(const Catch::TestCaseInfo& info) override {
-    TestEventListenerBase::testCaseStarting(info);
-    dumped_ = false;
-  }
-  bool assertionEnded(const Catch::AssertionStats& stats) override {
-    if (!stats.assertionResult.isOk() && !dumped_) {
-      dumped_ = true;
-      std::cerr << "\n----- sync_test: a check failed; tail of every node's log -----\n";
-      Net::dump_live_logs(std::cerr, 40);
-    }
-    return TestEventListenerBase::assertionEnded(stats);
-  }
-  bool dumped_ = false;
-};
-
-}  // namespace
-
-CATCH_REGISTER_LISTENER(LogTailsOnFailure)
 
 namespace {
 
@@ -73,54 +50,25 @@ std::vector<NodeSpec> standard_tree(bool v1_failover = false) {
 
 const std::vector<std::string> kApplicants = {"张三", "李四", "王五", "赵六", "陈七", "周八"};
 
-// Registers a homestead application at `code` as its agent would. Safe from
-// any thread (no Catch macros): returns the case id, or nullopt with `err`.
+// A homestead application (the support's default) for `applicant`.
+liandong::test::Application homestead(const std::string& applicant) {
+  liandong::test::Application a;
+  a.applicant = applicant;
+  return a;
+}
+
+// Registers it at `code` as its agent would. Safe from any thread (no Catch
+// macros): returns the case id, or nullopt with `err`.
 std::optional<std::string> try_submit(const Net& net, const std::string& code,
                                       const std::string& applicant, std::string* err = nullptr) {
-  const auto started = std::chrono::steady_clock::now();
-  auto r = net.cli(
-      code,
-      {"submit", "--actor", "王小红", "--item", "NC-ZJD-001", "--item-name", "农村宅基地建房",
-       "--applicant", applicant, "--id-number", "360723198805123413", "--json-out"},
-      20s);
-  if (r.exit_code != 0) {
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    if (err != nullptr)
-      *err = (r.timed_out ? std::string("no answer within 20 s, killed")
-                          : "exit " + std::to_string(r.exit_code)) +
-             " after " + std::to_string(took.count()) + " ms: " + r.err;
-    return std::nullopt;
-  }
-  auto j = liandong::test::parse_json(r.out);
-  if (!j || j->str("case").empty()) {
-    if (err != nullptr) *err = "unexpected output: " + r.out;
-    return std::nullopt;
-  }
-  return j->str("case");
+  return liandong::test::try_submit(net, code, homestead(applicant), err, 20s);
 }
 
 std::string submit(const Net& net, const std::string& code, const std::string& applicant) {
-  std::string err;
-  auto c = try_submit(net, code, applicant, &err);
-  INFO("submit at " << code << ": " << err);
-  REQUIRE(c);
-  return *c;
+  return liandong::test::submit(net, code, homestead(applicant));
 }
 
-// `liandong act CASE ARGS... --json` at `code`; returns the new event's id.
-std::string act(const Net& net, const std::string& code, const std::string& case_id,
-                std::vector<std::string> args) {
-  args.insert(args.begin(), {"act", case_id});
-  args.push_back("--json");
-  auto r = net.cli(code, args);
-  INFO("act " << case_id << " " << args[2] << " at " << code << ": exit " << r.exit_code << ": "
-              << r.err << r.out);
-  REQUIRE(r.exit_code == 0);
-  auto j = liandong::test::parse_json(r.out);
-  REQUIRE(j);
-  return j->str("event");
-}
+using liandong::test::act;
 
 // The agent accepts (受理) and escalates (上报) to the township.
 void accept_and_escalate(const Net& net, const std::string& village, const std::string& case_id) {

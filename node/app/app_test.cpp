@@ -15,7 +15,7 @@
 #include "node/app/submit.h"
 #include "protocol/crypto.h"
 #include "storage/store.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 

@@ -7,7 +7,7 @@
 
 #include "node/desk/people.h"
 #include "node/desk/sessions.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace liandong::desk {
 namespace {
