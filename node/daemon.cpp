@@ -954,8 +954,9 @@ void Daemon::fill_keys(capnp::List<proto::KeyEntry>::Builder out,
   for (const auto& code : codes) {
     if (i >= out.size()) break;
     auto k = store_->key(code);
+    if (!k.ok()) spdlog::error("cannot read the key of {}: {}", code, k.status().message());
     out[i].setCode(code);
-    if (k) out[i].setKey(capnp::Data::Reader(k->data(), k->size()));
+    if (k.ok() && *k) out[i].setKey(capnp::Data::Reader((*k)->data(), (*k)->size()));
     ++i;
   }
 }
@@ -977,7 +978,13 @@ void Daemon::accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader key
     }
     PublicKey key;
     std::copy(bytes.begin(), bytes.end(), key.begin());
-    auto have = store_->key(code);
+    auto held = store_->key(code);
+    if (!held.ok()) {
+      spdlog::error("cannot read the key of {}: {}; the key {} vouched for is not taken", code,
+                    held.status().message(), p.code);
+      continue;
+    }
+    const std::optional<PublicKey>& have = *held;
     if (have && *have == key) continue;
     if (have) {
       peer_log_.warn("vouched another key",
@@ -2112,7 +2119,10 @@ void Daemon::start(int signal_fd) {
   auto trust = [&](const std::string& code, const std::string& hex) {
     auto key = public_key_from_hex(hex);
     if (!key) throw StartupError{"config: the sign_key of " + code + " is not a hex key"};
-    auto have = store_->key(code);
+    auto held = store_->key(code);
+    if (!held.ok())
+      throw StartupError{"cannot read the key of " + code + ": " + held.status().message()};
+    const std::optional<PublicKey>& have = *held;
     if (have && *have == *key) return;
     if (auto s = store_->put_key(code, *key); !s)
       throw StartupError{"cannot store the key of " + code + ": " + s.message()};
