@@ -65,7 +65,9 @@ Status trust_config_keys(const config::NodeConfig& cfg, storage::Store& store, A
   auto trust = [&](const std::string& code, const std::string& hex) -> Status {
     auto key = public_key_from_hex(hex);
     if (!key) return Status::invalid("config: the sign_key of " + code + " is not a hex key");
-    auto have = store.key(code);
+    auto held = store.key(code);
+    if (!held.ok()) return held.status();
+    const std::optional<PublicKey>& have = *held;
     if (have && *have == *key) return Status::ok();
     if (auto s = store.put_key(code, *key); !s)
       return Status::internal("cannot store the key of " + code + ": " + s.message());

@@ -120,7 +120,9 @@ int cmd_rotate(const std::string& data, const ActorOptions& actor, bool json) {
 // every active key the directory names.
 std::vector<PublicKey> keys_of(const storage::Store& store, const std::string& code) {
   std::vector<PublicKey> out;
-  if (auto first = store.key(code)) out.push_back(*first);
+  auto first = store.key(code);
+  if (!first.ok()) fail(first.status());
+  if (*first) out.push_back(**first);
   for (const auto& row : store.keyring().rows()) {
     if (row.code != code || row.rec.state != storage::KeyState::active) continue;
     if (std::find(out.begin(), out.end(), row.key) == out.end()) out.push_back(row.key);
@@ -194,7 +196,9 @@ int cmd_revoke(const std::string& data, const std::string& code, const std::stri
     // Only a key the node held: its first key, or one the directory names
     // for it (active, retired or already revoked).
     bool held = false;
-    if (auto first = node.store->key(code)) held = *first == *k;
+    auto first = node.store->key(code);
+    if (!first.ok()) fail(first.status());
+    if (*first) held = **first == *k;
     held = held || node.store->keyring().find(code, *k) != nullptr;
     if (!held)
       fail(Status::not_found("key " + short_key(*k) + " is not a key of " + code +

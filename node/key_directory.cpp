@@ -31,8 +31,9 @@ void KeyDirectory::fill(capnp::List<proto::KeyEntry>::Builder out,
   for (const auto& code : codes) {
     if (i >= out.size()) break;
     auto k = store_.key(code);
+    if (!k.ok()) spdlog::error("cannot read the key of {}: {}", code, k.status().message());
     out[i].setCode(code);
-    if (k) out[i].setKey(capnp::Data::Reader(k->data(), k->size()));
+    if (k.ok() && *k) out[i].setKey(capnp::Data::Reader((*k)->data(), (*k)->size()));
     ++i;
   }
 }
@@ -55,7 +56,13 @@ void KeyDirectory::accept(const std::string& peer_code, bool from_parent,
     }
     PublicKey key;
     std::copy(bytes.begin(), bytes.end(), key.begin());
-    auto have = store_.key(code);
+    auto held = store_.key(code);
+    if (!held.ok()) {
+      spdlog::error("cannot read the key of {}: {}; the key {} vouched for is not taken", code,
+                    held.status().message(), peer_code);
+      continue;
+    }
+    const std::optional<PublicKey>& have = *held;
     if (have && *have == key) continue;
     if (have) {
       log_.warn("vouched another key",

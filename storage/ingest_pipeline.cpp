@@ -134,11 +134,13 @@ void IngestPipeline::verify(std::vector<Batch>& group) {
       return;
     }
     const auto key = store_.signing_key_of(*view);
-    if (!key) {
-      b.errors[i] = Status::invalid("no public key known for origin " + view->id().origin);
+    if (!key.ok() || !*key) {
+      b.errors[i] = key.ok()
+                        ? Status::invalid("no public key known for origin " + view->id().origin)
+                        : key.status();
       return;
     }
-    if (auto s = check_signature(*view, *key); !s) {
+    if (auto s = check_signature(*view, **key); !s) {
       b.errors[i] = std::move(s);
       return;
     }

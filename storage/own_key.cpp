@@ -12,7 +12,9 @@ std::string short_key(const PublicKey& k) {
 
 Status check_own_key(const Store& store, const PublicKey& key) {
   const std::string& code = store.code();
-  const auto first = store.key(code);
+  const auto held = store.key(code);
+  if (!held.ok()) return held.status();
+  const std::optional<PublicKey>& first = *held;
   const KeyRing ring = store.keyring();
   if (!first && !ring.has_entries(code)) return Status::ok();
   if (const KeyRecord* rec = ring.find(code, key)) {

@@ -28,6 +28,17 @@
 // Every batch is one write transaction committed with sync before anything
 // is reported stored. The map grows by itself when full.
 //
+// Every method runs one LMDB transaction through one runner
+// (storage/store_txn.h): a failed Status or Result keeps the cause
+// (no_space, corruption, internal for an I/O error) and names the
+// database, e.g. "mdb_get(keys): Input/output error"; a store failure is
+// never reported as an absent key or value. The code is split by role:
+// store_open.cpp (create, open), store_keys.* (key encodings),
+// store_apply.cpp and store_local.cpp (applying events, through
+// store_write.cpp), store_read.cpp (reads and indexes), store_sync.cpp
+// (cursors, custody marks, sequence numbers), store_key_dir.cpp (the key
+// directory), store_integrity.cpp (the integrity check).
+//
 // Thread contract: any thread may call any method. Writes are serialized by
 // LMDB's writer lock (also across processes: the CLI may write while a
 // daemon runs). No read transaction outlives a call.
@@ -179,14 +190,16 @@ class Store {
   // The key directory used to check signatures: each origin's first key
   // (from configs and handshakes)...
   Status put_key(std::string_view code, const PublicKey& key);
-  std::optional<PublicKey> key(std::string_view code) const;
+  // nullopt: no first key of `code` is held. A failed Result is a store
+  // failure (I/O, corruption), never "no key".
+  Result<std::optional<PublicKey>> key(std::string_view code) const;
   // ...and the keys key events named (keyring.h).
   KeyRing keyring() const;
   // The key an event's signature is checked with: the signer its envelope
   // names, else the origin's first key; nullopt when no key of the origin
   // is known here at all. Whether the named key may sign for the origin is
-  // judged when the event is applied.
-  std::optional<PublicKey> signing_key_of(const EventView& ev) const;
+  // judged when the event is applied. A failed Result is a store failure.
+  Result<std::optional<PublicKey>> signing_key_of(const EventView& ev) const;
   // Every first key held: (code, key), by code.
   Result<std::vector<std::pair<std::string, PublicKey>>> first_keys() const;
   // The events held in quarantine, by origin and seq.
@@ -219,6 +232,8 @@ class Store {
 
   // The full ingest path for outside bytes: parse with limits, check each
   // signature against the key directory (on `pool` if given), then apply.
+  // A failed Status is a store failure (nothing was stored); events refused
+  // for their own reasons are `rejected` results.
   Result<std::vector<IngestResult>> ingest(std::span<const std::string> sealed,
                                            VerifyPool* pool = nullptr);
   Result<std::vector<IngestResult>> ingest(std::span<const std::string> sealed,
@@ -246,7 +261,8 @@ class Store {
   // What this node learned of its parent's clock at the last handshake
   // (meta; committed with sync). The writer's clock guard reads it.
   Status note_parent_clock(const ParentClock& c);
-  std::optional<ParentClock> parent_clock() const;
+  // nullopt: none noted. corruption when the stored entry is malformed.
+  Result<std::optional<ParentClock>> parent_clock() const;
 
   // The highest sequence number of `origin` held here (0: none).
   Result<uint64_t> max_seq(std::string_view origin) const;
@@ -290,7 +306,8 @@ class Store {
   Result<std::vector<StoredEvent>> audit_events(uint64_t since_hlc = 0) const;
 
   // When this store committed the event at `lsn` (wall-clock ms); nullopt
-  // for an LSN not held, or stored before arrival times were recorded.
+  // for an LSN not held, or stored before arrival times were recorded;
+  // corruption for a malformed entry.
   Result<std::optional<uint64_t>> arrival_ms(uint64_t lsn) const;
 
   // Whether the file system holding the store has next to no room left (a
@@ -309,7 +326,7 @@ class Store {
   // f(key events in log), arrivals only for LSNs in the log.
   Status check_integrity() const;
 
-  struct Impl;  // LMDB handles; defined in store.cpp
+  struct Impl;  // LMDB handles; defined in store_impl.h
 
  private:
   explicit Store(std::unique_ptr<Impl> impl);

@@ -217,6 +217,7 @@ Result<LogVerdict> verify_log(const Store& store,
   crypto_generichash_state hash;
   crypto_generichash_init(&hash, nullptr, 0, 32);
   const KeyRing ring = store.keyring();
+  Status failure;  // a store failure while looking up a key
   auto s = store.scan_log(0, ~std::size_t{0}, [&](uint64_t lsn, std::string_view bytes) {
     ++verdict.events;
     std::string head;
@@ -234,7 +235,12 @@ Result<LogVerdict> verify_log(const Store& store,
     } else {
       bad.id = format_id(view->id());
       bad.origin = view->id().origin;
-      const auto first = store.key(bad.origin);
+      const auto held = store.key(bad.origin);
+      if (!held.ok()) {
+        failure = held.status();
+        return false;
+      }
+      const std::optional<PublicKey> first = *held;
       const auto named = named_signer(*view);
       const auto key = named ? named : first;
       if (!key) {
@@ -252,6 +258,7 @@ Result<LogVerdict> verify_log(const Store& store,
     return true;
   });
   if (!s) return s;
+  if (!failure) return failure;
   std::array<unsigned char, 32> out{};
   crypto_generichash_final(&hash, out.data(), out.size());
   verdict.digest = to_hex(out);

@@ -18,7 +18,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/store.h"
 #include "storage/test_events.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace liandong;
 using namespace liandong::storage;
@@ -538,8 +538,8 @@ TEST_CASE("store: tampered bytes, wrong keys and unknown origins are rejected", 
   }
   SECTION("put_key refuses a code that is not one") {
     CHECK(store->put_key("3607231", forge.key(kVillage).pub).code() == Code::invalid);
-    CHECK_FALSE(store->key("3607231"));
-    CHECK(store->key(kVillage) == forge.key(kVillage).pub);
+    CHECK_FALSE(store->key("3607231").value());
+    CHECK(store->key(kVillage).value() == forge.key(kVillage).pub);
   }
 }
 

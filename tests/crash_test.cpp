@@ -230,7 +230,8 @@ class Ledger {
       if (!view.ok()) return "log " + std::to_string(lsn) + ": " + view.status().to_string();
       if (!seen.insert(view->id()).second) return format_id(view->id()) + " is stored twice";
       auto key = store.key(view->id().origin);
-      if (!key || !check_signature(*view, *key))
+      if (!key.ok()) return "key directory: " + key.status().to_string();
+      if (!*key || !check_signature(*view, **key))
         return format_id(view->id()) + " does not verify against the key directory";
       if (view->id().origin == kCode) ++own;
     }
@@ -352,7 +353,9 @@ TEST_CASE(
                              std::istreambuf_iterator<char>());
     auto key = signing_key_from_secret(secret);
     REQUIRE(key);
-    REQUIRE((*store)->key(kCode) == std::optional<PublicKey>(key->pub));
+    auto held = (*store)->key(kCode);
+    REQUIRE(held.ok());
+    REQUIRE(*held == std::optional<PublicKey>(key->pub));
   }
   const auto secs =
       std::chrono::duration_cast<std::chrono::duration<double>>(Clock::now() - started).count();

@@ -560,8 +560,9 @@ class Writer {
         auto v = EventView::parse(s);
         if (!v.ok()) return v.status();
         auto key = store_.key(v->id().origin);
-        if (!key) return Status::internal("no key for " + v->id().origin);
-        if (auto c = check_signature(*v, *key); !c) return c;
+        if (!key.ok()) return key.status();
+        if (!*key) return Status::internal("no key for " + v->id().origin);
+        if (auto c = check_signature(*v, **key); !c) return c;
         views.push_back(std::move(v).value());
       }
       std::vector<const EventView*> batch;
