@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
+  build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev lld clang-format
   libzmq3-dev cppzmq-dev liblmdb-dev lmdb-utils capnproto libcapnp-dev
   libspdlog-dev libfmt-dev catch2 libsodium-dev libzstd-dev
   libtomlplusplus-dev libcli11-dev

@@ -1,18 +1,70 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds with warnings as errors (g++, and clang
-# as a second compiler that must stay warning-free too), and runs the whole
-# test suite through ctest.
+# Installs what is missing, builds with warnings as errors and runs the whole
+# test suite through ctest (g++). Then, with clang-14, a second compiler that
+# must stay warning-free too, the sanitizer stage:
+#   build-clang  every target, -Werror, under AddressSanitizer and
+#                UndefinedBehaviorSanitizer; the unit tests (`ctest -L unit`:
+#                pure logic and single-process LMDB) and the fuzz corpora run
+#                under them.
+#   build-tsan   the threaded parts under ThreadSanitizer: the ingest pipeline
+#                with its verify pool (ingest_pipeline_test), and the daemon
+#                whose desk answers HTTP on its own threads while the store is
+#                read and written (desk_http_test against a TSan `liandong`).
+# Any sanitizer report fails the run; the reports are printed and kept in
+# <build>/sanitizer-reports/. LIANDONG_BUILD, LIANDONG_CLANG_BUILD and
+# LIANDONG_TSAN_BUILD choose the build directories; LIANDONG_SANITIZERS=0
+# keeps the clang build warnings-only (no sanitizers, no second test run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/deploy/install-deps.sh"
+jobs=$(nproc)
 build=${LIANDONG_BUILD:-$here/build}
 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON >/dev/null
-cmake --build "$build" -j"$(nproc)"
-if command -v clang++-14 >/dev/null; then
-  clang_build=${LIANDONG_CLANG_BUILD:-$here/build-clang}
+cmake --build "$build" -j"$jobs"
+(cd "$build" && ctest --output-on-failure --timeout 600 -j"$jobs")
+
+command -v clang++-14 >/dev/null || { echo "test.sh: clang++-14 missing, no sanitizer stage" >&2; exit 1; }
+sanitize=${LIANDONG_SANITIZERS:-1}
+supp="$here/cmake/sanitizers"
+
+# Runs "$@" with the sanitizers' reports written under $1/sanitizer-reports;
+# fails, printing them, if there is any.
+under_sanitizers() {
+  local dir=$1/sanitizer-reports
+  shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  local status=0
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$dir/asan" \
+    LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$dir/ubsan" \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$dir/tsan" \
+    "$@" || status=$?
+  if compgen -G "$dir/*" >/dev/null; then
+    echo "test.sh: sanitizer reports in $dir:" >&2
+    cat "$dir"/* >&2
+    return 1
+  fi
+  return "$status"
+}
+
+clang_build=${LIANDONG_CLANG_BUILD:-$here/build-clang}
+if [ "$sanitize" = 0 ]; then
   CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON >/dev/null
-  cmake --build "$clang_build" -j"$(nproc)"
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON -DLIANDONG_SANITIZE= >/dev/null
+  cmake --build "$clang_build" -j"$jobs"
+  exit 0
 fi
-cd "$build"
-ctest --output-on-failure --timeout 600 -j"$(nproc)"
+CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON \
+  -DLIANDONG_SANITIZE=address,undefined >/dev/null
+cmake --build "$clang_build" -j"$jobs"
+under_sanitizers "$clang_build" \
+  ctest --test-dir "$clang_build" --output-on-failure --timeout 600 -j"$jobs" -L 'unit|fuzz'
+
+tsan_build=${LIANDONG_TSAN_BUILD:-$here/build-tsan}
+CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$tsan_build" -G Ninja \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON \
+  -DLIANDONG_SANITIZE=thread >/dev/null
+cmake --build "$tsan_build" -j"$jobs" --target ingest_pipeline_test desk_http_test liandong
+under_sanitizers "$tsan_build" "$tsan_build/storage/ingest_pipeline_test"
+under_sanitizers "$tsan_build" "$tsan_build/tests/desk_http_test"
