@@ -451,7 +451,7 @@ void Tree::write_config(TreeNode& n) {
   if (!out) throw std::runtime_error("cannot write " + n.config.string());
 }
 
-bool Tree::spawn_and_wait(TreeNode& n, std::string& why) {
+void Tree::spawn(TreeNode& n) {
   std::vector<std::string> argv = {liandong_.string(), "run", "--config", n.config.string()};
   std::vector<char*> args = c_argv(argv);
   const int log_fd = ::open(n.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -471,6 +471,15 @@ bool Tree::spawn_and_wait(TreeNode& n, std::string& why) {
   ::close(log_fd);
   if (pid < 0) throw std::runtime_error("fork failed");
   n.pid = pid;
+}
+
+bool Tree::spawn_and_wait(TreeNode& n, std::string& why) {
+  spawn(n);
+  return wait_ready(n, why);
+}
+
+bool Tree::wait_ready(TreeNode& n, std::string& why) {
+  const pid_t pid = n.pid;
   const auto deadline = Clock::now() + milliseconds(15000);
   const fs::path lock = n.data / "daemon.lock";
   for (int round = 0; round < 100000 && Clock::now() < deadline; ++round) {
@@ -518,6 +527,22 @@ void Tree::start(const std::string& code) {
     if (!listens || why.find("cannot listen") == std::string::npos) break;
   }
   throw std::runtime_error("daemon " + code + " did not start: " + why);
+}
+
+void Tree::start_many(const std::vector<std::string>& codes) {
+  for (const auto& code : codes) {
+    TreeNode& n = node(code);
+    if (n.pid > 0) throw std::runtime_error(code + " is already running");
+    if (!children_of(code).empty()) throw std::runtime_error(code + " listens: use start()");
+    write_config(n);
+    n.control.reset();
+    spawn(n);
+  }
+  for (const auto& code : codes) {
+    TreeNode& n = node(code);
+    std::string why;
+    if (!wait_ready(n, why)) throw std::runtime_error("daemon " + code + " did not start: " + why);
+  }
 }
 
 int Tree::wait_exit(TreeNode& n, milliseconds timeout) {
@@ -574,17 +599,18 @@ std::vector<std::string> Tree::stop_many(const std::vector<std::string>& codes) 
   return unclean;
 }
 
-ControlReply Tree::control(const std::string& code, const std::vector<std::string>& args) {
+ControlReply Tree::control(const std::string& code, const std::vector<std::string>& args,
+                           milliseconds timeout) {
   TreeNode& n = node(code);
   if (n.pid <= 0 || !n.control) throw std::runtime_error(code + " is not running");
-  auto r = n.control->call(args, milliseconds(10000));
+  auto r = n.control->call(args, timeout);
   if (!r) throw std::runtime_error("no answer from " + code + "'s control socket");
   return *r;
 }
 
-Json Tree::status(const std::string& code) {
+Json Tree::status(const std::string& code, milliseconds timeout) {
   const TreeNode& n = node(code);
-  const ControlReply r = control(code, {"status", "--data", n.data.string(), "--json"});
+  const ControlReply r = control(code, {"status", "--data", n.data.string(), "--json"}, timeout);
   auto j = r.exit_code == 0 ? parse_json(r.out) : std::nullopt;
   if (!j) throw std::runtime_error("status of " + code + " failed: " + r.err);
   return *j;

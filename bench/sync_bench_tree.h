@@ -200,6 +200,9 @@ class Tree {
   // listening node whose port was taken meanwhile is retried on another
   // port. Throws on failure.
   void start(const std::string& code);
+  // Starts several nodes that do not listen (villages) at once: spawns
+  // each, then waits for each as start() does. Throws on failure.
+  void start_many(const std::vector<std::string>& codes);
   // SIGTERM, then waits up to 15 s; returns the exit code (-1: killed).
   int stop(const std::string& code);
   // Stops every running daemon, children first; returns false if one did
@@ -209,10 +212,13 @@ class Tree {
   // each (up to 15 s); returns the codes that did not exit with 0.
   std::vector<std::string> stop_many(const std::vector<std::string>& codes);
 
-  // A control call to a running node (timeout 10 s); throws if it fails.
-  ControlReply control(const std::string& code, const std::vector<std::string>& args);
+  // A control call to a running node; throws if it fails or no answer came
+  // within `timeout`.
+  ControlReply control(const std::string& code, const std::vector<std::string>& args,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   // `status --json` of a running node.
-  Json status(const std::string& code);
+  Json status(const std::string& code,
+              std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   // Whether `observer` sees its link to `peer` up (from its status).
   bool link_up(const std::string& observer, const std::string& peer);
   // Waits until each child's link is up as its parent sees it (a child's
@@ -232,6 +238,8 @@ class Tree {
   void init_one(TreeNode& n);
   void write_config(TreeNode& n);
   bool spawn_and_wait(TreeNode& n, std::string& why);
+  void spawn(TreeNode& n);
+  bool wait_ready(TreeNode& n, std::string& why);
   int wait_exit(TreeNode& n, std::chrono::milliseconds timeout);
 
   std::filesystem::path liandong_, root_;
