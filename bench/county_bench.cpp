@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "bench/bench_machine.h"
+#include "bench/bench_util.h"
 #include "bench/sync_bench_tree.h"
 #include "node/identity.h"
 #include "protocol/crypto.h"
@@ -59,40 +60,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using bench::check_interrupted;
+using bench::children_cpu_s;
+using bench::default_liandong;
+using bench::fmt;
+using bench::grouped;
+using bench::mib;
+using bench::seconds_since;
+using bench::self_cpu_s;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 const char* const kCounty = "360723";
-
-volatile sig_atomic_t g_interrupted = 0;
-
-void on_signal(int) {
-  g_interrupted = 1;
-}
-
-void check_interrupted() {
-  if (g_interrupted) throw std::runtime_error("interrupted");
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-std::string grouped(double v) {
-  std::string digits = std::to_string(static_cast<long long>(v + 0.5));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 struct Settings {
   fs::path liandong, tmp_parent = fs::temp_directory_path(), logs_to;
@@ -165,13 +144,6 @@ uint64_t data_bytes(const bench::TreeNode& n) {
   const fs::path f = node::store_dir(n.data) / "data.mdb";
   if (::stat(f.c_str(), &st) != 0) return 0;
   return static_cast<uint64_t>(st.st_blocks) * 512;  // allocated, not the map's size
-}
-
-double children_cpu_s() {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_CHILDREN, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-         ru.ru_stime.tv_usec / 1e6;
 }
 
 class CountyBench {
@@ -343,17 +315,20 @@ std::string active_upstream(bench::Tree& tree, const std::string& village) {
   return "";
 }
 
+// Adds `code`'s counters of each of its links, from its `status --json`.
+void add_links(bench::LinkSnapshot& out, const std::string& code, const bench::Json& status) {
+  if (const bench::Json* links = status.get("links"))
+    for (const auto& l : links->items)
+      out[{code, l.str("peer")}] =
+          bench::LinkCounters{l.u64("bytes_sent"), l.u64("bytes_received"), l.u64("batches_sent"),
+                              l.u64("batches_received")};
+}
+
 // Each village's counters of its links, from the villages' own status.
 bench::LinkSnapshot village_links(bench::Tree& tree, const std::vector<std::string>& villages) {
   bench::LinkSnapshot out;
-  for (const auto& v : villages) {
-    const bench::Json st = tree.status(v);
-    if (const bench::Json* links = st.get("links"))
-      for (const auto& l : links->items)
-        out[{v, l.str("peer")}] =
-            bench::LinkCounters{l.u64("bytes_sent"), l.u64("bytes_received"), l.u64("batches_sent"),
-                                l.u64("batches_received")};
-  }
+  for (const auto& v : villages)
+    add_links(out, v, tree.status(v));
   return out;
 }
 
@@ -361,12 +336,7 @@ bench::LinkSnapshot village_links(bench::Tree& tree, const std::vector<std::stri
 // `status` at the county may take long: see failover()).
 bench::LinkSnapshot tier_links(bench::Tree& tree, const std::vector<std::string>& villages) {
   bench::LinkSnapshot out = village_links(tree, villages);
-  const bench::Json st = tree.status(kCounty, milliseconds(300000));
-  if (const bench::Json* links = st.get("links"))
-    for (const auto& l : links->items)
-      out[{kCounty, l.str("peer")}] =
-          bench::LinkCounters{l.u64("bytes_sent"), l.u64("bytes_received"), l.u64("batches_sent"),
-                              l.u64("batches_received")};
+  add_links(out, kCounty, tree.status(kCounty, milliseconds(300000)));
   return out;
 }
 
@@ -615,10 +585,6 @@ Report CountyBench::run() {
   return r_;
 }
 
-std::string mib(uint64_t kib) {
-  return fmt("%.1f MiB", kib / 1024.0);
-}
-
 std::string markdown(const Report& r) {
   const Settings& s = r.settings;
   std::ostringstream md;
@@ -699,13 +665,6 @@ std::string markdown(const Report& r) {
   return md.str();
 }
 
-fs::path default_liandong(const char* argv0) {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) self = fs::absolute(argv0);
-  return self.parent_path().parent_path() / "node" / "liandong";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -748,10 +707,7 @@ int main(int argc, char** argv) {
                  "                    [--log-level LEVEL] [--logs-to DIR]\n";
     return 2;
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  bench::catch_interrupts();
   if (!crypto_ready()) {
     std::cerr << "county_bench: libsodium did not initialize\n";
     return 1;

@@ -34,12 +34,14 @@
 
 #include "bench/bench_corpus.h"
 #include "bench/bench_machine.h"
+#include "bench/bench_util.h"
 #include "storage/ingest_pipeline.h"
 #include "storage/store.h"
 
 using namespace liandong;
 using namespace liandong::storage;
 using liandong::bench::Corpus;
+using liandong::bench::grouped;
 
 namespace {
 
@@ -299,16 +301,6 @@ struct Series {
     return m;
   }
 };
-
-std::string grouped(double v) {
-  std::string digits = std::to_string(static_cast<long long>(v + 0.5));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 // One line of the table.
 struct Row {

@@ -52,6 +52,7 @@
 #include <kj/io.h>
 
 #include "bench/bench_machine.h"
+#include "bench/bench_util.h"
 #include "bench/sync_bench_tree.h"
 #include "node/identity.h"
 #include "protocol/crypto.h"
@@ -64,6 +65,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using bench::check_interrupted;
+using bench::children_cpu_s;
+using bench::default_liandong;
+using bench::fmt;
+using bench::grouped;
+using bench::mib;
+using bench::seconds_since;
+using bench::self_cpu_s;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -79,22 +88,6 @@ const std::vector<std::string> kVillages = {"360723101001", "360723101002", "360
                                             "360723102003"};
 const char* const kLatencyVillage = "360723101007";
 const char* const kIdleVillage = "360723101002";
-
-// Set by SIGINT/SIGTERM; every loop checks it, so an interrupted run still
-// stops its daemons and removes its scratch directory.
-volatile sig_atomic_t g_interrupted = 0;
-
-void on_signal(int) {
-  g_interrupted = 1;
-}
-
-void check_interrupted() {
-  if (g_interrupted) throw std::runtime_error("interrupted");
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -252,23 +245,6 @@ MessageSizes message_sizes(const std::string& event) {
 
 // ---- figures --------------------------------------------------------------------------------
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-std::string grouped(double v) {
-  std::string digits = std::to_string(static_cast<long long>(std::llround(v)));
-  std::string out;
-  const std::size_t lead = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (i - lead) % 3 == 0 && i >= lead) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
@@ -328,10 +304,6 @@ struct Report {
   std::string load_after, disturbance;
   bool clean_exit = true;
 };
-
-std::string mib(uint64_t kib) {
-  return fmt("%.1f MiB", kib / 1024.0);
-}
 
 std::string markdown(const Report& r) {
   const Settings& s = r.settings;
@@ -490,13 +462,6 @@ std::string markdown(const Report& r) {
 }
 
 // ---- the runs -------------------------------------------------------------------------------
-
-double self_cpu_s() {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-         ru.ru_stime.tv_usec / 1e6;
-}
 
 CatchUp run_catchup(bench::Tree& tree, const Settings& s, unsigned cores) {
   CatchUp c;
@@ -753,13 +718,6 @@ void add_catchup_rows(Report& r, bench::Tree& tree, const bench::LinkSnapshot& b
   r.tree_totals["catch-up"] = {bench::bytes_sent_total(before, after), r.catchup.events};
 }
 
-double children_cpu_s() {
-  struct rusage ru;
-  ::getrusage(RUSAGE_CHILDREN, &ru);
-  auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return secs(ru.ru_utime) + secs(ru.ru_stime);
-}
-
 // Like bench::describe_disturbance, with this run's CPU = this process's
 // plus its daemons' (`children_s`). The daemons' own disk writes cannot be
 // told from others' (/proc/PID/io counts dirtied page-cache folios, not
@@ -805,7 +763,7 @@ void run_all(const Settings& s) {
   try {
     tree.init_all();
     r.fill_s = bench::fill_offline(tree, kVillages, s.events_per_village, std::max(1u, cores),
-                                   [] { return g_interrupted != 0; });
+                                   [] { return bench::interrupted(); });
     check_interrupted();
     std::printf("filled %zu events per village in %.1f s\n", s.events_per_village, r.fill_s);
 
@@ -868,13 +826,6 @@ void run_all(const Settings& s) {
   }
 }
 
-fs::path default_liandong(const char* argv0) {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) self = fs::absolute(argv0);
-  return self.parent_path().parent_path() / "node" / "liandong";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -923,10 +874,7 @@ int main(int argc, char** argv) {
                  "                  [--sustained-seconds N] [--log-level LEVEL] [--logs-to DIR]\n";
     return 2;
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  bench::catch_interrupts();
   try {
     run_all(s);
   } catch (const std::exception& e) {
