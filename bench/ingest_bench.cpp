@@ -1,15 +1,19 @@
 // Ingest throughput of a Liandong store, with 1 KiB events and sync commits:
-//   (a) Store::apply of events already parsed and verified;
+//   (a) Store::apply of events already parsed and verified, against a raw
+//       LMDB baseline in the same run (the same sealed bytes, one mdb_put
+//       per event, one synced commit per batch);
 //   (b) the full ingest path for outside bytes (IngestPipeline: parse,
 //       Ed25519 check on a VerifyPool, apply), against libsodium's raw
 //       crypto_sign_verify_detached rate on every core in the same run.
 // Each figure is the median of several runs, each on a fresh store in a
 // temporary directory that is removed afterwards. Run by bench/run.sh.
 //
-// Usage: ingest_bench [--markdown FILE] [--dir DIR] [--quick] [--only apply|ingest]
+// Usage: ingest_bench [--markdown FILE] [--dir DIR] [--quick] [--only apply|ingest|lmdb]
 //   --only  measures one targeted figure alone (apply: (a) in batches of
-//           1,000; ingest: (b) in batches of 1,000 against raw verify), for
+//           1,000; ingest: (b) in batches of 1,000 against raw verify;
+//           lmdb: the raw LMDB baseline in batches of 1,000), for
 //           profiling it, e.g. under `perf record`; writes no table
+#include <lmdb.h>
 #include <sodium.h>
 #include <sys/resource.h>
 
@@ -30,18 +34,21 @@
 
 #include "bench/bench_corpus.h"
 #include "bench/bench_machine.h"
+#include "bench/bench_util.h"
 #include "storage/ingest_pipeline.h"
 #include "storage/store.h"
 
 using namespace liandong;
 using namespace liandong::storage;
 using liandong::bench::Corpus;
+using liandong::bench::grouped;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 constexpr double kApplyTarget = 150000;  // events/s, batches of 1,000
+constexpr double kLmdbTarget = 0.50;     // Store::apply / raw LMDB puts, batches of 1,000
 constexpr double kRatioTarget = 0.80;    // full ingest / raw verify on every core
 
 struct Settings {
@@ -129,6 +136,59 @@ Run run_apply(const Settings& s, const Corpus& c, std::size_t batch, std::size_t
   for (std::size_t at = 0; at < ptrs.size(); at += batch) {
     const std::size_t n = std::min(batch, ptrs.size() - at);
     expect_all_stored(store->apply(std::span(ptrs).subspan(at, n)), n);
+    run.events += n;
+    if (timer.elapsed() > max_seconds) break;
+  }
+  timer.stop(run);
+  return run;
+}
+
+// The baseline of (a): LMDB alone, as the store opens it (MDB_NOTLS, the
+// same 1 GiB map, every commit synced with LMDB's defaults), one database,
+// one plain mdb_put per event of its sealed bytes under an 8-byte
+// big-endian key in arrival order (a bare log, no index), one transaction
+// per batch.
+Run run_raw_lmdb(const Settings& s, const Corpus& c, std::size_t batch, std::size_t max_events,
+                 double max_seconds) {
+  bench::TempDir dir(s.tmp_parent);
+  const std::filesystem::path path = dir.path() / "raw";
+  std::filesystem::create_directories(path);
+  auto check = [](int rc, const char* what) {
+    if (rc != MDB_SUCCESS) fail(std::string("raw LMDB: ") + what + ": " + mdb_strerror(rc));
+  };
+  MDB_env* env = nullptr;
+  check(mdb_env_create(&env), "mdb_env_create");
+  std::unique_ptr<MDB_env, void (*)(MDB_env*)> owned(env, mdb_env_close);
+  check(mdb_env_set_mapsize(env, std::size_t{1} << 30), "mdb_env_set_mapsize");
+  check(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs");
+  check(mdb_env_open(env, path.c_str(), MDB_NOTLS, 0600), "mdb_env_open");
+  MDB_dbi dbi = 0;
+  {
+    MDB_txn* txn = nullptr;
+    check(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin");
+    check(mdb_dbi_open(txn, "log", MDB_CREATE, &dbi), "mdb_dbi_open");
+    check(mdb_txn_commit(txn), "mdb_txn_commit");
+  }
+  const std::size_t total = std::min(max_events, c.sealed.size());
+  Run run;
+  const Timer timer;
+  for (std::size_t at = 0; at < total; at += batch) {
+    const std::size_t n = std::min(batch, total - at);
+    MDB_txn* txn = nullptr;
+    check(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin");
+    for (std::size_t i = at; i < at + n; ++i) {
+      unsigned char key[8];
+      for (int b = 0; b < 8; ++b)
+        key[b] = static_cast<unsigned char>((i + 1) >> (8 * (7 - b)));
+      MDB_val k{sizeof key, key};
+      MDB_val v{c.sealed[i].size(), const_cast<char*>(c.sealed[i].data())};
+      const int rc = mdb_put(txn, dbi, &k, &v, 0);
+      if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        check(rc, "mdb_put");
+      }
+    }
+    check(mdb_txn_commit(txn), "mdb_txn_commit");
     run.events += n;
     if (timer.elapsed() > max_seconds) break;
   }
@@ -242,16 +302,6 @@ struct Series {
   }
 };
 
-std::string grouped(double v) {
-  std::string digits = std::to_string(static_cast<long long>(v + 0.5));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 // One line of the table.
 struct Row {
   std::string figure, batch;
@@ -279,7 +329,7 @@ std::string markdown(const std::vector<Row>& rows, const bench::Machine& machine
      << "a fresh store); `runs` gives their number and range. CPU µs/event is this process's "
      << "user + system time over all threads."
      << (s.quick ? " --quick: 1/10 of the events, one run each; not for quoting." : "") << "\n\n";
-  md << "| figure | batch | events | events/s | runs: min–max | CPU µs/event | vs raw verify | "
+  md << "| figure | batch | events | events/s | runs: min–max | CPU µs/event | vs baseline | "
         "target | met |\n";
   md << "|---|---:|---:|---:|---|---:|---:|---|---|\n";
   for (const auto& r : rows) {
@@ -342,6 +392,11 @@ void run_all(const Settings& s) {
            repeat(s.key_reps, [&] { return run_apply(s, corpus, 1000, n_big, 20.0); }));
     return;
   }
+  if (s.only == "lmdb") {
+    report("raw LMDB, one put per event", "1,000",
+           repeat(s.key_reps, [&] { return run_raw_lmdb(s, corpus, 1000, n_big, 20.0); }));
+    return;
+  }
   if (s.only == "ingest") {
     Series raw, full;
     for (int r = 0; r < s.key_reps; ++r) {
@@ -354,15 +409,44 @@ void run_all(const Settings& s) {
     return;
   }
 
-  // (a) Store::apply, verified events.
+  // (a) Store::apply, verified events, and the raw LMDB baseline, interleaved
+  // run by run so that both see the same machine and disk.
   const std::string fig_a = "(a) Store::apply, verified events";
-  report(fig_a, "1", repeat(s.reps, [&] { return run_apply(s, corpus, 1, 2000 / scale, 3.0); }));
-  report(fig_a, "100",
-         repeat(s.reps, [&] { return run_apply(s, corpus, 100, 30000 / scale, 10.0); }));
-  const Series a1000 = repeat(s.key_reps, [&] { return run_apply(s, corpus, 1000, n_big, 20.0); });
-  const double a_rate = a1000.median().rate();
-  report(fig_a, "1,000", a1000, "", ">= " + grouped(kApplyTarget) + "/s",
-         met(a_rate >= kApplyTarget));
+  const std::string fig_lmdb = "raw LMDB, one put per event (baseline of (a))";
+  struct Sizes {
+    std::string batch;
+    std::size_t n, events;
+    double seconds;
+    int reps;
+  };
+  const Sizes sizes[] = {{"1", 1, 2000 / scale, 3.0, s.reps},
+                         {"100", 100, 30000 / scale, 10.0, s.reps},
+                         {"1,000", 1000, n_big, 20.0, s.key_reps}};
+  std::vector<std::pair<Series, Series>> a_runs;  // (apply, raw LMDB) per batch size
+  for (const Sizes& z : sizes) {
+    Series apply, lmdb;
+    for (int r = 0; r < z.reps; ++r) {
+      apply.runs.push_back(run_apply(s, corpus, z.n, z.events, z.seconds));
+      lmdb.runs.push_back(run_raw_lmdb(s, corpus, z.n, z.events, z.seconds));
+    }
+    a_runs.emplace_back(std::move(apply), std::move(lmdb));
+  }
+  const double a_rate = a_runs[2].first.median().rate();
+  const double lmdb_rate = a_runs[2].second.median().rate();
+  const double a_vs_lmdb = a_rate / lmdb_rate;
+  for (std::size_t k = 0; k < std::size(sizes); ++k) {
+    const auto& [apply, lmdb] = a_runs[k];
+    const std::string vs = percent(apply.median().rate(), lmdb.median().rate()) + " of LMDB";
+    if (k == 2) {
+      report(fig_a, sizes[k].batch, apply, vs,
+             ">= " + grouped(kApplyTarget) + "/s; >= 50 % of LMDB",
+             met(a_rate >= kApplyTarget) + "; " + met(a_vs_lmdb >= kLmdbTarget));
+    } else {
+      report(fig_a, sizes[k].batch, apply, vs);
+    }
+  }
+  for (std::size_t k = 0; k < std::size(sizes); ++k)
+    report(fig_lmdb, sizes[k].batch, a_runs[k].second, "100 % of LMDB");
 
   // Raw verification on every core and full ingest, interleaved run by run
   // so that both see the same machine.
@@ -373,7 +457,9 @@ void run_all(const Settings& s) {
   }
   const double raw_rate = raw_runs.median().rate();
   const double ratio = full_runs.median().rate() / raw_rate;
-  auto vs_raw = [&](const Series& x) { return percent(x.median().rate(), raw_rate); };
+  auto vs_raw = [&](const Series& x) {
+    return percent(x.median().rate(), raw_rate) + " of verify";
+  };
   const std::string fig_b = "(b) full ingest, IngestPipeline";
   const Series b1 = repeat(s.reps, [&] { return run_pipeline(s, corpus, 1, 20000 / scale, 5.0); });
   report(fig_b, "1", b1, vs_raw(b1));
@@ -386,13 +472,16 @@ void run_all(const Settings& s) {
   report("(b) full ingest, Store::ingest (no overlap)", "1,000", plain, vs_raw(plain));
   report("raw Ed25519 verify, 1 thread", "",
          repeat(s.reps, [&] { return run_raw_verify(corpus, 1, n_big / 3); }));
-  report("raw Ed25519 verify, " + std::to_string(cores) + " threads", "", raw_runs, "100 %");
+  report("raw Ed25519 verify, " + std::to_string(cores) + " threads", "", raw_runs,
+         "100 % of verify");
 
   std::printf("full ingest / raw %u-core verify = %.1f %% (target %.0f %%: %s)\n", cores,
               100.0 * ratio, 100.0 * kRatioTarget, met(ratio >= kRatioTarget).c_str());
   std::printf("store apply, batches of 1,000 = %s events/s (target %s: %s)\n",
               grouped(a_rate).c_str(), grouped(kApplyTarget).c_str(),
               met(a_rate >= kApplyTarget).c_str());
+  std::printf("store apply / raw LMDB puts, batches of 1,000 = %.1f %% (target %.0f %%: %s)\n",
+              100.0 * a_vs_lmdb, 100.0 * kLmdbTarget, met(a_vs_lmdb >= kLmdbTarget).c_str());
   const std::string load_after = bench::load_average();
   const std::string disturbance =
       bench::describe_disturbance(start, bench::sample_activity(machine.disk), machine.cores);
@@ -420,11 +509,12 @@ int main(int argc, char** argv) {
       s.reps = 1;
       s.key_reps = 1;
     } else if (arg == "--only" && i + 1 < argc &&
-               (std::string(argv[i + 1]) == "apply" || std::string(argv[i + 1]) == "ingest")) {
+               (std::string(argv[i + 1]) == "apply" || std::string(argv[i + 1]) == "ingest" ||
+                std::string(argv[i + 1]) == "lmdb")) {
       s.only = argv[++i];
     } else {
       std::cerr << "usage: ingest_bench [--markdown FILE] [--dir DIR] [--quick] [--only "
-                   "apply|ingest]\n";
+                   "apply|ingest|lmdb]\n";
       return 2;
     }
   }

@@ -11,6 +11,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 build="$root/build-bench"
 doc="$root/docs/PERFORMANCE.md"
 begin='<!-- bench:begin (written by bench/run.sh; do not edit by hand) -->'
@@ -21,14 +23,7 @@ for arg in "$@"; do
   [[ "$arg" == "--quick" ]] && quick=1
 done
 
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
-elif ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
-fi
-cmake --build "$build" --target ingest_bench -j "$(nproc)"
+release_build "$build" ingest_bench
 
 figures="$(mktemp)"
 trap 'rm -f "$figures"' EXIT
@@ -38,14 +33,4 @@ if [[ $quick -eq 1 ]]; then
   echo "--quick: $doc left unchanged"
   exit 0
 fi
-if ! grep -qF -- "$begin" "$doc" || ! grep -qF -- "$end" "$doc"; then
-  echo "bench/run.sh: $doc lacks the bench:begin/bench:end markers" >&2
-  exit 1
-fi
-awk -v figures="$figures" -v begin="$begin" -v end="$end" '
-  $0 == begin { print; while ((getline line < figures) > 0) print line; skipping = 1; next }
-  $0 == end { skipping = 0 }
-  !skipping { print }
-' "$doc" >"$doc.new"
-mv "$doc.new" "$doc"
-echo "figures written to $doc"
+write_figures "$doc" "$begin" "$end" "$figures" bench/run.sh

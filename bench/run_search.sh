@@ -11,6 +11,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 build="$root/build-bench"
 doc="$root/docs/PERFORMANCE.md"
 begin='<!-- search-bench:begin (written by bench/run_search.sh; do not edit by hand) -->'
@@ -22,14 +24,7 @@ for arg in "$@"; do
 done
 command -v /usr/bin/time >/dev/null || { echo "bench/run_search.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
-elif ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
-fi
-cmake --build "$build" --target search_bench liandong -j "$(nproc)"
+release_build "$build" search_bench liandong
 
 figures="$(mktemp)"
 trap 'rm -f "$figures"' EXIT
@@ -39,14 +34,4 @@ if [[ $quick -eq 1 ]]; then
   echo "--quick: $doc left unchanged"
   exit 0
 fi
-if ! grep -qF -- "$begin" "$doc" || ! grep -qF -- "$end" "$doc"; then
-  echo "bench/run_search.sh: $doc lacks the search-bench:begin/end markers" >&2
-  exit 1
-fi
-awk -v figures="$figures" -v begin="$begin" -v end="$end" '
-  $0 == begin { print; while ((getline line < figures) > 0) print line; skipping = 1; next }
-  $0 == end { skipping = 0 }
-  !skipping { print }
-' "$doc" >"$doc.new"
-mv "$doc.new" "$doc"
-echo "figures written to $doc"
+write_figures "$doc" "$begin" "$end" "$figures" bench/run_search.sh

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 build="$root/build-syncbench"
 doc="$root/docs/PERFORMANCE.md"
 begin='<!-- sync-bench:begin -->'
@@ -28,14 +30,7 @@ for arg in "$@"; do
   esac
 done
 
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
-elif ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
-fi
-cmake --build "$build" --target sync_bench liandong -j "$(nproc)"
+release_build "$build" sync_bench liandong
 
 figures="$(mktemp)"
 trap 'rm -f "$figures"' EXIT
@@ -45,14 +40,4 @@ if [[ $write_doc -eq 0 ]]; then
   echo "not a default full run: $doc left unchanged"
   exit 0
 fi
-if ! grep -qF -- "$begin" "$doc" || ! grep -qF -- "$end" "$doc"; then
-  echo "bench/run_sync.sh: $doc lacks the sync-bench:begin/sync-bench:end markers" >&2
-  exit 1
-fi
-awk -v figures="$figures" -v begin="$begin" -v end="$end" '
-  $0 == begin { print; while ((getline line < figures) > 0) print line; skipping = 1; next }
-  $0 == end { skipping = 0 }
-  !skipping { print }
-' "$doc" >"$doc.new"
-mv "$doc.new" "$doc"
-echo "figures written to $doc"
+write_figures "$doc" "$begin" "$end" "$figures" bench/run_sync.sh

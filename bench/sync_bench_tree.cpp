@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -21,6 +22,9 @@
 #include <zmq.hpp>
 
 #include "node/identity.h"
+#include "protocol/control_codec.h"
+#include "protocol/event_codec.h"
+#include "protocol/routing.h"
 
 namespace liandong::bench {
 
@@ -213,34 +217,31 @@ void ControlClient::connect() {
 std::optional<ControlReply> ControlClient::call(const std::vector<std::string>& args,
                                                 milliseconds timeout) {
   try {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const auto flags = i + 1 < args.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-      if (!sock_->send(zmq::buffer(args[i]), flags)) {
-        connect();
-        return std::nullopt;
-      }
+    // One message, protocol/control.capnp, as the CLI's call_daemon sends it.
+    const std::string bytes = encode_control_request(liandong::ControlRequest{args, {}});
+    if (!sock_->send(zmq::buffer(bytes), zmq::send_flags::none)) {
+      connect();
+      return std::nullopt;
     }
-    if (args.empty()) (void)sock_->send(zmq::str_buffer(""), zmq::send_flags::none);
     zmq::pollitem_t item{sock_->handle(), 0, ZMQ_POLLIN, 0};
     if (zmq::poll(&item, 1, timeout) == 0) {
       connect();
       return std::nullopt;
     }
-    std::vector<std::string> parts;
-    for (int i = 0; i < 8; ++i) {
-      zmq::message_t m;
-      if (!sock_->recv(m, zmq::recv_flags::dontwait)) break;
-      parts.push_back(m.to_string());
-      if (!m.more()) break;
+    zmq::message_t m;
+    if (!sock_->recv(m, zmq::recv_flags::dontwait) || m.more()) {
+      connect();
+      return std::nullopt;
     }
-    if (parts.size() != 3) {
+    auto reply = decode_control_reply(m.to_string_view());
+    if (!reply.ok()) {
       connect();
       return std::nullopt;
     }
     ControlReply r;
-    r.exit_code = std::atoi(parts[0].c_str());
-    r.out = std::move(parts[1]);
-    r.err = std::move(parts[2]);
+    r.exit_code = reply->exit_code;
+    r.out = std::move(reply->out);
+    r.err = std::move(reply->err);
     return r;
   } catch (const zmq::error_t&) {
     connect();
@@ -373,22 +374,52 @@ std::vector<const TreeNode*> Tree::children_of(const std::string& code) const {
   return out;
 }
 
-void Tree::init_all() {
-  for (auto& n : nodes_) {
-    std::string out, err;
-    const int rc =
-        run_capture({liandong_.string(), "init", "--data", n->data.string(), "--code", n->code},
-                    &out, &err, milliseconds(30000));
-    if (rc != 0) throw std::runtime_error("liandong init " + n->code + " failed: " + err);
-    const int rc2 =
-        run_capture({liandong_.string(), "keys", "show", "--data", n->data.string(), "--json"},
-                    &out, &err, milliseconds(30000));
-    auto j = rc2 == 0 ? parse_json(out) : std::nullopt;
-    if (!j) throw std::runtime_error("liandong keys show " + n->code + " failed: " + err + out);
-    n->keys = NodeKeys{j->str("code"), j->str("sign_key"), j->str("curve_key"), j->str("store_id")};
-    if (n->keys.code != n->code || n->keys.sign_key.size() != 64 || n->keys.curve_key.size() != 40)
-      throw std::runtime_error("liandong keys show " + n->code + ": unexpected answer " + out);
+std::vector<const TreeNode*> Tree::admitted_by(const std::string& code) const {
+  std::vector<const TreeNode*> out = children_of(code);
+  if (!fallback_) return out;
+  for (const auto& n : nodes_) {
+    if (n->parent.empty()) continue;
+    for (const auto& p : nodes_)
+      if (p->code == n->parent && p->parent == code) out.push_back(n.get());
   }
+  return out;
+}
+
+void Tree::init_all(unsigned threads) {
+  std::vector<std::string> errors(nodes_.size());
+  std::vector<std::thread> workers;
+  const std::size_t step = std::max(1u, threads);
+  for (std::size_t t = 0; t < step; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::size_t k = t; k < nodes_.size(); k += step) {
+        try {
+          init_one(*nodes_[k]);
+        } catch (const std::exception& e) {
+          errors[k] = e.what();
+        }
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  for (const auto& e : errors)
+    if (!e.empty()) throw std::runtime_error(e);
+}
+
+void Tree::init_one(TreeNode& n) {
+  std::string out, err;
+  const int rc =
+      run_capture({liandong_.string(), "init", "--data", n.data.string(), "--code", n.code}, &out,
+                  &err, milliseconds(30000));
+  if (rc != 0) throw std::runtime_error("liandong init " + n.code + " failed: " + err);
+  const int rc2 =
+      run_capture({liandong_.string(), "keys", "show", "--data", n.data.string(), "--json"}, &out,
+                  &err, milliseconds(30000));
+  auto j = rc2 == 0 ? parse_json(out) : std::nullopt;
+  if (!j) throw std::runtime_error("liandong keys show " + n.code + " failed: " + err + out);
+  n.keys = NodeKeys{j->str("code"), j->str("sign_key"), j->str("curve_key"), j->str("store_id")};
+  if (n.keys.code != n.code || n.keys.sign_key.size() != 64 || n.keys.curve_key.size() != 40)
+    throw std::runtime_error("liandong keys show " + n.code + ": unexpected answer " + out);
 }
 
 void Tree::write_config(TreeNode& n) {
@@ -398,15 +429,19 @@ void Tree::write_config(TreeNode& n) {
     << "log_level = \"" << log_level_ << "\"\n";
   const auto kids = children_of(n.code);
   if (!kids.empty()) t << "\n[listen]\nendpoint = \"tcp://127.0.0.1:" << n.port << "\"\n";
+  std::vector<const TreeNode*> ups;
   if (!n.parent.empty()) {
-    const TreeNode& p = node(n.parent);
-    if (p.port == 0)
-      throw std::runtime_error("parent " + p.code + " of " + n.code + " not started");
-    t << "\n[[upstream]]\ncode = \"" << p.code << "\"\nendpoint = \"tcp://127.0.0.1:" << p.port
-      << "\"\ncurve_key = \"" << p.keys.curve_key << "\"\nsign_key = \"" << p.keys.sign_key
+    ups.push_back(&node(n.parent));
+    if (fallback_ && !ups[0]->parent.empty()) ups.push_back(&node(ups[0]->parent));
+  }
+  for (const TreeNode* p : ups) {
+    if (p->port == 0)
+      throw std::runtime_error("upstream " + p->code + " of " + n.code + " not started");
+    t << "\n[[upstream]]\ncode = \"" << p->code << "\"\nendpoint = \"tcp://127.0.0.1:" << p->port
+      << "\"\ncurve_key = \"" << p->keys.curve_key << "\"\nsign_key = \"" << p->keys.sign_key
       << "\"\n";
   }
-  for (const TreeNode* k : kids) {
+  for (const TreeNode* k : admitted_by(n.code)) {
     t << "\n[[child]]\ncode = \"" << k->code << "\"\ncurve_key = \"" << k->keys.curve_key
       << "\"\nsign_key = \"" << k->keys.sign_key << "\"\n";
   }
@@ -416,7 +451,7 @@ void Tree::write_config(TreeNode& n) {
   if (!out) throw std::runtime_error("cannot write " + n.config.string());
 }
 
-bool Tree::spawn_and_wait(TreeNode& n, std::string& why) {
+void Tree::spawn(TreeNode& n) {
   std::vector<std::string> argv = {liandong_.string(), "run", "--config", n.config.string()};
   std::vector<char*> args = c_argv(argv);
   const int log_fd = ::open(n.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -436,6 +471,15 @@ bool Tree::spawn_and_wait(TreeNode& n, std::string& why) {
   ::close(log_fd);
   if (pid < 0) throw std::runtime_error("fork failed");
   n.pid = pid;
+}
+
+bool Tree::spawn_and_wait(TreeNode& n, std::string& why) {
+  spawn(n);
+  return wait_ready(n, why);
+}
+
+bool Tree::wait_ready(TreeNode& n, std::string& why) {
+  const pid_t pid = n.pid;
   const auto deadline = Clock::now() + milliseconds(15000);
   const fs::path lock = n.data / "daemon.lock";
   for (int round = 0; round < 100000 && Clock::now() < deadline; ++round) {
@@ -485,6 +529,22 @@ void Tree::start(const std::string& code) {
   throw std::runtime_error("daemon " + code + " did not start: " + why);
 }
 
+void Tree::start_many(const std::vector<std::string>& codes) {
+  for (const auto& code : codes) {
+    TreeNode& n = node(code);
+    if (n.pid > 0) throw std::runtime_error(code + " is already running");
+    if (!children_of(code).empty()) throw std::runtime_error(code + " listens: use start()");
+    write_config(n);
+    n.control.reset();
+    spawn(n);
+  }
+  for (const auto& code : codes) {
+    TreeNode& n = node(code);
+    std::string why;
+    if (!wait_ready(n, why)) throw std::runtime_error("daemon " + code + " did not start: " + why);
+  }
+}
+
 int Tree::wait_exit(TreeNode& n, milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   int status = 0;
@@ -524,17 +584,33 @@ bool Tree::stop_all() {
   return clean;
 }
 
-ControlReply Tree::control(const std::string& code, const std::vector<std::string>& args) {
+std::vector<std::string> Tree::stop_many(const std::vector<std::string>& codes) {
+  std::vector<TreeNode*> running;
+  for (const auto& c : codes) {
+    TreeNode& n = node(c);
+    if (n.pid <= 0) continue;
+    n.control.reset();
+    ::kill(n.pid, SIGTERM);
+    running.push_back(&n);
+  }
+  std::vector<std::string> unclean;
+  for (TreeNode* n : running)
+    if (wait_exit(*n, milliseconds(15000)) != 0) unclean.push_back(n->code);
+  return unclean;
+}
+
+ControlReply Tree::control(const std::string& code, const std::vector<std::string>& args,
+                           milliseconds timeout) {
   TreeNode& n = node(code);
   if (n.pid <= 0 || !n.control) throw std::runtime_error(code + " is not running");
-  auto r = n.control->call(args, milliseconds(10000));
+  auto r = n.control->call(args, timeout);
   if (!r) throw std::runtime_error("no answer from " + code + "'s control socket");
   return *r;
 }
 
-Json Tree::status(const std::string& code) {
+Json Tree::status(const std::string& code, milliseconds timeout) {
   const TreeNode& n = node(code);
-  const ControlReply r = control(code, {"status", "--data", n.data.string(), "--json"});
+  const ControlReply r = control(code, {"status", "--data", n.data.string(), "--json"}, timeout);
   auto j = r.exit_code == 0 ? parse_json(r.out) : std::nullopt;
   if (!j) throw std::runtime_error("status of " + code + " failed: " + r.err);
   return *j;
@@ -575,6 +651,15 @@ LinkSnapshot Tree::link_counters() {
     }
   }
   return out;
+}
+
+int open_fds(pid_t pid) {
+  std::error_code ec;
+  int count = 0;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end;
+       it.increment(ec))
+    ++count;
+  return ec ? -1 : count;
 }
 
 ProcStats Tree::stats(const std::string& code) {
@@ -692,14 +777,57 @@ std::unique_ptr<storage::Store> open_store(const TreeNode& n) {
   return std::move(s).value();
 }
 
-uint64_t events_in(const storage::Store& s) {
+uint64_t cases_in(const storage::Store& s) {
   auto st = s.stats();
   if (!st.ok()) throw std::runtime_error("store stats: " + st.status().message());
-  // Not the audit log's records (links admitted, keys learned): the daemons
-  // make those themselves.
-  auto audit = s.audit_events();
-  if (!audit.ok()) throw std::runtime_error("audit events: " + audit.status().message());
-  return st->events - audit->size();
+  return st->cases;
+}
+
+std::map<Id, RoutedEvent> routed_events(const storage::Store& s) {
+  std::map<Id, RoutedEvent> out;
+  std::string error;
+  const Status st = s.scan_log(
+      0, std::numeric_limits<std::size_t>::max(), [&](uint64_t lsn, std::string_view bytes) {
+        auto ev = EventView::parse(bytes);
+        if (!ev.ok()) {
+          error = "LSN " + std::to_string(lsn) + ": " + ev.status().message();
+          return false;
+        }
+        if (ev->kind() == EventKind::audit) return true;
+        const auto home = ev->event().getHome();
+        out[ev->id()] = RoutedEvent{ev->id().origin, std::string(home.begin(), home.size()),
+                                    is_broadcast(ev->kind()), is_lineage(ev->kind())};
+        return true;
+      });
+  if (!st.ok()) throw std::runtime_error("scan of " + s.code() + "'s log: " + st.message());
+  if (!error.empty()) throw std::runtime_error("scan of " + s.code() + "'s log: " + error);
+  return out;
+}
+
+std::string routing_mismatch(const std::map<std::string, std::map<Id, RoutedEvent>>& held) {
+  std::map<Id, RoutedEvent> all;
+  for (const auto& [code, events] : held)
+    all.insert(events.begin(), events.end());
+  std::ostringstream why;
+  for (const auto& [code, events] : held) {
+    std::vector<Id> missing, extra;
+    for (const auto& [id, e] : all) {
+      const bool should = belongs_at(code, RouteKey{e.origin, e.home, e.broadcast, e.lineage});
+      const bool has = events.count(id) != 0;
+      if (should && !has) missing.push_back(id);
+      if (!should && has) extra.push_back(id);
+    }
+    if (missing.empty() && extra.empty()) continue;
+    auto some = [](const std::vector<Id>& ids) {
+      std::string t;
+      for (std::size_t k = 0; k < ids.size() && k < 3; ++k)
+        t += (k ? ", " : " (") + format_id(ids[k]);
+      return ids.empty() ? t : t + (ids.size() > 3 ? ", ...)" : ")");
+    };
+    why << code << ": " << missing.size() << " missing" << some(missing) << ", " << extra.size()
+        << " not routed to it" << some(extra) << "; ";
+  }
+  return why.str();
 }
 
 double fill_offline(Tree& tree, const std::vector<std::string>& codes, std::size_t count,

@@ -7,8 +7,9 @@
 // init` and `liandong keys show --json` for every node, writes configs (each
 // node's parent as its one [[upstream]], its children as [[child]]), starts
 // and stops the daemons, and talks to them over their control sockets
-// (ZeroMQ REQ, the same frames as the CLI: the command line without the
-// program name; the reply is [exit code, stdout, stderr]).
+// (ZeroMQ REQ, the same messages as the CLI: protocol/control.capnp's
+// ControlRequest with the command line without the program name; the reply
+// a ControlReply: exit code, stdout, stderr).
 //
 // Also here: the per-process figures read from /proc (CPU time, peak and
 // current RSS, the event-loop thread's scheduler state), the link counters
@@ -69,6 +70,8 @@ struct ProcStats {
   uint64_t file_kib = 0;  // RssFile: mapped files, mostly the LMDB map's pages
 };
 ProcStats proc_stats(pid_t pid);
+// Open file descriptors of `pid` (entries of /proc/PID/fd); -1 if unreadable.
+int open_fds(pid_t pid);
 
 // The main thread of `pid` (its event loop, for a daemon): scheduler state
 // now ('R' running or runnable, 'S' sleeping, e.g. in zmq_poll, 'D' waiting
@@ -180,8 +183,15 @@ class Tree {
   Tree(const Tree&) = delete;
   Tree& operator=(const Tree&) = delete;
 
-  // `liandong init` and `liandong keys show --json` for every node.
-  void init_all();
+  // `liandong init` and `liandong keys show --json` for every node, on
+  // `threads` threads.
+  void init_all(unsigned threads = 1);
+
+  // When on (before the first start), each node whose parent has a parent
+  // lists that grandparent as its second [[upstream]] (a village dials the
+  // county when its township is down, as config/examples/village.toml
+  // does), and each node admits its grandchildren as [[child]] too.
+  void set_fallback_to_grandparent(bool on) { fallback_ = on; }
 
   // Writes the node's config (a parent must be running: its port is known),
   // starts the daemon and waits (up to 15 s) until its control socket
@@ -190,16 +200,25 @@ class Tree {
   // listening node whose port was taken meanwhile is retried on another
   // port. Throws on failure.
   void start(const std::string& code);
+  // Starts several nodes that do not listen (villages) at once: spawns
+  // each, then waits for each as start() does. Throws on failure.
+  void start_many(const std::vector<std::string>& codes);
   // SIGTERM, then waits up to 15 s; returns the exit code (-1: killed).
   int stop(const std::string& code);
   // Stops every running daemon, children first; returns false if one did
   // not exit with 0.
   bool stop_all();
+  // SIGTERM to every node of `codes` that runs, at once, then waits for
+  // each (up to 15 s); returns the codes that did not exit with 0.
+  std::vector<std::string> stop_many(const std::vector<std::string>& codes);
 
-  // A control call to a running node (timeout 10 s); throws if it fails.
-  ControlReply control(const std::string& code, const std::vector<std::string>& args);
+  // A control call to a running node; throws if it fails or no answer came
+  // within `timeout`.
+  ControlReply control(const std::string& code, const std::vector<std::string>& args,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   // `status --json` of a running node.
-  Json status(const std::string& code);
+  Json status(const std::string& code,
+              std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   // Whether `observer` sees its link to `peer` up (from its status).
   bool link_up(const std::string& observer, const std::string& peer);
   // Waits until each child's link is up as its parent sees it (a child's
@@ -215,12 +234,17 @@ class Tree {
 
  private:
   std::vector<const TreeNode*> children_of(const std::string& code) const;
+  std::vector<const TreeNode*> admitted_by(const std::string& code) const;
+  void init_one(TreeNode& n);
   void write_config(TreeNode& n);
   bool spawn_and_wait(TreeNode& n, std::string& why);
+  void spawn(TreeNode& n);
+  bool wait_ready(TreeNode& n, std::string& why);
   int wait_exit(TreeNode& n, std::chrono::milliseconds timeout);
 
   std::filesystem::path liandong_, root_;
   std::string sync_toml_, log_level_;
+  bool fallback_ = false;
   std::unique_ptr<zmq::context_t> ctx_;
   std::vector<std::unique_ptr<TreeNode>> nodes_;
 };
@@ -246,8 +270,27 @@ std::vector<std::string> submit_args(const TreeNode& n, const Application& a);
 // Opens a node's store in this process; its daemon may be running (LMDB
 // takes readers from other processes). Throws if it cannot.
 std::unique_ptr<storage::Store> open_store(const TreeNode& n);
-// Events held, not counting audit records; throws on a store error.
-uint64_t events_in(const storage::Store& s);
+// Cases held (the workload makes each application its own case, so this
+// counts applications; not the key directory broadcasts or audit records
+// the daemons make themselves); throws on a store error.
+uint64_t cases_in(const storage::Store& s);
+
+// ---- the routing rule's sets ----------------------------------------------------------------
+
+// What the routing rule (protocol/routing.h) needs to know of one event.
+struct RoutedEvent {
+  std::string origin, home;
+  bool broadcast = false, lineage = false;
+};
+// Every event the store holds but its audit records (each node writes its
+// own), by id; throws on a store error or an event that does not parse.
+std::map<Id, RoutedEvent> routed_events(const storage::Store& s);
+// `held`: each node's routed_events. The expected set of a node is every
+// event any node holds (the events actually made: applications, the
+// county's key directory broadcasts, key rotations) that belongs_at names
+// for it. Returns an empty string if every node holds exactly its set,
+// else what is missing and extra, per node (counts and a few ids).
+std::string routing_mismatch(const std::map<std::string, std::map<Id, RoutedEvent>>& held);
 
 // Appends `count` applications to the store of each node in `codes` (their
 // daemons not running: work done offline), 1,000 per transaction, on
