@@ -197,9 +197,11 @@ void Session::handshake_done(const Handshake& h, const CursorValue& rx, bool mat
     rx_ = CursorValue{peer_store_id_, 0, {}};
   }
   if (!match && settings_.peer_is_parent) top_ = 0;  // marks of another timeline of ours
-  out.push_back(Up{});
   out.push_back(AcceptKeys{h.keys});
   if (h.your_next_seq > 0) out.push_back(ReserveSeq{h.your_next_seq});
+  // After the keys and numbers: a county publishes its key directory once
+  // a child has told it which of its own numbers are taken.
+  out.push_back(Up{});
 }
 
 void Session::begin_sending(uint64_t from, bool we_were_restored, Now now, Actions& out) {
@@ -441,7 +443,6 @@ void Session::pump_into(Now now, Actions& out) {
     const std::size_t bytes = b.events.size() + kBatchOverhead;
     credit_.on_sent(p.to, bytes, now.mono);
     ++stats_.batches_sent;
-    stats_.bytes_sent += bytes;
     if (recover_until_ > 0 && p.to >= recover_until_) recover_until_ = 0;
     send(std::move(b), now, out);
   }

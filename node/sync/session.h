@@ -184,8 +184,11 @@ class Session {
   // Parent side: relayed refusals went to the child (`pending`: some are
   // queued), to be sent again after ack_timeout while not taken.
   void relays_sent(bool pending, Now now);
-  // Wire bytes received from the peer, for status.
+  // Wire bytes received from and sent to the peer, for status.
   void count_received(std::size_t bytes) { stats_.bytes_received += bytes; }
+  void count_sent(std::size_t bytes) { stats_.bytes_sent += bytes; }
+  // Whether the event at `lsn` of our log goes to this peer now.
+  bool routes(uint64_t lsn, const RouteInfo& r) const { return routed(route(), lsn, r); }
 
   State state() const { return state_; }
   const SessionSettings& settings() const { return settings_; }
