@@ -1,12 +1,9 @@
 #include "node/daemon.h"
 
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <atomic>
@@ -22,28 +19,31 @@
 
 #include "node/abuse.h"
 #include "node/audit_log.h"
-#include "node/commands.h"
-#include "node/control.h"
+#include "node/control_server.h"
 #include "node/credit_window.h"
 #include "node/daemon_context.h"
+#include "node/daemon_start.h"
 #include "node/desk/loop_jobs.h"
 #include "node/desk/server.h"
+#include "node/fd_limits.h"
 #include "node/identity.h"
-#include "node/input_files.h"
+#include "node/key_directory.h"
 #include "node/listen_guard.h"
-#include "node/log_mask.h"
 #include "node/net_watch.h"
+#include "node/receipt_keeper.h"
 #include "node/redial.h"
 #include "node/refusals.h"
 #include "node/render.h"
+#include "node/status_report.h"
+#include "node/store_watch.h"
 #include "node/sync_state.h"
+#include "node/zap_handler.h"
 #include "protocol/crypto.h"
 #include "protocol/event_codec.h"
+#include "protocol/hlc.h"
 #include "protocol/routing.h"
 #include "protocol/sync_codec.h"
 #include "protocol/verify_pool.h"
-#include "storage/own_key.h"
-#include "storage/receipts.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -53,12 +53,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using std::chrono::milliseconds;
-
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
 
 int64_t ms_between(TimePoint a, TimePoint b) {
   return std::chrono::duration_cast<milliseconds>(b - a).count();
@@ -73,46 +67,14 @@ struct StartupError {
 // side (thirty villages catching up) cannot starve another (the county's
 // acks that reopen our window to it) or the control socket.
 constexpr int kMessagesPerTurn = 8;
-// How long a full store must keep its room again before the log says so.
-constexpr int64_t kRoomSettleMs = 3000;
 
 // The children's listening socket under a flood of connections (see
 // node/listen_guard.h): handshakes end after kHandshakeTimeout; at most
 // kMaxPendingPerSource connections from one address may be handshaking at
-// once; all connections together stay under kMaxChildConnections and under
-// the descriptor limit less kReservedFds (the store, the control socket,
-// the upstream links, libzmq's own descriptors).
+// once; all connections together stay under max_child_connections()
+// (node/fd_limits.h).
 constexpr milliseconds kHandshakeTimeout{10'000};
 constexpr std::size_t kMaxPendingPerSource = 32;
-constexpr std::size_t kMaxChildConnections = 4096;
-constexpr std::size_t kReservedFds = 256;
-
-std::size_t max_child_connections() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-    return kMaxChildConnections;
-  const std::size_t soft = static_cast<std::size_t>(rl.rlim_cur);
-  if (soft <= kReservedFds + 64) return 64;
-  return std::min(kMaxChildConnections, soft - kReservedFds);
-}
-
-// Raises the soft limit of open descriptors to the hard one: every idle
-// connection a host opens costs one.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-  const rlim_t before = rl.rlim_cur;
-  rlim_t want = rl.rlim_max;
-  if (want == RLIM_INFINITY) want = rlim_t{1} << 20;
-  if (want <= before) return;
-  rl.rlim_cur = want;
-  if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    spdlog::info("open files limit raised from {} to {}", static_cast<uint64_t>(before),
-                 static_cast<uint64_t>(want));
-  } else {
-    spdlog::warn("cannot raise the open files limit from {}", static_cast<uint64_t>(before));
-  }
-}
 
 // A quarantined event is refused too, as seen from its origin: the reason
 // in the Ack starts with this.
@@ -223,9 +185,6 @@ class Daemon {
  private:
   // ---- sockets ----
   void open_listen();
-  void open_control();
-  void open_zap();
-  void drain_zap();
   void dial(UpLink& link);
   void close_link(UpLink& link, bool send_bye);
   bool send_to(Peer& p, const std::string& bytes);
@@ -234,6 +193,8 @@ class Daemon {
   // ---- messages ----
   void drain_listen();
   void drain_upstream(UpLink& link);
+  // Runs the commands waiting on the control socket; new local events go
+  // out after each.
   void drain_control();
   void on_child_message(const std::string& rid, const std::string& user, const std::string& bytes);
   void on_upstream_message(UpLink& link, const std::string& bytes);
@@ -241,23 +202,6 @@ class Daemon {
   void on_hello(const std::string& rid, proto::Hello::Reader hello);
   void on_welcome(UpLink& link, proto::Welcome::Reader w);
   void on_batch(Peer& p, proto::Batch::Reader b);
-  // 已接收 (storage/receipts.h): the receipts a batch may owe, found before
-  // it is stored and marked pending (receipt_key) in its transaction; then
-  // made for the hand-overs stored, and their marks cleared. The first
-  // batch after a start also makes those a stopped run left pending.
-  struct OwedReceipt {
-    std::size_t index = 0;  // in the batch
-    Id handed, case_id;
-  };
-  std::vector<OwedReceipt> receipts_owed(const std::vector<std::string>& events);
-  void record_receipts(const std::vector<OwedReceipt>& owed,
-                       const std::vector<storage::IngestResult>& results);
-  bool receipt_held(const Id& case_id, const Id& handed) const;
-  bool receipts_swept_ = false;
-  // Test-only (LIANDONG_TEST_EXIT_BEFORE_RECEIPTS set): the process exits
-  // after storing a batch that owes receipts, before making them, as a
-  // crash at that moment would.
-  bool exit_before_receipts_ = std::getenv("LIANDONG_TEST_EXIT_BEFORE_RECEIPTS") != nullptr;
   void on_ack(Peer& p, proto::Ack::Reader a);
   void on_heartbeat(Peer& p, proto::Heartbeat::Reader h);
   void on_recover(Peer& p);
@@ -266,9 +210,6 @@ class Daemon {
   // ---- session helpers ----
   sync::CursorValue load_rx(const std::string& code);
   bool cursor_matches_our_log(const sync::CursorValue& c);
-  void fill_keys(capnp::List<proto::KeyEntry>::Builder out, const std::vector<std::string>& codes);
-  std::vector<std::string> key_codes_for(const Peer& p);
-  void accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader keys);
   uint64_t next_seq_of(const std::string& code);
   void begin_sending(Peer& p, uint64_t from, bool we_were_restored);
   void forget_future_marks();
@@ -293,15 +234,6 @@ class Daemon {
 
   // Records an event refused from `p` in the audit log (aggregated).
   void note_refused_event(const Peer& p, const Id& id, const std::string& reason);
-  // At the county: a key rotation stored from below is confirmed in the key
-  // directory, broadcast to the whole county (keys_published).
-  void publish_rotation(const std::string& sealed);
-  // At the county: every first key it holds of its jurisdiction (from its
-  // config and its children's handshakes) that its key directory does not
-  // list yet, broadcast as active (keys_published), so that any node can
-  // check any origin. Runs once a child's handshake has told the county
-  // which of its own sequence numbers are taken.
-  void publish_directory();
 
   // ---- sending ----
   void pump(Peer& p);
@@ -338,18 +270,9 @@ class Daemon {
   // told once, and a flood is still dropped within seconds.
   void out_of_session(const std::string& rid, const std::string& user);
 
-  // ---- a full store ----
-  // Reports the outcome of a store write: the first no_space is logged
-  // once (not per retry), and the first success after it too.
-  void note_store(const Status& s, const char* what);
-  void note_room_settled(TimePoint now);
-  // While the store is full, a batch is tried at most once a second; the
-  // others are dropped unacked (their senders keep them and resend).
-  bool retry_store_now(TimePoint now);
-
   // ---- status ----
-  StatusReport status_report();
-  void unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms);
+  StatusReport status();
+  LinkReport link_report(const Peer& p, bool active, uint64_t now_ms);
 
   const config::NodeConfig& cfg_;
   std::unique_ptr<storage::Store> store_;
@@ -359,16 +282,12 @@ class Daemon {
   // bound how fast a node catches up.
   VerifyPool verify_pool_{0};
   zmq::context_t ctx_{1};
-  std::unique_ptr<zmq::socket_t> listen_, control_;
+  std::unique_ptr<zmq::socket_t> listen_;
+  ControlServer control_;
   ControlHandler control_handler_;
   desk::LoopJobs desk_jobs_;
   std::unique_ptr<desk::DeskServer> desk_;
   void drain_desk();  // runs a command from the control socket
-  // ZAP (ZeroMQ's authentication protocol) handler for the children's
-  // CurveZMQ handshakes: admits only the public keys the config names and
-  // binds each to its child's code. Polled by the loop like the others.
-  std::unique_ptr<zmq::socket_t> zap_;
-  std::map<std::string, std::string> child_by_curve_key_;  // raw 32-byte key -> code
   std::vector<std::unique_ptr<UpLink>> ups_;
   std::map<std::string, config::Child> admitted_;
   std::map<std::string, Peer> children_;  // by code (= routing id)
@@ -381,7 +300,7 @@ class Daemon {
   // Our top mark moved; children hear of it at most a few times a second.
   bool custody_refresh_due_ = false;
   TimePoint custody_refreshed_{};
-  uint64_t started_wall_ms_ = wall_ms();
+  uint64_t started_wall_ms_ = wall_clock_ms();
   AbuseLedger abuse_;                                 // by authenticated code
   std::map<std::string, TimePoint> told_no_session_;  // by authenticated code
   // Every log line a peer can trigger goes through here (10 a kind per
@@ -392,17 +311,15 @@ class Daemon {
   // Link, address and route changes: a returning network is used at once.
   NetWatch net_watch_;
   TimePoint net_changed_{};
-  bool store_full_ = false;
-  TimePoint store_full_since_{}, store_tried_{};
-  // A store at the edge of its disk may take a small write (in pages LMDB
-  // already holds) and refuse the next: the flag follows every such turn,
-  // the log says "room again" only once the room has lasted kRoomSettleMs.
-  bool room_pending_ = false;
-  TimePoint room_since_{};
-  uint64_t store_full_since_wall_ms_ = 0;
   // The audit log (审计日志): links admitted and refused, events refused,
   // keys learned; repeats aggregated per minute.
   AuditLog audit_{*store_, id_.sign};
+  // ZAP handler for the children's CurveZMQ handshakes; polled like the
+  // other sockets.
+  ZapHandler zap_{peer_log_, audit_};
+  KeyDirectory keys_{*store_, id_.sign, cfg_.code, cfg_.upstreams.empty(), peer_log_, audit_};
+  ReceiptKeeper receipts_{*store_, id_.sign, cfg_.code};
+  StoreWatch store_watch_{*store_};
 };
 
 // ---------------------------------------------------------------------------
@@ -461,99 +378,6 @@ void Daemon::open_listen() {
       kHandshakeTimeout.count() / 1000);
 }
 
-void Daemon::open_zap() {
-  if (!cfg_.listen_endpoint) return;
-  for (const auto& c : cfg_.children) {
-    auto raw = from_z85(c.curve_key);
-    if (!raw || raw->size() != 32)
-      throw StartupError{"config: the curve_key of child " + c.code + " is not a Z85 key"};
-    child_by_curve_key_[*raw] = c.code;
-  }
-  // A fault-injection switch for the tests: no handler at all, so that the
-  // fail-closed behaviour of the links can be shown.
-  if (const char* f = std::getenv("LIANDONG_FAULT_NO_ZAP"); f != nullptr && *f == '1') {
-    spdlog::warn("fault injection: no ZAP handler; every child will be refused");
-    return;
-  }
-  zap_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::rep);
-  zap_->set(zmq::sockopt::linger, 0);
-  zap_->bind("inproc://zeromq.zap.01");
-}
-
-// One ZAP request: [version "1.0", request id, domain, address, routing id,
-// mechanism, credentials...]. Answers 200 with the child's code as user id,
-// or 400; anything malformed is refused too.
-void Daemon::drain_zap() {
-  for (int i = 0; i < kMessagesPerTurn; ++i) {
-    std::vector<std::string> f;
-    zmq::message_t m;
-    if (!zap_->recv(m, zmq::recv_flags::dontwait)) return;
-    f.push_back(m.to_string());
-    while (m.more() && f.size() < 16) {
-      if (!zap_->recv(m)) break;
-      f.push_back(m.to_string());
-    }
-    const std::string version = f.size() > 0 ? f[0] : "";
-    const std::string request = f.size() > 1 ? f[1] : "";
-    std::string status = "400", text = "refused", user;
-    if (f.size() >= 7 && f[0] == "1.0" && f[2] == "liandong" && f[5] == "CURVE") {
-      const std::string& address = f[3];
-      auto it = child_by_curve_key_.find(f[6]);
-      if (it != child_by_curve_key_.end()) {
-        status = "200";
-        text = "OK";
-        user = it->second;
-        peer_log_.debug("admitted child", "admitted child {} from {}", user, printable(address));
-        audit_.note(audit_note(proto::AuditWhat::CONNECTION_ADMITTED, user, address,
-                               "CurveZMQ " + to_z85(f[6]), ""));
-      } else {
-        text = "unknown key";
-        peer_log_.warn(
-            "unknown key",
-            "refused a connection from {}: its CurveZMQ key {} is not a configured child",
-            printable(address), to_z85(f[6]));
-        audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, "", address,
-                               "CurveZMQ " + to_z85(f[6]), "unknown key: not a configured child"));
-      }
-    } else {
-      peer_log_.warn("malformed ZAP request", "refused a malformed ZAP request ({} frames)",
-                     f.size());
-      audit_.note(audit_note(proto::AuditWhat::CONNECTION_REFUSED, "", f.size() > 3 ? f[3] : "", "",
-                             "malformed ZAP request"));
-    }
-    try {
-      zap_->send(zmq::buffer(version.empty() ? std::string("1.0") : version),
-                 zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(request), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(status), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(text), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(user), zmq::send_flags::sndmore);
-      zap_->send(zmq::str_buffer(""), zmq::send_flags::none);
-    } catch (const zmq::error_t& e) {
-      peer_log_.error("ZAP reply failed", "ZAP reply failed: {}", e.what());
-    }
-  }
-}
-
-void Daemon::open_control() {
-  control_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
-  control_->set(zmq::sockopt::linger, 0);
-  control_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxControlMessageBytes));
-  const std::string& ep = cfg_.control_endpoint;
-  if (ep.rfind("ipc://", 0) == 0) {
-    // A stale socket file from a killed daemon would make bind fail; the
-    // daemon lock (held) proves no other daemon uses it.
-    ::unlink(ep.substr(6).c_str());
-  }
-  try {
-    control_->bind(ep);
-  } catch (const zmq::error_t& e) {
-    throw StartupError{"cannot open control socket " + ep + ": " + e.what()};
-  }
-  // Only this OS user may connect (connecting needs write permission).
-  if (ep.rfind("ipc://", 0) == 0) ::chmod(ep.substr(6).c_str(), 0600);
-}
-
 void Daemon::dial(UpLink& link) {
   link.sock = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   auto& s = *link.sock;
@@ -598,7 +422,7 @@ void Daemon::dial(UpLink& link) {
   // A redial does not make the link any less down: the time it has been
   // out of contact runs on from when it was last up (or first dialed).
   const uint64_t out_since =
-      p.state != LinkState::up && p.since_wall_ms != 0 ? p.since_wall_ms : wall_ms();
+      p.state != LinkState::up && p.since_wall_ms != 0 ? p.since_wall_ms : wall_clock_ms();
   p = Peer{};
   p.code = link.cfg.code;
   p.parent = true;
@@ -621,7 +445,7 @@ void Daemon::close_link(UpLink& link, bool send_bye) {
   link.peer.state = LinkState::down;
   link.peer.credit.drop_in_flight();
   link.peer.since = Clock::now();
-  if (was_up || link.peer.since_wall_ms == 0) link.peer.since_wall_ms = wall_ms();
+  if (was_up || link.peer.since_wall_ms == 0) link.peer.since_wall_ms = wall_clock_ms();
   link.hello_pending = false;
   if (active_ == static_cast<int>(link.index)) active_ = -1;
   if (was_up) persist_custody(true);
@@ -717,48 +541,13 @@ void Daemon::drain_upstream(UpLink& link) {
 }
 
 void Daemon::drain_control() {
-  for (int i = 0; i < 16; ++i) {
-    std::vector<std::string> frames;
-    zmq::message_t m;
-    if (!control_->recv(m, zmq::recv_flags::dontwait)) return;
-    frames.push_back(m.to_string());
-    while (m.more() && frames.size() < 4) {
-      if (!control_->recv(m)) break;
-      frames.push_back(m.to_string());
-    }
-    while (m.more() && control_->recv(m)) {
-    }
-    // [client id, "", request] from a REQ socket (protocol/control.capnp).
-    if (frames.size() < 2 || !frames[1].empty()) continue;
-    ControlReply reply;
-    auto request = frames.size() == 3
-                       ? decode_control_request(frames[2], kMaxForwardedFileBytes)
-                       : Result<ControlRequest>(Status::invalid(
-                             "control request: not one message (a liandong of another version?)"));
-    if (!request.ok()) {
-      // Malformed: answered, and nothing runs.
-      reply.exit_code = 2;
-      reply.err = "错误：" + request.status().message() + "\n";
-    } else {
-      DaemonContext ctx;
-      ctx.store = store_.get();
-      ctx.identity = &id_;
-      ctx.data = cfg_.data;
-      ctx.status = [this] { return status_report(); };
-      ctx.sync_now = [this] { sync_now(); };
-      reply = control_handler_(*request, ctx);
-    }
-    const std::string bytes = encode_control_reply(reply);
-    try {
-      control_->send(zmq::buffer(frames[0]), zmq::send_flags::sndmore);
-      control_->send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-      control_->send(zmq::buffer(bytes), zmq::send_flags::none);
-    } catch (const zmq::error_t& e) {
-      spdlog::warn("control reply failed: {}", e.what());
-    }
-    // New local events go out at once.
-    pump_all();
-  }
+  DaemonContext ctx;
+  ctx.store = store_.get();
+  ctx.identity = &id_;
+  ctx.data = cfg_.data;
+  ctx.status = [this] { return status(); };
+  ctx.sync_now = [this] { sync_now(); };
+  control_.drain(control_handler_, ctx, [this] { pump_all(); });
 }
 
 void Daemon::on_child_message(const std::string& rid, const std::string& user,
@@ -932,72 +721,6 @@ bool Daemon::cursor_matches_our_log(const sync::CursorValue& c) {
   return r.ok() && r->id == c.at;
 }
 
-std::vector<std::string> Daemon::key_codes_for(const Peer& p) {
-  std::vector<std::string> codes;
-  if (p.parent) {
-    // Up: the keys of our own subtree that we know (our children's, and
-    // theirs). Only codes inside our jurisdiction.
-    codes.push_back(cfg_.code);
-    for (const auto& [code, c] : admitted_)
-      codes.push_back(code);
-  } else {
-    // Down: ourselves and our ancestors.
-    for (std::string c = cfg_.code; !c.empty(); c = c.size() > 2 ? parent_code(c) : "")
-      codes.push_back(c);
-  }
-  return codes;
-}
-
-void Daemon::fill_keys(capnp::List<proto::KeyEntry>::Builder out,
-                       const std::vector<std::string>& codes) {
-  unsigned i = 0;
-  for (const auto& code : codes) {
-    if (i >= out.size()) break;
-    auto k = store_->key(code);
-    out[i].setCode(code);
-    if (k) out[i].setKey(capnp::Data::Reader(k->data(), k->size()));
-    ++i;
-  }
-}
-
-void Daemon::accept_keys(const Peer& p, capnp::List<proto::KeyEntry>::Reader keys) {
-  for (auto e : keys) {
-    const std::string code(e.getCode().begin(), e.getCode().size());
-    auto bytes = e.getKey();
-    if (!valid_code(code) || bytes.size() != 32) continue;
-    // A child vouches only inside its subtree; a parent only for itself
-    // and its ancestors (whose events reach us through it).
-    const bool allowed = p.parent ? within(cfg_.code, code) : within(code, p.code);
-    if (!allowed) {
-      peer_log_.warn("vouched outside",
-                     "{} vouched for the key of {}, outside what it may vouch "
-                     "for; ignored",
-                     p.code, code);
-      continue;
-    }
-    PublicKey key;
-    std::copy(bytes.begin(), bytes.end(), key.begin());
-    auto have = store_->key(code);
-    if (have && *have == key) continue;
-    if (have) {
-      peer_log_.warn("vouched another key",
-                     "{} vouched for a different key of {} than the one held; kept ours", p.code,
-                     code);
-      audit_.note(audit_note(proto::AuditWhat::KEY_CHANGED, code, p.code,
-                             "signing key " + to_hex(key),
-                             "a different key was vouched for; the one held was kept"));
-      continue;
-    }
-    if (auto s = store_->put_key(code, key); !s) {
-      spdlog::error("cannot store key of {}: {}", code, s.message());
-    } else {
-      spdlog::info("learned the signing key of {} from {}", code, p.code);
-      audit_.record(audit_note(proto::AuditWhat::KEY_CHANGED, code, p.code,
-                               "signing key " + to_hex(key), "learned from " + p.code));
-    }
-  }
-}
-
 uint64_t Daemon::next_seq_of(const std::string& code) {
   auto m = store_->max_seq(code);
   return m.ok() ? *m + 1 : 1;
@@ -1069,7 +792,7 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
   p.routing_id = rid;
   p.state = LinkState::up;
   p.since = p.last_heard = Clock::now();
-  p.since_wall_ms = wall_ms();
+  p.since_wall_ms = wall_clock_ms();
   p.store_id.assign(hello.getStoreId().begin(), hello.getStoreId().size());
   p.rx = load_rx(code);
   if (p.rx.store_id != p.store_id) {
@@ -1081,14 +804,14 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
     }
     p.rx = sync::CursorValue{p.store_id, 0, {}};
   }
-  accept_keys(p, hello.getKeys());
+  keys_.accept(p.code, p.parent, hello.getKeys());
   if (hello.getYourNextSeq() > 0) {
     if (auto s = store_->reserve_seq(hello.getYourNextSeq()); !s)
       spdlog::error("cannot reserve sequence numbers: {}", s.message());
   }
   if (cfg_.upstreams.empty()) {
     audit_.set_ready();  // the top hears of its numbers from children
-    publish_directory();
+    keys_.publish_directory();
   }
   const auto have = sync::read_cursor(hello.getHave());
   const bool match = cursor_matches_our_log(have);
@@ -1100,8 +823,8 @@ void Daemon::on_hello(const std::string& rid, proto::Hello::Reader hello) {
   w.setStoreId(store_->store_id());
   sync::write_cursor(w.initHave(), p.rx);
   w.initCapabilities(1).set(0, "zstd");
-  const auto codes = key_codes_for(p);
-  fill_keys(w.initKeys(static_cast<unsigned>(codes.size())), codes);
+  const auto codes = keys_.codes_for(p.parent, admitted_);
+  keys_.fill(w.initKeys(static_cast<unsigned>(codes.size())), codes);
   w.setYourNextSeq(next_seq_of(code));
   w.setWallMs(wall_clock_ms());
   send_msg(p, msg);
@@ -1135,7 +858,7 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
   }
   p.state = LinkState::up;
   p.since = p.last_heard = Clock::now();
-  p.since_wall_ms = wall_ms();
+  p.since_wall_ms = wall_clock_ms();
   p.store_id.assign(w.getStoreId().begin(), w.getStoreId().size());
   p.rx = load_rx(code);
   if (p.rx.store_id != p.store_id) {
@@ -1146,7 +869,7 @@ void Daemon::on_welcome(UpLink& link, proto::Welcome::Reader w) {
     }
     p.rx = sync::CursorValue{p.store_id, 0, {}};
   }
-  accept_keys(p, w.getKeys());
+  keys_.accept(p.code, p.parent, w.getKeys());
   if (w.getYourNextSeq() > 0) {
     if (auto s = store_->reserve_seq(w.getYourNextSeq()); !s)
       spdlog::error("cannot reserve sequence numbers: {}", s.message());
@@ -1216,7 +939,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
     send_ack(p, true, {});
     return;
   }
-  if (store_->full_since_ms() != 0 && !retry_store_now(Clock::now())) return;
+  if (store_->full_since_ms() != 0 && !store_watch_.retry_now(Clock::now())) return;
   auto events =
       sync::unpack_events(b, cfg_.sync.max_message_bytes + kMaxSignedEventBytes + 64 * 1024);
   if (!events.ok()) {
@@ -1230,7 +953,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   const bool map_for_top = !p.parent && !cfg_.upstreams.empty();
   // Receipts this batch may owe (storage/receipts.h): marked pending in the
   // batch's own transaction, so a crash before they are made loses none.
-  const std::vector<OwedReceipt> owed = receipts_owed(*events);
+  const std::vector<OwedReceipt> owed = receipts_.owed(*events);
   storage::IngestOptions opts;
   if (events->size() >= 16) opts.pool = &verify_pool_;
   opts.authorize = [&](const EventView& ev) { return authorize(p, ev); };
@@ -1248,20 +971,20 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
   if (!results.ok()) {
     // Nothing stored, nothing acked: the sender resends after ack_timeout.
     if (results.status().code() == Code::no_space) {
-      note_store(results.status(), "batches from peers");
+      store_watch_.note(results.status(), "batches from peers", Clock::now());
     } else {
       spdlog::error("cannot store batch from {}: {}", p.code, results.status().message());
     }
     return;
   }
-  note_store(Status::ok(), "batches from peers");
+  store_watch_.note(Status::ok(), "batches from peers", Clock::now());
   std::vector<std::pair<Id, std::string>> rejected;
   std::size_t stored = 0;
   for (std::size_t i = 0; i < results->size(); ++i) {
     const auto& r = (*results)[i];
     if (r.outcome == storage::Outcome::stored) {
       ++stored;
-      publish_rotation((*events)[i]);
+      keys_.publish_rotation((*events)[i]);
     }
     if (r.outcome == storage::Outcome::quarantined) {
       // Held here for review; the sender need not send it again.
@@ -1286,7 +1009,7 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
       note_refused_event(p, id, r.status.message());
     }
   }
-  record_receipts(owed, *results);
+  receipts_.record(owed, *results);
   p.rx = next;
   ++p.batches_received;
   p.events_received += events->size();
@@ -1294,168 +1017,6 @@ void Daemon::on_batch(Peer& p, proto::Batch::Reader b) {
                   events->size(), stored);
   send_ack(p, false, rejected);
   if (stored > 0) pump_all();
-}
-
-std::vector<Daemon::OwedReceipt> Daemon::receipts_owed(const std::vector<std::string>& events) {
-  std::vector<OwedReceipt> owed;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    // Only a case homed here or below can be handed to this node.
-    auto info = sync::route_info(events[i]);
-    if (!info.ok() || info->broadcast || !within(info->home, cfg_.code)) continue;
-    // Only these kinds hand a case over: the rest are not parsed again.
-    if (info->kind != EventKind::escalated && info->kind != EventKind::decided &&
-        info->kind != EventKind::replied)
-      continue;
-    auto view = EventView::parse(events[i]);
-    if (!view.ok()) continue;
-    if (auto id = storage::receipt_owed(cfg_.code, *view))
-      owed.push_back(OwedReceipt{i, *id, view->case_id()});
-  }
-  return owed;
-}
-
-void Daemon::record_receipts(const std::vector<OwedReceipt>& owed,
-                             const std::vector<storage::IngestResult>& results) {
-  std::vector<OwedReceipt> make;
-  std::vector<std::string> done;
-  for (const auto& o : owed) {
-    const auto outcome =
-        o.index < results.size() ? results[o.index].outcome : storage::Outcome::rejected;
-    // A hand-over sent again after this node stopped before its receipt
-    // (stored then, a duplicate now) still needs one.
-    if (outcome == storage::Outcome::stored ||
-        (outcome == storage::Outcome::duplicate && !receipt_held(o.case_id, o.handed))) {
-      make.push_back(o);
-    } else {
-      done.push_back(receipt_key(o.handed));
-    }
-  }
-  if (exit_before_receipts_ && !make.empty()) {
-    spdlog::warn("LIANDONG_TEST_EXIT_BEFORE_RECEIPTS: exiting before {} receipt(s)", make.size());
-    std::_Exit(9);
-  }
-  // Left pending by a run that stopped before making them: made once, by
-  // the first batch after a start (a receipt already held is not made again).
-  if (!receipts_swept_) {
-    receipts_swept_ = true;
-    std::vector<std::pair<std::string, std::string>> pending;
-    if (auto scan = store_->sync_scan(kReceiptPrefix); scan.ok()) pending = std::move(scan).value();
-    for (const auto& [key, value] : pending) {
-      auto handed = parse_id(std::string_view(key).substr(kReceiptPrefix.size()));
-      auto case_id = parse_id(value);
-      const bool this_batch = handed && std::any_of(owed.begin(), owed.end(), [&](const auto& o) {
-                                return o.handed == *handed;
-                              });
-      if (this_batch) continue;
-      if (handed && case_id && !receipt_held(*case_id, *handed)) {
-        make.push_back(OwedReceipt{0, *handed, *case_id});
-      } else {
-        done.push_back(key);  // made already, or unreadable
-      }
-    }
-  }
-  std::vector<storage::LocalDraft> drafts;
-  for (const auto& o : make) {
-    storage::LocalDraft d;
-    d.case_id = o.case_id;
-    d.fill = [handed = o.handed](proto::Event::Builder ev) {
-      ev.initActor().setName("system");
-      ev.getActor().setRole(proto::Role::SYSTEM);
-      write_id(ev.getBody().initReceived().initEvent(), handed);
-    };
-    drafts.push_back(std::move(d));
-  }
-  if (!drafts.empty()) {
-    auto stored = store_->append_local(drafts, id_.sign);
-    for (std::size_t i = 0; i < stored.size() && i < make.size(); ++i) {
-      // Kept pending on failure: the next start tries again; meanwhile the
-      // clocks fall back to the next event this node makes in the case
-      // (storage/deadlines.h).
-      if (!stored[i].ok()) {
-        spdlog::error("cannot record the receipt of {}: {}", format_id(make[i].handed),
-                      stored[i].status().message());
-        continue;
-      }
-      done.push_back(receipt_key(make[i].handed));
-    }
-  }
-  if (done.empty()) return;
-  if (auto s = store_->sync_erase(done); !s)
-    spdlog::error("cannot clear {} pending receipt mark(s): {}", done.size(), s.message());
-}
-
-bool Daemon::receipt_held(const Id& case_id, const Id& handed) const {
-  auto events = store_->case_events(case_id);
-  if (!events.ok()) return false;
-  for (const auto& e : *events) {
-    if (e.view.kind() == EventKind::received && e.view.id().origin == cfg_.code &&
-        read_id(e.view.event().getBody().getReceived().getEvent()) == handed)
-      return true;
-  }
-  return false;
-}
-
-void Daemon::publish_directory() {
-  if (!cfg_.upstreams.empty() || cfg_.code.size() > 6) return;
-  auto firsts = store_->first_keys();
-  if (!firsts.ok()) return;
-  const storage::KeyRing ring = store_->keyring();
-  std::vector<std::pair<std::string, PublicKey>> missing;
-  for (const auto& [code, key] : *firsts) {
-    if (within(code, cfg_.code) && ring.find(code, key) == nullptr) missing.emplace_back(code, key);
-  }
-  for (std::size_t from = 0; from < missing.size(); from += 1000) {
-    const std::size_t n = std::min<std::size_t>(1000, missing.size() - from);
-    storage::LocalDraft d;
-    d.fill = [&](proto::Event::Builder ev) {
-      ev.initActor().setName("system");
-      ev.getActor().setRole(proto::Role::SYSTEM);
-      auto list = ev.getBody().initKeysPublished().initEntries(static_cast<unsigned>(n));
-      for (unsigned i = 0; i < n; ++i) {
-        const auto& [code, key] = missing[from + i];
-        list[i].setCode(code);
-        list[i].setKey(capnp::Data::Reader(key.data(), key.size()));
-        list[i].setState(proto::KeyState::ACTIVE);
-      }
-    };
-    auto stored = store_->append_local(d, id_.sign);
-    if (!stored.ok()) {
-      spdlog::error("cannot publish the key directory: {}", stored.status().message());
-      return;
-    }
-    spdlog::info("published {} key(s) to the county's key directory ({})", n,
-                 format_id(stored->view.id()));
-  }
-}
-
-void Daemon::publish_rotation(const std::string& sealed) {
-  if (!cfg_.upstreams.empty() || cfg_.code.size() > 6) return;
-  auto view = EventView::parse(sealed);
-  if (!view.ok() || view->kind() != EventKind::key_rotated) return;
-  auto r = view->event().getBody().getKeyRotated();
-  const std::string& code = view->id().origin;
-  storage::LocalDraft d;
-  d.fill = [&](proto::Event::Builder ev) {
-    ev.initActor().setName("system");
-    ev.getActor().setRole(proto::Role::SYSTEM);
-    auto list = ev.getBody().initKeysPublished().initEntries(2);
-    list[0].setCode(code);
-    list[0].setKey(r.getOldKey());
-    list[0].setState(proto::KeyState::RETIRED);
-    list[0].setTrustedSeq(view->id().seq);
-    list[0].setReason("rotated (轮换) at " + format_id(view->id()));
-    list[1].setCode(code);
-    list[1].setKey(r.getNewKey());
-    list[1].setState(proto::KeyState::ACTIVE);
-  };
-  auto stored = store_->append_local(d, id_.sign);
-  if (!stored.ok()) {
-    spdlog::error("cannot publish the key rotation {} of {}: {}", format_id(view->id()), code,
-                  stored.status().message());
-    return;
-  }
-  spdlog::info("published the key rotation {} of {} to the county ({})", format_id(view->id()),
-               code, format_id(stored->view.id()));
 }
 
 void Daemon::note_refused_event(const Peer& p, const Id& id, const std::string& reason) {
@@ -1618,11 +1179,11 @@ void Daemon::on_heartbeat(Peer& p, proto::Heartbeat::Reader h) {
   if (h.getEchoMs() == 0) {
     capnp::MallocMessageBuilder msg(64);
     auto r = msg.initRoot<proto::SyncMessage>().initHeartbeat();
-    r.setSentMs(wall_ms());
+    r.setSentMs(wall_clock_ms());
     r.setEchoMs(h.getSentMs());
     send_msg(p, msg);
   } else {
-    const uint64_t now = wall_ms();
+    const uint64_t now = wall_clock_ms();
     if (now >= h.getEchoMs()) p.rtt_ms = static_cast<double>(now - h.getEchoMs());
   }
 }
@@ -1649,7 +1210,7 @@ void Daemon::peer_down(Peer& p, const char* why) {
   } else {
     p.state = LinkState::down;
     p.since = Clock::now();
-    p.since_wall_ms = wall_ms();
+    p.since_wall_ms = wall_clock_ms();
     p.credit.drop_in_flight();
   }
 }
@@ -1780,7 +1341,7 @@ void Daemon::tick_peer(Peer& p, TimePoint now) {
     pump(p);
     if (p.state == LinkState::up && ms_between(p.last_sent, now) >= cfg_.sync.heartbeat.count()) {
       capnp::MallocMessageBuilder msg(64);
-      msg.initRoot<proto::SyncMessage>().initHeartbeat().setSentMs(wall_ms());
+      msg.initRoot<proto::SyncMessage>().initHeartbeat().setSentMs(wall_clock_ms());
       send_msg(p, msg);
     }
     if (p.state == LinkState::up && !p.parent && p.relays_sent != TimePoint{} &&
@@ -1836,8 +1397,8 @@ void Daemon::tick_upstreams(TimePoint now) {
       h.setStoreId(store_->store_id());
       sync::write_cursor(h.initHave(), load_rx(link.cfg.code));
       h.initCapabilities(1).set(0, "zstd");
-      const auto codes = key_codes_for(link.peer);
-      fill_keys(h.initKeys(static_cast<unsigned>(codes.size())), codes);
+      const auto codes = keys_.codes_for(link.peer.parent, admitted_);
+      keys_.fill(h.initKeys(static_cast<unsigned>(codes.size())), codes);
       h.setYourNextSeq(next_seq_of(link.cfg.code));
       h.setWallMs(wall_clock_ms());
       if (send_msg(link.peer, msg)) link.hello_pending = false;
@@ -1906,43 +1467,6 @@ bool Daemon::banned(const std::string& code) const {
   return abuse_.banned(code, Clock::now());
 }
 
-void Daemon::note_store(const Status& s, const char* what) {
-  const auto now = Clock::now();
-  if (s.code() == Code::no_space) store_tried_ = now;
-  // The store's own mark (Store::full_since_ms): set by any write refused
-  // for lack of space, local submissions and CLI writes included, and
-  // cleared by the first write that commits, whatever room is left.
-  const uint64_t since = store_->full_since_ms();
-  if (since != 0 && !store_full_) {
-    store_full_ = true;
-    store_full_since_wall_ms_ = since;
-    if (room_pending_) {
-      room_pending_ = false;  // the same episode: said already
-      return;
-    }
-    store_full_since_ = now;
-    spdlog::error(
-        "store is full, {} not stored: {}. Refusing batches from peers (they keep and resend "
-        "them) and local submissions until there is room; reads and status go on",
-        what, s.code() == Code::no_space ? s.message() : "a write was refused for lack of space");
-  } else if (since == 0 && store_full_) {
-    store_full_ = false;
-    room_pending_ = true;
-    room_since_ = now;
-  }
-}
-
-void Daemon::note_room_settled(TimePoint now) {
-  if (!room_pending_ || ms_between(room_since_, now) < kRoomSettleMs) return;
-  room_pending_ = false;
-  spdlog::info("store has room again after {} s; accepting batches",
-               ms_between(store_full_since_, room_since_) / 1000);
-}
-
-bool Daemon::retry_store_now(TimePoint now) {
-  return ms_between(store_tried_, now) >= 1000;
-}
-
 void Daemon::persist_custody(bool force) {
   if (!custody_dirty_) return;
   const auto now = Clock::now();
@@ -1954,7 +1478,7 @@ void Daemon::persist_custody(bool force) {
     if (u->peer.credit.acked() == 0 && u->peer.top == 0) continue;
     if (auto s = store_->sync_put(custody_key(u->cfg.code), v); !s) {
       if (s.code() == Code::no_space) {
-        note_store(s, "custody marks");
+        store_watch_.note(s, "custody marks", Clock::now());
         return;  // stays dirty: written once there is room
       }
       spdlog::error("cannot record custody marks: {}", s.message());
@@ -1989,33 +1513,11 @@ void Daemon::tick() {
     refresh_children_custody();
   }
   persist_custody(false);
-  note_room_settled(now);
+  store_watch_.settle(now);
 }
 
 // ---------------------------------------------------------------------------
 // Status
-
-void Daemon::unacked(const Peer& p, uint64_t& events, int64_t& oldest_age_ms) {
-  events = 0;
-  oldest_age_ms = -1;
-  if (p.credit.acked() >= last_lsn_) return;
-  const uint64_t now = wall_ms();
-  // Bounded: a status call must not stall the loop behind a huge backlog
-  // (the count then reads as "at least").
-  (void)store_->scan_log(p.credit.acked(), 200'000, [&](uint64_t lsn, std::string_view v) {
-    auto r = sync::route_info(v);
-    if (!r.ok() || !routed(p, lsn, *r)) return true;
-    if (events == 0) {
-      auto ev = EventView::parse(v);
-      if (ev.ok()) {
-        const uint64_t at = ev->hlc() >> 16;
-        oldest_age_ms = now > at ? static_cast<int64_t>(now - at) : 0;
-      }
-    }
-    ++events;
-    return true;
-  });
-}
 
 Status Daemon::start_desk() {
   if (!cfg_.desk.enabled) return Status::ok();
@@ -2028,64 +1530,71 @@ Status Daemon::start_desk() {
 
 void Daemon::drain_desk() {
   const app::Context ctx{*store_, id_.sign};
-  desk::LoopServices services{ctx, [this] { return status_report(); }};
+  desk::LoopServices services{ctx, [this] { return status(); }};
   if (desk_jobs_.drain(services) > 0) pump_all();  // new local events go out at once
 }
 
-StatusReport Daemon::status_report() {
-  StatusReport r;
-  r.code = cfg_.code;
-  r.store_id = store_->store_id();
-  r.running = true;
-  r.pid = static_cast<int64_t>(::getpid());
-  r.started_ms = started_wall_ms_;
-  note_store(Status::ok(), "local writes");  // a refused local write marks the store too
-  if (store_full_) r.store_full_since_ms = store_full_since_wall_ms_;
-  if (auto st = store_->stats(); st.ok()) {
-    r.events = st->events;
-    r.cases = st->cases;
-    r.last_lsn = st->last_lsn;
-    r.next_seq = st->next_seq;
-  }
-  const uint64_t now = wall_ms();
-  auto add = [&](const Peer& p, bool active) {
-    LinkReport l;
-    l.peer = p.code;
-    l.up_link = p.parent;
-    l.state = state_name(p.state);
-    l.active = active;
-    l.since_ms = p.since_wall_ms;
-    l.for_ms = p.since_wall_ms == 0 ? 0 : now - std::min(now, p.since_wall_ms);
-    l.rtt_ms = p.rtt_ms;
-    l.bytes_sent = p.bytes_sent;
-    l.bytes_received = p.bytes_received;
-    l.batches_sent = p.batches_sent;
-    l.batches_received = p.batches_received;
-    l.events_received = p.events_received;
-    l.events_rejected = p.events_rejected;
-    l.acked_lsn = p.credit.acked();
-    l.sent_lsn = p.credit.sent();
-    l.held_lsn = p.rx.lsn;
-    l.top_lsn = p.top;
-    // A fallback upstream not in use owes us nothing: what it would carry
-    // goes through the one in use.
-    if (!p.parent || active) unacked(p, l.unacked_events, l.oldest_unacked_age_ms);
-    r.links.push_back(std::move(l));
+LinkReport Daemon::link_report(const Peer& p, bool active, uint64_t now_ms) {
+  LinkReport l{
+      .peer = p.code,
+      .up_link = p.parent,
+      .state = state_name(p.state),
+      .active = active,
+      .since_ms = p.since_wall_ms,
+      .for_ms = p.since_wall_ms == 0 ? 0 : now_ms - std::min(now_ms, p.since_wall_ms),
+      .rtt_ms = p.rtt_ms,
+      .bytes_sent = p.bytes_sent,
+      .bytes_received = p.bytes_received,
+      .batches_sent = p.batches_sent,
+      .batches_received = p.batches_received,
+      .events_received = p.events_received,
+      .events_rejected = p.events_rejected,
+      .acked_lsn = p.credit.acked(),
+      .sent_lsn = p.credit.sent(),
+      .held_lsn = p.rx.lsn,
+      .top_lsn = p.top,
+      .unacked_events = 0,
+      .oldest_unacked_age_ms = -1,
   };
+  // A fallback upstream not in use owes us nothing: what it would carry
+  // goes through the one in use.
+  if (!p.parent || active) {
+    const auto n =
+        count_unacked(*store_, p.credit.acked(), last_lsn_, now_ms,
+                      [&](uint64_t lsn, const sync::RouteInfo& r) { return routed(p, lsn, r); });
+    l.unacked_events = n.events;
+    l.oldest_unacked_age_ms = n.oldest_age_ms;
+  }
+  return l;
+}
+
+StatusReport Daemon::status() {
+  // A refused local write marks the store too.
+  store_watch_.note(Status::ok(), "local writes", Clock::now());
+  NodeFacts node{
+      .code = cfg_.code,
+      .store_id = store_->store_id(),
+      .pid = static_cast<int64_t>(::getpid()),
+      .started_ms = started_wall_ms_,
+      .store_full_since_ms = store_watch_.full() ? store_watch_.full_since_wall_ms() : uint64_t{0},
+      .stats = {}};
+  if (auto st = store_->stats(); st.ok()) node.stats = *st;
+  const uint64_t now = wall_clock_ms();
+  std::vector<LinkReport> links;
   for (const auto& u : ups_)
-    add(u->peer, active_ == static_cast<int>(u->index));
+    links.push_back(link_report(u->peer, active_ == static_cast<int>(u->index), now));
   for (const auto& [code, c] : admitted_) {
     auto it = children_.find(code);
     if (it != children_.end()) {
-      add(it->second, it->second.state == LinkState::up);
+      links.push_back(link_report(it->second, it->second.state == LinkState::up, now));
     } else {
       Peer idle;
       idle.code = code;
       idle.rx = load_rx(code);
-      add(idle, false);
+      links.push_back(link_report(idle, false, now));
     }
   }
-  return r;
+  return status_report(node, std::move(links));
 }
 
 // ---------------------------------------------------------------------------
@@ -2109,23 +1618,7 @@ void Daemon::start(int signal_fd) {
     ups_.push_back(std::move(u));
   }
   // Keys named in the config are the administrator's word.
-  auto trust = [&](const std::string& code, const std::string& hex) {
-    auto key = public_key_from_hex(hex);
-    if (!key) throw StartupError{"config: the sign_key of " + code + " is not a hex key"};
-    auto have = store_->key(code);
-    if (have && *have == *key) return;
-    if (auto s = store_->put_key(code, *key); !s)
-      throw StartupError{"cannot store the key of " + code + ": " + s.message()};
-    // A first key is the config's ordinary business; a replaced one is
-    // worth the county's attention.
-    if (have)
-      audit_.record(audit_note(proto::AuditWhat::KEY_CHANGED, code, cfg_.code, "signing key " + hex,
-                               "replaced from the config file"));
-  };
-  for (const auto& u : cfg_.upstreams)
-    trust(u.code, u.sign_key);
-  for (const auto& c : cfg_.children)
-    trust(c.code, c.sign_key);
+  if (auto s = trust_config_keys(cfg_, *store_, audit_); !s) throw StartupError{s.message()};
   auto st = store_->stats();
   if (!st.ok()) throw StartupError{"cannot read the store: " + st.status().message()};
   last_lsn_ = st->last_lsn;
@@ -2135,8 +1628,10 @@ void Daemon::start(int signal_fd) {
       throw StartupError{"config: the curve_key of upstream " + u->cfg.code + " is not a Z85 key"};
     u->server_key = *raw;
   }
-  open_control();
-  open_zap();
+  if (auto s = control_.open(ctx_, cfg_.control_endpoint); !s) throw StartupError{s.message()};
+  if (cfg_.listen_endpoint) {
+    if (auto s = zap_.open(ctx_, cfg_.children); !s) throw StartupError{s.message()};
+  }
   open_listen();
   // A node with no peers has no one to learn its sequence numbers from.
   if (cfg_.upstreams.empty() && cfg_.children.empty()) audit_.set_ready();
@@ -2148,9 +1643,9 @@ int Daemon::loop() {
   while (!stop_) {
     std::vector<zmq::pollitem_t> items;
     items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
-    items.push_back({control_->handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({control_.socket().handle(), 0, ZMQ_POLLIN, 0});
     if (listen_) items.push_back({listen_->handle(), 0, ZMQ_POLLIN, 0});
-    if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+    if (zap_.socket()) items.push_back({zap_.socket()->handle(), 0, ZMQ_POLLIN, 0});
     if (guard_) items.push_back({guard_->events().handle(), 0, ZMQ_POLLIN, 0});
     if (net_watch_.fd() >= 0) items.push_back({nullptr, net_watch_.fd(), ZMQ_POLLIN, 0});
     if (desk_) items.push_back({nullptr, desk_jobs_.fd(), ZMQ_POLLIN, 0});
@@ -2178,8 +1673,8 @@ int Daemon::loop() {
       if (items[next].revents & ZMQ_POLLIN) drain_listen();
       ++next;
     }
-    if (zap_) {
-      if (items[next].revents & ZMQ_POLLIN) drain_zap();
+    if (zap_.socket()) {
+      if (items[next].revents & ZMQ_POLLIN) zap_.drain(kMessagesPerTurn);
       ++next;
     }
     if (guard_) {
@@ -2239,10 +1734,8 @@ int Daemon::loop() {
   audit_.flush(Clock::now(), /*all=*/true);
   guard_.reset();
   if (listen_) listen_->close();
-  if (zap_) zap_->close();
-  control_->close();
-  if (cfg_.control_endpoint.rfind("ipc://", 0) == 0)
-    ::unlink(cfg_.control_endpoint.substr(6).c_str());
+  zap_.close();
+  control_.close();
   spdlog::info("stopped");
   return 0;
 }
@@ -2253,52 +1746,17 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
                ControlHandler control) {
   // Signals arrive on a descriptor polled by the loop; every thread started
   // from here on (ZeroMQ's I/O threads) inherits the mask.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  const int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
-  // Every line goes through MaskingSink: no resident ID number in the log.
-  auto logger = std::make_shared<spdlog::logger>(
-      "liandong",
-      std::make_shared<MaskingSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + cfg.code + "] %v");
-  spdlog::set_default_logger(logger);
-  const std::string level = log_level_override.empty() ? cfg.log_level : log_level_override;
-  spdlog::set_level(spdlog::level::from_str(level));
-
+  const int sfd = watch_stop_signals();
+  set_up_logging(cfg, log_level_override);
   // Whatever the daemon creates (the control socket among them) is its own
   // user's only.
   ::umask(077);
   raise_fd_limit();
   try {
     if (sfd < 0) throw StartupError{"cannot watch signals"};
-    struct stat data_st {};
-    if (::stat(cfg.data.c_str(), &data_st) == 0 && (data_st.st_mode & 077) != 0)
-      throw StartupError{"data directory " + cfg.data.string() +
-                         " may be read by other users: chmod 700 it"};
-    auto store =
-        storage::Store::open(storage::StoreOptions{.dir = store_dir(cfg.data), .daemon = true});
-    if (!store.ok()) {
-      if (store.status().code() == Code::not_found)
-        throw StartupError{"no store in " + cfg.data.string() + " (run `liandong init --data " +
-                           cfg.data.string() + " --code " + cfg.code + "` first)"};
-      throw StartupError{"cannot open the store in " + cfg.data.string() + ": " +
-                         store.status().message()};
-    }
-    if ((*store)->code() != cfg.code)
-      throw StartupError{"the store in " + cfg.data.string() + " belongs to " + (*store)->code() +
-                         ", the config says " + cfg.code};
-    auto lock = DaemonLock::acquire(cfg.data, cfg.control_endpoint);
-    if (!lock.ok()) throw StartupError{lock.status().message()};
-    settle_rotation(cfg.data, **store);  // a `keys rotate` cut short
-    auto id = load_identity(cfg.data);
-    if (!id.ok()) throw StartupError{id.status().message()};
-    if (auto s = storage::check_own_key(**store, id->sign.pub); !s) throw StartupError{s.message()};
-    Daemon d(cfg, std::move(store).value(), std::move(id).value(), std::move(control));
+    auto node = open_node(cfg);
+    if (!node.ok()) throw StartupError{node.status().message()};
+    Daemon d(cfg, std::move(node->store), std::move(node->id), std::move(control));
     d.start(sfd);
     if (auto s = d.start_desk(); !s) throw StartupError{s.message()};
     const int rc = d.loop();
