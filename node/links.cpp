@@ -193,6 +193,13 @@ void Links::carry_out(sync::Session& s, sync::Actions actions, const Target& to)
         s.send_failed(send->message);
         continue;
       }
+      if (const auto* r = std::get_if<sync::Refused>(&send->message); r && !to.up) {
+        // Audited by the claimed code: a fresh nonce each dial would
+        // otherwise make each refusal of one child a record of its own.
+        const std::string who = sync::claimed_code(sync::printable(to.routing_id));
+        audit_.note(
+            audit_note(proto::AuditWhat::CONNECTION_REFUSED, who, who, "refused message", r->text));
+      }
       const std::string bytes = sync::encode_message(send->message);
       const auto r =
           to.up ? transport_.send_up(to.index, bytes) : transport_.send_child(to.routing_id, bytes);
@@ -554,7 +561,7 @@ void Links::tick_upstreams() {
     if (!lost) continue;
     const auto state = ups_[i]->state();
     if (state == sync::Session::State::connecting && transport_.tcp_connected(i) &&
-        ev.handshake_failure.empty() && (policy_.failures(i) == 0 || policy_.failures(i) % 20 == 0))
+        (policy_.failures(i) == 0 || policy_.failures(i) % 20 == 0))
       // TCP came up and the encrypted handshake did not: a key problem.
       spdlog::warn(
           "upstream {} at {} dropped the connection during the handshake: check that its "

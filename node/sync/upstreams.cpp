@@ -65,13 +65,13 @@ void UpstreamPolicy::failed(std::size_t i, TimePoint now, bool refused) {
 
 void UpstreamPolicy::hold(std::size_t i, TimePoint until) {
   links_[i].state = State::down;
-  links_[i].next_dial = until;
+  links_[i].next_dial = links_[i].held_until = until;
   if (active_ == i) active_.reset();
 }
 
 void UpstreamPolicy::due_now(TimePoint now, bool force) {
   for (auto& l : links_) {
-    if (l.state != State::down || (l.refused && !force)) continue;
+    if (l.state != State::down || (l.refused && !force) || l.held_until > now) continue;
     l.failures = 0;
     l.next_dial = now;
   }

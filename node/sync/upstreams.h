@@ -53,7 +53,7 @@ class UpstreamPolicy {
   // `i` may not be dialled before `until` (its peer was dropped for abuse).
   void hold(std::size_t i, TimePoint until);
   // The network came back or a person asked: every upstream that is down
-  // (and not refused, unless `force`) is due now.
+  // (and not refused, unless `force`; never one held) is due now.
   void due_now(TimePoint now, bool force);
 
   std::optional<std::size_t> active() const { return active_; }
@@ -68,7 +68,7 @@ class UpstreamPolicy {
     State state = State::down;
     int failures = 0;
     bool refused = false;
-    TimePoint next_dial{}, dialed{};
+    TimePoint next_dial{}, dialed{}, held_until{};
   };
   std::vector<Link> links_;
   Settings settings_;

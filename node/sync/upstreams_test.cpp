@@ -92,5 +92,7 @@ TEST_CASE("upstreams: a link held for abuse is not dialled before its time", "[s
   UpstreamPolicy p(1, kSettings, std::mt19937_64(1));
   p.hold(0, t0 + 300s);
   CHECK_FALSE(p.due(t0 + 299s));
+  p.due_now(t0 + 1s, true);  // not even a person's sync now
+  CHECK_FALSE(p.due(t0 + 299s));
   CHECK(p.due(t0 + 300s) == std::optional<std::size_t>(0));
 }
