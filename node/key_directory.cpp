@@ -25,25 +25,21 @@ std::vector<std::string> KeyDirectory::codes_for(
   return codes;
 }
 
-void KeyDirectory::fill(capnp::List<proto::KeyEntry>::Builder out,
-                        const std::vector<std::string>& codes) const {
-  unsigned i = 0;
+std::vector<sync::KeyEntry> KeyDirectory::entries(const std::vector<std::string>& codes) const {
+  std::vector<sync::KeyEntry> out;
   for (const auto& code : codes) {
-    if (i >= out.size()) break;
     auto k = store_.key(code);
     if (!k.ok()) spdlog::error("cannot read the key of {}: {}", code, k.status().message());
-    out[i].setCode(code);
-    if (k.ok() && *k) out[i].setKey(capnp::Data::Reader((*k)->data(), (*k)->size()));
-    ++i;
+    out.push_back(sync::KeyEntry{code, k.ok() ? *k : std::nullopt});
   }
+  return out;
 }
 
 void KeyDirectory::accept(const std::string& peer_code, bool from_parent,
-                          capnp::List<proto::KeyEntry>::Reader keys) {
-  for (auto e : keys) {
-    const std::string code(e.getCode().begin(), e.getCode().size());
-    auto bytes = e.getKey();
-    if (!valid_code(code) || bytes.size() != 32) continue;
+                          const std::vector<sync::KeyEntry>& keys) {
+  for (const auto& e : keys) {
+    const std::string& code = e.code;
+    if (!valid_code(code) || !e.key) continue;
     // A child vouches only inside its subtree; a parent only for itself
     // and its ancestors (whose events reach us through it).
     const bool allowed = from_parent ? within(code_, code) : within(code, peer_code);
@@ -54,8 +50,7 @@ void KeyDirectory::accept(const std::string& peer_code, bool from_parent,
                 peer_code, code);
       continue;
     }
-    PublicKey key;
-    std::copy(bytes.begin(), bytes.end(), key.begin());
+    const PublicKey& key = *e.key;
     auto held = store_.key(code);
     if (!held.ok()) {
       spdlog::error("cannot read the key of {}: {}; the key {} vouched for is not taken", code,

@@ -20,8 +20,8 @@
 #include "config/node_config.h"
 #include "node/abuse.h"
 #include "node/audit_log.h"
+#include "node/sync/messages.h"
 #include "protocol/crypto.h"
-#include "protocol/sync.capnp.h"
 #include "storage/store.h"
 
 namespace liandong::node {
@@ -38,13 +38,13 @@ class KeyDirectory {
   // (`up`), ours and our `children`'s; to a child, ours and our ancestors'.
   std::vector<std::string> codes_for(bool up,
                                      const std::map<std::string, config::Child>& children) const;
-  // Fills `out` with `codes` and the keys held for them (an entry without a
-  // key where none is held).
-  void fill(capnp::List<proto::KeyEntry>::Builder out, const std::vector<std::string>& codes) const;
+  // `codes` and the keys held for them (an entry without a key where none
+  // is held).
+  std::vector<sync::KeyEntry> entries(const std::vector<std::string>& codes) const;
   // The keys `peer_code` (our parent when `from_parent`) vouched for in its
   // handshake: those it may vouch for and we hold none of are stored.
   void accept(const std::string& peer_code, bool from_parent,
-              capnp::List<proto::KeyEntry>::Reader keys);
+              const std::vector<sync::KeyEntry>& keys);
 
   // At the county: every first key it holds of its jurisdiction (from its
   // config and its children's handshakes) that its key directory does not

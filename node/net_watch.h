@@ -7,7 +7,7 @@
 //
 // Best effort: where netlink is not available (another OS, a sandbox
 // without it) the watcher stays closed and the short redial backoff of
-// node/redial.h alone brings the link back.
+// node/sync/redial.h alone brings the link back.
 //
 // Thread contract: owned and polled by the daemon's loop thread.
 #pragma once

@@ -213,11 +213,18 @@ Result<std::vector<std::string>> unpack_events(proto::Batch::Reader batch,
                                                std::size_t max_raw_bytes) {
   auto data = batch.getEvents();
   const std::string_view packed(reinterpret_cast<const char*>(data.begin()), data.size());
-  const std::size_t raw_bytes = batch.getRawBytes();
+  return unpack_events(packed, batch.getCompression(), batch.getRawBytes(), batch.getCount(),
+                       max_raw_bytes);
+}
+
+Result<std::vector<std::string>> unpack_events(std::string_view packed,
+                                               proto::Compression compression,
+                                               std::size_t raw_bytes, uint32_t count,
+                                               std::size_t max_raw_bytes) {
   if (raw_bytes > max_raw_bytes) return Status::invalid("batch is larger than allowed");
   std::string raw;
   std::string_view view;
-  switch (batch.getCompression()) {
+  switch (compression) {
     case proto::Compression::NONE:
       if (packed.size() != raw_bytes) return Status::invalid("batch size does not match rawBytes");
       view = packed;
@@ -238,19 +245,18 @@ Result<std::vector<std::string>> unpack_events(proto::Batch::Reader batch,
   }
   std::vector<std::string> out;
   // The count is the sender's claim: reserve no more than the bytes can hold.
-  out.reserve(std::min<std::size_t>(batch.getCount(), view.size() / 4));
+  out.reserve(std::min<std::size_t>(count, view.size() / 4));
   std::size_t at = 0;
   while (at < view.size()) {
     if (view.size() - at < 4) return Status::invalid("batch has a torn length");
     const uint32_t len = get_le32(view.data() + at);
     at += 4;
     if (len > view.size() - at) return Status::invalid("batch has a torn event");
-    if (out.size() >= batch.getCount())
-      return Status::invalid("batch holds more events than count");
+    if (out.size() >= count) return Status::invalid("batch holds more events than count");
     out.emplace_back(view.substr(at, len));
     at += len;
   }
-  if (out.size() != batch.getCount()) return Status::invalid("batch holds fewer events than count");
+  if (out.size() != count) return Status::invalid("batch holds fewer events than count");
   return out;
 }
 

@@ -72,6 +72,11 @@ PackedEvents pack_events(std::span<const std::string> events, bool compress);
 // once decompressed, a count that does not match, or a torn frame.
 Result<std::vector<std::string>> unpack_events(proto::Batch::Reader batch,
                                                std::size_t max_raw_bytes);
+// The same over the fields of a batch already read (node/sync/messages.h).
+Result<std::vector<std::string>> unpack_events(std::string_view packed,
+                                               proto::Compression compression,
+                                               std::size_t raw_bytes, uint32_t count,
+                                               std::size_t max_raw_bytes);
 
 // How far a holder has stored a peer's log (see sync.capnp Cursor).
 struct CursorValue {

@@ -6,7 +6,9 @@ Module A depends on module B when a file of A includes B's header. The check
 fails, naming the cycle, when some module depends on itself through others
 (cli.cpp including daemon.h while daemon.cpp includes cli.h was one), and
 when node/app/ (the application layer) includes an entry point of node/
-(the CLI, the daemon, the control socket).
+(the CLI, the daemon, the control socket), and when node/sync/ (the sync
+protocol without sockets or LMDB) includes anything of ours but node/sync/,
+protocol/ and config/, or ZeroMQ or LMDB.
 
 Usage: include_graph.py SOURCE_ROOT
 """
@@ -67,6 +69,31 @@ def find_cycle(deps):
     return None
 
 
+ANY_INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]', re.M)
+SYNC_ALLOWED_PREFIXES = ("node/sync/", "protocol/", "config/")
+OURS = ("node/", "storage/", "protocol/", "config/")
+SYNC_FORBIDDEN = {"zmq.hpp", "zmq.h", "lmdb.h"}
+
+
+def sync_layer_problems(root):
+    problems = []
+    sync_dir = os.path.join(root, "node", "sync")
+    if not os.path.isdir(sync_dir):
+        return problems
+    for f in sorted(os.listdir(sync_dir)):
+        if not f.endswith((".h", ".cpp")):
+            continue
+        with open(os.path.join(sync_dir, f), encoding="utf-8") as fh:
+            text = fh.read()
+        for inc in ANY_INCLUDE.findall(text):
+            if inc in SYNC_FORBIDDEN or (
+                inc.startswith(OURS) and not inc.startswith(SYNC_ALLOWED_PREFIXES)
+            ):
+                problems.append(f"node/sync/{f} includes {inc}: node/sync/ may use only "
+                                "node/sync/, protocol/ and config/, never ZeroMQ or LMDB")
+    return problems
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     deps = graph(root)
@@ -80,6 +107,9 @@ def main():
             for d in sorted(ds & ENTRY_POINTS):
                 print(f"{m} (the application layer) includes the entry point {d}")
                 bad = True
+    for problem in sync_layer_problems(root):
+        print(problem)
+        bad = True
     if not bad:
         print(f"node/: {len(deps)} modules, no include cycle")
     return 1 if bad else 0

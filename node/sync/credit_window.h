@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <deque>
 
-namespace liandong::node {
+namespace liandong::sync {
 
 class CreditWindow {
  public:
@@ -39,6 +39,10 @@ class CreditWindow {
 
   // A batch covering (sent(), to] of `bytes` on the wire went out.
   void on_sent(uint64_t to, std::size_t bytes, TimePoint now);
+  // The batches after `lsn` never left (the transport refused them): they
+  // are no longer in flight and sent() falls back to `lsn` (not below
+  // acked()).
+  void unsend(uint64_t lsn);
   // Ack{upTo = lsn}: every batch ending at or before it is released.
   // Values above sent() count as sent(); values below acked() (a late,
   // reordered ack) change nothing. Returns whether acked() moved.
@@ -86,4 +90,4 @@ class CreditWindow {
   TimePoint last_progress_{}, last_batch_{};
 };
 
-}  // namespace liandong::node
+}  // namespace liandong::sync

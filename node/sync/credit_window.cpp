@@ -1,8 +1,8 @@
-#include "node/credit_window.h"
+#include "node/sync/credit_window.h"
 
 #include <algorithm>
 
-namespace liandong::node {
+namespace liandong::sync {
 
 void CreditWindow::restart(uint64_t from, TimePoint now) {
   acked_ = sent_ = from;
@@ -29,6 +29,15 @@ void CreditWindow::on_sent(uint64_t to, std::size_t bytes, TimePoint now) {
   bytes_ += bytes;
   sent_ = to;
   last_batch_ = now;
+}
+
+void CreditWindow::unsend(uint64_t lsn) {
+  lsn = std::max(lsn, acked_);
+  while (!flights_.empty() && flights_.back().to > lsn) {
+    bytes_ -= flights_.back().bytes;
+    flights_.pop_back();
+  }
+  sent_ = std::min(sent_, lsn);
 }
 
 bool CreditWindow::on_ack(uint64_t lsn, TimePoint now) {
@@ -64,4 +73,4 @@ bool CreditWindow::release(const Built& b, TimePoint now,
   return true;
 }
 
-}  // namespace liandong::node
+}  // namespace liandong::sync

@@ -1,4 +1,4 @@
-#include "node/abuse.h"
+#include "node/sync/abuse.h"
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -7,11 +7,11 @@
 #include <memory>
 #include <sstream>
 
-using liandong::node::AbuseLedger;
-using liandong::node::claimed_code;
-using liandong::node::LogLimiter;
-using liandong::node::make_routing_id;
-using liandong::node::printable;
+using liandong::sync::AbuseLedger;
+using liandong::sync::claimed_code;
+using liandong::sync::LogLimiter;
+using liandong::sync::make_routing_id;
+using liandong::sync::printable;
 using namespace std::chrono_literals;
 
 namespace {

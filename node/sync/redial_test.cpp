@@ -1,9 +1,9 @@
-#include "node/redial.h"
+#include "node/sync/redial.h"
 
 #include <catch2/catch.hpp>
 
-using liandong::node::kLinkRedialCap;
-using liandong::node::redial_delay;
+using liandong::sync::kLinkRedialCap;
+using liandong::sync::redial_delay;
 using namespace std::chrono_literals;
 
 // The regression: with village.toml's redial_max of 5 minutes, a village

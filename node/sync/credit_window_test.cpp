@@ -1,8 +1,8 @@
-#include "node/credit_window.h"
+#include "node/sync/credit_window.h"
 
 #include <catch2/catch.hpp>
 
-using liandong::node::CreditWindow;
+using liandong::sync::CreditWindow;
 using namespace std::chrono_literals;
 
 namespace {

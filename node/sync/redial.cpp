@@ -1,9 +1,9 @@
-#include "node/redial.h"
+#include "node/sync/redial.h"
 
 #include <algorithm>
 #include <cstdint>
 
-namespace liandong::node {
+namespace liandong::sync {
 
 std::chrono::milliseconds redial_delay(int failures, bool refused, std::chrono::milliseconds min,
                                        std::chrono::milliseconds max, std::mt19937_64& rng) {
@@ -18,4 +18,4 @@ std::chrono::milliseconds redial_delay(int failures, bool refused, std::chrono::
   return std::chrono::milliseconds(d / 2 + jitter(rng));
 }
 
-}  // namespace liandong::node
+}  // namespace liandong::sync

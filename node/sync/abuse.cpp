@@ -1,9 +1,9 @@
-#include "node/abuse.h"
+#include "node/sync/abuse.h"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace liandong::node {
+namespace liandong::sync {
 
 std::string claimed_code(std::string_view routing_id) {
   const auto slash = routing_id.find('/');
@@ -81,4 +81,4 @@ void LogLimiter::flush(TimePoint now) {
   }
 }
 
-}  // namespace liandong::node
+}  // namespace liandong::sync

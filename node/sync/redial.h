@@ -21,7 +21,7 @@
 #include <chrono>
 #include <random>
 
-namespace liandong::node {
+namespace liandong::sync {
 
 // The longest pause between dials of a link that was never refused.
 inline constexpr std::chrono::milliseconds kLinkRedialCap{3000};
@@ -35,4 +35,4 @@ inline constexpr std::chrono::milliseconds kConnectTimeout{3000};
 std::chrono::milliseconds redial_delay(int failures, bool refused, std::chrono::milliseconds min,
                                        std::chrono::milliseconds max, std::mt19937_64& rng);
 
-}  // namespace liandong::node
+}  // namespace liandong::sync
