@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "protocol/hlc.h"
+
 namespace liandong::sync {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -29,11 +31,9 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   TimePoint now() const override { return SteadyClock::now(); }
-  uint64_t wall_ms() const override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-  }
+  // The node's one wall clock (protocol/hlc.h), the same that stamps
+  // events and checks the parent's clock.
+  uint64_t wall_ms() const override { return wall_clock_ms(); }
 };
 
 // Starts at an arbitrary monotonic origin and at `wall_ms` on the calendar;
