@@ -102,6 +102,69 @@ TEST_CASE("batch plan: a long stretch with nothing for the peer only moves its c
   CHECK_FALSE((*p)->reached_end);
 }
 
+// Counts the entries a plan reads.
+class CountingLog : public LogView {
+ public:
+  explicit CountingLog(const LogView& log) : log_(log) {}
+  const std::string& store_id() const override { return log_.store_id(); }
+  uint64_t end() const override { return log_.end(); }
+  Status scan(uint64_t from, std::size_t limit,
+              const std::function<bool(const LogEntry&)>& fn) const override {
+    return log_.scan(from, limit, [&](const LogEntry& e) {
+      ++read;
+      return fn(e);
+    });
+  }
+  Result<std::optional<Id>> id_at(uint64_t lsn) const override { return log_.id_at(lsn); }
+  mutable std::size_t read = 0;
+
+ private:
+  const LogView& log_;
+};
+
+TEST_CASE("batch plan: a quiet stretch found before is not read again", "[sync][plan]") {
+  sim::MemStore log("s");
+  add(log, kTown, "360723101002", 20);  // nothing for 001
+  add(log, kTown, "360723101001", 2);   // for 001 at LSN 21, 22
+  const Route r{kTown, "360723101001", false, 0};
+  CountingLog counted(log);
+  auto first = plan_batch(counted, r, 0, BatchLimits{});
+  REQUIRE(first.ok());
+  const QuietStretch quiet = (*first)->quiet;
+  CHECK(quiet.from == 0);
+  CHECK(quiet.to == 20);
+  CHECK(quiet.to_id == Id{kTown, 20});
+  CHECK(counted.read == 22);
+
+  add(log, kTown, "360723101001", 1);  // the log grows; the batch was held back
+  counted.read = 0;
+  auto again = plan_batch(counted, r, 0, BatchLimits{}, &quiet);
+  REQUIRE(again.ok());
+  const PlannedBatch& b = **again;
+  CHECK(counted.read == 3);  // LSN 21..23 only
+  CHECK(b.from == 0);
+  CHECK(b.to == 23);
+  CHECK(b.events.size() == 3);
+  CHECK(b.quiet.to == 20);  // the same stretch, still the one before the first routed
+
+  SECTION("the same as a plan read from the start") {
+    auto full = plan_batch(log, r, 0, BatchLimits{});
+    REQUIRE(full.ok());
+    CHECK((*full)->to == b.to);
+    CHECK((*full)->last_id == b.last_id);
+    CHECK((*full)->events == b.events);
+  }
+  SECTION("not used from another position or under another recovery mark") {
+    counted.read = 0;
+    (void)plan_batch(counted, r, 5, BatchLimits{}, &quiet);
+    CHECK(counted.read == 18);
+    counted.read = 0;
+    const Route recovering{kTown, "360723101001", false, 23};
+    (void)plan_batch(counted, recovering, 0, BatchLimits{}, &quiet);
+    CHECK(counted.read == 23);
+  }
+}
+
 TEST_CASE("batch plan: a read error is an error", "[sync][plan]") {
   sim::MemStore log("s");
   add(log, kTown, "360723101001", 3);

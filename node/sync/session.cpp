@@ -426,7 +426,7 @@ void Session::pump_into(Now now, Actions& out) {
   for (int round = 0; round < kMaxBatchesPerPump; ++round) {
     const uint64_t from = credit_.sent();
     if (!credit_.open(s.window_bytes) || from >= log_view.end()) return;
-    auto plan = plan_batch(log_view, route(), from, limits);
+    auto plan = plan_batch(log_view, route(), from, limits, quiet_ ? &*quiet_ : nullptr);
     if (!plan.ok()) {
       log(out, spdlog::level::err, "log unreadable",
           fmt::format("cannot read our log after {} for {}: {}", from, settings_.peer,
@@ -437,7 +437,10 @@ void Session::pump_into(Now now, Actions& out) {
     PlannedBatch& p = **plan;
     const CreditWindow::Built built{p.reached_end, !p.events.empty(), p.full};
     // A cursor-only batch waits for a heartbeat interval without batches;
-    // a small one waits for the ack in flight (CreditWindow::release).
+    // a small one waits for the ack in flight (CreditWindow::release). What
+    // the plan read with nothing for the peer is not read again next time.
+    quiet_.reset();
+    if (p.quiet.to > p.quiet.from) quiet_ = p.quiet;
     if (!credit_.release(built, now.mono, s.heartbeat)) return;
     Batch b = make_batch(p.from, p.to, p.last_id, p.events, true);
     const std::size_t bytes = b.events.size() + kBatchOverhead;

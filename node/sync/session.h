@@ -224,6 +224,9 @@ class Session {
   std::string peer_store_id_;
   CursorValue rx_;  // how far we hold the peer's log
   CreditWindow credit_;
+  // What the last plan read after credit_.sent() with nothing routed to the
+  // peer (plan_batch uses it only while sent() and the route are unchanged).
+  std::optional<QuietStretch> quiet_;
   uint64_t recover_until_ = 0;
   bool asked_recover_ = false;
   uint64_t top_ = 0, top_sent_ = 0;
