@@ -10,6 +10,8 @@
 #                with its verify pool (ingest_pipeline_test), and the daemon
 #                whose desk answers HTTP on its own threads while the store is
 #                read and written (desk_http_test against a TSan `liandong`).
+# The clang builds compile at the lowest CPU priority while the g++ suite
+# runs (its tests mostly wait on sockets and timers); their tests run after.
 # Any sanitizer report fails the run; the reports are printed and kept in
 # <build>/sanitizer-reports/. LIANDONG_BUILD, LIANDONG_CLANG_BUILD and
 # LIANDONG_TSAN_BUILD choose the build directories; LIANDONG_SANITIZERS=0
@@ -21,11 +23,50 @@ jobs=$(nproc)
 build=${LIANDONG_BUILD:-$here/build}
 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs"
-(cd "$build" && ctest --output-on-failure --timeout 600 -j"$jobs")
 
 command -v clang++-14 >/dev/null || { echo "test.sh: clang++-14 missing, no sanitizer stage" >&2; exit 1; }
 sanitize=${LIANDONG_SANITIZERS:-1}
 supp="$here/cmake/sanitizers"
+clang_build=${LIANDONG_CLANG_BUILD:-$here/build-clang}
+tsan_build=${LIANDONG_TSAN_BUILD:-$here/build-tsan}
+
+# The clang builds, one after the other.
+clang_builds() {
+  if [ "$sanitize" = 0 ]; then
+    CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON -DLIANDONG_SANITIZE= >/dev/null
+    cmake --build "$clang_build" -j"$jobs"
+    return
+  fi
+  CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON \
+    -DLIANDONG_SANITIZE=address,undefined >/dev/null
+  cmake --build "$clang_build" -j"$jobs"
+  CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$tsan_build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON \
+    -DLIANDONG_SANITIZE=thread >/dev/null
+  cmake --build "$tsan_build" -j"$jobs" --target ingest_pipeline_test desk_http_test liandong
+}
+
+mkdir -p "$build"
+clang_log="$build/clang-builds.log"
+export -f clang_builds
+export here jobs sanitize clang_build tsan_build
+setsid nice -n 19 bash -c 'set -euo pipefail; clang_builds' >"$clang_log" 2>&1 &
+clang_pid=$!
+stop_clang() { kill -- -"$clang_pid" 2>/dev/null || true; }
+trap stop_clang EXIT
+
+(cd "$build" && ctest --output-on-failure --timeout 600 -j"$jobs")
+
+if ! wait "$clang_pid"; then
+  echo "test.sh: the clang build failed:" >&2
+  tail -n 200 "$clang_log" >&2
+  exit 1
+fi
+trap - EXIT
+tail -n 3 "$clang_log"
+[ "$sanitize" = 0 ] && exit 0
 
 # Runs "$@" with the sanitizers' reports written under $1/sanitizer-reports;
 # fails, printing them, if there is any.
@@ -47,24 +88,7 @@ under_sanitizers() {
   return "$status"
 }
 
-clang_build=${LIANDONG_CLANG_BUILD:-$here/build-clang}
-if [ "$sanitize" = 0 ]; then
-  CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON -DLIANDONG_SANITIZE= >/dev/null
-  cmake --build "$clang_build" -j"$jobs"
-  exit 0
-fi
-CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON \
-  -DLIANDONG_SANITIZE=address,undefined >/dev/null
-cmake --build "$clang_build" -j"$jobs"
 under_sanitizers "$clang_build" \
   ctest --test-dir "$clang_build" --output-on-failure --timeout 600 -j"$jobs" -L 'unit|fuzz'
-
-tsan_build=${LIANDONG_TSAN_BUILD:-$here/build-tsan}
-CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$tsan_build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON \
-  -DLIANDONG_SANITIZE=thread >/dev/null
-cmake --build "$tsan_build" -j"$jobs" --target ingest_pipeline_test desk_http_test liandong
 under_sanitizers "$tsan_build" "$tsan_build/storage/ingest_pipeline_test"
 under_sanitizers "$tsan_build" "$tsan_build/tests/desk_http_test"
