@@ -111,7 +111,15 @@ Status attachments_ok(capnp::List<proto::AttachmentRef>::Reader as) {
   if (auto s = list_ok(as, "attachments"); !s) return s;
   for (auto a : as) {
     if (a.getSha256().size() != 32) return Status::invalid("attachment sha256 must be 32 bytes");
+    if (a.getSize() == 0 || a.getSize() > kMaxAttachmentBytes)
+      return Status::invalid("attachment size must be 1 byte to 64 MiB");
+    if (a.getChunks().size() != chunk_count(a.getSize()))
+      return Status::invalid("attachment chunk list does not match its size");
+    for (auto c : a.getChunks())
+      if (c.size() != 32) return Status::invalid("attachment chunk hash must be 32 bytes");
     if (auto s = text_ok(a.getName(), "attachment name"); !s) return s;
+    if (auto s = text_ok(a.getMediaType(), "attachment media type", true); !s) return s;
+    if (auto s = text_ok(a.getMaterial(), "attachment material"); !s) return s;
   }
   return Status::ok();
 }
@@ -230,6 +238,7 @@ Status body_ok(proto::Event::Reader ev) {
       auto d = body.getDecided();
       if (auto s = text_ok(d.getReason(), "reason", !d.getApproved()); !s) return s;
       if (auto s = text_ok(d.getCertificateNo(), "certificate number"); !s) return s;
+      if (auto s = attachments_ok(d.getAttachments()); !s) return s;
       return text_ok(d.getLegalBasis(), "legal basis");
     }
     case proto::Event::Body::DELIVERED:
@@ -567,6 +576,20 @@ std::string seal(capnp::MessageBuilder& event, const SigningKey& key) {
   auto out_words = capnp::messageToFlatArray(outer);
   auto out = out_words.asBytes();
   return std::string(reinterpret_cast<const char*>(out.begin()), out.size());
+}
+
+capnp::List<proto::AttachmentRef>::Reader attachments_of(proto::Event::Reader ev) {
+  auto body = ev.getBody();
+  switch (body.which()) {
+    case proto::Event::Body::SUBMITTED:
+      return body.getSubmitted().getAttachments();
+    case proto::Event::Body::SUPPLEMENTED:
+      return body.getSupplemented().getAttachments();
+    case proto::Event::Body::DECIDED:
+      return body.getDecided().getAttachments();
+    default:
+      return {};
+  }
 }
 
 }  // namespace liandong

@@ -30,6 +30,14 @@ constexpr unsigned kMaxNesting = 16;
 constexpr std::size_t kMaxText = 64 * 1024;  // any one text field
 constexpr std::size_t kMaxListItems = 1024;  // any one list
 
+// Attachments (records.capnp AttachmentRef): files cut into chunks of
+// kChunkBytes, the last shorter; at most kMaxListItems chunks a file.
+constexpr std::size_t kChunkBytes = 64 * 1024;
+constexpr uint64_t kMaxAttachmentBytes = uint64_t{kChunkBytes} * kMaxListItems;  // 64 MiB
+constexpr uint64_t chunk_count(uint64_t size) {
+  return (size + kChunkBytes - 1) / kChunkBytes;
+}
+
 enum class EventKind : uint8_t {
   submitted,
   accepted,
@@ -60,6 +68,10 @@ enum class EventKind : uint8_t {
 constexpr int kEventKindCount = 25;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
+
+// The files an event carries (submitted, supplemented, decided); empty for
+// the other kinds.
+capnp::List<proto::AttachmentRef>::Reader attachments_of(proto::Event::Reader ev);
 
 const char* kind_name(EventKind k);     // "supplement_requested"
 const char* kind_name_zh(EventKind k);  // "补正"

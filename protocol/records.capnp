@@ -53,10 +53,16 @@ struct Material {
   state @3 :MaterialState;
 }
 
+# A file (scan, photo, PDF) of a material. The bytes travel apart from the
+# event, cut into chunks of 64 KiB (the last shorter), each pulled by the
+# receiver and checked against its hash here (docs/PROTOCOL.md, FORMAT.md).
 struct AttachmentRef {
-  sha256 @0 :Data;     # 32 bytes
-  size @1 :UInt64;
-  name @2 :Text;
+  sha256 @0 :Data;     # 32 bytes: SHA-256 of the whole file
+  size @1 :UInt64;     # bytes, at most 64 MiB
+  name @2 :Text;       # the file's name as given, e.g. "户口簿.jpg"
+  mediaType @3 :Text;  # "image/jpeg", "image/png", "application/pdf"
+  material @4 :Text;   # the material (材料) it shows, by its catalog name
+  chunks @5 :List(Data);  # SHA-256 of each chunk, in order: ceil(size / 65536) of them
 }
 
 struct Applicant {
@@ -125,6 +131,7 @@ struct Decided {               # 办结
   reason @1 :Text;
   legalBasis @2 :Text;         # 办事依据
   certificateNo @3 :Text;
+  attachments @4 :List(AttachmentRef);  # the decision's papers (批复, 证照), scanned
 }
 
 struct Delivered {             # 回复: result handed to the applicant

@@ -132,6 +132,27 @@ struct Heartbeat {
   echoMs @1 :UInt64;           # the peer's last sentMs, for RTT
 }
 
+# Attachments (DESIGN.md section 4.6, docs/PROTOCOL.md): the receiver of an
+# event that names files pulls their chunks from the peer, after the events
+# (a sender always sends a waiting batch before a chunk). Either side asks.
+struct ChunkRequest {
+  file @0 :Data;               # SHA-256 of the file the chunks belong to
+  chunks @1 :List(Data);       # hashes of the chunks wanted, in order; at most 16
+}
+
+struct Chunk {
+  file @0 :Data;               # as in the request
+  hash @1 :Data;               # SHA-256 of `data`, as asked
+  data @2 :Data;               # the chunk's bytes, at most 64 KiB; empty when missing
+  missing @3 :Bool;            # the sender does not hold it (yet): ask again later
+}
+
+# Custody of a whole file: which levels are known to hold all of it.
+struct FileLevels {
+  file @0 :Data;               # SHA-256 of the file
+  levels @1 :UInt8;            # bits: 1 county, 2 township, 4 village
+}
+
 struct SyncMessage {
   union {
     hello @0 :Hello;
@@ -151,5 +172,11 @@ struct SyncMessage {
     refusalsTaken @9 :List(Records.EventId);
                                # child -> parent: these refusals are stored here (or
                                # relayed on): the parent forgets them
+    chunkRequest @10 :ChunkRequest;
+    chunk @11 :Chunk;
+    filesQuery @12 :List(Data);  # which levels hold these files (at most 256)?
+    filesHeld @13 :List(FileLevels);
+                               # the answer, or unasked when the sender completes a
+                               # file it pulled from the receiver
   }
 }

@@ -11,7 +11,9 @@
 //   by_name, by_idno, by_phone, by_item                  search indexes
 //                (storage/case_index.h; queried by storage/case_query.h)
 //   cursors      peer code -> cursor (empty until sync)
-//   blobs, blob_have                                     attachments (later)
+//   blobs        chunk SHA-256 -> chunk bytes                 attachments
+//   blob_have    'f' sha256 -> file record; 'w' be64(LSN) sha256 -> "" wanted;
+//                'u' be64(LSN) sha256 -> "" whole, not yet known at the county
 //   keys         origin code -> its first Ed25519 public key
 //   keyring      code ‖ 0 ‖ key -> state of a rotated, added, retired or
 //                revoked key (storage/keyring.h; a cache of the key events)
@@ -79,6 +81,9 @@ struct StoreOptions {
   // The daemon: holds the store's daemon lock from open to close, so no
   // second daemon opens it, whatever files were deleted (store_lock.h).
   bool daemon = false;
+  // Attachment chunks held may not pass this many bytes (0: no limit but
+  // the disk's).
+  uint64_t max_blob_bytes = 0;
 };
 
 // A local action before it has an id: the store allocates seq and hlc,
@@ -121,6 +126,20 @@ struct Quarantined {
   uint64_t arrival_ms = 0;
   std::string reason;
   std::string sealed;  // the event as it arrived
+};
+
+// Custody bits of a file: the levels known to hold all of it.
+constexpr uint8_t kHeldCounty = 1, kHeldTownship = 2, kHeldVillage = 4;
+
+// One attachment file as this store knows it (`blob_have`).
+struct FileRecord {
+  std::string sha256;  // 32 bytes
+  uint64_t size = 0;
+  std::vector<std::string> chunks;  // 32-byte chunk hashes, in order
+  std::string origin;               // origin of the first event naming it (here: own code)
+  uint64_t lsn = 0;                 // that event's LSN (0: made here, before its event)
+  bool whole = false;               // every chunk held
+  uint8_t levels = 0;               // kHeld* bits
 };
 
 struct CaseFilter {
@@ -325,6 +344,42 @@ class Store {
   // notices == f(broadcasts, audit and key events in log), keyring ==
   // f(key events in log), arrivals only for LSNs in the log.
   Status check_integrity() const;
+
+  // ---- attachments (store_blobs.cpp; docs/FORMAT.md) ----
+  // Files are cut into chunks of kChunkBytes, each stored once under its
+  // SHA-256 in `blobs` (the same scan in five cases is stored once); each
+  // file has a record in `blob_have`. Storing an event that names a file
+  // not held whole records it as wanted, in the event's transaction, so
+  // the pull resumes after any restart.
+
+  // Stores a file made here (intake, a decision's scan): chunks and a
+  // whole record. no_space when the attachment store's limit
+  // (StoreOptions::max_blob_bytes) would be passed; nothing is stored then.
+  Result<FileRecord> put_file(std::string_view bytes);
+  // The record of a file, by its SHA-256 (32 bytes).
+  Result<std::optional<FileRecord>> file(std::string_view sha256) const;
+  // The whole file's bytes; nullopt while not every chunk is held.
+  Result<std::optional<std::string>> read_file(std::string_view sha256) const;
+  // A chunk's bytes by its hash; nullopt if not held.
+  Result<std::optional<std::string>> chunk(std::string_view hash) const;
+  // The chunks of a wanted file not held yet, in order (at most `max`).
+  Result<std::vector<std::string>> missing_chunks(const FileRecord& f, std::size_t max) const;
+  // Stores a pulled chunk of `file` (a wanted file naming `hash`): invalid
+  // if the bytes do not hash to `hash` or the file does not name it,
+  // no_space past the limit. When it completes the file, the record is
+  // marked whole and `from_levels` (the sender's level bits) are added;
+  // returns whether it did.
+  Result<bool> put_chunk(std::string_view file, std::string_view hash, std::string_view bytes,
+                         uint8_t from_levels);
+  // Wanted files (not held whole), oldest referencing event first.
+  Result<std::vector<FileRecord>> wanted(std::size_t max) const;
+  // Whole files not yet known to be held at the county, oldest first.
+  Result<std::vector<FileRecord>> unconfirmed(std::size_t max) const;
+  // Adds level bits to files' records (custody learned from a peer);
+  // unknown files are skipped.
+  Status add_file_levels(std::span<const std::pair<std::string, uint8_t>> files);
+  // Bytes of chunks held.
+  Result<uint64_t> blob_bytes() const;
 
   struct Impl;  // LMDB handles; defined in store_impl.h
 

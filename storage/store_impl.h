@@ -129,6 +129,15 @@ struct Store::Impl {
   // Returns false, holding nothing, when the quarantine is full.
   bool hold(Txn& txn, const EventView& ev, const std::string& reason);
 
+  // ---- attachments (store_blobs.cpp) ----
+  std::optional<FileRecord> load_file(const Txn& txn, std::string_view sha) const;
+  // Writes a file's record and moves its entries in the want ('w') and
+  // unconfirmed ('u') lists; `was` is the record before.
+  void save_file(Txn& txn, const FileRecord& f, const std::optional<FileRecord>& was);
+  bool all_chunks_held(const Txn& txn, const FileRecord& f) const;
+  // Records the files `ev` names and this store does not know as wanted.
+  void want_files(Txn& txn, const EventView& ev, uint64_t lsn);
+
  private:
   void start_from(Touched& t, std::optional<CaseState> before) const;
 };

@@ -27,6 +27,7 @@ constexpr const char* kMetaNextSeq = "next_seq";
 constexpr const char* kMetaHlc = "hlc";
 constexpr const char* kMetaParentClock = "parent_clock";
 constexpr const char* kMetaSearchKey = "search_key";
+constexpr const char* kMetaBlobBytes = "blob_bytes";  // be64: bytes of chunks in `blobs`
 
 // by_status files a case in conflict under this byte, not its status.
 constexpr uint8_t kConflictStatusKey = 0xff;

@@ -91,6 +91,7 @@ void Store::Impl::store_one(Txn& txn, const EventView& ev, uint64_t lsn, Touched
   const IdKey ck(ev.case_id());
   txn.put(case_events, CaseEventKey(ck, lsn_key).view(), "");
   if (ev.kind() == EventKind::fee_collected) put_receipt(txn, ev);
+  if (attachments_of(ev.event()).size() != 0) want_files(txn, ev, lsn);
   Touched* t = touched.find(ck);
   if (t == nullptr) {
     const bool defer = may_defer && ev.kind() == EventKind::submitted;
