@@ -59,7 +59,13 @@ Links::Links(Deps d)
       view_(d.cfg, d.store, d.keys, admitted_, [this] { return our_top(); }),
       policy_(d.cfg.upstreams.size(), policy_settings(d.cfg.sync),
               std::mt19937_64(std::random_device{}())),
-      custody_(d.cfg.upstreams.size()) {
+      custody_(d.cfg.upstreams.size()),
+      transfers_(d.store, d.log, d.store_watch,
+                 Transfers::Hooks{[this] { return transfer_peers(); },
+                                  [this](const std::string& code, const sync::Message& m) {
+                                    return send_to(code, m);
+                                  }},
+                 std::chrono::duration_cast<std::chrono::milliseconds>(d.cfg.sync.peer_timeout)) {
   for (const auto& u : cfg_.upstreams) {
     auto s = std::make_unique<sync::Session>(
         sync::SessionSettings{cfg_.code, u.code, true, true, cfg_.sync}, view_);
@@ -146,6 +152,11 @@ void Links::on_child_message(const std::string& rid, const std::string& user,
   }
   sync::Session& s = *it->second.session;
   s.count_received(bytes.size());
+  if (sync::is_transfer(*m)) {
+    s.heard(now());
+    transfers_.on_message(user, *m, clock_.now());
+    return;
+  }
   carry_out(s, s.on_message(*m, now()), Target{false, 0, rid});
 }
 
@@ -178,7 +189,41 @@ void Links::on_upstream_message(std::size_t i, const std::string& bytes) {
   }
   sync::Session& s = *ups_[i];
   s.count_received(bytes.size());
+  if (sync::is_transfer(*m)) {
+    if (s.state() != sync::Session::State::up) return;
+    s.heard(now());
+    transfers_.on_message(code, *m, clock_.now());
+    return;
+  }
   carry_out(s, s.on_message(*m, now()), Target{true, i, {}});
+}
+
+std::vector<Transfers::Peer> Links::transfer_peers() const {
+  std::vector<Transfers::Peer> out;
+  for (std::size_t i = 0; i < ups_.size(); ++i)
+    if (ups_[i]->state() == sync::Session::State::up)
+      out.push_back({ups_[i]->peer(), ups_[i]->streaming(), ups_[i]->batches_idle()});
+  for (const auto& [code, c] : children_)
+    if (c.session->state() == sync::Session::State::up)
+      out.push_back({code, false, c.session->batches_idle()});
+  return out;
+}
+
+bool Links::send_to(const std::string& code, const sync::Message& m) {
+  const std::string bytes = sync::encode_message(m);
+  for (std::size_t i = 0; i < ups_.size(); ++i) {
+    if (ups_[i]->peer() != code || ups_[i]->state() != sync::Session::State::up) continue;
+    if (transport_.send_up(i, bytes) != ZmqTransport::SendResult::sent) return false;
+    ups_[i]->count_sent(bytes.size());
+    return true;
+  }
+  auto it = children_.find(code);
+  if (it == children_.end() || it->second.session->state() != sync::Session::State::up)
+    return false;
+  if (transport_.send_child(it->second.routing_id, bytes) != ZmqTransport::SendResult::sent)
+    return false;
+  it->second.session->count_sent(bytes.size());
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -214,9 +259,13 @@ void Links::carry_out(sync::Session& s, sync::Actions actions, const Target& to)
         carry_out(s, s.link_down(now(), "unreachable"), to);
     } else if (auto* in = std::get_if<sync::Ingest>(&action)) {
       const sync::IngestResult r = ingest(s, *in);
-      if (r.stored > 0) pump = true;
+      if (r.stored > 0) {
+        pump = true;
+        transfers_.wants_changed();
+      }
       carry_out(s, s.on_ingested(r, now()), to);
     } else if (std::holds_alternative<sync::Up>(action)) {
+      transfers_.peer_up();
       if (!to.up) {
         children_[code].routing_id = to.routing_id;
         if (cfg_.upstreams.empty()) {
@@ -535,6 +584,7 @@ void Links::tick() {
   for (auto& [code, c] : children_)
     carry_out(*c.session, c.session->tick(t), Target{false, 0, c.routing_id});
   tick_upstreams();
+  transfers_.tick(t.mono);
   if (custody_refresh_due_ && t.mono - custody_refreshed_ >= std::chrono::milliseconds(250)) {
     custody_refresh_due_ = false;
     custody_refreshed_ = t.mono;

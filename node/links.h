@@ -29,6 +29,7 @@
 #include "node/sync/custody.h"
 #include "node/sync/session.h"
 #include "node/sync/upstreams.h"
+#include "node/transfers.h"
 #include "node/zmq_transport.h"
 #include "protocol/verify_pool.h"
 #include "storage/store.h"
@@ -69,6 +70,7 @@ class Links {
   // One line per link for `liandong status`.
   std::vector<LinkReport> reports();
   uint64_t log_end() const { return view_.end(); }
+  const Transfers& transfers() const { return transfers_; }
 
  private:
   struct Target {
@@ -97,6 +99,8 @@ class Links {
   void note_refused_event(const std::string& code, const Id& id, const std::string& reason);
   uint64_t our_top() const;
   void persist_custody(bool force);
+  std::vector<Transfers::Peer> transfer_peers() const;
+  bool send_to(const std::string& code, const sync::Message& m);
 
   const config::NodeConfig& cfg_;
   storage::Store& store_;
@@ -118,6 +122,7 @@ class Links {
   sync::TimePoint last_lsn_check_{}, custody_refreshed_{};
   sync::CustodyMarks custody_;
   bool custody_refresh_due_ = false;
+  Transfers transfers_;
 };
 
 }  // namespace liandong::node

@@ -380,6 +380,8 @@ class Store {
   Status add_file_levels(std::span<const std::pair<std::string, uint8_t>> files);
   // Bytes of chunks held.
   Result<uint64_t> blob_bytes() const;
+  // Bytes more the attachment limit allows; nullopt when there is no limit.
+  Result<std::optional<uint64_t>> blob_room() const;
 
   struct Impl;  // LMDB handles; defined in store_impl.h
 

@@ -302,6 +302,15 @@ Status Store::add_file_levels(std::span<const std::pair<std::string, uint8_t>> f
   });
 }
 
+Result<std::optional<uint64_t>> Store::blob_room() const {
+  const uint64_t limit = impl_->opts.max_blob_bytes;
+  if (limit == 0) return std::optional<uint64_t>();
+  return impl_->txns.read([&](Txn& txn) -> std::optional<uint64_t> {
+    const uint64_t held = blob_bytes_in(*impl_, txn);
+    return held >= limit ? 0 : limit - held;
+  });
+}
+
 Result<uint64_t> Store::blob_bytes() const {
   return impl_->txns.read([&](Txn& txn) { return blob_bytes_in(*impl_, txn); });
 }

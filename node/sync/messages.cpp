@@ -4,6 +4,7 @@
 #include <kj/exception.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <type_traits>
 
 #include "protocol/event_codec.h"
@@ -14,6 +15,11 @@ namespace {
 
 // At most this many refusals travel in one message.
 constexpr std::size_t kMaxRejectedPerMessage = 1024;
+
+// A field that breaks the attachment messages' limits.
+struct InvalidMessage : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 std::string text(capnp::Text::Reader t) {
   return std::string(t.begin(), t.size());
@@ -85,6 +91,15 @@ unsigned capped(std::size_t n) {
   return static_cast<unsigned>(std::min(n, kMaxRejectedPerMessage));
 }
 
+std::string hash_of(capnp::Data::Reader d, const char* what) {
+  if (d.size() != 32) throw InvalidMessage(std::string(what) + " must be a 32-byte SHA-256");
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+capnp::Data::Reader as_data(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
+}
+
 Message read(proto::SyncMessage::Reader m) {
   switch (m.which()) {
     case proto::SyncMessage::HELLO:
@@ -138,6 +153,44 @@ Message read(proto::SyncMessage::Reader m) {
         out.ids.push_back(read_id(id));
       return out;
     }
+    case proto::SyncMessage::CHUNK_REQUEST: {
+      auto r = m.getChunkRequest();
+      ChunkRequest out;
+      out.file = hash_of(r.getFile(), "chunk request: file");
+      if (r.getChunks().size() == 0 || r.getChunks().size() > kMaxChunksPerRequest)
+        throw InvalidMessage("chunk request: 1 to 16 chunks");
+      for (auto c : r.getChunks())
+        out.chunks.push_back(hash_of(c, "chunk request: chunk"));
+      return out;
+    }
+    case proto::SyncMessage::CHUNK: {
+      auto r = m.getChunk();
+      Chunk out;
+      out.file = hash_of(r.getFile(), "chunk: file");
+      out.hash = hash_of(r.getHash(), "chunk: hash");
+      out.missing = r.getMissing();
+      auto d = r.getData();
+      if (d.size() > kChunkBytes) throw InvalidMessage("chunk: more than 64 KiB of data");
+      if (out.missing != (d.size() == 0)) throw InvalidMessage("chunk: data and missing disagree");
+      out.data.assign(reinterpret_cast<const char*>(d.begin()), d.size());
+      return out;
+    }
+    case proto::SyncMessage::FILES_QUERY: {
+      FilesQuery out;
+      if (m.getFilesQuery().size() > kMaxFilesPerQuery)
+        throw InvalidMessage("files query: more than 256 files");
+      for (auto f : m.getFilesQuery())
+        out.files.push_back(hash_of(f, "files query: file"));
+      return out;
+    }
+    case proto::SyncMessage::FILES_HELD: {
+      FilesHeld out;
+      if (m.getFilesHeld().size() > kMaxFilesPerQuery)
+        throw InvalidMessage("files held: more than 256 files");
+      for (auto f : m.getFilesHeld())
+        out.files.emplace_back(hash_of(f.getFile(), "files held: file"), f.getLevels());
+      return out;
+    }
   }
   return UnknownKind{};
 }
@@ -163,9 +216,10 @@ Result<std::vector<std::string>> unpack(const Batch& b, std::size_t max_raw_byte
 }
 
 const char* kind_name(const Message& m) {
-  static constexpr const char* kNames[] = {"hello",    "welcome",       "refused", "batch",
-                                           "ack",      "heartbeat",     "bye",     "recover",
-                                           "refusals", "refusalsTaken", "unknown"};
+  static constexpr const char* kNames[] = {"hello",      "welcome",       "refused",      "batch",
+                                           "ack",        "heartbeat",     "bye",          "recover",
+                                           "refusals",   "refusalsTaken", "chunkRequest", "chunk",
+                                           "filesQuery", "filesHeld",     "unknown"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[m.index()];
 }
@@ -175,6 +229,8 @@ Result<Message> decode_message(std::string_view bytes, std::size_t max_bytes) {
   if (!parsed.ok()) return parsed.status();
   try {
     return read(parsed->root());
+  } catch (const InvalidMessage& e) {
+    return Status::invalid(e.what());
   } catch (const kj::Exception& e) {
     return Status::invalid(std::string("malformed message: ") + e.getDescription().cStr());
   }
@@ -228,6 +284,28 @@ std::string encode_message(const Message& m) {
           auto ids = root.initRefusalsTaken(capped(v.ids.size()));
           for (unsigned i = 0; i < ids.size(); ++i)
             write_id(ids[i], v.ids[i]);
+        } else if constexpr (std::is_same_v<T, ChunkRequest>) {
+          auto r = root.initChunkRequest();
+          r.setFile(as_data(v.file));
+          auto cs = r.initChunks(static_cast<unsigned>(v.chunks.size()));
+          for (unsigned i = 0; i < cs.size(); ++i)
+            cs.set(i, as_data(v.chunks[i]));
+        } else if constexpr (std::is_same_v<T, Chunk>) {
+          auto c = root.initChunk();
+          c.setFile(as_data(v.file));
+          c.setHash(as_data(v.hash));
+          c.setData(as_data(v.data));
+          c.setMissing(v.missing);
+        } else if constexpr (std::is_same_v<T, FilesQuery>) {
+          auto fs = root.initFilesQuery(static_cast<unsigned>(v.files.size()));
+          for (unsigned i = 0; i < fs.size(); ++i)
+            fs.set(i, as_data(v.files[i]));
+        } else if constexpr (std::is_same_v<T, FilesHeld>) {
+          auto fs = root.initFilesHeld(static_cast<unsigned>(v.files.size()));
+          for (unsigned i = 0; i < fs.size(); ++i) {
+            fs[i].setFile(as_data(v.files[i].first));
+            fs[i].setLevels(v.files[i].second);
+          }
         } else {
           static_assert(std::is_same_v<T, UnknownKind>);
         }

@@ -101,11 +101,40 @@ struct Refusals {
 struct RefusalsTaken {
   std::vector<Id> ids;
 };
+// Attachments (sync.capnp ChunkRequest ...). Hashes are 32 bytes each:
+// decoding refuses any other length, more than kMaxChunksPerRequest chunks
+// a request, more than kMaxFilesPerQuery files a query or answer, and a
+// chunk's data over kChunkBytes.
+constexpr std::size_t kMaxChunksPerRequest = 16;
+constexpr std::size_t kMaxFilesPerQuery = 256;
+struct ChunkRequest {
+  std::string file;
+  std::vector<std::string> chunks;
+};
+struct Chunk {
+  std::string file, hash, data;
+  bool missing = false;
+};
+struct FilesQuery {
+  std::vector<std::string> files;
+};
+struct FilesHeld {
+  std::vector<std::pair<std::string, uint8_t>> files;  // (sha256, level bits)
+};
+
 // A kind this build does not know (a newer peer): logged and ignored.
 struct UnknownKind {};
 
-using Message = std::variant<Hello, Welcome, Refused, Batch, Ack, Heartbeat, Bye, Recover, Refusals,
-                             RefusalsTaken, UnknownKind>;
+using Message =
+    std::variant<Hello, Welcome, Refused, Batch, Ack, Heartbeat, Bye, Recover, Refusals,
+                 RefusalsTaken, ChunkRequest, Chunk, FilesQuery, FilesHeld, UnknownKind>;
+
+// Whether `m` is one of the attachment messages (carried by node/transfers.h,
+// not by the session).
+inline bool is_transfer(const Message& m) {
+  return std::holds_alternative<ChunkRequest>(m) || std::holds_alternative<Chunk>(m) ||
+         std::holds_alternative<FilesQuery>(m) || std::holds_alternative<FilesHeld>(m);
+}
 
 // "hello", "batch", ... for log lines.
 const char* kind_name(const Message& m);

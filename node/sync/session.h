@@ -190,6 +190,13 @@ class Session {
   // Whether the event at `lsn` of our log goes to this peer now.
   bool routes(uint64_t lsn, const RouteInfo& r) const { return routed(route(), lsn, r); }
 
+  // An attachment message came from the peer (node/transfers.h): the peer
+  // is alive.
+  void heard(Now now) { last_heard_ = now.mono; }
+  // No batch of ours is waiting for the peer's ack: a chunk may go now
+  // (batches go first, §4.6).
+  bool batches_idle() const { return credit_.idle(); }
+
   State state() const { return state_; }
   const SessionSettings& settings() const { return settings_; }
   const std::string& peer() const { return settings_.peer; }
