@@ -64,7 +64,7 @@ const T = {
   filesHeading: '附件（材料照片和扫描件）',
   files: {
     open: (name) => '查看 ' + name,
-    download: '下载原件',
+    download: '下载',
     pdf: 'PDF 扫描件',
     custody: '存放：',
     close: '关闭',
