@@ -71,6 +71,12 @@ std::string describe(const NodeConfig& config) {
       o << "           certificate " << d.tls_cert.string() << ", key " << d.tls_key.string()
         << "\n";
   }
+  const AttachmentSettings& a = config.attachments;
+  o << "attachments files up to " << a.max_file_mib << " MiB; photos reduced to "
+    << a.image_long_side << " px, JPEG quality " << a.jpeg_quality << "; "
+    << (a.max_store_gib == 0 ? std::string("store limited by the disk only")
+                             : "at most " + std::to_string(a.max_store_gib) + " GiB in the store")
+    << "\n";
   return o.str();
 }
 

@@ -42,8 +42,9 @@ class Parser {
       : root_(root), reader_(source), base_dir_(base_dir) {}
 
   std::variant<NodeConfig, ConfigError> run() {
-    reader_.allow_only(root_, "",
-                       {"node", "listen", "control", "upstream", "child", "sync", "desk"});
+    reader_.allow_only(
+        root_, "",
+        {"node", "listen", "control", "upstream", "child", "sync", "desk", "attachments"});
     if (!reader_.failed()) read_node();
     if (!reader_.failed()) read_listen();
     if (!reader_.failed()) read_control();
@@ -51,6 +52,7 @@ class Parser {
     if (!reader_.failed()) read_children();
     if (!reader_.failed()) config_.sync = read_sync(reader_, reader_.table(root_, "", "sync"));
     if (!reader_.failed()) read_desk();
+    if (!reader_.failed()) read_attachments();
     if (reader_.failed()) return ConfigError{reader_.error()};
     return std::move(config_);
   }
@@ -136,6 +138,23 @@ class Parser {
     } else {
       config_.control_endpoint = "ipc://" + path->string();
     }
+  }
+
+  void read_attachments() {
+    const toml::table* t = reader_.table(root_, "", "attachments");
+    if (t == nullptr) return;
+    const char* path = "attachments";
+    reader_.allow_only(*t, path,
+                       {"max_file_mib", "max_store_gib", "image_long_side", "jpeg_quality"});
+    AttachmentSettings& a = config_.attachments;
+    if (auto v = reader_.integer(*t, path, "max_file_mib", 1, 64))
+      a.max_file_mib = static_cast<uint32_t>(v->value);
+    if (auto v = reader_.integer(*t, path, "max_store_gib", 0, 1 << 20))
+      a.max_store_gib = static_cast<uint64_t>(v->value);
+    if (auto v = reader_.integer(*t, path, "image_long_side", 320, 8000))
+      a.image_long_side = static_cast<uint32_t>(v->value);
+    if (auto v = reader_.integer(*t, path, "jpeg_quality", 30, 100))
+      a.jpeg_quality = static_cast<uint32_t>(v->value);
   }
 
   void read_desk() {

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -93,6 +94,26 @@ struct DeskSettings {
   friend bool operator==(const DeskSettings&, const DeskSettings&) = default;
 };
 
+// [attachments]: files attached to cases (node/app/attachments.h);
+// every key optional. Bounds (inclusive):
+//   max_file_mib     1 .. 64, default 20: the most one file may hold, as
+//                    given (before a photo is reduced)
+//   max_store_gib    0 .. 1048576, default 0: attachment chunks this store
+//                    may hold in all (0: only the disk limits it); the
+//                    daemon and the CLI open the store with it
+//   image_long_side  320 .. 8000 px, default 1600: photos are reduced to it
+//   jpeg_quality     30 .. 100, default 80: photos are saved as JPEG so
+struct AttachmentSettings {
+  uint32_t max_file_mib = 20;
+  uint64_t max_store_gib = 0;
+  uint32_t image_long_side = 1600;
+  uint32_t jpeg_quality = 80;
+
+  uint64_t max_file_bytes() const { return uint64_t{max_file_mib} << 20; }
+  uint64_t max_store_bytes() const { return max_store_gib << 30; }
+  friend bool operator==(const AttachmentSettings&, const AttachmentSettings&) = default;
+};
+
 struct NodeConfig {
   std::string code;                // this node's division code (2, 4, 6, 9 or 12 digits)
   std::filesystem::path data;      // data directory (store, keys), see "Paths" above
@@ -106,6 +127,7 @@ struct NodeConfig {
   std::vector<Child> children;      // [[child]], in the file's order
   SyncSettings sync;
   DeskSettings desk;
+  AttachmentSettings attachments;
 
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };

@@ -720,3 +720,32 @@ TEST_CASE("config: a wrong [desk] is one line naming the key", "[config][desk]")
   expect_error(head + "tls_cert = \"c.pem\"\n", 5, "desk.tls_key", "go together");
   expect_error(head + "listen = 8701\n", 5, "desk.listen", "");
 }
+
+// --- [attachments] ------------------------------------------------------------
+
+TEST_CASE("config: [attachments] defaults and values", "[config][attachments]") {
+  const std::string head = "[node]\ncode = \"360723101007\"\ndata = \"/srv/ld\"\n";
+  auto c = parse_ok(head);
+  CHECK(c.attachments.max_file_mib == 20);
+  CHECK(c.attachments.max_file_bytes() == 20u << 20);
+  CHECK(c.attachments.max_store_gib == 0);
+  CHECK(c.attachments.image_long_side == 1600);
+  CHECK(c.attachments.jpeg_quality == 80);
+  c = parse_ok(head +
+               "[attachments]\nmax_file_mib = 64\nmax_store_gib = 2\nimage_long_side = 1200\n"
+               "jpeg_quality = 70\n");
+  CHECK(c.attachments.max_file_mib == 64);
+  CHECK(c.attachments.max_store_bytes() == uint64_t{2} << 30);
+  CHECK(c.attachments.image_long_side == 1200);
+  CHECK(c.attachments.jpeg_quality == 70);
+  CHECK_THAT(liandong::config::describe(c), Contains("attachments"));
+}
+
+TEST_CASE("config: a wrong [attachments] is one line naming the key", "[config][attachments]") {
+  const std::string head = "[node]\ncode = \"360723101007\"\ndata = \"/srv/ld\"\n[attachments]\n";
+  expect_error(head + "max_file_mib = 0\n", 5, "attachments.max_file_mib", "");
+  expect_error(head + "max_file_mib = 65\n", 5, "attachments.max_file_mib", "");
+  expect_error(head + "max_store_gib = -1\n", 5, "attachments.max_store_gib", "");
+  expect_error(head + "jpeg_quality = \"80\"\n", 5, "attachments.jpeg_quality", "");
+  expect_error(head + "max_mib = 3\n", 5, "attachments.max_mib", "");
+}

@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev catch2 libsodium-dev libzstd-dev
   libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev libzip-dev libexpat1-dev libxlsxwriter-dev
-  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libqrencode-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libqrencode-dev libvips-dev
   chromium chromium-driver python3-selenium fonts-noto-cjk poppler-utils
   iproute2 nftables procps python3 time
 )

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "node/app/act.h"
+#include "node/app/case_files.h"
 #include "node/app/cases.h"
 #include "node/app/submit.h"
 #include "node/case_list_command.h"
@@ -30,31 +31,57 @@ namespace {
 // The options of `submit`: the request (node/app/submit.h), or --json FILE.
 struct SubmitArgs : app::SubmitRequest {
   std::string json_file;
+  std::vector<std::string> attach;  // --attach MATERIAL=FILE
+  std::string config_file;          // --config: its [attachments]
 };
+
+// The node and context of a command that may attach files: with --attach
+// or --config, the store is opened with [attachments]' limit and the
+// context carries its settings.
+struct AttachingNode {
+  Opened node;
+  config::AttachmentSettings settings;
+  // The context on `node`, carrying `settings` (valid while this lives).
+  app::Context ctx() const {
+    auto c = app_context(node);
+    c.attachments = settings;
+    return c;
+  }
+};
+AttachingNode open_attaching(const fs::path& data_dir, const std::vector<std::string>& attach,
+                             const std::string& config_file) {
+  std::string data = data_dir.string();
+  AttachConfig ac;
+  if (!attach.empty() || !config_file.empty()) ac = load_attach_config(config_file, data);
+  return AttachingNode{open_node(data, ac.settings.max_store_bytes()), ac.settings};
+}
 
 int cmd_submit(const fs::path& data, const SubmitArgs& a, const ActorOptions& given_actor,
                bool json) {
-  auto node = open_node(data);
+  auto opened = open_attaching(data, a.attach, a.config_file);
   app::SubmitRequest req = a;
   req.actor = given_actor;
+  req.files = read_attachments(a.attach);
   if (!a.json_file.empty()) {
     req.json_name = a.json_file;
     req.json_text = read_file(a.json_file, kMaxSubmissionFileBytes);
   }
-  auto done = app::submit(app_context(node), req);
+  auto done = app::submit(opened.ctx(), req);
   if (!done.ok()) fail_with(done.error());
+  const std::string files = done->files == 0 ? "" : "，附件 " + std::to_string(done->files) + " 个";
   if (json) {
     print(json_text(Json{{"case", format_id(done->case_id)},
                          {"lsn", done->lsn},
                          {"supplement_case", done->supplement_case()},
-                         {"missing", done->missing}}) +
+                         {"missing", done->missing},
+                         {"files", done->files}}) +
           "\n");
   } else if (done->supplement_case()) {
-    print("已登记 补办件 " + format_id(done->case_id) + "（待补正）\n一次性告知：请补齐以下 " +
-          std::to_string(done->missing.size()) + " 项材料：" + storage::join_names(done->missing) +
-          "\n");
+    print("已登记 补办件 " + format_id(done->case_id) + "（待补正）" + files +
+          "\n一次性告知：请补齐以下 " + std::to_string(done->missing.size()) + " 项材料：" +
+          storage::join_names(done->missing) + "\n");
   } else {
-    print("已登记 办件 " + format_id(done->case_id) + "\n");
+    print("已登记 办件 " + format_id(done->case_id) + files + "\n");
   }
   return 0;
 }
@@ -90,23 +117,49 @@ int cmd_show(const fs::path& data, const std::string& id_text, bool json) {
   const std::string& code = node.store->code();
   const app::CaseView& v = *shown;
   const auto places = places_here(*node.store);
-  print(json ? render_case_json(v.state, v.events, &v.custody, code, v.consult)
-             : render_case(v.state, v.events, &v.custody, code, v.consult,
-                           places ? &*places : nullptr));
+  auto files = app::case_files(app_context(node), id_text);
+  if (!files.ok()) fail_with(files.error());
+  if (json) {
+    Json j = Json::parse(render_case_json(v.state, v.events, &v.custody, code, v.consult));
+    Json list = Json::array();
+    for (const auto& f : *files)
+      list.push_back(Json{{"sha256", app::hex_of(f.sha256)},
+                          {"name", f.name},
+                          {"material", f.material},
+                          {"size", f.size},
+                          {"whole", f.whole},
+                          {"held_at", app::held_at(f)}});
+    j["files"] = list;
+    print(json_text(j) + "\n");
+    return 0;
+  }
+  std::string text =
+      render_case(v.state, v.events, &v.custody, code, v.consult, places ? &*places : nullptr);
+  if (!files->empty()) {
+    text += "附件（" + std::to_string(files->size()) + " 个）：\n";
+    for (const auto& f : *files)
+      text += "  " + f.name + "（" + f.material + "，" + app::file_event_zh(f.kind) + "）  " +
+              app::custody_zh(f) + "\n";
+  }
+  print(text);
   return 0;
 }
 
 // ---- act ------------------------------------------------------------------
 
-using ActArgs = app::ActRequest;
+struct ActArgs : app::ActRequest {
+  std::vector<std::string> attach;  // --attach MATERIAL=FILE (supplement, decide)
+  std::string config_file;          // --config: its [attachments]
+};
 
 int cmd_act(const fs::path& data, const std::string& action, const ActArgs& a,
             const ActorOptions& given_actor, bool json) {
-  auto node = open_node(data);
+  auto opened = open_attaching(data, a.attach, a.config_file);
   app::ActRequest req = a;
   req.action = action;
   req.actor = given_actor;
-  auto done = app::act(app_context(node), req);
+  req.files = read_attachments(a.attach);
+  auto done = app::act(opened.ctx(), req);
   if (!done.ok()) fail_with(done.error());
   if (json) {
     print(json_text(Json{{"event", format_id(done->event)},
@@ -161,6 +214,10 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_submit->add_option("--summary", sub.summary, "one-line summary");
   c_submit->add_option("--catalog-version", sub.catalog_version, "catalog version checked against");
   c_submit->add_flag("--json-out", json, "print the result as JSON");
+  c_submit->add_option("--attach", sub.attach,
+                       "attach a photo or scan: MATERIAL=FILE (JPG, PNG, HEIC or PDF; repeatable)");
+  c_submit->add_option("--config", sub.config_file,
+                       "node config whose [attachments] limits apply (default: the defaults)");
 
   auto* c_case = app.add_subcommand("case", "list and show cases");
   c_case->require_subcommand(1);
@@ -239,6 +296,16 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
       c->add_flag("--approve", act.approve, "approve");
       c->add_flag("--reject", act.reject, "refuse");
     }
+    if (n == "supplement" || n == "decide") {
+      c->add_option(
+          "--attach", act.attach,
+          n == "supplement"
+              ? "attach a photo or scan of a supplied material: MATERIAL=FILE (repeatable)"
+              : "attach the decision's papers: NAME=FILE, e.g. 批复文书=pf.pdf "
+                "(repeatable)");
+      c->add_option("--config", act.config_file,
+                    "node config whose [attachments] limits apply (default: the defaults)");
+    }
     if (n == "decide") {
       c->add_option("--reason", act.reason, "reason (required for a refusal)");
       c->add_option("--basis", act.basis, "legal basis (办事依据)");
@@ -270,6 +337,8 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   }
 
   shared.files.push_back(&sub.json_file);
+  shared.run_here.push_back(
+      [args] { return !args->sub.attach.empty() || !args->act.attach.empty(); });
   auto& data = shared.data;
   auto& actor = shared.actor;
   out.push_back({.app = c_submit, .run = [args, &data, &actor, &json] {

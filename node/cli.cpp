@@ -1,6 +1,7 @@
 #include "node/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,10 +38,16 @@ thread_local const std::map<std::string, std::string>* t_files = nullptr;
 }  // namespace
 
 Opened open_node(const fs::path& data) {
+  return open_node(data, 0);
+}
+
+Opened open_node(const fs::path& data, uint64_t max_blob_bytes) {
   if (t_ctx != nullptr)
     return Opened{nullptr, t_ctx->store, *t_ctx->identity, t_ctx->data, t_ctx->identity};
   if (data.empty()) throw CommandError{Status::invalid("no data directory: give --data DIR")};
-  auto store = storage::Store::open(storage::StoreOptions{store_dir(data)});
+  storage::StoreOptions options{store_dir(data)};
+  options.max_blob_bytes = max_blob_bytes;
+  auto store = storage::Store::open(options);
   if (!store.ok()) throw CommandError{store.status()};
   settle_rotation(data, **store);
   auto id = load_identity(data);
@@ -269,6 +276,7 @@ int dispatch(int argc, char** argv) {
 
   // Commands of the modules (cases, catalog, deadlines, reports, ...).
   add_catalog_commands(app, shared, modules);
+  add_attachment_commands(app, shared, modules);
   add_deadline_commands(app, shared, modules);
   add_report_commands(app, shared, modules);
   add_audit_commands(app, shared, modules);
@@ -306,7 +314,9 @@ int dispatch(int argc, char** argv) {
     for (const auto& m : modules) {
       if (m.app->parsed()) module = &m;
     }
-    if (sent_to_daemon(path) && t_ctx == nullptr && !data.empty()) {
+    const bool run_here = std::any_of(shared.run_here.begin(), shared.run_here.end(),
+                                      [](const auto& f) { return f(); });
+    if (sent_to_daemon(path) && t_ctx == nullptr && !data.empty() && !run_here) {
       if (auto d = find_daemon(data)) {
         std::vector<std::string> forwarded_files = {publish_file};
         for (const std::string* f : shared.files)

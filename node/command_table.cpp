@@ -14,6 +14,11 @@ const std::vector<CommandInfo>& command_table() {
       {"case show", false, Route::read},
       {"case trace", false, Route::read},
       {"case reissue", true, Route::daemon},
+      // `submit` and `act` with --attach run in the CLI's own process
+      // (CliShared::run_here): the files may be larger than the control
+      // socket carries; the daemon sees the new events within 20 ms.
+      {"attachment list", false, Route::read},
+      {"attachment get", false, Route::read},
       {"store check", false, Route::read},
       {"store events", false, Route::read},
       {"publish calendar", true, Route::daemon},

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "config/node_config.h"
 #include "node/app/actor.h"
+#include "node/app/attachments.h"
 #include "node/app/context.h"
 #include "node/app/result.h"
 #include "node/identity.h"
@@ -43,6 +45,9 @@ struct Opened {
 // Opens the store and keys in `data`, or throws CommandError. Inside the
 // daemon (a command from the control socket) it hands out the daemon's.
 Opened open_node(const std::filesystem::path& data);
+// The same, with attachment chunks limited to `max_blob_bytes` (0: the
+// disk only; StoreOptions::max_blob_bytes).
+Opened open_node(const std::filesystem::path& data, uint64_t max_blob_bytes);
 
 // Refuses (exit 1) a --role that does not act at this node's level: an
 // agent acts only at a village, every other role only at a township or
@@ -88,6 +93,11 @@ struct CliShared {
   // File arguments of a module's commands: read by the CLI and sent with
   // the command when it goes to a daemon (protocol/control.capnp).
   std::vector<const std::string*> files{};
+  // Whether the parsed command runs in the CLI's own process even when a
+  // daemon runs (it writes the store directly, as LMDB allows): a command
+  // with --attach, whose files may be larger than the control socket
+  // carries (node/attachment_commands.cpp).
+  std::vector<std::function<bool()>> run_here{};
 };
 
 // A command a module adds: its CLI11 subcommand and what runs it once
@@ -103,6 +113,26 @@ using CommandSet = std::vector<CommandSpec>;
 // added before the others, which add to its `case` command.
 void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_catalog_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+// `attachment list`, `attachment get` (node/attachment_commands.cpp).
+void add_attachment_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+
+// ---- attached files (node/attachment_commands.cpp) -------------------------
+
+// What a command with --attach reads from --config FILE (optional): the
+// node config's [attachments], and the data directory when --data is not
+// given. Without --config: the defaults (docs in config/node_config.h).
+struct AttachConfig {
+  std::string config_file;
+  config::AttachmentSettings settings{};
+};
+// Reads --config (fails the command on a bad config); fills `data` from
+// it when empty.
+AttachConfig load_attach_config(const std::string& config_file, std::string& data);
+// The files of --attach MATERIAL=FILE (repeatable), read whole (at most
+// kMaxAttachmentBytes each); fails the command on a malformed spec or a
+// file that cannot be read.
+std::vector<app::GivenFile> read_attachments(const std::vector<std::string>& specs);
+
 void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);

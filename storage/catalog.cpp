@@ -109,7 +109,7 @@ void parse_limits(Reader& ck, const toml::table& t, const std::string& path, Ste
 
 void parse_material(Reader& ck, const toml::table& t, const std::string& path,
                     CatalogMaterial& out) {
-  ck.allow_only(t, path, {"name", "form", "count", "later_ok", "note"});
+  ck.allow_only(t, path, {"name", "form", "count", "later_ok", "original_scan", "note"});
   if (auto v = ck.string(t, path, "name", Need::kRequired)) out.name = v->value;
   if (auto v = ck.string(t, path, "form", Need::kOptional)) {
     if (v->value == "original" || v->value == "原件") {
@@ -123,6 +123,7 @@ void parse_material(Reader& ck, const toml::table& t, const std::string& path,
   if (auto v = ck.integer(t, path, "count", 1, kMaxMaterialCount))
     out.count = static_cast<uint32_t>(v->value);
   if (auto v = ck.boolean(t, path, "later_ok")) out.later_ok = v->value;
+  if (auto v = ck.boolean(t, path, "original_scan")) out.original_scan = v->value;
   if (auto v = ck.string(t, path, "note", Need::kOptional)) out.note = v->value;
 }
 

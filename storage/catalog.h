@@ -17,7 +17,8 @@
 //   complaint_phone, note
 //   [item.limits]  village_forward, township_handle, county_decide,
 //                  township_reply, village_notify   (working days, 0..365)
-//   [[item.material]]  name, form (original|copy), count, later_ok, note
+//   [[item.material]]  name, form (original|copy), count, later_ok,
+//                      original_scan, note
 //
 // It travels inside a `catalogPublished {version, document}` broadcast; the
 // bytes are kept verbatim, so every node parses the same document.
@@ -60,6 +61,9 @@ struct CatalogMaterial {
   bool original = true;   // 原件 (true) or 复印件 (false)
   uint32_t count = 1;     // 1..100
   bool later_ok = false;  // 容缺: may be supplied later (先办后补)
+  // An attached photo of it is kept as taken (原样保存), not reduced
+  // (node/app/attachments.h): where the original scan is what counts.
+  bool original_scan = false;
   std::string note;
 
   bool operator==(const CatalogMaterial&) const = default;

@@ -47,6 +47,20 @@ std::string with(const std::string& from, const std::string& to) {
 
 }  // namespace
 
+TEST_CASE("catalog: a material may ask that its scan be kept as taken", "[catalog]") {
+  {
+    auto r = parse_catalog(good(), "cat.toml");
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->find("LY-001")->materials[2].original_scan);  // default: reduced
+  }
+  auto r =
+      parse_catalog(with("later_ok = true", "later_ok = true\noriginal_scan = true"), "cat.toml");
+  REQUIRE(r.ok());
+  CHECK(r->find("LY-001")->materials[2].original_scan);
+  CHECK(error_of(with("later_ok = true", "later_ok = true\noriginal_scan = 1"))
+            .find("original_scan: must be true or false") != std::string::npos);
+}
+
 TEST_CASE("catalog: a good document parses with every public item", "[catalog]") {
   auto r = parse_catalog(good(), "cat.toml");
   REQUIRE(r.ok());

@@ -67,3 +67,10 @@ target_link_libraries(app_layer_test PRIVATE liandong_catch_main liandong_net_fi
 target_compile_definitions(app_layer_test PRIVATE LIANDONG_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(app_layer_test liandong)
 catch_discover_tests(app_layer_test PROPERTIES TIMEOUT 300)
+# Attached files: submit --attach, attachment list / get, limits.
+add_executable(attachment_cli_test attachment_cli_test.cpp)
+target_link_libraries(attachment_cli_test PRIVATE liandong_catch_main liandong_test_support
+  nlohmann_json::nlohmann_json liandong_vips)
+target_compile_definitions(attachment_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
+add_dependencies(attachment_cli_test liandong)
+catch_discover_tests(attachment_cli_test PROPERTIES TIMEOUT 300)

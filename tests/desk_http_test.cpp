@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "node/app/test_images.h"
 #include "tests/json_reader.h"
 #include "tests/net_fixture.h"
 
@@ -228,4 +229,132 @@ TEST_CASE("desk: a certificate whose key does not match is refused at start in o
   auto r = net.cli_raw({"run", "--config", net.config_path(kCounty).string()}, 20s);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("办事台证书不能使用") != std::string::npos);
+}
+
+TEST_CASE(
+    "desk: files uploaded with an application are listed, shown small and downloaded; "
+    "hostile uploads change nothing",
+    "[desk][attachments][integration]") {
+  Net net({{kCounty, {}}});
+  net.start(kCounty);
+  const std::string url = desk_address(net, kCounty);
+  roster_and_code(net);
+  // 李建国, the county's director, may register an application.
+  auto invite = net.cli(kCounty, {"desk", "invite", "李建国", "--json"});
+  REQUIRE(invite.exit_code == 0);
+  const std::string code = json::parse(invite.out)["code"].get<std::string>();
+  httplib::Client c("127.0.0.1", port_of(url));
+  c.set_read_timeout(30);
+  auto login =
+      c.Post("/api/password",
+             json{{"name", "李建国"}, {"code", code}, {"password", "lijianguo-2026"}}.dump(),
+             "application/json");
+  REQUIRE(login);
+  REQUIRE(login->status == 200);
+  std::string cookie = login->get_header_value("Set-Cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+  httplib::Headers auth = {{"Cookie", cookie}};
+  const std::string csrf = json::parse(c.Get("/api/session", auth)->body)["csrf"];
+  httplib::Headers writer = {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+  auto error_of = [](const httplib::Result& r) {
+    if (!r) return std::string("(no answer)");
+    auto j = json::parse(r->body, nullptr, false);
+    return j.is_object() && j.contains("error") ? j["error"].get<std::string>() : r->body;
+  };
+  const std::string application =
+      json{{"item", "MZ-001"},
+           {"applicant", "王五"},
+           {"id_number", "360723197603021158"},
+           {"materials", json::array({json{{"name", "居民身份证"}}, json{{"name", "户口簿"}}})}}
+          .dump();
+  const std::string photo = liandong::test::make_image(4000, 3000, "jpeg");
+  const std::string png = liandong::test::make_image(1200, 900, "png");
+
+  SECTION("hostile uploads") {
+    // A type that is not a photo or a PDF.
+    auto r = c.Post("/api/cases", writer,
+                    httplib::MultipartFormDataItems{
+                        {"request", application, "", "application/json"},
+                        {"attach:居民身份证", "MZ\x90\0 not an image", "a.exe", "image/jpeg"}});
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(error_of(r) == "不支持的文件类型：仅可上传 JPG、PNG、HEIC 照片或 PDF 扫描件");
+    // A material the application does not list.
+    r = c.Post("/api/cases", writer,
+               httplib::MultipartFormDataItems{{"request", application, "", "application/json"},
+                                               {"attach:结婚证", png, "a.png", "image/png"}});
+    CHECK(r->status == 400);
+    CHECK(error_of(r).find("不在本件的申报材料中") != std::string::npos);
+    // Too big for max_file_mib (20 by default).
+    r = c.Post(
+        "/api/cases", writer,
+        httplib::MultipartFormDataItems{
+            {"request", application, "", "application/json"},
+            {"attach:户口簿", "%PDF-" + std::string(21 << 20, 'p'), "h.pdf", "application/pdf"}});
+    CHECK(r->status == 400);
+    CHECK(error_of(r).find("超过 20 MB") != std::string::npos);
+    // Over the upload limit: refused before it is read.
+    r = c.Post("/api/cases", writer, std::string(65 << 20, 'x'),
+               "multipart/form-data; boundary=xyz");
+    CHECK((!r || r->status == 413));
+    // Broken multipart, an unknown part, no application part.
+    r = c.Post("/api/cases", writer, "--xyz\r\nContent-Disposition: form-data\r\n\r\nzz",
+               "multipart/form-data; boundary=xyz");
+    CHECK((!r || r->status == 400));
+    r = c.Post("/api/cases", writer,
+               httplib::MultipartFormDataItems{{"request", application, "", "application/json"},
+                                               {"evil", "x", "", "text/plain"}});
+    CHECK(r->status == 400);
+    CHECK(error_of(r).find("上传内容格式不正确") == 0);
+    r = c.Post("/api/cases", writer,
+               httplib::MultipartFormDataItems{{"attach:户口簿", png, "a.png", "image/png"}});
+    CHECK(r->status == 400);
+    CHECK(net.cases(kCounty).empty());
+  }
+
+  SECTION("two photos: stored reduced, listed, thumbnails, download with the Chinese name") {
+    auto r = c.Post("/api/cases", writer,
+                    httplib::MultipartFormDataItems{
+                        {"request", application, "", "application/json"},
+                        {"attach:居民身份证", photo, "身份证正面.jpg", "image/jpeg"},
+                        {"attach:户口簿", png, "户口簿.png", "image/png"}});
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == 201);
+    const std::string id = json::parse(r->body)["case"];
+    CHECK(json::parse(r->body)["files"] == 2);
+    auto list = c.Get("/api/cases/" + id + "/files", auth);
+    REQUIRE(list->status == 200);
+    const auto files = json::parse(list->body)["files"];
+    REQUIRE(files.size() == 2);
+    CHECK(files[0]["name"] == "身份证正面.jpg");
+    CHECK(files[0]["material"] == "居民身份证");
+    CHECK(files[0]["custody_zh"] == "已达县");
+    CHECK(files[0]["whole"] == true);
+    CHECK(files[0]["size"].get<size_t>() < photo.size());
+    CHECK(files[1]["name"] == "户口簿.jpg");
+    CHECK(files[1]["media_type"] == "image/jpeg");
+    auto shown = c.Get("/api/cases/" + id, auth);
+    CHECK(json::parse(shown->body)["files"].size() == 2);
+    const std::string sha = files[0]["sha256"];
+    auto thumb = c.Get("/api/cases/" + id + "/files/" + sha + "?thumb=1", auth);
+    REQUIRE(thumb->status == 200);
+    CHECK(thumb->get_header_value("Content-Type") == "image/jpeg");
+    CHECK(liandong::test::image_size(thumb->body) == std::pair{240, 180});
+    auto whole = c.Get("/api/cases/" + id + "/files/" + sha + "?download=1", auth);
+    REQUIRE(whole->status == 200);
+    CHECK(liandong::test::image_size(whole->body) == std::pair{1600, 1200});
+    // cpp-httplib's client decodes %XX in header values: the RFC 5987 name
+    // (filename*=UTF-8''%E8%BA%AB...) arrives here decoded.
+    CHECK(whole->get_header_value("Content-Disposition") ==
+          "attachment; filename=\"file.jpg\"; filename*=UTF-8''身份证正面.jpg");
+    // No session, no file; an unknown file is 404.
+    CHECK(c.Get("/api/cases/" + id + "/files/" + sha)->status == 401);
+    CHECK(c.Get("/api/cases/" + id + "/files/" + std::string(64, '0'), auth)->status == 404);
+    // The CLI lists the same files.
+    auto cli = net.cli(kCounty, {"attachment", "list", id, "--json"});
+    REQUIRE(cli.exit_code == 0);
+    CHECK(json::parse(cli.out)["files"].size() == 2);
+  }
+  CHECK(net.stop(kCounty) == 0);
 }

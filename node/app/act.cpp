@@ -46,6 +46,27 @@ std::optional<EventKind> action_kind(const std::string& name) {
   return std::nullopt;
 }
 
+std::vector<std::string> original_scan_materials(const storage::Store& store,
+                                                 const storage::CaseState& st) {
+  uint32_t version = 0;
+  auto events = store.case_events(st.case_id);
+  if (events.ok()) {
+    for (const auto& e : *events) {
+      if (e.view.kind() == EventKind::submitted)
+        version = e.view.event().getBody().getSubmitted().getCatalogVersion();
+    }
+  }
+  auto held = storage::held_catalog(store, version);
+  if (!held.ok() || !*held) held = storage::held_catalog(store);
+  std::vector<std::string> out;
+  if (!held.ok() || !*held) return out;
+  if (const storage::CatalogItem* item = (*held)->find(st.item_code)) {
+    for (const auto& m : item->materials)
+      if (m.original_scan) out.push_back(m.name);
+  }
+  return out;
+}
+
 std::optional<storage::ItemRules> case_item_rules(const storage::Store& store,
                                                   const storage::CaseState& st) {
   uint32_t version = 0;
@@ -250,6 +271,28 @@ ActResult acted(const Context& c, const ActRequest& a) {
             storage::fee_amount_problem(fee.getAmount(), due, (*st)->fee_collected, a.reason))
       fail(Status::invalid(*why));
   }
+  // Files: stored before the event that names them (node/app/attachments.h).
+  capnp::MallocMessageBuilder files_message;
+  std::optional<capnp::List<proto::AttachmentRef>::Reader> refs;
+  if (!a.files.empty()) {
+    if (action != "supplement" && action != "decide")
+      fail(Status::invalid("只有补正材料（supplement）和办结（decide）可以附文件"),
+           RequestPart::materials);
+    std::vector<std::string> materials;
+    if (action == "supplement") {
+      for (const auto& m : (*st)->materials)
+        materials.push_back(m.name);
+    }
+    auto holder = files_message.initRoot<proto::Supplemented>();
+    auto attached = attach_files(c, a.files, materials, original_scan_materials(c.store, **st),
+                                 [&](unsigned n) { return holder.initAttachments(n); });
+    if (!attached.ok()) {
+      AppError e = attached.error();
+      e.part = RequestPart::materials;
+      throw e;
+    }
+    refs = holder.asReader().getAttachments();
+  }
   storage::LocalDraft draft;
   draft.case_id = id;
   const auto conflicts = (*st)->conflicts;
@@ -261,6 +304,13 @@ ActResult acted(const Context& c, const ActRequest& a) {
         write_id(s[i], conflicts[i]);
     }
     fill_body(action, a, code, **st, promised, ev.getBody());
+    if (refs) {
+      auto body = ev.getBody();
+      if (action == "supplement")
+        body.getSupplemented().setAttachments(*refs);
+      else
+        body.getDecided().setAttachments(*refs);
+    }
   };
   auto stored = c.store.append_local(draft, c.signer);
   if (!stored.ok()) refuse(stored.status());

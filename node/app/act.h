@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "node/app/actor.h"
+#include "node/app/attachments.h"
 #include "node/app/context.h"
 #include "node/app/result.h"
 #include "protocol/ids.h"
@@ -51,6 +52,10 @@ struct ActRequest {
   bool settle = false;  // settles the case's conflict with this action
   int score = 0;
   Actor actor;
+  // supplement (补正材料): photos of the supplied materials, each naming
+  // one of the case's materials; decide (办结): the decision's papers,
+  // named freely (批复文书). Other actions take none.
+  std::vector<GivenFile> files{};
 };
 
 struct ActResult {
@@ -73,6 +78,11 @@ AppResult<ActResult> act(const Context& ctx, const ActRequest& req);
 // the roster does not list here may take none.
 std::vector<ActionName> open_actions(const Context& ctx, const Actor& actor,
                                      const storage::CaseState& st);
+
+// The materials of case `st` whose attached scan is kept as taken (the
+// catalog's original_scan), from the catalog case_item_rules reads.
+std::vector<std::string> original_scan_materials(const storage::Store& store,
+                                                 const storage::CaseState& st);
 
 // The catalog rules of the case's item: from the catalog version the case
 // was submitted with, or the newest held when that version is not held

@@ -16,6 +16,7 @@
 #include <functional>
 #include <string>
 
+#include "config/node_config.h"
 #include "protocol/crypto.h"
 #include "protocol/hlc.h"
 #include "storage/store.h"
@@ -27,6 +28,9 @@ struct Context {
   const SigningKey& signer;  // the node's signing key: signs what it writes
   // The wall clock, in ms since the epoch (tests drive it).
   std::function<uint64_t()> now = wall_clock_ms;
+  // What attached files may be and how photos are reduced
+  // (node/app/attachments.h): the node config's [attachments].
+  config::AttachmentSettings attachments{};
 
   const std::string& node_code() const { return store.code(); }
 };

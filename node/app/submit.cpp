@@ -176,6 +176,8 @@ CheckedSubmission SubmissionChecker::checked(const SubmitRequest& a) {
       if (sub.getItemName().size() == 0) sub.setItemName(item->name);
       if (sub.getFeeDue() == 0) sub.setFeeDue(item->fee_fen);
       check = storage::check_intake(item, given_materials(sub));
+      for (const auto& m : item->materials)
+        if (m.original_scan) out.original_scan.push_back(m.name);
     }
   }
   // 补办件, not refusal (storage/intake.h): an application whose required
@@ -205,6 +207,19 @@ AppResult<CheckedSubmission> check_submission(const Context& ctx, const SubmitRe
 AppResult<SubmitResult> submit(const Context& ctx, const SubmitRequest& req) {
   auto sub = check_submission(ctx, req);
   if (!sub.ok()) return recorded(ctx, sub.error());
+  if (!req.files.empty()) {
+    std::vector<std::string> materials;
+    for (auto m : sub->submitted().getMaterials())
+      materials.emplace_back(m.getName().cStr());
+    auto b = sub->builder();
+    auto attached = attach_files(ctx, req.files, materials, sub->original_scan,
+                                 [&](unsigned n) { return b.initAttachments(n); });
+    if (!attached.ok()) {
+      AppError e = attached.error();
+      e.part = RequestPart::materials;
+      return e;
+    }
+  }
   storage::LocalDraft draft;
   draft.home = sub->home;
   const std::string code = ctx.store.code();
@@ -215,7 +230,8 @@ AppResult<SubmitResult> submit(const Context& ctx, const SubmitRequest& req) {
   };
   auto stored = ctx.store.append_local(draft, ctx.signer);
   if (!stored.ok()) return AppError{stored.status()};
-  return SubmitResult{stored->view.id(), stored->lsn, sub->missing};
+  return SubmitResult{stored->view.id(), stored->lsn, sub->missing,
+                      static_cast<uint32_t>(req.files.size())};
 }
 
 }  // namespace liandong::app

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "node/app/actor.h"
+#include "node/app/attachments.h"
 #include "node/app/context.h"
 #include "node/app/result.h"
 #include "protocol/ids.h"
@@ -44,6 +45,10 @@ struct SubmitRequest {
   uint32_t catalog_version = 0;  // 0: the newest held
   std::string home;              // home code of the case (empty: this node)
   Actor actor;
+  // Photos and scans of the materials (node/app/attachments.h): each names
+  // one of the application's materials. Checked and reduced after the
+  // application passes its checks, stored before the application is.
+  std::vector<GivenFile> files{};
 };
 
 // A checked, completed application, ready to store.
@@ -58,6 +63,9 @@ class CheckedSubmission {
   // every one of them named here at once (一次性告知).
   std::vector<std::string> missing;
   bool supplement_case() const { return !missing.empty(); }
+  // The materials whose attached scan is kept as taken (the catalog's
+  // original_scan).
+  std::vector<std::string> original_scan;
 
  private:
   std::unique_ptr<capnp::MallocMessageBuilder> message_;
@@ -110,6 +118,7 @@ struct SubmitResult {
   uint64_t lsn = 0;
   std::vector<std::string> missing;  // a 补办件's missing materials (一次性告知)
   bool supplement_case() const { return !missing.empty(); }
+  uint32_t files = 0;  // files attached
 };
 
 // check_submission, then stores the application. A role refusal is

@@ -91,6 +91,8 @@ void Api::route(httplib::Server& http) {
   http.Get(R"(/api/cases/([0-9]{1,12}-[0-9]{1,20}))", bind(&Api::show));
   http.Post("/api/cases", bind(&Api::submit));
   http.Post(R"(/api/cases/([0-9]{1,12}-[0-9]{1,20})/act)", bind(&Api::act));
+  http.Get(R"(/api/cases/([0-9]{1,12}-[0-9]{1,20})/files)", bind(&Api::files));
+  http.Get(R"(/api/cases/([0-9]{1,12}-[0-9]{1,20})/files/([0-9a-f]{64}))", bind(&Api::file));
   http.Get("/api/catalog", bind(&Api::catalog));
   http.Get(R"(/api/catalog/([A-Za-z0-9_-]{1,64}))", bind(&Api::catalog));
   http.Get("/api/sync", bind(&Api::sync));

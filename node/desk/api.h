@@ -15,7 +15,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "config/node_config.h"
+#include "node/app/attachments.h"
 #include "node/desk/loop_jobs.h"
 #include "node/desk/people.h"
 #include "node/desk/sessions.h"
@@ -26,6 +29,11 @@ namespace liandong::desk {
 
 // The largest request body taken (an application with its materials).
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
+// The largest upload (multipart/form-data: an application or an action
+// with its files); each file is also held to [attachments] max_file_mib.
+constexpr std::size_t kMaxUploadBytes = std::size_t{64} << 20;
+// Thumbnails on the case page: this many pixels on the long side.
+constexpr uint32_t kThumbSide = 240;
 
 struct ApiOptions {
   std::string code;
@@ -34,6 +42,8 @@ struct ApiOptions {
   bool loopback = true;  // only Host 127.0.0.1 / localhost is answered
   int port = 0;
   std::function<uint64_t()> now = wall_clock_ms;
+  // What uploaded files may be and how photos are reduced.
+  config::AttachmentSettings attachments{};
 };
 
 class Api {
@@ -71,6 +81,13 @@ class Api {
   void submit(const Req&, Res&);
   void act(const Req&, Res&);
   void catalog(const Req&, Res&);
+  void files(const Req&, Res&);
+  void file(const Req&, Res&);
+  // The JSON object of a write: the body (at most kMaxBodyBytes), or the
+  // "request" part of a multipart upload whose "attach:MATERIAL" parts
+  // are added to `files`; nullopt after answering 400 / 413.
+  std::optional<node::Json> request_body(const Req& req, Res& res,
+                                         std::vector<app::GivenFile>& files);
   void sync(const Req&, Res&);
   void qr(const Req&, Res&);
 

@@ -76,3 +76,12 @@ Json sync_words(const node::StatusReport& r, const storage::Divisions* places, u
 uint64_t pending_up(const storage::Store& store, const std::string& code, uint64_t last_lsn);
 
 }  // namespace liandong::desk::api_parts
+
+namespace liandong::app {
+struct CaseFile;
+}
+namespace liandong::desk {
+// One attached file as the case page and GET /api/cases/{id}/files show
+// it (docs/DESK.md); in node/desk/api_files.cpp.
+node::Json file_json(const app::CaseFile& f);
+}  // namespace liandong::desk

@@ -126,7 +126,9 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   http.set_keep_alive_timeout(2);
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
-  http.set_payload_max_length(kMaxBodyBytes);
+  // Uploads with files are the largest; a JSON body is held to
+  // kMaxBodyBytes by the API (Api::request_body).
+  http.set_payload_max_length(kMaxUploadBytes);
   // Small answers go out at once, not after the client's delayed ACK.
   http.set_tcp_nodelay(true);
 
@@ -149,6 +151,7 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   api_options.tls = s.tls();
   api_options.loopback = !s.tls();
   api_options.port = port;
+  api_options.attachments = options.attachments;
   impl->api = std::make_unique<Api>(api_options, store, jobs);
   Api* api = impl->api.get();
 
@@ -181,7 +184,7 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   });
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
-    const char* what = res.status == 413   ? "请求内容过大（超过 1 MiB）"
+    const char* what = res.status == 413   ? "上传内容过大（超过 64 MB）"
                        : res.status == 404 ? "没有这个地址"
                        : res.status == 400 ? "请求格式不正确"
                        : res.status == 405 ? "不支持这种请求方式"

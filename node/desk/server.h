@@ -25,6 +25,8 @@ struct DeskOptions {
   config::DeskSettings settings;
   std::filesystem::path data;  // the node's data directory (DATA/desk/ holds the desk's files)
   std::string code;            // the node's division code
+  // [attachments] of the node config: uploads and photo reduction.
+  config::AttachmentSettings attachments{};
 };
 
 // DATA/desk/cert.pem and key.pem: the certificate made at `init`.

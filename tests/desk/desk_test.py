@@ -47,10 +47,30 @@ import sys
 import tempfile
 import time
 import traceback
+import struct
+import zlib
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import desk_net as D  # noqa: E402
+
+
+def write_png(path: str, width: int, height: int, seed: int) -> None:
+    """A photo-like RGB PNG (a pattern over a gradient), made without libraries."""
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)
+        for x in range(width):
+            rows += bytes(((x * 255 // width) ^ seed, (y * 255 // height), ((x ^ y) + seed) & 255))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(bytes(rows), 6)))
+        f.write(chunk(b"IEND", b""))
 from desk_net import Fail, say, wait_for  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 
@@ -124,6 +144,7 @@ class Scenario:
         self.art = art
         self.browsers: list[D.Browser] = []
         self.case = ""
+        self.photos = 0
         self.t0 = time.monotonic()
         self.county_stopped = 0.0      # monotonic time the county was stopped
         # Wrong answers that do not stop the run: each is printed when seen,
@@ -281,9 +302,17 @@ class Scenario:
         names = [r.get_attribute("data-material") for r in rows]
         if not all(m in names for m in MISSING):
             raise Fail(f"the checklist of {ITEM} lacks {MISSING}: {names}")
+        photos = 0
         for r in rows:
             state = "missing" if r.get_attribute("data-material") in MISSING else "provided"
             r.find_element(D.By.CSS_SELECTOR, f"input[value='{state}']").click()
+            if state == "provided" and photos < 2:
+                # Two photos taken at intake (拍照上传), as a phone's camera would give them.
+                path = os.path.join(self.tmp, f"photo-{photos}.png")
+                write_png(path, 1200 + 400 * photos, 900, 40 * photos)
+                r.find_element(D.By.CSS_SELECTOR, "input[type=file]").send_keys(path)
+                photos += 1
+        self.photos = photos
         a.wait_el("the 补办件 warning", "#submit-note", text="缺 2 项材料")
         a.shot("03-new-filled")
         a.click("#submit-case")
@@ -296,6 +325,25 @@ class Scenario:
             raise Fail(f"the result does not name both missing materials: {words!r}")
         self.note(f"登记 {self.case}: {words}")
         a.shot("04-new-registered")
+        if self.photos:
+            # The case page (in a second tab: this page's buttons are used
+            # below) shows both photos as thumbnails made by the node.
+            first = a.d.current_window_handle
+            a.d.switch_to.new_window("tab")
+            self.open_case(a, VILLAGE)
+            wait_for("the photos' thumbnails on the case page", 15, lambda: len([
+                i for i in a.els("#file-list img")
+                if a.d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)
+            ]) == self.photos)
+            custody = [e.text for e in a.els("#file-list .custody")]
+            self.expect(all("本机" in t for t in custody), f"附件存放 on the case page: {custody}")
+            a.shot("04b-case-photos")
+            a.els("#file-list .thumb-open")[0].click()
+            a.wait_el("the viewer's large photo", "#viewer .viewer-img")
+            a.shot("04c-photo-viewer")
+            a.click("#viewer button[type=submit]")
+            a.d.close()
+            a.d.switch_to.window(first)
 
         c = a.api(f"/api/cases/{self.case}")
         cli = net.case(VILLAGE, self.case)

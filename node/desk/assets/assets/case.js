@@ -61,6 +61,18 @@ const T = {
   dueNone: '受理后确定',
   times: (n) => n + ' 次',
   materialsHeading: '申报材料',
+  filesHeading: '附件（材料照片和扫描件）',
+  files: {
+    open: (name) => '查看 ' + name,
+    download: '下载',
+    pdf: 'PDF 扫描件',
+    custody: '存放：',
+    close: '关闭',
+    inTransit: '传输中',
+    supplementFiles: '补交材料的照片或扫描件',
+    decisionFiles: '批复文书（照片或扫描件）',
+    decisionPaper: '批复文书',
+  },
   mat: { name: '材料名称', state: '收取情况' },
   matStates: { provided: '已收', missing: '缺', later: '容缺后补' },
   noMaterials: '登记时没有列出材料。',
@@ -237,6 +249,55 @@ function handlingFacts(c) {
     c.rating ? fact(T.f.rating, T.ratings[c.rating] || String(c.rating)) : null,
     c.complaints ? fact(T.f.complaints, T.times(c.complaints)) : null,
   );
+}
+
+// 附件: a thumbnail per photo (made by the node, GET …/files/SHA?thumb=1),
+// a tile per PDF; a click opens the viewer. A file not whole here shows
+// how much of it has arrived.
+function fileList(c) {
+  const files = c.files || [];
+  node('files-card').hidden = files.length === 0;
+  const base = '/api/cases/' + encodeURIComponent(caseId) + '/files/';
+  Desk.fill(
+    'file-list',
+    files.map((f) => {
+      const image = f.media_type.startsWith('image/');
+      const face = !f.whole
+        ? Desk.el('span', { class: 'thumb-box transit' }, T.files.inTransit)
+        : image
+          ? Desk.el('img', { src: base + f.sha256 + '?thumb=1', alt: f.name, loading: 'lazy' })
+          : Desk.el('span', { class: 'thumb-box' }, T.files.pdf);
+      return Desk.el(
+        'figure',
+        { class: 'thumb', dataset: { sha: f.sha256 } },
+        f.whole
+          ? Desk.el('button', { type: 'button', class: 'thumb-open', title: T.files.open(f.name), onclick: () => view(f, base) }, face)
+          : face,
+        Desk.el(
+          'figcaption',
+          null,
+          Desk.el('strong', null, f.material),
+          Desk.el('span', null, f.name),
+          Desk.el('span', { class: 'custody' + (f.whole ? '' : ' transit') }, T.files.custody + f.custody_zh),
+          f.whole ? Desk.el('a', { href: base + f.sha256 + '?download=1' }, T.files.download) : null,
+        ),
+      );
+    }),
+  );
+}
+
+function view(f, base) {
+  const dlg = node('viewer');
+  const src = base + f.sha256;
+  Desk.fill(
+    'viewer-body',
+    f.media_type === 'application/pdf'
+      ? Desk.el('iframe', { src, title: f.name, class: 'viewer-pdf' })
+      : Desk.el('img', { src, alt: f.name, class: 'viewer-img' }),
+  );
+  Desk.fill('viewer-title', f.material + '　' + f.name);
+  node('viewer-download').href = src + '?download=1';
+  dlg.showModal();
 }
 
 function materialRows(c) {
@@ -478,6 +539,7 @@ const FORMS = {
       required: true,
       options: (c) => materialOptions(c, ['missing', 'later']),
     },
+    { key: 'files', type: 'files', label: T.files.supplementFiles, options: (c) => materialOptions(c, ['missing', 'later']) },
     { key: 'note', type: 'text', label: F.note },
   ],
   escalate: [
@@ -527,6 +589,7 @@ const FORMS = {
     { key: 'reason', type: 'textarea', label: F.reason, hint: F.reasonHint },
     { key: 'basis', type: 'text', wide: true, label: F.basis, value: () => (item && (item.basis || item.legal_basis)) || '' },
     { key: 'certificate', type: 'text', label: F.certificate },
+    { key: 'files', type: 'files', label: T.files.decisionFiles, options: () => [[T.files.decisionPaper, T.files.decisionPaper]] },
   ],
   reply: [{ key: 'text', type: 'textarea', label: F.reply, required: true }],
   deliver: [
@@ -593,6 +656,20 @@ function inputFor(spec, c) {
 
 function fieldFor(spec, c) {
   if (spec.type === 'info') return Desk.el('p', { class: 'field wide' }, spec.label);
+  if (spec.type === 'files')
+    return Desk.el(
+      'fieldset',
+      { class: 'field wide', 'data-part': 'files' },
+      Desk.el('legend', null, spec.label),
+      spec.options(c).map(([material, words]) =>
+        Desk.el(
+          'label',
+          { class: 'file-pick' },
+          words + '：',
+          Desk.el('input', { type: 'file', accept: 'image/*,application/pdf', capture: 'environment', multiple: true, dataset: { material } }),
+        ),
+      ),
+    );
   const label = spec.label;
   if (spec.type === 'radio' || spec.type === 'checks') {
     const multi = spec.type === 'checks';
@@ -689,7 +766,7 @@ function close() {
 function collect(a, specs, form) {
   const body = { action: a.action };
   for (const s of specs) {
-    if (!s.key) continue;
+    if (!s.key || s.type === 'files') continue;
     if (s.type === 'checks') {
       const list = [...form.querySelectorAll('input[name="' + s.key + '"]:checked')].map((i) => i.value);
       const other = form.querySelector('#act-' + s.key + '-other');
@@ -739,7 +816,10 @@ async function send(a, specs, form) {
   button.disabled = true;
   button.textContent = T.form.sending;
   try {
-    const r = await Desk.post('/api/cases/' + encodeURIComponent(caseId) + '/act', body);
+    const files = [];
+    for (const input of form.querySelectorAll('input[type=file][data-material]'))
+      for (const file of input.files) files.push({ material: input.dataset.material, file });
+    const r = await Desk.post('/api/cases/' + encodeURIComponent(caseId) + '/act', body, { files });
     close();
     Desk.say(T.form.done(a.label_zh || a.action, r.status_zh || r.status || ''), 'ok');
     await load();
@@ -762,6 +842,7 @@ async function load() {
   applicantFacts(c);
   handlingFacts(c);
   materialRows(c);
+  fileList(c);
   stepRows(c);
   historyRows(c);
   if (c.lsn !== undefined) Desk.seen(c.lsn);

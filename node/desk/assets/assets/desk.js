@@ -124,15 +124,24 @@ const Desk = (function () {
     location.replace('/login.html' + next);
   }
 
-  // One JSON call. opts: {method, body, noRedirect}.
+  // One JSON call. opts: {method, body, noRedirect, files}. files: [{material,
+  // file}] sent with the body as multipart/form-data (the body as the part
+  // "request", each file as "attach:" + material; docs/DESK.md).
   async function call(path, opts) {
     const o = opts || {};
     const headers = { Accept: 'application/json' };
     const init = { method: o.method || 'GET', headers, credentials: 'same-origin', cache: 'no-store' };
     if (init.method !== 'GET') {
-      headers['Content-Type'] = 'application/json';
       if (session && session.csrf) headers['X-CSRF-Token'] = session.csrf;
-      init.body = JSON.stringify(o.body || {});
+      if (o.files && o.files.length) {
+        const form = new FormData();
+        form.append('request', JSON.stringify(o.body || {}));
+        for (const f of o.files) form.append('attach:' + f.material, f.file, f.file.name);
+        init.body = form;
+      } else {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(o.body || {});
+      }
     }
     let res;
     try {

@@ -53,7 +53,8 @@ const T = {
   step3: '第三步　核对申报材料',
   materialsPickItem: '选好办理事项后，这里列出应交的全部材料。',
   allProvided: '全部已收',
-  mat: { name: '材料名称', form: '原件/复印件', copies: '份数', state: '收取情况' },
+  mat: { name: '材料名称', form: '原件/复印件', copies: '份数', state: '收取情况', photo: '拍照或上传扫描件' },
+  photoHint: '可拍照或选 JPG、PNG、HEIC 照片、PDF 扫描件，每个不超过 20 MB',
   forms: { original: '原件', copy: '复印件' },
   states: { provided: '已收', missing: '缺', later: '容缺后补' },
   step4: '第四步　提交登记',
@@ -295,6 +296,19 @@ function materials(it) {
           ),
         ),
       ),
+      Desk.el(
+        'td',
+        null,
+        Desk.el('input', {
+          type: 'file',
+          accept: 'image/*,application/pdf',
+          capture: 'environment',
+          multiple: true,
+          title: T.photoHint,
+          'aria-label': T.mat.photo + '：' + m.name,
+          dataset: { material: m.name },
+        }),
+      ),
     );
   });
   Desk.fill('material-rows', rows);
@@ -379,7 +393,10 @@ async function submit(ev) {
   button.disabled = true;
   button.textContent = T.submitting;
   try {
-    const r = await Desk.post('/api/cases', body);
+    const files = [];
+    for (const input of document.querySelectorAll('#material-rows input[type=file]'))
+      for (const file of input.files) files.push({ material: input.dataset.material, file });
+    const r = await Desk.post('/api/cases', body, { files });
     done(r);
   } catch (err) {
     Desk.showError(err, node('new-form'));
