@@ -132,7 +132,7 @@ void Daemon::drain_control() {
 
 Status Daemon::start_desk() {
   if (!cfg_.desk.enabled) return Status::ok();
-  desk::DeskOptions o{cfg_.desk, cfg_.data, cfg_.code};
+  desk::DeskOptions o{cfg_.desk, cfg_.data, cfg_.code, cfg_.attachments};
   auto server = desk::DeskServer::start(o, *store_, desk_jobs_);
   if (!server.ok()) return server.status();
   desk_ = std::move(server).value();
@@ -164,7 +164,12 @@ StatusReport Daemon::status() {
       .store_full_since_ms = store_watch_.full() ? store_watch_.full_since_wall_ms() : uint64_t{0},
       .stats = {}};
   if (auto st = store_->stats(); st.ok()) node.stats = *st;
-  return status_report(node, links_.reports());
+  StatusReport r = status_report(node, links_.reports());
+  const auto& t = links_.transfers();
+  r.attachments = {
+      t.wanted(),          t.stats().chunks_in, t.stats().chunks_out,     t.stats().bytes_in,
+      t.stats().bytes_out, t.stats().refused,   t.stats().files_completed};
+  return r;
 }
 
 void Daemon::start(int signal_fd) {

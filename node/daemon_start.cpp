@@ -40,8 +40,10 @@ Result<OpenedNode> open_node(const config::NodeConfig& cfg) {
   if (::stat(cfg.data.c_str(), &data_st) == 0 && (data_st.st_mode & 077) != 0)
     return Status::invalid("data directory " + cfg.data.string() +
                            " may be read by other users: chmod 700 it");
-  auto store =
-      storage::Store::open(storage::StoreOptions{.dir = store_dir(cfg.data), .daemon = true});
+  auto store = storage::Store::open(
+      storage::StoreOptions{.dir = store_dir(cfg.data),
+                            .daemon = true,
+                            .max_blob_bytes = cfg.attachments.max_store_bytes()});
   if (!store.ok()) {
     if (store.status().code() == Code::not_found)
       return Status::not_found("no store in " + cfg.data.string() + " (run `liandong init --data " +

@@ -128,6 +128,13 @@ struct StatusReport {
     std::string reissued_as;
   };
   std::vector<Refused> refused;
+  // Attachments (node/transfers.h): files waiting for chunks here, and the
+  // chunks pulled and served since the daemon started.
+  struct Attachments {
+    uint64_t wanted = 0, chunks_in = 0, chunks_out = 0, bytes_in = 0, bytes_out = 0, refused = 0,
+             files_completed = 0;
+  };
+  Attachments attachments;
 };
 std::string render_status(const StatusReport& r, const storage::Divisions* places = nullptr);
 std::string render_status_json(const StatusReport& r);

@@ -60,6 +60,12 @@ std::string render_status(const StatusReport& r, const storage::Divisions* place
       if (x.open) out += "  !! " + x.event + "  办件 " + x.case_id + "  " + x.text + "\n";
     }
   }
+  const auto& a = r.attachments;
+  if (a.wanted + a.chunks_in + a.chunks_out > 0)
+    out += "附件: 待收文件 " + std::to_string(a.wanted) + " 个, 已收 " + bytes_text(a.bytes_in) +
+           "（" + std::to_string(a.files_completed) + " 个文件收齐）, 已发 " +
+           bytes_text(a.bytes_out) +
+           (a.refused > 0 ? ", 校验不符已拒收 " + std::to_string(a.refused) + " 块" : "") + "\n";
   if (r.links.empty()) return out;
   out += "链路:\n";
   out += "  " + pad("对端", 16) + pad("方向", 8) + pad("状态", 10) + pad("持续", 12) +
@@ -128,6 +134,13 @@ std::string render_status_json(const StatusReport& r) {
     links.push_back(std::move(x));
   }
   j["links"] = std::move(links);
+  j["attachments"] = Json{{"wanted", r.attachments.wanted},
+                          {"chunks_in", r.attachments.chunks_in},
+                          {"chunks_out", r.attachments.chunks_out},
+                          {"bytes_in", r.attachments.bytes_in},
+                          {"bytes_out", r.attachments.bytes_out},
+                          {"refused", r.attachments.refused},
+                          {"files_completed", r.attachments.files_completed}};
   std::size_t open_refused = 0;
   for (const auto& x : r.refused)
     open_refused += x.open ? 1 : 0;

@@ -61,10 +61,10 @@ struct CatalogMaterial {
   bool original = true;   // 原件 (true) or 复印件 (false)
   uint32_t count = 1;     // 1..100
   bool later_ok = false;  // 容缺: may be supplied later (先办后补)
+  std::string note;
   // An attached photo of it is kept as taken (原样保存), not reduced
   // (node/app/attachments.h): where the original scan is what counts.
   bool original_scan = false;
-  std::string note;
 
   bool operator==(const CatalogMaterial&) const = default;
 };

@@ -17,3 +17,10 @@ target_link_libraries(refusal_test PRIVATE liandong_catch_main liandong_net_fixt
 target_compile_definitions(refusal_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(refusal_test liandong)
 catch_discover_tests(refusal_test PROPERTIES TIMEOUT 300 LABELS integration)
+
+# Attachments on real links: scans up, custody and a decision's papers down.
+add_executable(attachment_test attachment_test.cpp)
+target_link_libraries(attachment_test PRIVATE liandong_catch_main liandong_net_fixture
+  nlohmann_json::nlohmann_json)
+add_dependencies(attachment_test liandong)
+catch_discover_tests(attachment_test PROPERTIES TIMEOUT 300 LABELS integration)
