@@ -2,6 +2,8 @@
 # through chromedriver and python3-selenium against a county, a township and
 # a village running on 127.0.0.1 (deploy/install-deps.sh installs them).
 # Screenshots and printouts go to BUILD/desk-artifacts. About two minutes.
+# desk_attach_test.py: attachments across the links, artifacts in
+# BUILD/desk-artifacts/attach.
 # Run: `ctest -R desk --output-on-failure`.
 find_package(Python3 3.9 COMPONENTS Interpreter)
 # The interpreter that has Selenium: the one CMake found (it may be a
@@ -25,9 +27,20 @@ if(LIANDONG_DESK_PYTHON AND EXISTS /usr/bin/chromium AND EXISTS /usr/bin/chromed
   set_tests_properties(desk.browser PROPERTIES
     LABELS desk TIMEOUT 600 RUN_SERIAL TRUE
     ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts")
+  # Two photos uploaded at an offline village, seen at the county once the
+  # links come up (tests/desk/desk_attach_test.py). About 90 seconds.
+  add_test(NAME desk.attachments
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/desk_attach_test.py
+      --bin $<TARGET_FILE:liandong>)
+  set_tests_properties(desk.attachments PROPERTIES
+    LABELS desk TIMEOUT 300 RUN_SERIAL TRUE
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/attach")
 else()
   # Not skipped in silence: a machine without them fails the test, saying why.
   add_test(NAME desk.browser COMMAND sh -c
     "echo 'desk.browser: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
   set_tests_properties(desk.browser PROPERTIES LABELS desk)
+  add_test(NAME desk.attachments COMMAND sh -c
+    "echo 'desk.attachments: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
+  set_tests_properties(desk.attachments PROPERTIES LABELS desk)
 endif()

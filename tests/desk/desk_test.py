@@ -756,7 +756,12 @@ class Scenario:
 
     # --- the whole run ----------------------------------------------------------------------
 
-    def run(self) -> None:
+    def prepare(self) -> None:
+        """County, township and village added and initialised; the county
+        publishes the division table, the catalog, the calendars and the
+        roster; the village takes them over its fail-over link to the
+        county; the county stops. Returns with the village running and no
+        uplink (the township has never been started)."""
         net = self.net
         self.step("准备：县发布区划、事项目录、工作日历、人员名册；村经县的备用线路取得，然后县停机")
         net.add(COUNTY, "大余县", listens=True)
@@ -796,6 +801,9 @@ class Scenario:
         wait_for("the village's links down", 10,
                  lambda: net.uplink_state(VILLAGE, COUNTY) != "up", every=0.2)
 
+    def run(self) -> None:
+        net = self.net
+        self.prepare()
         a = self.browser("village-pc")
         self.offline_intake(a)
         self.forged(a)
@@ -817,14 +825,18 @@ class Scenario:
             b.quit()
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(scenario=None, doc: str = __doc__, label: str = "desk test", sub: str = "") -> int:
+    """Runs `scenario` (a Scenario subclass; this file's by default) against
+    a fresh network; 0 if it went through with no wrong answer. Artifacts go
+    to $LIANDONG_ARTIFACTS, else BUILD/desk-artifacts/`sub`."""
+    scenario = scenario or Scenario
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--bin", required=True, help="the liandong binary")
     ap.add_argument("--keep", action="store_true", help="keep stores, configs and logs")
     args = ap.parse_args()
     binary = os.path.abspath(args.bin)
     art = os.environ.get("LIANDONG_ARTIFACTS") or os.path.join(
-        os.path.dirname(os.path.dirname(binary)), "desk-artifacts")
+        os.path.dirname(os.path.dirname(binary)), "desk-artifacts", sub)
     os.makedirs(art, exist_ok=True)
     for name in os.listdir(art):       # what an earlier run left
         if name.endswith((".png", ".pdf", ".txt")):
@@ -832,7 +844,7 @@ def main() -> int:
     keep = args.keep or os.environ.get("LIANDONG_KEEP") == "1"
     tmp = tempfile.mkdtemp(prefix="liandong-desk-")
     net = D.Net(binary, os.path.join(tmp, "net"))
-    sc = Scenario(net, tmp, art)
+    sc = scenario(net, tmp, art)
     ok = False
     went_through = False     # failed only by wrong answers recorded on the way
     t0 = time.monotonic()
@@ -862,7 +874,7 @@ def main() -> int:
             say(f"kept {tmp}")
         else:
             D.cleanup_dir(tmp)
-    say(f"\ndesk test {'ok' if ok else 'FAILED'} in {time.monotonic() - t0:.1f} s; "
+    say(f"\n{label} {'ok' if ok else 'FAILED'} in {time.monotonic() - t0:.1f} s; "
         f"screenshots and printouts in {art}")
     return 0 if ok else 1
 
