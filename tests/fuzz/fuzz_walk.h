@@ -51,6 +51,11 @@ inline void walk_attachments(Sink& s, capnp::List<proto::AttachmentRef>::Reader 
     s.data(a.getSha256());
     s.num(a.getSize());
     s.text(a.getName());
+    s.text(a.getMediaType());
+    s.text(a.getMaterial());
+    s.num(a.getChunks().size());
+    for (auto c : a.getChunks())
+      s.data(c);
   }
 }
 
@@ -122,6 +127,7 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       s.text(body.getDecided().getReason());
       s.text(body.getDecided().getLegalBasis());
       s.text(body.getDecided().getCertificateNo());
+      walk_attachments(s, body.getDecided().getAttachments());
       break;
     case proto::Event::Body::DELIVERED:
       s.text(body.getDelivered().getMethod());
@@ -221,6 +227,8 @@ inline void walk_view(Sink& s, const EventView& v) {
   const PublicKey zero_key{};
   s.num(check_signature(v, zero_key).is_ok());
   walk_event(s, v.event());
+  // The list the node pulls chunks for (node/transfers.h), whatever the kind.
+  walk_attachments(s, attachments_of(v.event()));
 }
 
 }  // namespace liandong::fuzz

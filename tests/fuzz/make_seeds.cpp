@@ -18,6 +18,7 @@
 #include "protocol/event_codec.h"
 #include "protocol/sync_codec.h"
 #include "storage/case_fold.h"
+#include "storage/store_blobs.h"
 #include "storage/test_events.h"
 
 namespace {
@@ -64,6 +65,91 @@ void batch(proto::Batch::Builder b, const std::vector<std::string>& events, bool
   b.setEvents(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(packed.data.data()),
                                   packed.data.size()));
   b.setRawBytes(packed.raw_bytes);
+}
+
+capnp::Data::Reader data_of(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
+}
+
+// The attachment messages (node/transfers.h), valid and at each limit of
+// node/sync/messages.h's decoding, one byte either side: 16/17 chunks a
+// request, 64 KiB / 64 KiB + 1 of data, 256/257 files a query, 32/31-byte
+// hashes, data with `missing`, a request for no chunk.
+void transfer_seeds(const fs::path& dir) {
+  auto hash = [](int i, std::size_t len = 32) {
+    const std::string seed = "chunk-" + std::to_string(i);
+    std::string h = storage::sha256_of(seed);
+    return h.substr(0, std::min(len, h.size())) + std::string(len > 32 ? len - 32 : 0, 'x');
+  };
+  const std::string file = storage::sha256_of("户口簿首页.jpg");
+  auto request = [&](const std::string& name, int n, std::size_t file_len, std::size_t chunk_len) {
+    put(dir, name, message([&](proto::SyncMessage::Builder m) {
+          auto r = m.initChunkRequest();
+          const std::string f = file.substr(0, std::min(file_len, file.size()));
+          r.setFile(data_of(f));
+          auto cs = r.initChunks(static_cast<unsigned>(n));
+          for (int i = 0; i < n; ++i)
+            cs.set(static_cast<unsigned>(i), data_of(hash(i, chunk_len)));
+        }));
+  };
+  request("chunk-request", 2, 32, 32);
+  request("chunk-request-16", 16, 32, 32);
+  request("chunk-request-17", 17, 32, 32);
+  request("chunk-request-none", 0, 32, 32);
+  request("chunk-request-file-hash-31", 1, 31, 32);
+  request("chunk-request-chunk-hash-31", 3, 32, 31);
+
+  auto chunk = [&](const std::string& name, std::size_t bytes, bool missing, std::size_t hash_len) {
+    std::string payload(bytes, '\0');
+    for (std::size_t i = 0; i < bytes; ++i)
+      payload[i] = static_cast<char>((i * 131 + 7) & 0xff);  // not all zero: packing keeps it
+    put(dir, name, message([&](proto::SyncMessage::Builder m) {
+          auto c = m.initChunk();
+          c.setFile(data_of(file));
+          c.setHash(
+              data_of(bytes ? storage::sha256_of(payload).substr(0, hash_len) : hash(0, hash_len)));
+          c.setData(data_of(payload));
+          c.setMissing(missing);
+        }));
+  };
+  chunk("chunk", 3000, false, 32);
+  chunk("chunk-65536", 65536, false, 32);
+  chunk("chunk-65537", 65537, false, 32);
+  chunk("chunk-hash-31", 100, false, 31);
+  chunk("chunk-missing", 0, true, 32);
+  chunk("chunk-missing-with-data", 10, true, 32);
+  chunk("chunk-empty-not-missing", 0, false, 32);
+
+  auto query = [&](const std::string& name, int n, std::size_t len) {
+    put(dir, name, message([&](proto::SyncMessage::Builder m) {
+          auto fs = m.initFilesQuery(static_cast<unsigned>(n));
+          for (int i = 0; i < n; ++i)
+            fs.set(static_cast<unsigned>(i), data_of(hash(100 + i, i == n - 1 ? len : 32)));
+        }));
+  };
+  query("files-query", 3, 32);
+  query("files-query-256", 256, 32);
+  query("files-query-257", 257, 32);
+  query("files-query-hash-31", 2, 31);
+  query("files-query-empty", 0, 32);
+
+  auto held = [&](const std::string& name, int n, std::size_t len) {
+    put(dir, name, message([&](proto::SyncMessage::Builder m) {
+          auto fs = m.initFilesHeld(static_cast<unsigned>(n));
+          for (int i = 0; i < n; ++i) {
+            fs[static_cast<unsigned>(i)].setFile(data_of(hash(200 + i, i == n - 1 ? len : 32)));
+            fs[static_cast<unsigned>(i)].setLevels(static_cast<uint8_t>(i % 8));
+          }
+        }));
+  };
+  held("files-held", 3, 32);
+  held("files-held-257", 257, 32);
+  held("files-held-hash-31", 2, 31);
+  put(dir, "files-held-levels-ff", message([&](proto::SyncMessage::Builder m) {
+        auto fs = m.initFilesHeld(1);
+        fs[0].setFile(data_of(file));
+        fs[0].setLevels(0xff);
+      }));
 }
 
 }  // namespace
@@ -116,7 +202,50 @@ int main(int argc, char** argv) {
         capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(doc.data()), doc.size()));
   }));
 
+  // Events that carry files (records.capnp AttachmentRef): each of the
+  // three kinds, a file of one chunk and one of three (the last short).
+  auto with_files = [](BodyFill body, auto list_of) -> BodyFill {
+    return [body, list_of](proto::Event::Builder ev) {
+      body(ev);
+      auto as = list_of(ev.getBody()).initAttachments(2);
+      const uint64_t sizes[] = {48213, 2 * kChunkBytes + 1000};
+      const char* names[] = {"户口簿首页.jpg", "房屋危险性鉴定报告.pdf"};
+      const char* types[] = {"image/jpeg", "application/pdf"};
+      const char* materials[] = {"户口簿", "房屋危险性鉴定报告"};
+      for (unsigned i = 0; i < 2; ++i) {
+        as[i].setSha256(data_of(storage::sha256_of(names[i])));
+        as[i].setSize(sizes[i]);
+        as[i].setName(names[i]);
+        as[i].setMediaType(types[i]);
+        as[i].setMaterial(materials[i]);
+        auto cs = as[i].initChunks(static_cast<unsigned>(chunk_count(sizes[i])));
+        for (unsigned c = 0; c < cs.size(); ++c)
+          cs.set(c, data_of(storage::sha256_of(std::string(names[i]) + std::to_string(c))));
+      }
+    };
+  };
+  std::vector<std::pair<std::string, std::string>> filed;
+  filed.emplace_back("submitted-attachments",
+                     forge.submit(kVillage, kVillage, hlc_at(200),
+                                  with_files(submitted_body(), [](proto::Event::Body::Builder b) {
+                                    return b.getSubmitted();
+                                  })));
+  filed.emplace_back("supplemented-attachments",
+                     forge.act(kVillage, case_id, kVillage, hlc_at(210),
+                               with_files(supplemented_body(), [](proto::Event::Body::Builder b) {
+                                 return b.getSupplemented();
+                               })));
+  filed.emplace_back("decided-attachments",
+                     forge.act(kCounty, case_id, kVillage, hlc_at(220),
+                               with_files(decided_body(), [](proto::Event::Body::Builder b) {
+                                 return b.getDecided();
+                               })));
+
   const fs::path ev_dir = root / "signed_event";
+  for (const auto& [name, e] : filed) {
+    (void)must_parse(e);  // valid: validate_event accepts the refs
+    put(ev_dir, name, e);
+  }
   for (const auto& e : events) {
     const auto view = must_parse(e);
     put(ev_dir, std::string(kind_name(view.kind())), e);
@@ -173,6 +302,7 @@ int main(int argc, char** argv) {
       }));
   put(msg_dir, "bye", message([](proto::SyncMessage::Builder m) { m.setBye(); }));
   put(msg_dir, "recover", message([](proto::SyncMessage::Builder m) { m.setRecover(); }));
+  transfer_seeds(msg_dir);
 
   const fs::path cur_dir = root / "cursor";
   put(cur_dir, "cursor-zero", sync::encode_cursor({"3f9c2a71d04e4b8e", 0, {}}));

@@ -1,7 +1,9 @@
 // Fuzz target: one sealed event as it arrives from a peer or is read back
 // from the log. EventView::parse; on success every getter validate_event
-// reaches and the node reads, the sender's light route_info read, the case
-// fold over a one-event set, and the fold's stored form read back.
+// reaches and the node reads (with the attachment refs of submitted,
+// supplemented and decided, checked as the transfers rely on them), the
+// sender's light route_info read, the case fold over a one-event set, and
+// the fold's stored form read back.
 #include <kj/exception.h>
 
 #include <cstddef>
@@ -29,6 +31,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto again = sync::route_info(view->sealed());
   if (!again.ok() || again->id != view->id()) __builtin_trap();
   fuzz::walk_view(s, *view);
+  // What node/transfers.h relies on when it pulls a parsed event's files.
+  for (auto a : attachments_of(view->event())) {
+    if (a.getSha256().size() != 32 || a.getSize() == 0 || a.getSize() > kMaxAttachmentBytes ||
+        a.getChunks().size() != chunk_count(a.getSize()))
+      __builtin_trap();
+    for (auto c : a.getChunks())
+      if (c.size() != 32) __builtin_trap();
+  }
 
   s.num(storage::check(nullptr, *view).is_ok());
   const storage::CaseState state = storage::fold({&*view});
