@@ -254,8 +254,36 @@ function handlingFacts(c) {
 // 附件: a thumbnail per photo (made by the node, GET …/files/SHA?thumb=1),
 // a tile per PDF; a click opens the viewer. A file not whole here shows
 // how much of it has arrived.
+// Arriving chunks and custody answers write nothing to the log, so the
+// page's change poll does not see them: while a file is still travelling
+// (not whole here, or not yet known at the county) its list is read again
+// every 5 s and redrawn when it changed.
+const FILES_POLL_MS = 5000;
+let filesTimer = null;
+let filesShown = '';
+
+function watchFiles(files) {
+  if (filesTimer) clearTimeout(filesTimer);
+  filesTimer = null;
+  const travelling = files.some((f) => !f.whole || !(f.held_at || []).includes('county'));
+  if (!travelling) return;
+  filesTimer = setTimeout(async () => {
+    filesTimer = null;
+    try {
+      const r = await Desk.get('/api/cases/' + encodeURIComponent(caseId) + '/files');
+      fileList({ files: r.files || [] });
+    } catch (e) {
+      watchFiles(files);
+    }
+  }, FILES_POLL_MS);
+}
+
 function fileList(c) {
   const files = c.files || [];
+  watchFiles(files);
+  const shown = JSON.stringify(files.map((f) => [f.sha256, f.whole, f.chunks_held, f.custody_zh]));
+  if (shown === filesShown) return;
+  filesShown = shown;
   node('files-card').hidden = files.length === 0;
   const base = '/api/cases/' + encodeURIComponent(caseId) + '/files/';
   Desk.fill(

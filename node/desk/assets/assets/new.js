@@ -100,6 +100,7 @@ const T = {
   doneWords: '请打印受理回执交给申请人，并告诉申请人凭办件编号查询进度。',
   doneSupplement: (names) =>
     '本件材料不全，已登记为补办件。所缺材料：' + names.join('、') + '。请打印一次性告知书交给申请人，补齐后再受理。',
+  filesSaved: (n) => '已保存材料照片和扫描件 ' + n + ' 个，将随办件报送上级。',
   printReceipt: '打印受理回执',
   printNotice: '打印一次性告知书',
   viewCase: '查看办件',
@@ -412,7 +413,9 @@ function done(r) {
   node('new-form').hidden = true;
   node('result').hidden = false;
   node('case-number').textContent = id;
-  node('result-words').textContent = r.supplement_case || missing.length ? T.doneSupplement(missing) : T.doneWords;
+  node('result-words').textContent =
+    (r.supplement_case || missing.length ? T.doneSupplement(missing) : T.doneWords) +
+    (r.files ? ' ' + T.filesSaved(r.files) : '');
   node('result-words').className = r.supplement_case || missing.length ? 'message error' : 'message ok';
   node('print-receipt').href = '/print.html' + Desk.query({ kind: 'receipt', id });
   node('print-notice').href = '/print.html' + Desk.query({ kind: 'notice', id });
