@@ -67,7 +67,7 @@ CHUNKS_PER_FILE = -(-SCAN_BYTES // CHUNK)         # 7
 CUT_EVERY_S = 20.0
 CUT_FOR_S = 5.0
 KILL_DOWN_S = 5.0
-LIMIT_S = float(os.environ.get("LIANDONG_FAULT_LIMIT_S", "420"))   # bound on the transfer
+LIMIT_S = float(os.environ.get("LIANDONG_FAULT_LIMIT_S", "480"))   # bound on the transfer
 CUSTODY_LIMIT_S = 45.0
 MAX_CUTS = int(LIMIT_S // CUT_EVERY_S) + 3
 
