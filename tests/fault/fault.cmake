@@ -4,7 +4,7 @@
 find_package(Python3 3.9 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   set(LIANDONG_FAULT_DIR ${CMAKE_CURRENT_LIST_DIR})
-  foreach(name slow_link partition full_disk uplink_return)
+  foreach(name slow_link partition full_disk uplink_return attachment_link)
     add_test(NAME fault.${name}
       COMMAND ${Python3_EXECUTABLE} ${LIANDONG_FAULT_DIR}/${name}_test.py --bin $<TARGET_FILE:liandong>)
     # RUN_SERIAL: the slow-link test measures time against link capacity;
