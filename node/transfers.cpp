@@ -203,6 +203,9 @@ void Transfers::on_message(const std::string& code, const sync::Message& m, sync
   if (const auto* req = std::get_if<sync::ChunkRequest>(&m)) {
     auto& queue = queued_[code];
     for (const auto& c : req->chunks) {
+      // Asked again after a timeout while the first is still queued here:
+      // sent once.
+      if (std::find(queue.begin(), queue.end(), std::pair(req->file, c)) != queue.end()) continue;
       if (queue.size() >= kMaxQueuedPerPeer) {
         log_.warn("chunk requests dropped", "{} asked for more chunks than are queued for a peer",
                   code);
@@ -237,6 +240,11 @@ void Transfers::on_chunk(const std::string& code, const sync::Chunk& c, sync::Ti
     return;
   }
   list.erase(it);
+  // The peer is sending: what is still asked of it waits behind this
+  // chunk on the link, so its time runs from now (a slow link is not a
+  // lost chunk).
+  for (auto& a : list)
+    a.at = now;
   pull_due_ = true;
   if (c.missing) {
     retry_after_[c.file] = now + kMissingRetry;

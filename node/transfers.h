@@ -10,7 +10,9 @@
 // in use. At most kInFlightPerPeer chunks are asked of a peer at once — two,
 // so the next chunk waits at the sender while one is on the wire and the
 // link never idles for a round trip. A chunk not come within the request
-// timeout (the link's peer_timeout) is asked again; a peer that lacks a
+// timeout (the link's peer_timeout, counted from the last chunk that
+// peer sent: one queued behind another is not late) is asked again, and a
+// sender queues a chunk asked twice once; a peer that lacks a
 // chunk (it is pulling the file itself) is asked again after kMissingRetry.
 // A chunk that does not hash to what was asked is refused, counted and
 // asked again. While the store is full or past its attachment limit,

@@ -86,7 +86,7 @@ json attachments_of(const Net& net, const std::string& code) {
 std::string submit(const Net& net, const std::vector<std::pair<std::string, fs::path>>& attach) {
   std::vector<std::string> args = {"submit",      "--json-out",        "--actor",     "王小红",
                                    "--item",      "MZ-DB-003",         "--applicant", "赵桂英",
-                                   "--id-number", "360723196503151227"};
+                                   "--id-number", "360723198805123413"};
   for (const auto& [material, path] : attach)
     args.insert(args.end(), {"--material", material, "--attach", material + "=" + path.string()});
   auto r = net.cli(kVillage, args);
