@@ -156,7 +156,9 @@ void Transfers::pull(sync::TimePoint now, const std::vector<Peer>& peers) {
 }
 
 void Transfers::serve(const std::vector<Peer>& peers) {
-  for (auto& [code, queue] : queued_) {
+  for (auto& entry : queued_) {
+    const std::string& code = entry.first;
+    auto& queue = entry.second;
     auto p =
         std::find_if(peers.begin(), peers.end(), [&](const Peer& x) { return x.code == code; });
     if (p == peers.end() || !p->idle) continue;  // batches first
