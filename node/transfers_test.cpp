@@ -90,7 +90,8 @@ class Link {
       now_ += std::chrono::milliseconds(1100);
       v_.transfers->tick(now_);
       t_.transfers->tick(now_);
-      const bool moved = deliver(v_, t_.code) | deliver(t_, v_.code);
+      const bool to_village = deliver(v_, t_.code);  // both sides every round
+      const bool moved = deliver(t_, v_.code) || to_village;
       if (!moved && v_.inbox.empty() && t_.inbox.empty() && i > 3) break;
     }
   }
