@@ -72,7 +72,6 @@ std::optional<Json> Api::request_body(const Req& req, Res& res,
   // Parts: "request" (the JSON object a JSON body would be) and one
   // "attach:MATERIAL" per file.
   std::optional<Json> body;
-  uint64_t total = 0;
   for (const auto& [name, part] : req.files) {
     if (name == "request" && part.filename.empty() && !body) {
       Json j = Json::parse(part.content, nullptr, false);
@@ -83,7 +82,6 @@ std::optional<Json> Api::request_body(const Req& req, Res& res,
       body = std::move(j);
     } else if (name.starts_with("attach:") && name.size() > 7) {
       if (part.content.empty()) continue;  // a file input left empty
-      total += part.content.size();
       if (files.size() >= 32) {
         fail(res, 400, "一次最多上传 32 个附件", "files");
         return std::nullopt;
