@@ -5,6 +5,7 @@
 #include "storage/store.h"
 #include "storage/store_blobs.h"
 #include "storage/test_events.h"
+#include "storage/test_files.h"
 #include "storage/test_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -13,33 +14,6 @@ using namespace liandong::storage;
 using namespace liandong::test;
 
 namespace {
-
-// A scan of `size` bytes whose chunks all differ (`seed` varies the file).
-std::string scan(std::size_t size, char seed) {
-  std::string s(size, '\0');
-  uint32_t x = 2166136261u ^ static_cast<unsigned char>(seed);
-  for (auto& c : s) {
-    x = x * 16777619u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-// A `submitted` body naming `f` as the 户口簿's scan.
-BodyFill submitted_with(const FileRecord& f) {
-  return [f](proto::Event::Builder ev) {
-    submitted_body()(ev);
-    auto a = ev.getBody().getSubmitted().initAttachments(1);
-    a[0].setSha256(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(f.sha256.data()), 32));
-    a[0].setSize(f.size);
-    a[0].setName("户口簿.jpg");
-    a[0].setMediaType("image/jpeg");
-    a[0].setMaterial("户口簿");
-    auto cs = a[0].initChunks(static_cast<unsigned>(f.chunks.size()));
-    for (unsigned i = 0; i < cs.size(); ++i)
-      cs.set(i, capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(f.chunks[i].data()), 32));
-  };
-}
 
 template <typename T>
 T must(Result<T> r) {
@@ -76,7 +50,7 @@ TEST_CASE("blobs: a stored event naming a file makes it wanted; pulled chunks co
   TempStore village(kVillage);
   const std::string bytes = scan(2 * kChunkBytes + 7, 'b');
   const FileRecord made = must(village->put_file(bytes));
-  const std::string sealed = forge.submit(kVillage, kVillage, hlc_at(1), submitted_with(made));
+  const std::string sealed = forge.submit(kVillage, kVillage, hlc_at(1), submitted_with({made}));
 
   // The township stores the event: the file is wanted, oldest first.
   TempStore township(kTownship);
@@ -137,7 +111,7 @@ TEST_CASE("blobs: wants survive a restart; a file whose chunks are held already 
     auto st = must(Store::create(opts, kTownship));
     REQUIRE(st->put_key(kVillage, forge.key(kVillage).pub));
     REQUIRE(must(st->ingest(std::vector<std::string>{
-                forge.submit(kVillage, kVillage, hlc_at(1), submitted_with(made))}))[0]
+                forge.submit(kVillage, kVillage, hlc_at(1), submitted_with({made}))}))[0]
                 .outcome == Outcome::stored);
     auto w = must(st->wanted(10));
     REQUIRE(w.size() == 1);
@@ -156,7 +130,7 @@ TEST_CASE("blobs: wants survive a restart; a file whose chunks are held already 
   REQUIRE(must(st->put_chunk(made.sha256, made.chunks[1], *must(village->chunk(made.chunks[1])),
                              kHeldVillage)));
   REQUIRE(must(st->ingest(std::vector<std::string>{
-              forge.submit(kVillage, kVillage, hlc_at(2), submitted_with(made))}))[0]
+              forge.submit(kVillage, kVillage, hlc_at(2), submitted_with({made}))}))[0]
               .outcome == Outcome::stored);
   CHECK(must(st->wanted(10)).empty());
   CHECK(st->check_integrity());
