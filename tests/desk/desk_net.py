@@ -395,6 +395,14 @@ class Browser:
             return e if text is None or text in e.text else None
         return wait_for(f"{self.label}: {what} ({css})", limit_s, ok, every=0.1)
 
+    def attrs(self, css: str, name: str) -> list:
+        """The attribute `name` of every element matching `css`, read in one
+        script call: the pages redraw their lists when the store changes,
+        and an element looked up first and read after may be gone."""
+        return self.d.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]), (e) => e.getAttribute(arguments[1]));",
+            css, name)
+
     def text(self, css: str) -> str:
         for _ in range(5):
             try:

@@ -214,7 +214,7 @@ class Scenario:
 
     def page_checks(self, b: D.Browser) -> None:
         """What every case page should show right (recorded, not fatal)."""
-        prints = [e.get_attribute("data-print") for e in b.els("#prints [data-print]")]
+        prints = b.attrs("#prints [data-print]", "data-print")
         if prints.count("service") > 1:
             self.expect(False, f"{b.label}: case.html offers 打印服务告知单 {prints.count('service')} "
                         f"times (prints {prints}: the API's `prints` lists service and case.js "
@@ -227,7 +227,7 @@ class Scenario:
                         f"(API departments {c.get('departments')}; case.js reads .name)")
 
     def buttons(self, b: D.Browser) -> list[str]:
-        return [e.get_attribute("data-action") for e in b.els("#actions button[data-action]")]
+        return b.attrs("#actions button[data-action]", "data-action")
 
     def act(self, b: D.Browser, action: str, fill=None, want_status: str | None = None) -> dict:
         """Opens the action's form on the case page, fills it, submits it and
@@ -431,8 +431,8 @@ class Scenario:
             raise Fail("服务告知单 PDF does not name the item")
         a.go(self.desk(VILLAGE) + "/sync.html")
         a.wait_el("the links table", f"#link-rows tr[data-peer='{TOWNSHIP}']")
-        states = {r.get_attribute("data-peer"): r.get_attribute("data-state")
-                  for r in a.els("#link-rows tr[data-peer]")}
+        states = dict(zip(a.attrs("#link-rows tr[data-peer]", "data-peer"),
+                          a.attrs("#link-rows tr[data-peer]", "data-state")))
         self.expect(states.get(TOWNSHIP) != "up" and states.get(COUNTY) != "up",
                     f"同步状态 offline shows the uplinks {states}")
         a.shot("13-sync-village-offline")
@@ -648,7 +648,7 @@ class Scenario:
         u.wait_el("the opinion button", "#actions button[data-action='opinion']")
         u.click("#actions button[data-action='opinion']")
         u.wait_el("the opinion form", "#act-form[data-action='opinion']")
-        offered = [o.get_attribute("value") for o in u.els("#act-department option")]
+        offered = u.attrs("#act-department option", "value")
         if dept in offered:
             u.click("#act-cancel")
 
