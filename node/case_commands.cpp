@@ -267,7 +267,9 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
       {"close", "销号: close and archive"},
       {"withdraw", "撤回: the applicant withdraws"},
       {"comment", "备注: a note on the case"},
-      {"complain", "投诉: a complaint"},
+      {"complain", "效能投诉: a complaint, handled by the level above the one complained about"},
+      {"supervise", "督办: order the level holding the case to handle it by a date (director)"},
+      {"answer", "答复: answer a 督办 order, a complaint, a poor rating (整改) or record a 回访"},
       {"not-accept", "不予受理: refuse the application at intake, with reason and legal basis"},
   };
   for (const auto& spec : actions) {
@@ -318,13 +320,36 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
     }
     if (n == "reply" || n == "comment" || n == "complain" || n == "opinion")
       c->add_option("--text", act.text, "text");
-    if (n == "complain")
-      c->add_option("--against", act.against, "code of the level complained about");
+    if (n == "complain") {
+      c->add_option("--against", act.against,
+                    "code of the level complained about (default: the level holding the case)");
+      c->add_option("--dept", act.department, "the department complained about");
+      c->add_option("--person", act.person, "the person complained about");
+      c->add_option("--channel", act.channel, "how it came: phone, window, letter, desk");
+      c->add_option("--complainant", act.complainant, "who complains (投诉人)");
+      c->add_option("--phone", act.phone, "the complainant's phone, for the reply");
+      c->add_option("--due", act.due, "answer by YYYY-MM-DD (default: 5 working days)");
+    }
+    if (n == "supervise") {
+      c->add_option("--note", act.note, "what is ordered (督办事项)")->required();
+      c->add_option("--due", act.due, "the new deadline, YYYY-MM-DD (督办时限)")->required();
+    }
+    if (n == "answer") {
+      c->add_option("--to", act.answer_to, "order (督办), complaint, rectification (整改), revisit (回访)");
+      c->add_option("--about", act.about,
+                    "the event answered, e.g. 360723-000042 (default: the oldest open one)");
+      c->add_option("--text", act.text, "办理情况说明 / 处理结果 / 整改情况 / 回访记录")->required();
+      c->add_flag("--upheld", act.upheld, "complaint: 成立 (default: 不成立)");
+      c->add_option("--score", act.score, "revisit: 1-5 as rate, 0 not reached");
+    }
     if (n == "deliver") c->add_option("--method", act.method, "how: in person, phone, ...");
     if (n == "rate") {
       c->add_option("--score", act.score, "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
           ->required();
       c->add_option("--comment", act.comment, "the applicant's words");
+      c->add_option("--reason-item", act.reasons,
+                    "why (required for 不满意 and 非常不满意; repeatable)");
+      c->add_option("--channel", act.channel, "evaluator (评价器) or agent");
     }
     if (n == "collect-fee") {
       c->add_option("--amount", act.amount, "amount in yuan")->required();

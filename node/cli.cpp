@@ -279,6 +279,7 @@ int dispatch(int argc, char** argv) {
   add_attachment_commands(app, shared, modules);
   add_deadline_commands(app, shared, modules);
   add_report_commands(app, shared, modules);
+  add_supervision_commands(app, shared, modules);
   add_audit_commands(app, shared, modules);
   add_key_commands(app, shared, modules);
   add_roster_commands(app, shared, modules);

@@ -135,6 +135,7 @@ std::vector<app::GivenFile> read_attachments(const std::vector<std::string>& spe
 
 void add_deadline_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_report_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+void add_supervision_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_audit_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_key_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_roster_commands(CLI::App& app, CliShared& shared, CommandSet& out);

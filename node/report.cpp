@@ -170,6 +170,16 @@ Figures& Figures::operator+=(const Figures& o) {
   rating_sum += o.rating_sum;
   rated += o.rated;
   complaints += o.complaints;
+  orders += o.orders;
+  orders_on_time += o.orders_on_time;
+  orders_late += o.orders_late;
+  complaints_upheld += o.complaints_upheld;
+  complaints_on_time += o.complaints_on_time;
+  complaints_late += o.complaints_late;
+  rectifications += o.rectifications;
+  rectifications_late += o.rectifications_late;
+  revisits += o.revisits;
+  revisits_satisfied += o.revisits_satisfied;
   for (std::size_t i = 0; i < ratings.size(); ++i)
     ratings[i] += o.ratings[i];
   return *this;
@@ -195,6 +205,57 @@ std::optional<int64_t> promised_day(const CaseFacts& c, const storage::Calendar&
   return storage::days_from_date(
       calendar.add_working_days(storage::date_from_days(c.submitted_day), *c.promise_days));
 }
+
+namespace {
+
+// The figures of one supervision item (report.h "supervision").
+Figures item_figures(const storage::SupervisionItem& it, int64_t as_of) {
+  Figures f;
+  switch (it.kind) {
+    case proto::AnswerTo::ORDER:
+      f.orders = 1;
+      f.orders_on_time = it.on_time() ? 1 : 0;
+      f.orders_late = it.late(as_of) ? 1 : 0;
+      break;
+    case proto::AnswerTo::COMPLAINT:
+      f.complaints_upheld = it.answered && it.upheld ? 1 : 0;
+      f.complaints_on_time = it.on_time() ? 1 : 0;
+      f.complaints_late = it.late(as_of) ? 1 : 0;
+      break;
+    case proto::AnswerTo::RECTIFICATION:
+      f.rectifications = 1;
+      f.rectifications_late = it.late(as_of) ? 1 : 0;
+      break;
+    case proto::AnswerTo::REVISIT:
+      break;
+  }
+  return f;
+}
+
+Figures revisit_figures(const CaseFacts& c) {
+  Figures f;
+  if (c.revisit_score >= 0) {
+    f.revisits = 1;
+    f.revisits_satisfied = c.revisit_score >= 4 ? 1 : 0;
+  }
+  return f;
+}
+
+void add_supervision(Figures& f, const CaseFacts& c, int64_t as_of) {
+  for (const auto& it : c.supervision)
+    f += item_figures(it, as_of);
+  f += revisit_figures(c);
+}
+
+// Takes the supervision figures out of `f` (level_figures places them).
+void clear_supervision(Figures& f) {
+  f.orders = f.orders_on_time = f.orders_late = 0;
+  f.complaints_upheld = f.complaints_on_time = f.complaints_late = 0;
+  f.rectifications = f.rectifications_late = 0;
+  f.revisits = f.revisits_satisfied = 0;
+}
+
+}  // namespace
 
 Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar& calendar) {
   Figures f;
@@ -232,10 +293,12 @@ Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar&
     f.ratings[c.rating - 1u] = 1;
   }
   f.complaints = c.complaints;
+  add_supervision(f, c, as_of);
   return f;
 }
 
-std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f) {
+std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f,
+                                             int64_t as_of) {
   std::map<std::string, Figures> out;
   const std::string taken = c.taken.empty() ? c.home : c.taken;
   Figures intake = f;
@@ -266,8 +329,21 @@ std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& 
   auto put = [&](const std::string& code, const Figures& part) {
     if (part != Figures{}) out[code] += part;  // no row for a level with nothing
   };
+  // Supervision: each item to the level that answers it, a complaint
+  // upheld to the level complained about, a revisit to the level that
+  // decided.
+  clear_supervision(intake);
+  for (const auto& it : c.supervision) {
+    Figures part = item_figures(it, as_of);
+    if (part.complaints_upheld != 0) {
+      out[it.against].complaints_upheld += part.complaints_upheld;
+      part.complaints_upheld = 0;
+    }
+    put(it.level.empty() ? taken : it.level, part);
+  }
   put(taken, intake);
   put(c.decider.empty() ? taken : c.decider, decision);
+  rated += revisit_figures(c);
   put(c.rated_level.empty() ? taken : c.rated_level, rated);
   return out;
 }
@@ -362,7 +438,7 @@ Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o)
     const Figures f = case_figures(c, o.as_of, o.calendar);
     r.total += f;
     if (o.by == GroupBy::level) {
-      for (const auto& [code, part] : level_figures(c, f))
+      for (const auto& [code, part] : level_figures(c, f, o.as_of))
         groups[code] += part;
       continue;
     }
@@ -409,6 +485,10 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
     auto f = case_facts(st, *events, handling);
     if (!f) continue;
     f->promise_days = promise_days;
+    if (st.supervision != 0) f->supervision = storage::supervision_items(st, *events, *cal);
+    if (st.has_decision) {
+      if (auto r = storage::case_revisit(*events)) f->revisit_score = r->score;
+    }
     // The steps done late, or open past their day, by the level holding
     // the case then (storage/deadlines.h).
     const auto steps = storage::compute_deadlines(st, *events, limits, *cal, now_ms);
@@ -499,6 +579,16 @@ const Column kColumns[] = {
     {"非常不满意", 11, [](const Figures& f) { return n(f.ratings[0]); }},
     {"好评率", 8, [](const Figures& f) { return percent(good_ratings(f), f.rated); }},
     {"投诉", 6, [](const Figures& f) { return n(f.complaints); }},
+    {"投诉成立", 9, [](const Figures& f) { return n(f.complaints_upheld); }},
+    {"投诉按期办结", 13, [](const Figures& f) { return n(f.complaints_on_time); }},
+    {"投诉超期", 9, [](const Figures& f) { return n(f.complaints_late); }},
+    {"督办", 6, [](const Figures& f) { return n(f.orders); }},
+    {"督办按期答复", 13, [](const Figures& f) { return n(f.orders_on_time); }},
+    {"督办逾期", 9, [](const Figures& f) { return n(f.orders_late); }},
+    {"整改", 6, [](const Figures& f) { return n(f.rectifications); }},
+    {"整改超期", 9, [](const Figures& f) { return n(f.rectifications_late); }},
+    {"回访", 6, [](const Figures& f) { return n(f.revisits); }},
+    {"回访满意", 9, [](const Figures& f) { return n(f.revisits_satisfied); }},
 };
 
 void figures_json(Json& j, const Figures& f) {
@@ -540,6 +630,16 @@ void figures_json(Json& j, const Figures& f) {
   j["good_ratings"] = good_ratings(f);
   j["good_rating_rate"] = opt(ratio(good_ratings(f), f.rated));
   j["complaints"] = f.complaints;
+  j["complaints_upheld"] = f.complaints_upheld;
+  j["complaints_on_time"] = f.complaints_on_time;
+  j["complaints_late"] = f.complaints_late;
+  j["orders"] = f.orders;
+  j["orders_on_time"] = f.orders_on_time;
+  j["orders_late"] = f.orders_late;
+  j["rectifications"] = f.rectifications;
+  j["rectifications_late"] = f.rectifications_late;
+  j["revisits"] = f.revisits;
+  j["revisits_satisfied"] = f.revisits_satisfied;
 }
 
 }  // namespace

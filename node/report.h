@@ -47,6 +47,22 @@
 //   complaints 投诉      number of `complaint` events, each a figure of the
 //                        level it is against (the level holding the case
 //                        when it names none)
+//   supervision (storage/supervision.h; "as_of" judges the open ones):
+//     orders          督办      orders issued on the case, a figure of the
+//                               level that answers (holds the case)
+//     orders_on_time  按期答复  answered on or before the order's date
+//     orders_late     逾期答复  answered after it, or open past it
+//     complaints_upheld   投诉成立  answered 成立, a figure of the level
+//                                   complained about
+//     complaints_on_time  投诉按期办结  answered within the handling time,
+//     complaints_late     投诉超期      or not: figures of the handling
+//                                       level (the one above)
+//     rectifications      整改      poor ratings' follow-ups, and those
+//     rectifications_late 整改超期  answered late or open past their date:
+//                                   figures of the level that decided
+//     revisits            回访      follow-up calls recorded, and
+//     revisits_satisfied  回访满意  those with 满意 or better: figures of
+//                                   the level that decided
 //
 // Levels (--by level): each figure belongs to one level, so each level
 // signs its own row (县 / each 乡镇 / each 村): what the applicant brought
@@ -77,6 +93,7 @@
 #include "storage/catalog.h"
 #include "storage/divisions.h"
 #include "storage/store.h"
+#include "storage/supervision.h"
 
 namespace liandong::node {
 
@@ -137,6 +154,10 @@ struct CaseFacts {
   // The holder (level code) of each step done late or open past its day
   // (storage/deadlines.h), in step order.
   std::vector<std::string> late_holders;
+  // 督办, 效能投诉 and 整改 of the case (storage/supervision.h), and the
+  // score of its 回访 (0: none recorded or not reached; -1: none).
+  std::vector<storage::SupervisionItem> supervision;
+  int revisit_score = -1;
 };
 
 // The day a case was promised (承诺办结日期): the date its acceptance
@@ -165,6 +186,9 @@ struct Figures {
   std::array<uint64_t, kStepCount> step_cases{};
   int64_t fees_fen = 0;
   uint64_t rating_sum = 0, rated = 0, complaints = 0;
+  uint64_t orders = 0, orders_on_time = 0, orders_late = 0, complaints_upheld = 0,
+           complaints_on_time = 0, complaints_late = 0, rectifications = 0,
+           rectifications_late = 0, revisits = 0, revisits_satisfied = 0;
   // Ratings by score: [0] 非常不满意 (1) .. [4] 非常满意 (5).
   std::array<uint64_t, 5> ratings{};
 
@@ -206,8 +230,9 @@ struct Report {
 // GroupBy::level use level_figures.
 std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by);
 // A case's figures `f` (case_figures) split over the levels they belong to
-// (see "Levels" above), by level code; the parts add up to `f`.
-std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f);
+// (see "Levels" above), by level code; the parts add up to `f` (`as_of`
+// as case_figures was given it).
+std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f, int64_t as_of);
 // Whether the case falls in the period.
 bool in_period(const CaseFacts& c, const ReportOptions& o);
 

@@ -582,7 +582,7 @@ TEST_CASE("report: a case is on time only against a promised day", "[report]") {
     c.late_holders = {"360723101007", "360723101", "360723101"};
     const Figures f = case_figures(c, sep30, cal);
     CHECK(f.late_steps == 3);
-    auto parts = level_figures(c, f);
+    auto parts = level_figures(c, f, 0);
     CHECK(parts["360723101007"].late_steps == 1);
     CHECK(parts["360723101"].late_steps == 2);
   }

@@ -247,6 +247,11 @@ Status body_ok(proto::Event::Reader ev) {
     case proto::Event::Body::RATED: {
       auto r = body.getRated();
       if (r.getScore() < 1 || r.getScore() > 5) return Status::invalid("rating must be 1 to 5");
+      if (auto s = text_ok(r.getChannel(), "rating channel"); !s) return s;
+      if (auto s = list_ok(r.getReasons(), "rating reasons"); !s) return s;
+      for (auto t : r.getReasons()) {
+        if (auto s = text_ok(t, "rating reason", true); !s) return s;
+      }
       return text_ok(r.getComment(), "rating comment");
     }
     case proto::Event::Body::FEE_COLLECTED: {
@@ -260,9 +265,36 @@ Status body_ok(proto::Event::Reader ev) {
       return text_ok(body.getWithdrawn().getReason(), "reason");
     case proto::Event::Body::COMMENT:
       return text_ok(body.getComment().getText(), "comment", true);
-    case proto::Event::Body::COMPLAINT:
-      if (auto s = text_ok(body.getComplaint().getAgainst(), "complained-about code"); !s) return s;
-      return text_ok(body.getComplaint().getText(), "complaint", true);
+    case proto::Event::Body::COMPLAINT: {
+      auto c = body.getComplaint();
+      if (auto s = text_ok(c.getAgainst(), "complained-about code"); !s) return s;
+      if (auto s = text_ok(c.getDepartment(), "complaint department"); !s) return s;
+      if (auto s = text_ok(c.getPerson(), "complaint person"); !s) return s;
+      if (auto s = text_ok(c.getChannel(), "complaint channel"); !s) return s;
+      if (auto s = text_ok(c.getComplainant(), "complainant"); !s) return s;
+      if (auto s = text_ok(c.getPhone(), "complainant phone"); !s) return s;
+      auto due = c.getDueDate();
+      if (due.size() != 0 && !date_ok(std::string_view(due.begin(), due.size())))
+        return Status::invalid("complaint: due date must be YYYY-MM-DD");
+      return text_ok(c.getText(), "complaint", true);
+    }
+    case proto::Event::Body::SUPERVISED: {
+      auto o = body.getSupervised();
+      auto due = o.getDueDate();
+      if (!date_ok(std::string_view(due.begin(), due.size())))
+        return Status::invalid("supervision order: due date must be YYYY-MM-DD");
+      auto holder = o.getHolder();
+      if (holder.size() != 0 && !valid_code(std::string_view(holder.begin(), holder.size())))
+        return Status::invalid("supervision order: holder is not a division code");
+      return text_ok(o.getNote(), "supervision note", true);
+    }
+    case proto::Event::Body::ANSWERED: {
+      auto a = body.getAnswered();
+      if (!a.hasAbout() || a.getAbout().getOrigin().size() == 0 || a.getAbout().getSeq() == 0)
+        return Status::invalid("answer: names no event");
+      if (a.getScore() > 5) return Status::invalid("answer: a revisit score is 0 to 5");
+      return text_ok(a.getText(), "answer", true);
+    }
     case proto::Event::Body::REPLIED:
       return text_ok(body.getReplied().getText(), "reply", true);
     // A document's pointer is read here, so one of the wrong type is refused
@@ -342,7 +374,9 @@ const char* kind_name(EventKind k) {
                                 "roster_published",
                                 "not_accepted",
                                 "divisions_published",
-                                "received"};
+                                "received",
+                                "supervised",
+                                "answered"};
   return names[static_cast<int>(k)];
 }
 
@@ -352,7 +386,8 @@ const char* kind_name_zh(EventKind k) {
       "分派",         "部门意见",     "办结",         "结果送达",   "评价",
       "代收费",       "销号",         "撤回",         "备注",       "投诉",
       "答复",         "事项目录发布", "工作日历发布", "审计",       "密钥轮换",
-      "密钥目录发布", "人员名册发布", "不予受理",     "区划表发布", "已接收"};
+      "密钥目录发布", "人员名册发布", "不予受理",     "区划表发布", "已接收",
+      "督办",         "答复"};
   return names[static_cast<int>(k)];
 }
 
@@ -360,6 +395,8 @@ std::optional<EventKind> kind_from_body(proto::Event::Body::Which w) {
   if (w == proto::Event::Body::NOT_ACCEPTED) return EventKind::not_accepted;
   if (w == proto::Event::Body::DIVISIONS_PUBLISHED) return EventKind::divisions_published;
   if (w == proto::Event::Body::RECEIVED) return EventKind::received;
+  if (w == proto::Event::Body::SUPERVISED) return EventKind::supervised;
+  if (w == proto::Event::Body::ANSWERED) return EventKind::answered;
   const auto n = static_cast<int>(w);
   // Body members up to `rosterPublished` are numbered in EventKind order
   // from `submitted`; later members are mapped by name above; the held ordinal (@31) is no

@@ -64,8 +64,10 @@ enum class EventKind : uint8_t {
   not_accepted,         // 不予受理: refused at intake, with reason and legal basis
   divisions_published,  // 行政区划表: a broadcast, from a county or above
   received,             // 已接收: a hand-over stored at the level it was handed to
+  supervised,           // 督办: a supervision order with a new deadline
+  answered,             // 答复: an order's 办理情况说明, a complaint's result, 整改, 回访
 };
-constexpr int kEventKindCount = 25;
+constexpr int kEventKindCount = 27;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
 constexpr std::size_t kMaxAuditText = 4096;
 
@@ -86,7 +88,7 @@ constexpr bool is_lineage(EventKind k) {
 // every kind but the broadcasts, `audit` and key changes.
 constexpr bool names_case(EventKind k) {
   return k < EventKind::catalog_published || k == EventKind::not_accepted ||
-         k == EventKind::received;
+         k == EventKind::received || k == EventKind::supervised || k == EventKind::answered;
 }
 
 capnp::ReaderOptions reader_options(std::size_t max_bytes);

@@ -139,9 +139,12 @@ struct Delivered {             # 回复: result handed to the applicant
   note @1 :Text;
 }
 
-struct Rated {                 # 一事一评
-  score @0 :UInt8;             # 1..5
+struct Rated {                 # 一事一评 (好差评): the applicant rates the service
+  score @0 :UInt8;             # 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意
   comment @1 :Text;
+  reasons @2 :List(Text);      # why, for 不满意 and 非常不满意 (required then)
+  channel @3 :Text;            # "evaluator" (评价器, the applicant's own screen),
+                               # "agent" (entered for the applicant); empty: agent
 }
 
 struct FeeCollected {          # 代收
@@ -162,9 +165,39 @@ struct Comment {
   text @0 :Text;
 }
 
-struct Complaint {             # 投诉
+struct Complaint {             # 效能投诉: a flow of its own, answered by `answered`
   text @0 :Text;
-  against @1 :Text;            # code of the level complained about
+  against @1 :Text;            # code of the level complained about (empty: the holder)
+  department @2 :Text;         # the department complained about, if any
+  person @3 :Text;             # the person complained about, if any
+  channel @4 :Text;            # "phone" 电话, "window" 窗口, "letter" 来信, "desk" 办事台
+  complainant @5 :Text;        # who complains (投诉人)
+  phone @6 :Text;              # how to reach them for the reply
+  dueDate @7 :Text;            # "YYYY-MM-DD": the handling level answers by then
+}
+
+# 督办: a supervisor (county, or a township for its subtree) orders the
+# level holding the case to handle it by a date; that level answers with
+# `answered` (办理情况说明).
+struct Supervised {
+  note @0 :Text;               # what is ordered (required)
+  dueDate @1 :Text;            # "YYYY-MM-DD", required: the new deadline
+  holder @2 :Text;             # code of the level holding the case when ordered
+}
+
+enum AnswerTo {
+  order @0;                    # a 督办 order: 办理情况说明
+  complaint @1;                # a complaint: the result and the reply to the complainant
+  rectification @2;            # a poor rating's follow-up (整改情况)
+  revisit @3;                  # 回访: the follow-up call's result (about: the case's decision)
+}
+
+struct Answered {
+  about @0 :EventId;           # the order, complaint, rating or decision answered
+  to @1 :AnswerTo;
+  text @2 :Text;               # required
+  upheld @3 :Bool;             # complaint: 成立 (true) or 不成立
+  score @4 :UInt8;             # revisit: the applicant's rating on the call (1..5); 0: not reached
 }
 
 struct Replied {               # answer to a consult case (咨询)
@@ -319,6 +352,8 @@ struct Event {
     received @30 :Received;
     held31 @31 :Void;
     divisionsPublished @32 :DivisionsPublished;
+    supervised @33 :Supervised;
+    answered @34 :Answered;
   }
   # A re-issue (重新报送): this event redoes the named event of the same
   # origin and case, which a level above refused (a clock stamped ahead, a

@@ -45,6 +45,10 @@ constexpr Rule kRules[] = {
     {K::comment, true, true, true, true, Where::anywhere},
     {K::complaint, true, true, true, true, Where::anywhere},
     {K::not_accepted, true, true, false, false, Where::at_or_above},
+    // 督办: the director only (checked in may_act), at or above the holder.
+    {K::supervised, false, false, false, false, Where::at_or_above},
+    // Which level answers what is node/app/supervise.h's rule.
+    {K::answered, true, true, true, true, Where::anywhere},
 };
 
 const Rule* rule_for(K k) {
@@ -120,6 +124,10 @@ const char* verb(K k) {
       return "change keys";
     case K::received:
       return "record a receipt";
+    case K::supervised:
+      return "issue a supervision order";
+    case K::answered:
+      return "answer";
   }
   return "act";
 }
@@ -172,6 +180,10 @@ const char* verb_zh(K k) {
       return "变更密钥";
     case K::received:
       return "登记接收";
+    case K::supervised:
+      return "督办";
+    case K::answered:
+      return "答复";
   }
   return "办理";
 }
@@ -337,7 +349,11 @@ Status may_act(const ActContext& c) {
   // 4. Role and action.
   const Rule* rule = rule_for(c.kind);
   if (rule == nullptr) return refuse("未知操作", "unknown action");
-  if (!role_in(*rule, c.role))
+  if (c.kind == K::supervised) {
+    if (c.role != R::DIRECTOR)
+      return refuse(std::string(role_label_zh(c.role)) + "不能督办，督办由县或乡镇分管领导发出",
+                    a_role(c.role) + " may not issue a supervision order; a director does");
+  } else if (!role_in(*rule, c.role))
     return refuse(std::string(role_label_zh(c.role)) + "不能" + zh_kind,
                   a_role(c.role) + " may not " + verb(c.kind));
   // 5. Where.

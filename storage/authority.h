@@ -41,9 +41,14 @@
 //    withdraw (withdrawn, 撤回)   agent clerk director      at H or at K
 //    comment (备注)               every role but system     anywhere (b)
 //    complain (complaint, 投诉)   every role but system     anywhere (b)
+//    supervise (supervised, 督办) director                  at or above K
+//    answer (answered, 答复)      every role but system     anywhere (c)
 //
 //    (a) only once departments are assigned (the workflow checks which).
 //    (b) anywhere in N's jurisdiction (rule 3).
+//    (c) which level answers what (an order: the level holding the case; a
+//        complaint: the level above the one complained about; 整改: the
+//        level that decided) is node/app/supervise.h's rule.
 //    director (分管领导) may do whatever a clerk or an officer at its level
 //    may; "agent" rows apply at a village, "clerk" rows at a township or
 //    county (rule 2).

@@ -141,6 +141,12 @@ Status transition_ok(const CaseState& st, const EventView& view, bool settling) 
     case K::comment:
     case K::complaint:
     case K::received:
+    case K::answered:
+      return Status::ok();
+    case K::supervised:
+      if (one_of(st.status, {S::closed, S::withdrawn, S::not_accepted}))
+        return Status::invalid("办件已" + std::string(status_name_zh(st.status)) +
+                               "，不能督办 (the case is " + status_name(st.status) + ")");
       return Status::ok();
     case K::catalog_published:
     case K::calendar_published:
@@ -262,6 +268,11 @@ void transition(CaseState& st, const EventView& view) {
       break;
     case K::rated:
       st.rating = body.getRated().getScore();
+      if (st.rating <= 2) ++st.supervision;  // opens 整改
+      break;
+    case K::supervised:
+    case K::answered:
+      ++st.supervision;
       break;
     case K::fee_collected:
       st.fee_collected += body.getFeeCollected().getAmount();
@@ -279,6 +290,7 @@ void transition(CaseState& st, const EventView& view) {
       break;
     case K::complaint:
       ++st.complaints;
+      ++st.supervision;
       break;
     case K::received:
       // The home node stored the decision (结果已达): its 送达 clock runs.
@@ -454,6 +466,7 @@ std::string encode_state(const CaseState& s) {
   b.setFeeCollected(s.fee_collected);
   b.setRating(s.rating);
   b.setComplaints(s.complaints);
+  b.setSupervision(s.supervision);
   b.setEventCount(s.event_count);
   b.setDueDate(text(s.due_date));
   b.setSubmittedHlc(s.submitted_hlc);
@@ -529,6 +542,7 @@ Result<CaseState> decode_state(std::string_view bytes) {
     s.fee_collected = r.getFeeCollected();
     s.rating = r.getRating();
     s.complaints = r.getComplaints();
+    s.supervision = r.getSupervision();
     s.event_count = r.getEventCount();
     s.due_date = str(r.getDueDate());
     s.submitted_hlc = r.getSubmittedHlc();

@@ -86,6 +86,10 @@ struct CaseState {
   int64_t fee_due = 0, fee_collected = 0;
   uint8_t rating = 0;
   uint32_t complaints = 0;
+  // Events of supervision (督办 orders, answers, complaints, ratings of
+  // 不满意 or worse): a case with none has nothing on the supervision page
+  // (node/app/supervise.h reads the events of those that have).
+  uint32_t supervision = 0;
   uint32_t event_count = 0;
   // 承诺办结日期 from 受理, "YYYY-MM-DD" or empty; the latest date the
   // catalog's limit allowed then, and why the promised date is later.

@@ -67,4 +67,5 @@ struct CaseState {
   reserved43 @43 :Void;
   reserved44 @44 :Void;
   applicantPhone @45 :Text;  # from the submitted event; indexed for search
+  supervision @46 :UInt32;   # supervision events: orders, answers, complaints, poor ratings
 }

@@ -14,6 +14,7 @@
 #include "storage/due_date.h"
 #include "storage/fees.h"
 #include "storage/intake.h"
+#include "storage/supervision.h"
 
 namespace liandong::app {
 
@@ -35,6 +36,8 @@ const std::vector<ActionName>& action_names() {
       {"not-accept", EventKind::not_accepted},
       {"comment", EventKind::comment},
       {"complain", EventKind::complaint},
+      {"supervise", EventKind::supervised},
+      {"answer", EventKind::answered},
   };
   return kinds;
 }
@@ -185,9 +188,17 @@ void fill_body(const std::string& action, const ActRequest& a, const std::string
     x.setNote(a.note);
   } else if (action == "rate") {
     if (a.score < 1 || a.score > 5) fail(Status::invalid("rate needs --score from 1 to 5"));
+    if (a.score <= storage::kPoorRating && a.reasons.empty())
+      fail(Status::invalid("评价为不满意或非常不满意时须选择原因 (--reason-item)"));
+    if (!a.channel.empty() && a.channel != "evaluator" && a.channel != "agent")
+      fail(Status::invalid("rate: --channel is evaluator (评价器) or agent"));
     auto x = b.initRated();
     x.setScore(static_cast<uint8_t>(a.score));
     x.setComment(a.comment);
+    x.setChannel(a.channel);
+    auto r = x.initReasons(static_cast<unsigned>(a.reasons.size()));
+    for (unsigned i = 0; i < r.size(); ++i)
+      r.set(i, a.reasons[i]);
   } else if (action == "collect-fee") {
     auto fen = node::parse_yuan(a.amount);
     if (!fen || *fen <= 0) fail(Status::invalid("collect-fee needs --amount in yuan, e.g. 200.00"));
@@ -217,13 +228,114 @@ void fill_body(const std::string& action, const ActRequest& a, const std::string
       fail(Status::invalid("complain: --against '" + a.against + "' is not a division code"));
     auto x = b.initComplaint();
     x.setText(a.text);
-    x.setAgainst(a.against);
+    x.setAgainst(a.against.empty() ? (st.handler.empty() ? st.home : st.handler) : a.against);
+    x.setDepartment(a.department);
+    x.setPerson(a.person);
+    x.setChannel(a.channel);
+    x.setComplainant(a.complainant);
+    x.setPhone(a.phone);
+    x.setDueDate(a.due);
+  } else if (action == "supervise") {
+    if (a.note.empty()) fail(Status::invalid("督办须写明督办事项 --note (supervise needs --note)"));
+    if (!storage::parse_date(a.due))
+      fail(Status::invalid("督办须给出办结时限 --due YYYY-MM-DD (supervise needs --due)"));
+    auto x = b.initSupervised();
+    x.setNote(a.note);
+    x.setDueDate(a.due);
+    x.setHolder(st.handler.empty() ? st.home : st.handler);
+  } else if (action == "answer") {
+    if (a.text.empty())
+      fail(Status::invalid("答复须写明办理情况 --text (answer needs --text)"));
+    auto to = storage::answer_to_from_name(a.answer_to.empty() ? "order" : a.answer_to);
+    if (!to)
+      fail(Status::invalid("answer: --to is order (督办), complaint (效能投诉), rectification "
+                           "(整改) or revisit (回访)"));
+    auto about = parse_id(a.about);
+    if (!about)
+      fail(Status::invalid("answer: --about names the order, complaint or rating answered, e.g. "
+                           "360723-000042"));
+    if (*to == proto::AnswerTo::REVISIT && (a.score < 0 || a.score > 5))
+      fail(Status::invalid("回访满意度为 1 到 5，未联系上为 0 (revisit --score 0..5)"));
+    auto x = b.initAnswered();
+    write_id(x.initAbout(), *about);
+    x.setTo(*to);
+    x.setText(a.text);
+    x.setUpheld(a.upheld);
+    if (*to == proto::AnswerTo::REVISIT) x.setScore(static_cast<uint8_t>(a.score));
   } else {
     fail(Status::invalid("unknown action '" + action + "'"));
   }
 }
 
-ActResult acted(const Context& c, const ActRequest& a) {
+// Supervision (storage/supervision.h): fills in the defaults of a
+// complaint (its handling time) and a revisit (the decision it follows),
+// and refuses an order dated in the past or an answer this level does not
+// give, or gives twice.
+void check_supervision(const Context& c, const storage::CaseState& st, ActRequest& a) {
+  if (a.action != "complain" && a.action != "supervise" && a.action != "answer") return;
+  auto calendar = storage::held_calendar(c.store);
+  if (!calendar.ok()) fail(calendar.status());
+  const storage::Date today = storage::china_date(c.now());
+  if (a.action == "complain") {
+    if (a.due.empty())
+      a.due = storage::format_date(calendar->add_working_days(today, storage::kComplaintDays));
+    else if (!storage::parse_date(a.due))
+      fail(Status::invalid("complain: --due is YYYY-MM-DD"));
+    return;
+  }
+  if (a.action == "supervise") {
+    auto due = storage::parse_date(a.due);
+    if (due && *due < today)
+      fail(Status::invalid("督办时限 " + a.due + " 早于今天，请重新选择 (the deadline is past)"));
+    return;
+  }
+  auto events = c.store.case_events(st.case_id);
+  if (!events.ok()) fail(events.status());
+  const std::string code = c.store.code();
+  const auto to = storage::answer_to_from_name(a.answer_to.empty() ? "order" : a.answer_to);
+  if (!to) return;  // fill_body says why
+  if (*to == proto::AnswerTo::REVISIT) {
+    if (code.size() > 6)
+      fail(Status::invalid("回访由县级服务中心进行 (a revisit is made at the county)"));
+    if (!st.has_decision)
+      fail(Status::invalid("办件尚未办结，不能回访 (the case is not decided)"));
+    if (storage::case_revisit(*events))
+      fail(Status::invalid("本件已登记回访结果 (the case has been revisited)"));
+    if (a.about.empty()) {
+      for (const auto& e : *events) {
+        if (e.view.kind() == EventKind::decided || e.view.kind() == EventKind::replied)
+          a.about = format_id(e.view.id());
+      }
+    }
+    return;
+  }
+  const auto items = storage::supervision_items(st, *events, *calendar);
+  const storage::SupervisionItem* item = nullptr;
+  for (const auto& it : items) {
+    if (it.kind != *to) continue;
+    if (a.about.empty() ? !it.answered : format_id(it.event) == a.about) {
+      item = &it;
+      if (a.about.empty()) a.about = format_id(it.event);
+      break;
+    }
+  }
+  const std::string what = storage::answer_to_name_zh(*to);
+  if (item == nullptr)
+    fail(Status::not_found("本件没有待答复的" + what +
+                           (a.about.empty() ? std::string() : " " + a.about) + " (nothing to answer)"));
+  if (item->answered)
+    fail(Status::invalid(what + " " + format_id(item->event) + " 已于 " +
+                         storage::format_date(storage::date_from_days(item->answered_day)) +
+                         " 答复 (already answered)"));
+  if (item->level != code) {
+    const auto places = node::places_here(c.store);
+    fail(Status::invalid(what + "由" + node::place_zh(places ? &*places : nullptr, item->level) +
+                         "答复，本节点不能答复 (answered at " + item->level + ")"));
+  }
+}
+
+ActResult acted(const Context& c, const ActRequest& given) {
+  ActRequest a = given;
   const std::string& action = a.action;
   const auto kind = action_kind(action);
   if (!kind) fail(Status::invalid("unknown action '" + action + "'"));
@@ -236,6 +348,7 @@ ActResult acted(const Context& c, const ActRequest& a) {
   if (!*st)
     fail(Status::not_found("本机没有办件 " + a.case_id + " (no case " + a.case_id + " here)"));
   const std::string code = c.store.code();
+  check_supervision(c, **st, a);
   // Build the body once up front so argument errors surface before writing.
   capnp::MallocMessageBuilder scratch;
   auto probe = scratch.initRoot<proto::Event>();
@@ -331,6 +444,9 @@ ActRequest probe_request(const std::string& action, const storage::CaseState& st
   a.approve = true;
   a.text = a.reason = a.receipt = a.note = "-";
   a.method = "当面送达";
+  a.due = "2999-12-31";
+  a.reasons = {"-"};
+  a.about = "0-1";
   a.amount = "1";
   a.score = 5;
   a.departments = {"-"};
@@ -355,6 +471,25 @@ ActRequest probe_request(const std::string& action, const storage::CaseState& st
 }
 
 }  // namespace
+
+// Whether this node has something of the case's supervision to answer:
+// an open order, complaint or follow-up at this level, or (at the county)
+// a revisit of a decided case not yet made.
+bool answerable(const Context& ctx, const storage::CaseState& st) {
+  const bool revisit = ctx.store.code().size() <= 6 && st.has_decision &&
+                       storage::in_revisit_sample(st.case_id);
+  if (st.supervision == 0 && !revisit) return false;
+  auto events = ctx.store.case_events(st.case_id);
+  auto calendar = storage::held_calendar(ctx.store);
+  if (!events.ok() || !calendar.ok()) return false;
+  if (ctx.store.code().size() <= 6 && st.has_decision && storage::in_revisit_sample(st.case_id) &&
+      !storage::case_revisit(*events))
+    return true;
+  for (const auto& it : storage::supervision_items(st, *events, *calendar)) {
+    if (!it.answered && it.level == ctx.store.code()) return true;
+  }
+  return false;
+}
 
 std::vector<ActionName> open_actions(const Context& ctx, const Actor& actor,
                                      const storage::CaseState& st) {
@@ -389,6 +524,7 @@ std::vector<ActionName> open_actions(const Context& ctx, const Actor& actor,
       act_ctx.item = rules;
       if (!storage::may_act(act_ctx)) continue;
       if (!storage::may_complete(st, action.kind, a.approve)) continue;
+      if (action.kind == EventKind::answered && !answerable(ctx, st)) continue;
       open.push_back(action);
     } catch (const AppError&) {
       // The probe's arguments do not fit this case: not offered.

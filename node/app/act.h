@@ -38,7 +38,17 @@ std::optional<EventKind> action_kind(const std::string& name);
 //   decide: approve|reject, reason, basis, certificate
 //   reply: text     deliver: method, note     rate: score, comment
 //   collect-fee: amount (yuan), receipt, reason     close: note
-//   withdraw: reason     comment: text     complain: text, against
+//   withdraw: reason     comment: text
+//   complain (效能投诉): text, against (default: the level holding the
+//     case), department, person, channel, complainant, phone; due (default:
+//     today plus storage::kComplaintDays working days)
+//   rate: score, comment, reasons (required for 不满意 and worse), channel
+//   supervise (督办, a director): note, due (the new deadline, today or later)
+//   answer: about (the order, complaint or rating answered; for a revisit
+//     the case's decision, or empty), answer_to (order, complaint,
+//     rectification, revisit), text; a complaint's upheld (成立) or not;
+//     a revisit's score (0: the applicant was not reached)
+// Which level answers what is storage/supervision.h's rule, checked here.
 struct ActRequest {
   std::string action;   // "accept", "decide", ... (action_names)
   std::string case_id;  // 办件编号, "360723101007-000042"
@@ -48,6 +58,10 @@ struct ActRequest {
   std::string note, to, reason, basis, certificate, text, method, comment, amount, receipt, against,
       department;
   std::vector<std::string> missing, provided, departments;
+  // 效能投诉, 好差评, 督办 and their answers (above).
+  std::string about, answer_to, channel, complainant, phone, person;
+  std::vector<std::string> reasons;
+  bool upheld = false;
   bool approve = false, reject = false;
   bool settle = false;  // settles the case's conflict with this action
   int score = 0;

@@ -96,6 +96,7 @@ void Api::route(httplib::Server& http) {
   http.Get("/api/catalog", bind(&Api::catalog));
   http.Get(R"(/api/catalog/([A-Za-z0-9_-]{1,64}))", bind(&Api::catalog));
   http.Get("/api/sync", bind(&Api::sync));
+  http.Get("/api/supervision", bind(&Api::supervision));
   http.Get("/api/qr", bind(&Api::qr));
   // Any other /api/ path: JSON 404, not a page.
   http.Get(R"(/api/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });

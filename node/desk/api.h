@@ -89,6 +89,7 @@ class Api {
   std::optional<node::Json> request_body(const Req& req, Res& res,
                                          std::vector<app::GivenFile>& files);
   void sync(const Req&, Res&);
+  void supervision(const Req&, Res&);
   void qr(const Req&, Res&);
 
   // Runs `job` on the loop; false (after answering 503) when it did not run.

@@ -61,7 +61,9 @@ const char* action_label_zh(const std::string& a) {
       {"withdraw", "申请人撤回"},
       {"not-accept", "不予受理"},
       {"comment", "备注"},
-      {"complain", "登记投诉"},
+      {"complain", "登记效能投诉"},
+      {"supervise", "督办"},
+      {"answer", "答复督办 / 投诉处理 / 整改 / 回访"},
   };
   auto it = kLabels.find(a);
   return it == kLabels.end() ? "" : it->second;
@@ -221,20 +223,28 @@ void Api::act(const Req& req, Res& res) {
                           {"amount", &a.amount},
                           {"receipt", &a.receipt},
                           {"against", &a.against},
-                          {"department", &a.department}}) {
+                          {"department", &a.department},
+                          {"about", &a.about},
+                          {"answer_to", &a.answer_to},
+                          {"channel", &a.channel},
+                          {"complainant", &a.complainant},
+                          {"phone", &a.phone},
+                          {"person", &a.person}}) {
     auto v = text_field(*body, key, res);
     if (!v) return;
     *out = *v;
   }
   for (auto [key, out] : {std::pair{"missing", &a.missing},
                           {"provided", &a.provided},
-                          {"departments", &a.departments}}) {
+                          {"departments", &a.departments},
+                          {"reasons", &a.reasons}}) {
     auto v = list_field(*body, key, res);
     if (!v) return;
     *out = *v;
   }
   a.approve = body->value("approve", false) == true;
   a.reject = body->value("reject", false) == true;
+  a.upheld = body->value("upheld", false) == true;
   if (auto sc = body->find("score"); sc != body->end()) {
     if (!sc->is_number_integer()) return fail(res, 400, "评价分数应为 1 到 5", "score");
     a.score = sc->get<int>();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "node/app/cases.h"
+#include "node/app/supervision_view.h"
 #include "node/desk/api_parts.h"
 #include "node/render.h"
 #include "protocol/ids.h"
@@ -138,8 +139,15 @@ void Api::desk(const Req& req, Res& res) {
   node::StatusReport live;
   if (!on_loop([&](LoopServices& s) { live = s.status(); }, res)) return;
   const auto places = node::places_here(store_);
+  // 督办, complaints and 整改 this level answers: the top of the 工作台.
+  auto due_here = app::answers_due_here(store_, now);
+  if (!due_here.ok()) return fail(res, 500, node::error_text_zh(due_here.status()));
+  Json answers = Json::array();
+  for (const auto& e : *due_here)
+    answers.push_back(app::entry_json(e, places ? &*places : nullptr));
   reply(res, 200,
-        Json{{"today", today_counts(store_, o_.code, stats->last_lsn, now)},
+        Json{{"answers", std::move(answers)},
+             {"today", today_counts(store_, o_.code, stats->last_lsn, now)},
              {"counts", {{"waiting", rows.size()}, {"warning", warning}, {"overdue", overdue}}},
              {"work", std::move(work)},
              {"sync", sync_words(live, places ? &*places : nullptr, now,

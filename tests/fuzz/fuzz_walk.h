@@ -201,6 +201,17 @@ inline void walk_event(Sink& s, proto::Event::Reader ev) {
       break;
     case proto::Event::Body::HELD31:
       break;
+    case proto::Event::Body::SUPERVISED:
+      s.text(body.getSupervised().getNote());
+      s.text(body.getSupervised().getDueDate());
+      s.text(body.getSupervised().getHolder());
+      break;
+    case proto::Event::Body::ANSWERED:
+      s.id(body.getAnswered().getAbout());
+      s.num(static_cast<uint64_t>(body.getAnswered().getTo()));
+      s.text(body.getAnswered().getText());
+      s.num(body.getAnswered().getScore());
+      break;
     case proto::Event::Body::KEYS_PUBLISHED:
       for (auto e : body.getKeysPublished().getEntries()) {
         s.text(e.getCode());
