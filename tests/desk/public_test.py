@@ -481,6 +481,8 @@ class Run:
         self.note(f"/api/public 全部 {len(raw)} 页（每页 {PAGE} 件）：{time.monotonic() - t:.2f} s")
         for k, r in enumerate(raw):
             texts[f"/api/public page {k + 1}"] = r.decode("utf-8")
+        # What the server sends, searched first; then what it should show.
+        self.leaks(texts)
         self.check_rows(rows)
         catalog = self.net.cli_json("catalog", "list", "--data", data, "--json")
         items = catalog.get("items", catalog) if isinstance(catalog, dict) else catalog
