@@ -35,11 +35,14 @@ Result<std::shared_ptr<const PublicBoard::Rows>> PublicBoard::rows(const storage
   if (fresh) return rows_;
   const auto places = node::places_here(store);
   auto catalog = storage::held_catalog(store);
-  const storage::Catalog* held = catalog.ok() && *catalog ? &**catalog : nullptr;
+  if (!catalog.ok()) return catalog.status();
+  const storage::Catalog* held = *catalog ? &**catalog : nullptr;
   auto list = app::list_public_cases(store, places ? &*places : nullptr, held, key_);
   if (!list.ok()) return list.status();
   auto made = std::make_shared<Rows>();
   made->cases = std::move(*list);
+  made->node_name = node::place_name(places ? &*places : nullptr, store.code());
+  made->catalog = std::move(*catalog);
   made->made_ms = now_ms;
   rows_ = std::move(made);
   lsn_ = stats->last_lsn;
@@ -51,10 +54,9 @@ namespace {
 using app::public_text;
 
 // The node as the public page names it.
-Json node_json(const storage::Store& store, const std::string& code) {
-  const auto places = node::places_here(store);
+Json node_json(const std::string& code, const PublicBoard::Rows& rows) {
   return Json{{"node", code},
-              {"node_name", public_text(node::place_name(places ? &*places : nullptr, code))},
+              {"node_name", public_text(rows.node_name)},
               {"level", code.size() == 12  ? "village"
                         : code.size() == 9 ? "township"
                                            : "county"}};
@@ -149,7 +151,7 @@ void Api::public_results(const Req& req, Res& res) {
   const auto& all = (*rows)->cases;
   const app::PublicPage page = app::public_page(all, before, *limit);
 
-  Json j = node_json(store_, o_.code);
+  Json j = node_json(o_.code, **rows);
   j["as_of"] = node::format_time((*rows)->made_ms).substr(0, 16);
   j["today"] = node::format_time(now).substr(0, 10);
   // Figures over the whole list, for the line above it.
@@ -174,9 +176,8 @@ void Api::public_results(const Req& req, Res& res) {
   // The catalog's items with the first page.
   if (!before) {
     Json items = Json::array();
-    auto held = storage::held_catalog(store_);
-    if (held.ok() && *held) {
-      for (const auto& it : (*held)->items)
+    if ((*rows)->catalog) {
+      for (const auto& it : (*rows)->catalog->items)
         items.push_back(item_row_json(it));
     }
     j["items"] = std::move(items);
@@ -186,12 +187,13 @@ void Api::public_results(const Req& req, Res& res) {
 
 void Api::public_item(const Req& req, Res& res) {
   if (!req.params.empty()) return fail(res, 400, "此地址不接受查询参数");
-  auto held = storage::held_catalog(store_);
-  if (!held.ok()) return fail(res, 500, "暂时无法读取事项目录，请稍后再试");
-  if (!*held) return fail(res, 404, "本机尚未收到事项目录");
-  const storage::CatalogItem* it = (*held)->find(std::string(req.matches[1]));
+  auto rows = public_.rows(store_, o_.now());
+  if (!rows.ok()) return fail(res, 500, "暂时无法读取事项目录，请稍后再试");
+  const auto& held = (*rows)->catalog;
+  if (!held) return fail(res, 404, "本机尚未收到事项目录");
+  const storage::CatalogItem* it = held->find(std::string(req.matches[1]));
   if (it == nullptr) return fail(res, 404, "事项目录中没有这个事项", "item");
-  Json j = node_json(store_, o_.code);
+  Json j = node_json(o_.code, **rows);
   j["item"] = item_sheet_json(*it);
   reply(res, 200, j);
 }
