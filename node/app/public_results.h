@@ -46,11 +46,13 @@ constexpr std::size_t kMaxPublicCases = 20000;
 // and "*". Leading spaces are skipped; an empty or unreadable name is "*".
 std::string mask_person_name(std::string_view name);
 
-// `text` as the public page may show it: every run of 17 digits with a
-// check character (an ID number, also glued to other text) and every run of
-// 11 digits starting 1[3-9] (a mainland mobile number, also written with
-// spaces or hyphens as 138 0013 8000) becomes "*" of the same length;
-// control characters are dropped. Landline numbers (0797-12345) stay.
+// `text` as the public page may show it. A group of digits (a single space
+// or hyphen between two digits joins them: 138 0013 8000; 17 digits and an
+// X count 18) is starred out digit by digit when it has 15 digits or more
+// (an ID number, old or new, also glued to other text) or 11 or more and
+// does not start with 0 (a mobile number); control characters are dropped.
+// Landline numbers with their area code (0797-8722345, 0797-12345), dates
+// and short numbers stay.
 std::string public_text(std::string_view text);
 
 // How a listed case ended.
