@@ -3,7 +3,8 @@
 # a village running on 127.0.0.1 (deploy/install-deps.sh installs them).
 # Screenshots and printouts go to BUILD/desk-artifacts. About two minutes.
 # desk_attach_test.py: attachments across the links, artifacts in
-# BUILD/desk-artifacts/attach.
+# BUILD/desk-artifacts/attach. public_test.py: the public page
+# (办事结果公开), artifacts in BUILD/desk-artifacts/public.
 # Run: `ctest -R desk --output-on-failure`.
 find_package(Python3 3.9 COMPONENTS Interpreter)
 # The interpreter that has Selenium: the one CMake found (it may be a
@@ -36,6 +37,16 @@ if(LIANDONG_DESK_PYTHON AND EXISTS /usr/bin/chromium AND EXISTS /usr/bin/chromed
   set_tests_properties(desk.attachments PROPERTIES
     LABELS desk TIMEOUT 300 COST 3000
     ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/attach")
+  # 办事结果公开 (tests/desk/public_test.py): 1,000 decided cases at one
+  # county, the public page, its API and the 服务告知单 searched for every
+  # applicant's name, ID number and phone. About 40-60 seconds; artifacts
+  # in BUILD/desk-artifacts/public.
+  add_test(NAME desk.public
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/public_test.py
+      --bin $<TARGET_FILE:liandong>)
+  set_tests_properties(desk.public PROPERTIES
+    LABELS desk TIMEOUT 240 COST 2000
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/public")
 else()
   # Not skipped in silence: a machine without them fails the test, saying why.
   add_test(NAME desk.browser COMMAND sh -c
@@ -44,4 +55,7 @@ else()
   add_test(NAME desk.attachments COMMAND sh -c
     "echo 'desk.attachments: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
   set_tests_properties(desk.attachments PROPERTIES LABELS desk)
+  add_test(NAME desk.public COMMAND sh -c
+    "echo 'desk.public: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
+  set_tests_properties(desk.public PROPERTIES LABELS desk)
 endif()

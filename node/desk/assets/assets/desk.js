@@ -304,12 +304,14 @@ const Desk = (function () {
     return d.getFullYear() === Number(m[1]) && d.getMonth() === Number(m[2]) - 1 && d.getDate() === Number(m[3]);
   }
 
-  // This node's office: "水城村便民服务代理点" from the place "水城村".
-  function office() {
-    if (!session) return '';
-    const name = session.node_name || session.node || '';
+  // This node's office: "水城村便民服务代理点" from the place "水城村";
+  // `of` ({node, node_name}) names it on a page without a session.
+  function office(of) {
+    const who = of || session;
+    if (!who) return '';
+    const name = who.node_name || who.node || '';
     if (T.officeWords.test(name)) return name;
-    return name + (T.officeOf[String(session.node || '').length] || '');
+    return name + (T.officeOf[String(who.node || '').length] || '');
   }
 
   function paren(text) {
