@@ -97,6 +97,8 @@ void Api::route(httplib::Server& http) {
   http.Get(R"(/api/catalog/([A-Za-z0-9_-]{1,64}))", bind(&Api::catalog));
   http.Get("/api/sync", bind(&Api::sync));
   http.Get("/api/qr", bind(&Api::qr));
+  http.Get("/api/report", bind(&Api::report));
+  http.Get("/api/report/ledger", bind(&Api::ledger));
   // Any other /api/ path: JSON 404, not a page.
   http.Get(R"(/api/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });
   http.Post(R"(/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });

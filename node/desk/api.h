@@ -90,6 +90,9 @@ class Api {
                                          std::vector<app::GivenFile>& files);
   void sync(const Req&, Res&);
   void qr(const Req&, Res&);
+  // 统计报表 (api_report.cpp).
+  void report(const Req&, Res&);
+  void ledger(const Req&, Res&);
 
   // Runs `job` on the loop; false (after answering 503) when it did not run.
   bool on_loop(const LoopJob& job, Res& res);
