@@ -74,6 +74,8 @@ const T = {
     complaints: '投诉',
   },
   crumbsLabel: '区域层级',
+  scope: '范围：',
+  noOverdue: '本期间没有红牌超期办件',
   chartsLabel: '图表',
   overdueLevel: '各层级',
   overdueDept: '各部门',
@@ -174,7 +176,7 @@ function drawTable(r) {
       Desk.el(
         total ? 'th' : 'td',
         { scope: 'row' },
-        drill && !total
+        drill && !total && key.length === 9
           ? Desk.el('a', { href: '#', dataset: { drill: key }, onclick: (e) => (e.preventDefault(), drillInto(key, name)) }, name)
           : name,
       ),
@@ -222,11 +224,17 @@ function chart(id, config) {
   state.charts[id] = new Chart(node(id), config);
 }
 
+// A place as a chart's axis says it: the name without its code.
+function short(name) {
+  return String(name || '').replace(/（[0-9]+）/, '');
+}
+
 function barsOf(rows, keys, names, percent) {
   return keys.map((k, i) => ({
     label: names[i],
     data: rows.map((r) => (percent ? (r[k] === null || r[k] === undefined ? null : Math.round(r[k] * 1000) / 10) : r[k] || 0)),
     backgroundColor: COLOURS[percent ? i + 2 : i],
+    maxBarThickness: 56,
   }));
 }
 
@@ -236,20 +244,20 @@ function drawPlaces(r) {
   node('drill-hint').hidden = !(r.by === 'township' && !state.home);
   chart('chart-places', {
     type: 'bar',
-    data: { labels: rows.map((x) => x.name || x.key), datasets: barsOf(rows, ['received', 'completed'], [T.figures.received, T.figures.completed]) },
+    data: { labels: rows.map((x) => short(x.name || x.key)), datasets: barsOf(rows, ['received', 'completed'], [T.figures.received, T.figures.completed]) },
     options: {
       scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       onClick: (e, els) => {
         if (r.by !== 'township' || state.home || !els.length) return;
         const row = rows[els[0].index];
-        drillInto(row.key, row.name || row.key);
+        if (row.key.length === 9) drillInto(row.key, row.name || row.key); // a township, not the county's own
       },
     },
   });
   chart('chart-rates', {
     type: 'bar',
     data: {
-      labels: rows.map((x) => x.name || x.key),
+      labels: rows.map((x) => short(x.name || x.key)),
       datasets: barsOf(
         rows,
         ['on_time_rate', 'immediate_rate', 'good_rating_rate'],
@@ -271,9 +279,10 @@ function drawMonths(r) {
 }
 
 function drawOverdue(byLevel, byDept) {
-  const lv = (byLevel.rows || []).map((x) => ({ label: x.name || x.key, n: x.overdue || 0 }));
+  const lv = (byLevel.rows || []).map((x) => ({ label: short(x.name || x.key), n: x.overdue || 0 }));
   const dp = (byDept.rows || []).map((x) => ({ label: x.key, n: x.overdue || 0 }));
   const all = lv.concat(dp);
+  node('overdue-none').hidden = all.some((x) => x.n > 0);
   chart('chart-overdue', {
     type: 'bar',
     data: {
@@ -296,7 +305,12 @@ function drawCrumbs(r) {
     state.home ? { href: '#', id: 'crumb-top', onclick: (e) => (e.preventDefault(), drillInto('', '')) } : { id: 'crumb-top' },
     T.crumbTop[level()] || T.crumbTop.county,
   );
-  Desk.fill('crumbs', top, state.home ? [' › ', Desk.el('span', { id: 'crumb-here' }, state.homeName)] : null);
+  Desk.fill(
+    'crumbs',
+    T.scope,
+    top,
+    state.home ? [Desk.el('span', { class: 'sep' }, '›'), Desk.el('span', { id: 'crumb-here' }, short(state.homeName))] : null,
+  );
   node('report-node').textContent = r.node_name || '';
 }
 
