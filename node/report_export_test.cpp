@@ -151,7 +151,8 @@ TEST_CASE("report: text, CSV and XLSX take the same columns, in order", "[report
   REQUIRE(t->headers.size() == 1);  // the title, one merged cell
   CHECK(t->headers[0].find("统计表") != std::string::npos);
   CHECK(t->headers[0].find("2026-11-01 至 2026-11-30") != std::string::npos);
-  REQUIRE(t->rows.size() == 3);  // headers, 南安镇, 合计
+  REQUIRE(t->rows.size() == 4);  // headers, 南安镇, 合计, the definitions
+  CHECK(t->rows[3].cells[0].text.rfind("说明", 0) == 0);
   const auto& head = t->rows[0].cells;
   REQUIRE(head.size() == cols.size() + 1);
   CHECK(head[0].text == "乡镇");

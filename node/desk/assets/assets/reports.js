@@ -177,7 +177,11 @@ function drawTable(r) {
         total ? 'th' : 'td',
         { scope: 'row' },
         drill && !total && key.length === 9
-          ? Desk.el('a', { href: '#', dataset: { drill: key }, onclick: (e) => (e.preventDefault(), drillInto(key, name)) }, name)
+          ? Desk.el(
+              'a',
+              { href: '#', dataset: { drill: key }, onclick: (e) => (e.preventDefault(), drillInto(key, name)) },
+              name,
+            )
           : name,
       ),
       cols.map((c, i) => Desk.el('td', { class: 'num', dataset: { col: c.header } }, cellText(cells[i], c.kind))),
@@ -232,10 +236,18 @@ function short(name) {
 function barsOf(rows, keys, names, percent) {
   return keys.map((k, i) => ({
     label: names[i],
-    data: rows.map((r) => (percent ? (r[k] === null || r[k] === undefined ? null : Math.round(r[k] * 1000) / 10) : r[k] || 0)),
+    data: rows.map((r) => {
+      if (!percent) return r[k] || 0;
+      return r[k] === null || r[k] === undefined ? null : Math.round(r[k] * 1000) / 10;
+    }),
     backgroundColor: COLOURS[percent ? i + 2 : i],
     maxBarThickness: 56,
   }));
+}
+
+// 收件 and 办结 of each row.
+function countBars(rows) {
+  return barsOf(rows, ['received', 'completed'], [T.figures.received, T.figures.completed]);
 }
 
 function drawPlaces(r) {
@@ -244,7 +256,7 @@ function drawPlaces(r) {
   node('drill-hint').hidden = !(r.by === 'township' && !state.home);
   chart('chart-places', {
     type: 'bar',
-    data: { labels: rows.map((x) => short(x.name || x.key)), datasets: barsOf(rows, ['received', 'completed'], [T.figures.received, T.figures.completed]) },
+    data: { labels: rows.map((x) => short(x.name || x.key)), datasets: countBars(rows) },
     options: {
       scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       onClick: (e, els) => {
@@ -273,7 +285,7 @@ function drawMonths(r) {
   const rows = r.rows || [];
   chart('chart-months', {
     type: 'bar',
-    data: { labels: rows.map((x) => x.key), datasets: barsOf(rows, ['received', 'completed'], [T.figures.received, T.figures.completed]) },
+    data: { labels: rows.map((x) => x.key), datasets: countBars(rows) },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
 }
