@@ -445,6 +445,7 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   auto cases = store.list_cases(filter);
   if (!cases.ok()) return cases.status();
   std::vector<CaseFacts> facts;
+  std::map<std::string, std::string> item_names;
   storage::CatalogCache catalogs(store);
   auto cal = storage::held_calendar(store);
   if (!cal.ok()) return cal.status();
@@ -472,6 +473,7 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
     }
     auto f = case_facts(st, *events, handling);
     if (!f) continue;
+    if (!st.item_name.empty()) item_names.emplace(st.item_code, st.item_name);
     f->promise_days = promise_days;
     // The steps done late, or open past their day, by the level holding
     // the case then (storage/deadlines.h).
@@ -485,6 +487,7 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   counted.calendar = std::move(cal).value();
   Report r = build_report(facts, counted);
   r.node_code = store.code();
+  r.item_names = std::move(item_names);
   return r;
 }
 
@@ -635,6 +638,10 @@ std::string report_row_name(const Report& r, const std::string& key,
     case GroupBy::village:
     case GroupBy::township:
       return place_zh(places, key);
+    case GroupBy::item: {
+      const auto it = r.item_names.find(key);
+      return it == r.item_names.end() ? key : it->second + "（" + key + "）";
+    }
     case GroupBy::person: {
       const auto slash = key.find('/');
       if (slash == std::string::npos) return key;
@@ -662,8 +669,9 @@ std::string render_report(const Report& r, const storage::Divisions* places) {
       out += pad(report_cell_text(c.value(f)), c.width);
     out += "\n";
   };
+  // Item names and persons come from events: escaped for the terminal.
   for (const auto& row : r.rows)
-    line(report_row_name(r, row.key, places), row.figures);
+    line(terminal_field(report_row_name(r, row.key, places)), row.figures);
   line("合计", r.total);
   if (o.by == GroupBy::level)
     out +=

@@ -225,6 +225,9 @@ struct Report {
   std::string node_code;
   std::vector<ReportRow> rows;  // sorted by key; empty when by == none
   Figures total;                // 合计: each case once
+  // Item code -> the item's name as its cases were registered (for the
+  // rows of `by item`; build_report_from_store fills it).
+  std::map<std::string, std::string> item_names;
 };
 
 // The group keys of a case ("未分派" for a case with no department; "YYYY-MM"

@@ -353,6 +353,12 @@ TEST_CASE("report cli: the statistics table and the 台账 as XLSX and CSV, read
     CHECK(t->rows.size() == 5);
     CHECK(has(r.out, v.joint));
   }
+  SECTION("by item: each item by the name its cases were registered with") {
+    auto r = v.report({"--csv", "--by", "item"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "\r\n农村宅基地建房（NC-ZJD-001）,2,"));
+    CHECK(has(r.out, "\r\n低保（MZ-DB-003）,2,"));
+  }
   SECTION("by month: this month's row") {
     auto j = parse_json(v.report({"--json", "--by", "month"}).out);
     REQUIRE(j);
