@@ -271,7 +271,10 @@ class ReportScenario(T.Scenario):
             new = [n for n in os.listdir(self.downloads)
                    if n not in before and not n.endswith(".crdownload")]
             return new[0] if new else None
+        t0 = time.monotonic()
         name = wait_for(f"the download of {button}", 15, saved, every=0.2)
+        self.note(f"{button}: {name} ({os.path.getsize(os.path.join(self.downloads, name))} 字节, "
+                  f"{time.monotonic() - t0:.1f} s)")
         self.expect(name.startswith(prefix) and name.endswith("." + ext),
                     f"{button}: saved as {name!r}, expected {prefix}….{ext}")
         path = os.path.join(self.downloads, name)
