@@ -51,20 +51,22 @@ std::filesystem::path work_dir_of(const std::string& out) {
 int cmd_report(const std::string& data, const ReportArgs& a, bool json) {
   std::string format = a.format;
   if ((json && a.csv) || (!format.empty() && (json || a.csv)))
-    fail(Status::invalid("--json, --csv and --format: choose one"));
+    fail(Status::invalid("--json、--csv 和 --format 只能选一个 (choose one)"));
   if (format.empty()) format = json ? "json" : a.csv ? "csv" : "text";
   if (format != "text" && format != "json" && format != "csv" && format != "xlsx")
-    fail(Status::invalid("--format must be text, json, csv or xlsx"));
+    fail(Status::invalid("输出格式应为 text、json、csv 或 xlsx (--format)"));
   if (format == "xlsx" && a.out.empty())
     fail(Status::invalid("XLSX 须用 --out 指定文件 (--format xlsx needs --out FILE)"));
+  if (a.ledger) {
+    if (!a.by.empty()) fail(Status::invalid("台账逐件列出，不分组 (--ledger takes no --by)"));
+    if (format == "json" || format == "text")
+      fail(Status::invalid("台账为 CSV 或 XLSX (--ledger takes --format csv or xlsx)"));
+  }
   auto node = open_node(data);
   const app::Context ctx{*node.store, node.identity.sign};
   const auto places = places_here(*node.store);
   const storage::Divisions* names = places ? &*places : nullptr;
   if (a.ledger) {
-    if (!a.by.empty()) fail(Status::invalid("--ledger lists cases: no --by"));
-    if (format == "json" || format == "text")
-      fail(Status::invalid("台账为 CSV 或 XLSX (--ledger takes --format csv or xlsx)"));
     auto l = app::ledger(ctx, a);
     if (!l.ok()) fail_with(l.error());
     if (format == "csv") {
