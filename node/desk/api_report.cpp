@@ -86,6 +86,9 @@ bool read_query(const httplib::Request& req, httplib::Response& res,
 
 }  // namespace
 
+// TODO(perf): each answer reads every case of the period and its events
+// (build_report_from_store); the page asks for five groupings at a time. A
+// county with tens of thousands of cases a year wants one pass for all.
 void Api::report(const Req& req, Res& res) {
   auto s = session(req, res);
   if (!s) return;

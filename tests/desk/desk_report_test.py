@@ -437,6 +437,9 @@ class ReportScenario(T.Scenario):
         self.check_xlsx(self.download(b, "#dl-xlsx", "统计表_大余县_", "xlsx"))
         self.check_csv(self.download(b, "#dl-csv", "统计表_大余县_", "csv"))
         self.check_ledger(self.download(b, "#dl-ledger", "台账_大余县_", "xlsx"))
+        tmp = os.path.join(self.net.nodes[COUNTY].data, "tmp")
+        self.want(os.listdir(tmp) if os.path.isdir(tmp) else [], [],
+                  "libxlsxwriter's temporary files left in DATA/tmp")
         self.want(b.d.current_url.split("?")[0].endswith("/reports.html"), True,
                   f"still on the page after the downloads: {b.d.current_url}")
 
