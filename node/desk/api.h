@@ -96,6 +96,9 @@ class Api {
   // personal data.
   void public_results(const Req&, Res&);
   void public_item(const Req&, Res&);
+  // 统计报表 (api_report.cpp).
+  void report(const Req&, Res&);
+  void ledger(const Req&, Res&);
 
   // Runs `job` on the loop; false (after answering 503) when it did not run.
   bool on_loop(const LoopJob& job, Res& res);

@@ -5,6 +5,9 @@
 # desk_attach_test.py: attachments across the links, artifacts in
 # BUILD/desk-artifacts/attach. public_test.py: the public page
 # (办事结果公开), artifacts in BUILD/desk-artifacts/public.
+# desk_report_test.py: the 统计报表 page and
+# its XLSX/CSV downloads (read back with python3-openpyxl), artifacts in
+# BUILD/desk-artifacts/reports.
 # Run: `ctest -R desk --output-on-failure`.
 find_package(Python3 3.9 COMPONENTS Interpreter)
 # The interpreter that has Selenium: the one CMake found (it may be a
@@ -47,6 +50,15 @@ if(LIANDONG_DESK_PYTHON AND EXISTS /usr/bin/chromium AND EXISTS /usr/bin/chromed
   set_tests_properties(desk.public PROPERTIES
     LABELS desk TIMEOUT 240 COST 2000
     ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/public")
+  # The 统计报表 page: periods and drilling by clicking, the charts, the
+  # XLSX, CSV and 台账 downloads read back cell by cell. About 40 seconds;
+  # it runs beside the suite.
+  add_test(NAME desk.reports
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/desk_report_test.py
+      --bin $<TARGET_FILE:liandong>)
+  set_tests_properties(desk.reports PROPERTIES
+    LABELS desk TIMEOUT 300 COST 2000
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/reports")
 else()
   # Not skipped in silence: a machine without them fails the test, saying why.
   add_test(NAME desk.browser COMMAND sh -c
@@ -58,4 +70,7 @@ else()
   add_test(NAME desk.public COMMAND sh -c
     "echo 'desk.public: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
   set_tests_properties(desk.public PROPERTIES LABELS desk)
+  add_test(NAME desk.reports COMMAND sh -c
+    "echo 'desk.reports: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
+  set_tests_properties(desk.reports PROPERTIES LABELS desk)
 endif()

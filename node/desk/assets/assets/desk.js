@@ -15,7 +15,7 @@
 //   Desk.el(tag, props, ...children)  builds DOM. Data from the API only
 //       ever goes into textContent or attributes, never into innerHTML.
 //
-// Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|sync],
+// Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|reports|sync],
 // #who (name and role), #logout, #live (polling state); #message on every
 // page.
 const Desk = (function () {
@@ -27,6 +27,7 @@ const Desk = (function () {
       new: '新办件',
       search: '办件查询',
       catalog: '事项目录',
+      reports: '统计报表',
       sync: '同步状态',
     },
     logout: '退出',
