@@ -335,10 +335,12 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
       c->add_option("--due", act.due, "the new deadline, YYYY-MM-DD (督办时限)")->required();
     }
     if (n == "answer") {
-      c->add_option("--to", act.answer_to, "order (督办), complaint, rectification (整改), revisit (回访)");
+      c->add_option("--to", act.answer_to,
+                    "order (督办), complaint, rectification (整改), revisit (回访)");
       c->add_option("--about", act.about,
                     "the event answered, e.g. 360723-000042 (default: the oldest open one)");
-      c->add_option("--text", act.text, "办理情况说明 / 处理结果 / 整改情况 / 回访记录")->required();
+      c->add_option("--text", act.text, "办理情况说明 / 处理结果 / 整改情况 / 回访记录")
+          ->required();
       c->add_flag("--upheld", act.upheld, "complaint: 成立 (default: 不成立)");
       c->add_option("--score", act.score, "revisit: 1-5 as rate, 0 not reached");
     }

@@ -317,8 +317,7 @@ Figures case_figures(const CaseFacts& c, int64_t as_of, const storage::Calendar&
   return f;
 }
 
-std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f,
-                                             int64_t as_of) {
+std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f, int64_t as_of) {
   std::map<std::string, Figures> out;
   const std::string taken = c.taken.empty() ? c.home : c.taken;
   Figures intake = f;

@@ -212,8 +212,8 @@ struct Figures {
   int64_t fees_fen = 0;
   uint64_t rating_sum = 0, rated = 0, complaints = 0;
   uint64_t orders = 0, orders_on_time = 0, orders_late = 0, complaints_upheld = 0,
-           complaints_on_time = 0, complaints_late = 0, rectifications = 0,
-           rectifications_late = 0, revisits = 0, revisits_satisfied = 0;
+           complaints_on_time = 0, complaints_late = 0, rectifications = 0, rectifications_late = 0,
+           revisits = 0, revisits_satisfied = 0;
   // Ratings by score: [0] 非常不满意 (1) .. [4] 非常满意 (5).
   std::array<uint64_t, 5> ratings{};
 

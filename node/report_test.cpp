@@ -327,11 +327,10 @@ class Workload {
       if (chance(10)) {
         // 回访 by the county: reached and rated, or not reached.
         const int revisit = chance(80) ? rnd(1, 5) : 0;
-        act(kCounty, at(day_of_last() + rnd(1, 5), 10),
-            [=](proto::Event::Builder ev) {
-              test::answered_body(Id{kCounty, 1}, proto::AnswerTo::REVISIT)(ev);
-              ev.getBody().getAnswered().setScore(static_cast<uint8_t>(revisit));
-            });
+        act(kCounty, at(day_of_last() + rnd(1, 5), 10), [=](proto::Event::Builder ev) {
+          test::answered_body(Id{kCounty, 1}, proto::AnswerTo::REVISIT)(ev);
+          ev.getBody().getAnswered().setScore(static_cast<uint8_t>(revisit));
+        });
         f.revisits = 1;
         f.revisits_satisfied = revisit >= 4 ? 1 : 0;
       }

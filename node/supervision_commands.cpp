@@ -38,9 +38,8 @@ void add_supervision_commands(CLI::App& app, CliShared& shared, CommandSet& out)
   c->add_flag("--json", shared.json, "print JSON");
   std::string& data = shared.data;
   bool& json = shared.json;
-  out.push_back({.app = c, .run = [days, &data, &json] {
-                   return cmd_supervision(data, *days, json);
-                 }});
+  out.push_back(
+      {.app = c, .run = [days, &data, &json] { return cmd_supervision(data, *days, json); }});
 }
 
 }  // namespace liandong::node

@@ -315,6 +315,8 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
     CHECK(std::strlen(kind_name_zh(k)) > 0);
     const auto which = k == EventKind::divisions_published ? proto::Event::Body::DIVISIONS_PUBLISHED
                        : k == EventKind::received          ? proto::Event::Body::RECEIVED
+                       : k == EventKind::supervised        ? proto::Event::Body::SUPERVISED
+                       : k == EventKind::answered          ? proto::Event::Body::ANSWERED
                                                   : static_cast<proto::Event::Body::Which>(i);
     auto back = kind_from_body(which);
     REQUIRE(back);
@@ -334,7 +336,9 @@ TEST_CASE("codec: every body kind has a name and comes from its union member", "
   CHECK(kind_from_body(proto::Event::Body::RECEIVED) == EventKind::received);
   CHECK(kind_from_body(proto::Event::Body::NOT_ACCEPTED) == EventKind::not_accepted);
   CHECK(kind_from_body(proto::Event::Body::DIVISIONS_PUBLISHED) == EventKind::divisions_published);
-  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 4);
+  CHECK(kind_from_body(proto::Event::Body::SUPERVISED) == EventKind::supervised);
+  CHECK(kind_from_body(proto::Event::Body::ANSWERED) == EventKind::answered);
+  CHECK(proto::Event::Body::ROSTER_PUBLISHED == kEventKindCount - 6);
 }
 
 // ---- codec: signatures and tampering ----------------------------------------

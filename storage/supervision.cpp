@@ -186,8 +186,8 @@ const char* answer_to_name_zh(proto::AnswerTo k) {
 }
 
 std::optional<proto::AnswerTo> answer_to_from_name(const std::string& name) {
-  for (auto k : {proto::AnswerTo::ORDER, proto::AnswerTo::COMPLAINT,
-                 proto::AnswerTo::RECTIFICATION, proto::AnswerTo::REVISIT}) {
+  for (auto k : {proto::AnswerTo::ORDER, proto::AnswerTo::COMPLAINT, proto::AnswerTo::RECTIFICATION,
+                 proto::AnswerTo::REVISIT}) {
     if (name == answer_to_name(k) || name == answer_to_name_zh(k)) return k;
   }
   return std::nullopt;

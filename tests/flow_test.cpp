@@ -1296,15 +1296,16 @@ TEST_CASE(
 
   // Only a director issues an order; a window clerk may not.
   act_refused(net, kCounty, c,
-              {"supervise", "--actor", "李科长", "--role", "clerk", "--note", "请尽快转报",
-               "--due", due_in(2)});
+              {"supervise", "--actor", "李科长", "--role", "clerk", "--note", "请尽快转报", "--due",
+               due_in(2)});
   CHECK(net.stop(kTownA) == 0);
   const std::string due = due_in(2);
   const std::string order = act(net, kCounty, c,
                                 {"supervise", "--actor", "吴主任", "--role", "director", "--note",
                                  "群众反映材料已齐，请于时限内转报乡镇", "--due", due});
   // Over the county link (the township is down) the order reaches the village.
-  wait_case(net, kV7, c, "the 督办 order", [&](const Json& j) { return has_event(j, order); }, 30s);
+  wait_case(
+      net, kV7, c, "the 督办 order", [&](const Json& j) { return has_event(j, order); }, 30s);
   const Json at_village = run_json(net, kV7, {"supervision", "--json"});
   const Json* open = entry_of(at_village, order);
   REQUIRE(open != nullptr);
@@ -1315,15 +1316,15 @@ TEST_CASE(
   // The county cannot answer its own order for the village.
   act_refused(net, kCounty, c,
               {"answer", "--actor", "吴主任", "--role", "director", "--text", "已办"});
-  const std::string answer =
-      act(net, kV7, c,
-          {"answer", "--actor", "张桂兰", "--role", "agent", "--to", "order", "--about", order,
-           "--text", "已核实材料，今日转报南安镇"});
+  const std::string answer = act(net, kV7, c,
+                                 {"answer", "--actor", "张桂兰", "--role", "agent", "--to", "order",
+                                  "--about", order, "--text", "已核实材料，今日转报南安镇"});
   // Answered once only.
-  act_refused(net, kV7, c,
-              {"answer", "--actor", "张桂兰", "--role", "agent", "--about", order, "--text", "再答"});
-  wait_case(net, kCounty, c, "the answer", [&](const Json& j) { return has_event(j, answer); },
-            30s);
+  act_refused(
+      net, kV7, c,
+      {"answer", "--actor", "张桂兰", "--role", "agent", "--about", order, "--text", "再答"});
+  wait_case(
+      net, kCounty, c, "the answer", [&](const Json& j) { return has_event(j, answer); }, 30s);
   const Json at_county = run_json(net, kCounty, {"supervision", "--json"});
   const Json* done = entry_of(at_county, order);
   REQUIRE(done != nullptr);
@@ -1352,7 +1353,7 @@ TEST_CASE(
   const std::string c = submit(net, kV2, "李秀英", "agent",
                                {"GA-001",
                                 "刘桂英",
-                                "360723198201053322",
+                                "36072319820105332X",
                                 {"出生医学证明:provided:original", "父母居民身份证:provided:copy",
                                  "户口簿:provided:original"},
                                 {},
@@ -1364,8 +1365,8 @@ TEST_CASE(
   const std::string first =
       act(net, kCounty, c,
           {"complain", "--actor", "李科长", "--role", "clerk", "--against", kTownA, "--channel",
-           "phone", "--complainant", "刘桂英", "--phone", "13907970001", "--dept", "公安", "--person",
-           "刘芳", "--text", "乡镇户籍窗口两次让我回家补材料，每次只说缺一样"});
+           "phone", "--complainant", "刘桂英", "--phone", "13907970001", "--dept", "公安",
+           "--person", "刘芳", "--text", "乡镇户籍窗口两次让我回家补材料，每次只说缺一样"});
   const std::string second =
       act(net, kCounty, c,
           {"complain", "--actor", "李科长", "--role", "clerk", "--against", kTownA, "--channel",
@@ -1395,7 +1396,8 @@ TEST_CASE(
   std::map<std::string, std::string> counted;
   for (const char* by : {"complaints_by_level", "complaints_by_department", "complaints_by_person"})
     for (const auto& k : view.get(by)->items)
-      counted[k.str("key")] = std::to_string(k.u64("total")) + "/" + std::to_string(k.u64("upheld"));
+      counted[k.str("key")] =
+          std::to_string(k.u64("total")) + "/" + std::to_string(k.u64("upheld"));
   CHECK(counted == std::map<std::string, std::string>{
                        {kTownA, "2/1"}, {"公安", "1/1"}, {"刘芳@" + kTownA, "1/1"}});
 
@@ -1421,23 +1423,34 @@ TEST_CASE(
   }
 
   // 生育登记 decided on the spot at the township, rated 非常不满意: 整改 at the township.
-  const std::string b = submit(
-      net, kTownB, "黄丽", "clerk",
-      {"WS-001", "李秀梅", "360723199303214520",
-       {"夫妻双方居民身份证:provided:copy", "结婚证:provided:copy"}, {}, ""});
+  const std::string b = submit(net, kTownB, "黄丽", "clerk",
+                               {"WS-001",
+                                "李秀梅",
+                                "360723199303214520",
+                                {"夫妻双方居民身份证:provided:copy", "结婚证:provided:copy"},
+                                {},
+                                ""});
   act(net, kTownB, b, {"accept", "--actor", "黄丽", "--role", "clerk"});
   act(net, kTownB, b,
       {"decide", "--actor", "黄丽", "--role", "clerk", "--approve", "--basis",
        "《中华人民共和国人口与计划生育法》"});
   act(net, kTownB, b, {"deliver", "--actor", "黄丽", "--role", "clerk", "--method", "当场领取"});
-  // The two worst ratings need a reason.
-  act_refused(net, kTownB, b, {"rate", "--actor", "黄丽", "--role", "clerk", "--score", "1"});
+  // The two worst ratings need a reason: a usage error (exit 2), nothing written.
+  {
+    const auto before = show(net, kTownB, b).u64("event_count");
+    auto r =
+        net.cli(kTownB, {"act", b, "rate", "--actor", "黄丽", "--role", "clerk", "--score", "1"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("须选择原因") != std::string::npos);
+    CHECK(show(net, kTownB, b).u64("event_count") == before);
+  }
   const std::string rating =
       act(net, kTownB, b,
           {"rate", "--actor", "黄丽", "--role", "clerk", "--score", "1", "--channel", "evaluator",
            "--reason-item", "服务态度差", "--comment", "窗口人员态度生硬"});
   wait_case(net, kCounty, b, "the rating", [&](const Json& j) { return has_event(j, rating); });
-  const Json* fix = entry_of(run_json(net, kCounty, {"supervision", "--json"}), rating);
+  const Json followups = run_json(net, kCounty, {"supervision", "--json"});
+  const Json* fix = entry_of(followups, rating);
   REQUIRE(fix != nullptr);
   CHECK(fix->str("kind") == "rectification");
   CHECK(fix->str("level") == kTownB);

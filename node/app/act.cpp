@@ -244,16 +244,17 @@ void fill_body(const std::string& action, const ActRequest& a, const std::string
     x.setDueDate(a.due);
     x.setHolder(st.handler.empty() ? st.home : st.handler);
   } else if (action == "answer") {
-    if (a.text.empty())
-      fail(Status::invalid("答复须写明办理情况 --text (answer needs --text)"));
+    if (a.text.empty()) fail(Status::invalid("答复须写明办理情况 --text (answer needs --text)"));
     auto to = storage::answer_to_from_name(a.answer_to.empty() ? "order" : a.answer_to);
     if (!to)
-      fail(Status::invalid("answer: --to is order (督办), complaint (效能投诉), rectification "
-                           "(整改) or revisit (回访)"));
+      fail(
+          Status::invalid("answer: --to is order (督办), complaint (效能投诉), rectification "
+                          "(整改) or revisit (回访)"));
     auto about = parse_id(a.about);
     if (!about)
-      fail(Status::invalid("answer: --about names the order, complaint or rating answered, e.g. "
-                           "360723-000042"));
+      fail(
+          Status::invalid("answer: --about names the order, complaint or rating answered, e.g. "
+                          "360723-000042"));
     if (*to == proto::AnswerTo::REVISIT && (a.score < 0 || a.score > 5))
       fail(Status::invalid("回访满意度为 1 到 5，未联系上为 0 (revisit --score 0..5)"));
     auto x = b.initAnswered();
@@ -296,11 +297,11 @@ void check_supervision(const Context& c, const storage::CaseState& st, ActReques
   if (!to) return;  // fill_body says why
   if (*to == proto::AnswerTo::REVISIT) {
     if (code.size() > 6)
-      fail(Status::invalid("回访由县级服务中心进行 (a revisit is made at the county)"));
+      refuse(Status::invalid("回访由县级服务中心进行 (a revisit is made at the county)"));
     if (!st.has_decision)
-      fail(Status::invalid("办件尚未办结，不能回访 (the case is not decided)"));
+      refuse(Status::invalid("办件尚未办结，不能回访 (the case is not decided)"));
     if (storage::case_revisit(*events))
-      fail(Status::invalid("本件已登记回访结果 (the case has been revisited)"));
+      refuse(Status::invalid("本件已登记回访结果 (the case has been revisited)"));
     if (a.about.empty()) {
       for (const auto& e : *events) {
         if (e.view.kind() == EventKind::decided || e.view.kind() == EventKind::replied)
@@ -321,16 +322,17 @@ void check_supervision(const Context& c, const storage::CaseState& st, ActReques
   }
   const std::string what = storage::answer_to_name_zh(*to);
   if (item == nullptr)
-    fail(Status::not_found("本件没有待答复的" + what +
-                           (a.about.empty() ? std::string() : " " + a.about) + " (nothing to answer)"));
+    refuse(Status::invalid("本件没有待答复的" + what +
+                           (a.about.empty() ? std::string() : " " + a.about) +
+                           " (nothing to answer)"));
   if (item->answered)
-    fail(Status::invalid(what + " " + format_id(item->event) + " 已于 " +
-                         storage::format_date(storage::date_from_days(item->answered_day)) +
-                         " 答复 (already answered)"));
+    refuse(Status::invalid(what + " " + format_id(item->event) + " 已于 " +
+                           storage::format_date(storage::date_from_days(item->answered_day)) +
+                           " 答复 (already answered)"));
   if (item->level != code) {
     const auto places = node::places_here(c.store);
-    fail(Status::invalid(what + "由" + node::place_zh(places ? &*places : nullptr, item->level) +
-                         "答复，本节点不能答复 (answered at " + item->level + ")"));
+    refuse(Status::invalid(what + "由" + node::place_zh(places ? &*places : nullptr, item->level) +
+                           "答复，本节点不能答复 (answered at " + item->level + ")"));
   }
 }
 
@@ -476,8 +478,8 @@ ActRequest probe_request(const std::string& action, const storage::CaseState& st
 // an open order, complaint or follow-up at this level, or (at the county)
 // a revisit of a decided case not yet made.
 bool answerable(const Context& ctx, const storage::CaseState& st) {
-  const bool revisit = ctx.store.code().size() <= 6 && st.has_decision &&
-                       storage::in_revisit_sample(st.case_id);
+  const bool revisit =
+      ctx.store.code().size() <= 6 && st.has_decision && storage::in_revisit_sample(st.case_id);
   if (st.supervision == 0 && !revisit) return false;
   auto events = ctx.store.case_events(st.case_id);
   auto calendar = storage::held_calendar(ctx.store);

@@ -80,11 +80,11 @@ Result<SupervisionView> build_supervision(const storage::Store& store,
   for (const auto& st : *cases) {
     if (st.status == CaseStatus::incomplete) continue;
     const bool open = !ended(st);
-    const bool revisit = county && st.has_decision && st.decided_hlc != 0 &&
-                         today_days - storage::days_from_date(storage::china_date(
-                                          hlc_ms(st.decided_hlc))) <=
-                             o.revisit_days &&
-                         storage::in_revisit_sample(st.case_id);
+    const bool revisit =
+        county && st.has_decision && st.decided_hlc != 0 &&
+        today_days - storage::days_from_date(storage::china_date(hlc_ms(st.decided_hlc))) <=
+            o.revisit_days &&
+        storage::in_revisit_sample(st.case_id);
     if (!open && st.supervision == 0 && !revisit) continue;
     auto events = store.case_events(st.case_id);
     if (!events.ok()) return events.status();
@@ -168,11 +168,12 @@ Result<std::vector<SupervisionEntry>> answers_due_here(const storage::Store& sto
       if (!it.answered && it.level == store.code()) out.push_back(entry_of(st, it, today, *cal));
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const SupervisionEntry& a, const SupervisionEntry& b) {
-    if ((a.item.kind == proto::AnswerTo::ORDER) != (b.item.kind == proto::AnswerTo::ORDER))
-      return a.item.kind == proto::AnswerTo::ORDER;
-    return a.item.due < b.item.due;
-  });
+  std::stable_sort(
+      out.begin(), out.end(), [](const SupervisionEntry& a, const SupervisionEntry& b) {
+        if ((a.item.kind == proto::AnswerTo::ORDER) != (b.item.kind == proto::AnswerTo::ORDER))
+          return a.item.kind == proto::AnswerTo::ORDER;
+        return a.item.due < b.item.due;
+      });
   return out;
 }
 
@@ -192,8 +193,8 @@ Json complaint_counts_json(const std::map<std::string, ComplaintCounts>& m,
                            const storage::Divisions* places, bool levels) {
   Json out = Json::array();
   for (const auto& [key, k] : m) {
-    Json x{{"key", key}, {"total", k.total}, {"upheld", k.upheld}, {"open", k.open},
-           {"late", k.late}};
+    Json x{
+        {"key", key}, {"total", k.total}, {"upheld", k.upheld}, {"open", k.open}, {"late", k.late}};
     if (levels) x["name"] = place(places, key);
     out.push_back(std::move(x));
   }
@@ -303,17 +304,18 @@ Json supervision_json(const SupervisionView& v, const storage::Divisions* places
   uint64_t warning = 0, overdue = 0;
   for (const auto& c : v.cards)
     (c.flag == DeadlineFlag::overdue ? overdue : warning) += 1;
-  return Json{{"counts", {{"warning", warning}, {"overdue", overdue}}},
-              {"cards", std::move(cards)},
-              {"by_level", counts_json(v.by_level, places, true)},
-              {"by_department", counts_json(v.by_department, places, false)},
-              {"by_person", counts_json(v.by_person, places, false)},
-              {"complaints_by_level", complaint_counts_json(v.complaints_by_level, places, true)},
-              {"complaints_by_department",
-               complaint_counts_json(v.complaints_by_department, places, false)},
-              {"complaints_by_person", complaint_counts_json(v.complaints_by_person, places, false)},
-              {"entries", std::move(entries)},
-              {"revisits", std::move(revisits)}};
+  return Json{
+      {"counts", {{"warning", warning}, {"overdue", overdue}}},
+      {"cards", std::move(cards)},
+      {"by_level", counts_json(v.by_level, places, true)},
+      {"by_department", counts_json(v.by_department, places, false)},
+      {"by_person", counts_json(v.by_person, places, false)},
+      {"complaints_by_level", complaint_counts_json(v.complaints_by_level, places, true)},
+      {"complaints_by_department",
+       complaint_counts_json(v.complaints_by_department, places, false)},
+      {"complaints_by_person", complaint_counts_json(v.complaints_by_person, places, false)},
+      {"entries", std::move(entries)},
+      {"revisits", std::move(revisits)}};
 }
 
 std::string render_supervision(const SupervisionView& v, const storage::Divisions* places) {

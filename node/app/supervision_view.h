@@ -24,6 +24,7 @@
 #include "protocol/ids.h"
 #include "protocol/status.h"
 #include "storage/deadlines.h"
+#include "storage/divisions.h"
 #include "storage/store.h"
 #include "storage/supervision.h"
 
@@ -81,8 +82,7 @@ struct SupervisionOptions {
   int64_t revisit_days = 30;
 };
 
-Result<SupervisionView> build_supervision(const storage::Store& store,
-                                          const SupervisionOptions& o);
+Result<SupervisionView> build_supervision(const storage::Store& store, const SupervisionOptions& o);
 
 // The open items this node must answer (the top of its 工作台), open
 // orders first, by due date.
