@@ -15,7 +15,8 @@
 //   Desk.el(tag, props, ...children)  builds DOM. Data from the API only
 //       ever goes into textContent or attributes, never into innerHTML.
 //
-// Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|sync],
+// Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|
+// supervision|sync] (电子监察 for township and county staff only),
 // #who (name and role), #logout, #live (polling state); #message on every
 // page.
 const Desk = (function () {
@@ -27,6 +28,7 @@ const Desk = (function () {
       new: '新办件',
       search: '办件查询',
       catalog: '事项目录',
+      supervision: '电子监察',
       sync: '同步状态',
     },
     logout: '退出',
@@ -379,8 +381,15 @@ const Desk = (function () {
 
   // ---- the top bar ------------------------------------------------------------
 
+  // 电子监察 is watched at a township hub and the county center, not at a
+  // village point (GET /api/supervision answers 403 there).
+  function navKeys() {
+    const village = String((session && session.node) || '').length === 12;
+    return Object.keys(T.nav).filter((key) => !(village && key === 'supervision'));
+  }
+
   function topbar(page) {
-    const links = Object.keys(T.nav).map((key) => {
+    const links = navKeys().map((key) => {
       const href = key === 'index' ? '/' : '/' + key + '.html';
       return el(
         'li',
