@@ -13,6 +13,7 @@
 #include "protocol/hlc.h"
 #include "storage/intake.h"
 #include "storage/role_names.h"
+#include "storage/supervision.h"
 
 namespace liandong::node {
 
@@ -238,8 +239,31 @@ std::string event_detail(const EventView& v, const storage::Divisions* places) {
       if (d.getLegalBasis().size() > 0) s += " 依据: " + str(d.getLegalBasis());
       return s;
     }
-    case EventKind::rated:
-      return std::string(rating_zh(b.getRated().getScore())) + " " + str(b.getRated().getComment());
+    case EventKind::rated: {
+      auto r = b.getRated();
+      std::string s = rating_zh(r.getScore());
+      if (r.getReasons().size() > 0) {
+        s += " 原因:";
+        for (auto t : r.getReasons())
+          s += " " + str(t);
+      }
+      if (r.getComment().size() > 0) s += " " + str(r.getComment());
+      if (str(r.getChannel()) == "evaluator") s += "（申请人在评价器上评价）";
+      return s;
+    }
+    case EventKind::supervised: {
+      auto o = b.getSupervised();
+      return "督办，限 " + str(o.getDueDate()) + " 前办结: " + str(o.getNote());
+    }
+    case EventKind::answered: {
+      auto a = b.getAnswered();
+      std::string s = std::string(storage::answer_to_name_zh(a.getTo())) + " " +
+                      format_id(Id{str(a.getAbout().getOrigin()), a.getAbout().getSeq()});
+      if (a.getTo() == proto::AnswerTo::COMPLAINT) s += a.getUpheld() ? " 成立" : " 不成立";
+      if (a.getTo() == proto::AnswerTo::REVISIT)
+        s += a.getScore() == 0 ? " 未联系上" : std::string(" ") + rating_zh(a.getScore());
+      return s + ": " + str(a.getText());
+    }
     case EventKind::fee_collected: {
       auto f = b.getFeeCollected();
       std::string s = format_yuan(f.getAmount()) + " 元 收据 " + str(f.getReceiptNo());
@@ -250,8 +274,15 @@ std::string event_detail(const EventView& v, const storage::Divisions* places) {
       return str(b.getWithdrawn().getReason());
     case EventKind::comment:
       return str(b.getComment().getText());
-    case EventKind::complaint:
-      return str(b.getComplaint().getText());
+    case EventKind::complaint: {
+      auto c = b.getComplaint();
+      std::string s = "投诉 " + place_zh(places, str(c.getAgainst()));
+      if (c.getDepartment().size() > 0) s += " " + str(c.getDepartment());
+      if (c.getPerson().size() > 0) s += " " + str(c.getPerson());
+      s += ": " + str(c.getText());
+      if (c.getDueDate().size() > 0) s += "（限 " + str(c.getDueDate()) + " 前处理答复）";
+      return s;
+    }
     case EventKind::replied:
       return str(b.getReplied().getText());
     case EventKind::not_accepted: {

@@ -40,6 +40,14 @@ bool weekday(int64_t day) {
 }
 // Working days in (from, to] with weekends as rest days, minus `holidays`,
 // plus the weekend days in `workdays` (the test's own count).
+// `n` working days (Monday to Friday) after `day`.
+int64_t add_working_days(int64_t day, int n) {
+  while (n > 0) {
+    ++day;
+    if (weekday(day)) --n;
+  }
+  return day;
+}
 int64_t working_days(int64_t from, int64_t to, const std::set<int64_t>& holidays = {},
                      const std::set<int64_t>& workdays = {}) {
   int64_t n = 0;
@@ -138,11 +146,33 @@ class Workload {
     auto act = [&](const std::string& origin, uint64_t hlc, const test::BodyFill& body) {
       emit(forge_.act(origin, id, village, hlc, body));
     };
+    // The id of the event just made.
+    auto last_id = [&] { return test::must_parse(pending_.back()).id(); };
     auto complaints = [&] {
       if (!chance(4)) return;
       const int k = rnd(1, 2);
-      for (int i = 0; i < k; ++i)
-        act(village, at(day_of(t), 16), test::complaint_body());
+      for (int i = 0; i < k; ++i) {
+        // 效能投诉 against the township, handled at the county within
+        // five days, answered (成立 or not) or not answered at all.
+        const uint64_t h = at(day_of(t), 16);
+        const int64_t c_day = day_of(t);
+        const int64_t c_due = c_day + 5;
+        act(village, h, [=](proto::Event::Builder ev) {
+          test::complaint_body()(ev);
+          ev.getBody().getComplaint().setDueDate(format_ymd(c_due));
+        });
+        const Id complaint = last_id();
+        if (chance(70)) {
+          const bool upheld = chance(40);
+          act(kCounty, at(c_day + rnd(0, 8), 10),
+              test::answered_body(complaint, proto::AnswerTo::COMPLAINT, upheld));
+          f.complaints_upheld += upheld ? 1 : 0;
+          f.complaints_on_time += day_of(t) <= c_due ? 1 : 0;
+          f.complaints_late += day_of(t) > c_due ? 1 : 0;
+        } else {
+          f.complaints_late += as_of_ > c_due ? 1 : 0;
+        }
+      }
       f.complaints += static_cast<uint64_t>(k);
     };
 
@@ -174,6 +204,23 @@ class Workload {
       f.step_days[kStepAccept] = working_days(s_day, day_of(t));
       f.step_cases[kStepAccept] = 1;
       const int64_t a_real = day_of(t);
+      if (chance(8)) {
+        // 督办 from the county to the village holding the case, answered
+        // there (in time or late) or not at all.
+        const uint64_t h = at(day_of(t), 15);
+        const int64_t o_day = day_of(t);
+        const int64_t o_due = o_day + 3;
+        act(kCounty, h, test::supervised_body(format_ymd(o_due), village));
+        const Id order = last_id();
+        f.orders = 1;
+        if (chance(75)) {
+          act(village, at(o_day + rnd(0, 6), 15), test::answered_body(order));
+          f.orders_on_time = day_of(t) <= o_due ? 1 : 0;
+          f.orders_late = day_of(t) > o_due ? 1 : 0;
+        } else {
+          f.orders_late = as_of_ > o_due ? 1 : 0;
+        }
+      }
       if (chance(30)) {
         const int k = rnd(1, 2);
         for (int i = 0; i < k; ++i) {
@@ -264,6 +311,30 @@ class Workload {
       f.rating_sum = static_cast<uint64_t>(score);
       f.rated = 1;
       f.ratings[static_cast<std::size_t>(score - 1)] = 1;
+      if (score <= 2) {
+        // 整改: five working days from the rating, answered or not.
+        const Id rating = test::must_parse(pending_.back()).id();
+        const int64_t due = add_working_days(day_of_last(), 5);
+        f.rectifications = 1;
+        if (chance(60)) {
+          act(village_of_current(), at(day_of_last() + rnd(0, 9), 16),
+              test::answered_body(rating, proto::AnswerTo::RECTIFICATION));
+          f.rectifications_late = day_of_last() > due ? 1 : 0;
+        } else {
+          f.rectifications_late = as_of_ > due ? 1 : 0;
+        }
+      }
+      if (chance(10)) {
+        // 回访 by the county: reached and rated, or not reached.
+        const int revisit = chance(80) ? rnd(1, 5) : 0;
+        act(kCounty, at(day_of_last() + rnd(1, 5), 10),
+            [=](proto::Event::Builder ev) {
+              test::answered_body(Id{kCounty, 1}, proto::AnswerTo::REVISIT)(ev);
+              ev.getBody().getAnswered().setScore(static_cast<uint8_t>(revisit));
+            });
+        f.revisits = 1;
+        f.revisits_satisfied = revisit >= 4 ? 1 : 0;
+      }
     }
     if (chance(60)) act(village_of_current(), at(day_of_last(), 17), test::closed_body());
   }
@@ -375,6 +446,17 @@ TEST_CASE("report: figures over 10,000 generated cases equal the generator's cou
   CHECK(w.expected.total.complaints > 50);
   CHECK(w.expected.total.fees_fen > 0);
   CHECK(w.expected.total.immediate > 100);
+  // Supervision: orders, complaints and follow-ups answered in time, late
+  // and not at all.
+  CHECK(w.expected.total.orders > 200);
+  CHECK(w.expected.total.orders_on_time > 50);
+  CHECK(w.expected.total.orders_late > 50);
+  CHECK(w.expected.total.complaints_upheld > 10);
+  CHECK(w.expected.total.complaints_on_time > 10);
+  CHECK(w.expected.total.complaints_late > 10);
+  CHECK(w.expected.total.rectifications > 50);
+  CHECK(w.expected.total.rectifications_late > 10);
+  CHECK(w.expected.total.revisits > 100);
 
   ReportOptions o;
   o.as_of = as_of;

@@ -223,6 +223,10 @@ EventView candidate(History& h, const CaseState& st, K k) {
       return h.make(kTownship, not_accepted_body());
     case K::received:
       return h.make(kTownship, received_body());
+    case K::supervised:
+      return h.make(kCounty, supervised_body());
+    case K::answered:
+      return h.make(kVillage, answered_body(Id{kCounty, 1}));
   }
   throw std::logic_error("unknown kind");
 }
@@ -236,26 +240,32 @@ const std::map<S, std::set<K>>& allowed_table() {
       {S::incomplete, {K::submitted}},
       {S::submitted,
        {K::accepted, K::supplement_requested, K::supplemented, K::escalated, K::withdrawn,
-        K::comment, K::complaint, K::received, K::replied, K::not_accepted}},
+        K::comment, K::complaint, K::received, K::replied, K::not_accepted, K::supervised,
+        K::answered}},
       {S::supplement_requested,
-       {K::supplemented, K::withdrawn, K::comment, K::complaint, K::received, K::not_accepted}},
+       {K::supplemented, K::withdrawn, K::comment, K::complaint, K::received, K::not_accepted,
+        K::supervised, K::answered}},
       {S::accepted,
        {K::supplement_requested, K::supplemented, K::escalated, K::assigned, K::decided,
-        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied}},
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied,
+        K::supervised, K::answered}},
       {S::escalated,
        {K::supplement_requested, K::supplemented, K::escalated, K::assigned, K::decided,
-        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied}},
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied,
+        K::supervised, K::answered}},
       {S::assigned,
        {K::supplement_requested, K::supplemented, K::assigned, K::opinion, K::decided,
-        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied}},
+        K::fee_collected, K::withdrawn, K::comment, K::complaint, K::received, K::replied,
+        K::supervised, K::answered}},
       {S::decided,
-       {K::supplemented, K::delivered, K::fee_collected, K::comment, K::complaint, K::received}},
+       {K::supplemented, K::delivered, K::fee_collected, K::comment, K::complaint, K::received,
+        K::supervised, K::answered}},
       {S::delivered,
        {K::supplemented, K::rated, K::fee_collected, K::closed, K::comment, K::complaint,
-        K::received}},
-      {S::closed, {K::rated, K::comment, K::complaint, K::received}},
-      {S::withdrawn, {K::comment, K::complaint, K::received}},
-      {S::not_accepted, {K::comment, K::complaint, K::received}},
+        K::received, K::supervised, K::answered}},
+      {S::closed, {K::rated, K::comment, K::complaint, K::received, K::answered}},
+      {S::withdrawn, {K::comment, K::complaint, K::received, K::answered}},
+      {S::not_accepted, {K::comment, K::complaint, K::received, K::answered}},
   };
   return table;
 }

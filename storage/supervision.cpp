@@ -52,7 +52,9 @@ std::vector<SupervisionItem> supervision_items(const CaseState& st,
   for (const auto& e : events) {
     const EventView& ev = e.view;
     if (ev.case_id() != st.case_id) continue;
-    if (std::find(st.superseded.begin(), st.superseded.end(), ev.id()) != st.superseded.end())
+    // Re-issued, or refused by the fold (a second rating): not counted.
+    if (std::find(st.superseded.begin(), st.superseded.end(), ev.id()) != st.superseded.end() ||
+        std::find(st.conflicts.begin(), st.conflicts.end(), ev.id()) != st.conflicts.end())
       continue;
     auto body = ev.event().getBody();
     SupervisionItem it;

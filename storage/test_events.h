@@ -223,6 +223,26 @@ inline BodyFill received_body(Id of = Id{"360723", 1}) {
     write_id(ev.getBody().initReceived().initEvent(), of);
   };
 }
+// 督办: a supervision order with a new deadline.
+inline BodyFill supervised_body(std::string due = "2023-11-20", std::string holder = kVillage) {
+  return [=](proto::Event::Builder ev) {
+    auto b = ev.getBody().initSupervised();
+    b.setNote("请于时限内办结并报告办理情况");
+    b.setDueDate(due);
+    b.setHolder(holder);
+  };
+}
+// An answer to the order, complaint or rating `about`.
+inline BodyFill answered_body(Id about, proto::AnswerTo to = proto::AnswerTo::ORDER,
+                              bool upheld = false) {
+  return [=](proto::Event::Builder ev) {
+    auto b = ev.getBody().initAnswered();
+    write_id(b.initAbout(), about);
+    b.setTo(to);
+    b.setText("已按要求办理，情况如下");
+    b.setUpheld(upheld);
+  };
+}
 inline BodyFill withdrawn_body() {
   return [](proto::Event::Builder ev) { ev.getBody().initWithdrawn().setReason("申请人撤回"); };
 }

@@ -1250,3 +1250,199 @@ TEST_CASE("flow: a 容缺 material still outstanding blocks 办结 until it is s
        "赣生登字0088"});
   CHECK(show(net, kTownB, c).str("status") == "decided");
 }
+
+// ---- 9. supervision (电子监察): 督办, 效能投诉, 整改 ------------------------------------------
+
+namespace {
+
+// A village point that fails over to the county when its township is down.
+std::vector<NodeSpec> failover_tree() {
+  return {{kCounty, {}}, {kTownA, {kCounty}}, {kV7, {kTownA, kCounty}}};
+}
+
+const Json* row_of(const Json& report, const std::string& key) {
+  for (const auto& r : report.get("rows")->items) {
+    if (r.str("key") == key) return &r;
+  }
+  return nullptr;
+}
+
+// The `supervision --json` entry of `event` at `code`, or nullptr.
+const Json* entry_of(const Json& view, const std::string& event) {
+  for (const auto& e : view.get("entries")->items) {
+    if (e.str("event") == event) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "flow: a 督办 order from the county reaches the village holding the case while the "
+    "township is down, the answer returns and the report counts it",
+    "[flow][supervision]") {
+  Net net(failover_tree());
+  start_with_catalog(net);
+  const std::string c = submit(net, kV7, "张桂兰", "agent",
+                               {"GA-001",
+                                "王建国",
+                                "360723197602113851",
+                                {"出生医学证明:provided:original", "父母居民身份证:provided:copy",
+                                 "户口簿:provided:original"},
+                                {},
+                                "新生儿落户"});
+  act(net, kV7, c, {"accept", "--actor", "张桂兰", "--role", "agent", "--due", due_in(8)});
+  wait_status(net, kCounty, c, "accepted");
+
+  // Only a director issues an order; a window clerk may not.
+  act_refused(net, kCounty, c,
+              {"supervise", "--actor", "李科长", "--role", "clerk", "--note", "请尽快转报",
+               "--due", due_in(2)});
+  CHECK(net.stop(kTownA) == 0);
+  const std::string due = due_in(2);
+  const std::string order = act(net, kCounty, c,
+                                {"supervise", "--actor", "吴主任", "--role", "director", "--note",
+                                 "群众反映材料已齐，请于时限内转报乡镇", "--due", due});
+  // Over the county link (the township is down) the order reaches the village.
+  wait_case(net, kV7, c, "the 督办 order", [&](const Json& j) { return has_event(j, order); }, 30s);
+  const Json at_village = run_json(net, kV7, {"supervision", "--json"});
+  const Json* open = entry_of(at_village, order);
+  REQUIRE(open != nullptr);
+  CHECK(open->str("kind") == "order");
+  CHECK(open->str("level") == kV7);
+  CHECK(open->str("due") == due);
+  CHECK_FALSE(open->flag("answered"));
+  // The county cannot answer its own order for the village.
+  act_refused(net, kCounty, c,
+              {"answer", "--actor", "吴主任", "--role", "director", "--text", "已办"});
+  const std::string answer =
+      act(net, kV7, c,
+          {"answer", "--actor", "张桂兰", "--role", "agent", "--to", "order", "--about", order,
+           "--text", "已核实材料，今日转报南安镇"});
+  // Answered once only.
+  act_refused(net, kV7, c,
+              {"answer", "--actor", "张桂兰", "--role", "agent", "--about", order, "--text", "再答"});
+  wait_case(net, kCounty, c, "the answer", [&](const Json& j) { return has_event(j, answer); },
+            30s);
+  const Json at_county = run_json(net, kCounty, {"supervision", "--json"});
+  const Json* done = entry_of(at_county, order);
+  REQUIRE(done != nullptr);
+  CHECK(done->flag("answered"));
+  CHECK(done->get("answer")->str("text") == "已核实材料，今日转报南安镇");
+  CHECK(done->get("answer")->flag("on_time"));
+
+  const Json r = run_json(net, kCounty, {"report", "--by", "level", "--json"});
+  CHECK(r.get("total")->u64("orders") == 1);
+  CHECK(r.get("total")->u64("orders_on_time") == 1);
+  CHECK(r.get("total")->u64("orders_late") == 0);
+  const Json* village = row_of(r, kV7);
+  REQUIRE(village != nullptr);
+  CHECK(village->u64("orders") == 1);
+  CHECK(village->u64("orders_on_time") == 1);
+  net.start(kTownA);
+  require_case_converged(net, c, kV7);
+}
+
+TEST_CASE(
+    "flow: complaints against a township are handled at the county, one within its limit "
+    "(成立) and one left late; a poor rating opens 整改",
+    "[flow][supervision]") {
+  Net net(flow_tree());
+  start_with_catalog(net);
+  const std::string c = submit(net, kV2, "李秀英", "agent",
+                               {"GA-001",
+                                "刘桂英",
+                                "360723198201053322",
+                                {"出生医学证明:provided:original", "父母居民身份证:provided:copy",
+                                 "户口簿:provided:original"},
+                                {},
+                                ""});
+  accept_and_forward(net, kV2, "李秀英", c, due_in(8));
+  wait_status(net, kCounty, c, "escalated");
+
+  // By phone at the county, against the township hub: the county handles it.
+  const std::string first =
+      act(net, kCounty, c,
+          {"complain", "--actor", "李科长", "--role", "clerk", "--against", kTownA, "--channel",
+           "phone", "--complainant", "刘桂英", "--phone", "13907970001", "--dept", "公安", "--person",
+           "刘芳", "--text", "乡镇户籍窗口两次让我回家补材料，每次只说缺一样"});
+  const std::string second =
+      act(net, kCounty, c,
+          {"complain", "--actor", "李科长", "--role", "clerk", "--against", kTownA, "--channel",
+           "window", "--complainant", "刘桂英", "--text", "窗口工作时间无人值守"});
+  wait_case(net, kTownA, c, "both complaints",
+            [&](const Json& j) { return has_event(j, first) && has_event(j, second); });
+  // The township complained about does not handle its own complaint.
+  act_refused(net, kTownA, c,
+              {"answer", "--actor", "刘芳", "--role", "clerk", "--to", "complaint", "--about",
+               first, "--text", "已解释"});
+  act(net, kCounty, c,
+      {"answer", "--actor", "吴主任", "--role", "director", "--to", "complaint", "--about", first,
+       "--upheld", "--text", "经核实投诉成立，已责成乡镇一次性告知，并电话回复投诉人"});
+
+  const Json view = run_json(net, kCounty, {"supervision", "--json"});
+  const Json* handled = entry_of(view, first);
+  const Json* open = entry_of(view, second);
+  REQUIRE(handled != nullptr);
+  REQUIRE(open != nullptr);
+  CHECK(handled->str("level") == kCounty);
+  CHECK(handled->str("against") == kTownA);
+  CHECK(handled->str("complainant") == "刘桂英");
+  CHECK(handled->get("answer")->str("result_zh") == "成立");
+  CHECK_FALSE(open->flag("answered"));
+  CHECK(open->str("due") == due_in(5));
+
+  // Today both are within the limit; a day after the limit the open one is late.
+  const std::string after = format_day(add_working_days(china_today(), 6));
+  for (const auto& [as_of, late] : {std::pair{std::string(), 0}, std::pair{after, 1}}) {
+    std::vector<std::string> args{"report", "--by", "level", "--json"};
+    if (!as_of.empty()) args.insert(args.end(), {"--as-of", as_of});
+    const Json r = run_json(net, kCounty, args);
+    INFO("as of " << (as_of.empty() ? "today" : as_of));
+    CHECK(r.get("total")->u64("complaints") == 2);
+    CHECK(r.get("total")->u64("complaints_upheld") == 1);
+    CHECK(r.get("total")->u64("complaints_on_time") == 1);
+    CHECK(r.get("total")->u64("complaints_late") == static_cast<std::uint64_t>(late));
+    const Json* town = row_of(r, kTownA);
+    REQUIRE(town != nullptr);
+    CHECK(town->u64("complaints") == 2);
+    CHECK(town->u64("complaints_upheld") == 1);
+    const Json* county = row_of(r, kCounty);
+    REQUIRE(county != nullptr);
+    CHECK(county->u64("complaints_on_time") == 1);
+    CHECK(county->u64("complaints_late") == static_cast<std::uint64_t>(late));
+  }
+
+  // 生育登记 decided on the spot at the township, rated 非常不满意: 整改 at the township.
+  const std::string b = submit(
+      net, kTownB, "黄丽", "clerk",
+      {"WS-001", "李秀梅", "360723199303214520",
+       {"夫妻双方居民身份证:provided:copy", "结婚证:provided:copy"}, {}, ""});
+  act(net, kTownB, b, {"accept", "--actor", "黄丽", "--role", "clerk"});
+  act(net, kTownB, b,
+      {"decide", "--actor", "黄丽", "--role", "clerk", "--approve", "--basis",
+       "《中华人民共和国人口与计划生育法》"});
+  act(net, kTownB, b, {"deliver", "--actor", "黄丽", "--role", "clerk", "--method", "当场领取"});
+  // The two worst ratings need a reason.
+  act_refused(net, kTownB, b, {"rate", "--actor", "黄丽", "--role", "clerk", "--score", "1"});
+  const std::string rating =
+      act(net, kTownB, b,
+          {"rate", "--actor", "黄丽", "--role", "clerk", "--score", "1", "--channel", "evaluator",
+           "--reason-item", "服务态度差", "--comment", "窗口人员态度生硬"});
+  wait_case(net, kCounty, b, "the rating", [&](const Json& j) { return has_event(j, rating); });
+  const Json* fix = entry_of(run_json(net, kCounty, {"supervision", "--json"}), rating);
+  REQUIRE(fix != nullptr);
+  CHECK(fix->str("kind") == "rectification");
+  CHECK(fix->str("level") == kTownB);
+  CHECK(fix->str("due") == due_in(5));
+  CHECK(string_list(fix->get("reasons")) == std::vector<std::string>{"服务态度差"});
+  act(net, kTownB, b,
+      {"answer", "--actor", "黄丽", "--role", "clerk", "--to", "rectification", "--text",
+       "已对窗口人员批评教育，并电话向申请人致歉"});
+  const Json r = run_json(net, kCounty, {"report", "--by", "level", "--json"});
+  CHECK(r.get("total")->u64("rectifications") == 1);
+  CHECK(r.get("total")->u64("rectifications_late") == 0);
+  REQUIRE(row_of(r, kTownB) != nullptr);
+  CHECK(row_of(r, kTownB)->u64("rectifications") == 1);
+  require_converged(net);
+}
