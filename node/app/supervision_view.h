@@ -24,6 +24,7 @@
 #include "protocol/ids.h"
 #include "protocol/status.h"
 #include "storage/deadlines.h"
+#include "storage/divisions.h"
 #include "storage/store.h"
 #include "storage/supervision.h"
 
