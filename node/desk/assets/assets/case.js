@@ -132,6 +132,9 @@ const T = {
     revisit: (n) => '回访结果：' + (n ? T.ratings[n] || String(n) : '未联系上申请人'),
   },
   channels: { phone: '电话', window: '窗口', letter: '来信', desk: '办事台' },
+  // The history's words for the supervision events, by what they are.
+  kinds: { complaint: '效能投诉', supervised: '督办' },
+  answeredKinds: { order: '督办答复', complaint: '投诉处理结果', rectification: '整改答复', revisit: '回访结果' },
   form: {
     submit: '确认',
     cancel: '取消',
@@ -501,6 +504,11 @@ function detail(ev) {
   return out.join(T.semi);
 }
 
+function kindWords(ev) {
+  if (ev.kind === 'answered') return T.answeredKinds[bodyOf(ev).to] || ev.kind_zh || ev.kind;
+  return T.kinds[ev.kind] || ev.kind_zh || ev.kind;
+}
+
 function custody(ev) {
   const c = ev.custody;
   if (!c) return '';
@@ -534,7 +542,7 @@ function historyRows(c) {
         Desk.el(
           'td',
           null,
-          Desk.el('span', { class: 'what' }, ev.kind_zh || ev.kind),
+          Desk.el('span', { class: 'what' }, kindWords(ev)),
           ev.superseded ? T.superseded : null,
           detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
         ),

@@ -12,6 +12,7 @@
 //       with `part`, the field [data-part=PART] in scope is marked.
 //   Desk.findItems(items, typed)  catalog items by name or pinyin initials.
 //   Desk.showSync(node, sync)  the sync state in words (SYNC_WORDS).
+//   Desk.officeName(code, name)  "南安镇便民服务中心" from the place "南安镇".
 //   Desk.el(tag, props, ...children)  builds DOM. Data from the API only
 //       ever goes into textContent or attributes, never into innerHTML.
 //
@@ -314,6 +315,14 @@ const Desk = (function () {
     return name + (T.officeOf[String(session.node || '').length] || '');
   }
 
+  // The office at `code` by its place's name: "南安镇" -> "南安镇便民服务中心"
+  // (a name that already names an office is kept); the code when unnamed.
+  function officeName(code, name) {
+    if (!name) return place(code);
+    if (T.officeWords.test(name)) return name;
+    return name + (T.officeOf[String(code || '').length] || '');
+  }
+
   function paren(text) {
     return T.paren(text);
   }
@@ -504,6 +513,7 @@ const Desk = (function () {
     findItems,
     levelOf,
     office,
+    officeName,
     paren,
     place,
     roleZh,

@@ -40,8 +40,8 @@ const T = {
   answer: '答复',
   // What each item asks of this level, in one line.
   ask: {
-    order: (e) => '督办：' + e.issued_by_name + ' 要求 ' + e.due + ' 前办结',
-    complaint: (e) => '效能投诉：对' + (e.against_name || '') + '的投诉，' + e.due + ' 前处理并回复投诉人',
+    order: (e) => '督办：' + Desk.officeName(e.issued_by, e.issued_by_name) + ' 要求 ' + e.due + ' 前办结',
+    complaint: (e) => '效能投诉：对' + Desk.officeName(e.against, e.against_name) + '的投诉，' + e.due + ' 前处理并回复投诉人',
     rectification: (e) => '整改：申请人评价“' + (e.rating_zh || '') + '”，' + e.due + ' 前整改并答复',
   },
   reasons: (list) => '（' + list.join('、') + '）',

@@ -112,8 +112,9 @@ function caseLink(id) {
   return Desk.el('a', { class: 'case-link', href: '/case.html' + Desk.query({ id }) }, id);
 }
 
+// A level by its office's name: 南安镇便民服务中心.
 function placeName(code, name) {
-  return name || names[code] || Desk.place(code);
+  return Desk.officeName(code, name || names[code]);
 }
 
 // "王小红@360723101007" -> "王小红（水城村便民服务代理点）"
@@ -138,7 +139,7 @@ function cardRow(c) {
     { dataset: { case: c.case, flag: c.flag, holder: c.holder } },
     Desk.el('td', null, Desk.flagBadge(c.flag, c.flag_zh)),
     Desk.el('td', { class: 'nowrap' }, caseLink(c.case)),
-    Desk.el('td', null, c.item_name || '', Desk.el('span', { class: 'detail' }, placeName(c.home, c.home_name))),
+    Desk.el('td', null, c.item_name || '', Desk.el('span', { class: 'detail' }, c.home_name || c.home)),
     Desk.el('td', null, c.step_zh || c.step || ''),
     Desk.el('td', null, placeName(c.holder, c.holder_name)),
     Desk.el('td', null, (c.departments || []).join(T.sep) || Desk.T.none),
@@ -255,7 +256,7 @@ function revisitRow(r) {
     { dataset: { case: r.case } },
     Desk.el('td', { class: 'nowrap' }, caseLink(r.case)),
     Desk.el('td', null, r.item_name || ''),
-    Desk.el('td', null, placeName(r.home, r.home_name)),
+    Desk.el('td', null, r.home_name || r.home),
     Desk.el('td', { class: 'nowrap' }, r.decided || ''),
     Desk.el('td', { class: 'nowrap' }, r.phone || Desk.T.none),
     Desk.el(
@@ -359,7 +360,7 @@ function drawRevisits() {
   if (!county) return;
   // The message area stays where it is while its form is redrawn.
   const msg = node('message');
-  if (msg.closest('#revisit-rows')) node('revisit-card').before(msg);
+  if (msg.closest('#revisit-rows')) node('sup-node').after(msg);
   const rows = [];
   for (const r of list) {
     rows.push(revisitRow(r));
