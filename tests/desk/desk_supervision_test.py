@@ -234,7 +234,7 @@ class SupervisionScenario(T.Scenario):
                     f"{b.label}: 工作台 lists {kinds}: 督办 should come first")
         top = b.d.execute_script(
             "return document.querySelector('#answers').getBoundingClientRect().top <"
-            " document.querySelector('#work-table, #work-empty').getBoundingClientRect().top;")
+            " document.querySelector('.headline').getBoundingClientRect().top;")
         self.expect(top, f"{b.label}: the 督办 block is not above the work list")
         self.note(f"{b.label} 工作台: " + " | ".join(i[2].replace("\n", " ") for i in items))
 

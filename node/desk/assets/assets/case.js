@@ -742,7 +742,7 @@ const FORMS = {
     { key: 'text', type: 'textarea', label: F.complaint, required: true },
   ],
   supervise: [
-    { type: 'info', label: (c) => F.superviseTo(where(c.handler || c.home)) },
+    { type: 'info', label: (c) => F.superviseTo(c.handler ? where(c.handler, c.handler_name) : where(c.home, c.home_name)) },
     { key: 'note', type: 'textarea', label: F.superviseNote, hint: F.superviseNoteHint, required: true },
     { key: 'due', type: 'datepick', label: F.superviseDue, required: true, min: chinaToday },
   ],

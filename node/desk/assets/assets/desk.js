@@ -319,8 +319,10 @@ const Desk = (function () {
   // (a name that already names an office is kept); the code when unnamed.
   function officeName(code, name) {
     if (!name) return place(code);
-    if (T.officeWords.test(name)) return name;
-    return name + (T.officeOf[String(code || '').length] || '');
+    // The server's "大余县（360723）": the name without its code.
+    const bare = String(name).replace(/（[0-9]+）$/, '');
+    if (T.officeWords.test(bare)) return bare;
+    return bare + (T.officeOf[String(code || '').length] || '');
   }
 
   function paren(text) {
