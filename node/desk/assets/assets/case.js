@@ -489,9 +489,9 @@ function detail(ev) {
       add(b.dueDate, D.order(b.dueDate, where(b.holder)));
       break;
     case 'answered':
-      add(b.text, b.text);
       add(b.to === 'complaint', D.upheld(Boolean(b.upheld)));
       add(b.to === 'revisit', D.revisit(Number(b.score || 0)));
+      add(b.text, b.text);
       break;
     case 'replied':
     case 'comment':
@@ -500,7 +500,7 @@ function detail(ev) {
     default:
       break;
   }
-  if (ev.kind !== 'rated' && ev.kind !== 'fee_collected') add(b.note, D.note(b.note));
+  if (!['rated', 'fee_collected', 'supervised'].includes(ev.kind)) add(b.note, D.note(b.note));
   return out.join(T.semi);
 }
 

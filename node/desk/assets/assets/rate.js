@@ -165,9 +165,15 @@ function build() {
   Desk.fill(
     'rate-reason-list',
     T.reasons.map((r) =>
-      Desk.el('label', { class: 'choice' }, Desk.el('input', { type: 'checkbox', name: 'reason', value: r }), r),
+      Desk.el(
+        'label',
+        { class: 'choice' },
+        Desk.el('input', { type: 'checkbox', name: 'reason', value: r, onchange: () => Desk.clear() }),
+        r,
+      ),
     ),
   );
+  node('rate-other').addEventListener('input', () => Desk.clear());
   node('rate-next').addEventListener('click', next);
   node('rate-submit').addEventListener('click', submit);
   node('rate-back').addEventListener('click', back);
