@@ -718,6 +718,7 @@ const FORMS = {
   ],
   comment: [{ key: 'text', type: 'textarea', label: F.commentText, required: true }],
   complain: [
+    { type: 'info', label: F.againstHint },
     { key: 'complainant', type: 'text', label: F.complainant },
     { key: 'phone', type: 'text', label: F.complainantPhone },
     {
@@ -735,7 +736,6 @@ const FORMS = {
       label: F.against,
       options: levelsAbove,
       value: (c) => c.handler || c.home,
-      hint: F.againstHint,
     },
     { key: 'department', type: 'text', label: F.complainDepartment },
     { key: 'person', type: 'text', label: F.complainPerson },
