@@ -1,6 +1,7 @@
 #include "node/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -25,6 +26,8 @@ using storage::StoredEvent;
 namespace {
 
 constexpr int64_t kChinaOffsetMs = 8LL * 3600 * 1000;
+constexpr const char* kNoDepartment = "未分派";
+constexpr const char* kNobody = "未记录";  // an event that names no person
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 // Howard Hinnant's civil-date algorithms (proleptic Gregorian).
@@ -143,6 +146,23 @@ std::optional<CaseFacts> case_facts(const CaseState& st, const std::vector<Store
   c.fee_collected = st.fee_collected;
   c.rating = st.rating;
   c.complaints = st.complaints;
+  // 绩效考评: who registered, accepted and decided (the events the fold kept).
+  std::string registrar;
+  for (const auto& e : events) {
+    const EventView& ev = e.view;
+    if (ev.case_id() != st.case_id) continue;
+    if (std::find(st.conflicts.begin(), st.conflicts.end(), ev.id()) != st.conflicts.end() ||
+        std::find(st.superseded.begin(), st.superseded.end(), ev.id()) != st.superseded.end())
+      continue;
+    const auto actor = ev.event().getActor().getName();
+    const std::string who = ev.id().origin + "/" + std::string(actor.begin(), actor.size());
+    if (ev.kind() == EventKind::submitted && registrar.empty()) registrar = who;
+    if (ev.kind() == EventKind::accepted && ev.hlc() == st.accepted_hlc) c.intake_person = who;
+    if ((ev.kind() == EventKind::decided || ev.kind() == EventKind::replied) && st.has_decision &&
+        ev.hlc() == st.decided_hlc)
+      c.decision_person = who;
+  }
+  if (c.intake_person.empty()) c.intake_person = registrar;
   return c;
 }
 
@@ -348,6 +368,42 @@ std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& 
   return out;
 }
 
+std::map<std::string, Figures> person_figures(const CaseFacts& c, const Figures& f) {
+  const std::string taken = c.taken.empty() ? c.home : c.taken;
+  const std::string decider = c.decider.empty() ? taken : c.decider;
+  const std::string intake_person =
+      c.intake_person.empty() ? taken + "/" + kNobody : c.intake_person;
+  const std::string decision_person = c.decision_person.empty()
+                                          ? (c.completed ? decider + "/" + kNobody : intake_person)
+                                          : c.decision_person;
+  std::map<std::string, Figures> out;
+  Figures intake = f;
+  Figures decision;
+  decision.completed = std::exchange(intake.completed, 0);
+  decision.on_time = std::exchange(intake.on_time, 0);
+  decision.immediate = std::exchange(intake.immediate, 0);
+  decision.refused = std::exchange(intake.refused, 0);
+  decision.rated = std::exchange(intake.rated, 0);
+  decision.rating_sum = std::exchange(intake.rating_sum, 0);
+  decision.ratings = std::exchange(intake.ratings, {});
+  // Complaints and late steps at the deciding level to its person.
+  uint64_t at_decider = 0;
+  for (const auto& against : c.complaints_against) {
+    if (at_decider < f.complaints && c.completed && against == decider) ++at_decider;
+  }
+  decision.complaints = at_decider;
+  intake.complaints -= at_decider;
+  uint64_t late_at_decider = 0;
+  for (const auto& holder : c.late_holders) {
+    if (c.completed && holder == decider) ++late_at_decider;
+  }
+  decision.late_steps = late_at_decider;
+  intake.late_steps -= late_at_decider;
+  out[intake_person] += intake;
+  if (decision != Figures{}) out[decision_person] += decision;
+  return out;
+}
+
 std::optional<GroupBy> group_by_from_name(std::string_view name) {
   if (name.empty() || name == "none") return GroupBy::none;
   if (name == "village" || name == "村") return GroupBy::village;
@@ -355,6 +411,8 @@ std::optional<GroupBy> group_by_from_name(std::string_view name) {
   if (name == "item" || name == "事项") return GroupBy::item;
   if (name == "department" || name == "部门") return GroupBy::department;
   if (name == "level" || name == "层级") return GroupBy::level;
+  if (name == "month" || name == "月份") return GroupBy::month;
+  if (name == "person" || name == "人员") return GroupBy::person;
   return std::nullopt;
 }
 
@@ -372,11 +430,13 @@ const char* group_by_name(GroupBy g) {
       return "department";
     case GroupBy::level:
       return "level";
+    case GroupBy::month:
+      return "month";
+    case GroupBy::person:
+      return "person";
   }
   return "none";
 }
-
-namespace {
 
 const char* group_by_zh(GroupBy g) {
   switch (g) {
@@ -392,13 +452,13 @@ const char* group_by_zh(GroupBy g) {
       return "部门";
     case GroupBy::level:
       return "层级";
+    case GroupBy::month:
+      return "月份";
+    case GroupBy::person:
+      return "人员";
   }
   return "不分组";
 }
-
-constexpr const char* kNoDepartment = "未分派";
-
-}  // namespace
 
 std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by) {
   switch (by) {
@@ -417,7 +477,10 @@ std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by) {
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       return keys;
     }
+    case GroupBy::month:
+      return {format_date(c.submitted_day).substr(0, 7)};
     case GroupBy::level:
+    case GroupBy::person:
       return {};
   }
   return {};
@@ -437,9 +500,10 @@ Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o)
     if (!in_period(c, o)) continue;
     const Figures f = case_figures(c, o.as_of, o.calendar);
     r.total += f;
-    if (o.by == GroupBy::level) {
-      for (const auto& [code, part] : level_figures(c, f, o.as_of))
-        groups[code] += part;
+    if (o.by == GroupBy::level || o.by == GroupBy::person) {
+      for (const auto& [key, part] :
+           o.by == GroupBy::level ? level_figures(c, f, o.as_of) : person_figures(c, f))
+        groups[key] += part;
       continue;
     }
     for (const auto& k : group_keys(c, o.by))
@@ -457,6 +521,7 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   auto cases = store.list_cases(filter);
   if (!cases.ok()) return cases.status();
   std::vector<CaseFacts> facts;
+  std::map<std::string, std::string> item_names;
   storage::CatalogCache catalogs(store);
   auto cal = storage::held_calendar(store);
   if (!cal.ok()) return cal.status();
@@ -484,6 +549,7 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
     }
     auto f = case_facts(st, *events, handling);
     if (!f) continue;
+    if (!st.item_name.empty()) item_names.emplace(st.item_code, st.item_name);
     f->promise_days = promise_days;
     if (st.supervision != 0) f->supervision = storage::supervision_items(st, *events, *cal);
     if (st.has_decision) {
@@ -501,6 +567,7 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   counted.calendar = std::move(cal).value();
   Report r = build_report(facts, counted);
   r.node_code = store.code();
+  r.item_names = std::move(item_names);
   return r;
 }
 
@@ -522,25 +589,19 @@ std::string fixed1(std::optional<double> v, double scale = 1.0) {
   std::snprintf(buf, sizeof buf, "%.1f", *v * scale);
   return buf;
 }
-std::string percent(uint64_t part, uint64_t whole) {
-  auto r = ratio(part, whole);
-  return r ? fixed1(r, 100.0) + "%" : "-";
+
+// The values of the columns below.
+ReportValue n(uint64_t v) {
+  return {ColumnKind::count, static_cast<double>(v)};
 }
-
-std::string period_zh(const ReportOptions& o) {
-  return (o.from ? format_date(*o.from) : std::string("最早")) + " 至 " +
-         (o.to ? format_date(*o.to) : std::string("今")) + " (按登记日期, 北京时间)";
+ReportValue percent(uint64_t part, uint64_t whole) {
+  return {ColumnKind::rate, ratio(part, whole)};
 }
-
-// The columns of text and CSV output, in order.
-struct Column {
-  const char* header;
-  int width;
-  std::string (*cell)(const Figures&);
-};
-
-std::string n(uint64_t v) {
-  return std::to_string(v);
+ReportValue days(std::optional<double> v) {
+  return {ColumnKind::average, v};
+}
+ReportValue yuan(int64_t fen) {
+  return {ColumnKind::yuan, static_cast<double>(fen) / 100.0};
 }
 
 // 好评: 非常满意, 满意, 基本满意.
@@ -548,7 +609,8 @@ uint64_t good_ratings(const Figures& f) {
   return f.ratings[2] + f.ratings[3] + f.ratings[4];
 }
 
-const Column kColumns[] = {
+// The columns of text, CSV, XLSX and the desk's table, in order.
+const std::vector<ReportColumn> kColumns = {
     {"收件", 6, [](const Figures& f) { return n(f.received); }},
     {"受理", 6, [](const Figures& f) { return n(f.accepted); }},
     {"办结", 6, [](const Figures& f) { return n(f.completed); }},
@@ -565,12 +627,12 @@ const Column kColumns[] = {
     {"红牌超期", 9, [](const Figures& f) { return n(f.overdue); }},
     {"超期环节", 9, [](const Figures& f) { return n(f.late_steps); }},
     {"受理用时(工作日)", 17,
-     [](const Figures& f) { return fixed1(average(f.step_days[kStepAccept], f.step_cases[0])); }},
+     [](const Figures& f) { return days(average(f.step_days[kStepAccept], f.step_cases[0])); }},
     {"承办用时(工作日)", 17,
-     [](const Figures& f) { return fixed1(average(f.step_days[kStepDecide], f.step_cases[1])); }},
+     [](const Figures& f) { return days(average(f.step_days[kStepDecide], f.step_cases[1])); }},
     {"送达用时(工作日)", 17,
-     [](const Figures& f) { return fixed1(average(f.step_days[kStepDeliver], f.step_cases[2])); }},
-    {"代收费(元)", 12, [](const Figures& f) { return format_yuan(f.fees_fen); }},
+     [](const Figures& f) { return days(average(f.step_days[kStepDeliver], f.step_cases[2])); }},
+    {"代收费(元)", 12, [](const Figures& f) { return yuan(f.fees_fen); }},
     {"评价数", 7, [](const Figures& f) { return n(f.rated); }},
     {"非常满意", 9, [](const Figures& f) { return n(f.ratings[4]); }},
     {"满意", 6, [](const Figures& f) { return n(f.ratings[3]); }},
@@ -644,23 +706,56 @@ void figures_json(Json& j, const Figures& f) {
 
 }  // namespace
 
-namespace {
-
-// A row's first cell as people read it: the village or township by name;
-// for a level, the place and 县/乡镇/村.
-std::string row_key_zh(const Report& r, const std::string& key, const storage::Divisions* places) {
-  if (r.options.by == GroupBy::level)
-    return place_zh(places, key) + " " + level_zh(level_of_code(key));
-  const bool place = r.options.by == GroupBy::village || r.options.by == GroupBy::township;
-  return place ? place_zh(places, key) : key;
+const std::vector<ReportColumn>& report_columns() {
+  return kColumns;
 }
 
-}  // namespace
+std::string report_cell_text(const ReportValue& v) {
+  if (!v.number) return "-";
+  switch (v.kind) {
+    case ColumnKind::count:
+      return std::to_string(static_cast<uint64_t>(*v.number));
+    case ColumnKind::rate:
+      return fixed1(v.number, 100.0) + "%";
+    case ColumnKind::average:
+      return fixed1(v.number);
+    case ColumnKind::yuan:
+      return format_yuan(static_cast<int64_t>(std::llround(*v.number * 100.0)));
+  }
+  return "-";
+}
+
+std::string report_period_zh(const ReportOptions& o) {
+  return (o.from ? format_date(*o.from) : std::string("最早")) + " 至 " +
+         (o.to ? format_date(*o.to) : std::string("今")) + " (按登记日期, 北京时间)";
+}
+
+std::string report_row_name(const Report& r, const std::string& key,
+                            const storage::Divisions* places) {
+  switch (r.options.by) {
+    case GroupBy::level:
+      return place_zh(places, key) + " " + level_zh(level_of_code(key));
+    case GroupBy::village:
+    case GroupBy::township:
+      return place_zh(places, key);
+    case GroupBy::item: {
+      const auto it = r.item_names.find(key);
+      return it == r.item_names.end() ? key : it->second + "（" + key + "）";
+    }
+    case GroupBy::person: {
+      const auto slash = key.find('/');
+      if (slash == std::string::npos) return key;
+      return place_name(places, key.substr(0, slash)) + " " + key.substr(slash + 1);
+    }
+    default:
+      return key;
+  }
+}
 
 std::string render_report(const Report& r, const storage::Divisions* places) {
   const auto& o = r.options;
   std::string out = "统计报表  " + place_zh(places, r.node_code) + "\n";
-  out += "统计期间  " + period_zh(o) + "\n";
+  out += "统计期间  " + report_period_zh(o) + "\n";
   out += "统计截至  " + format_date(o.as_of) + " (超期按此日计)\n";
   out += std::string("分组      ") + group_by_zh(o.by) + "\n\n";
   const int key_width = o.by == GroupBy::none ? 14 : places != nullptr ? 28 : 22;
@@ -671,11 +766,12 @@ std::string render_report(const Report& r, const storage::Divisions* places) {
   auto line = [&](const std::string& key, const Figures& f) {
     out += pad(key, key_width);
     for (const auto& c : kColumns)
-      out += pad(c.cell(f), c.width);
+      out += pad(report_cell_text(c.value(f)), c.width);
     out += "\n";
   };
+  // Item names and persons come from events: escaped for the terminal.
   for (const auto& row : r.rows)
-    line(row_key_zh(r, row.key, places), row.figures);
+    line(terminal_field(report_row_name(r, row.key, places)), row.figures);
   line("合计", r.total);
   if (o.by == GroupBy::level)
     out +=
@@ -683,6 +779,10 @@ std::string render_report(const Report& r, const storage::Divisions* places) {
         "好差评计入作出决定的层级, 投诉计入被投诉的层级。\n";
   if (o.by == GroupBy::department)
     out += "注: 联办件在每个办理部门各计一次, 合计中每件只计一次。\n";
+  if (o.by == GroupBy::person)
+    out +=
+        "注: 收件、受理、在办、超期等计入受理人 (未受理的计入登记人), 办结、按时办结、即办和"
+        "好差评计入作出决定的人员。\n";
   out +=
       "说明: 按时办结 = 办结日期不晚于受理时承诺办结日期; 即办 = 在作出决定的层级当场办结"
       "(办件到达该层级当日), 非上报件, 事项为即办件或咨询; 好评 = 非常满意、满意、基本满意。\n";
@@ -702,6 +802,11 @@ std::string render_report_json(const Report& r) {
     Json x = Json::object();
     x["key"] = row.key;
     if (r.options.by == GroupBy::level) x["level"] = level_key(level_of_code(row.key));
+    if (r.options.by == GroupBy::person) {
+      const auto slash = row.key.find('/');
+      x["node"] = row.key.substr(0, slash);
+      x["name"] = slash == std::string::npos ? "" : row.key.substr(slash + 1);
+    }
     figures_json(x, row.figures);
     rows.push_back(std::move(x));
   }
@@ -721,11 +826,11 @@ std::string render_report_csv(const Report& r, const storage::Divisions* places)
   auto line = [&](const std::string& key, const Figures& f) {
     out += csv_cell(key);
     for (const auto& c : kColumns)
-      out += "," + csv_figure(c.cell(f));
+      out += "," + csv_figure(report_cell_text(c.value(f)));
     out += "\r\n";
   };
   for (const auto& row : r.rows)
-    line(row_key_zh(r, row.key, places), row.figures);
+    line(report_row_name(r, row.key, places), row.figures);
   line("合计", r.total);
   return out;
 }

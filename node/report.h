@@ -64,6 +64,27 @@
 //     revisits_satisfied  回访满意  those with 满意 or better: figures of
 //                                   the level that decided
 //
+// Months (--by month): each case to the month (YYYY-MM, China date) of its
+// registration, the same date that puts it in the period.
+//
+// Persons (--by person, 绩效考评): each figure to one person at one node
+// (a window, 窗口: the row key is "CODE/姓名"), the one whose signed act it
+// was (the event's actor; for AB角 the backup who acted, not the primary
+// named on_behalf_of):
+//   - the person who accepted the case (the actor of the `accepted` the
+//     fold kept; for a case never accepted, the one who registered it, the
+//     `submitted`'s actor) signs what the applicant brought: 收件, 受理,
+//     转报, 上报, 联办, 撤回, 在办, 超期, 用时, 代收费;
+//   - the person whose decision (or reply) stands signs 办结, 按时办结,
+//     即办, 不予批准 and the rating (好差评) — a case not decided: its
+//     rating to the acceptor;
+//   - a complaint against the deciding level to the deciding person, any
+//     other to the acceptor; late steps (超期环节) held at the deciding
+//     level to the deciding person, the others to the acceptor.
+// So the rows add up to 合计, and a window's figures are its persons'
+// sum. Who may see these rows is the caller's rule (docs/DESK.md: at the
+// desk only 首席代表 and 分管领导).
+//
 // Levels (--by level): each figure belongs to one level, so each level
 // signs its own row (县 / each 乡镇 / each 村): what the applicant brought
 // (收件, 受理, 转报, 上报, 撤回, 在办, 超期, 用时, 代收费) to the level that
@@ -158,6 +179,10 @@ struct CaseFacts {
   // score of its 回访 (0: none recorded or not reached; -1: none).
   std::vector<storage::SupervisionItem> supervision;
   int revisit_score = -1;
+  // 绩效考评 (--by person): "CODE/姓名" of the person who accepted (or,
+  // never accepted, registered) the case, and of the one whose decision
+  // or reply stands (empty when none).
+  std::string intake_person, decision_person;
 };
 
 // The day a case was promised (承诺办结日期): the date its acceptance
@@ -201,7 +226,7 @@ struct Figures {
 Figures case_figures(const CaseFacts& c, int64_t as_of,
                      const storage::Calendar& calendar = storage::Calendar());
 
-enum class GroupBy : uint8_t { none, village, township, item, department, level };
+enum class GroupBy : uint8_t { none, village, township, item, department, level, month, person };
 std::optional<GroupBy> group_by_from_name(std::string_view name);
 const char* group_by_name(GroupBy g);
 
@@ -224,15 +249,22 @@ struct Report {
   std::string node_code;
   std::vector<ReportRow> rows;  // sorted by key; empty when by == none
   Figures total;                // 合计: each case once
+  // Item code -> the item's name as its cases were registered (for the
+  // rows of `by item`; build_report_from_store fills it).
+  std::map<std::string, std::string> item_names;
 };
 
-// The group keys of a case ("未分派" for a case with no department). For
-// GroupBy::level use level_figures.
+// The group keys of a case ("未分派" for a case with no department; "YYYY-MM"
+// by month). For GroupBy::level use level_figures, for GroupBy::person
+// person_figures.
 std::vector<std::string> group_keys(const CaseFacts& c, GroupBy by);
 // A case's figures `f` (case_figures) split over the levels they belong to
 // (see "Levels" above), by level code; the parts add up to `f` (`as_of`
 // as case_figures was given it).
 std::map<std::string, Figures> level_figures(const CaseFacts& c, const Figures& f, int64_t as_of);
+// The same split over persons ("CODE/姓名", see "Persons" above); a case
+// that names no person gives its part to "CODE/未记录" of its level.
+std::map<std::string, Figures> person_figures(const CaseFacts& c, const Figures& f);
 // Whether the case falls in the period.
 bool in_period(const CaseFacts& c, const ReportOptions& o);
 
@@ -249,5 +281,36 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
 std::string render_report(const Report& r, const storage::Divisions* places = nullptr);
 std::string render_report_json(const Report& r);
 std::string render_report_csv(const Report& r, const storage::Divisions* places = nullptr);
+
+// ---- columns ------------------------------------------------------------------
+
+// The statistics table's columns (统计表), in order: the one list the text,
+// CSV, XLSX and the desk's table take their columns from.
+enum class ColumnKind : uint8_t {
+  count,    // a whole number
+  rate,     // a share 0..1, shown as "87.5%"
+  average,  // working days, one decimal
+  yuan,     // money: value in yuan, shown "20.00"
+};
+struct ReportValue {
+  ColumnKind kind = ColumnKind::count;
+  std::optional<double> number;  // nullopt: nothing to divide by (shown "-")
+};
+struct ReportColumn {
+  const char* header;  // Chinese, as people read it
+  int width;           // display columns in the text table
+  ReportValue (*value)(const Figures&);
+};
+const std::vector<ReportColumn>& report_columns();
+// A value as the text and CSV show it: "12", "87.5%", "1.5", "20.00", "-".
+std::string report_cell_text(const ReportValue& v);
+// The first cell of a row as people read it (the village or township by
+// name, a level as "南安镇（360723101） 乡镇", a person as "南安镇 赵六").
+std::string report_row_name(const Report& r, const std::string& key,
+                            const storage::Divisions* places);
+// "村", "乡镇", "事项", "月份", "人员" ...: the grouping's word.
+const char* group_by_zh(GroupBy g);
+// "2026-11-01 至 2026-11-30 (按登记日期, 北京时间)".
+std::string report_period_zh(const ReportOptions& o);
 
 }  // namespace liandong::node

@@ -6,7 +6,7 @@ add_dependencies(cli_test liandong)
 catch_discover_tests(cli_test PROPERTIES TIMEOUT 300)
 add_executable(report_cli_test report_cli_test.cpp)
 target_link_libraries(report_cli_test PRIVATE liandong_catch_main liandong_net_fixture
-  liandong_json_reader)
+  liandong_json_reader liandong_node)
 target_compile_definitions(report_cli_test PRIVATE LIANDONG_BIN="$<TARGET_FILE:liandong>")
 add_dependencies(report_cli_test liandong)
 catch_discover_tests(report_cli_test PROPERTIES TIMEOUT 300)

@@ -1391,6 +1391,13 @@ TEST_CASE(
   CHECK(handled->get("answer")->str("result_zh") == "成立");
   CHECK_FALSE(open->flag("answered"));
   CHECK(open->str("due") == due_in(5));
+  // Counted against the township, its department and the person named.
+  std::map<std::string, std::string> counted;
+  for (const char* by : {"complaints_by_level", "complaints_by_department", "complaints_by_person"})
+    for (const auto& k : view.get(by)->items)
+      counted[k.str("key")] = std::to_string(k.u64("total")) + "/" + std::to_string(k.u64("upheld"));
+  CHECK(counted == std::map<std::string, std::string>{
+                       {kTownA, "2/1"}, {"公安", "1/1"}, {"刘芳@" + kTownA, "1/1"}});
 
   // Today both are within the limit; a day after the limit the open one is late.
   const std::string after = format_day(add_working_days(china_today(), 6));

@@ -1,10 +1,16 @@
 // `liandong report` and `liandong case trace` as county staff meet them:
-// the real binary on a real store, a few cases through submit and act.
+// the real binary on a real store, a few cases through submit and act; the
+// XLSX and CSV it writes read back with the project's own ledger reader.
 #include <catch2/catch.hpp>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "node/ledger_table.h"
 
 #include "tests/json_reader.h"
 #include "tests/run_process.h"
@@ -217,5 +223,154 @@ TEST_CASE("report cli: case trace shows every step, who, where and how long it w
     auto r = cli({"case", "trace", "360723101007-009999", "--data", v.d});
     CHECK(r.exit_code != 0);
     CHECK(has(r.err, "360723101007-009999"));
+  }
+}
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// The cells of a sheet row as text.
+std::vector<std::string> texts(const liandong::node::LedgerRow& r) {
+  std::vector<std::string> out;
+  for (const auto& c : r.cells)
+    out.push_back(c.text);
+  return out;
+}
+
+std::size_t column(const std::vector<std::string>& headers, const std::string& h) {
+  for (std::size_t i = 0; i < headers.size(); ++i)
+    if (headers[i] == h) return i;
+  FAIL("no column " << h);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("report cli: the statistics table and the 台账 as XLSX and CSV, read back",
+          "[cli][report]") {
+  Village v;
+  // A fifth case: registered by 王小红, accepted by 赵六 (clerk), decided by
+  // 吴局长 (officer) — three people for 绩效考评.
+  const std::string fifth = v.submit("MZ-DB-003", "低保", "孙七");
+  auto act_as = [&](const std::string& who, const std::string& role,
+                    std::vector<std::string> args) {
+    std::vector<std::string> full = {"act",     fifth, args[0],  "--data", v.d,
+                                     "--actor", who,   "--role", role};
+    full.insert(full.end(), args.begin() + 1, args.end());
+    REQUIRE(cli(full).exit_code == 0);
+  };
+  act_as("赵六", "clerk", {"accept", "--due", "2099-12-31"});
+  act_as("吴局长", "officer", {"decide", "--approve", "--basis", "《社会救助暂行办法》"});
+  liandong::test::TempDir out{"liandong-report-files"};
+
+  SECTION("统计表 by person as XLSX: title, Chinese headers, numbers as numbers") {
+    const auto file = out.path() / "统计表.xlsx";
+    auto r = v.report({"--by", "person", "--format", "xlsx", "--out", file.string()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto t = liandong::node::read_ledger_xlsx(read_file(file));
+    REQUIRE(t.ok());
+    REQUIRE(t->headers.size() == 1);
+    CHECK(has(t->headers[0], "统计表"));
+    CHECK(has(t->headers[0], "分组 人员"));
+    REQUIRE(t->rows.size() == 6);  // headers, three people, 合计, the definitions
+    const auto head = texts(t->rows[0]);
+    CHECK(head[0] == "人员");
+    const std::size_t received = column(head, "收件"), completed = column(head, "办结"),
+                      rate = column(head, "按时办结率");
+    std::map<std::string, std::vector<liandong::node::LedgerCell>> by;
+    for (std::size_t i = 1; i + 1 < t->rows.size(); ++i)
+      by[t->rows[i].cells[0].text] = t->rows[i].cells;
+    REQUIRE(by.count("合计") == 1);
+    CHECK(by["合计"][received].number);
+    CHECK(by["合计"][received].text == "5");
+    CHECK(by["合计"][completed].text == "3");
+    // The people by "place name": no division table here, so codes.
+    std::string clerk, officer, agent;
+    for (const auto& [name, cells] : by) {
+      if (has(name, "赵六")) clerk = name;
+      if (has(name, "吴局长")) officer = name;
+      if (has(name, "王小红")) agent = name;
+    }
+    REQUIRE(!clerk.empty());
+    REQUIRE(!officer.empty());
+    REQUIRE(!agent.empty());
+    CHECK(by[clerk][received].text == "1");
+    CHECK(by[clerk][completed].text == "0");
+    CHECK(by[officer][received].text == "0");
+    CHECK(by[officer][completed].text == "1");
+    CHECK(by[officer][rate].number);
+    CHECK(std::stod(by[officer][rate].text) == Approx(1.0));  // 100.0%
+    CHECK(by[agent][received].text == "4");
+  }
+  SECTION("台账 as XLSX: one row per case, masked columns, fees and ratings") {
+    const auto file = out.path() / "台账.xlsx";
+    auto r = v.report({"--ledger", "--format", "xlsx", "--out", file.string()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto t = liandong::node::read_ledger_xlsx(read_file(file));
+    REQUIRE(t.ok());
+    CHECK(has(t->headers[0], "办件台账"));
+    CHECK(has(t->headers[0], "共 5 件"));
+    REQUIRE(t->rows.size() == 8);  // headers, five cases, 合计, the note on ID numbers
+    CHECK(has(t->rows.back().cells[0].text, "身份证号"));
+    const auto head = texts(t->rows[0]);
+    for (const char* h :
+         {"登记时间", "办件编号", "申请人", "联系电话", "事项", "办理路径", "办理结果", "受理日期",
+          "承诺办结日期", "办结日期", "送达日期", "收费(元)", "评价"})
+      CHECK(column(head, h) < head.size());
+    std::map<std::string, std::vector<std::string>> cases;
+    for (std::size_t i = 1; i + 2 < t->rows.size(); ++i) {
+      const auto row = texts(t->rows[i]);
+      cases[row[column(head, "办件编号")]] = row;
+    }
+    REQUIRE(cases.count(v.joint) == 1);
+    const auto& joint = cases[v.joint];
+    CHECK(joint[column(head, "申请人")] == "张三");
+    CHECK(joint[column(head, "办理结果")] == "准予许可");
+    CHECK(joint[column(head, "评价")] == "非常满意");
+    CHECK(joint[column(head, "承诺办结日期")] == "2099-12-31");
+    CHECK(std::stod(joint[column(head, "收费(元)")]) == Approx(20.0));
+    CHECK(t->rows[1].cells[column(head, "收费(元)")].number);
+    CHECK(cases[v.refused][column(head, "办理结果")] == "不予许可");
+    CHECK(has(cases[v.overdue][column(head, "办理路径")], "360723101→"));
+    CHECK(cases[fifth][column(head, "申请人")] == "孙七");
+    const auto total = texts(t->rows[t->rows.size() - 2]);
+    CHECK(total[0] == "合计 5 件");
+  }
+  SECTION("台账 as CSV: BOM, Chinese headers, five cases") {
+    auto r = v.report({"--ledger", "--format", "csv"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.rfind("\xEF\xBB\xBF登记时间,办件编号,申请人,", 0) == 0);
+    auto t = liandong::node::read_ledger_csv(r.out);
+    REQUIRE(t.ok());
+    CHECK(t->rows.size() == 5);
+    CHECK(has(r.out, v.joint));
+  }
+  SECTION("by item: each item by the name its cases were registered with") {
+    auto r = v.report({"--csv", "--by", "item"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(has(r.out, "\r\n农村宅基地建房（NC-ZJD-001）,2,"));
+    CHECK(has(r.out, "\r\n低保（MZ-DB-003）,2,"));
+  }
+  SECTION("by month: this month's row") {
+    auto j = parse_json(v.report({"--json", "--by", "month"}).out);
+    REQUIRE(j);
+    const auto& rows = member(*j, "rows").items;
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].str("key") == china_date(0).substr(0, 7));
+    CHECK(rows[0].u64("received") == 5);
+  }
+  SECTION("bad export options are refused with exit code 2") {
+    CHECK(v.report({"--format", "xlsx"}).exit_code == 2);  // no --out
+    CHECK(v.report({"--format", "pdf"}).exit_code == 2);
+    CHECK(v.report({"--ledger", "--json"}).exit_code == 2);
+    CHECK(v.report({"--ledger", "--by", "item", "--format", "csv"}).exit_code == 2);
   }
 }

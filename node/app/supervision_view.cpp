@@ -117,6 +117,17 @@ Result<SupervisionView> build_supervision(const storage::Store& store,
     }
     if (st.supervision != 0) {
       for (const auto& it : storage::supervision_items(st, *events, calendar)) {
+        if (it.kind == proto::AnswerTo::COMPLAINT) {
+          auto add = [&](ComplaintCounts& k) {
+            k.total += 1;
+            k.upheld += it.answered && it.upheld ? 1 : 0;
+            k.open += it.answered ? 0 : 1;
+            k.late += it.late(today_days) ? 1 : 0;
+          };
+          add(v.complaints_by_level[it.against]);
+          if (!it.department.empty()) add(v.complaints_by_department[it.department]);
+          if (!it.person.empty()) add(v.complaints_by_person[it.person + "@" + it.against]);
+        }
         if (it.answered && (o.answered_days <= 0 || today_days - it.answered_day > o.answered_days))
           continue;
         v.entries.push_back(entry_of(st, it, today, calendar));
@@ -175,6 +186,18 @@ const char* flag_zh(DeadlineFlag f) {
 
 std::string place(const storage::Divisions* places, const std::string& code) {
   return code.empty() ? std::string() : node::place_zh(places, code);
+}
+
+Json complaint_counts_json(const std::map<std::string, ComplaintCounts>& m,
+                           const storage::Divisions* places, bool levels) {
+  Json out = Json::array();
+  for (const auto& [key, k] : m) {
+    Json x{{"key", key}, {"total", k.total}, {"upheld", k.upheld}, {"open", k.open},
+           {"late", k.late}};
+    if (levels) x["name"] = place(places, key);
+    out.push_back(std::move(x));
+  }
+  return out;
 }
 
 Json counts_json(const std::map<std::string, CardCounts>& m, const storage::Divisions* places,
@@ -285,6 +308,10 @@ Json supervision_json(const SupervisionView& v, const storage::Divisions* places
               {"by_level", counts_json(v.by_level, places, true)},
               {"by_department", counts_json(v.by_department, places, false)},
               {"by_person", counts_json(v.by_person, places, false)},
+              {"complaints_by_level", complaint_counts_json(v.complaints_by_level, places, true)},
+              {"complaints_by_department",
+               complaint_counts_json(v.complaints_by_department, places, false)},
+              {"complaints_by_person", complaint_counts_json(v.complaints_by_person, places, false)},
               {"entries", std::move(entries)},
               {"revisits", std::move(revisits)}};
 }

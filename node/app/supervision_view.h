@@ -59,11 +59,19 @@ struct CardCounts {
   uint64_t warning = 0, overdue = 0;
 };
 
+// Complaints (效能投诉) about a level, a department or a person: all of
+// them held here, whenever made.
+struct ComplaintCounts {
+  uint64_t total = 0, upheld = 0, open = 0, late = 0;
+};
+
 struct SupervisionView {
   std::vector<SupervisionCard> cards;     // red first, then by due date
   std::vector<SupervisionEntry> entries;  // open first, then the newest
   std::vector<RevisitOffer> revisits;     // at a county only
   std::map<std::string, CardCounts> by_level, by_department, by_person;
+  std::map<std::string, ComplaintCounts> complaints_by_level, complaints_by_department,
+      complaints_by_person;
 };
 
 struct SupervisionOptions {

@@ -98,6 +98,10 @@ void Api::route(httplib::Server& http) {
   http.Get("/api/sync", bind(&Api::sync));
   http.Get("/api/supervision", bind(&Api::supervision));
   http.Get("/api/qr", bind(&Api::qr));
+  http.Get("/api/public", bind(&Api::public_results));
+  http.Get(R"(/api/public/items/([A-Za-z0-9_-]{1,64}))", bind(&Api::public_item));
+  http.Get("/api/report", bind(&Api::report));
+  http.Get("/api/report/ledger", bind(&Api::ledger));
   // Any other /api/ path: JSON 404, not a page.
   http.Get(R"(/api/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });
   http.Post(R"(/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });

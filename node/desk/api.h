@@ -21,6 +21,7 @@
 #include "node/app/attachments.h"
 #include "node/desk/loop_jobs.h"
 #include "node/desk/people.h"
+#include "node/desk/public_board.h"
 #include "node/desk/sessions.h"
 #include "node/json_text.h"
 #include "storage/store.h"
@@ -91,6 +92,13 @@ class Api {
   void sync(const Req&, Res&);
   void supervision(const Req&, Res&);
   void qr(const Req&, Res&);
+  // 办事结果公开 (node/desk/api_public.cpp): no login, read-only, no
+  // personal data.
+  void public_results(const Req&, Res&);
+  void public_item(const Req&, Res&);
+  // 统计报表 (api_report.cpp).
+  void report(const Req&, Res&);
+  void ledger(const Req&, Res&);
 
   // Runs `job` on the loop; false (after answering 503) when it did not run.
   bool on_loop(const LoopJob& job, Res& res);
@@ -100,6 +108,7 @@ class Api {
   LoopJobs& jobs_;
   People people_;
   Sessions sessions_;
+  PublicBoard public_;
 };
 
 }  // namespace liandong::desk

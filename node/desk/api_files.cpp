@@ -16,35 +16,6 @@ namespace liandong::desk {
 using node::Json;
 using namespace api_parts;
 
-namespace {
-
-// RFC 5987: the UTF-8 name percent-encoded for filename*=UTF-8''...
-std::string rfc5987(const std::string& name) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-// An ASCII stand-in for old clients: the extension only.
-std::string ascii_name(const std::string& name) {
-  const auto dot = name.rfind('.');
-  std::string ext = dot == std::string::npos ? "" : name.substr(dot);
-  for (char c : ext)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') return "file";
-  return "file" + ext;
-}
-
-}  // namespace
-
 Json file_json(const app::CaseFile& f) {
   return Json{{"sha256", app::hex_of(f.sha256)},
               {"name", f.name},
@@ -135,9 +106,7 @@ void Api::file(const Req& req, Res& res) {
     return;
   }
   const bool download = req.get_param_value("download") == "1";
-  res.set_header("Content-Disposition", std::string(download ? "attachment" : "inline") +
-                                            "; filename=\"" + ascii_name(found->name) +
-                                            "\"; filename*=UTF-8''" + rfc5987(found->name));
+  res.set_header("Content-Disposition", content_disposition(download, found->name));
   res.set_content(std::move(*bytes), found->media_type);
 }
 

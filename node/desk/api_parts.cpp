@@ -1,6 +1,7 @@
 #include "node/desk/api_parts.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "node/sync_state.h"
@@ -178,6 +179,40 @@ std::string cookie_value(const httplib::Request& req, const std::string& name) {
     at = end + 1;
   }
   return {};
+}
+
+namespace {
+
+// RFC 5987: the UTF-8 name percent-encoded for filename*=UTF-8''...
+std::string rfc5987(const std::string& name) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// An ASCII stand-in for old clients: the extension only.
+std::string ascii_name(const std::string& name) {
+  const auto dot = name.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : name.substr(dot);
+  for (char c : ext)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') return "file";
+  return "file" + ext;
+}
+
+}  // namespace
+
+std::string content_disposition(bool attachment, const std::string& name) {
+  return std::string(attachment ? "attachment" : "inline") + "; filename=\"" + ascii_name(name) +
+         "\"; filename*=UTF-8''" + rfc5987(name);
 }
 
 std::string client_of(const httplib::Request& req) {

@@ -63,6 +63,10 @@ std::optional<std::vector<std::string>> list_field(const Json& j, const char* ke
 std::string span_zh(uint64_t ms);
 // The value of cookie `name` in the request, "" when it has none.
 std::string cookie_value(const httplib::Request& req, const std::string& name);
+// The Content-Disposition of a file answered: `attachment` (a download)
+// or inline, its name as "file.EXT" for old clients and in full as
+// filename*=UTF-8''... (RFC 5987, the Chinese name).
+std::string content_disposition(bool attachment, const std::string& name);
 // Who sent the request, for the audit trail.
 std::string client_of(const httplib::Request& req);
 

@@ -4,7 +4,11 @@
 # Screenshots and printouts go to BUILD/desk-artifacts. About two minutes.
 # desk_attach_test.py: attachments across the links, artifacts in
 # BUILD/desk-artifacts/attach. desk_supervision_test.py: 督办, 效能投诉 and
-# the 评价器, artifacts in BUILD/desk-artifacts/supervision.
+# the 评价器, artifacts in BUILD/desk-artifacts/supervision. public_test.py: the public page
+# (办事结果公开), artifacts in BUILD/desk-artifacts/public.
+# desk_report_test.py: the 统计报表 page and
+# its XLSX/CSV downloads (read back with python3-openpyxl), artifacts in
+# BUILD/desk-artifacts/reports.
 # Run: `ctest -R desk --output-on-failure`.
 find_package(Python3 3.9 COMPONENTS Interpreter)
 # The interpreter that has Selenium: the one CMake found (it may be a
@@ -46,6 +50,25 @@ if(LIANDONG_DESK_PYTHON AND EXISTS /usr/bin/chromium AND EXISTS /usr/bin/chromed
   set_tests_properties(desk.supervision PROPERTIES
     LABELS desk TIMEOUT 300 COST 3000
     ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/supervision")
+  # 办事结果公开 (tests/desk/public_test.py): 1,000 decided cases at one
+  # county, the public page, its API and the 服务告知单 searched for every
+  # applicant's name, ID number and phone. About 40-60 seconds; artifacts
+  # in BUILD/desk-artifacts/public.
+  add_test(NAME desk.public
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/public_test.py
+      --bin $<TARGET_FILE:liandong>)
+  set_tests_properties(desk.public PROPERTIES
+    LABELS desk TIMEOUT 240 COST 2000
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/public")
+  # The 统计报表 page: periods and drilling by clicking, the charts, the
+  # XLSX, CSV and 台账 downloads read back cell by cell. About 40 seconds;
+  # it runs beside the suite.
+  add_test(NAME desk.reports
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/desk_report_test.py
+      --bin $<TARGET_FILE:liandong>)
+  set_tests_properties(desk.reports PROPERTIES
+    LABELS desk TIMEOUT 300 COST 2000
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/reports")
 else()
   # Not skipped in silence: a machine without them fails the test, saying why.
   add_test(NAME desk.browser COMMAND sh -c
@@ -57,4 +80,10 @@ else()
   add_test(NAME desk.supervision COMMAND sh -c
     "echo 'desk.supervision: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
   set_tests_properties(desk.supervision PROPERTIES LABELS desk)
+  add_test(NAME desk.public COMMAND sh -c
+    "echo 'desk.public: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
+  set_tests_properties(desk.public PROPERTIES LABELS desk)
+  add_test(NAME desk.reports COMMAND sh -c
+    "echo 'desk.reports: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
+  set_tests_properties(desk.reports PROPERTIES LABELS desk)
 endif()

@@ -17,7 +17,7 @@
 //       ever goes into textContent or attributes, never into innerHTML.
 //
 // Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|
-// supervision|sync] (电子监察 for township and county staff only),
+// supervision|reports|sync] (电子监察 for township and county staff only),
 // #who (name and role), #logout, #live (polling state); #message on every
 // page.
 const Desk = (function () {
@@ -30,6 +30,7 @@ const Desk = (function () {
       search: '办件查询',
       catalog: '事项目录',
       supervision: '电子监察',
+      reports: '统计报表',
       sync: '同步状态',
     },
     logout: '退出',
@@ -307,12 +308,14 @@ const Desk = (function () {
     return d.getFullYear() === Number(m[1]) && d.getMonth() === Number(m[2]) - 1 && d.getDate() === Number(m[3]);
   }
 
-  // This node's office: "水城村便民服务代理点" from the place "水城村".
-  function office() {
-    if (!session) return '';
-    const name = session.node_name || session.node || '';
+  // This node's office: "水城村便民服务代理点" from the place "水城村";
+  // `of` ({node, node_name}) names it on a page without a session.
+  function office(of) {
+    const who = of || session;
+    if (!who) return '';
+    const name = who.node_name || who.node || '';
     if (T.officeWords.test(name)) return name;
-    return name + (T.officeOf[String(session.node || '').length] || '');
+    return name + (T.officeOf[String(who.node || '').length] || '');
   }
 
   // The office at `code` by its place's name: "南安镇" -> "南安镇便民服务中心"

@@ -2,7 +2,9 @@
 //   print.html?kind=receipt&id=CASE  受理回执 (with a QR code of the number)
 //   kind=notice   一次性告知书        kind=refusal  不予受理通知书
 //   kind=result   办结通知 / 送达回证  kind=fee      代收费收据
-//   kind=service&item=CODE  服务告知单 (八公开)
+//   kind=service&item=CODE  服务告知单 (八公开): public, no login (its
+//       data from GET /api/public/items/CODE); &from=public: 返回 goes
+//       back to the public page (public.html)
 // The case number and the promised date are plain text lines
 // ("办件编号：…", "承诺办结日期：…") so they can be read back from a PDF.
 //
@@ -17,6 +19,7 @@ const T = {
   back: '返回',
   backCase: '返回办件',
   backCatalog: '返回事项目录',
+  backPublic: '返回办事结果公开',
   noticeDaysLabel: '补正期限（工作日）',
   unknownKind: '不知道要打印什么。请从办件详情页点打印按钮进入。',
   noCase: '没有指定办件编号。',
@@ -180,6 +183,8 @@ const T = {
 
 const kind = Desk.param('kind');
 let session = null;
+// The node as GET /api/public/items names it, for a page without a session.
+let publicNode = null;
 let noticeDays = 5;
 
 // ---- small helpers -------------------------------------------------------------------
@@ -230,11 +235,12 @@ function masked(id) {
 }
 
 function office() {
-  return Desk.office();
+  return Desk.office(session || publicNode);
 }
 
 function officeLine() {
-  return session ? Desk.place(session.node, Desk.office()) : '';
+  const who = session || publicNode;
+  return who ? Desk.place(who.node, Desk.office(who)) : '';
 }
 
 // Amount in fen -> 人民币壹拾伍元伍角 (GB/T: 大写金额).
@@ -708,11 +714,13 @@ async function draw() {
   const back = document.getElementById('print-back');
   if (kind === 'service') {
     const code = Desk.param('item');
-    const item = await Desk.get('/api/catalog/' + encodeURIComponent(code));
-    back.href = '/catalog.html' + Desk.query({ item: code });
-    back.textContent = T.backCatalog;
-    Desk.fill(sheet, service(item.item || item));
-    document.title = T.titles.service + ' ' + (item.name || code);
+    const r = await Desk.get('/api/public/items/' + encodeURIComponent(code));
+    publicNode = { node: r.node, node_name: r.node_name };
+    const pub = Desk.param('from') === 'public';
+    back.href = pub ? '/public.html' : '/catalog.html' + Desk.query({ item: code });
+    back.textContent = pub ? T.backPublic : T.backCatalog;
+    Desk.fill(sheet, service(r.item));
+    document.title = T.titles.service + ' ' + (r.item.name || code);
     return;
   }
   const builders = { receipt, notice, refusal, result, fee };
@@ -738,6 +746,8 @@ Desk.start({
   page: 'print',
   strings: T,
   nav: false,
+  // The 服务告知单 is public (办事结果公开): no login asked for it.
+  login: kind !== 'service',
   init: async (s) => {
     session = s;
     document.getElementById('print-button').addEventListener('click', () => window.print());
