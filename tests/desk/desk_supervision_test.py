@@ -27,7 +27,8 @@ the desk's other tests have shown the intake and handling pages:
 4. 效能投诉. 周敏 (county clerk) registers a complaint on A by phone against
    the township (complainant, phone, department, person); the county must
    answer it (the level above the township); it tops her 工作台; she answers
-   成立; the county's page shows 成立, 已按期答复.
+   成立; the county's page shows 成立, 已按期答复, and counts it against
+   南安镇 in 效能投诉统计.
 5. 评价器. At the village, 王小红 opens B's 评价 (rate.html): 请申请人本人评价,
    the applicant presses 非常不满意, ticks 办事效率低, confirms; thanks, back
    to the case page. The rating is stored with channel evaluator and the
@@ -363,6 +364,15 @@ class SupervisionScenario(T.Scenario):
         e = self.entry(u, "complaint", self.case, True, "成立")
         self.expect(e["level"] == COUNTY and "已按期答复" in e["text"] and "不成立" not in e["text"],
                     f"the complaint's row: {e}")
+        by = {r["key"]: r for r in u.api("/api/supervision").get("complaints_by_level", [])}
+        self.expect(by.get(TOWNSHIP, {}).get("total") == 1 and by[TOWNSHIP].get("upheld") == 1,
+                    f"complaints_by_level for {TOWNSHIP}: {by}")
+        u.wait_el("the complaint counts", f"#complaint-rows tr[data-dim='level'][data-key='{TOWNSHIP}']")
+        cells = u.d.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0] + ' td'), (td) => td.innerText);",
+            f"#complaint-rows tr[data-dim='level'][data-key='{TOWNSHIP}']")
+        self.expect(cells[2:] == ["1", "1", "0", "0"],
+                    f"效能投诉统计 for 南安镇 shows {cells} (投诉 1, 成立 1, 待处理 0, 超期 0 expected)")
         u.shot("s12-county-supervision-complaint")
 
         self.step("5. 评价器：申请人选非常不满意（办事效率低）→ 县电子监察页出现整改")

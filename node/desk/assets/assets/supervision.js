@@ -14,7 +14,8 @@
 // #by-level, #by-department, #by-person (each row's button
 // [data-dim=level|department|person][data-key=KEY]); #entry-rows
 // (tr[data-case][data-event][data-kind][data-answered=true|false]
-// [data-level]), #entry-empty; #revisit-card, #revisit-rows
+// [data-level]), #entry-empty; #complaint-card (shown when complaints are
+// held), #complaint-rows (tr[data-dim=level|department|person][data-key]); #revisit-card, #revisit-rows
 // (tr[data-case]) with button.revisit-open; the open form #revisit-form
 // [data-case] (radios name=revisit-score 5..0, #revisit-text,
 // #revisit-submit, #revisit-cancel); #message.
@@ -54,6 +55,10 @@ const T = {
   sum: { level: '层级', department: '部门', person: '责任人', overdue: '红牌', warning: '黄牌' },
   noSums: '无',
   personAt: (name, place) => name + '（' + place + '）',
+  complaintsHeading: '效能投诉统计',
+  complaintsHint: '按被投诉的单位、部门和工作人员统计本级及下级收到的全部效能投诉。',
+  cmp: { dim: '类别', who: '被投诉对象', total: '投诉', upheld: '成立', open: '待处理', late: '超期' },
+  cmpDims: { level: '单位', department: '部门', person: '工作人员' },
   entriesHeading: '督办、效能投诉、整改',
   entriesHint: '待答复的在前。督办由办件所在层级答复；效能投诉由被投诉单位的上一级处理；整改由作出决定的单位答复。近 30 天已答复的也列出。',
   ent: {
@@ -195,6 +200,33 @@ function sumRows(id, dim, rows, words) {
       );
     }),
   );
+}
+
+// Complaints counted by who was complained about (the API's
+// complaints_by_level / _department / _person).
+function complaintRows() {
+  const rows = [];
+  const dims = [
+    ['level', data.complaints_by_level || [], (r) => placeName(r.key, r.name)],
+    ['department', data.complaints_by_department || [], (r) => r.key],
+    ['person', data.complaints_by_person || [], (r) => personWords(r.key)],
+  ];
+  for (const [dim, list, words] of dims)
+    for (const r of list)
+      rows.push(
+        Desk.el(
+          'tr',
+          { dataset: { dim, key: r.key } },
+          Desk.el('td', null, T.cmpDims[dim]),
+          Desk.el('td', null, words(r)),
+          Desk.el('td', { class: 'num' }, String(r.total || 0)),
+          Desk.el('td', { class: 'num' }, r.upheld ? Desk.el('strong', { class: 'red' }, String(r.upheld)) : '0'),
+          Desk.el('td', { class: 'num' }, String(r.open || 0)),
+          Desk.el('td', { class: 'num' }, r.late ? Desk.el('strong', { class: 'red' }, String(r.late)) : '0'),
+        ),
+      );
+  Desk.fill('complaint-rows', rows);
+  node('complaint-card').hidden = rows.length === 0;
 }
 
 // ---- 督办, 效能投诉, 整改 ------------------------------------------------------------------
@@ -395,6 +427,7 @@ function draw() {
   sumRows('by-department', 'department', data.by_department || [], (r) => r.key);
   sumRows('by-person', 'person', data.by_person || [], (r) => personWords(r.key));
   drawCards();
+  complaintRows();
   Desk.fill('entry-rows', entries.map(entryRow));
   node('entry-table').hidden = entries.length === 0;
   node('entry-empty').hidden = entries.length > 0;
