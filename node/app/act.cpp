@@ -448,7 +448,7 @@ ActRequest probe_request(const std::string& action, const storage::CaseState& st
   a.method = "当面送达";
   a.due = "2999-12-31";
   a.reasons = {"-"};
-  a.about = "0-1";
+  a.about = format_id(st.case_id);  // any well-formed id: the probe does not look it up
   a.amount = "1";
   a.score = 5;
   a.departments = {"-"};

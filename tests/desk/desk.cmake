@@ -3,7 +3,8 @@
 # a village running on 127.0.0.1 (deploy/install-deps.sh installs them).
 # Screenshots and printouts go to BUILD/desk-artifacts. About two minutes.
 # desk_attach_test.py: attachments across the links, artifacts in
-# BUILD/desk-artifacts/attach. public_test.py: the public page
+# BUILD/desk-artifacts/attach. desk_supervision_test.py: 督办, 效能投诉 and
+# the 评价器, artifacts in BUILD/desk-artifacts/supervision. public_test.py: the public page
 # (办事结果公开), artifacts in BUILD/desk-artifacts/public.
 # desk_report_test.py: the 统计报表 page and
 # its XLSX/CSV downloads (read back with python3-openpyxl), artifacts in
@@ -40,6 +41,15 @@ if(LIANDONG_DESK_PYTHON AND EXISTS /usr/bin/chromium AND EXISTS /usr/bin/chromed
   set_tests_properties(desk.attachments PROPERTIES
     LABELS desk TIMEOUT 300 COST 3000
     ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/attach")
+  # 督办, 效能投诉 and the 评价器 across county, township and village, seen on
+  # the county's 电子监察 page (tests/desk/desk_supervision_test.py). About
+  # a minute; it runs beside the suite.
+  add_test(NAME desk.supervision
+    COMMAND ${LIANDONG_DESK_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/desk_supervision_test.py
+      --bin $<TARGET_FILE:liandong>)
+  set_tests_properties(desk.supervision PROPERTIES
+    LABELS desk TIMEOUT 300 COST 3000
+    ENVIRONMENT "LIANDONG_ARTIFACTS=${CMAKE_BINARY_DIR}/desk-artifacts/supervision")
   # 办事结果公开 (tests/desk/public_test.py): 1,000 decided cases at one
   # county, the public page, its API and the 服务告知单 searched for every
   # applicant's name, ID number and phone. About 40-60 seconds; artifacts
@@ -67,6 +77,9 @@ else()
   add_test(NAME desk.attachments COMMAND sh -c
     "echo 'desk.attachments: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
   set_tests_properties(desk.attachments PROPERTIES LABELS desk)
+  add_test(NAME desk.supervision COMMAND sh -c
+    "echo 'desk.supervision: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
+  set_tests_properties(desk.supervision PROPERTIES LABELS desk)
   add_test(NAME desk.public COMMAND sh -c
     "echo 'desk.public: python3-selenium, /usr/bin/chromium or /usr/bin/chromedriver missing (bash deploy/install-deps.sh installs them)' >&2; exit 1")
   set_tests_properties(desk.public PROPERTIES LABELS desk)

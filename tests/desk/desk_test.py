@@ -25,7 +25,8 @@ agent works there.
    departments, 钱科长 and 孙科长 (reviewers) give their opinions, 吴局长
    (officer) decides. The village's case page and 工作台, left open, show
    the decision without a reload (a marker set in each window survives);
-   the agent records 送达, the applicant's 评价 and 销号; the 办结通知 prints.
+   the agent records 送达, the applicant's 评价 (on the 评价器, rate.html)
+   and 销号; the 办结通知 prints.
    Every node then holds the same events and the same case state.
 4. 李春梅's wrong passwords: 401 ×3, then 429 with retry_after, 401, 429,
    423 at the 5th; the audit log shows 登录失败. The village's session
@@ -603,9 +604,19 @@ class Scenario:
 
         self.act(a, "deliver", lambda: Select(a.el("#act-method")).select_by_value("当面送达"),
                  want_status="delivered")
-        self.act(a, "rate", lambda: (self.check(a, "score", "5"),
-                                     a.type("#act-comment", "不用跑县城，很满意")),
-                 want_status="delivered")
+        # 评价 opens the 评价器 (rate.html), the applicant's own screen.
+        a.wait_el("the 评价 button", "#actions button[data-action='rate']")
+        a.click("#actions button[data-action='rate']")
+        wait_for("the 评价器 opens", 10, lambda: a.path() == "/rate.html")
+        a.wait_el("the 评价器's buttons", "#rate-buttons button[data-score='5']")
+        a.click("#rate-buttons button[data-score='5']")
+        a.type("#rate-comment", "不用跑县城，很满意")
+        a.click("#rate-next")
+        a.wait_el("the 评价器's confirm step", "#rate-summary", text="非常满意")
+        a.click("#rate-submit")
+        a.wait_el("the 评价器's thanks", "#rate-thanks", text="谢谢")
+        a.click("#rate-return")
+        a.wait_el("the case page again", "#case-status[data-status='delivered']")
         c = self.act(a, "close", want_status="closed")
         if c.get("rating") != 5:
             raise Fail(f"评价 stored as {c.get('rating')}")

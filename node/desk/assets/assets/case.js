@@ -11,6 +11,13 @@
 // name=decision value approve|reject, name=score value 1..5; checkboxes
 // name=missing / provided / departments with the material or department as
 // value, and #act-missing-other etc. for others), #act-on-behalf (AB角),
+// supervision: supervise (#act-note, #act-due a date picker), complain
+// (#act-complainant, #act-phone, #act-channel, #act-against,
+// #act-department, #act-person, #act-text), answer (radios name=about, one
+// per open item, value KIND:EVENT, [data-kind]; radios name=upheld
+// true|false for a complaint; #act-revisit-score for a revisit; #act-text);
+// rate opens the 评价器 (rate.html?id=CASE) instead of a form;
+// case.html?id=CASE&act=ACTION[&about=EVENT] opens that action's form;
 // #act-submit, #act-cancel; #message (moves into the open form);
 // #prints with links [data-print=receipt|notice|refusal|result|fee|service];
 // #applicant-facts, #handling-facts, #material-rows (tr[data-material]
@@ -115,7 +122,19 @@ const T = {
     fee: (yuan, receipt) => '代收 ' + yuan + '，收据号 ' + receipt,
     against: (place) => '投诉对象：' + place,
     note: (n) => '说明：' + n,
+    reasons: (list) => '原因：' + list,
+    evaluator: '申请人在评价器上评价',
+    complainant: (name, phone) => '投诉人：' + name + (phone ? '（' + phone + '）' : ''),
+    channel: (words) => '来源：' + words,
+    answerBy: (due) => '答复时限 ' + due,
+    order: (due, place) => '要求 ' + place + ' ' + due + ' 前办结',
+    upheld: (yes) => '投诉' + (yes ? '成立' : '不成立'),
+    revisit: (n) => '回访结果：' + (n ? T.ratings[n] || String(n) : '未联系上申请人'),
   },
+  channels: { phone: '电话', window: '窗口', letter: '来信', desk: '办事台' },
+  // The history's words for the supervision events, by what they are.
+  kinds: { complaint: '效能投诉', supervised: '督办' },
+  answeredKinds: { order: '督办答复', complaint: '投诉处理结果', rectification: '整改答复', revisit: '回访结果' },
   form: {
     submit: '确认',
     cancel: '取消',
@@ -161,7 +180,33 @@ const T = {
     withdrawReason: '撤回原因',
     notAcceptReason: '不予受理的理由',
     complaint: '投诉内容',
-    against: '投诉对象',
+    against: '投诉对象（单位）',
+    againstHint: '效能投诉由被投诉单位的上一级处理（投诉县服务中心的由县处理），5 个工作日内答复投诉人',
+    complainant: '投诉人',
+    complainantPhone: '投诉人联系电话',
+    channel: '投诉方式',
+    complainDepartment: '被投诉的部门或窗口',
+    complainPerson: '被投诉的工作人员',
+    superviseNote: '督办事项',
+    superviseNoteHint: '写明要求办件所在单位做什么',
+    superviseDue: '限期办结日期',
+    superviseTo: (place) => '督办单将送达办件当前所在的单位：' + place + '，由其答复办理情况。',
+    answerWhich: '答复哪一项',
+    answerDue: (due) => '答复时限 ' + due,
+    answerText: {
+      order: '办理情况说明',
+      complaint: '处理结果及对投诉人的回复',
+      rectification: '整改情况',
+      revisit: '回访记录（申请人反映的情况，或未联系上的原因）',
+    },
+    upheld: '投诉是否成立',
+    upheldYes: '成立',
+    upheldNo: '不成立',
+    revisitScore: '回访结果',
+    notReached: '未联系上申请人',
+    revisitItem: '回访：电话回访申请人，记录结果',
+    noAnswerItems: '本级目前没有须答复的督办、投诉或整改。',
+    rateOpens: '评价器',
     commentText: '备注内容',
   },
 };
@@ -422,7 +467,9 @@ function detail(ev) {
       break;
     case 'rated':
       out.push(T.ratings[b.score] || String(b.score || ''));
+      add((b.reasons || []).length, D.reasons(listed(b.reasons)));
       add(b.comment, b.comment);
+      add(b.channel === 'evaluator', D.evaluator);
       break;
     case 'delivered':
       add(b.method, b.method);
@@ -432,7 +479,19 @@ function detail(ev) {
       break;
     case 'complaint':
       add(b.text, b.text);
-      add(b.against, D.against(where(b.against)));
+      add(b.against, D.against([where(b.against), b.department, b.person].filter(Boolean).join(' ')));
+      add(b.complainant || b.phone, D.complainant(b.complainant || Desk.T.none, b.phone));
+      add(b.channel, D.channel(T.channels[b.channel] || b.channel));
+      add(b.dueDate, D.answerBy(b.dueDate));
+      break;
+    case 'supervised':
+      add(b.note, b.note);
+      add(b.dueDate, D.order(b.dueDate, where(b.holder)));
+      break;
+    case 'answered':
+      add(b.to === 'complaint', D.upheld(Boolean(b.upheld)));
+      add(b.to === 'revisit', D.revisit(Number(b.score || 0)));
+      add(b.text, b.text);
       break;
     case 'replied':
     case 'comment':
@@ -441,8 +500,13 @@ function detail(ev) {
     default:
       break;
   }
-  if (ev.kind !== 'rated' && ev.kind !== 'fee_collected') add(b.note, D.note(b.note));
+  if (!['rated', 'fee_collected', 'supervised'].includes(ev.kind)) add(b.note, D.note(b.note));
   return out.join(T.semi);
+}
+
+function kindWords(ev) {
+  if (ev.kind === 'answered') return T.answeredKinds[bodyOf(ev).to] || ev.kind_zh || ev.kind;
+  return T.kinds[ev.kind] || ev.kind_zh || ev.kind;
 }
 
 function custody(ev) {
@@ -478,7 +542,7 @@ function historyRows(c) {
         Desk.el(
           'td',
           null,
-          Desk.el('span', { class: 'what' }, ev.kind_zh || ev.kind),
+          Desk.el('span', { class: 'what' }, kindWords(ev)),
           ev.superseded ? T.superseded : null,
           detail(ev) ? Desk.el('span', { class: 'detail' }, detail(ev)) : null,
         ),
@@ -515,7 +579,8 @@ function actions(c) {
           class: a.action === openAction ? '' : 'secondary',
           dataset: { action: a.action },
           'aria-expanded': a.action === openAction ? 'true' : 'false',
-          onclick: () => open(a),
+          // 评价 is the applicant's: the 评价器 fills the screen for them.
+          onclick: () => (a.action === 'rate' ? location.assign('/rate.html' + Desk.query({ id: caseId })) : open(a)),
         },
         a.label_zh || a.action,
       ),
@@ -653,10 +718,169 @@ const FORMS = {
   ],
   comment: [{ key: 'text', type: 'textarea', label: F.commentText, required: true }],
   complain: [
+    { type: 'info', label: F.againstHint },
+    { key: 'complainant', type: 'text', label: F.complainant },
+    { key: 'phone', type: 'text', label: F.complainantPhone },
+    {
+      key: 'channel',
+      type: 'select',
+      label: F.channel,
+      required: true,
+      options: () => Object.entries(T.channels),
+      // At a county or township the phone is the usual way in; at a village point, the desk.
+      value: () => (String((Desk.session() || {}).node || '').length === 12 ? 'desk' : 'phone'),
+    },
+    {
+      key: 'against',
+      type: 'select',
+      label: F.against,
+      options: levelsAbove,
+      value: (c) => c.handler || c.home,
+    },
+    { key: 'department', type: 'text', label: F.complainDepartment },
+    { key: 'person', type: 'text', label: F.complainPerson },
     { key: 'text', type: 'textarea', label: F.complaint, required: true },
-    { key: 'against', type: 'select', label: F.against, options: levelsAbove },
   ],
+  supervise: [
+    { type: 'info', label: (c) => F.superviseTo(c.handler ? where(c.handler, c.handler_name) : where(c.home, c.home_name)) },
+    { key: 'note', type: 'textarea', label: F.superviseNote, hint: F.superviseNoteHint, required: true },
+    { key: 'due', type: 'datepick', label: F.superviseDue, required: true, min: chinaToday },
+  ],
+  answer: [{ key: 'answer', type: 'custom', build: answerFields, read: readAnswer }],
 };
+
+// Today in China (YYYY-MM-DD), the earliest date an order may set.
+function chinaToday() {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+// ---- answering 督办, 效能投诉, 整改 and 回访 ------------------------------------------------------
+//
+// The open items this level answers on this case come from GET /api/desk
+// `answers` (the server's rule of who answers what); at the county a
+// decided case may also get its revisit (回访) recorded.
+
+let answerItems = [];
+
+function revisitOpen(c) {
+  if (String((Desk.session() || {}).node || '').length !== 6) return false;
+  const events = c.events || [];
+  return (
+    events.some((e) => e.kind === 'decided') &&
+    !events.some((e) => e.kind === 'answered' && bodyOf(e).to === 'revisit')
+  );
+}
+
+function answerChoices(c) {
+  const out = answerItems.map((e) => ({
+    value: e.kind + ':' + e.event,
+    kind: e.kind,
+    about: e.event,
+    title: e.kind_zh || e.kind,
+    text: e.text || '',
+    due: e.due || '',
+  }));
+  if (revisitOpen(c)) out.push({ value: 'revisit:', kind: 'revisit', about: '', title: F.revisitItem, text: '', due: '' });
+  return out;
+}
+
+function answerFields(c) {
+  const choices = answerChoices(c);
+  const wanted = Desk.param('about');
+  const pick = choices.find((x) => x.about && x.about === wanted) || (choices.length === 1 ? choices[0] : null);
+  const which = Desk.el(
+    'fieldset',
+    { class: 'field wide', dataset: { part: 'about' } },
+    Desk.el('legend', { class: 'required' }, F.answerWhich),
+    choices.length
+      ? choices.map((x) =>
+          Desk.el(
+            'label',
+            { class: 'choice block' },
+            Desk.el('input', {
+              type: 'radio',
+              name: 'about',
+              value: x.value,
+              checked: x === pick,
+              dataset: { kind: x.kind },
+              onchange: () => answerKind(x.kind),
+            }),
+            Desk.el(
+              'span',
+              null,
+              Desk.el('strong', null, x.title),
+              x.text ? '：' + x.text : '',
+              x.due ? Desk.el('span', { class: 'detail' }, F.answerDue(x.due)) : null,
+            ),
+          ),
+        )
+      : Desk.el('p', { class: 'muted' }, F.noAnswerItems),
+  );
+  const upheld = Desk.el(
+    'fieldset',
+    { class: 'field wide', id: 'act-upheld-box', dataset: { part: 'upheld' }, hidden: true },
+    Desk.el('legend', { class: 'required' }, F.upheld),
+    Desk.el(
+      'div',
+      { class: 'checks' },
+      [['true', F.upheldYes], ['false', F.upheldNo]].map(([v, words]) =>
+        Desk.el('label', { class: 'choice' }, Desk.el('input', { type: 'radio', name: 'upheld', value: v }), words),
+      ),
+    ),
+  );
+  const score = Desk.el(
+    'div',
+    { class: 'field', id: 'act-revisit-box', dataset: { part: 'score' }, hidden: true },
+    Desk.el('label', { for: 'act-revisit-score', class: 'required' }, F.revisitScore),
+    Desk.el(
+      'select',
+      { id: 'act-revisit-score' },
+      Desk.el('option', { value: '' }, ''),
+      [5, 4, 3, 2, 1].map((n) => Desk.el('option', { value: String(n) }, T.ratings[n])),
+      Desk.el('option', { value: '0' }, F.notReached),
+    ),
+  );
+  const text = Desk.el(
+    'div',
+    { class: 'field wide', dataset: { part: 'text' } },
+    Desk.el('label', { for: 'act-text', class: 'required', id: 'act-text-label' }, F.answerText.order),
+    Desk.el('textarea', { id: 'act-text', rows: 3, maxlength: 1000 }),
+  );
+  // The fields that depend on the item chosen are set once the form is in the page.
+  setTimeout(() => answerKind(pick ? pick.kind : 'order'), 0);
+  return [which, upheld, score, text];
+}
+
+function answerKind(kind) {
+  const form = node('act-form');
+  if (!form) return;
+  node('act-upheld-box').hidden = kind !== 'complaint';
+  node('act-revisit-box').hidden = kind !== 'revisit';
+  node('act-text-label').textContent = F.answerText[kind] || F.answerText.order;
+}
+
+// Fills `body` from the answer form; an error {part, text} or null.
+function readAnswer(form, body) {
+  const on = form.querySelector('input[name="about"]:checked');
+  if (!on) return { part: 'about', text: T.form.need(F.answerWhich) };
+  const [kind, about] = on.value.split(':');
+  body.answer_to = kind;
+  if (about) body.about = about;
+  if (kind === 'complaint') {
+    const u = form.querySelector('input[name="upheld"]:checked');
+    if (!u) return { part: 'upheld', text: T.form.need(F.upheld) };
+    body.upheld = u.value === 'true';
+  }
+  if (kind === 'revisit') {
+    const v = node('act-revisit-score').value;
+    if (v === '') return { part: 'score', text: T.form.need(F.revisitScore) };
+    body.score = Number(v);
+  }
+  const text = node('act-text').value.trim();
+  if (!text) return { part: 'text', text: T.form.need(F.answerText[kind] || F.answerText.order) };
+  body.text = text;
+  return null;
+}
 
 function inputFor(spec, c) {
   const id = 'act-' + spec.key.replace(/_/g, '-');
@@ -666,6 +890,8 @@ function inputFor(spec, c) {
       return Desk.el('textarea', { id, rows: 2, maxlength: 1000, value });
     case 'date':
       return Desk.el('input', { type: 'text', id, value, placeholder: T.form.datePlaceholder, autocomplete: 'off' });
+    case 'datepick':
+      return Desk.el('input', { type: 'date', id, value, min: spec.min ? spec.min() : null });
     case 'money':
       return Desk.el('input', { type: 'text', id, inputmode: 'decimal', value, autocomplete: 'off' });
     case 'select': {
@@ -673,8 +899,8 @@ function inputFor(spec, c) {
       return Desk.el(
         'select',
         { id },
-        spec.required && opts.length === 1 ? null : Desk.el('option', { value: '' }, ''),
-        opts.map(([v, words]) => Desk.el('option', { value: v }, words)),
+        spec.required && (opts.length === 1 || value) ? null : Desk.el('option', { value: '' }, ''),
+        opts.map(([v, words]) => Desk.el('option', { value: v, selected: v === value }, words)),
       );
     }
     default:
@@ -683,7 +909,9 @@ function inputFor(spec, c) {
 }
 
 function fieldFor(spec, c) {
-  if (spec.type === 'info') return Desk.el('p', { class: 'field wide' }, spec.label);
+  if (spec.type === 'info')
+    return Desk.el('p', { class: 'field wide' }, typeof spec.label === 'function' ? spec.label(c) : spec.label);
+  if (spec.type === 'custom') return spec.build(c);
   if (spec.type === 'files')
     return Desk.el(
       'fieldset',
@@ -795,7 +1023,10 @@ function collect(a, specs, form) {
   const body = { action: a.action };
   for (const s of specs) {
     if (!s.key || s.type === 'files') continue;
-    if (s.type === 'checks') {
+    if (s.type === 'custom') {
+      const err = s.read(form, body);
+      if (err) return refuse(form, err.part, err.text);
+    } else if (s.type === 'checks') {
       const list = [...form.querySelectorAll('input[name="' + s.key + '"]:checked')].map((i) => i.value);
       const other = form.querySelector('#act-' + s.key + '-other');
       if (other)
@@ -862,6 +1093,12 @@ async function send(a, specs, form) {
 
 async function load() {
   const c = await Desk.get('/api/cases/' + encodeURIComponent(caseId));
+  if ((c.actions || []).some((a) => a.action === 'answer')) {
+    const d = await Desk.get('/api/desk');
+    answerItems = (d.answers || []).filter((e) => e.case === c.case);
+  } else {
+    answerItems = [];
+  }
   current = c;
   for (const st of c.steps || []) if (st.holder && st.holder_name) names[st.holder] = st.holder_name;
   header(c);
@@ -895,6 +1132,9 @@ Desk.start({
     document.title = caseId + ' ' + document.title;
     try {
       await load();
+      // case.html?id=CASE&act=ACTION: that action's form, open (the 工作台's 答复).
+      const wanted = (current.actions || []).find((a) => a.action === Desk.param('act'));
+      if (wanted && wanted.action !== 'rate') open(wanted);
     } catch (err) {
       Desk.showError(err);
       if (err.status === 404) {

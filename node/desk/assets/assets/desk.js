@@ -12,10 +12,12 @@
 //       with `part`, the field [data-part=PART] in scope is marked.
 //   Desk.findItems(items, typed)  catalog items by name or pinyin initials.
 //   Desk.showSync(node, sync)  the sync state in words (SYNC_WORDS).
+//   Desk.officeName(code, name)  "南安镇便民服务中心" from the place "南安镇".
 //   Desk.el(tag, props, ...children)  builds DOM. Data from the API only
 //       ever goes into textContent or attributes, never into innerHTML.
 //
-// Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|reports|sync],
+// Ids: top bar #topbar, its links [data-nav=index|new|search|catalog|
+// supervision|reports|sync] (电子监察 for township and county staff only),
 // #who (name and role), #logout, #live (polling state); #message on every
 // page.
 const Desk = (function () {
@@ -27,6 +29,7 @@ const Desk = (function () {
       new: '新办件',
       search: '办件查询',
       catalog: '事项目录',
+      supervision: '电子监察',
       reports: '统计报表',
       sync: '同步状态',
     },
@@ -315,6 +318,16 @@ const Desk = (function () {
     return name + (T.officeOf[String(who.node || '').length] || '');
   }
 
+  // The office at `code` by its place's name: "南安镇" -> "南安镇便民服务中心"
+  // (a name that already names an office is kept); the code when unnamed.
+  function officeName(code, name) {
+    if (!name) return place(code);
+    // The server's "大余县（360723）": the name without its code.
+    const bare = String(name).replace(/（[0-9]+）$/, '');
+    if (T.officeWords.test(bare)) return bare;
+    return bare + (T.officeOf[String(code || '').length] || '');
+  }
+
   function paren(text) {
     return T.paren(text);
   }
@@ -382,8 +395,15 @@ const Desk = (function () {
 
   // ---- the top bar ------------------------------------------------------------
 
+  // 电子监察 is watched at a township hub and the county center, not at a
+  // village point (GET /api/supervision answers 403 there).
+  function navKeys() {
+    const village = String((session && session.node) || '').length === 12;
+    return Object.keys(T.nav).filter((key) => !(village && key === 'supervision'));
+  }
+
   function topbar(page) {
-    const links = Object.keys(T.nav).map((key) => {
+    const links = navKeys().map((key) => {
       const href = key === 'index' ? '/' : '/' + key + '.html';
       return el(
         'li',
@@ -498,6 +518,7 @@ const Desk = (function () {
     findItems,
     levelOf,
     office,
+    officeName,
     paren,
     place,
     roleZh,
