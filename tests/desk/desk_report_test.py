@@ -171,7 +171,9 @@ class ReportScenario(T.Scenario):
                 self.act(TOWNSHIP, c, OFFICER_T, "officer", "decide", "--approve",
                          "--basis", "《江西省人口与计划生育条例》")
                 self.act(TOWNSHIP, c, CLERK_T, "clerk", "deliver")
-                self.act(TOWNSHIP, c, CLERK_T, "clerk", "rate", "--score", score)
+                # 不满意 and worse need their reasons (and open 整改).
+                why = ["--reason-item", "多次跑腿"] if int(score) <= 2 else []
+                self.act(TOWNSHIP, c, CLERK_T, "clerk", "rate", "--score", score, *why)
         self.submit(VILLAGE, AGENT, "agent", "李四", "36072319900202123")
         c = self.submit(TOWNSHIP2, CLERK_T2, "clerk", "王五", "36072319910303123")
         self.act(TOWNSHIP2, c, CLERK_T2, "clerk", "accept")
