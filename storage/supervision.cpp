@@ -94,6 +94,8 @@ std::vector<SupervisionItem> supervision_items(const CaseState& st,
         auto r = body.getRated();
         if (r.getScore() > kPoorRating) continue;
         it.kind = proto::AnswerTo::RECTIFICATION;
+        // The applicant rated; the session it was made in is the agent's.
+        if (str(r.getChannel()) == "evaluator") it.actor = "申请人（评价器）";
         it.score = r.getScore();
         it.text = str(r.getComment());
         for (auto t : r.getReasons())
