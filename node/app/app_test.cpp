@@ -313,3 +313,53 @@ TEST_CASE("app: open_actions offers what the workflow and the role allow, and st
   });
   CHECK_FALSE(accept_again);
 }
+
+TEST_CASE("app: 答复 is offered to the level an open 督办 waits on, 督办 to a director only",
+          "[app][supervision]") {
+  Node town(kTown);
+  auto done = app::submit(town.ctx(), application("clerk"));
+  REQUIRE(done.ok());
+  const std::string case_id = format_id(done->case_id);
+  auto names = [&](const app::Actor& who) {
+    auto st = town.store->get_case(done->case_id);
+    REQUIRE(st.ok());
+    REQUIRE(*st);
+    std::vector<std::string> out;
+    for (const auto& a : app::open_actions(town.ctx(), who, **st))
+      out.emplace_back(a.name);
+    return out;
+  };
+  auto has = [](const std::vector<std::string>& v, const char* n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  const app::Actor clerk{"赵六", "clerk", "", ""};
+  const app::Actor director{"李建国", "director", "", ""};
+  CHECK_FALSE(has(names(clerk), "answer"));  // nothing to answer yet
+  CHECK_FALSE(has(names(clerk), "supervise"));
+  CHECK(has(names(director), "supervise"));
+
+  app::ActRequest order;
+  order.action = "supervise";
+  order.case_id = case_id;
+  order.note = "群众反映久拖未办，请于时限内办结";
+  order.due = "2026-06-05";
+  order.actor = director;
+  auto ordered = app::act(town.ctx(), order);
+  REQUIRE(ordered.ok());
+  CHECK(has(names(clerk), "answer"));
+
+  app::ActRequest answer;
+  answer.action = "answer";
+  answer.case_id = case_id;
+  answer.text = "已联系申请人补齐材料，今日受理";
+  answer.actor = clerk;
+  auto answered = app::act(town.ctx(), answer);
+  REQUIRE(answered.ok());
+  CHECK_FALSE(has(names(clerk), "answer"));
+  // A deadline in the past is refused, nothing stored.
+  const uint64_t before = town.events();
+  order.due = "2026-05-29";
+  auto late = app::act(town.ctx(), order);
+  REQUIRE_FALSE(late.ok());
+  CHECK(town.events() == before);
+}
