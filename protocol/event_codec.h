@@ -65,7 +65,7 @@ enum class EventKind : uint8_t {
   divisions_published,  // 行政区划表: a broadcast, from a county or above
   received,             // 已接收: a hand-over stored at the level it was handed to
   supervised,           // 督办: a supervision order with a new deadline
-  answered,             // 答复: an order's 办理情况说明, a complaint's result, 整改, 回访
+  answered,  // 答复: an order's 办理情况说明, a complaint's result, 整改, 回访
 };
 constexpr int kEventKindCount = 27;
 // Audit texts (who, subject, reason, ...) are short: at most this many bytes.
