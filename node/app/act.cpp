@@ -314,11 +314,16 @@ void check_supervision(const Context& c, const storage::CaseState& st, ActReques
   const storage::SupervisionItem* item = nullptr;
   for (const auto& it : items) {
     if (it.kind != *to) continue;
-    if (a.about.empty() ? !it.answered : format_id(it.event) == a.about) {
+    // Not named: the oldest open one this level answers.
+    if (a.about.empty() ? !it.answered && it.level == code : format_id(it.event) == a.about) {
       item = &it;
       if (a.about.empty()) a.about = format_id(it.event);
       break;
     }
+  }
+  // None here: an open one elsewhere, to say who answers it.
+  for (const auto& it : items) {
+    if (item == nullptr && a.about.empty() && it.kind == *to && !it.answered) item = &it;
   }
   const std::string what = storage::answer_to_name_zh(*to);
   if (item == nullptr)
