@@ -80,7 +80,7 @@ std::vector<SupervisionItem> supervision_items(const CaseState& st,
         it.kind = proto::AnswerTo::COMPLAINT;
         it.text = str(c.getText());
         it.against = str(c.getAgainst());
-        if (it.against.empty()) it.against = st.handler.empty() ? st.home : st.handler;
+        if (it.against.empty()) it.against = holding_level(st);
         it.department = str(c.getDepartment());
         it.person = str(c.getPerson());
         it.channel = str(c.getChannel());
@@ -127,8 +127,7 @@ std::vector<SupervisionItem> supervision_items(const CaseState& st,
   }
   // An order is answered by the level holding the case now.
   for (auto& it : items) {
-    if (it.kind == proto::AnswerTo::ORDER && !it.answered && !st.handler.empty())
-      it.level = st.handler;
+    if (it.kind == proto::AnswerTo::ORDER && !it.answered) it.level = holding_level(st);
   }
   return items;
 }

@@ -37,6 +37,13 @@ namespace liandong::storage {
 
 struct StoredEvent;
 
+// The level holding the case now (CaseState::handler), its home until a
+// level took it: where an order goes and whom a complaint is against by
+// default.
+inline const std::string& holding_level(const CaseState& st) {
+  return st.handler.empty() ? st.home : st.handler;
+}
+
 // Working days a complaint is handled in (效能投诉 处理时限).
 constexpr uint32_t kComplaintDays = 5;
 // Working days a poor rating's follow-up (整改) has.

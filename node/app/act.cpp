@@ -228,7 +228,7 @@ void fill_body(const std::string& action, const ActRequest& a, const std::string
       fail(Status::invalid("complain: --against '" + a.against + "' is not a division code"));
     auto x = b.initComplaint();
     x.setText(a.text);
-    x.setAgainst(a.against.empty() ? (st.handler.empty() ? st.home : st.handler) : a.against);
+    x.setAgainst(a.against.empty() ? storage::holding_level(st) : a.against);
     x.setDepartment(a.department);
     x.setPerson(a.person);
     x.setChannel(a.channel);
@@ -242,7 +242,7 @@ void fill_body(const std::string& action, const ActRequest& a, const std::string
     auto x = b.initSupervised();
     x.setNote(a.note);
     x.setDueDate(a.due);
-    x.setHolder(st.handler.empty() ? st.home : st.handler);
+    x.setHolder(storage::holding_level(st));
   } else if (action == "answer") {
     if (a.text.empty()) fail(Status::invalid("答复须写明办理情况 --text (answer needs --text)"));
     auto to = storage::answer_to_from_name(a.answer_to.empty() ? "order" : a.answer_to);

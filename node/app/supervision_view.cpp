@@ -49,7 +49,7 @@ SupervisionEntry entry_of(const storage::CaseState& st, const storage::Supervisi
   e.case_id = st.case_id;
   e.item_name = st.item_name;
   e.home = st.home;
-  e.holder = st.handler.empty() ? st.home : st.handler;
+  e.holder = storage::holding_level(st);
   e.item = it;
   if (!it.answered) std::tie(e.flag, e.days_left) = flag_of(it.due, today, calendar);
   return e;
