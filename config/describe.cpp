@@ -27,6 +27,11 @@ std::string describe(const NodeConfig& config) {
   } else {
     o << "listen     none (no children dial in)\n";
   }
+  if (config.enroll.endpoint) {
+    o << "enroll     " << *config.enroll.endpoint << " (new children join here"
+      << (config.enroll.address.empty() ? std::string() : ", codes name " + config.enroll.address)
+      << ")\n";
+  }
   o << "control    " << config.control_endpoint << "\n";
 
   if (config.upstreams.empty()) {

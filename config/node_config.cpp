@@ -42,9 +42,9 @@ class Parser {
       : root_(root), reader_(source), base_dir_(base_dir) {}
 
   std::variant<NodeConfig, ConfigError> run() {
-    reader_.allow_only(
-        root_, "",
-        {"node", "listen", "control", "upstream", "child", "sync", "desk", "attachments"});
+    reader_.allow_only(root_, "",
+                       {"node", "listen", "control", "upstream", "child", "sync", "desk",
+                        "attachments", "enroll"});
     if (!reader_.failed()) read_node();
     if (!reader_.failed()) read_listen();
     if (!reader_.failed()) read_control();
@@ -53,6 +53,7 @@ class Parser {
     if (!reader_.failed()) config_.sync = read_sync(reader_, reader_.table(root_, "", "sync"));
     if (!reader_.failed()) read_desk();
     if (!reader_.failed()) read_attachments();
+    if (!reader_.failed()) read_enroll();
     if (reader_.failed()) return ConfigError{reader_.error()};
     return std::move(config_);
   }
@@ -155,6 +156,46 @@ class Parser {
       a.image_long_side = static_cast<uint32_t>(v->value);
     if (auto v = reader_.integer(*t, path, "jpeg_quality", 30, 100))
       a.jpeg_quality = static_cast<uint32_t>(v->value);
+  }
+
+  void read_enroll() {
+    const toml::table* t = reader_.table(root_, "", "enroll");
+    if (t == nullptr) return;
+    reader_.allow_only(*t, "enroll", {"endpoint", "address"});
+    auto ep = reader_.string(*t, "enroll", "endpoint", Need::kRequired);
+    if (reader_.failed()) return;
+    if (auto problem = tcp_endpoint_problem(ep->value, TcpUse::kBind)) {
+      reader_.fail(ep->line, "enroll.endpoint", *problem);
+      return;
+    }
+    if (!config_.listen_endpoint) {
+      reader_.fail(ep->line, "enroll.endpoint",
+                   "a node that enrolls children needs [listen] endpoint for them to dial");
+      return;
+    }
+    if (*config_.listen_endpoint == ep->value) {
+      reader_.fail(ep->line, "enroll.endpoint",
+                   "is [listen] endpoint too: enrollment needs a port of its own");
+      return;
+    }
+    config_.enroll.endpoint = ep->value;
+    if (auto a = reader_.string(*t, "enroll", "address", Need::kOptional)) {
+      if (auto problem = enroll_address_problem(a->value)) {
+        reader_.fail(a->line, "enroll.address", *problem);
+        return;
+      }
+      config_.enroll.address = a->value;
+    }
+  }
+
+  static std::optional<std::string> enroll_address_problem(const std::string& v) {
+    if (v.empty() || v.size() > 63) return "not a host name or IPv4 address (1 to 63 characters)";
+    for (char c : v) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-';
+      if (!ok) return "'" + v + "' is not a host name or IPv4 address";
+    }
+    return std::nullopt;
   }
 
   void read_desk() {

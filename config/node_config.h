@@ -114,6 +114,19 @@ struct AttachmentSettings {
   friend bool operator==(const AttachmentSettings&, const AttachmentSettings&) = default;
 };
 
+// [enroll]: where this node takes join requests from new children
+// (node/enroll.h, docs/OPERATIONS.md). Absent: no enrollment here.
+//   endpoint  "tcp://HOST:PORT" bound for `liandong join` (its own port,
+//             beside [listen]'s; needs [listen])
+//   address   the host (IPv4 address or name) children reach this node
+//             at, put into the join codes; optional when the endpoints'
+//             host is a concrete address
+struct EnrollSettings {
+  std::optional<std::string> endpoint;
+  std::string address;
+  friend bool operator==(const EnrollSettings&, const EnrollSettings&) = default;
+};
+
 struct NodeConfig {
   std::string code;                // this node's division code (2, 4, 6, 9 or 12 digits)
   std::filesystem::path data;      // data directory (store, keys), see "Paths" above
@@ -128,6 +141,7 @@ struct NodeConfig {
   SyncSettings sync;
   DeskSettings desk;
   AttachmentSettings attachments;
+  EnrollSettings enroll;
 
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };

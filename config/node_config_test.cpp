@@ -749,3 +749,34 @@ TEST_CASE("config: a wrong [attachments] is one line naming the key", "[config][
   expect_error(head + "jpeg_quality = \"80\"\n", 5, "attachments.jpeg_quality", "");
   expect_error(head + "max_mib = 3\n", 5, "attachments.max_mib", "");
 }
+
+// --- [enroll] -----------------------------------------------------------------
+
+TEST_CASE("config: [enroll] opens enrollment beside [listen]", "[config][enroll]") {
+  const std::string head =
+      "[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[listen]\nendpoint = "
+      "\"tcp://0.0.0.0:7601\"\n";
+  auto none = parse_ok(head);
+  CHECK_FALSE(none.enroll.endpoint);
+  auto c =
+      parse_ok(head + "[enroll]\nendpoint = \"tcp://0.0.0.0:7602\"\naddress = \"10.36.7.1\"\n");
+  REQUIRE(c.enroll.endpoint);
+  CHECK(*c.enroll.endpoint == "tcp://0.0.0.0:7602");
+  CHECK(c.enroll.address == "10.36.7.1");
+  CHECK(describe(c).find("enroll     tcp://0.0.0.0:7602") != std::string::npos);
+}
+
+TEST_CASE("config: a wrong [enroll] is one line naming the key", "[config][enroll]") {
+  const std::string node = "[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n";
+  const std::string listen = "[listen]\nendpoint = \"tcp://0.0.0.0:7601\"\n";
+  expect_error(node + "[enroll]\nendpoint = \"tcp://0.0.0.0:7602\"\n", 5, "enroll.endpoint",
+               "needs [listen]");
+  expect_error(node + listen + "[enroll]\nendpoint = \"tcp://0.0.0.0:7601\"\n", 7,
+               "enroll.endpoint", "port of its own");
+  expect_error(node + listen + "[enroll]\nendpoint = \"7602\"\n", 7, "enroll.endpoint", "");
+  expect_error(node + listen + "[enroll]\nendpoint = \"tcp://0.0.0.0:7602\"\naddress = \"a b\"\n",
+               8, "enroll.address", "not a host name");
+  expect_error(node + listen + "[enroll]\nendpoint = \"tcp://0.0.0.0:7602\"\nport = 1\n", 8,
+               "enroll.port", "");
+  expect_error(node + listen + "[enroll]\naddress = \"10.0.0.1\"\n", 6, "enroll.endpoint", "");
+}

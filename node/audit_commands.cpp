@@ -64,6 +64,10 @@ const char* what_name(proto::AuditWhat w) {
       return "desk_login_refused";
     case proto::AuditWhat::DESK_REQUEST_REFUSED:
       return "desk_request_refused";
+    case proto::AuditWhat::NODE_ENROLLED:
+      return "node_enrolled";
+    case proto::AuditWhat::ENROLL_REFUSED:
+      return "enroll_refused";
   }
   return "unknown";
 }
@@ -90,6 +94,10 @@ const char* what_name_zh(proto::AuditWhat w) {
       return "登录失败";
     case proto::AuditWhat::DESK_REQUEST_REFUSED:
       return "办事台拒绝";
+    case proto::AuditWhat::NODE_ENROLLED:
+      return "入网";
+    case proto::AuditWhat::ENROLL_REFUSED:
+      return "入网拒绝";
   }
   return "未知";
 }

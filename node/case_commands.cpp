@@ -216,8 +216,6 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
   c_submit->add_flag("--json-out", json, "print the result as JSON");
   c_submit->add_option("--attach", sub.attach,
                        "attach a photo or scan: MATERIAL=FILE (JPG, PNG, HEIC or PDF; repeatable)");
-  c_submit->add_option("--config", sub.config_file,
-                       "node config whose [attachments] limits apply (default: the defaults)");
 
   auto* c_case = app.add_subcommand("case", "list and show cases");
   c_case->require_subcommand(1);
@@ -305,8 +303,6 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
               ? "attach a photo or scan of a supplied material: MATERIAL=FILE (repeatable)"
               : "attach the decision's papers: NAME=FILE, e.g. 批复文书=pf.pdf "
                 "(repeatable)");
-      c->add_option("--config", act.config_file,
-                    "node config whose [attachments] limits apply (default: the defaults)");
     }
     if (n == "decide") {
       c->add_option("--reason", act.reason, "reason (required for a refusal)");
@@ -368,14 +364,19 @@ void add_case_commands(CLI::App& app, CliShared& shared, CommandSet& out) {
       [args] { return !args->sub.attach.empty() || !args->act.attach.empty(); });
   auto& data = shared.data;
   auto& actor = shared.actor;
-  out.push_back({.app = c_submit, .run = [args, &data, &actor, &json] {
+  // --config (CliShared::config): the node's config, whose [attachments]
+  // limits apply to --attach (default: the defaults).
+  const std::string* config = shared.config;
+  out.push_back({.app = c_submit, .run = [args, &data, &actor, &json, config] {
+                   if (config != nullptr) args->sub.config_file = *config;
                    return cmd_submit(data, args->sub, actor, json);
                  }});
   out.push_back(
       {.app = c_list, .run = [args, &data, &json] { return cmd_list(data, args->list, json); }});
   out.push_back(
       {.app = c_show, .run = [args, &data, &json] { return cmd_show(data, args->show_id, json); }});
-  out.push_back({.app = c_act, .run = [args, &data, &actor, &json] {
+  out.push_back({.app = c_act, .run = [args, &data, &actor, &json, config] {
+                   if (config != nullptr) args->act.config_file = *config;
                    return cmd_act(data, args->action, args->act, actor, json);
                  }});
 }

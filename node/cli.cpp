@@ -184,8 +184,12 @@ int dispatch(int argc, char** argv) {
   if (const char* env = std::getenv("LIANDONG_DATA")) data = env;
   bool json = false;
   ActorOptions actor;
+  // --config FILE stands for --data with the config's node.data (an
+  // installed node: /etc/liandong/liandong.toml).
+  std::string data_config;
   auto add_data = [&](CLI::App* c) {
     c->add_option("--data", data, "data directory (default: $LIANDONG_DATA)");
+    c->add_option("--config", data_config, "the node's config file, for its data directory");
   };
   auto add_actor = [&](CLI::App* c) {
     c->add_option("--actor", actor.name, "who acts (name)")
@@ -225,6 +229,7 @@ int dispatch(int argc, char** argv) {
                        "count overdue and warning cases as of the end of this day (YYYY-MM-DD)");
 
   CliShared shared{data, json, actor, add_data, add_actor};
+  shared.config = &data_config;
   CommandSet modules;
   add_case_commands(app, shared, modules);
 
@@ -288,6 +293,7 @@ int dispatch(int argc, char** argv) {
   add_import_commands(app, shared, modules);
   add_division_commands(app, shared, modules);
   add_desk_commands(app, shared, modules);
+  add_enroll_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);
@@ -301,11 +307,22 @@ int dispatch(int argc, char** argv) {
   }
 
   try {
+    if (!data_config.empty()) {
+      auto cfg = config::load_config(data_config);
+      if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
+      const std::string from_config = std::get<config::NodeConfig>(cfg).data.string();
+      if (t_ctx == nullptr && !data.empty() && std::getenv("LIANDONG_DATA") == nullptr &&
+          fs::absolute(data) != fs::absolute(from_config))
+        fail(Status::invalid("--data " + data + " and the config's node.data " + from_config +
+                             " differ"));
+      data = from_config;
+    }
     if (c_run->parsed()) {
       if (t_ctx != nullptr) fail(Status::invalid("the daemon is already running"));
       auto cfg = config::load_config(run_config);
       if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
-      return run_daemon(std::get<config::NodeConfig>(cfg), run_level, run_cli_in_daemon);
+      return run_daemon(std::get<config::NodeConfig>(cfg), run_config, run_level,
+                        run_cli_in_daemon);
     }
     // Writes (and status) go through a daemon running on the same data
     // directory, so its single writer takes them and sends them on at once;

@@ -54,6 +54,11 @@ const std::vector<CommandInfo>& command_table() {
       {"desk invite", false, Route::local},
       {"desk info", false, Route::local},
       {"desk cert", false, Route::local},
+      // Codes and children change only in the daemon: it serves the joins.
+      {"enroll create", true, Route::daemon},
+      {"enroll remove", true, Route::daemon},
+      {"enroll list", false, Route::read},
+      {"join", true, Route::local},
   };
   return table;
 }

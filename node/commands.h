@@ -98,6 +98,9 @@ struct CliShared {
   // with --attach, whose files may be larger than the control socket
   // carries (node/attachment_commands.cpp).
   std::vector<std::function<bool()>> run_here{};
+  // --config FILE given with --data's commands (the node's config file; its
+  // node.data stands for --data); null: none.
+  const std::string* config = nullptr;
 };
 
 // A command a module adds: its CLI11 subcommand and what runs it once
@@ -144,6 +147,8 @@ void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_import_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_division_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_desk_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+// `enroll create|list|remove`, `join` (node/enroll_commands.cpp).
+void add_enroll_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // The desk's certificate in DATA/desk/ (made at `init`; kept if there is one).
 Status make_desk_certificate(const std::filesystem::path& data, const std::string& code);
 

@@ -1,5 +1,6 @@
 #include "node/daemon.h"
 
+#include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "node/daemon_start.h"
 #include "node/desk/loop_jobs.h"
 #include "node/desk/server.h"
+#include "node/enroll.h"
 #include "node/fd_limits.h"
 #include "node/identity.h"
 #include "node/key_directory.h"
@@ -57,9 +59,11 @@ constexpr int kMessagesPerTurn = 8;
 // signals.
 class Daemon {
  public:
-  Daemon(const config::NodeConfig& cfg, std::unique_ptr<storage::Store> store, Identity id,
-         ControlHandler control)
+  Daemon(const config::NodeConfig& cfg, std::filesystem::path config_file, std::string log_override,
+         std::unique_ptr<storage::Store> store, Identity id, ControlHandler control)
       : cfg_(cfg),
+        config_file_(std::move(config_file)),
+        log_override_(std::move(log_override)),
         store_(std::move(store)),
         id_(std::move(id)),
         control_handler_(std::move(control)) {}
@@ -79,12 +83,24 @@ class Daemon {
   void dispatch(const std::vector<zmq::pollitem_t>& items, const std::vector<std::size_t>& ups);
   void tick();
   void stop_desk();
+  // SIGHUP (`systemctl reload liandong`): the config file read again;
+  // children, upstreams, [sync] timings and the log level take effect, a
+  // bad file is refused with its line and the running config kept.
+  void reload();
+  // The children the ZAP handler and the links admit: the config's and
+  // the enrolled ones (node/enroll.h).
+  void apply_children();
+  uint16_t sync_port();
   // `liandong sync now`: every upstream that is not up is dialled, refused
   // ones included, and every peer is sent what it lacks.
   void sync_now();
   StatusReport status();
 
-  const config::NodeConfig& cfg_;
+  // The running config: reload() changes it in place, and the parts
+  // below hold references to it.
+  config::NodeConfig cfg_;
+  std::filesystem::path config_file_;
+  std::string log_override_;
   std::unique_ptr<storage::Store> store_;
   Identity id_;
   sync::SystemClock clock_;
@@ -118,7 +134,106 @@ class Daemon {
   ZmqTransport transport_{ctx_, cfg_, id_, peer_log_};
   Links links_{Links::Deps{cfg_, *store_, transport_, audit_, peer_log_, keys_, receipts_,
                            store_watch_, verify_pool_, clock_}};
+  Enrollment enroll_{Enrollment::Deps{cfg_, *store_, id_, audit_, peer_log_,
+                                      [this] { apply_children(); },
+                                      [this] { return sync_port(); }}};
 };
+
+uint16_t Daemon::sync_port() {
+  zmq::socket_t* s = transport_.listen_socket();
+  if (s == nullptr) return 0;
+  const std::string ep = s->get(zmq::sockopt::last_endpoint);
+  const auto colon = ep.rfind(':');
+  if (colon == std::string::npos) return 0;
+  return static_cast<uint16_t>(std::strtoul(ep.c_str() + colon + 1, nullptr, 10));
+}
+
+void Daemon::apply_children() {
+  auto enrolled = enrolled_children(*store_);
+  if (!enrolled.ok()) {
+    spdlog::error("cannot read the enrolled children: {}", enrolled.status().message());
+    return;
+  }
+  const auto all = admitted_children(cfg_, *enrolled);
+  if (auto s = zap_.set_children(all); !s) {
+    spdlog::error("children not changed: {}", s.message());
+    return;
+  }
+  links_.set_admitted(all);
+}
+
+void Daemon::reload() {
+  auto loaded = config::load_config(config_file_);
+  if (auto* err = std::get_if<config::ConfigError>(&loaded)) {
+    spdlog::error("reload refused, the running config is kept: {}", err->message);
+    audit_.record(audit_note(proto::AuditWhat::ADMIN_COMMAND, "", "SIGHUP", "reload",
+                             "配置文件有误，未重新加载：" + err->message));
+    return;
+  }
+  const config::NodeConfig& next = std::get<config::NodeConfig>(loaded);
+  if (next.code != cfg_.code || next.data != cfg_.data) {
+    spdlog::error(
+        "reload refused, the running config is kept: {} is the config of {} at {}, this node is {} "
+        "at {}",
+        config_file_.string(), next.code, next.data.string(), cfg_.code, cfg_.data.string());
+    return;
+  }
+  std::vector<std::string> at_restart;
+  if (next.listen_endpoint != cfg_.listen_endpoint) at_restart.push_back("[listen]");
+  if (next.control_endpoint != cfg_.control_endpoint) at_restart.push_back("[control]");
+  if (next.desk != cfg_.desk) at_restart.push_back("[desk]");
+  if (next.attachments != cfg_.attachments) at_restart.push_back("[attachments]");
+  if (next.enroll != cfg_.enroll) at_restart.push_back("[enroll]");
+  if (next.sync.max_message_bytes != cfg_.sync.max_message_bytes ||
+      next.sync.window_bytes != cfg_.sync.window_bytes)
+    at_restart.push_back("sync.max_message_bytes, sync.window_bytes");
+  if (!cfg_.listen_endpoint && !next.children.empty())
+    at_restart.push_back("[[child]] (no [listen] yet)");
+  std::vector<std::string> changed;
+  if (next.log_level != cfg_.log_level) {
+    cfg_.log_level = next.log_level;
+    if (log_override_.empty()) spdlog::set_level(spdlog::level::from_str(next.log_level));
+    changed.push_back("log_level");
+  }
+  config::SyncSettings sync = next.sync;
+  sync.max_message_bytes = cfg_.sync.max_message_bytes;
+  sync.window_bytes = cfg_.sync.window_bytes;
+  if (sync != cfg_.sync) {
+    cfg_.sync = sync;
+    links_.retune();
+    changed.push_back("[sync]");
+  }
+  const bool ups_changed = next.upstreams != cfg_.upstreams;
+  const bool children_changed = next.children != cfg_.children && cfg_.listen_endpoint;
+  if (ups_changed) cfg_.upstreams = next.upstreams;
+  if (children_changed) cfg_.children = next.children;
+  if (ups_changed || children_changed) {
+    if (auto s = trust_config_keys(cfg_, *store_, audit_); !s)
+      spdlog::error("reload: keys of the config not stored: {}", s.message());
+  }
+  if (ups_changed) {
+    if (auto s = links_.reset_upstreams(); !s) spdlog::error("reload: upstreams: {}", s.message());
+    changed.push_back("[[upstream]]");
+  }
+  if (children_changed) {
+    apply_children();
+    changed.push_back("[[child]]");
+  }
+  std::string summary = changed.empty() ? std::string("nothing changed") : "changed:";
+  for (const auto& c : changed)
+    summary += " " + c;
+  std::string later;
+  for (const auto& c : at_restart)
+    later += (later.empty() ? "" : ", ") + c;
+  spdlog::info("config reloaded from {}: {}; {} upstream(s), {} child(ren) in the file",
+               config_file_.string(), summary, cfg_.upstreams.size(), cfg_.children.size());
+  if (!later.empty())
+    spdlog::warn("config reload: {} changed in the file but take effect at the next restart",
+                 later);
+  audit_.record(audit_note(
+      proto::AuditWhat::ADMIN_COMMAND, "", "SIGHUP", "reload",
+      "重新加载配置：" + summary + (later.empty() ? std::string() : "；重启后生效：" + later)));
+}
 
 void Daemon::drain_control() {
   DaemonContext ctx;
@@ -127,6 +242,8 @@ void Daemon::drain_control() {
   ctx.data = cfg_.data;
   ctx.status = [this] { return status(); };
   ctx.sync_now = [this] { sync_now(); };
+  ctx.cfg = &cfg_;
+  ctx.enroll = &enroll_;
   control_.drain(control_handler_, ctx, [this] { links_.pump_all(); });
 }
 
@@ -179,10 +296,16 @@ void Daemon::start(int signal_fd) {
   if (auto st = store_->stats(); !st.ok())
     throw StartupError{"cannot read the store: " + st.status().message()};
   if (auto s = control_.open(ctx_, cfg_.control_endpoint); !s) throw StartupError{s.message()};
+  auto enrolled = enrolled_children(*store_);
+  if (!enrolled.ok())
+    throw StartupError{"cannot read the enrolled children: " + enrolled.status().message()};
+  const auto children = admitted_children(cfg_, *enrolled);
   if (cfg_.listen_endpoint) {
-    if (auto s = zap_.open(ctx_, cfg_.children); !s) throw StartupError{s.message()};
+    if (auto s = zap_.open(ctx_, children); !s) throw StartupError{s.message()};
   }
+  links_.set_admitted(children);
   if (auto s = transport_.open(); !s) throw StartupError{s.message()};
+  if (auto s = enroll_.open(ctx_); !s) throw StartupError{s.message()};
   // A node with no peers has no one to learn its sequence numbers from.
   if (cfg_.upstreams.empty() && cfg_.children.empty()) audit_.set_ready();
 }
@@ -239,6 +362,10 @@ void Daemon::dispatch(const std::vector<zmq::pollitem_t>& items,
     if (readable(next)) drain_desk();
     ++next;
   }
+  if (enroll_.socket()) {
+    if (readable(next)) enroll_.drain(kMessagesPerTurn);
+    ++next;
+  }
   for (std::size_t i : ups) {
     if (readable(next))
       transport_.drain_up(i, kMessagesPerTurn, [this, i](const std::string& bytes) {
@@ -261,6 +388,7 @@ int Daemon::loop() {
     if (auto* g = transport_.guard()) items.push_back({g->events().handle(), 0, ZMQ_POLLIN, 0});
     if (net_watch_.fd() >= 0) items.push_back({nullptr, net_watch_.fd(), ZMQ_POLLIN, 0});
     if (desk_) items.push_back({nullptr, desk_jobs_.fd(), ZMQ_POLLIN, 0});
+    if (auto* e = enroll_.socket()) items.push_back({e->handle(), 0, ZMQ_POLLIN, 0});
     std::vector<std::size_t> ups;
     for (std::size_t i = 0; i < cfg_.upstreams.size(); ++i) {
       if (auto* s = transport_.up_socket(i)) {
@@ -271,7 +399,11 @@ int Daemon::loop() {
     zmq::poll(items.data(), items.size(), milliseconds(20));
     if (items[0].revents & ZMQ_POLLIN) {
       signalfd_siginfo info;
-      if (::read(signal_fd_, &info, sizeof info) == sizeof info) {
+      const bool got = ::read(signal_fd_, &info, sizeof info) == sizeof info;
+      if (got && info.ssi_signo == SIGHUP) {
+        spdlog::info("SIGHUP: reading the config again");
+        reload();
+      } else if (got) {
         spdlog::info("signal {}: stopping", info.ssi_signo);
         // Commands already asked for are answered, not dropped.
         drain_control();
@@ -288,6 +420,7 @@ int Daemon::loop() {
   links_.stop();
   audit_.flush(clock_.now(), /*all=*/true);
   transport_.close_all();
+  enroll_.close();
   zap_.close();
   control_.close();
   spdlog::info("stopped");
@@ -313,8 +446,8 @@ void Daemon::stop_desk() {
 
 }  // namespace
 
-int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override,
-               ControlHandler control) {
+int run_daemon(const config::NodeConfig& cfg, const std::filesystem::path& config_file,
+               const std::string& log_level_override, ControlHandler control) {
   // Signals arrive on a descriptor polled by the loop; every thread started
   // from here on (ZeroMQ's I/O threads) inherits the mask.
   const int sfd = watch_stop_signals();
@@ -327,7 +460,8 @@ int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_overr
     if (sfd < 0) throw StartupError{"cannot watch signals"};
     auto node = open_node(cfg);
     if (!node.ok()) throw StartupError{node.status().message()};
-    Daemon d(cfg, std::move(node->store), std::move(node->id), std::move(control));
+    Daemon d(cfg, config_file, log_level_override, std::move(node->store), std::move(node->id),
+             std::move(control));
     d.start(sfd);
     if (auto s = d.start_desk(); !s) throw StartupError{s.message()};
     const int rc = d.loop();

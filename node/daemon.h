@@ -15,6 +15,7 @@
 // blocks those signals for every thread it creates).
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "config/node_config.h"
@@ -22,12 +23,12 @@
 
 namespace liandong::node {
 
-// Runs the node until SIGTERM/SIGINT. Returns the process exit code: 0 after
-// a clean stop, 2 when it refuses to start (the reason is printed on stderr
-// as one line), 1 on a fatal error while running.
-// `control` runs each command the control socket brings
+// Runs the node until SIGTERM/SIGINT; SIGHUP re-reads the config. Returns the process exit code: 0
+// after a clean stop, 2 when it refuses to start (the reason is printed on stderr as one line), 1
+// on a fatal error while running. `control` runs each command the control socket brings
 // (node/daemon_context.h).
-int run_daemon(const config::NodeConfig& cfg, const std::string& log_level_override,
-               ControlHandler control);
+// `config_file` is read again on SIGHUP (Daemon::reload).
+int run_daemon(const config::NodeConfig& cfg, const std::filesystem::path& config_file,
+               const std::string& log_level_override, ControlHandler control);
 
 }  // namespace liandong::node

@@ -11,12 +11,15 @@
 #include <filesystem>
 #include <functional>
 
+#include "config/node_config.h"
 #include "node/identity.h"
 #include "node/render.h"
 #include "protocol/control_codec.h"
 #include "storage/store.h"
 
 namespace liandong::node {
+
+class Enrollment;
 
 struct DaemonContext {
   storage::Store* store = nullptr;
@@ -25,6 +28,8 @@ struct DaemonContext {
   std::function<StatusReport()> status;  // the daemon's links and totals
   // `sync now`: redial every upstream at once, send every peer what it lacks.
   std::function<void()> sync_now;
+  const config::NodeConfig* cfg = nullptr;  // the running config
+  Enrollment* enroll = nullptr;             // `enroll create|remove|list`
 };
 
 // Runs one checked request (decoded with its limits) on the daemon's store

@@ -19,6 +19,7 @@ int watch_stop_signals() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   return ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -22,7 +22,7 @@
 
 namespace liandong::node {
 
-// Blocks SIGTERM and SIGINT for this thread (and every thread it starts)
+// Blocks SIGTERM, SIGINT and SIGHUP for this thread (and every thread it starts)
 // and returns a descriptor they arrive on, or -1 when none can be made.
 // SIGPIPE is ignored.
 int watch_stop_signals();

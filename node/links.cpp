@@ -66,6 +66,10 @@ Links::Links(Deps d)
                                     return send_to(code, m);
                                   }},
                  std::chrono::duration_cast<std::chrono::milliseconds>(d.cfg.sync.peer_timeout)) {
+  make_upstream_sessions();
+}
+
+void Links::make_upstream_sessions() {
   for (const auto& u : cfg_.upstreams) {
     auto s = std::make_unique<sync::Session>(
         sync::SessionSettings{cfg_.code, u.code, true, true, cfg_.sync}, view_);
@@ -652,6 +656,67 @@ void Links::redial_now(bool force) {
   }
   policy_.due_now(t, force);
   tick_upstreams();
+}
+
+void Links::set_admitted(const std::vector<config::Child>& children) {
+  std::map<std::string, config::Child> next;
+  for (const auto& c : children)
+    next[c.code] = c;
+  const std::string bye = sync::encode_message(sync::Bye{});
+  for (auto it = children_.begin(); it != children_.end();) {
+    if (next.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (it->second.session && it->second.session->state() == sync::Session::State::up)
+      (void)transport_.send_child(it->second.routing_id, bye);
+    spdlog::info("child {} is no longer admitted: its link is closed", it->first);
+    it = children_.erase(it);
+  }
+  bool added = false;
+  for (const auto& [code, c] : next) {
+    if (admitted_.count(code) != 0) continue;
+    spdlog::info("child {} admitted", code);
+    added = true;
+  }
+  admitted_ = std::move(next);
+  // Our parent learns our children's signing keys from our handshake
+  // (KeyDirectory::codes_for): a new child's is vouched for by shaking
+  // hands again on the upstream in use. Children's links are not touched.
+  const auto active = policy_.active();
+  if (!added || !active || ups_[*active]->state() != sync::Session::State::up) return;
+  const std::size_t i = *active;
+  spdlog::info("upstream {}: shaking hands again to vouch for the new child's key",
+               cfg_.upstreams[i].code);
+  (void)transport_.send_up(i, sync::encode_message(sync::Bye{}));
+  carry_out(*ups_[i], ups_[i]->link_down(now(), "new child keys"), Target{true, i, {}});
+  upstream_lost(i, "new child keys", false);
+  policy_.due_now(clock_.now(), false);
+}
+
+void Links::retune() {
+  for (auto& s : ups_)
+    s->retune(cfg_.sync);
+  for (auto& [code, c] : children_)
+    if (c.session) c.session->retune(cfg_.sync);
+  policy_.retune(policy_settings(cfg_.sync));
+}
+
+Status Links::reset_upstreams() {
+  const std::string bye = sync::encode_message(sync::Bye{});
+  for (std::size_t i = 0; i < ups_.size(); ++i) {
+    if (ups_[i]->state() == sync::Session::State::up) (void)transport_.send_up(i, bye);
+    transport_.close_up(i);
+  }
+  custody_.touch();
+  persist_custody(true);
+  if (auto s = transport_.reset_ups(); !s) return s;
+  ups_.clear();
+  policy_ = sync::UpstreamPolicy(cfg_.upstreams.size(), policy_settings(cfg_.sync),
+                                 std::mt19937_64(std::random_device{}()));
+  custody_ = sync::CustodyMarks(cfg_.upstreams.size());
+  make_upstream_sessions();
+  return Status::ok();
 }
 
 void Links::stop() {

@@ -65,6 +65,17 @@ class Links {
   // every upstream that is down, or waiting for its TCP connection, is
   // dialled at once.
   void redial_now(bool force);
+  // The children admitted now (the config's and the enrolled ones,
+  // node/enroll.h). A child no longer among them is sent Bye and its
+  // session ends; every other link is left as it is.
+  void set_admitted(const std::vector<config::Child>& children);
+  // The config's [sync] timings changed (a reload): every session and the
+  // upstream policy take them.
+  void retune();
+  // The config's [[upstream]] list changed (a reload): Bye to the
+  // upstreams, then the upstream side starts again from the config.
+  // Children's links are not touched.
+  [[nodiscard]] Status reset_upstreams();
   // Clean stop: Bye to every peer, custody marks written.
   void stop();
   // One line per link for `liandong status`.
@@ -95,6 +106,7 @@ class Links {
   void keep_refusals_from(const std::string& code, const std::vector<sync::Rejected>& list);
   void send_relays(const std::string& code);
   void forget_future_marks();
+  void make_upstream_sessions();
   void note_parent_clock(const std::string& code, uint64_t parent_wall_ms);
   void note_refused_event(const std::string& code, const Id& id, const std::string& reason);
   uint64_t our_top() const;

@@ -7,13 +7,20 @@
 
 namespace liandong::node {
 
-Status ZapHandler::open(zmq::context_t& ctx, const std::vector<config::Child>& children) {
+Status ZapHandler::set_children(const std::vector<config::Child>& children) {
+  std::map<std::string, std::string> next;
   for (const auto& c : children) {
     auto raw = from_z85(c.curve_key);
     if (!raw || raw->size() != 32)
       return Status::invalid("config: the curve_key of child " + c.code + " is not a Z85 key");
-    child_by_curve_key_[*raw] = c.code;
+    next[*raw] = c.code;
   }
+  child_by_curve_key_ = std::move(next);
+  return Status::ok();
+}
+
+Status ZapHandler::open(zmq::context_t& ctx, const std::vector<config::Child>& children) {
+  if (auto s = set_children(children); !s) return s;
   if (const char* f = std::getenv("LIANDONG_FAULT_NO_ZAP"); f != nullptr && *f == '1') {
     spdlog::warn("fault injection: no ZAP handler; every child will be refused");
     return Status::ok();

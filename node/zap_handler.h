@@ -35,6 +35,10 @@ class ZapHandler {
 
   // The handler's socket, or null when none is bound.
   zmq::socket_t* socket() { return sock_.get(); }
+  // The children admitted from now on (a reloaded config, a child that
+  // joined or was removed): later handshakes are judged by these.
+  // invalid: a curve_key is not a Z85 key (the old set is kept).
+  [[nodiscard]] Status set_children(const std::vector<config::Child>& children);
   // Answers up to `max` pending requests: 200 with the child's code as user
   // id for a configured key, else 400.
   void drain(int max);

@@ -68,14 +68,23 @@ ZmqTransport::~ZmqTransport() {
   close_all();
 }
 
-Status ZmqTransport::open() {
-  for (std::size_t i = 0; i < ups_.size(); ++i) {
+Status ZmqTransport::reset_ups() {
+  for (std::size_t i = 0; i < ups_.size(); ++i)
+    close_up(i);
+  ups_.clear();
+  for (std::size_t i = 0; i < cfg_.upstreams.size(); ++i) {
     auto raw = from_z85(cfg_.upstreams[i].curve_key);
     if (!raw || raw->size() != 32)
       return Status::invalid("config: the curve_key of upstream " + cfg_.upstreams[i].code +
                              " is not a Z85 key");
-    ups_[i]->server_key = *raw;
+    ups_.push_back(std::make_unique<Up>());
+    ups_.back()->server_key = *raw;
   }
+  return Status::ok();
+}
+
+Status ZmqTransport::open() {
+  if (auto s = reset_ups(); !s) return s;
   if (!cfg_.listen_endpoint) return Status::ok();
   listen_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
   auto& s = *listen_;

@@ -75,6 +75,10 @@ class ZmqTransport {
   void drain_children(int max, const ChildHandler& on_message);
   void drain_up(std::size_t i, int max, const std::function<void(const std::string&)>& on_message);
 
+  // The config's [[upstream]] list changed: every upstream socket is
+  // closed and one slot made per upstream now listed (not dialled).
+  [[nodiscard]] Status reset_ups();
+
   // Bye to the children and the upstreams is the sessions'; this closes
   // every socket (linger bounded).
   void close_all();

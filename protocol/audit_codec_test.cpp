@@ -89,7 +89,8 @@ TEST_CASE("codec: an audit event round-trips with every field", "[protocol][audi
                    proto::AuditWhat::EVENT_REFUSED, proto::AuditWhat::ROLE_REFUSED,
                    proto::AuditWhat::KEY_CHANGED, proto::AuditWhat::ADMIN_COMMAND,
                    proto::AuditWhat::EVENT_QUARANTINED, proto::AuditWhat::DESK_LOGIN,
-                   proto::AuditWhat::DESK_LOGIN_REFUSED, proto::AuditWhat::DESK_REQUEST_REFUSED}) {
+                   proto::AuditWhat::DESK_LOGIN_REFUSED, proto::AuditWhat::DESK_REQUEST_REFUSED,
+                   proto::AuditWhat::NODE_ENROLLED, proto::AuditWhat::ENROLL_REFUSED}) {
       CAPTURE(static_cast<int>(w));
       CHECK(parse_status(
           audit_sealed([w](proto::Event::Builder e) { e.getBody().getAudit().setWhat(w); })));

@@ -130,8 +130,7 @@ Status audit_text_ok(capnp::Text::Reader t, const char* what, bool required = fa
 }
 
 Status audit_ok(proto::Audit::Reader a) {
-  if (static_cast<uint16_t>(a.getWhat()) >
-      static_cast<uint16_t>(proto::AuditWhat::DESK_REQUEST_REFUSED))
+  if (static_cast<uint16_t>(a.getWhat()) > static_cast<uint16_t>(proto::AuditWhat::ENROLL_REFUSED))
     return Status::invalid("audit: unknown kind of happening (written by a newer schema?)");
   auto code = a.getPeerCode();
   if (code.size() != 0 && !valid_code(std::string_view(code.begin(), code.size())))

@@ -247,6 +247,8 @@ enum AuditWhat {
   deskLogin @7;            # 办事台登录: a person logged in at the node's desk (or set a password)
   deskLoginRefused @8;     # 登录失败: a wrong password or code, a slowed or locked account
   deskRequestRefused @9;   # 办事台拒绝: a desk request refused (no CSRF token, role, origin)
+  nodeEnrolled @10;        # 入网: a child joined with a one-time code (or was removed)
+  enrollRefused @11;       # 入网拒绝: a join refused (used, expired or foreign code, wrong secret)
 }
 
 struct Audit {

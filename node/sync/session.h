@@ -199,6 +199,16 @@ class Session {
 
   State state() const { return state_; }
   const SessionSettings& settings() const { return settings_; }
+  // New timings and batch sizes (a reloaded config) from the next message
+  // or timer on; the credit window and the message size limit stay as
+  // the session began with them.
+  void retune(const config::SyncSettings& s) {
+    const std::size_t window = settings_.sync.window_bytes;
+    const std::size_t max_message = settings_.sync.max_message_bytes;
+    settings_.sync = s;
+    settings_.sync.window_bytes = window;
+    settings_.sync.max_message_bytes = max_message;
+  }
   const std::string& peer() const { return settings_.peer; }
   const CursorValue& rx() const { return rx_; }
   const CreditWindow& credit() const { return credit_; }

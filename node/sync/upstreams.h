@@ -62,6 +62,8 @@ class UpstreamPolicy {
   bool refused(std::size_t i) const { return links_[i].refused; }
   TimePoint next_dial(std::size_t i) const { return links_[i].next_dial; }
   std::size_t size() const { return links_.size(); }
+  // New timings (a reloaded config): the next backoff uses them.
+  void retune(Settings s) { settings_ = s; }
 
  private:
   struct Link {
