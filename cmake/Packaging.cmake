@@ -25,13 +25,24 @@ install(FILES ${CMAKE_SOURCE_DIR}/config/examples/county.toml
   ${CMAKE_SOURCE_DIR}/config/examples/village.toml
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
-# The man page, made from the installed program's own --help when installing
+# The man page, made from the program's own --help when installing
 # (cmake/liandong_manpage.py asks each of ~400 commands: some 20 s, so not
-# on every build).
+# on every build), again only when the program, the template or the script
+# is newer than the page kept in the build tree.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(LIANDONG_MANPAGE_VERSION "${PROJECT_VERSION}${LIANDONG_PACKAGE_VERSION_SUFFIX}")
 install(CODE "
-  set(page \"${CMAKE_BINARY_DIR}/liandong.1\")
+  set(page \"${CMAKE_BINARY_DIR}/man/${LIANDONG_MANPAGE_VERSION}/liandong.1\")
+  set(made_from \"$<TARGET_FILE:liandong>\" \"${CMAKE_SOURCE_DIR}/deploy/liandong.1.in\"
+    \"${CMAKE_SOURCE_DIR}/cmake/liandong_manpage.py\")
+  set(fresh TRUE)
+  foreach(input IN LISTS made_from)
+    if(NOT EXISTS \"\${page}.gz\" OR NOT \"\${page}.gz\" IS_NEWER_THAN \"\${input}\")
+      set(fresh FALSE)
+    endif()
+  endforeach()
+  if(NOT fresh)
+  file(MAKE_DIRECTORY \"${CMAKE_BINARY_DIR}/man/${LIANDONG_MANPAGE_VERSION}\")
   execute_process(COMMAND \"${Python3_EXECUTABLE}\" \"${CMAKE_SOURCE_DIR}/cmake/liandong_manpage.py\"
       \"$<TARGET_FILE:liandong>\" \"${LIANDONG_MANPAGE_VERSION}\"
       \"${CMAKE_SOURCE_DIR}/deploy/liandong.1.in\" \"\${page}\"
@@ -43,6 +54,7 @@ install(CODE "
   execute_process(COMMAND gzip -n -9 -k \"\${page}\" RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR \"gzip failed: \${rc}\")
+  endif()
   endif()
   file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_MANDIR}/man1\"
     TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ FILES \"\${page}.gz\")

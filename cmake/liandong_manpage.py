@@ -51,19 +51,31 @@ def troff_escape(line):
 
 
 def walk(binary):
-    """(path, help text) of every command below the top, depth first; each
-    level's help is asked for in parallel (the binary is large to load)."""
-    found = []
+    """(path, help text) of every command below the top, depth first. The
+    help of a whole level of the tree is asked for at once, in parallel
+    (each call loads a large binary)."""
+    texts = {(): help_text(binary, [])}
+    level = [()]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        def below(path, text):
-            children = [path + [name] for name in subcommands(text)]
-            texts = list(pool.map(lambda p: help_text(binary, p), children))
-            for child, child_text in zip(children, texts):
-                found.append((child, child_text))
-                if len(found) > MAX_COMMANDS:
-                    sys.exit("more commands than MAX_COMMANDS: raise the bound")
-                below(child, child_text)
-        below([], help_text(binary, []))
+        while level:
+            children = [parent + (name,) for parent in level
+                        for name in subcommands(texts[parent])]
+            if len(texts) + len(children) > MAX_COMMANDS:
+                sys.exit("more commands than MAX_COMMANDS: raise the bound")
+            for child, text in zip(children,
+                                   pool.map(lambda p: help_text(binary, list(p)), children)):
+                texts[child] = text
+            level = children
+
+    found = []
+
+    def visit(path):
+        for name in subcommands(texts[path]):
+            child = path + (name,)
+            found.append((list(child), texts[child]))
+            visit(child)
+
+    visit(())
     return found
 
 

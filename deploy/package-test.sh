@@ -228,7 +228,7 @@ start_node() {
     ct systemctl start liandong.service
   else
     # The unit's ExecStart, as its user.
-    chroot --userspec=liandong:liandong "$root" env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    chroot --userspec="$(ct id -u liandong):$(ct id -g liandong)" "$root" env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
       /usr/bin/liandong run --config /etc/liandong/liandong.toml >>"$work/daemon.log" 2>&1 &
     chroot_daemon=$!
   fi

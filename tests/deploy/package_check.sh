@@ -29,19 +29,24 @@ echo "built $(basename "$deb"): $(du -h "$deb" | cut -f1)"
 # among them (dpkg-shlibdeps ran).
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
+tr ',|' '\n\n' <<<"$depends" | sed 's/(.*//; s/[[:space:]]//g' | grep -v '^$' | sort -u \
+  >"$tmp/depends"
 for lib in libc6 libstdc++6 libzmq5 liblmdb0 libsodium23 libvips42 adduser init-system-helpers; do
-  grep -Eq "(^|, )$lib( |,|$)" <<<"$depends" || fail "Depends lacks $lib"
+  grep -qxF "$lib" "$tmp/depends" || fail "Depends lacks $lib"
 done
-tr ',|' '\n\n' <<<"$depends" | sed 's/(.*//; s/[[:space:]]//g' | grep -v '^$' | sort -u |
-  while read -r pkg; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-      fail "Depends names $pkg, which is not a Debian 12 package installed here"
-  done
+# Installed packages, and the names they provide (libspdlog1.10 provides
+# the libspdlog1.10-fmt9 its shlibs file names).
+dpkg-query -W -f='${db:Status-Abbrev} ${Package}, ${Provides}\n' | awk '$1 == "ii" { $1 = ""; print }' |
+  tr ',' '\n' | sed 's/(.*//; s/[[:space:]]//g' | grep -v '^$' | sort -u >"$tmp/installed"
+while read -r pkg; do
+  grep -qxF "$pkg" "$tmp/installed" ||
+    fail "Depends names $pkg, which no Debian 12 package installed here is or provides"
+done <"$tmp/depends"
 
 # Files and modes.
 dpkg-deb -c "$deb" | awk '{ print $1, $2, $6 }' >"$tmp/contents"
 want_file() {  # MODE PATH
-  grep -qxF "$1 root/root .$2" "$tmp/contents" || { cat "$tmp/contents"; fail "no $1 $2"; }
+  grep -qxF -- "$1 root/root .$2" "$tmp/contents" || { cat "$tmp/contents"; fail "no $1 $2"; }
 }
 want_file -rwxr-xr-x /usr/bin/liandong
 want_file -rwxr-xr-x /usr/lib/liandong/liandong-backup
