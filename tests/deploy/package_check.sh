@@ -31,7 +31,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 tr ',|' '\n\n' <<<"$depends" | sed 's/(.*//; s/[[:space:]]//g' | grep -v '^$' | sort -u \
   >"$tmp/depends"
-for lib in libc6 libstdc++6 libzmq5 liblmdb0 libsodium23 libvips42 adduser init-system-helpers; do
+for lib in libc6 libstdc++6 libzmq5 liblmdb0 libsodium23 libvips42 adduser init-system-helpers procps; do
   grep -qxF "$lib" "$tmp/depends" || fail "Depends lacks $lib"
 done
 # Installed packages, and the names they provide (libspdlog1.10 provides
