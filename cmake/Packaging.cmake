@@ -42,19 +42,19 @@ install(CODE "
     endif()
   endforeach()
   if(NOT fresh)
-  file(MAKE_DIRECTORY \"${CMAKE_BINARY_DIR}/man/${LIANDONG_MANPAGE_VERSION}\")
-  execute_process(COMMAND \"${Python3_EXECUTABLE}\" \"${CMAKE_SOURCE_DIR}/cmake/liandong_manpage.py\"
-      \"$<TARGET_FILE:liandong>\" \"${LIANDONG_MANPAGE_VERSION}\"
-      \"${CMAKE_SOURCE_DIR}/deploy/liandong.1.in\" \"\${page}\"
-    RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR \"liandong_manpage.py failed: \${rc}\")
-  endif()
-  file(REMOVE \"\${page}.gz\")
-  execute_process(COMMAND gzip -n -9 -k \"\${page}\" RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR \"gzip failed: \${rc}\")
-  endif()
+    file(MAKE_DIRECTORY \"${CMAKE_BINARY_DIR}/man/${LIANDONG_MANPAGE_VERSION}\")
+    execute_process(COMMAND \"${Python3_EXECUTABLE}\" \"${CMAKE_SOURCE_DIR}/cmake/liandong_manpage.py\"
+        \"$<TARGET_FILE:liandong>\" \"${LIANDONG_MANPAGE_VERSION}\"
+        \"${CMAKE_SOURCE_DIR}/deploy/liandong.1.in\" \"\${page}\"
+      RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR \"liandong_manpage.py failed: \${rc}\")
+    endif()
+    file(REMOVE \"\${page}.gz\")
+    execute_process(COMMAND gzip -n -9 -k \"\${page}\" RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR \"gzip failed: \${rc}\")
+    endif()
   endif()
   file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_MANDIR}/man1\"
     TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ FILES \"\${page}.gz\")
