@@ -14,6 +14,11 @@ packages=(
   chromium chromium-driver python3-selenium python3-openpyxl fonts-noto-cjk poppler-utils
   libjs-chart.js
   iproute2 nftables procps python3 time
+  # The package's tests (tests/deploy.cmake): cpack's dpkg-shlibdeps,
+  # systemd-analyze, man; deploy/package-test.sh: a Debian 12 root booted
+  # with systemd-nspawn, a photo made with vips.
+  dpkg-dev systemd man-db
+  debootstrap systemd-container libvips-tools
 )
 
 missing=()
