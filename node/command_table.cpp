@@ -54,6 +54,10 @@ const std::vector<CommandInfo>& command_table() {
       {"desk invite", false, Route::local},
       {"desk info", false, Route::local},
       {"desk cert", false, Route::local},
+      // In the CLI's own process: a backup reads the store beside a running
+      // daemon (LMDB allows it); a restore refuses while one runs.
+      {"backup", false, Route::local},
+      {"restore", true, Route::local},
   };
   return table;
 }

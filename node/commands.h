@@ -144,6 +144,8 @@ void add_sync_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_import_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_division_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_desk_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+// `backup`, `restore` (node/backup_commands.cpp; node/backup.h).
+void add_backup_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // The desk's certificate in DATA/desk/ (made at `init`; kept if there is one).
 Status make_desk_certificate(const std::filesystem::path& data, const std::string& code);
 
