@@ -121,8 +121,8 @@ Result<RestoreDone> restore_backup(const RestoreRequest& r) {
     fs::create_directories(r.data, mk);
     if (mk)
       return Status::invalid("无法建立数据目录 " + r.data.string() + " (" + mk.message() + ")");
+    ::chmod(r.data.c_str(), 0700);
   }
-  ::chmod(r.data.c_str(), 0700);
   auto lock = DaemonLock::acquire(r.data, "restore");
   if (!lock.ok()) return lock.status();
 
@@ -170,7 +170,9 @@ Result<RestoreDone> restore_backup(const RestoreRequest& r) {
 
   // 5. Put it in place: the old store and keys are kept aside, not deleted.
   RestoreDone done{m, bundle.has_value(), {}, {}};
-  if (has_store) {
+  // (A store folder without data.mdb, an init cut short, is kept aside too.)
+  const bool live_folder = fs::exists(live, ec);
+  if (live_folder) {
     done.store_kept = aside_name(live, r.now_ms);
     fs::rename(live, done.store_kept, ec);
     if (ec) return Status::internal("cannot move " + live.string() + " aside: " + ec.message());
@@ -178,7 +180,7 @@ Result<RestoreDone> restore_backup(const RestoreRequest& r) {
   fs::rename(sstore, live, ec);
   if (ec) {
     std::error_code back;
-    if (has_store) fs::rename(done.store_kept, live, back);
+    if (live_folder) fs::rename(done.store_kept, live, back);
     return Status::internal("cannot put the store in place: " + ec.message());
   }
   if (bundle) {
