@@ -122,6 +122,9 @@ Result<Manifest> read_manifest(const fs::path& src) {
     return Status::invalid(src.string() + " 不是备份目录（不存在或不是目录）(not a backup folder)");
   const fs::path file = manifest_path(src);
   if (!fs::exists(file, ec)) {
+    if (fs::exists(src / "keys", ec) || fs::exists(src / "daemon.lock", ec))
+      return Status::invalid(
+          src.string() + " 是节点的数据目录，不是联动备份目录 (a data directory, not a backup)");
     if (fs::exists(backup_store_dir(src), ec))
       return Status::invalid(
           src.string() +

@@ -107,12 +107,12 @@ class SmallDisk {
  public:
   SmallDisk(const fs::path& at, const std::string& options) : at_(at) {
     fs::create_directories(at_);
-    mounted_ =
-        liandong::test::run_process({"mount", "-t", "tmpfs", "-o", options, "tmpfs", at_.string()})
-            .exit_code == 0;
+    mounted_ = liandong::test::run_process(
+                   {"/bin/mount", "-t", "tmpfs", "-o", options, "tmpfs", at_.string()})
+                   .exit_code == 0;
   }
   ~SmallDisk() {
-    if (mounted_) liandong::test::run_process({"umount", "-l", at_.string()});
+    if (mounted_) liandong::test::run_process({"/bin/umount", "-l", at_.string()});
   }
   SmallDisk(const SmallDisk&) = delete;
   SmallDisk& operator=(const SmallDisk&) = delete;
@@ -265,7 +265,7 @@ TEST_CASE("backup: taken under load at the township, restored, the village sends
   CHECK(net.unexpected_exits().empty());
 }
 
-TEST_CASE("backup: keys sealed with a passphrase; bad restores are refused and change nothing",
+TEST_CASE("backup: keys sealed with a passphrase, and bad restores refused with nothing changed",
           "[backup][keys][integration]") {
   Net net({{kTown, {}}, {kVillage, {kTown}}});
   net.start_all();
@@ -325,6 +325,9 @@ TEST_CASE("backup: keys sealed with a passphrase; bad restores are refused and c
   CHECK(has(r.err, "不是本节点"));
   // Not a backup at all; a backup cut short (no manifest); a damaged one.
   r = net.cli_raw({"restore", town_data.string(), "--config", cfg, "--replace"});
+  CHECK(r.exit_code == 2);
+  CHECK(has(r.err, "不是联动备份目录"));
+  r = net.cli_raw({"restore", net.node_dir(kTown).string(), "--config", cfg, "--replace"});
   CHECK(r.exit_code == 2);
   CHECK(has(r.err, "不是联动备份目录"));
   const fs::path cut = work / "cut";
