@@ -294,6 +294,7 @@ int dispatch(int argc, char** argv) {
   add_division_commands(app, shared, modules);
   add_desk_commands(app, shared, modules);
   add_enroll_commands(app, shared, modules);
+  add_backup_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

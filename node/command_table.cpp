@@ -59,6 +59,10 @@ const std::vector<CommandInfo>& command_table() {
       {"enroll remove", true, Route::daemon},
       {"enroll list", false, Route::read},
       {"join", true, Route::local},
+      // In the CLI's own process: a backup reads the store beside a running
+      // daemon (LMDB allows it); a restore refuses while one runs.
+      {"backup", false, Route::local},
+      {"restore", true, Route::local},
   };
   return table;
 }

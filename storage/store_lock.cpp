@@ -1,5 +1,7 @@
 #include "storage/store_lock.h"
 
+#include "storage/store_copy.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -136,6 +138,18 @@ Result<StoreLock> StoreLock::attach(const std::filesystem::path& dir) {
         dir.string() +
         " was removed while another process has the store open; writing now would corrupt it)");
   return l;
+}
+
+Result<bool> store_in_use(const std::filesystem::path& dir) {
+  const std::filesystem::path data = dir / "data.mdb";
+  const int fd = ::open(data.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    return Status::invalid("cannot open " + data.string() + ": " + std::strerror(errno));
+  }
+  auto held = held_by_others(fd, kUserByte, true);
+  ::close(fd);
+  return held;
 }
 
 Status StoreLock::take_daemon(int wait_ms) {
