@@ -42,9 +42,9 @@ class Parser {
       : root_(root), reader_(source), base_dir_(base_dir) {}
 
   std::variant<NodeConfig, ConfigError> run() {
-    reader_.allow_only(
-        root_, "",
-        {"node", "listen", "control", "upstream", "child", "sync", "desk", "attachments"});
+    reader_.allow_only(root_, "",
+                       {"node", "listen", "control", "upstream", "child", "sync", "desk",
+                        "attachments", "metrics"});
     if (!reader_.failed()) read_node();
     if (!reader_.failed()) read_listen();
     if (!reader_.failed()) read_control();
@@ -53,6 +53,7 @@ class Parser {
     if (!reader_.failed()) config_.sync = read_sync(reader_, reader_.table(root_, "", "sync"));
     if (!reader_.failed()) read_desk();
     if (!reader_.failed()) read_attachments();
+    if (!reader_.failed()) read_metrics();
     if (reader_.failed()) return ConfigError{reader_.error()};
     return std::move(config_);
   }
@@ -155,6 +156,32 @@ class Parser {
       a.image_long_side = static_cast<uint32_t>(v->value);
     if (auto v = reader_.integer(*t, path, "jpeg_quality", 30, 100))
       a.jpeg_quality = static_cast<uint32_t>(v->value);
+  }
+
+  void read_metrics() {
+    const toml::table* t = reader_.table(root_, "", "metrics");
+    if (t == nullptr) return;
+    reader_.allow_only(*t, "metrics", {"listen", "allow_remote"});
+    auto listen = reader_.string(*t, "metrics", "listen", Need::kOptional);
+    auto remote = reader_.boolean(*t, "metrics", "allow_remote");
+    if (reader_.failed() || !listen || listen->value == "off") return;
+    DeskSettings parsed;  // the same HOST:PORT as [desk] listen
+    if (auto problem = desk_listen_problem(listen->value, parsed)) {
+      reader_.fail(listen->line, "metrics.listen", *problem);
+      return;
+    }
+    MetricsSettings& m = config_.metrics;
+    m.allow_remote = remote && remote->value;
+    if (parsed.tls() && !m.allow_remote) {
+      reader_.fail(listen->line, "metrics.listen",
+                   in_quotes(listen->value) +
+                       " is open beyond this machine; the endpoint has no login: listen on "
+                       "127.0.0.1 (Prometheus on the same machine) or add allow_remote = true");
+      return;
+    }
+    m.enabled = true;
+    m.host = parsed.host;
+    m.port = parsed.port;
   }
 
   void read_desk() {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -34,6 +35,7 @@ struct DeskServer::Impl {
   std::thread thread;
   std::string url;
   std::atomic<bool> stopped{false};
+  RequestStats requests;
 };
 
 DeskServer::DeskServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -44,6 +46,10 @@ DeskServer::~DeskServer() {
 
 const std::string& DeskServer::url() const {
   return impl_->url;
+}
+
+const RequestStats& DeskServer::requests() const {
+  return impl_->requests;
 }
 
 void DeskServer::stop() {
@@ -64,6 +70,11 @@ void harden(httplib::Response& res) {
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Referrer-Policy", "no-referrer");
 }
+
+// When the request this thread serves was routed (each request is served
+// by one thread of the pool from routing to its log line); zero when none
+// is in hand.
+thread_local std::chrono::steady_clock::time_point request_started{};
 
 // A strong validator of an asset: a hash of its bytes, made once.
 std::string asset_etag(const Asset& a) {
@@ -156,6 +167,7 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   Api* api = impl->api.get();
 
   http.set_pre_routing_handler([api](const httplib::Request& req, httplib::Response& res) {
+    request_started = std::chrono::steady_clock::now();
     harden(res);
     return api->pre_route(req, res) ? httplib::Server::HandlerResponse::Handled
                                     : httplib::Server::HandlerResponse::Unhandled;
@@ -206,6 +218,19 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
         res.set_content(api_error_body("本机内部错误，请联系信息员"),
                         "application/json; charset=utf-8");
       });
+
+  // After each answer is written: counted by route class and status, timed
+  // from routing (body read, handler, answer written) when it was routed.
+  RequestStats* requests = &impl->requests;
+  http.set_logger([requests](const httplib::Request& req, const httplib::Response& res) {
+    double seconds = -1;
+    if (request_started != std::chrono::steady_clock::time_point{}) {
+      seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started).count();
+      request_started = {};
+    }
+    requests->add(route_class(req.method, req.path), res.status, seconds);
+  });
 
   if (auto st = write_address(options.data, impl->url); !st) spdlog::warn("desk: {}", st.message());
   httplib::Server* raw = impl->http.get();
