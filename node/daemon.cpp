@@ -157,6 +157,7 @@ Status Daemon::start_metrics() {
 }
 
 void Daemon::publish_metrics() {
+  const auto t0 = std::chrono::steady_clock::now();
   LoopFigures f;
   f.at_ms = clock_.wall_ms();
   f.links = links_.reports();
@@ -165,6 +166,7 @@ void Daemon::publish_metrics() {
   f.attachments = {
       t.wanted(),          t.stats().chunks_in, t.stats().chunks_out,     t.stats().bytes_in,
       t.stats().bytes_out, t.stats().refused,   t.stats().files_completed};
+  f.took_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   metrics_->publish(std::move(f));
 }
 

@@ -262,6 +262,9 @@ std::vector<Family> families(const MetricsSnapshot& s) {
     out.push_back(one("liandong_loop_snapshot_timestamp_seconds",
                       "When the daemon's loop took the link figures shown, unix time", Type::gauge,
                       seconds(*s.loop_at_ms)));
+    out.push_back(one("liandong_loop_snapshot_duration_seconds",
+                      "How long taking the link figures held the daemon's loop", Type::gauge,
+                      s.loop_took_seconds));
     add_link_families(out, s);
     uint64_t refused = 0;
     for (const LinkReport& l : s.links)

@@ -73,6 +73,7 @@ struct MetricsSnapshot {
   uint64_t started_ms = 0;  // the daemon's start (wall clock)
   // From the daemon's loop (at most about a second old).
   std::optional<uint64_t> loop_at_ms;  // when the loop's part was taken
+  double loop_took_seconds = 0;        // and how long taking it held the loop
   std::vector<LinkReport> links;
   uint64_t store_full_since_ms = 0;  // 0: the store has room
   StatusReport::Attachments attachments;

@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -70,7 +71,8 @@ struct MetricsServer::Impl {
   // Steady clock ticks; 0: never.
   std::atomic<int64_t> last_scrape{0};
   std::atomic<int64_t> last_publish{0};
-  std::atomic<int> waiting{0};  // scrapes waiting for the loop's figures
+  std::atomic<int64_t> publish_took{0};  // ticks the last publish took the loop
+  std::atomic<int> waiting{0};           // scrapes waiting for the loop's figures
 
   std::mutex mu;
   std::condition_variable published;  // a publish() happened
@@ -119,6 +121,7 @@ std::string MetricsServer::Impl::scrape() {
   }
   if (figures) {
     s.loop_at_ms = figures->at_ms;
+    s.loop_took_seconds = figures->took_seconds;
     s.links = figures->links;
     s.store_full_since_ms = figures->store_full_since_ms;
     s.attachments = figures->attachments;
@@ -173,13 +176,22 @@ bool MetricsServer::wanted() const {
   const int64_t scraped = impl_->last_scrape.load();
   if (scraped == 0 || now - scraped > span(kScrapedRecently)) return false;
   const int64_t published = impl_->last_publish.load();
-  return impl_->waiting.load() > 0 || published == 0 || now - published >= span(kPublishEvery);
+  if (published == 0) return true;
+  const int64_t spacing = 20 * impl_->publish_took.load();
+  if (impl_->waiting.load() > 0) return now - published >= std::max(span(100ms), spacing);
+  return now - published >= std::max(span(kPublishEvery), spacing);
 }
 
 void MetricsServer::publish(LoopFigures figures) {
+  const auto took = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(figures.took_seconds));
+  if (took > 100ms)
+    spdlog::warn("metrics: taking the links' figures held the loop for {} ms",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
   auto shared = std::make_shared<const LoopFigures>(std::move(figures));
   const auto now = Clock::now();
   impl_->last_publish = ticks(now);
+  impl_->publish_took = static_cast<int64_t>(took.count());
   {
     std::lock_guard lock(impl_->mu);
     impl_->loop = std::move(shared);

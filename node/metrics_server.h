@@ -7,7 +7,10 @@
 //   - the daemon's loop publishes what only it may read (the links'
 //     sessions, attachment transfers, the store-full mark) with publish(),
 //     at most once a second and only while someone scrapes (wanted()); a
-//     scrape finding them older than 2 s waits up to 1 s for fresh ones;
+//     scrape finding them older than 2 s waits up to 1 s for fresh ones.
+//     Taking them counts each link's unacknowledged events in the log: when
+//     that took long (a county with a backlog), the next waits 20 times as
+//     long, so that the loop spends at most a twentieth of its time on it;
 //   - the HTTP thread reads the store's totals and statvfs of the data
 //     directory at the scrape (short read transactions);
 //   - a thread of its own counts overdue/warning cases and the quarantine
@@ -34,7 +37,8 @@ namespace liandong::node {
 
 // What the loop hands over.
 struct LoopFigures {
-  uint64_t at_ms = 0;  // wall clock
+  uint64_t at_ms = 0;       // wall clock
+  double took_seconds = 0;  // the loop's time taking them
   std::vector<LinkReport> links;
   uint64_t store_full_since_ms = 0;
   StatusReport::Attachments attachments;
@@ -61,8 +65,10 @@ class MetricsServer {
 
   // "http://127.0.0.1:9617/metrics"
   const std::string& url() const;
-  // True when publish() is due: scraped in the last 5 minutes and the last
-  // figures are a second old, or a scrape waits for fresh ones.
+  // True when publish() is due: scraped in the last 5 minutes, and the last
+  // figures are a second old (or 20 times what taking them took), or a
+  // scrape waits for fresh ones and the last were taken 20 times as long
+  // ago as they took.
   bool wanted() const;
   void publish(LoopFigures figures);
   // Stops accepting, finishes the scrapes in hand, joins the threads.

@@ -155,6 +155,7 @@ TEST_CASE("metrics: a node's links, store, disk and deadlines by name and label"
   s.version = "0.1.0";
   s.started_ms = 1'800'000'000'000;
   s.loop_at_ms = 1'800'000'100'000;
+  s.loop_took_seconds = 0.002;
   node::LinkReport county = link("360723", true, "up");
   county.active = true;
   county.rtt_ms = 12.5;
@@ -188,6 +189,8 @@ TEST_CASE("metrics: a node's links, store, disk and deadlines by name and label"
   CHECK_THAT(out, Contains("liandong_build_info{version=\"0.1.0\",code=\"360723101\"} 1\n"));
   CHECK_THAT(out, Contains("liandong_up 1\n"));
   CHECK_THAT(out, Contains("liandong_process_start_time_seconds 1800000000\n"));
+  CHECK_THAT(out, Contains("liandong_loop_snapshot_timestamp_seconds 1800000100\n"));
+  CHECK_THAT(out, Contains("liandong_loop_snapshot_duration_seconds 0.002\n"));
   CHECK_THAT(out, Contains("liandong_link_up{peer=\"360723\",direction=\"up\"} 1\n"));
   CHECK_THAT(out, Contains("liandong_link_up{peer=\"360723101007\",direction=\"down\"} 1\n"));
   CHECK_THAT(out, Contains("liandong_link_up{peer=\"360723101008\",direction=\"down\"} 0\n"));

@@ -188,7 +188,7 @@ def run(net: MetricsNet, tmp: str) -> None:
     status, _, body = fetch(urls[TOWNSHIP], method="POST")
     check(status == 405, f"POST /metrics: {status} (405 expected) {body[:200]}")
     base = urls[TOWNSHIP].rsplit("/", 1)[0]
-    for path in ("/", "/metrics/x", "/api/people", "/metrics%00"):
+    for path in ("/", "/metrics/x", "/api/people", "/metrics.txt"):
         status, _, body = fetch(base + path)
         check(status == 404, f"GET {path}: {status} (404 expected) {body[:200]}")
 
