@@ -1,5 +1,6 @@
 #include "node/metrics_server.h"
 
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 
 #include <httplib.h>
@@ -229,6 +230,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const Options& optio
   http.set_read_timeout(5, 0);
   http.set_write_timeout(10, 0);
   http.set_payload_max_length(4096);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+  // second process binds the same port without an error and takes half
+  // the scrapes.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   const config::MetricsSettings& s = options.settings;
   const std::string host = s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host;

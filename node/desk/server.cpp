@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -142,6 +143,13 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   http.set_payload_max_length(kMaxUploadBytes);
   // Small answers go out at once, not after the client's delayed ACK.
   http.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+  // second node binds a desk port already in use without an error and the
+  // two share its connections.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   int port = s.port;
   if (port == 0) {

@@ -240,6 +240,11 @@ def run(net: MetricsNet, tmp: str) -> None:
                      f'route="read"}} > 0'):
             wait_for(expr, SCRAPE_S, lambda e=expr: prom.value(e) is not None)
         say("  存储、磁盘、时延、未确认、最后联系、超期、办事台请求：均可查询")
+        took = prom.value(f'liandong_loop_snapshot_duration_seconds{{node="{TOWNSHIP}"}}')
+        t1 = time.monotonic()
+        status, _, body = fetch(urls[TOWNSHIP])
+        say(f"  一次采集：HTTP {(time.monotonic() - t1) * 1000:.1f} ms，{len(body)} 字节；"
+            f"循环取链路数据 {took * 1e6:.0f} µs")
 
         say("5. 告警规则：Prometheus 已加载，promtool 检查通过")
         groups = json.loads(fetch(prom.url + "/api/v1/rules")[2])["data"]["groups"]
