@@ -65,7 +65,7 @@ TEST_CASE("metrics: values are integers where they are whole, with NaN and infin
   CHECK(format_value(1e300).find('e') != std::string::npos);
 }
 
-TEST_CASE("metrics: each family has its help and type once; empty families are left out",
+TEST_CASE("metrics: each family has its help and type once, and empty families are left out",
           "[metrics]") {
   Family c{"liandong_things_total", "Things", Type::counter, {}, {}};
   c.samples.push_back({{}, 7});
