@@ -27,8 +27,8 @@ node::metrics::MetricsSnapshot snapshot(int children) {
   for (int i = 0; i <= children; ++i) {
     node::LinkReport l;
     l.up_link = i == 0;
-    char code[16];
-    std::snprintf(code, sizeof code, "360723%03d%03d", 101 + i / 20, 1 + i % 20);
+    const std::string code =
+        "360723" + std::to_string(101 + i / 20) + std::to_string(1001 + i % 20).substr(1);
     l.peer = l.up_link ? "36" : code;
     l.state = i % 7 == 0 ? "down" : "up";
     l.active = l.state == "up";
