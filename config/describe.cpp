@@ -76,6 +76,13 @@ std::string describe(const NodeConfig& config) {
       o << "           certificate " << d.tls_cert.string() << ", key " << d.tls_key.string()
         << "\n";
   }
+  const MetricsSettings& m = config.metrics;
+  if (m.enabled) {
+    o << "metrics    http://"
+      << (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) << ":"
+      << (m.port == 0 ? std::string("(a free port)") : std::to_string(m.port)) << "/metrics"
+      << (m.allow_remote ? " (open beyond this machine)" : " (this machine only)") << "\n";
+  }
   const AttachmentSettings& a = config.attachments;
   o << "attachments files up to " << a.max_file_mib << " MiB; photos reduced to "
     << a.image_long_side << " px, JPEG quality " << a.jpeg_quality << "; "

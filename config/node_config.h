@@ -127,6 +127,23 @@ struct EnrollSettings {
   friend bool operator==(const EnrollSettings&, const EnrollSettings&) = default;
 };
 
+// [metrics]: the Prometheus endpoint (docs/OPERATIONS.md, 监控 / Metrics).
+// The whole table is optional; without `listen` there is no endpoint.
+//   listen        "HOST:PORT" (PORT 0: a free one, written to
+//                 DATA/metrics/address) or "off".
+//   allow_remote  false (default): HOST must be 127.0.0.1, localhost or
+//                 ::1. The endpoint is plain HTTP without a login (the
+//                 figures name villages and counts, never people): opening
+//                 it to another address is said on purpose, with true,
+//                 and a firewall keeps it to the county's Prometheus.
+struct MetricsSettings {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  bool allow_remote = false;
+  friend bool operator==(const MetricsSettings&, const MetricsSettings&) = default;
+};
+
 struct NodeConfig {
   std::string code;                // this node's division code (2, 4, 6, 9 or 12 digits)
   std::filesystem::path data;      // data directory (store, keys), see "Paths" above
@@ -142,6 +159,7 @@ struct NodeConfig {
   DeskSettings desk;
   AttachmentSettings attachments;
   EnrollSettings enroll;
+  MetricsSettings metrics;
 
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };

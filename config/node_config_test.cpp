@@ -108,6 +108,8 @@ TEST_CASE("config: the county example parses", "[config]") {
   CHECK(c.children[0].code == "360723101");
   CHECK(c.children[2].code == "360723101007");
   CHECK(c.control_endpoint == "ipc:///var/lib/liandong/360723/control.sock");
+  CHECK(c.metrics.enabled);
+  CHECK(c.metrics.port == 9617);
 }
 
 TEST_CASE("config: the township example parses", "[config]") {
@@ -121,6 +123,7 @@ TEST_CASE("config: the township example parses", "[config]") {
   CHECK(c.children.size() == 3);
   CHECK(c.control_endpoint == "ipc:///var/lib/liandong/360723101/control.sock");
   CHECK(c.sync == liandong::config::SyncSettings{});
+  CHECK_FALSE(c.metrics.enabled);  // shown, commented out
 }
 
 TEST_CASE("config: the village example parses", "[config]") {
@@ -779,4 +782,53 @@ TEST_CASE("config: a wrong [enroll] is one line naming the key", "[config][enrol
   expect_error(node + listen + "[enroll]\nendpoint = \"tcp://0.0.0.0:7602\"\nport = 1\n", 8,
                "enroll.port", "");
   expect_error(node + listen + "[enroll]\naddress = \"10.0.0.1\"\n", 6, "enroll.endpoint", "");
+}
+
+// --- [metrics] ----------------------------------------------------------------
+
+TEST_CASE("config: no [metrics] table, no metrics endpoint", "[config][metrics]") {
+  auto c = parse_ok("[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n");
+  CHECK_FALSE(c.metrics.enabled);
+  CHECK_THAT(liandong::config::describe(c), !Contains("metrics"));
+  c = parse_ok("[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[metrics]\n");
+  CHECK_FALSE(c.metrics.enabled);
+  c = parse_ok("[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[metrics]\nlisten = \"off\"\n");
+  CHECK_FALSE(c.metrics.enabled);
+}
+
+TEST_CASE("config: [metrics] on loopback, and elsewhere only with allow_remote",
+          "[config][metrics]") {
+  const std::string head = "[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[metrics]\n";
+  auto c = parse_ok(head + "listen = \"127.0.0.1:9617\"\n");
+  CHECK(c.metrics.enabled);
+  CHECK(c.metrics.host == "127.0.0.1");
+  CHECK(c.metrics.port == 9617);
+  CHECK_FALSE(c.metrics.allow_remote);
+  CHECK_THAT(liandong::config::describe(c),
+             Contains("metrics    http://127.0.0.1:9617/metrics (this machine only)"));
+  c = parse_ok(head + "listen = \"[::1]:0\"\n");
+  CHECK(c.metrics.host == "::1");
+  CHECK(c.metrics.port == 0);
+  c = parse_ok(head + "listen = \"localhost:9617\"\n");
+  CHECK(c.metrics.host == "localhost");
+  c = parse_ok(head + "listen = \"10.36.7.2:9617\"\nallow_remote = true\n");
+  CHECK(c.metrics.host == "10.36.7.2");
+  CHECK(c.metrics.allow_remote);
+  CHECK_THAT(liandong::config::describe(c),
+             Contains("http://10.36.7.2:9617/metrics (open beyond this machine)"));
+  // The desk keeps its own settings.
+  CHECK(c.desk.host == "127.0.0.1");
+}
+
+TEST_CASE("config: a wrong [metrics] is one line naming the key", "[config][metrics]") {
+  const std::string head = "[node]\ncode = \"360723101\"\ndata = \"/srv/ld\"\n[metrics]\n";
+  expect_error(head + "listen = \"0.0.0.0:9617\"\n", 5, "metrics.listen", "allow_remote = true");
+  expect_error(head + "listen = \"10.36.7.2:9617\"\nallow_remote = false\n", 5, "metrics.listen",
+               "no login");
+  expect_error(head + "listen = \"9617\"\n", 5, "metrics.listen", "is not HOST:PORT");
+  expect_error(head + "listen = \"127.0.0.1:70000\"\n", 5, "metrics.listen", "above 65535");
+  expect_error(head + "listen = 9617\n", 5, "metrics.listen", "");
+  expect_error(head + "allow_remote = \"yes\"\n", 5, "metrics.allow_remote", "");
+  expect_error(head + "listen = \"127.0.0.1:9617\"\nport = 9617\n", 6, "metrics.port", "");
+  expect_error(head + "path = \"/metrics\"\n", 5, "metrics.path", "");
 }

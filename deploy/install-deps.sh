@@ -12,7 +12,7 @@ packages=(
   nlohmann-json3-dev libzip-dev libexpat1-dev libxlsxwriter-dev
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libqrencode-dev libvips-dev
   chromium chromium-driver python3-selenium python3-openpyxl fonts-noto-cjk poppler-utils
-  libjs-chart.js
+  libjs-chart.js prometheus
   iproute2 nftables procps python3 time
   # The package's tests (tests/deploy.cmake): cpack's dpkg-shlibdeps,
   # systemd-analyze, man; deploy/package-test.sh: a Debian 12 root booted

@@ -24,6 +24,7 @@
 #include "node/identity.h"
 #include "node/key_directory.h"
 #include "node/links.h"
+#include "node/metrics_server.h"
 #include "node/net_watch.h"
 #include "node/receipt_keeper.h"
 #include "node/render.h"
@@ -73,6 +74,9 @@ class Daemon {
   // The desk (node/desk/): serves on threads of its own; its writes come
   // to this loop through the jobs' descriptor. Stopped when the loop ends.
   Status start_desk();
+  // The metrics endpoint ([metrics] listen), after the desk (it counts the
+  // desk's requests). Stopped when the loop ends.
+  Status start_metrics();
 
  private:
   // Runs the commands waiting on the control socket; new local events go
@@ -82,6 +86,8 @@ class Daemon {
   // One turn of the loop's sockets after a poll.
   void dispatch(const std::vector<zmq::pollitem_t>& items, const std::vector<std::size_t>& ups);
   void tick();
+  // Links and transfers for the metrics endpoint, while someone scrapes.
+  void publish_metrics();
   void stop_desk();
   // SIGHUP (`systemctl reload liandong`): the config file read again;
   // children, upstreams, [sync] timings and the log level take effect, a
@@ -112,6 +118,7 @@ class Daemon {
   ControlHandler control_handler_;
   desk::LoopJobs desk_jobs_;
   std::unique_ptr<desk::DeskServer> desk_;
+  std::unique_ptr<MetricsServer> metrics_;
   int signal_fd_ = -1;
   bool stop_ = false;
   uint64_t started_wall_ms_ = wall_clock_ms();
@@ -256,6 +263,30 @@ Status Daemon::start_desk() {
   return Status::ok();
 }
 
+Status Daemon::start_metrics() {
+  if (!cfg_.metrics.enabled) return Status::ok();
+  MetricsServer::Options o{cfg_.metrics, cfg_.data, cfg_.code, started_wall_ms_,
+                           storage::StoreOptions{}.max_map_bytes};
+  auto server = MetricsServer::start(o, *store_, desk_ ? &desk_->requests() : nullptr);
+  if (!server.ok()) return server.status();
+  metrics_ = std::move(server).value();
+  return Status::ok();
+}
+
+void Daemon::publish_metrics() {
+  const auto t0 = std::chrono::steady_clock::now();
+  LoopFigures f;
+  f.at_ms = clock_.wall_ms();
+  f.links = links_.reports();
+  f.store_full_since_ms = store_watch_.full() ? store_watch_.full_since_wall_ms() : uint64_t{0};
+  const auto& t = links_.transfers();
+  f.attachments = {
+      t.wanted(),          t.stats().chunks_in, t.stats().chunks_out,     t.stats().bytes_in,
+      t.stats().bytes_out, t.stats().refused,   t.stats().files_completed};
+  f.took_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  metrics_->publish(std::move(f));
+}
+
 void Daemon::drain_desk() {
   const app::Context ctx{*store_, id_.sign};
   desk::LoopServices services{ctx, [this] { return status(); }};
@@ -320,6 +351,7 @@ void Daemon::tick() {
   }
   links_.tick();
   store_watch_.settle(now);
+  if (metrics_ && metrics_->wanted()) publish_metrics();
 }
 
 void Daemon::dispatch(const std::vector<zmq::pollitem_t>& items,
@@ -415,6 +447,7 @@ int Daemon::loop() {
     tick();
   }
   stop_desk();
+  if (metrics_) metrics_->stop();
   // Clean stop: every transaction is committed by now (writes are
   // synchronous); say goodbye so peers need not wait for a timeout.
   links_.stop();
@@ -464,6 +497,7 @@ int run_daemon(const config::NodeConfig& cfg, const std::filesystem::path& confi
              std::move(control));
     d.start(sfd);
     if (auto s = d.start_desk(); !s) throw StartupError{s.message()};
+    if (auto s = d.start_metrics(); !s) throw StartupError{s.message()};
     const int rc = d.loop();
     ::close(sfd);
     return rc;

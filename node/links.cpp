@@ -751,6 +751,9 @@ std::vector<LinkReport> Links::reports() {
     l.batches_received = st.batches_received;
     l.events_received = st.events_received;
     l.events_rejected = st.events_rejected;
+    l.events_sent = st.events_sent;
+    l.events_quarantined = st.events_quarantined;
+    l.last_heard_ms = s.last_heard_wall_ms();
     l.acked_lsn = s.credit().acked();
     l.sent_lsn = s.credit().sent();
     l.held_lsn = rx.lsn;

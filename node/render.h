@@ -101,6 +101,12 @@ struct LinkReport {
   double rtt_ms = -1;  // -1: not measured yet
   uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,
            events_received = 0, events_rejected = 0;
+  // Events put in batches to the peer (a resent batch counts again), and
+  // events from the peer held in quarantine (not counted as rejected).
+  uint64_t events_sent = 0, events_quarantined = 0;
+  // When the peer was last heard from (wall clock, ms); 0: not since the
+  // daemon started.
+  uint64_t last_heard_ms = 0;
   uint64_t acked_lsn = 0, sent_lsn = 0, held_lsn = 0, top_lsn = 0;
   uint64_t unacked_events = 0;
   int64_t oldest_unacked_age_ms = -1;  // -1: nothing unacked

@@ -191,6 +191,7 @@ struct Notice {
 struct StoreStats {
   uint64_t events = 0, cases = 0, last_lsn = 0, next_seq = 1;
   std::size_t map_bytes = 0;
+  std::size_t used_bytes = 0;  // pages in use up to the last one written, in bytes
 };
 
 class Store {

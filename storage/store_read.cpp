@@ -266,6 +266,9 @@ Result<StoreStats> Store::stats() const {
     MDB_envinfo info;
     mdb_check(mdb_env_info(impl_->env, &info), "mdb_env_info");
     s.map_bytes = info.me_mapsize;
+    MDB_stat st;
+    mdb_check(mdb_env_stat(impl_->env, &st), "mdb_env_stat");
+    s.used_bytes = (info.me_last_pgno + 1) * std::size_t{st.ms_psize};
     return s;
   });
 }

@@ -3,8 +3,10 @@
 #include <httplib.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -34,6 +36,7 @@ struct DeskServer::Impl {
   std::thread thread;
   std::string url;
   std::atomic<bool> stopped{false};
+  RequestStats requests;
 };
 
 DeskServer::DeskServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -44,6 +47,10 @@ DeskServer::~DeskServer() {
 
 const std::string& DeskServer::url() const {
   return impl_->url;
+}
+
+const RequestStats& DeskServer::requests() const {
+  return impl_->requests;
 }
 
 void DeskServer::stop() {
@@ -64,6 +71,11 @@ void harden(httplib::Response& res) {
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Referrer-Policy", "no-referrer");
 }
+
+// When the request this thread serves was routed (each request is served
+// by one thread of the pool from routing to its log line); zero when none
+// is in hand.
+thread_local std::chrono::steady_clock::time_point request_started{};
 
 // A strong validator of an asset: a hash of its bytes, made once.
 std::string asset_etag(const Asset& a) {
@@ -131,6 +143,13 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   http.set_payload_max_length(kMaxUploadBytes);
   // Small answers go out at once, not after the client's delayed ACK.
   http.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+  // second node binds a desk port already in use without an error and the
+  // two share its connections.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   int port = s.port;
   if (port == 0) {
@@ -156,6 +175,7 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   Api* api = impl->api.get();
 
   http.set_pre_routing_handler([api](const httplib::Request& req, httplib::Response& res) {
+    request_started = std::chrono::steady_clock::now();
     harden(res);
     return api->pre_route(req, res) ? httplib::Server::HandlerResponse::Handled
                                     : httplib::Server::HandlerResponse::Unhandled;
@@ -206,6 +226,19 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
         res.set_content(api_error_body("本机内部错误，请联系信息员"),
                         "application/json; charset=utf-8");
       });
+
+  // After each answer is written: counted by route class and status, timed
+  // from routing (body read, handler, answer written) when it was routed.
+  RequestStats* requests = &impl->requests;
+  http.set_logger([requests](const httplib::Request& req, const httplib::Response& res) {
+    double seconds = -1;
+    if (request_started != std::chrono::steady_clock::time_point{}) {
+      seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started).count();
+      request_started = {};
+    }
+    requests->add(route_class(req.method, req.path), res.status, seconds);
+  });
 
   if (auto st = write_address(options.data, impl->url); !st) spdlog::warn("desk: {}", st.message());
   httplib::Server* raw = impl->http.get();

@@ -16,6 +16,7 @@
 
 #include "config/node_config.h"
 #include "node/desk/loop_jobs.h"
+#include "node/desk/request_stats.h"
 #include "protocol/status.h"
 #include "storage/store.h"
 
@@ -46,6 +47,9 @@ class DeskServer {
   const std::string& url() const;
   // Stops accepting, finishes the requests in hand, joins the threads.
   void stop();
+  // The requests served so far (for the metrics endpoint); lives as long
+  // as the server.
+  const RequestStats& requests() const;
 
   struct Impl;
 

@@ -182,7 +182,7 @@ void Session::handshake_done(const Handshake& h, const CursorValue& rx, bool mat
                              Actions& out) {
   state_ = State::up;
   since_ = last_heard_ = now.mono;
-  since_wall_ms_ = now.wall_ms;
+  since_wall_ms_ = last_heard_wall_ms_ = now.wall_ms;
   peer_store_id_ = h.store_id;
   rx_ = rx;
   recover_until_ = 0;
@@ -220,6 +220,7 @@ void Session::begin_sending(uint64_t from, bool we_were_restored, Now now, Actio
 Actions Session::on_message(const Message& m, Now now) {
   Actions out;
   last_heard_ = now.mono;
+  last_heard_wall_ms_ = now.wall_ms;
   if (const auto* w = std::get_if<Welcome>(&m)) {
     if (!settings_.peer_is_parent || state_ != State::connecting) {
       log(out, spdlog::level::warn, "handshake message in session",
@@ -446,6 +447,7 @@ void Session::pump_into(Now now, Actions& out) {
     const std::size_t bytes = b.events.size() + kBatchOverhead;
     credit_.on_sent(p.to, bytes, now.mono);
     ++stats_.batches_sent;
+    stats_.events_sent += p.events.size();
     if (recover_until_ > 0 && p.to >= recover_until_) recover_until_ = 0;
     send(std::move(b), now, out);
   }

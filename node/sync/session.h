@@ -155,6 +155,7 @@ class Session {
   struct Stats {
     uint64_t bytes_sent = 0, bytes_received = 0, batches_sent = 0, batches_received = 0,
              events_received = 0, events_rejected = 0, events_quarantined = 0;
+    uint64_t events_sent = 0;  // in batches sent; a resent batch counts again
     double rtt_ms = -1;
   };
 
@@ -192,7 +193,10 @@ class Session {
 
   // An attachment message came from the peer (node/transfers.h): the peer
   // is alive.
-  void heard(Now now) { last_heard_ = now.mono; }
+  void heard(Now now) {
+    last_heard_ = now.mono;
+    last_heard_wall_ms_ = now.wall_ms;
+  }
   // No batch of ours is waiting for the peer's ack: a chunk may go now
   // (batches go first, §4.6).
   bool batches_idle() const { return credit_.idle(); }
@@ -216,6 +220,8 @@ class Session {
   const std::string& peer_store_id() const { return peer_store_id_; }
   uint64_t top() const { return top_; }  // parent peer: the top holds our log to here
   uint64_t since_wall_ms() const { return since_wall_ms_; }
+  // When a message from the peer last came (wall clock); 0: never.
+  uint64_t last_heard_wall_ms() const { return last_heard_wall_ms_; }
   bool streaming() const;
   // Restore the custody marks read back at start-up (parent peer).
   void restore_custody(uint64_t acked, uint64_t top);
@@ -237,7 +243,7 @@ class Session {
   const NodeView& node_;
   State state_ = State::down;
   TimePoint since_{}, last_heard_{}, last_sent_{}, relays_at_{};
-  uint64_t since_wall_ms_ = 0;
+  uint64_t since_wall_ms_ = 0, last_heard_wall_ms_ = 0;
   std::string peer_store_id_;
   CursorValue rx_;  // how far we hold the peer's log
   CreditWindow credit_;
