@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-MAX_COMMANDS = 400  # bound on the walk: the CLI has about 130
+MAX_COMMANDS = 1000  # bound on the walk: the CLI has about 140 commands
 
 
 def help_text(binary, path):

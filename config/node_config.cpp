@@ -197,207 +197,207 @@ class Parser {
       if (!ok) return "'" + v + "' is not a host name or IPv4 address";
     }
     return std::nullopt;
-    void read_metrics() {
-      const toml::table* t = reader_.table(root_, "", "metrics");
-      if (t == nullptr) return;
-      reader_.allow_only(*t, "metrics", {"listen", "allow_remote"});
-      auto listen = reader_.string(*t, "metrics", "listen", Need::kOptional);
-      auto remote = reader_.boolean(*t, "metrics", "allow_remote");
-      if (reader_.failed() || !listen || listen->value == "off") return;
-      DeskSettings parsed;  // the same HOST:PORT as [desk] listen
-      if (auto problem = desk_listen_problem(listen->value, parsed)) {
-        reader_.fail(listen->line, "metrics.listen", *problem);
+  }
+
+  void read_metrics() {
+    const toml::table* t = reader_.table(root_, "", "metrics");
+    if (t == nullptr) return;
+    reader_.allow_only(*t, "metrics", {"listen", "allow_remote"});
+    auto listen = reader_.string(*t, "metrics", "listen", Need::kOptional);
+    auto remote = reader_.boolean(*t, "metrics", "allow_remote");
+    if (reader_.failed() || !listen || listen->value == "off") return;
+    DeskSettings parsed;  // the same HOST:PORT as [desk] listen
+    if (auto problem = desk_listen_problem(listen->value, parsed)) {
+      reader_.fail(listen->line, "metrics.listen", *problem);
+      return;
+    }
+    MetricsSettings& m = config_.metrics;
+    m.allow_remote = remote && remote->value;
+    if (parsed.tls() && !m.allow_remote) {
+      reader_.fail(listen->line, "metrics.listen",
+                   in_quotes(listen->value) +
+                       " is open beyond this machine; the endpoint has no login: listen on "
+                       "127.0.0.1 (Prometheus on the same machine) or add allow_remote = true");
+      return;
+    }
+    m.enabled = true;
+    m.host = parsed.host;
+    m.port = parsed.port;
+  }
+
+  void read_desk() {
+    const toml::table* desk = reader_.table(root_, "", "desk");
+    if (desk == nullptr) return;
+    reader_.allow_only(*desk, "desk", {"listen", "tls_cert", "tls_key"});
+    if (auto listen = reader_.string(*desk, "desk", "listen", Need::kOptional)) {
+      if (listen->value == "off") {
+        config_.desk.enabled = false;
+      } else if (auto problem = desk_listen_problem(listen->value, config_.desk)) {
+        reader_.fail(listen->line, "desk.listen", *problem);
+      }
+    }
+    auto cert = reader_.string(*desk, "desk", "tls_cert", Need::kOptional);
+    auto key = reader_.string(*desk, "desk", "tls_key", Need::kOptional);
+    if (reader_.failed()) return;
+    if (cert.has_value() != key.has_value()) {
+      reader_.fail(cert ? cert->line : key->line, cert ? "desk.tls_key" : "desk.tls_cert",
+                   "missing: tls_cert and tls_key go together");
+      return;
+    }
+    if (cert) {
+      config_.desk.tls_cert = resolve(cert->value, base_dir_);
+      config_.desk.tls_key = resolve(key->value, base_dir_);
+    }
+  }
+
+  // "HOST:PORT" or "[V6]:PORT" into `out`; the problem, if any.
+  static std::optional<std::string> desk_listen_problem(const std::string& v, DeskSettings& out) {
+    const auto colon = v.rfind(':');
+    const std::string bad = in_quotes(v) + " is not HOST:PORT (e.g. \"127.0.0.1:8701\") or \"off\"";
+    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return bad;
+    std::string host = v.substr(0, colon);
+    const std::string port = v.substr(colon + 1);
+    if (host.front() == '[') {
+      if (host.size() < 3 || host.back() != ']') return bad;
+      host = host.substr(1, host.size() - 2);
+    }
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return bad;
+    const unsigned long n = std::stoul(port);
+    if (n > 65535) return in_quotes(v) + ": port " + port + " is above 65535";
+    for (char c : host) {
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      c == '.' || c == '-' || c == ':';
+      if (!ok) return bad;
+    }
+    out.host = host;
+    out.port = static_cast<uint16_t>(n);
+    return std::nullopt;
+  }
+
+  // Reads the curve_key and sign_key every [[upstream]] and [[child]] entry has
+  // (sign_key is stored in lower case).
+  void read_keys(const toml::table& t, const std::string& path, std::string& curve_key,
+                 std::string& sign_key) {
+    if (auto key = reader_.string(t, path, "curve_key", Need::kRequired)) {
+      if (auto problem = curve_key_problem(key->value)) {
+        reader_.fail(key->line, path + ".curve_key", *problem);
+      }
+      curve_key = key->value;
+    }
+    if (auto key = reader_.string(t, path, "sign_key", Need::kRequired)) {
+      if (auto problem = sign_key_problem(key->value)) {
+        reader_.fail(key->line, path + ".sign_key", *problem);
+      }
+      sign_key = key->value;
+      for (char& c : sign_key) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+      }
+    }
+  }
+
+  // Fails if `value` (at key `path`) already appears in `seen`, the values of
+  // the earlier entries of `list`; the message reads "WHAT list[j] (line N)".
+  void check_unique(const Located<std::string>& value, const std::string& path,
+                    std::string_view what, const std::vector<Located<std::string>>& seen,
+                    std::string_view list) {
+    for (std::size_t j = 0; j < seen.size(); ++j) {
+      if (seen[j].value == value.value) {
+        reader_.fail(value.line, path,
+                     std::string(what) + " " + std::string(list) + "[" + std::to_string(j) +
+                         "] (line " + std::to_string(seen[j].line) + ")");
         return;
       }
-      MetricsSettings& m = config_.metrics;
-      m.allow_remote = remote && remote->value;
-      if (parsed.tls() && !m.allow_remote) {
-        reader_.fail(listen->line, "metrics.listen",
-                     in_quotes(listen->value) +
-                         " is open beyond this machine; the endpoint has no login: listen on "
-                         "127.0.0.1 (Prometheus on the same machine) or add allow_remote = true");
-        return;
-      }
-      m.enabled = true;
-      m.host = parsed.host;
-      m.port = parsed.port;
     }
+  }
 
-    void read_desk() {
-      const toml::table* desk = reader_.table(root_, "", "desk");
-      if (desk == nullptr) return;
-      reader_.allow_only(*desk, "desk", {"listen", "tls_cert", "tls_key"});
-      if (auto listen = reader_.string(*desk, "desk", "listen", Need::kOptional)) {
-        if (listen->value == "off") {
-          config_.desk.enabled = false;
-        } else if (auto problem = desk_listen_problem(listen->value, config_.desk)) {
-          reader_.fail(listen->line, "desk.listen", *problem);
+  void read_upstreams() {
+    const toml::array* list = reader_.table_array(root_, "", "upstream");
+    if (list == nullptr) return;
+    std::vector<Located<std::string>> codes;
+    for (std::size_t i = 0; i < list->size() && !reader_.failed(); ++i) {
+      const toml::table& t = *list->get(i)->as_table();
+      const std::string path = "upstream[" + std::to_string(i) + "]";
+      reader_.allow_only(t, path, {"code", "endpoint", "curve_key", "sign_key"});
+      Upstream up;
+      if (auto code = reader_.string(t, path, "code", Need::kRequired)) {
+        if (!is_division_code(code->value)) {
+          reader_.fail(
+              code->line, path + ".code",
+              in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
+        } else if (!is_strict_ancestor(code->value, config_.code)) {
+          reader_.fail(code->line, path + ".code",
+                       in_quotes(code->value) + " is not above this node " + config_.code +
+                           " (an upstream's code must be a proper prefix of node.code)");
         }
+        check_unique(*code, path + ".code", in_quotes(code->value) + " is already listed as", codes,
+                     "upstream");
+        codes.push_back(*code);
+        up.code = code->value;
       }
-      auto cert = reader_.string(*desk, "desk", "tls_cert", Need::kOptional);
-      auto key = reader_.string(*desk, "desk", "tls_key", Need::kOptional);
-      if (reader_.failed()) return;
-      if (cert.has_value() != key.has_value()) {
-        reader_.fail(cert ? cert->line : key->line, cert ? "desk.tls_key" : "desk.tls_cert",
-                     "missing: tls_cert and tls_key go together");
-        return;
+      if (auto ep = reader_.string(t, path, "endpoint", Need::kRequired)) {
+        if (auto problem = tcp_endpoint_problem(ep->value, TcpUse::kConnect)) {
+          reader_.fail(ep->line, path + ".endpoint", *problem);
+        }
+        up.endpoint = ep->value;
       }
-      if (cert) {
-        config_.desk.tls_cert = resolve(cert->value, base_dir_);
-        config_.desk.tls_key = resolve(key->value, base_dir_);
-      }
+      read_keys(t, path, up.curve_key, up.sign_key);
+      config_.upstreams.push_back(std::move(up));
     }
+  }
 
-    // "HOST:PORT" or "[V6]:PORT" into `out`; the problem, if any.
-    static std::optional<std::string> desk_listen_problem(const std::string& v, DeskSettings& out) {
-      const auto colon = v.rfind(':');
-      const std::string bad =
-          in_quotes(v) + " is not HOST:PORT (e.g. \"127.0.0.1:8701\") or \"off\"";
-      if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return bad;
-      std::string host = v.substr(0, colon);
-      const std::string port = v.substr(colon + 1);
-      if (host.front() == '[') {
-        if (host.size() < 3 || host.back() != ']') return bad;
-        host = host.substr(1, host.size() - 2);
+  void read_children() {
+    const toml::array* list = reader_.table_array(root_, "", "child");
+    if (list == nullptr) return;
+    std::vector<Located<std::string>> codes;
+    std::vector<Located<std::string>> curve_keys;
+    for (std::size_t i = 0; i < list->size() && !reader_.failed(); ++i) {
+      const toml::table& t = *list->get(i)->as_table();
+      const std::string path = "child[" + std::to_string(i) + "]";
+      reader_.allow_only(t, path, {"code", "curve_key", "sign_key"});
+      Child child;
+      if (auto code = reader_.string(t, path, "code", Need::kRequired)) {
+        if (!is_division_code(code->value)) {
+          reader_.fail(
+              code->line, path + ".code",
+              in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
+        } else if (!is_strict_ancestor(config_.code, code->value)) {
+          reader_.fail(code->line, path + ".code",
+                       in_quotes(code->value) + " is not inside this node's jurisdiction " +
+                           config_.code + " (a child's code must start with node.code)");
+        }
+        check_unique(*code, path + ".code", in_quotes(code->value) + " is already listed as", codes,
+                     "child");
+        codes.push_back(*code);
+        child.code = code->value;
       }
-      if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return bad;
-      const unsigned long n = std::stoul(port);
-      if (n > 65535) return in_quotes(v) + ": port " + port + " is above 65535";
-      for (char c : host) {
-        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                        (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == ':';
-        if (!ok) return bad;
+      read_keys(t, path, child.curve_key, child.sign_key);
+      if (!reader_.failed()) {
+        // ZAP admits a child by its curve key: two children may not share one.
+        const Located<std::string> key{child.curve_key, line_of(*t.get("curve_key"))};
+        check_unique(key, path + ".curve_key", "the same key is already given to", curve_keys,
+                     "child");
+        curve_keys.push_back(key);
       }
-      out.host = host;
-      out.port = static_cast<uint16_t>(n);
-      return std::nullopt;
+      config_.children.push_back(std::move(child));
     }
-
-    // Reads the curve_key and sign_key every [[upstream]] and [[child]] entry has
-    // (sign_key is stored in lower case).
-    void read_keys(const toml::table& t, const std::string& path, std::string& curve_key,
-                   std::string& sign_key) {
-      if (auto key = reader_.string(t, path, "curve_key", Need::kRequired)) {
-        if (auto problem = curve_key_problem(key->value)) {
-          reader_.fail(key->line, path + ".curve_key", *problem);
-        }
-        curve_key = key->value;
-      }
-      if (auto key = reader_.string(t, path, "sign_key", Need::kRequired)) {
-        if (auto problem = sign_key_problem(key->value)) {
-          reader_.fail(key->line, path + ".sign_key", *problem);
-        }
-        sign_key = key->value;
-        for (char& c : sign_key) {
-          if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-        }
-      }
+    if (!reader_.failed() && !config_.children.empty() && !config_.listen_endpoint) {
+      reader_.fail(line_of(*list->get(0)), "listen",
+                   "missing: a node with [[child]] entries needs [listen] endpoint = "
+                   "\"tcp://HOST:PORT\" for them to dial");
     }
+  }
 
-    // Fails if `value` (at key `path`) already appears in `seen`, the values of
-    // the earlier entries of `list`; the message reads "WHAT list[j] (line N)".
-    void check_unique(const Located<std::string>& value, const std::string& path,
-                      std::string_view what, const std::vector<Located<std::string>>& seen,
-                      std::string_view list) {
-      for (std::size_t j = 0; j < seen.size(); ++j) {
-        if (seen[j].value == value.value) {
-          reader_.fail(value.line, path,
-                       std::string(what) + " " + std::string(list) + "[" + std::to_string(j) +
-                           "] (line " + std::to_string(seen[j].line) + ")");
-          return;
-        }
-      }
-    }
-
-    void read_upstreams() {
-      const toml::array* list = reader_.table_array(root_, "", "upstream");
-      if (list == nullptr) return;
-      std::vector<Located<std::string>> codes;
-      for (std::size_t i = 0; i < list->size() && !reader_.failed(); ++i) {
-        const toml::table& t = *list->get(i)->as_table();
-        const std::string path = "upstream[" + std::to_string(i) + "]";
-        reader_.allow_only(t, path, {"code", "endpoint", "curve_key", "sign_key"});
-        Upstream up;
-        if (auto code = reader_.string(t, path, "code", Need::kRequired)) {
-          if (!is_division_code(code->value)) {
-            reader_.fail(
-                code->line, path + ".code",
-                in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
-          } else if (!is_strict_ancestor(code->value, config_.code)) {
-            reader_.fail(code->line, path + ".code",
-                         in_quotes(code->value) + " is not above this node " + config_.code +
-                             " (an upstream's code must be a proper prefix of node.code)");
-          }
-          check_unique(*code, path + ".code", in_quotes(code->value) + " is already listed as",
-                       codes, "upstream");
-          codes.push_back(*code);
-          up.code = code->value;
-        }
-        if (auto ep = reader_.string(t, path, "endpoint", Need::kRequired)) {
-          if (auto problem = tcp_endpoint_problem(ep->value, TcpUse::kConnect)) {
-            reader_.fail(ep->line, path + ".endpoint", *problem);
-          }
-          up.endpoint = ep->value;
-        }
-        read_keys(t, path, up.curve_key, up.sign_key);
-        config_.upstreams.push_back(std::move(up));
-      }
-    }
-
-    void read_children() {
-      const toml::array* list = reader_.table_array(root_, "", "child");
-      if (list == nullptr) return;
-      std::vector<Located<std::string>> codes;
-      std::vector<Located<std::string>> curve_keys;
-      for (std::size_t i = 0; i < list->size() && !reader_.failed(); ++i) {
-        const toml::table& t = *list->get(i)->as_table();
-        const std::string path = "child[" + std::to_string(i) + "]";
-        reader_.allow_only(t, path, {"code", "curve_key", "sign_key"});
-        Child child;
-        if (auto code = reader_.string(t, path, "code", Need::kRequired)) {
-          if (!is_division_code(code->value)) {
-            reader_.fail(
-                code->line, path + ".code",
-                in_quotes(code->value) + " is not a division code (2, 4, 6, 9 or 12 digits)");
-          } else if (!is_strict_ancestor(config_.code, code->value)) {
-            reader_.fail(code->line, path + ".code",
-                         in_quotes(code->value) + " is not inside this node's jurisdiction " +
-                             config_.code + " (a child's code must start with node.code)");
-          }
-          check_unique(*code, path + ".code", in_quotes(code->value) + " is already listed as",
-                       codes, "child");
-          codes.push_back(*code);
-          child.code = code->value;
-        }
-        read_keys(t, path, child.curve_key, child.sign_key);
-        if (!reader_.failed()) {
-          // ZAP admits a child by its curve key: two children may not share one.
-          const Located<std::string> key{child.curve_key, line_of(*t.get("curve_key"))};
-          check_unique(key, path + ".curve_key", "the same key is already given to", curve_keys,
-                       "child");
-          curve_keys.push_back(key);
-        }
-        config_.children.push_back(std::move(child));
-      }
-      if (!reader_.failed() && !config_.children.empty() && !config_.listen_endpoint) {
-        reader_.fail(line_of(*list->get(0)), "listen",
-                     "missing: a node with [[child]] entries needs [listen] endpoint = "
-                     "\"tcp://HOST:PORT\" for them to dial");
-      }
-    }
-
-    const toml::table& root_;
-    Reader reader_;
-    fs::path base_dir_;
-    NodeConfig config_;
-    std::size_t data_line_ = 1;
-  };
+  const toml::table& root_;
+  Reader reader_;
+  fs::path base_dir_;
+  NodeConfig config_;
+  std::size_t data_line_ = 1;
+};
 
 }  // namespace
 
-std::variant<NodeConfig, ConfigError>
-parse_config(std::string_view text, std::string_view source,
-             const std::filesystem::path& base_dir) {
+std::variant<NodeConfig, ConfigError> parse_config(std::string_view text, std::string_view source,
+                                                   const std::filesystem::path& base_dir) {
   std::string syntax_error;
   const std::optional<toml::table> root = parse_toml(text, source, syntax_error);
   if (!root) return ConfigError{syntax_error};

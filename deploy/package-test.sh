@@ -345,25 +345,28 @@ echo "$case_id still there"
 enroll_villages() {
   local cfgdir=/var/lib/liandong/pkgtest
   ct_node mkdir -p "$cfgdir"
-  # The county must listen for children.
-  if ! grep -q '^\[listen\]' "$root/etc/liandong/liandong.toml"; then
-    printf '\n[listen]\nendpoint = "tcp://127.0.0.1:7601"\n' >>"$root/etc/liandong/liandong.toml"
+  # The county listens for its children and takes joins on loopback; a
+  # reload is not enough for [listen]/[enroll] (they wait for a restart).
+  if ! grep -q '^\[enroll\]' "$root/etc/liandong/liandong.toml"; then
+    printf '\n[listen]\nendpoint = "tcp://127.0.0.1:7601"\n\n[enroll]\nendpoint = "tcp://127.0.0.1:7602"\naddress = "127.0.0.1"\n' \
+      >>"$root/etc/liandong/liandong.toml"
     ct systemctl restart liandong.service
     wait_for 300 ct_node /usr/bin/liandong status "${D[@]}" || fail "county not back"
   fi
   local township=360723101 code
   code=$(ct_node /usr/bin/liandong enroll create "$township" --expires 1h "${D[@]}" --json |
-    sed -n 's/.*"join_code":"\([^"]*\)".*/\1/p')
+    sed -n 's/.*"join_code": *"\([^"]*\)".*/\1/p')
   [ -n "$code" ] || fail "enroll create $township gave no join code"
-  ct_node /usr/bin/liandong join "$code" --config "$cfgdir/$township.toml" --data "$cfgdir/$township"
-  # The township node: its own desk and listen ports.
-  printf '\n[listen]\nendpoint = "tcp://127.0.0.1:7602"\n[desk]\nlisten = "off"\n' >>"$cfgdir/$township.toml"
+  echo "join code for $township: $code"
+  ct_node /usr/bin/liandong join "$code" --config "$cfgdir/$township.toml" --data "$cfgdir/$township" \
+    --listen tcp://127.0.0.1:7603 --enroll-endpoint tcp://127.0.0.1:7604
+  printf '\n[desk]\nlisten = "off"\n' >>"$cfgdir/$township.toml"
   ct_node sh -c "/usr/bin/liandong run --config $cfgdir/$township.toml >$cfgdir/$township.log 2>&1 &"
   wait_for 300 ct_node /usr/bin/liandong status --data "$cfgdir/$township" || fail "township not up"
   local village
   for village in 360723101007 360723101008; do
     code=$(ct_node /usr/bin/liandong enroll create "$village" --expires 1h --data "$cfgdir/$township" --json |
-      sed -n 's/.*"join_code":"\([^"]*\)".*/\1/p')
+      sed -n 's/.*"join_code": *"\([^"]*\)".*/\1/p')
     [ -n "$code" ] || fail "enroll create $village gave no join code"
     ct_node /usr/bin/liandong join "$code" --config "$cfgdir/$village.toml" --data "$cfgdir/$village"
     printf '\n[desk]\nlisten = "off"\n' >>"$cfgdir/$village.toml"

@@ -191,6 +191,7 @@ void Daemon::reload() {
   if (next.desk != cfg_.desk) at_restart.push_back("[desk]");
   if (next.attachments != cfg_.attachments) at_restart.push_back("[attachments]");
   if (next.enroll != cfg_.enroll) at_restart.push_back("[enroll]");
+  if (next.metrics != cfg_.metrics) at_restart.push_back("[metrics]");
   if (next.sync.max_message_bytes != cfg_.sync.max_message_bytes ||
       next.sync.window_bytes != cfg_.sync.window_bytes)
     at_restart.push_back("sync.max_message_bytes, sync.window_bytes");

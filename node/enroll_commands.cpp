@@ -189,11 +189,14 @@ std::string exchange(zmq::socket_t& s, const std::string& out, const std::string
 }
 
 // Files the joining process made under `data` belong to whoever owns
-// `data` (root running `join` for the `liandong` service user).
+// `data`, or else its parent folder (root running `join` for the
+// `liandong` service user, who owns /var/lib/liandong).
 void adopt_owner(const fs::path& data) {
   if (::geteuid() != 0) return;
   struct stat st {};
-  if (::stat(data.c_str(), &st) != 0 || st.st_uid == 0) return;
+  if (::stat(data.c_str(), &st) != 0) return;
+  if (st.st_uid == 0 && (::stat(data.parent_path().c_str(), &st) != 0 || st.st_uid == 0)) return;
+  (void)::lchown(data.c_str(), st.st_uid, st.st_gid);
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(data, ec); !ec && it != fs::end(it);
        it.increment(ec))
@@ -244,9 +247,22 @@ int cmd_join(const JoinArgs& a) {
 
   // The config: this node's, or none yet.
   std::optional<config::NodeConfig> existing;
+  std::string base_text;  // the existing file's text, the node's code filled in
   std::error_code ec;
   if (fs::exists(config_file, ec)) {
-    auto cfg = config::load_config(config_file);
+    std::ifstream in(config_file, std::ios::binary);
+    base_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!base_text.empty() && base_text.back() != '\n') base_text += "\n";
+    auto cfg = config::parse_config(base_text, config_file.string(), config_file.parent_path());
+    // The package's file leaves node.code for `join` to fill in.
+    const auto node_at = base_text.find("[node]\n");
+    if (std::holds_alternative<config::ConfigError>(cfg) &&
+        std::get<config::ConfigError>(cfg).message.find("node.code: missing") !=
+            std::string::npos &&
+        node_at != std::string::npos) {
+      base_text.insert(node_at + 7, "code = \"" + jc.code + "\"          # 入网时写入\n");
+      cfg = config::parse_config(base_text, config_file.string(), config_file.parent_path());
+    }
     if (auto* err = std::get_if<config::ConfigError>(&cfg)) fail(Status::invalid(err->message));
     existing = std::get<config::NodeConfig>(cfg);
     if (existing->code != jc.code)
@@ -366,16 +382,19 @@ int cmd_join(const JoinArgs& a) {
 
   // The config: the parent added, or a new file.
   std::string text;
+  const std::string listen_tables =
+      "\n# 下级（村代理点）连接本节点的端口\n[listen]\nendpoint = \"" + a.listen +
+      "\"\n\n# 下级入网：生成入网码前，请在 address 中填写下级连接本节点所用的地址\n"
+      "[enroll]\nendpoint = \"" +
+      a.enroll + "\"\n# address = \"10.36.7.1\"\n";
   if (existing) {
     for (const auto& u : existing->upstreams)
       if (u.code == parent.code)
         refuse(Status::not_found("配置文件已有上级 " + parent.code +
                                  "：如需更换，请先删除该 [[upstream]]"));
-    std::ifstream in(config_file, std::ios::binary);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (!text.empty() && text.back() != '\n') text += "\n";
-    text +=
-        "\n# 入网（liandong join，" + local_time(wall_clock_ms()) + "）\n" + upstream_toml(parent);
+    text = base_text + "\n# 入网（liandong join，" + local_time(wall_clock_ms()) + "）\n" +
+           upstream_toml(parent);
+    if (jc.code.size() < 12 && !existing->listen_endpoint) text += listen_tables;
   } else {
     text = "# 联动节点配置，由 liandong join 于 " + local_time(wall_clock_ms()) + " 写入（" +
            level_name_zh(jc.code) + " " + jc.code +
@@ -383,12 +402,7 @@ int cmd_join(const JoinArgs& a) {
            "/usr/share/doc/liandong/examples/ 与 docs/OPERATIONS.md。\n\n[node]\ncode = \"" +
            jc.code + "\"\ndata = \"" + data.string() + "\"\nlog_level = \"info\"\n\n" +
            upstream_toml(parent);
-    if (jc.code.size() < 12) {
-      text += "\n# 下级（村代理点）连接本节点的端口\n[listen]\nendpoint = \"" + a.listen +
-              "\"\n\n# 下级入网：生成入网码前，请在 address 中填写下级连接本节点所用的地址\n"
-              "[enroll]\nendpoint = \"" +
-              a.enroll + "\"\n# address = \"10.36.7.1\"\n";
-    }
+    if (jc.code.size() < 12) text += listen_tables;
   }
   auto check = config::parse_config(text, config_file.string(), config_file.parent_path());
   if (auto* err = std::get_if<config::ConfigError>(&check))
