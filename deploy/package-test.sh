@@ -351,7 +351,10 @@ enroll_villages() {
     printf '\n[listen]\nendpoint = "tcp://127.0.0.1:7601"\n\n[enroll]\nendpoint = "tcp://127.0.0.1:7602"\naddress = "127.0.0.1"\n' \
       >>"$root/etc/liandong/liandong.toml"
     ct systemctl restart liandong.service
-    wait_for 300 ct_node /usr/bin/liandong status "${D[@]}" || fail "county not back"
+    wait_for 300 ct_node sh -c "/usr/bin/liandong status --json ${D[*]} | grep -q '\"running\":true'" || {
+      ct journalctl -u liandong.service --no-pager -n 20 || true
+      fail "county not back"
+    }
   fi
   local township=360723101 code
   code=$(ct_node /usr/bin/liandong enroll create "$township" --expires 1h "${D[@]}" --json |
@@ -360,7 +363,7 @@ enroll_villages() {
   echo "join code for $township: $code"
   ct_node /usr/bin/liandong join "$code" --config "$cfgdir/$township.toml" --data "$cfgdir/$township" \
     --listen tcp://127.0.0.1:7603 --enroll-endpoint tcp://127.0.0.1:7604
-  printf '\n[desk]\nlisten = "off"\n' >>"$cfgdir/$township.toml"
+  ct_node sh -c "printf '\n[desk]\nlisten = \"off\"\n' >>$cfgdir/$township.toml"
   ct_node sh -c "/usr/bin/liandong run --config $cfgdir/$township.toml >$cfgdir/$township.log 2>&1 &"
   wait_for 300 ct_node /usr/bin/liandong status --data "$cfgdir/$township" || fail "township not up"
   local village
@@ -369,7 +372,7 @@ enroll_villages() {
       sed -n 's/.*"join_code": *"\([^"]*\)".*/\1/p')
     [ -n "$code" ] || fail "enroll create $village gave no join code"
     ct_node /usr/bin/liandong join "$code" --config "$cfgdir/$village.toml" --data "$cfgdir/$village"
-    printf '\n[desk]\nlisten = "off"\n' >>"$cfgdir/$village.toml"
+    ct_node sh -c "printf '\n[desk]\nlisten = \"off\"\n' >>$cfgdir/$village.toml"
     ct_node sh -c "/usr/bin/liandong run --config $cfgdir/$village.toml >$cfgdir/$village.log 2>&1 &"
     wait_for 300 ct_node /usr/bin/liandong status --data "$cfgdir/$village" || fail "$village not up"
   done
