@@ -183,6 +183,15 @@ class Ops:
         return json.loads(r.stdout)
 
 
+def wait_log(ops: Ops, name: str, words: str, timeout: float = 10) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if words in ops.tail(name, 40):
+            return
+        time.sleep(0.1)
+    raise Fail(f"{name}: no '{words}' in its log within {timeout:.0f} s:\n{ops.tail(name)}")
+
+
 def enroll_code(ops: Ops, at: str, code: str, *extra: str) -> str:
     r = ops.cli("enroll", "create", code, "--json", "--data", ops.data(at), *extra)
     return json.loads(r.stdout)["join_code"]
@@ -365,8 +374,8 @@ def run(ops: Ops) -> None:
     with open(ops.conf("town"), "a") as f:
         f.write('\n[sync]\nheartbeat_ms = "fast"\n')
     ops.procs["town"].send_signal(signal.SIGHUP)
-    time.sleep(1.0)
-    if "reload refused" not in ops.tail("town", 10) or "node.toml:" not in ops.tail("town", 10):
+    wait_log(ops, "town", "reload refused")
+    if "node.toml:" not in ops.tail("town", 10):
         raise Fail("a broken config was not refused with its line:\n" + ops.tail("town", 10))
     ops.wait_link("town", V11, "down", True, timeout=2)
     # Removed again.
@@ -389,8 +398,10 @@ def run(ops: Ops) -> None:
                 "--data", ops.data("town"))
     ops.wait_link("town", V8, "down", False)
     ops.stop(V8)
-    ops.start(V8)  # the stolen laptop's keys are refused now
-    time.sleep(1.5)
+    stolen_key = json.loads(ops.cli("keys", "show", "--json", "--data", ops.data(V8)).stdout)
+    ops.start(V8)  # the stolen laptop's key is refused now
+    wait_log(ops, "town", f'its CurveZMQ key {stolen_key["curve_key"]} is not a configured child',
+             timeout=15)
     if ops.links(V8)[(TOWN, "up")]["state"] == "up":
         raise Fail("the removed laptop still links up")
     ops.stop(V8)
