@@ -143,11 +143,10 @@ void Enrollment::drain(int max) {
       if (!rid.more()) continue;
       if (!sock_->recv(body)) return;
       // Anything more in the message is not ours to read.
-      while (body.more()) {
+      for (bool more = body.more(); more;) {
         zmq::message_t extra;
         if (!sock_->recv(extra)) return;
-        body.more();
-        if (!extra.more()) break;
+        more = extra.more();
       }
     } catch (const zmq::error_t& e) {
       d_.log.warn("enroll receive", "receive on the enrollment socket failed: {}", e.what());
