@@ -217,10 +217,10 @@ int audited_command(const CLI::App* app, const std::string& data, const ActorOpt
                     int rc) {
   // Not `init`: a store just made (or replaced) must not make events before
   // it has heard from its peers which of its sequence numbers are taken.
-  static const char* const kAdmin[] = {"publish calendar", "publish catalog", "catalog publish",
-                                       "calendar publish", "keys trust",      "keys rotate",
-                                       "keys revoke",      "keys publish",    "roster publish",
-                                       "publish divisions"};
+  static const char* const kAdmin[] = {"publish calendar",  "publish catalog", "catalog publish",
+                                       "calendar publish",  "keys trust",      "keys rotate",
+                                       "keys revoke",       "keys publish",    "roster publish",
+                                       "publish divisions", "bundle import",   "bundle export"};
   if (rc != 0 || app == nullptr) return rc;
   const std::string path = command_path(app);
   bool admin = false;

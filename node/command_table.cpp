@@ -63,6 +63,12 @@ const std::vector<CommandInfo>& command_table() {
       // daemon (LMDB allows it); a restore refuses while one runs.
       {"backup", false, Route::local},
       {"restore", true, Route::local},
+      // In the CLI's own process, as `submit --attach`: a bundle may be
+      // larger than the control socket carries, and the file is the
+      // caller's to read (the daemon's unit cannot see a USB stick).
+      {"bundle export", false, Route::local},
+      {"bundle import", true, Route::local},
+      {"bundle show", false, Route::local},
   };
   return table;
 }

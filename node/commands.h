@@ -149,6 +149,8 @@ void add_division_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_desk_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // `enroll create|list|remove`, `join` (node/enroll_commands.cpp).
 void add_enroll_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+// `bundle export|import|show` (node/bundle_commands.cpp).
+void add_bundle_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // `backup`, `restore` (node/backup_commands.cpp; node/backup.h).
 void add_backup_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // The desk's certificate in DATA/desk/ (made at `init`; kept if there is one).

@@ -54,6 +54,17 @@ Result<Custody> read_custody(const storage::Store& store) {
     if (code == c.parent_code) c.parent = std::max(c.parent, m.acked);
     c.top = std::max(c.top, m.top);
   }
+  // Custody learned from the parent's receipts on a USB stick
+  // (node/bundle.h: mule/<parent>).
+  auto mule = store.sync_scan("mule/");
+  if (!mule.ok()) return mule.status();
+  for (const auto& [key, value] : *mule) {
+    const std::string_view code = std::string_view(key).substr(5);
+    if (!valid_code(code)) continue;  // mule/have/..., mule/ask/...
+    const auto m = decode_custody(value);
+    if (code == c.parent_code) c.parent = std::max(c.parent, m.acked);
+    c.top = std::max(c.top, m.top);
+  }
   auto refused = refusals(store);
   if (!refused.ok()) return refused.status();
   for (auto& r : *refused) {

@@ -9,6 +9,8 @@
 //   map/<child>/<be64 lsn>    be64 child LSN: after this node's log reached
 //                             `lsn`, it held the child's log up to the value
 //                             (maps the top's acks of ours back to the child)
+//   mule/...                  bundles' bookkeeping (node/bundle.h); mule/<parent>
+//                             is custody from a receipt, read with up/<parent>
 //   rcpt/<event id>           the case id: a hand-over stored in a batch whose
 //                             receipt (已接收) is not made yet; written in the
 //                             batch's transaction, cleared once it is made

@@ -53,7 +53,8 @@ liandong_fuzz_target(catalog liandong_storage)
 liandong_fuzz_target(roster liandong_storage)
 liandong_fuzz_target(calendar liandong_storage)
 liandong_fuzz_target(submission_json liandong_storage)
+liandong_fuzz_target(bundle liandong_sync)
 
 # Writes the binary seed corpora (see make_seeds.cpp); not a test.
 add_executable(fuzz_make_seeds ${LIANDONG_FUZZ_DIR}/make_seeds.cpp)
-target_link_libraries(fuzz_make_seeds PRIVATE liandong_storage)
+target_link_libraries(fuzz_make_seeds PRIVATE liandong_storage liandong_sync)

@@ -11,15 +11,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "node/bundle_file.h"
 #include "protocol/crypto.h"
 #include "protocol/event_codec.h"
 #include "protocol/sync_codec.h"
 #include "storage/case_fold.h"
 #include "storage/store_blobs.h"
 #include "storage/test_events.h"
+#include "tests/fuzz/bundle_keys.h"
 
 namespace {
 
@@ -153,6 +157,57 @@ void transfer_seeds(const fs::path& dir) {
 }
 
 }  // namespace
+
+// Bundle seeds (tests/fuzz/bundle_fuzz.cpp): the first byte picks the
+// reader. A whole bundle from the village to its township with the fixed
+// keys of bundle_keys.h, its header alone, and each kind of item.
+void bundle_seeds(const fs::path& dir, const std::vector<std::string>& events) {
+  node::BundleHeader h;
+  h.kind = proto::BundleKind::UP;
+  h.from = fuzz::kBundleFrom;
+  h.to = fuzz::kBundleTo;
+  h.from_store = "3f9c2a71d04e4b8e";
+  h.created_ms = fuzz::kBundleNowMs - 3600000;
+  h.expires_ms = fuzz::kBundleNowMs + 3600000;
+  std::vector<node::BundleItem> items(6);
+  items[0].kind = node::BundleItem::Kind::keys;
+  items[0].keys = {{kVillage, fuzz::bundle_signer().pub}, {kTownship, std::nullopt}};
+  items[1].kind = node::BundleItem::Kind::have;
+  items[1].have = {"7d1e0c55aa904f12", 40, Id{kTownship, 40}};
+  items[2].kind = node::BundleItem::Kind::range;
+  items[2].range = {0, 12, Id{kVillage, 12}, {events[0], events[3]}};
+  items[3].kind = node::BundleItem::Kind::chunk;
+  items[3].chunk = {std::string(32, 'f'), storage::sha256_of("scan"), "scan"};
+  items[4].kind = node::BundleItem::Kind::asks;
+  items[4].asks = {std::string(32, 'f')};
+  items[5].kind = node::BundleItem::Kind::custody;
+  items[5].custody = {12, {{std::string(32, 'f'), 3}}};
+  const fs::path tmp = dir / "whole.tmp";
+  fs::create_directories(dir);
+  auto w =
+      node::BundleWriter::create(tmp, h, fuzz::bundle_signer(), fuzz::bundle_reader_keys().pub);
+  if (!w.ok()) throw std::runtime_error(w.status().message());
+  for (std::size_t i = 0; i < 5; ++i)
+    if (auto st = (*w)->add(items[i]); !st) throw std::runtime_error(st.message());
+  if (auto st = (*w)->finish(); !st) throw std::runtime_error(st.message());
+  std::ifstream in(tmp, std::ios::binary);
+  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(tmp);
+  put(dir, "whole", std::string(1, '\2') + whole);
+  put(dir, "whole-cut", std::string(1, '\2') + whole.substr(0, whole.size() - 20));
+  auto header = node::parse_bundle_header(whole);
+  if (!header.ok()) throw std::runtime_error(header.status().message());
+  put(dir, "header", std::string(1, '\0') + whole.substr(0, header->consumed));
+  const char* names[] = {"item-keys",  "item-have", "item-range",
+                         "item-chunk", "item-asks", "item-custody"};
+  for (std::size_t i = 0; i < items.size(); ++i)
+    put(dir, names[i], std::string(1, '\1') + node::encode_item(items[i]));
+  node::BundleItem refusals;
+  refusals.kind = node::BundleItem::Kind::refusals;
+  refusals.refusals = {{Id{kVillage, 3}, "authority: not in the child's subtree", kTownship,
+                        proto::RefusalCause::AUTHORITY, fuzz::kBundleNowMs}};
+  put(dir, "item-refusals", std::string(1, '\1') + node::encode_item(refusals));
+}
 
 int main(int argc, char** argv) {
   if (argc != 2 || !crypto_ready()) {
@@ -317,6 +372,7 @@ int main(int argc, char** argv) {
   put(cur_dir, "state-folded", storage::encode_state(storage::fold(ptrs)));
   put(cur_dir, "state-submitted", storage::encode_state(storage::fold({ptrs[0]})));
   put(cur_dir, "state-empty", storage::encode_state(storage::CaseState{}));
+  bundle_seeds(root / "bundle", events);
   std::cout << "seeds written under " << root << "\n";
   return 0;
 }
