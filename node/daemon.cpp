@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "node/audit_log.h"
+#include "node/bundle.h"
 #include "node/control_server.h"
 #include "node/daemon_context.h"
 #include "node/daemon_start.h"
@@ -258,6 +259,22 @@ void Daemon::drain_control() {
 Status Daemon::start_desk() {
   if (!cfg_.desk.enabled) return Status::ok();
   desk::DeskOptions o{cfg_.desk, cfg_.data, cfg_.code, cfg_.attachments};
+  // 数据包 from the desk to a USB drive (node/bundle.h), on the desk's own
+  // threads: it only reads the store. The config and keys as they are now
+  // (a reload's [[upstream]] change reaches the desk at the next restart).
+  for (const auto& u : cfg_.upstreams)
+    o.upstreams.push_back(u.code);
+  o.export_bundle = [cfg = cfg_, id = id_, store = store_.get()](
+                        const std::string& for_code, const std::filesystem::path& file,
+                        uint64_t max_bytes) -> Result<desk::DeskBundle> {
+    auto enrolled = enrolled_children(*store);
+    if (!enrolled.ok()) return enrolled.status();
+    BundleNode node{cfg, *store, id, admitted_children(cfg, *enrolled), wall_clock_ms()};
+    auto rep = export_bundle(node, BundleExport{for_code, file, max_bytes, 0});
+    if (!rep.ok()) return rep.status();
+    return desk::DeskBundle{file.string(), rep->bytes, rep->counts.events, rep->files,
+                            rep->complete};
+  };
   auto server = desk::DeskServer::start(o, *store_, desk_jobs_);
   if (!server.ok()) return server.status();
   desk_ = std::move(server).value();

@@ -102,6 +102,8 @@ void Api::route(httplib::Server& http) {
   http.Get(R"(/api/public/items/([A-Za-z0-9_-]{1,64}))", bind(&Api::public_item));
   http.Get("/api/report", bind(&Api::report));
   http.Get("/api/report/ledger", bind(&Api::ledger));
+  http.Get("/api/bundle", bind(&Api::bundle_info));
+  http.Post("/api/bundle/export", bind(&Api::bundle_export));
   // Any other /api/ path: JSON 404, not a page.
   http.Get(R"(/api/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });
   http.Post(R"(/.*)", [](const Req&, Res& res) { fail(res, 404, "没有这个接口"); });

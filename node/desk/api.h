@@ -30,6 +30,17 @@ namespace liandong::desk {
 
 // The largest request body taken (an application with its materials).
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
+
+// A bundle the desk wrote to a USB drive (node/bundle.h, 数据包).
+struct DeskBundle {
+  std::string file;
+  uint64_t bytes = 0, events = 0, files = 0;
+  bool complete = true;  // false: the drive's room left some out
+};
+// Writes a bundle for `for_code` (this node's upstream) to `file` within
+// `max_bytes`; the daemon gives it (the desk does not hold the node's keys).
+using BundleExporter = std::function<Result<DeskBundle>(
+    const std::string& for_code, const std::filesystem::path& file, uint64_t max_bytes)>;
 // The largest upload (multipart/form-data: an application or an action
 // with its files); each file is also held to [attachments] max_file_mib.
 constexpr std::size_t kMaxUploadBytes = std::size_t{64} << 20;
@@ -45,6 +56,9 @@ struct ApiOptions {
   std::function<uint64_t()> now = wall_clock_ms;
   // What uploaded files may be and how photos are reduced.
   config::AttachmentSettings attachments{};
+  // 数据包 (data mule): this node's upstreams, in order, and the writer.
+  std::vector<std::string> upstreams{};
+  BundleExporter export_bundle{};
 };
 
 class Api {
@@ -99,6 +113,9 @@ class Api {
   // 统计报表 (api_report.cpp).
   void report(const Req&, Res&);
   void ledger(const Req&, Res&);
+  // 数据包 to a USB drive (api_bundle.cpp).
+  void bundle_info(const Req&, Res&);
+  void bundle_export(const Req&, Res&);
 
   // Runs `job` on the loop; false (after answering 503) when it did not run.
   bool on_loop(const LoopJob& job, Res& res);

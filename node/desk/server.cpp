@@ -171,6 +171,8 @@ Result<std::unique_ptr<DeskServer>> DeskServer::start(const DeskOptions& options
   api_options.loopback = !s.tls();
   api_options.port = port;
   api_options.attachments = options.attachments;
+  api_options.upstreams = options.upstreams;
+  api_options.export_bundle = options.export_bundle;
   impl->api = std::make_unique<Api>(api_options, store, jobs);
   Api* api = impl->api.get();
 

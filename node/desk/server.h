@@ -15,6 +15,7 @@
 #include <string>
 
 #include "config/node_config.h"
+#include "node/desk/api.h"
 #include "node/desk/loop_jobs.h"
 #include "node/desk/request_stats.h"
 #include "protocol/status.h"
@@ -28,6 +29,9 @@ struct DeskOptions {
   std::string code;            // the node's division code
   // [attachments] of the node config: uploads and photo reduction.
   config::AttachmentSettings attachments{};
+  // 数据包 (ApiOptions).
+  std::vector<std::string> upstreams{};
+  BundleExporter export_bundle{};
 };
 
 // DATA/desk/cert.pem and key.pem: the certificate made at `init`.

@@ -437,6 +437,19 @@ class Scenario:
         self.expect(states.get(TOWNSHIP) != "up" and states.get(COUNTY) != "up",
                     f"同步状态 offline shows the uplinks {states}")
         a.shot("13-sync-village-offline")
+        # 数据包: the agent writes what the township lacks to the USB stick.
+        a.wait_el("the 数据包 card", "#bundle-card:not([hidden]) #bundle-drive option")
+        a.click("#bundle-export")
+        a.wait_el("the bundle written", "#bundle-result.ok", 30, text="已写入U盘")
+        a.shot("13b-sync-village-bundle")
+        usb = os.environ["LIANDONG_TEST_USB_DIR"]
+        written = [f for f in os.listdir(usb) if f.endswith(".ldb")]
+        self.expect(len(written) == 1, f"the 数据包 button wrote {written} to the stick")
+        if written:
+            shown = net.cli_json("bundle", "show", os.path.join(usb, written[0]), "--json")
+            self.expect(shown.get("from") == VILLAGE and shown.get("to") == TOWNSHIP
+                        and shown.get("kind") == "up", f"bundle show: {shown}")
+            self.note(f"数据包按钮写入U盘 {written[0]}（{shown.get('bytes')} 字节，交 {TOWNSHIP}）")
         # How long the county link has been down, as `status` says and the
         # desk words it (与…断开 N).
         down_s = time.monotonic() - self.county_stopped
@@ -854,6 +867,9 @@ def main(scenario=None, doc: str = __doc__, label: str = "desk test", sub: str =
             os.remove(os.path.join(art, name))
     keep = args.keep or os.environ.get("LIANDONG_KEEP") == "1"
     tmp = tempfile.mkdtemp(prefix="liandong-desk-")
+    # A folder standing for the USB stick the 数据包 button writes to.
+    os.makedirs(os.path.join(tmp, "usb"), exist_ok=True)
+    os.environ["LIANDONG_TEST_USB_DIR"] = os.path.join(tmp, "usb")
     net = D.Net(binary, os.path.join(tmp, "net"))
     sc = scenario(net, tmp, art)
     ok = False

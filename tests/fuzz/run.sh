@@ -6,7 +6,7 @@
 #
 #   tests/fuzz/run.sh [--minutes N] [TARGET...]     (default: 10 minutes, all)
 #
-# Targets: sync_message signed_event config cursor catalog roster calendar submission_json.
+# Targets: sync_message signed_event config cursor catalog roster calendar submission_json bundle.
 # Exit status: 0 when no target found anything, 1 otherwise, 2 on misuse.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$minutes" =~ ^[0-9]+$ ]] && [ "$minutes" -gt 0 ] || { echo "run.sh: bad --minutes" >&2; exit 2; }
-[ ${#targets[@]} -gt 0 ] || targets=(sync_message signed_event config cursor catalog roster calendar submission_json)
+[ ${#targets[@]} -gt 0 ] || targets=(sync_message signed_event config cursor catalog roster calendar submission_json bundle)
 
 # Largest input per target: a few times its largest legitimate seed.
 max_len() {
@@ -38,6 +38,7 @@ max_len() {
     roster) echo 16384 ;;
     calendar) echo 8192 ;;
     submission_json) echo 16384 ;;
+    bundle) echo 16384 ;;       # a small bundle; records up to one chunk
     *) echo 4096 ;;
   esac
 }

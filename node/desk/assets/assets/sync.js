@@ -7,6 +7,9 @@
 // #store-full, #links-table, #link-rows (tr[data-peer=CODE][data-state]),
 // #refused-table, #refused-rows (tr[data-event][data-open]),
 // #refused-empty, #totals (dd[data-total=events|cases|...]), #message.
+// 数据包 (GET /api/bundle, POST /api/bundle/export): #bundle-card (shown
+// where the node has an upstream), #bundle-drive (the USB drives found),
+// #bundle-for, #bundle-export, #bundle-none, #bundle-result.
 const T = {
   title: '同步状态',
   heading: '同步状态',
@@ -37,6 +40,20 @@ const T = {
   reissued: (id) => '已重新签发为 ' + id,
   closed: '已处理',
   noRefused: '没有被拒收的事件。',
+  bundle: {
+    heading: 'U盘数据包（断网时送乡镇）',
+    hint: '联网线路长时间断开时，可把乡镇还没有收到的办件和扫描件导出到U盘，由代理员送到乡镇便民服务中心导入；乡镇导入后会给一个回执包，带回后请信息员在本机导入（命令 liandong bundle import）。数据包已签名并加密，只有乡镇能读取，U盘丢失不会泄露群众信息。',
+    drive: 'U盘',
+    for: '交给',
+    export: '导出数据包到U盘',
+    refresh: '重新查找U盘',
+    none: '没有找到U盘：请插入U盘，稍等几秒后点“重新查找U盘”。',
+    driveLabel: (d) => d.path + '（可用 ' + T.kb(d.free) + '）',
+    working: '正在导出，请不要拔出U盘……',
+    done: (r) =>
+      '已写入U盘：' + r.name + '（' + T.kb(r.bytes) + '，事件 ' + r.events + ' 条，附件 ' + r.files + ' 个）。请把U盘交给乡镇便民服务中心导入。',
+    partial: 'U盘空间不够，还有内容没有装下：乡镇导入后请再导出一次。',
+  },
   totalsHeading: '本机存储',
   totals: {
     code: '本机代码',
@@ -137,6 +154,51 @@ function totals(s) {
   );
 }
 
+// Names of the neighbours, from the last /api/sync.
+let placeNames = {};
+
+async function bundles() {
+  const b = await Desk.get('/api/bundle');
+  node('bundle-card').hidden = !b.can_export;
+  if (!b.can_export) return;
+  const drives = b.drives || [];
+  const keep = node('bundle-drive').value;
+  Desk.fill(
+    'bundle-drive',
+    drives.map((d) => Desk.el('option', { value: d.path, selected: d.path === keep }, T.bundle.driveLabel(d))),
+  );
+  Desk.fill(
+    'bundle-for',
+    (b.upstreams || []).map((c) => Desk.el('option', { value: c }, Desk.place(c, placeNames[c]))),
+  );
+  const one = (b.upstreams || []).length < 2;
+  node('bundle-for').hidden = one;
+  document.querySelector('label[for="bundle-for"]').hidden = one;
+  node('bundle-none').hidden = drives.length > 0;
+  node('bundle-export').disabled = drives.length === 0;
+  node('bundle-drive').hidden = drives.length === 0;
+}
+
+async function exportBundle(ev) {
+  ev.preventDefault();
+  const button = node('bundle-export');
+  const result = node('bundle-result');
+  button.disabled = true;
+  result.hidden = false;
+  result.className = 'message info';
+  result.textContent = T.bundle.working;
+  try {
+    const r = await Desk.post('/api/bundle/export', { drive: node('bundle-drive').value, for: node('bundle-for').value });
+    result.className = 'message ok';
+    result.textContent = T.bundle.done(r) + (r.complete ? '' : ' ' + T.bundle.partial);
+  } catch (e) {
+    result.className = 'message error';
+    result.textContent = e.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function refresh() {
   const s = await Desk.get('/api/sync');
   // SYNC_WORDS: in "sync", or merged into the status itself.
@@ -144,6 +206,7 @@ async function refresh() {
   Desk.showSync(node('sync-line'), words);
   const names = {};
   for (const l of words.links || []) if (l.peer_name) names[l.peer] = l.peer_name;
+  placeNames = names;
   node('not-running').hidden = s.running !== false;
   node('store-full').hidden = !s.store_full;
   const links = s.links || [];
@@ -160,4 +223,11 @@ async function refresh() {
   if (typeof s.lsn === 'number') Desk.seen(s.lsn);
 }
 
-Desk.start({ page: 'sync', strings: T, init: refresh, refresh });
+async function init() {
+  node('bundle-form').addEventListener('submit', exportBundle);
+  node('bundle-refresh').addEventListener('click', () => bundles().catch((e) => Desk.say(e.message, 'error')));
+  await refresh();
+  await bundles();
+}
+
+Desk.start({ page: 'sync', strings: T, init, refresh });
