@@ -291,39 +291,29 @@ Result<BundleExportReport> export_down(const BundleNode& n, Local& l, const Peer
 // transaction that stores it: only where it joins what we hold; a range
 // ahead of it is remembered until the gap fills.
 struct CursorMerge {
-  std::string peer;
-  sync::CursorValue cur;
-  std::map<uint64_t, std::pair<uint64_t, Id>> ahead;  // from -> (to, last id)
-  std::vector<uint64_t> dropped;                      // ahead entries to delete
+  std::string peer, store_id;
+  HeldLog held;
+  // rx/<peer> names `store_id`: the ahead entries are of that store.
+  bool cursor_names_store = false;
 
   void apply(uint64_t from, uint64_t to, const Id& last, storage::SyncWriter& w, bool map,
              uint64_t* moved_to) {
-    const uint64_t before = cur.lsn;
-    if (from <= cur.lsn) {
-      if (to > cur.lsn) {
-        cur.lsn = to;
-        cur.at = last;
-      }
-    } else if (!ahead.count(from) || ahead[from].first < to) {
-      ahead[from] = {to, last};
-      w.put(ahead_prefix(peer) + be(from), encode_ahead(to, last));
+    const HeldChange c = hold_range(held, from, to, last);
+    for (uint64_t f : c.added) {
+      const auto& [t, id] = held.ahead.at(f);
+      w.put(ahead_prefix(peer) + be(f), encode_ahead(t, id));
     }
-    for (auto it = ahead.begin(); it != ahead.end() && it->first <= cur.lsn;) {
-      if (it->second.first > cur.lsn) {
-        cur.lsn = it->second.first;
-        cur.at = it->second.second;
-      }
-      w.del(ahead_prefix(peer) + be(it->first));
-      it = ahead.erase(it);
-    }
-    if (cur.lsn != before) {
-      w.put(rx_key(peer), sync::encode_cursor(cur));
+    for (uint64_t f : c.joined)
+      w.del(ahead_prefix(peer) + be(f));
+    if (c.moved || (!c.added.empty() && !cursor_names_store)) {
+      w.put(rx_key(peer), sync::encode_cursor(sync::CursorValue{store_id, held.lsn, held.at}));
+      cursor_names_store = true;
       if (map) {
         std::string v;
-        put_be64(v, cur.lsn);
+        put_be64(v, held.lsn);
         w.put(map_key(peer, w.last_lsn()), v);
       }
-      *moved_to = cur.lsn;
+      *moved_to = held.lsn;
     }
   }
   static std::string be(uint64_t v) {
@@ -337,27 +327,34 @@ Result<CursorMerge> load_merge(const storage::Store& store, const std::string& p
                                const std::string& peer_store, std::vector<std::string>* stale) {
   CursorMerge m;
   m.peer = peer;
+  m.store_id = peer_store;
+  sync::CursorValue cur;
   auto v = store.sync_get(rx_key(peer));
   if (!v.ok()) return v.status();
   if (*v) {
     auto c = sync::decode_cursor(**v);
-    if (c.ok()) m.cur = *c;
+    if (c.ok()) cur = *c;
   }
   auto rows = store.sync_scan(ahead_prefix(peer));
   if (!rows.ok()) return rows.status();
   // Another store of the peer (replaced or restored elsewhere): what we
   // hold of the old one says nothing of the new one's positions.
-  if (m.cur.store_id != peer_store) {
-    m.cur = sync::CursorValue{peer_store, 0, {}};
+  // Ahead entries are of the store the cursor names (it is written with
+  // the first of them); any other store's are dropped.
+  if (cur.store_id != peer_store) {
     for (const auto& [k, val] : *rows)
       stale->push_back(k);
-    return m;
+    if (cur.lsn > 0) return m;  // positions of another store of the peer
   }
+  m.cursor_names_store = cur.store_id == peer_store;
+  m.held.lsn = cur.lsn;
+  m.held.at = cur.at;
   const std::size_t prefix = ahead_prefix(peer).size();
   for (const auto& [k, val] : *rows) {
+    if (!m.cursor_names_store) break;
     if (k.size() != prefix + 8 || val.size() < 8) continue;
     const uint64_t from = get_be64(std::string_view(k).substr(prefix));
-    m.ahead[from] = {get_be64(val), id_from_key(std::string_view(val).substr(8))};
+    m.held.ahead[from] = {get_be64(val), id_from_key(std::string_view(val).substr(8))};
   }
   return m;
 }
@@ -435,7 +432,7 @@ Result<BundleImportReport> import_bundle(const BundleNode& n, const fs::path& fi
   if (!merge.ok()) return merge.status();
   if (!stale.empty())
     if (auto st = n.store.sync_erase(stale); !st) return st;
-  rep.cursor_before = rep.cursor_after = merge->cur.lsn;
+  rep.cursor_before = rep.cursor_after = merge->held.lsn;
   ReceiptKeeper receipts(n.store, n.id.sign, n.cfg.code);
   const bool custody_map = !peer.is_parent && !n.cfg.upstreams.empty();
   const sync::Authority authority{n.cfg.code, peer.code, peer.is_parent, false};

@@ -325,6 +325,36 @@ Result<BundleItem> decode_item(std::string_view plaintext) {
 }
 
 // ---------------------------------------------------------------------------
+// Ranges held
+
+HeldChange hold_range(HeldLog& h, uint64_t from, uint64_t to, const Id& last) {
+  HeldChange c;
+  const uint64_t before = h.lsn;
+  if (from <= h.lsn) {
+    if (to > h.lsn) {
+      h.lsn = to;
+      h.at = last;
+    }
+  } else {
+    auto it = h.ahead.find(from);
+    if (it == h.ahead.end() || it->second.first < to) {
+      h.ahead[from] = {to, last};
+      c.added.push_back(from);
+    }
+  }
+  for (auto it = h.ahead.begin(); it != h.ahead.end() && it->first <= h.lsn;) {
+    if (it->second.first > h.lsn) {
+      h.lsn = it->second.first;
+      h.at = it->second.second;
+    }
+    c.joined.push_back(it->first);
+    it = h.ahead.erase(it);
+  }
+  c.moved = h.lsn != before;
+  return c;
+}
+
+// ---------------------------------------------------------------------------
 // Writer
 
 Result<std::unique_ptr<BundleWriter>> BundleWriter::create(

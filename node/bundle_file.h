@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <istream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,22 @@ struct BundleItem {
 std::string encode_item(const BundleItem& item);
 // invalid, saying why, for anything out of its limits.
 Result<BundleItem> decode_item(std::string_view plaintext);
+
+// How far a receiver holds a sender's log when ranges of it may arrive
+// twice, out of order, or behind what a link already brought: `lsn` (the
+// cursor, with `at` the event there) moves only over a range that starts at
+// or before it; a range beyond it waits in `ahead` until the gap fills.
+struct HeldLog {
+  uint64_t lsn = 0;
+  Id at;
+  std::map<uint64_t, std::pair<uint64_t, Id>> ahead;  // from -> (to, id at to)
+};
+struct HeldChange {
+  bool moved = false;            // lsn moved
+  std::vector<uint64_t> added;   // ahead entries added or widened (by from)
+  std::vector<uint64_t> joined;  // ahead entries joined to lsn and dropped
+};
+HeldChange hold_range(HeldLog& held, uint64_t from, uint64_t to, const Id& last);
 
 class BundleWriter {
  public:

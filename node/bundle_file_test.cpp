@@ -165,3 +165,39 @@ TEST_CASE("bundle items: limits are checked before use") {
   CHECK_FALSE(decode_item("").ok());
   CHECK_FALSE(decode_item(std::string(16, '\xff')).ok());
 }
+
+TEST_CASE("held log: ranges out of order, twice or behind the cursor join without moving it back") {
+  HeldLog h;
+  auto id = [](uint64_t n) { return Id{kVillage, n}; };
+  // (20, 30] before (0, 20]: held ahead, then joined.
+  auto c = hold_range(h, 20, 30, id(30));
+  CHECK_FALSE(c.moved);
+  CHECK(c.added == std::vector<uint64_t>{20});
+  CHECK(h.lsn == 0);
+  c = hold_range(h, 40, 50, id(50));  // a second gap
+  c = hold_range(h, 0, 20, id(20));
+  CHECK(c.moved);
+  CHECK(h.lsn == 30);
+  CHECK(h.at == id(30));
+  CHECK(c.joined == std::vector<uint64_t>{20});
+  CHECK(h.ahead.size() == 1);
+  // The same range again, and one behind the cursor: nothing moves.
+  c = hold_range(h, 0, 20, id(20));
+  CHECK_FALSE(c.moved);
+  CHECK(h.lsn == 30);
+  c = hold_range(h, 10, 25, id(25));
+  CHECK_FALSE(c.moved);
+  CHECK(h.lsn == 30);
+  // Overlapping the cursor and reaching past the gap's start: both join.
+  c = hold_range(h, 25, 45, id(45));
+  CHECK(c.moved);
+  CHECK(h.lsn == 50);
+  CHECK(h.at == id(50));
+  CHECK(h.ahead.empty());
+  // A wider copy of an ahead range replaces it; a narrower one does not.
+  hold_range(h, 60, 70, id(70));
+  CHECK(hold_range(h, 60, 65, id(65)).added.empty());
+  CHECK(hold_range(h, 60, 80, id(80)).added == std::vector<uint64_t>{60});
+  hold_range(h, 50, 60, id(60));
+  CHECK(h.lsn == 80);
+}
