@@ -48,11 +48,13 @@ clang_builds() {
   fi
   CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$clang_build" -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON -DLIANDONG_SANITIZE=address,undefined \
+    -DLIANDONG_BENCH=OFF \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$sanitizer_flags" \
     -DCMAKE_C_FLAGS_RELWITHDEBINFO="$sanitizer_flags" >/dev/null
   cmake --build "$clang_build" -j"$jobs"
   CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$tsan_build" -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIANDONG_WERROR=ON -DLIANDONG_SANITIZE=thread \
+    -DLIANDONG_BENCH=OFF \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$sanitizer_flags" \
     -DCMAKE_C_FLAGS_RELWITHDEBINFO="$sanitizer_flags" >/dev/null
   cmake --build "$tsan_build" -j"$jobs" --target ingest_pipeline_test desk_http_test liandong
