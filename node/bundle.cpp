@@ -389,10 +389,18 @@ Result<BundleExportReport> export_bundle(const BundleNode& n, const BundleExport
 }
 
 Result<BundleImportReport> import_bundle(const BundleNode& n, const fs::path& file) {
-  // The sender's key: the config's, the enrolled child's, or the one held.
+  // The sender's key: one the key directory holds as active (a rotated
+  // key), else the config's, the enrolled child's or the first one held —
+  // never one the directory says is retired or revoked (a stolen laptop's).
+  const storage::KeyRing ring = n.store.keyring();
+  std::optional<storage::KeyState> judged;
   auto key_ok = [&](const std::string& from, const PublicKey& key) {
     auto peer = find_peer(n, from);
     if (!peer) return false;
+    if (const storage::KeyRecord* r = ring.find(from, key)) {
+      judged = r->state;
+      return r->state == storage::KeyState::active;
+    }
     if (peer->sign && *peer->sign == key) return true;
     auto held = n.store.key(from);
     return held.ok() && *held && **held == key;
@@ -400,7 +408,13 @@ Result<BundleImportReport> import_bundle(const BundleNode& n, const fs::path& fi
   auto open = [&]() -> Result<std::unique_ptr<BundleReader>> {
     auto in = std::make_unique<std::ifstream>(file, std::ios::binary);
     if (!*in) return Status::invalid("无法打开 " + file.string());
-    return BundleReader::open(std::move(in), n.cfg.code, n.id.curve, n.now_ms, key_ok);
+    auto r = BundleReader::open(std::move(in), n.cfg.code, n.id.curve, n.now_ms, key_ok);
+    if (!r.ok() && judged && *judged != storage::KeyState::active)
+      return Status::invalid(std::string("数据包的签名密钥已") +
+                             (*judged == storage::KeyState::revoked ? "吊销" : "停用") +
+                             "（如设备被盗），不予导入 (signing key " +
+                             storage::key_state_name(*judged) + ")");
+    return r;
   };
   // First the whole file: nothing is stored unless every record is sound.
   BundleImportReport rep;

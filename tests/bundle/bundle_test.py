@@ -31,9 +31,10 @@ their scans whole, stay under what those 3 cases weigh plus a fixed allowance
 for the handshake, keys, heartbeats and custody queries -- far below the
 bundles' 50 scans, so nothing a bundle carried crossed the link again; the
 link's own counters say it sent no more events than were never bundled;
-bundle 2 imported after the link carried the same events stores nothing; and
+bundle 2 imported after the link carried the same events stores nothing;
 the convergence checker (deploy/testbed/invariants.py) passes on the three
-stores, which also pass `store check`.
+stores; once the county revokes the village's key (a stolen laptop), the
+township refuses its bundles; and the stores pass `store check`.
 
 Needs root; otherwise exits 77 (ctest: skipped).
 Usage: bundle_test.py --bin build/node/liandong [--keep]
@@ -376,6 +377,20 @@ def scenario(tb: T.Testbed) -> bool:
     problems += p
     say(f"  {len(stores[VILLAGE])} events at the village, {len(stores[COUNTY])} at the county; "
         f"{len(m.cases)} cases")
+    say("== the village's laptop is stolen (and offline): the county revokes its key")
+    tb.partition(VILLAGE)
+    tb.cli("keys", "revoke", VILLAGE, "--reason", "笔记本电脑被盗", "--actor", "周婷",
+           "--data", m.data(COUNTY))
+    b4 = os.path.join(m.stick, "被盗电脑的数据包.ldb")
+    m.cli(VILLAGE, "bundle", "export", "--for", TOWNSHIP, "--to", b4)
+    seen: list[str] = []
+
+    def refused_now() -> str | None:
+        r = m.cli(TOWNSHIP, "bundle", "import", b4, check=False)
+        seen.append((r.stderr + r.stdout).strip())
+        return None if r.returncode == 2 and "吊销" in r.stderr else "still imported"
+    took = tb.wait_until("the township refusing the revoked key's bundle", 30, refused_now)
+    say(f"  after {took:.1f} s: {seen[-1]}")
     if not T.stop_and_check(tb, (VILLAGE, TOWNSHIP, COUNTY)):
         problems.append("a daemon did not stop cleanly or a store check failed")
     for x in problems:
