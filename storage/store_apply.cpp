@@ -23,7 +23,7 @@ Result<std::vector<IngestResult>> Store::apply(std::span<const EventView* const>
     // from an old copy): never hand out their sequence numbers again.
     const uint64_t stored_next_seq = impl_->meta_u64(txn, kMetaNextSeq, 1);
     uint64_t next_seq = stored_next_seq;
-    KeyWork keys(*impl_);
+    KeyWork keys(*impl_, txn);
     FirstKeys firsts(txn, *impl_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const EventView& ev = *batch[i];

@@ -52,16 +52,25 @@ struct Store::Impl {
   mutable std::map<std::string, PublicKey> key_cache;
   // The `keyring` database in memory; replaced (under keys_mu) by the
   // write transaction that changes it, just before it commits.
+  // `ring_gen`: the meta kMetaKeyringGen it was read at.
   std::shared_ptr<const KeyRing> ring = std::make_shared<KeyRing>();
+  uint64_t ring_gen = 0;
 
   std::shared_ptr<const KeyRing> ring_now() const {
     std::lock_guard lock(keys_mu);
     return ring;
   }
-  void set_ring(std::shared_ptr<const KeyRing> r) {
+  uint64_t ring_gen_now() const {
+    std::lock_guard lock(keys_mu);
+    return ring_gen;
+  }
+  void set_ring(std::shared_ptr<const KeyRing> r, uint64_t gen) {
     std::lock_guard lock(keys_mu);
     ring = std::move(r);
+    ring_gen = gen;
   }
+  // The `keyring` database as `txn` sees it.
+  KeyRing load_ring(const Txn& txn) const;
 
   // The index databases in IndexKeys order (store_keys.h).
   MDB_dbi index_dbi(int which) const {

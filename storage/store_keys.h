@@ -27,6 +27,10 @@ constexpr const char* kMetaNextSeq = "next_seq";
 constexpr const char* kMetaHlc = "hlc";
 constexpr const char* kMetaParentClock = "parent_clock";
 constexpr const char* kMetaSearchKey = "search_key";
+// be64: raised by every transaction that changes `keyring`, so a process
+// whose copy in memory is older (another process stored key events: the
+// CLI importing a bundle beside a running daemon) reads it again.
+constexpr const char* kMetaKeyringGen = "keyring_gen";
 constexpr const char* kMetaBlobBytes = "blob_bytes";  // be64: bytes of chunks in `blobs`
 
 // by_status files a case in conflict under this byte, not its status.

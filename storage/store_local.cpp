@@ -41,7 +41,7 @@ std::vector<Result<StoredEvent>> Store::append_local(std::span<const LocalDraft>
     // A stamp persisted while the clock ran far ahead is not inherited
     // (causality within each case is kept by the case's own floor below).
     (void)hlc.resume(stored_hlc);
-    KeyWork keys(*impl_);
+    KeyWork keys(*impl_, txn);
     bool stored_any = false;
     for (const auto& d : drafts) {
       const Id id{code_, seq};

@@ -132,17 +132,8 @@ Status open_databases(Store::Impl& impl) {
     impl.keyring = dbi("keyring");
     impl.quarantine = dbi("quarantine");
     impl.imports = dbi("imports");
-    KeyRing ring;
-    {
-      Cursor c(txn, impl.keyring);
-      std::string_view k, v;
-      for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
-        auto row = KeyRing::decode(k, v);
-        if (!row) throw_corrupt("keyring has a malformed entry");
-        ring.put(*row);
-      }
-    }
-    impl.ring = std::make_shared<const KeyRing>(std::move(ring));
+    impl.ring = std::make_shared<const KeyRing>(impl.load_ring(txn));
+    impl.ring_gen = impl.meta_u64(txn, kMetaKeyringGen, 0);
     // A store made before `notices` existed: create it, index the log once.
     bool created = false;
     impl.notices = dbi("notices", &created);

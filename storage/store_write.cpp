@@ -163,6 +163,25 @@ void Store::Impl::write_touched(Txn& txn, TouchedCases& touched) {
   }
 }
 
+KeyRing Store::Impl::load_ring(const Txn& txn) const {
+  KeyRing out;
+  Cursor c(txn, keyring);
+  std::string_view k, v;
+  for (bool ok = c.move(MDB_FIRST, &k, &v); ok; ok = c.move(MDB_NEXT, &k, &v)) {
+    auto row = KeyRing::decode(k, v);
+    if (!row) throw_corrupt("keyring has a malformed entry");
+    out.put(*row);
+  }
+  return out;
+}
+
+KeyWork::KeyWork(Store::Impl& impl, const Txn& txn)
+    : impl_(impl), gen_(impl.meta_u64(txn, kMetaKeyringGen, 0)) {
+  if (gen_ != impl.ring_gen_now())
+    impl.set_ring(std::make_shared<const KeyRing>(impl.load_ring(txn)), gen_);
+  base_ = impl.ring_now();
+}
+
 Status KeyWork::apply(Txn& txn, const EventView& ev) {
   KeyRing trial = view();
   auto rows = trial.apply(ev);
@@ -178,11 +197,12 @@ void KeyWork::commit(Txn& txn) {
     txn.commit();
     return;
   }
-  impl_.set_ring(std::make_shared<const KeyRing>(*working_));
+  txn.put(impl_.meta, kMetaKeyringGen, be64(gen_ + 1));
+  impl_.set_ring(std::make_shared<const KeyRing>(*working_), gen_ + 1);
   try {
     txn.commit();
   } catch (...) {
-    impl_.set_ring(base_);
+    impl_.set_ring(base_, gen_);
     throw;
   }
 }

@@ -65,7 +65,9 @@ class TouchedCases {
 // memory just before the commit (restored if the commit fails).
 class KeyWork {
  public:
-  explicit KeyWork(Store::Impl& impl) : impl_(impl), base_(impl.ring_now()) {}
+  // Inside the write transaction `txn`: the directory as it holds it (read
+  // again when another process changed it since this one last did).
+  KeyWork(Store::Impl& impl, const Txn& txn);
 
   const KeyRing& view() const { return working_ ? *working_ : *base_; }
 
@@ -77,6 +79,7 @@ class KeyWork {
  private:
   Store::Impl& impl_;
   std::shared_ptr<const KeyRing> base_;
+  uint64_t gen_ = 0;
   std::optional<KeyRing> working_;
 };
 
