@@ -295,6 +295,7 @@ int dispatch(int argc, char** argv) {
   add_desk_commands(app, shared, modules);
   add_enroll_commands(app, shared, modules);
   add_backup_commands(app, shared, modules);
+  add_export_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);
