@@ -485,7 +485,7 @@ void Daemon::stop_desk() {
 std::unique_ptr<pg::ExportThread> start_export(const config::NodeConfig& cfg,
                                                const storage::Store& store) {
   if (cfg.export_pg.postgres_dsn.empty()) return nullptr;
-  if (auto s = pg::check_dsn(cfg.export_pg.postgres_dsn); !s.ok())
+  if (auto s = pg::check_dsn(cfg.export_pg.postgres_dsn); !s.is_ok())
     throw StartupError{"[export] postgres_dsn: " + s.message()};
   pg::ExportOptions o;
   o.dsn = cfg.export_pg.postgres_dsn;

@@ -61,10 +61,10 @@ int cmd_export_postgres(const std::string& data, const std::string* config_file,
                         "postgres_dsn"));
   if (a.batch < 1 || a.batch > 1'000'000) fail(Status::invalid("--batch 应在 1 至 1000000 之间"));
   o.batch_events = a.batch;
-  if (auto s = pg::check_dsn(o.dsn); !s.ok()) fail(s);
+  if (auto s = pg::check_dsn(o.dsn); !s.is_ok()) fail(s);
   auto node = open_node(data);
   pg::PgExporter ex(*node.store, o);
-  if (auto s = ex.connect(); !s.ok()) fail(s);
+  if (auto s = ex.connect(); !s.is_ok()) fail(s);
   if (!a.follow) {
     auto t = ex.catch_up();
     if (!t.ok()) fail(t.status());

@@ -107,12 +107,19 @@ bool PgExporter::connected() const {
 
 Status PgExporter::connect() {
   conn_.reset();
-  if (auto s = check_dsn(o_.dsn); !s.ok()) return s;
+  if (auto s = check_dsn(o_.dsn); !s.is_ok()) return s;
   try {
     auto c = std::make_unique<pqxx::connection>(o_.dsn);
+    // A lost connection is dropped and made again here, never silently
+    // reopened by libpqxx under a transaction (its temporary table and
+    // settings would be gone).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    c->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
     c->set_variable("search_path", "liandong");
     c->set_variable("synchronous_commit", "on");
-    if (auto s = ensure_schema(*c); !s.ok()) return s;
+    if (auto s = ensure_schema(*c); !s.is_ok()) return s;
     conn_ = std::move(c);
     return Status();
   } catch (const pqxx::broken_connection& e) {
@@ -124,7 +131,7 @@ Status PgExporter::connect() {
 
 Result<BatchResult> PgExporter::export_batch() {
   if (!connected()) {
-    if (auto s = connect(); !s.ok()) return s;
+    if (auto s = connect(); !s.is_ok()) return s;
   }
   RowOptions ro{store_.code(), o_.id_numbers, now_ms()};
   try {
@@ -165,7 +172,7 @@ Result<BatchResult> PgExporter::export_batch() {
       auto div = division_rows(store_, ro);
       if (!div.ok()) return div.status();
       std::vector<Row> cats, items;
-      if (auto s = catalog_rows(store_, ro, cats, items); !s.ok()) return s;
+      if (auto s = catalog_rows(store_, ro, cats, items); !s.is_ok()) return s;
       for (const char* t : {"divisions", "catalogs", "catalog_items"})
         w.exec(std::string("DELETE FROM ") + t + " WHERE node_code = " + node);
       copy_table(w, divisions_table(), *div);
@@ -174,7 +181,7 @@ Result<BatchResult> PgExporter::export_batch() {
       if (after != 0) {
         Status s;
         cases = all_cases(store_, s);
-        if (!s.ok()) return s;
+        if (!s.is_ok()) return s;
       }
     }
     // Events: plain COPY, so a doubled row would fail the batch; only
@@ -197,10 +204,10 @@ Result<BatchResult> PgExporter::export_batch() {
     }
     // Cases: their rows now, replacing what the database held.
     RowMaker maker(store_, ro);
-    if (!maker.status().ok()) return maker.status();
+    if (!maker.status().is_ok()) return maker.status();
     CaseRows rows;
     for (const auto& id : cases) {
-      if (auto s = maker.add_case(id, rows); !s.ok()) return s;
+      if (auto s = maker.add_case(id, rows); !s.is_ok()) return s;
     }
     if (!cases.empty()) {
       const std::string ids = w.quote(id_array(cases));

@@ -318,8 +318,8 @@ Result<LogBatch> read_log_batch(const storage::Store& store, uint64_t after,
     if (is_reference(ev->kind())) b.reference_changed = true;
     return true;
   });
-  if (!s.ok()) return s;
-  if (!bad.ok()) return bad;
+  if (!s.is_ok()) return s;
+  if (!bad.is_ok()) return bad;
   return b;
 }
 

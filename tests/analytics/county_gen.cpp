@@ -49,7 +49,7 @@ struct Failure {
 };
 
 void must(const Status& s, const std::string& what) {
-  if (!s.ok()) throw Failure{what + ": " + s.to_string()};
+  if (!s.is_ok()) throw Failure{what + ": " + s.to_string()};
 }
 
 std::string read_text(const fs::path& p) {
