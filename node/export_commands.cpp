@@ -36,8 +36,8 @@ extern "C" void on_stop_signal(int) {
 }
 
 std::string summary(const pg::ExportTotals& t) {
-  return "已导出事件 " + std::to_string(t.events) + " 条、办件 " + std::to_string(t.cases) +
-         " 件（" + std::to_string(t.batches) + " 批），已到日志序号 " + std::to_string(t.lsn) +
+  return "已导出事件 " + std::to_string(t.events) + " 条，写入办件 " + std::to_string(t.cases) +
+         " 件次（" + std::to_string(t.batches) + " 批），已到日志序号 " + std::to_string(t.lsn) +
          "\n";
 }
 

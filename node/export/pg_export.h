@@ -44,6 +44,8 @@ struct ExportOptions {
 // which may hold a password, is never quoted).
 Status check_dsn(const std::string& dsn);
 
+struct Prepared;  // a batch read from the store, ready to write (pg_export.cpp)
+
 struct BatchResult {
   uint64_t events = 0, cases = 0;  // rows written: events, cases
   uint64_t lsn = 0;                // the cursor after the batch
@@ -71,9 +73,22 @@ class PgExporter {
   Result<BatchResult> export_batch();
   // Batches until caught up with the store's log as it was when called,
   // or `keep_going` says stop.
+  // The store's log is read one batch ahead on a second thread while the
+  // current batch is written. A cursor moved by someone else (another
+  // exporter of the node) stops it with `overloaded`.
   Result<ExportTotals> catch_up(const std::function<bool()>& keep_going = {});
 
  private:
+  struct Cursor {
+    uint64_t lsn = 0, belt_until = 0;
+    bool store_changed = false;
+  };
+  // Reads (creating, or resetting for another store id) the node's cursor.
+  Result<Cursor> read_cursor();
+  // Writes a prepared batch in one transaction if the cursor is still
+  // where the batch starts.
+  Result<BatchResult> write_batch(Prepared& p, uint64_t belt_until);
+
   const storage::Store& store_;
   ExportOptions o_;
   std::unique_ptr<pqxx::connection> conn_;

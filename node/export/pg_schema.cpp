@@ -30,14 +30,14 @@ CREATE TABLE liandong.export_cursor (
 COMMENT ON TABLE liandong.export_cursor IS '导出游标：每个节点已导出到的日志序号 (LSN)，与数据在同一事务提交';
 
 CREATE TABLE liandong.events (
-  node_code text NOT NULL,
-  id text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   lsn bigint NOT NULL,
-  origin text NOT NULL,
+  origin text COLLATE "C" NOT NULL,
   seq bigint NOT NULL,
-  kind text NOT NULL,
-  case_id text,
-  home text NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C",
+  home text COLLATE "C" NOT NULL,
   hlc bigint NOT NULL,
   at timestamptz,
   actor text NOT NULL,
@@ -57,19 +57,19 @@ COMMENT ON COLUMN liandong.events.actor IS '经办人';
 COMMENT ON COLUMN liandong.events.body IS '事件内容 (JSON；身份证号、电话按配置遮蔽)';
 
 CREATE TABLE liandong.cases (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
-  home text NOT NULL,
-  village text,
-  township text,
-  item_code text,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
+  home text COLLATE "C" NOT NULL,
+  village text COLLATE "C",
+  township text COLLATE "C",
+  item_code text COLLATE "C",
   item_name text,
   applicant_name text,
   applicant_id text,
   applicant_phone text,
   status text NOT NULL,
   status_zh text NOT NULL,
-  handler text,
+  handler text COLLATE "C",
   conflict boolean NOT NULL,
   departments text[],
   has_decision boolean NOT NULL,
@@ -87,9 +87,9 @@ CREATE TABLE liandong.cases (
   event_count integer,
   counted boolean NOT NULL,
   submitted_day date,
-  month text,
-  taken_level text,
-  decided_level text,
+  month text COLLATE "C",
+  taken_level text COLLATE "C",
+  decided_level text COLLATE "C",
   promised_day date,
   received integer,
   accepted integer,
@@ -149,12 +149,12 @@ COMMENT ON COLUMN liandong.cases.decide_days IS '承办用时（工作日）';
 COMMENT ON COLUMN liandong.cases.deliver_days IS '送达用时（工作日）';
 
 CREATE TABLE liandong.steps (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
   n integer NOT NULL,
   step text NOT NULL,
   step_zh text NOT NULL,
-  holder text NOT NULL,
+  holder text COLLATE "C" NOT NULL,
   holder_level text NOT NULL,
   started_at timestamptz,
   limit_days integer,
@@ -176,8 +176,8 @@ COMMENT ON COLUMN liandong.steps.working_days IS '用时（工作日）';
 COMMENT ON COLUMN liandong.steps.late IS '超期（在办环节按导出时计）';
 
 CREATE TABLE liandong.materials (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
   n integer NOT NULL,
   name text NOT NULL,
   state text NOT NULL,
@@ -186,9 +186,9 @@ CREATE TABLE liandong.materials (
 COMMENT ON TABLE liandong.materials IS '申报材料';
 
 CREATE TABLE liandong.attachments (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
-  event_id text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
+  event_id text COLLATE "C" NOT NULL,
   n integer NOT NULL,
   name text,
   media_type text,
@@ -201,9 +201,9 @@ CREATE INDEX attachments_case ON liandong.attachments (node_code, case_id);
 COMMENT ON TABLE liandong.attachments IS '附件（只含文件信息，不含文件内容）';
 
 CREATE TABLE liandong.ratings (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
-  event_id text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
+  event_id text COLLATE "C" NOT NULL,
   score smallint NOT NULL,
   word text NOT NULL,
   good boolean NOT NULL,
@@ -219,17 +219,17 @@ COMMENT ON TABLE liandong.ratings IS '好差评（一事一评）';
 COMMENT ON COLUMN liandong.ratings.word IS '评价（非常满意……非常不满意）';
 
 CREATE TABLE liandong.complaints (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
-  event_id text NOT NULL,
-  against text,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
+  event_id text COLLATE "C" NOT NULL,
+  against text COLLATE "C",
   department text,
   person text,
   channel text,
   text text,
   issued_day date,
   due_date date,
-  level text,
+  level text COLLATE "C",
   answered boolean NOT NULL,
   answered_day date,
   upheld boolean,
@@ -240,13 +240,13 @@ CREATE INDEX complaints_case ON liandong.complaints (node_code, case_id);
 COMMENT ON TABLE liandong.complaints IS '效能投诉';
 
 CREATE TABLE liandong.supervision_orders (
-  node_code text NOT NULL,
-  case_id text NOT NULL,
-  event_id text NOT NULL,
-  kind text NOT NULL,
-  issued_by text,
+  node_code text COLLATE "C" NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
+  event_id text COLLATE "C" NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  issued_by text COLLATE "C",
   issued_day date,
-  level text,
+  level text COLLATE "C",
   due_date date,
   text text,
   answered boolean NOT NULL,
@@ -258,17 +258,17 @@ CREATE INDEX orders_case ON liandong.supervision_orders (node_code, case_id);
 COMMENT ON TABLE liandong.supervision_orders IS '督办与整改';
 
 CREATE TABLE liandong.divisions (
-  node_code text NOT NULL,
-  code text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
+  code text COLLATE "C" NOT NULL,
   name text NOT NULL,
-  level text NOT NULL,
+  level text COLLATE "C" NOT NULL,
   version bigint NOT NULL,
   PRIMARY KEY (node_code, code)
 );
 COMMENT ON TABLE liandong.divisions IS '行政区划表';
 
 CREATE TABLE liandong.catalogs (
-  node_code text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
   version bigint NOT NULL,
   issuer text NOT NULL,
   title text,
@@ -279,12 +279,12 @@ CREATE TABLE liandong.catalogs (
 COMMENT ON TABLE liandong.catalogs IS '事项目录版本';
 
 CREATE TABLE liandong.catalog_items (
-  node_code text NOT NULL,
+  node_code text COLLATE "C" NOT NULL,
   version bigint NOT NULL,
-  code text NOT NULL,
+  code text COLLATE "C" NOT NULL,
   name text NOT NULL,
   handling text,
-  level text,
+  level text COLLATE "C",
   total_days integer,
   PRIMARY KEY (node_code, version, code)
 );
