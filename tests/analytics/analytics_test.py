@@ -18,11 +18,13 @@ exactly once. At the end (the appender stopped, one last export):
     several periods and groupings (township, month, village, none);
   - bad input: a DSN libpq cannot parse exits 2, an unreachable server
     exits 1, a database holding another schema version exits 2 and
-    nothing is written; each says so in one Chinese line.
+    nothing is written; each says so in one Chinese line;
+  - `liandong run` with [export] postgres_dsn exports on its own thread,
+    also the events stored while it runs, and never logs the password.
 
 Skipped (exit 77) only where PostgreSQL's server binaries are absent.
 Every wait is bounded; every process is started here and stopped by pid.
-About 40-70 s on two cores.
+About 45-70 s on two cores.
 """
 
 from __future__ import annotations
@@ -387,6 +389,51 @@ def main():
             raise Fail(f"schema of another version: exit {r.returncode}, {held} rows: "
                        f"{r.stderr!r}")
         say("bad DSN, unreachable server, other schema version: refused in one line each")
+
+        # `liandong run` with [export]: the daemon exports on its own thread,
+        # also what arrives while it runs; the DSN's password never shows.
+        cl.sql("CREATE DATABASE viarun")
+        os.chmod(data, 0o700)
+        conf = os.path.join(tmp, "county.toml")
+        with open(conf, "w") as f:
+            f.write(f'[node]\ncode = "360723"\ndata = "{data}"\n[desk]\nlisten = "off"\n'
+                    f'[export]\npostgres_dsn = "{cl.dsn("viarun")} password=s3cret"\n')
+        log = open(os.path.join(tmp, "run.log"), "w")
+        daemon = subprocess.Popen([a.bin, "run", "--config", conf, "--log-level", "debug"],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        procs.append(daemon)
+
+        def cursor_at(db):
+            rows = cl.sql("SELECT lsn FROM liandong.export_cursor", db=db) \
+                if cl.one("SELECT to_regclass('liandong.export_cursor') IS NOT NULL",
+                          db=db) == "t" else []
+            return int(rows[0][0]) if rows else 0
+
+        def wait_cursor(db, lsn, limit_s):
+            deadline = time.monotonic() + limit_s
+            while time.monotonic() < deadline:
+                if cursor_at(db) >= lsn:
+                    return
+                time.sleep(0.2)
+            raise Fail(f"the daemon's export stopped at {cursor_at(db)} of {lsn}")
+
+        wait_cursor("viarun", n, 60)
+        r = run([a.gen, "append", "--data", data, "--seconds", "1.5", "--seed", "11"])
+        if r.returncode != 0:
+            raise Fail("append under the daemon: " + r.stderr.strip())
+        grown = n + int(r.stdout.strip())
+        wait_cursor("viarun", grown, 30)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=30)
+        procs.remove(daemon)
+        log.close()
+        text = open(os.path.join(tmp, "run.log")).read()
+        if "s3cret" in text or "postgres export started" not in text:
+            raise Fail("the daemon's log: " + text[-800:])
+        got = int(cl.one("SELECT count(*) FROM liandong.events", db="viarun"))
+        if got != grown:
+            raise Fail(f"the daemon exported {got} events of {grown}")
+        say(f"liandong run with [export]: {got} events, also those stored while it ran")
         say(f"PASS ({time.monotonic() - t0:.1f} s)")
         return 0
     finally:
