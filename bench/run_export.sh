@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PostgreSQL export's throughput (docs/ANALYTICS.md, docs/PERFORMANCE.md
 # "PostgreSQL export"): a county store of generated cases (county_gen,
-# tests/analytics/county_gen.cpp; 16,000 cases are about 110,000 events)
+# tests/analytics/county_gen.cpp; 18,000 cases are 103,036 events)
 # exported by `liandong export postgres` into a PostgreSQL cluster of its
 # own (initdb and pg_ctl in a scratch directory, as the `postgres` user
 # when run as root; fsync on, as a server would run), timed from start to
@@ -15,7 +15,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build"
-cases=16000
+cases=18000
 batch=20000
 while [[ $# -gt 0 ]]; do
   case "$1" in
