@@ -161,9 +161,8 @@ Status PgExporter::connect() {
     if (auto s = ensure_schema(*c); !s.is_ok()) return s;
     conn_ = std::move(c);
     return Status();
-  } catch (const pqxx::broken_connection& e) {
-    return Status::disconnected("无法连接 PostgreSQL: " + one_line(e.what()));
   } catch (const std::exception& e) {
+    error_ = "cannot connect: " + one_line(e.what());
     return Status::disconnected("无法连接 PostgreSQL: " + one_line(e.what()));
   }
 }
@@ -238,6 +237,7 @@ Result<PgExporter::Cursor> PgExporter::read_cursor() {
     return c;
   } catch (const std::exception& e) {
     conn_.reset();
+    error_ = "connection lost: " + one_line(e.what());
     return Status::disconnected("PostgreSQL 连接中断: " + one_line(e.what()));
   }
 }
@@ -311,13 +311,16 @@ Result<BatchResult> PgExporter::write_batch(Prepared& p, uint64_t belt_until) {
     return out;
   } catch (const pqxx::broken_connection& e) {
     conn_.reset();
+    error_ = "connection lost: " + one_line(e.what());
     return Status::disconnected("PostgreSQL 连接中断: " + one_line(e.what()));
   } catch (const pqxx::in_doubt_error& e) {
     // COMMIT sent, answer lost: the cursor in the database says which.
     conn_.reset();
+    error_ = "commit in doubt, the cursor will tell: " + one_line(e.what());
     return Status::disconnected("PostgreSQL 提交结果不明，重连后按游标续传: " + one_line(e.what()));
   } catch (const std::exception& e) {
     conn_.reset();
+    error_ = "batch failed: " + one_line(e.what());
     return Status::internal("导出失败: " + one_line(e.what()));
   }
 }
@@ -337,6 +340,7 @@ Result<BatchResult> PgExporter::export_batch() {
 }
 
 Result<ExportTotals> PgExporter::catch_up(const std::function<bool()>& keep_going) {
+  error_.clear();
   auto st = store_.stats();
   if (!st.ok()) return st.status();
   const uint64_t target = st->last_lsn;
@@ -435,7 +439,8 @@ void ExportThread::run() {
     if (!t.ok()) {
       failing_ = true;
       if (!was_failing || backoff.count() >= 60000)
-        spdlog::warn("postgres export: {} (retrying in {} s)", t.status().message(),
+        spdlog::warn("postgres export: {} (retrying in {} s)",
+                     ex.last_error().empty() ? t.status().to_string() : ex.last_error(),
                      backoff.count() / 1000);
       was_failing = true;
       wait = backoff;

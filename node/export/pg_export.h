@@ -77,6 +77,8 @@ class PgExporter {
   // current batch is written. A cursor moved by someone else (another
   // exporter of the node) stops it with `overloaded`.
   Result<ExportTotals> catch_up(const std::function<bool()>& keep_going = {});
+  // The last failure in English (libpq's or the store's words), for logs.
+  const std::string& last_error() const { return error_; }
 
  private:
   struct Cursor {
@@ -92,6 +94,7 @@ class PgExporter {
   const storage::Store& store_;
   ExportOptions o_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::string error_;
 };
 
 // `liandong run` with [export] postgres_dsn: exports on its own thread,
