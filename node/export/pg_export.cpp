@@ -113,6 +113,9 @@ std::vector<Id> all_cases(const storage::Store& store, Status& s) {
 
 }  // namespace
 
+// export_cursor.belt_until after a store change: every later batch.
+constexpr uint64_t kBeltAlways = uint64_t{1} << 62;
+
 // What one batch writes, read from the store (no PostgreSQL yet).
 struct Prepared {
   uint64_t after = 0;  // the cursor the batch follows
@@ -222,11 +225,12 @@ Result<PgExporter::Cursor> PgExporter::read_cursor() {
     c.lsn = cur[0][1].as<uint64_t>();
     c.belt_until = cur[0][2].as<uint64_t>();
     if (cur[0][0].as<std::string>() != store_.store_id()) {
-      // Another store under this node: start its log from the beginning;
-      // events already here keep their ids and are skipped, not doubled.
-      auto st = store_.stats();
-      if (!st.ok()) return st.status();
-      c.belt_until = st->last_lsn;
+      // Another store under this node (restored, or made again): its log
+      // from the beginning. Events already here keep their ids; from now on
+      // every event of this node is written with ON CONFLICT DO NOTHING, as
+      // the new store may yet receive again (sync) events exported from the
+      // old one. The cursor still makes each batch exactly once.
+      c.belt_until = kBeltAlways;
       c.lsn = 0;
       c.store_changed = true;
       w.exec("UPDATE export_cursor SET store_id = " + w.quote(store_.store_id()) +
@@ -264,8 +268,7 @@ Result<BatchResult> PgExporter::write_batch(Prepared& p, uint64_t belt_until) {
       copy_table(w, catalog_items_table(), p.items);
     }
     // Events: plain COPY, so a doubled row would fail the batch; only
-    // after a store change, up to belt_until, the ones already held are
-    // skipped.
+    // after a store change (belt_until) the ones already held are skipped.
     if (p.after < belt_until) {
       w.exec(
           "CREATE TEMP TABLE IF NOT EXISTS events_stage (LIKE liandong.events) "

@@ -9,9 +9,10 @@
 // batch's rows, a crash after it leaves both: no row is lost or doubled.
 //
 // A store replaced under the node (another store id: restored, or made
-// again with `init --force`) restarts the cursor at LSN 0; the events up to
-// the new store's last LSN at that moment are then written with ON CONFLICT
-// DO NOTHING (the same events keep their ids), later ones plainly again.
+// again with `init --force`) restarts the cursor at LSN 0; from then on the
+// node's events are written with ON CONFLICT DO NOTHING: the same events
+// keep their ids, and the new store may receive again (sync) events the
+// old one exported.
 //
 // Thread contract: a PgExporter is used by one thread; it reads the store
 // (thread-safe) with short read transactions and holds one connection.

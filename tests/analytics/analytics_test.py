@@ -19,6 +19,8 @@ exactly once. At the end (the appender stopped, one last export):
   - bad input: a DSN libpq cannot parse exits 2, an unreachable server
     exits 1, a database holding another schema version exits 2 and
     nothing is written; each says so in one Chinese line;
+  - a store replaced under the node (another store id) restarts the
+    cursor and skips the events held already by id;
   - `liandong run` with [export] postgres_dsn exports on its own thread,
     also the events stored while it runs, and never logs the password.
 
@@ -404,6 +406,33 @@ def main():
             raise Fail(f"schema of another version: exit {r.returncode}, {held} rows: "
                        f"{r.stderr!r}")
         say("bad DSN, unreachable server, other schema version: refused in one line each")
+
+        # A store replaced under the node (another store id): a smaller store
+        # of the same origins and sequence numbers, then events of its own.
+        cl.sql("CREATE DATABASE replaced")
+        r = run([a.bin, "export", "postgres", "--data", data, "--dsn", cl.dsn("replaced")])
+        if r.returncode != 0:
+            raise Fail("export before the store is replaced: " + r.stderr.strip())
+        before = int(cl.one("SELECT count(*) FROM liandong.events", db="replaced"))
+        other = os.path.join(tmp, "replaced")
+        r = run([a.gen, "create", "--data", other, "--cases", "300"], timeout=120)
+        if r.returncode != 0:
+            raise Fail("county_gen create (replaced): " + r.stderr.strip())
+        r = run([a.gen, "append", "--data", other, "--seconds", "1", "--seed", "5"])
+        if r.returncode != 0:
+            raise Fail("county_gen append (replaced): " + r.stderr.strip())
+        r = run([a.bin, "export", "postgres", "--data", other, "--dsn", cl.dsn("replaced")])
+        if r.returncode != 0:
+            raise Fail("export of the replaced store: " + r.stderr.strip())
+        cur = cl.sql("SELECT store_changes, lsn FROM liandong.export_cursor", db="replaced")[0]
+        counts = cl.sql("SELECT count(*), count(DISTINCT id) FROM liandong.events",
+                        db="replaced")[0]
+        other_st = json.loads(run([a.bin, "status", "--data", other, "--json"]).stdout)["totals"]
+        if (cur[0] != "1" or int(cur[1]) != other_st["last_lsn"] or counts[0] != counts[1]
+                or int(counts[0]) < before):
+            raise Fail(f"replaced store: cursor {cur}, events {counts} (before {before})")
+        say(f"a replaced store: cursor restarted once, {int(counts[0]) - before} new events, "
+            f"the {before} held ones neither lost nor doubled")
 
         # `liandong run` with [export]: the daemon exports on its own thread,
         # also what arrives while it runs; the DSN's password never shows.
