@@ -257,7 +257,9 @@ Result<BatchResult> PgExporter::write_batch(Prepared& p, uint64_t belt_until) {
         w.exec("SELECT store_id, lsn FROM export_cursor WHERE node_code = " + node + " FOR UPDATE");
     if (cur.empty() || cur[0][0].as<std::string>() != store_.store_id() ||
         cur[0][1].as<uint64_t>() != p.after)
-      return Status::overloaded("export cursor moved (another exporter of this node?)");
+      return Status::overloaded(
+          "另一导出进程已写入本节点的数据，本次停止 (export cursor moved: another exporter of "
+          "this node?)");
     BatchResult out;
     out.lsn = p.log.last_lsn;
     if (p.reference) {

@@ -19,6 +19,7 @@ exactly once. At the end (the appender stopped, one last export):
   - bad input: a DSN libpq cannot parse exits 2, an unreachable server
     exits 1, a database holding another schema version exits 2 and
     nothing is written; each says so in one Chinese line;
+  - two exporters of one node at once never interleave or double a row;
   - a store replaced under the node (another store id) restarts the
     cursor and skips the events held already by id;
   - `liandong run` with [export] postgres_dsn exports on its own thread,
@@ -406,6 +407,26 @@ def main():
             raise Fail(f"schema of another version: exit {r.returncode}, {held} rows: "
                        f"{r.stderr!r}")
         say("bad DSN, unreachable server, other schema version: refused in one line each")
+
+        # Two exporters of one node at once: never interleaved, never doubled.
+        cl.sql("CREATE DATABASE twice")
+        both = [subprocess.Popen([a.bin, "export", "postgres", "--data", data, "--dsn",
+                                  cl.dsn("twice"), "--batch", "3000"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        procs.extend(both)
+        for p in both:
+            out2, err2 = p.communicate(timeout=120)
+            procs.remove(p)
+            if p.returncode not in (0, 1) or (p.returncode == 1 and "另一导出进程" not in err2):
+                raise Fail(f"two exporters at once: exit {p.returncode}: {err2.strip()}")
+        r = run([a.bin, "export", "postgres", "--data", data, "--dsn", cl.dsn("twice")])
+        got = cl.sql("SELECT count(*), count(DISTINCT lsn), max(lsn) FROM liandong.events",
+                     db="twice")[0]
+        if r.returncode != 0 or not (got[0] == got[1] == got[2] == str(n)):
+            raise Fail(f"two exporters at once: {got} for {n} events: {r.stderr.strip()}")
+        say(f"two exporters at once (exit {[p.returncode for p in both]}): "
+            f"{got[0]} events exactly once")
 
         # A store replaced under the node (another store id): a smaller store
         # of the same origins and sequence numbers, then events of its own.
