@@ -83,6 +83,11 @@ std::string describe(const NodeConfig& config) {
       << (m.port == 0 ? std::string("(a free port)") : std::to_string(m.port)) << "/metrics"
       << (m.allow_remote ? " (open beyond this machine)" : " (this machine only)") << "\n";
   }
+  if (!config.export_pg.postgres_dsn.empty()) {
+    // The DSN may hold a password: never shown.
+    o << "export     PostgreSQL (connection string not shown); ID numbers "
+      << (config.export_pg.id_numbers ? "exported" : "masked") << "\n";
+  }
   const AttachmentSettings& a = config.attachments;
   o << "attachments files up to " << a.max_file_mib << " MiB; photos reduced to "
     << a.image_long_side << " px, JPEG quality " << a.jpeg_quality << "; "

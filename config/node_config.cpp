@@ -44,7 +44,7 @@ class Parser {
   std::variant<NodeConfig, ConfigError> run() {
     reader_.allow_only(root_, "",
                        {"node", "listen", "control", "upstream", "child", "sync", "desk",
-                        "attachments", "enroll", "metrics"});
+                        "attachments", "enroll", "metrics", "export"});
     if (!reader_.failed()) read_node();
     if (!reader_.failed()) read_listen();
     if (!reader_.failed()) read_control();
@@ -55,6 +55,7 @@ class Parser {
     if (!reader_.failed()) read_attachments();
     if (!reader_.failed()) read_enroll();
     if (!reader_.failed()) read_metrics();
+    if (!reader_.failed()) read_export();
     if (reader_.failed()) return ConfigError{reader_.error()};
     return std::move(config_);
   }
@@ -197,6 +198,21 @@ class Parser {
       if (!ok) return "'" + v + "' is not a host name or IPv4 address";
     }
     return std::nullopt;
+  }
+
+  void read_export() {
+    const toml::table* t = reader_.table(root_, "", "export");
+    if (t == nullptr) return;
+    reader_.allow_only(*t, "export", {"postgres_dsn", "export_id_numbers"});
+    auto dsn = reader_.string(*t, "export", "postgres_dsn", Need::kOptional);
+    auto ids = reader_.boolean(*t, "export", "export_id_numbers");
+    if (reader_.failed()) return;
+    if (dsn && dsn->value.empty()) {
+      reader_.fail(dsn->line, "export.postgres_dsn", "empty; leave the key out for no export");
+      return;
+    }
+    if (dsn) config_.export_pg.postgres_dsn = dsn->value;
+    config_.export_pg.id_numbers = ids && ids->value;
   }
 
   void read_metrics() {

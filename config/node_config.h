@@ -144,6 +144,20 @@ struct MetricsSettings {
   friend bool operator==(const MetricsSettings&, const MetricsSettings&) = default;
 };
 
+// [export]: the continuous export to PostgreSQL (docs/ANALYTICS.md). The
+// whole table is optional; without postgres_dsn `liandong run` exports
+// nothing.
+//   postgres_dsn       libpq connection string or URI ("host=... dbname=...",
+//                      "postgresql://..."); may hold a password, so it is
+//                      never logged or described.
+//   export_id_numbers  false (default): applicants' ID numbers and phones
+//                      are masked (360723********0018); true exports them.
+struct ExportSettings {
+  std::string postgres_dsn;
+  bool id_numbers = false;
+  friend bool operator==(const ExportSettings&, const ExportSettings&) = default;
+};
+
 struct NodeConfig {
   std::string code;                // this node's division code (2, 4, 6, 9 or 12 digits)
   std::filesystem::path data;      // data directory (store, keys), see "Paths" above
@@ -160,6 +174,7 @@ struct NodeConfig {
   AttachmentSettings attachments;
   EnrollSettings enroll;
   MetricsSettings metrics;
+  ExportSettings export_pg;
 
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };

@@ -832,3 +832,32 @@ TEST_CASE("config: a wrong [metrics] is one line naming the key", "[config][metr
   expect_error(head + "listen = \"127.0.0.1:9617\"\nport = 9617\n", 6, "metrics.port", "");
   expect_error(head + "path = \"/metrics\"\n", 5, "metrics.path", "");
 }
+
+// --- [export] -----------------------------------------------------------------
+
+TEST_CASE(
+    "config: [export] names the PostgreSQL DSN, never described; ID numbers masked "
+    "unless said",
+    "[config][export]") {
+  auto c = parse_ok("[node]\ncode = \"360723\"\ndata = \"/srv/ld\"\n");
+  CHECK(c.export_pg.postgres_dsn.empty());
+  CHECK_THAT(liandong::config::describe(c), !Contains("export"));
+  const std::string head = "[node]\ncode = \"360723\"\ndata = \"/srv/ld\"\n[export]\n";
+  c = parse_ok(head + "postgres_dsn = \"host=10.36.7.9 dbname=bi user=ld password=s3cret\"\n");
+  CHECK(c.export_pg.postgres_dsn == "host=10.36.7.9 dbname=bi user=ld password=s3cret");
+  CHECK_FALSE(c.export_pg.id_numbers);
+  const std::string d = liandong::config::describe(c);
+  CHECK_THAT(d, Contains("export     PostgreSQL (connection string not shown); ID numbers masked"));
+  CHECK_THAT(d, !Contains("s3cret"));
+  c = parse_ok(head + "postgres_dsn = \"postgresql:///bi\"\nexport_id_numbers = true\n");
+  CHECK(c.export_pg.id_numbers);
+  CHECK_THAT(liandong::config::describe(c), Contains("ID numbers exported"));
+}
+
+TEST_CASE("config: a wrong [export] is one line naming the key", "[config][export]") {
+  const std::string head = "[node]\ncode = \"360723\"\ndata = \"/srv/ld\"\n[export]\n";
+  expect_error(head + "postgres_dsn = \"\"\n", 5, "export.postgres_dsn", "empty");
+  expect_error(head + "postgres_dsn = 5\n", 5, "export.postgres_dsn", "");
+  expect_error(head + "export_id_numbers = \"yes\"\n", 5, "export.export_id_numbers", "");
+  expect_error(head + "postgres_url = \"x\"\n", 5, "export.postgres_url", "");
+}

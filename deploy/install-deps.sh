@@ -13,6 +13,8 @@ packages=(
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libqrencode-dev libvips-dev
   chromium chromium-driver python3-selenium python3-openpyxl fonts-noto-cjk poppler-utils
   libjs-chart.js prometheus
+  # The PostgreSQL export (docs/ANALYTICS.md) and its test's own cluster.
+  postgresql libpqxx-dev
   iproute2 nftables procps python3 time
   # The package's tests (tests/deploy.cmake): cpack's dpkg-shlibdeps,
   # systemd-analyze, man; deploy/package-test.sh: a Debian 12 root booted

@@ -296,6 +296,7 @@ int dispatch(int argc, char** argv) {
   add_enroll_commands(app, shared, modules);
   add_backup_commands(app, shared, modules);
   add_bundle_commands(app, shared, modules);
+  add_export_commands(app, shared, modules);
 
   try {
     app.parse(argc, argv);

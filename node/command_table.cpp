@@ -30,6 +30,8 @@ const std::vector<CommandInfo>& command_table() {
       {"calendar show", false, Route::read},
       {"deadline show", false, Route::read},
       {"report", false, Route::read},
+      // Long-running, with its own PostgreSQL connection: never in the daemon.
+      {"export postgres", false, Route::local},
       {"audit", false, Route::read},
       {"keys show", false, Route::read},
       {"keys trust", true, Route::daemon},

@@ -153,6 +153,8 @@ void add_enroll_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 void add_bundle_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // `backup`, `restore` (node/backup_commands.cpp; node/backup.h).
 void add_backup_commands(CLI::App& app, CliShared& shared, CommandSet& out);
+// `export postgres` (node/export_commands.cpp, docs/ANALYTICS.md).
+void add_export_commands(CLI::App& app, CliShared& shared, CommandSet& out);
 // The desk's certificate in DATA/desk/ (made at `init`; kept if there is one).
 Status make_desk_certificate(const std::filesystem::path& data, const std::string& code);
 

@@ -21,6 +21,7 @@
 #include "node/desk/loop_jobs.h"
 #include "node/desk/server.h"
 #include "node/enroll.h"
+#include "node/export/pg_export.h"
 #include "node/fd_limits.h"
 #include "node/identity.h"
 #include "node/key_directory.h"
@@ -495,6 +496,24 @@ void Daemon::stop_desk() {
   stopper.join();
 }
 
+// The PostgreSQL export of `liandong run` (node/export/pg_export.h), or
+// none without [export] postgres_dsn. A DSN libpq cannot parse refuses the
+// start; a server that is down is retried by the thread.
+std::unique_ptr<pg::ExportThread> start_export(const config::NodeConfig& cfg,
+                                               const storage::Store& store) {
+  if (cfg.export_pg.postgres_dsn.empty()) return nullptr;
+  if (auto s = pg::check_dsn(cfg.export_pg.postgres_dsn); !s.is_ok())
+    throw StartupError{"[export] postgres_dsn: " + s.message()};
+  pg::ExportOptions o;
+  o.dsn = cfg.export_pg.postgres_dsn;
+  o.id_numbers = cfg.export_pg.id_numbers;
+  auto t = std::make_unique<pg::ExportThread>(store, std::move(o));
+  t->start();
+  spdlog::info("postgres export started (ID numbers {})",
+               cfg.export_pg.id_numbers ? "exported" : "masked");
+  return t;
+}
+
 }  // namespace
 
 int run_daemon(const config::NodeConfig& cfg, const std::filesystem::path& config_file,
@@ -511,12 +530,17 @@ int run_daemon(const config::NodeConfig& cfg, const std::filesystem::path& confi
     if (sfd < 0) throw StartupError{"cannot watch signals"};
     auto node = open_node(cfg);
     if (!node.ok()) throw StartupError{node.status().message()};
+    const storage::Store& store = *node->store;
     Daemon d(cfg, config_file, log_level_override, std::move(node->store), std::move(node->id),
              std::move(control));
     d.start(sfd);
     if (auto s = d.start_desk(); !s) throw StartupError{s.message()};
     if (auto s = d.start_metrics(); !s) throw StartupError{s.message()};
+    // [export] postgres_dsn: the export to PostgreSQL on its own thread,
+    // stopped before the daemon (and its store) goes.
+    auto exporter = start_export(cfg, store);
     const int rc = d.loop();
+    exporter.reset();
     ::close(sfd);
     return rc;
   } catch (const StartupError& e) {

@@ -513,6 +513,44 @@ Report build_report(const std::vector<CaseFacts>& cases, const ReportOptions& o)
   return r;
 }
 
+uint64_t as_of_end_ms(int64_t as_of) {
+  return static_cast<uint64_t>(std::max<int64_t>(as_of, 0) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
+}
+
+Result<std::optional<CaseFacts>> stored_case_facts(const CaseState& st,
+                                                   const std::vector<StoredEvent>& events,
+                                                   storage::CatalogCache& catalogs,
+                                                   const storage::Calendar& calendar,
+                                                   uint64_t now_ms) {
+  // The item's handling in the catalog the case was submitted with.
+  auto catalog = catalogs.get(storage::submitted_catalog_version(events));
+  if (!catalog.ok()) return catalog.status();
+  std::optional<storage::Handling> handling;
+  std::optional<uint32_t> promise_days;
+  storage::StepLimits limits;
+  if (*catalog != nullptr) {
+    if (const auto* item = (*catalog)->find(st.item_code)) {
+      handling = item->handling;
+      promise_days = storage::promised_days(*item, st.home);
+      limits = item->limits;
+    }
+  }
+  auto f = case_facts(st, events, handling);
+  if (!f) return std::optional<CaseFacts>();
+  f->promise_days = promise_days;
+  if (st.supervision != 0) f->supervision = storage::supervision_items(st, events, calendar);
+  if (st.has_decision) {
+    if (auto r = storage::case_revisit(events)) f->revisit_score = r->score;
+  }
+  // The steps done late, or open past their day, by the level holding
+  // the case then (storage/deadlines.h).
+  const auto steps = storage::compute_deadlines(st, events, limits, calendar, now_ms);
+  for (const auto& s : steps.steps) {
+    if (s.flag == storage::DeadlineFlag::overdue) f->late_holders.push_back(s.holder);
+  }
+  return f;
+}
+
 Result<Report> build_report_from_store(const storage::Store& store, const ReportOptions& o,
                                        const std::string& home_prefix) {
   storage::CaseFilter filter;
@@ -525,42 +563,18 @@ Result<Report> build_report_from_store(const storage::Store& store, const Report
   auto cal = storage::held_calendar(store);
   if (!cal.ok()) return cal.status();
   // "now" for the step clocks: the end of the as_of day (China time).
-  const uint64_t now_ms =
-      static_cast<uint64_t>(std::max<int64_t>(o.as_of, 0) + 1) * 86'400'000 - 8 * 3'600'000 - 1;
+  const uint64_t now_ms = as_of_end_ms(o.as_of);
   for (const auto& st : *cases) {
     if (st.submitted_hlc == 0) continue;
     const int64_t day = china_day(hlc_ms(st.submitted_hlc));
     if ((o.from && day < *o.from) || (o.to && day > *o.to)) continue;
     auto events = store.case_events(st.case_id);
     if (!events.ok()) return events.status();
-    // The item's handling in the catalog the case was submitted with.
-    auto catalog = catalogs.get(storage::submitted_catalog_version(*events));
-    if (!catalog.ok()) return catalog.status();
-    std::optional<storage::Handling> handling;
-    std::optional<uint32_t> promise_days;
-    storage::StepLimits limits;
-    if (*catalog != nullptr) {
-      if (const auto* item = (*catalog)->find(st.item_code)) {
-        handling = item->handling;
-        promise_days = storage::promised_days(*item, st.home);
-        limits = item->limits;
-      }
-    }
-    auto f = case_facts(st, *events, handling);
-    if (!f) continue;
+    auto f = stored_case_facts(st, *events, catalogs, *cal, now_ms);
+    if (!f.ok()) return f.status();
+    if (!f->has_value()) continue;
     if (!st.item_name.empty()) item_names.emplace(st.item_code, st.item_name);
-    f->promise_days = promise_days;
-    if (st.supervision != 0) f->supervision = storage::supervision_items(st, *events, *cal);
-    if (st.has_decision) {
-      if (auto r = storage::case_revisit(*events)) f->revisit_score = r->score;
-    }
-    // The steps done late, or open past their day, by the level holding
-    // the case then (storage/deadlines.h).
-    const auto steps = storage::compute_deadlines(st, *events, limits, *cal, now_ms);
-    for (const auto& s : steps.steps) {
-      if (s.flag == storage::DeadlineFlag::overdue) f->late_holders.push_back(s.holder);
-    }
-    facts.push_back(std::move(*f));
+    facts.push_back(std::move(**f));
   }
   ReportOptions counted = o;
   counted.calendar = std::move(cal).value();

@@ -199,6 +199,21 @@ std::optional<CaseFacts> case_facts(const storage::CaseState& st,
                                     const std::vector<storage::StoredEvent>& events,
                                     std::optional<storage::Handling> handling = std::nullopt);
 
+// The end of China day `as_of` (its last ms, UTC): the "now" the report's
+// step clocks run to.
+uint64_t as_of_end_ms(int64_t as_of);
+
+// One held case's facts as build_report_from_store counts them: case_facts
+// with the item's handling and promised days from the catalog the case was
+// submitted with (`catalogs`), its supervision items and 回访, and the
+// holders of its late steps as of `now_ms` (the only part that depends on
+// the time). nullopt for a case whose application is not here yet.
+Result<std::optional<CaseFacts>> stored_case_facts(const storage::CaseState& st,
+                                                   const std::vector<storage::StoredEvent>& events,
+                                                   storage::CatalogCache& catalogs,
+                                                   const storage::Calendar& calendar,
+                                                   uint64_t now_ms);
+
 // ---- figures ---------------------------------------------------------------
 
 enum Step : int { kStepAccept = 0, kStepDecide = 1, kStepDeliver = 2, kStepCount = 3 };
