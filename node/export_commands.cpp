@@ -64,7 +64,9 @@ int cmd_export_postgres(const std::string& data, const std::string* config_file,
   if (auto s = pg::check_dsn(o.dsn); !s.is_ok()) fail(s);
   auto node = open_node(data);
   pg::PgExporter ex(*node.store, o);
-  if (auto s = ex.connect(); !s.is_ok()) fail(s);
+  // Once: no server is a failure. --follow keeps exporting: a server not up
+  // yet (or restarting) is waited for, as one lost later is.
+  if (auto s = ex.connect(); !s.is_ok() && (!a.follow || s.code() == Code::invalid)) fail(s);
   if (!a.follow) {
     auto t = ex.catch_up();
     if (!t.ok()) fail(t.status());
