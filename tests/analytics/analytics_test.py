@@ -72,9 +72,19 @@ def pg_bindir():
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range: the server restarts
+    many times, and a client connection of a test running beside this one
+    could otherwise take the port as its own source port in between."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise Fail("no free port in 20000-32000")
 
 
 class Cluster:
@@ -105,10 +115,28 @@ class Cluster:
                 "-c fsync=off -c full_page_writes=off -c max_connections=20")
         self.run_as([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-o", opts,
                      "-l", os.path.join(self.root, "server.log"), "-w", "-t", "60", "start"])
+        # Up means answering over TCP, as the exporter connects.
+        deadline = time.monotonic() + 30
+        while True:
+            r = subprocess.run(["psql", "-X", "-q", "-At", "-d", self.dsn(), "-c", "SELECT 1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=30)
+            if r.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise Fail(f"PostgreSQL started but does not answer on port {self.port}: "
+                           f"{r.stderr.strip()}")
+            time.sleep(0.2)
 
     def crash(self):
         self.run_as([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "immediate",
                      "-w", "stop"], check=False)
+        # Gone for good before it is started again.
+        deadline = time.monotonic() + 60
+        while os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            if time.monotonic() > deadline:
+                raise Fail("PostgreSQL did not stop within 60 s of an immediate shutdown")
+            time.sleep(0.1)
 
     def stop(self):
         if os.path.exists(os.path.join(self.data, "postmaster.pid")):
