@@ -173,6 +173,23 @@ Status add_ranges(const Local& l, BundleWriter& w, const Budget& budget, const s
   return Status::ok();
 }
 
+// The first two items of either kind: the keys a handshake with `peer`
+// carries, and our cursor of its log (returned).
+Result<sync::CursorValue> start_bundle(const Local& l, BundleWriter& w, const std::string& peer,
+                                       bool up) {
+  BundleItem keys;
+  keys.kind = BundleItem::Kind::keys;
+  keys.keys = l.view.keys_for(peer, up);
+  if (auto st = w.add(keys); !st) return st;
+  auto rx = l.view.rx_cursor(peer);
+  if (!rx.ok()) return rx.status();
+  BundleItem have;
+  have.kind = BundleItem::Kind::have;
+  have.have = *rx;
+  if (auto st = w.add(have); !st) return st;
+  return *rx;
+}
+
 Result<BundleExportReport> export_up(const BundleNode& n, Local& l, const Peer& p, BundleWriter& w,
                                      const Budget& budget) {
   BundleExportReport rep;
@@ -182,16 +199,7 @@ Result<BundleExportReport> export_up(const BundleNode& n, Local& l, const Peer& 
   const uint64_t end = l.view.end();
   const uint64_t from = std::min(end, std::max(read_mark(n.store, custody_key(p.code)).acked,
                                                read_mark(n.store, mule_custody_key(p.code)).acked));
-  BundleItem keys;
-  keys.kind = BundleItem::Kind::keys;
-  keys.keys = l.view.keys_for(p.code, true);
-  if (auto st = w.add(keys); !st) return st;
-  auto rx = l.view.rx_cursor(p.code);
-  if (!rx.ok()) return rx.status();
-  BundleItem have;
-  have.kind = BundleItem::Kind::have;
-  have.have = *rx;
-  if (auto st = w.add(have); !st) return st;
+  if (auto rx = start_bundle(l, w, p.code, true); !rx.ok()) return rx.status();
   // Files not yet known at the county: the receipt says where they are.
   auto unconfirmed = n.store.unconfirmed(kMaxAsks);
   if (!unconfirmed.ok()) return unconfirmed.status();
@@ -221,17 +229,9 @@ Result<BundleExportReport> export_down(const BundleNode& n, Local& l, const Peer
                                        BundleWriter& w, const Budget& budget) {
   BundleExportReport rep;
   rep.kind = proto::BundleKind::DOWN;
-  BundleItem keys;
-  keys.kind = BundleItem::Kind::keys;
-  keys.keys = l.view.keys_for(p.code, false);
-  if (auto st = w.add(keys); !st) return st;
   // How far we hold the child's log (custody), and the county does.
-  auto rx = l.view.rx_cursor(p.code);
+  auto rx = start_bundle(l, w, p.code, false);
   if (!rx.ok()) return rx.status();
-  BundleItem have;
-  have.kind = BundleItem::Kind::have;
-  have.have = *rx;
-  if (auto st = w.add(have); !st) return st;
   BundleItem custody;
   custody.kind = BundleItem::Kind::custody;
   custody.custody.top = l.view.top_for_child(p.code, rx->lsn);
